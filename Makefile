@@ -1,0 +1,56 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is
+# installed by these files: uv is bootstrapped from pip into ./var/bootstrap if it is
+# not on PATH, and uv installs the locked workspace into ./.venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+BOOTSTRAP := var/bootstrap
+UV := $(shell command -v uv 2>/dev/null || echo $(BOOTSTRAP)/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help bootstrap sync run test test-services lint format docs bench clean
+
+help:
+	@echo "make run     start the platform on its embedded defaults (http://127.0.0.1:8000)"
+	@echo "make test    install everything and run the whole test suite"
+	@echo "make lint    ruff + mypy"
+	@echo "make docs    build the documentation site (strict)"
+	@echo "make bench   run the benchmarks and print their figures"
+
+$(BOOTSTRAP)/bin/uv:
+	@echo "uv not found on PATH: installing uv $(UV_VERSION) into $(BOOTSTRAP) with pip"
+	$(PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+bootstrap: $(if $(filter $(BOOTSTRAP)/bin/uv,$(UV)),$(BOOTSTRAP)/bin/uv)
+
+sync: bootstrap
+	$(UV) sync --all-packages --locked
+
+run: sync
+	$(UV) run alot run
+
+test: sync
+	$(UV) run pytest
+
+# The suites that need the real PostgreSQL and Redis (.ci/run sets the URLs).
+test-services: sync
+	ALOT_REQUIRE_SERVICES=1 $(UV) run pytest -m services
+
+lint: sync
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+format: sync
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+docs: sync
+	$(UV) run mkdocs build --strict
+
+bench: sync
+	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
+
+clean:
+	rm -rf .venv site .pytest_cache .mypy_cache .ruff_cache

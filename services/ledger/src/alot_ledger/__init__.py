@@ -1,0 +1,1 @@
+"""alot_ledger: the append-only, hash-chained, double-entry ledger of ALOT!."""

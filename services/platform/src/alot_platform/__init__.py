@@ -1,0 +1,1 @@
+"""alot_platform: the ALOT! platform API."""
