@@ -104,9 +104,11 @@ def read_source(source: str, *, binary: bool = False) -> Any:
     if source == "-":
         stream: IO[Any] = sys.stdin.buffer if binary else sys.stdin
         return stream.read()
-    mode = "rb" if binary else "r"
-    with open(source, mode, **({} if binary else {"encoding": "utf-8"})) as handle:
-        return handle.read()
+    if binary:
+        with open(source, "rb") as binary_handle:
+            return binary_handle.read()
+    with open(source, encoding="utf-8") as text_handle:
+        return text_handle.read()
 
 
 def load_json(source: str) -> Any:
