@@ -110,7 +110,8 @@ def _b64decode(text: str, where: str) -> bytes:
 def _parse_key(text: str, *, private: bool) -> tuple[str, bytes, bytes]:
     """Return (name, key id, 32 key bytes) from a signer or verifier key string."""
     what = "signer key" if private else "verifier key"
-    parts = text.strip().split("+")
+    # Base64 may contain "+": split off the fixed fields only, the key data is the rest.
+    parts = text.strip().split("+", 4 if private else 2)
     if private:
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise InputError("expected PRIVATE+KEY+<name>+<id>+<key>", where=what)
@@ -170,13 +171,19 @@ def verifier_key_for(signer_key: str) -> str:
     return str(VerifierKey(name, key_id, private_key.public_key().public_bytes_raw()))
 
 
-def sign_checkpoint(checkpoint: Checkpoint, signer_key: str) -> str:
-    """The full signed note: body, blank line, one signature line."""
+def sign_note(body: str, signer_key: str) -> str:
+    """Sign any note body (each line ending in a newline): body, blank line, signature line."""
+    if not body.endswith("\n") or "\n\n" in body:
+        raise InputError("must be non-empty lines, each ending with a newline", where="note body")
     name, key_id, private_key = _load_signer(signer_key)
-    body = checkpoint.body()
     signature = private_key.sign(body.encode())
     encoded = base64.b64encode(key_id + signature).decode()
     return f"{body}\n{_SIGNATURE_PREFIX}{name} {encoded}\n"
+
+
+def sign_checkpoint(checkpoint: Checkpoint, signer_key: str) -> str:
+    """The full signed note of a checkpoint: body, blank line, one signature line."""
+    return sign_note(checkpoint.body(), signer_key)
 
 
 def _parse_body(body: str) -> Checkpoint:
