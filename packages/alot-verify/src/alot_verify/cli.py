@@ -141,5 +141,47 @@ def cli(ctx: click.Context, json_output: bool, verbose: bool) -> None:
 # command so that `alot-verify draw` starts fast.
 
 
+@cli.command("draw")
+@click.argument("proof_source", metavar="PROOF")
+@click.option(
+    "--beacon-public-key",
+    metavar="HEX",
+    envvar="ALOT_VERIFY_BEACON_PUBLIC_KEY",
+    help="The drand chain's public key (hex): also check an alot-v2 beacon's BLS signature.",
+)
+@click.pass_context
+def draw_command(ctx: click.Context, proof_source: str, beacon_public_key: str | None) -> None:
+    """Verify a draw proof (alot-v1 or alot-v2) read from PROOF: a file, - or a URL."""
+    from alot_verify.draw import draw_checks
+
+    report = Report(command="draw")
+    with input_errors(ctx):
+        key = None
+        if beacon_public_key is not None:
+            try:
+                key = bytes.fromhex(beacon_public_key)
+            except ValueError as exc:
+                raise InputError("not hex", where="--beacon-public-key") from exc
+        proof = load_json(proof_source)
+        checks, unchecked = draw_checks(proof, beacon_public_key=key)
+    for check in checks:
+        if check.passed:
+            report.ok(check.name, check.description)
+        for failure in check.failures:
+            report.fail(check.name, str(failure))
+    draw_inputs = proof.get("draw_inputs") or {}
+    report.details = {
+        "algorithm": proof["algorithm"],
+        "lot_id": proof.get("lot_id", draw_inputs.get("lot_id")),
+        "winning_ticket": proof["winning_ticket"],
+        "winner_user_id": proof["winner_user_id"],
+        "unchecked": unchecked,
+    }
+    if not ctx.obj.json_output:
+        for note in unchecked:
+            click.echo(f"note: {note}", err=True)
+    emit(ctx, report)
+
+
 def main() -> None:
     cli(prog_name="alot-verify")

@@ -1,0 +1,935 @@
+"""Draws: computing and verifying which ticket wins a funded lot (docs/spec/draw.md).
+
+Two algorithms, named by the proof's ``algorithm`` member:
+
+- ``alot-v1``: the original formula (server seed committed when the lot opens, client
+  seed from the lot's public data, ``1 + int(sha256(...)[:8], 16) % total_tickets``).
+  Kept so that every draw ever published stays verifiable. It lets the operator, who
+  knows the server seed, predict the winner and grind it by adding entries, and it
+  commits to nothing about who holds which ticket.
+- ``alot-v2``: the draw inputs, including the ticket map's Merkle root and optionally a
+  future drand round, are frozen in the ledger when the lot is funded; the seed is an
+  HMAC of the server seed over those inputs and the beacon's randomness, and the winning
+  ticket is drawn from it by HMAC counter mode with rejection sampling (no modulo bias).
+
+The platform computes draws with ``compute_v1`` / ``freeze_v2`` + ``compute_v2``; anyone
+verifies a published proof with ``verify_draw_proof`` (raises on any mismatch) or
+``draw_checks`` (every check with its outcome, for reports). Proofs are plain JSON
+objects. Malformed proofs raise InputError naming the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from alot_verify import beacon as _beacon
+from alot_verify import merkle
+from alot_verify.canonical import MAX_SAFE_INTEGER, canonical_json
+from alot_verify.errors import DrawVerificationError, FieldMismatch, InputError
+
+ALGORITHM_V1 = "alot-v1"
+ALGORITHM_V2 = "alot-v2"
+ALGORITHMS = (ALGORITHM_V1, ALGORITHM_V2)
+
+# Domain separation tags of alot-v2: each hash or HMAC in the algorithm starts with its
+# own tag, so no value computed for one purpose can be replayed as another.
+TAG_COMMIT = b"ALOT-DRAW-V2/commit"
+TAG_INPUTS = b"ALOT-DRAW-V2/inputs"
+TAG_SEED = b"ALOT-DRAW-V2/seed"
+TAG_SELECT = b"ALOT-DRAW-V2/select"
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_DOLLARS = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{2}")
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+
+
+# --- public types -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the ticket map: ``user_id`` holds tickets ``tickets_start..tickets_end``."""
+
+    user_id: str
+    tickets_start: int
+    tickets_end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "tickets_start": self.tickets_start,
+            "tickets_end": self.tickets_end,
+        }
+
+
+@dataclass(frozen=True)
+class DrawCheck:
+    """One named check of a draw proof and the mismatches it found (none: it passed)."""
+
+    name: str
+    description: str
+    failures: tuple[FieldMismatch, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    """A verified draw: who won, and what was (and was not) checked."""
+
+    algorithm: str
+    lot_id: str
+    winning_ticket: int
+    winner_user_id: str
+    checks: tuple[str, ...]
+    unchecked: tuple[str, ...] = field(default=())
+
+
+# --- verification -----------------------------------------------------------------
+
+
+def draw_checks(
+    proof: Any, *, beacon_public_key: bytes | None = None
+) -> tuple[list[DrawCheck], list[str]]:
+    """Run every check of a draw proof; return (checks, notes on what was not checked).
+
+    Raises InputError if the proof is malformed. ``beacon_public_key`` is the drand
+    chain's public key; when given, an alot-v2 beacon's BLS signature is checked too.
+    """
+    if not isinstance(proof, Mapping):
+        raise InputError("a draw proof is a JSON object", where="$")
+    algorithm = proof.get("algorithm")
+    if algorithm == ALGORITHM_V1:
+        return _checks_v1(_parse_v1(proof)), []
+    if algorithm == ALGORITHM_V2:
+        return _checks_v2(_parse_v2(proof), beacon_public_key)
+    if algorithm is None:
+        raise InputError("missing field", where="algorithm")
+    raise InputError(
+        f"unsupported algorithm {algorithm!r} (supported: {', '.join(ALGORITHMS)})",
+        where="algorithm",
+    )
+
+
+def verify_draw_proof(proof: Any, *, beacon_public_key: bytes | None = None) -> DrawResult:
+    """Verify a draw proof; raise DrawVerificationError listing every mismatch by field."""
+    checks, unchecked = draw_checks(proof, beacon_public_key=beacon_public_key)
+    failures = [failure for check in checks for failure in check.failures]
+    if failures:
+        raise DrawVerificationError(failures)
+    if proof["algorithm"] == ALGORITHM_V1:
+        lot_id = proof["lot_id"]
+    else:
+        lot_id = proof["draw_inputs"]["lot_id"]
+    return DrawResult(
+        algorithm=proof["algorithm"],
+        lot_id=lot_id,
+        winning_ticket=proof["winning_ticket"],
+        winner_user_id=proof["winner_user_id"],
+        checks=tuple(check.name for check in checks),
+        unchecked=tuple(unchecked),
+    )
+
+
+# --- alot-v1 ----------------------------------------------------------------------
+
+
+def commitment_v1(server_seed: str) -> str:
+    """alot-v1 commitment: sha256 of the server seed's 64 hex characters as ASCII."""
+    return hashlib.sha256(server_seed.encode("ascii")).hexdigest()
+
+
+def client_seed_v1(lot_id: str, created_at: str, total_tickets: int, escrow_balance: str) -> str:
+    """alot-v1 client seed: sha256 of ``lot_id:created_at:total_tickets:escrow_balance``."""
+    text = f"{lot_id}:{created_at}:{total_tickets}:{escrow_balance}"
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def combined_seed_v1(server_seed: str, client_seed: str, nonce: int = 0) -> str:
+    """alot-v1 combined seed: sha256 of server seed, client seed and nonce, concatenated."""
+    return hashlib.sha256(f"{server_seed}{client_seed}{nonce}".encode("ascii")).hexdigest()
+
+
+def winning_ticket_v1(combined_seed: str, total_tickets: int) -> int:
+    """alot-v1 selection: the first 32 bits of the combined seed, modulo the ticket count."""
+    return 1 + int(combined_seed[:8], 16) % total_tickets
+
+
+def compute_v1(
+    *,
+    lot_id: str,
+    created_at: str,
+    total_tickets: int,
+    escrow_balance: str,
+    server_seed: str,
+    entries: Sequence[Entry],
+) -> dict[str, Any]:
+    """Compute an alot-v1 draw and return its proof (the JSON object the platform serves)."""
+    parsed = _parse_entries([e.to_json() for e in entries], "entries")
+    _uuid(lot_id, "lot_id")
+    _timestamp(created_at, "created_at")
+    _ticket_number(total_tickets, "total_tickets")
+    _dollars(escrow_balance, "escrow_balance")
+    _hex(server_seed, "server_seed", 32)
+    _require_tiling(parsed, total_tickets)
+    client_seed = client_seed_v1(lot_id, created_at, total_tickets, escrow_balance)
+    combined_seed = combined_seed_v1(server_seed, client_seed, 0)
+    winning_ticket = winning_ticket_v1(combined_seed, total_tickets)
+    return {
+        "algorithm": ALGORITHM_V1,
+        "lot_id": lot_id,
+        "created_at": created_at,
+        "total_tickets": total_tickets,
+        "escrow_balance": escrow_balance,
+        "server_seed_commitment": commitment_v1(server_seed),
+        "server_seed": server_seed,
+        "client_seed": client_seed,
+        "nonce": 0,
+        "combined_seed": combined_seed,
+        "winning_ticket": winning_ticket,
+        "entries": [e.to_json() for e in parsed],
+        "winner_user_id": _holders(parsed, winning_ticket)[0],
+    }
+
+
+@dataclass(frozen=True)
+class _ProofV1:
+    lot_id: str
+    created_at: str
+    total_tickets: int
+    escrow_balance: str
+    server_seed_commitment: str
+    server_seed: str
+    client_seed: str
+    nonce: int
+    combined_seed: str
+    winning_ticket: int
+    entries: list[Entry]
+    winner_user_id: str
+
+
+_V1_FIELDS = (
+    "algorithm",
+    "lot_id",
+    "created_at",
+    "total_tickets",
+    "escrow_balance",
+    "server_seed_commitment",
+    "server_seed",
+    "client_seed",
+    "nonce",
+    "combined_seed",
+    "winning_ticket",
+    "entries",
+    "winner_user_id",
+)
+
+
+def _parse_v1(proof: Mapping[str, Any]) -> _ProofV1:
+    _exact_members(proof, _V1_FIELDS, "")
+    return _ProofV1(
+        lot_id=_uuid(proof["lot_id"], "lot_id"),
+        created_at=_timestamp(proof["created_at"], "created_at"),
+        total_tickets=_ticket_number(proof["total_tickets"], "total_tickets"),
+        escrow_balance=_dollars(proof["escrow_balance"], "escrow_balance"),
+        server_seed_commitment=_hex(proof["server_seed_commitment"], "server_seed_commitment", 32),
+        server_seed=_hex(proof["server_seed"], "server_seed", 32),
+        client_seed=_hex(proof["client_seed"], "client_seed", 32),
+        nonce=_integer(proof["nonce"], "nonce", minimum=0),
+        combined_seed=_hex(proof["combined_seed"], "combined_seed", 32),
+        winning_ticket=_ticket_number(proof["winning_ticket"], "winning_ticket"),
+        entries=_parse_entries(proof["entries"], "entries"),
+        winner_user_id=_uuid(proof["winner_user_id"], "winner_user_id"),
+    )
+
+
+def _checks_v1(p: _ProofV1) -> list[DrawCheck]:
+    # Every derived value is recomputed from the inputs (lot data, server seed, entries)
+    # and compared with the stored one, so a tampered field fails its own check rather
+    # than every check downstream of it.
+    client_seed = client_seed_v1(p.lot_id, p.created_at, p.total_tickets, p.escrow_balance)
+    combined_seed = combined_seed_v1(p.server_seed, client_seed, 0)
+    winning_ticket = winning_ticket_v1(combined_seed, p.total_tickets)
+    return [
+        _check(
+            "nonce",
+            "nonce is 0 (alot-v1 never redraws)",
+            _compare("nonce", 0, p.nonce),
+        ),
+        _check(
+            "server_seed_commitment",
+            "server_seed_commitment = sha256(server_seed), published when the lot opened",
+            _compare(
+                "server_seed_commitment", commitment_v1(p.server_seed), p.server_seed_commitment
+            ),
+        ),
+        _check(
+            "client_seed",
+            "client_seed = sha256(lot_id:created_at:total_tickets:escrow_balance)",
+            _compare("client_seed", client_seed, p.client_seed),
+        ),
+        _check(
+            "combined_seed",
+            "combined_seed = sha256(server_seed + client_seed + nonce)",
+            _compare("combined_seed", combined_seed, p.combined_seed),
+        ),
+        _check(
+            "winning_ticket",
+            "winning_ticket = 1 + int(combined_seed[:8], 16) % total_tickets",
+            _compare("winning_ticket", winning_ticket, p.winning_ticket),
+        ),
+        _check(
+            "entries",
+            f"entries tile tickets 1..{p.total_tickets} exactly",
+            _tiling_mismatches(p.entries, p.total_tickets),
+        ),
+        _check(
+            "winner_user_id",
+            f"winner_user_id holds the winning ticket {winning_ticket}",
+            _winner_mismatches(p.entries, winning_ticket, p.winner_user_id),
+        ),
+    ]
+
+
+# --- alot-v2 ----------------------------------------------------------------------
+
+
+def commitment_v2(server_seed: str) -> str:
+    """alot-v2 commitment: SHA-256(enc(TAG_COMMIT) || enc(server seed bytes)), hex."""
+    seed = bytes.fromhex(_hex(server_seed, "server_seed", 32))
+    return hashlib.sha256(_enc(TAG_COMMIT) + _enc(seed)).hexdigest()
+
+
+def ticket_map_root(entries: Sequence[Entry]) -> str:
+    """RFC 9162 root over the canonical JSON of each entry, in ticket order (hex)."""
+    leaves = [merkle.leaf_hash(canonical_json(entry.to_json())) for entry in entries]
+    return merkle.root(leaves).hex()
+
+
+def draw_inputs_hash(draw_inputs: Mapping[str, Any]) -> str:
+    """SHA-256(enc(TAG_INPUTS) || enc(canonical JSON of the draw inputs)), hex."""
+    return hashlib.sha256(_enc(TAG_INPUTS) + _enc(canonical_json(draw_inputs))).hexdigest()
+
+
+def freeze_v2(
+    *,
+    lot_id: str,
+    funded_at: str,
+    escrow_cents: int,
+    entries: Sequence[Entry],
+    server_seed_commitment: str,
+    beacon: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The alot-v2 draw inputs to write to the ledger when the lot is funded.
+
+    ``beacon`` is ``{"chain_hash", "scheme", "round"}`` naming a drand round that is
+    not published yet (``DrandChain.first_round_after`` helps choose one), or None.
+    """
+    parsed = _parse_entries([e.to_json() for e in entries], "entries")
+    total_tickets = parsed[-1].tickets_end
+    _require_tiling(parsed, total_tickets)
+    draw_inputs: dict[str, Any] = {
+        "algorithm": ALGORITHM_V2,
+        "lot_id": lot_id,
+        "funded_at": funded_at,
+        "total_tickets": total_tickets,
+        "escrow_cents": escrow_cents,
+        "ticket_map_root": ticket_map_root(parsed),
+        "server_seed_commitment": server_seed_commitment,
+        "beacon": None if beacon is None else dict(beacon),
+    }
+    _parse_draw_inputs(draw_inputs)
+    return draw_inputs
+
+
+def compute_v2(
+    *,
+    draw_inputs: Mapping[str, Any],
+    server_seed: str,
+    entries: Sequence[Entry],
+    beacon: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Compute an alot-v2 draw from frozen inputs and return its proof.
+
+    ``beacon`` is the drand round named in the inputs as drand serves it (``round``,
+    ``randomness``, ``signature`` and, for the chained scheme, ``previous_signature``).
+    Raises InputError if anything does not match what was frozen.
+    """
+    inputs = _parse_draw_inputs(draw_inputs)
+    parsed_entries = _parse_entries([e.to_json() for e in entries], "entries")
+    _require_tiling(parsed_entries, inputs.total_tickets)
+    if ticket_map_root(parsed_entries) != inputs.ticket_map_root:
+        raise InputError("entries do not match the frozen ticket map root", where="entries")
+    if commitment_v2(server_seed) != inputs.server_seed_commitment:
+        raise InputError("server seed does not match the frozen commitment", where="server_seed")
+    reading: dict[str, Any] | None = None
+    randomness = b""
+    if inputs.beacon is not None:
+        if beacon is None:
+            raise InputError("the draw inputs name a drand round; its reading is required")
+        reading = {
+            key: beacon[key]
+            for key in ("round", "randomness", "signature", "previous_signature")
+            if key in beacon
+        }
+        parsed_beacon = _parse_beacon_reading(reading, inputs.beacon.scheme)
+        if parsed_beacon.round != inputs.beacon.round:
+            raise InputError(
+                f"expected round {inputs.beacon.round}, got {parsed_beacon.round}",
+                where="beacon.round",
+            )
+        randomness = _beacon.randomness_from_signature(parsed_beacon.signature)
+        if randomness.hex() != parsed_beacon.randomness:
+            raise InputError("randomness is not sha256(signature)", where="beacon.randomness")
+    elif beacon is not None:
+        raise InputError("no drand round was frozen at funding", where="beacon")
+    inputs_hash = draw_inputs_hash(draw_inputs)
+    seed = seed_v2(server_seed, inputs_hash, randomness)
+    winning_ticket, counter = select_v2(seed, inputs.total_tickets)
+    return {
+        "algorithm": ALGORITHM_V2,
+        "draw_inputs": dict(draw_inputs),
+        "draw_inputs_hash": inputs_hash,
+        "server_seed": server_seed,
+        "beacon": reading,
+        "seed": seed.hex(),
+        "selection_counter": counter,
+        "winning_ticket": winning_ticket,
+        "entries": [e.to_json() for e in parsed_entries],
+        "winner_user_id": _holders(parsed_entries, winning_ticket)[0],
+    }
+
+
+def seed_v2(server_seed: str, inputs_hash: str, beacon_randomness: bytes = b"") -> bytes:
+    """HMAC-SHA256(server seed, enc(TAG_SEED) || enc(inputs hash) || enc(beacon randomness))."""
+    message = _enc(TAG_SEED) + _enc(bytes.fromhex(inputs_hash)) + _enc(beacon_randomness)
+    return hmac.new(bytes.fromhex(server_seed), message, hashlib.sha256).digest()
+
+
+def select_v2(seed: bytes, total_tickets: int) -> tuple[int, int]:
+    """Draw a ticket in 1..total_tickets without bias; return (ticket, counter used).
+
+    Block i = HMAC-SHA256(seed, enc(TAG_SELECT) || uint64_be(i)); its top
+    bit_length(total_tickets - 1) bits are a candidate x, accepted when x < total_tickets
+    (then the ticket is x + 1) and otherwise rejected in favour of block i + 1. Every
+    ticket is equally likely; fewer than half of the candidates are ever rejected.
+    """
+    if total_tickets < 1:
+        raise InputError("must be at least 1", where="total_tickets")
+    bits = (total_tickets - 1).bit_length()
+    counter = 0
+    while True:
+        block = hmac.new(
+            seed, _enc(TAG_SELECT) + counter.to_bytes(8, "big"), hashlib.sha256
+        ).digest()
+        candidate = int.from_bytes(block, "big") >> (256 - bits)
+        if candidate < total_tickets:
+            return candidate + 1, counter
+        counter += 1
+
+
+@dataclass(frozen=True)
+class _BeaconChoice:
+    chain_hash: str
+    scheme: str
+    round: int
+
+
+@dataclass(frozen=True)
+class _DrawInputs:
+    lot_id: str
+    funded_at: str
+    total_tickets: int
+    escrow_cents: int
+    ticket_map_root: str
+    server_seed_commitment: str
+    beacon: _BeaconChoice | None
+
+
+@dataclass(frozen=True)
+class _BeaconReading:
+    round: int
+    randomness: str
+    signature: bytes
+    previous_signature: bytes
+
+
+@dataclass(frozen=True)
+class _ProofV2:
+    draw_inputs: Mapping[str, Any]
+    inputs: _DrawInputs
+    draw_inputs_hash: str
+    server_seed: str
+    beacon: _BeaconReading | None
+    beacon_present: bool
+    seed: str
+    selection_counter: int
+    winning_ticket: int
+    entries: list[Entry]
+    winner_user_id: str
+
+
+_V2_FIELDS = (
+    "algorithm",
+    "draw_inputs",
+    "draw_inputs_hash",
+    "server_seed",
+    "beacon",
+    "seed",
+    "selection_counter",
+    "winning_ticket",
+    "entries",
+    "winner_user_id",
+)
+_DRAW_INPUT_FIELDS = (
+    "algorithm",
+    "lot_id",
+    "funded_at",
+    "total_tickets",
+    "escrow_cents",
+    "ticket_map_root",
+    "server_seed_commitment",
+    "beacon",
+)
+
+
+def _parse_draw_inputs(value: Any, where: str = "draw_inputs") -> _DrawInputs:
+    _exact_members(value, _DRAW_INPUT_FIELDS, where)
+    if value["algorithm"] != ALGORITHM_V2:
+        raise InputError(f"must be {ALGORITHM_V2!r}", where=f"{where}.algorithm")
+    choice = value["beacon"]
+    beacon_choice: _BeaconChoice | None = None
+    if choice is not None:
+        _exact_members(choice, ("chain_hash", "scheme", "round"), f"{where}.beacon")
+        scheme = _string(choice["scheme"], f"{where}.beacon.scheme")
+        if scheme not in _beacon.SCHEMES:
+            raise InputError(
+                f"unsupported drand scheme {scheme!r} "
+                f"(supported: {', '.join(sorted(_beacon.SCHEMES))})",
+                where=f"{where}.beacon.scheme",
+            )
+        beacon_choice = _BeaconChoice(
+            chain_hash=_hex(choice["chain_hash"], f"{where}.beacon.chain_hash", 32),
+            scheme=scheme,
+            round=_integer(choice["round"], f"{where}.beacon.round", minimum=1),
+        )
+    return _DrawInputs(
+        lot_id=_uuid(value["lot_id"], f"{where}.lot_id"),
+        funded_at=_timestamp(value["funded_at"], f"{where}.funded_at"),
+        total_tickets=_ticket_number(value["total_tickets"], f"{where}.total_tickets"),
+        escrow_cents=_integer(value["escrow_cents"], f"{where}.escrow_cents", minimum=0),
+        ticket_map_root=_hex(value["ticket_map_root"], f"{where}.ticket_map_root", 32),
+        server_seed_commitment=_hex(
+            value["server_seed_commitment"], f"{where}.server_seed_commitment", 32
+        ),
+        beacon=beacon_choice,
+    )
+
+
+def _parse_beacon_reading(value: Any, scheme: str, where: str = "beacon") -> _BeaconReading:
+    chained = scheme == _beacon.SCHEME_CHAINED
+    fields = ("round", "randomness", "signature") + (("previous_signature",) if chained else ())
+    _exact_members(value, fields, where)
+    signature = _hex(value["signature"], f"{where}.signature", _beacon.signature_size(scheme))
+    previous = b""
+    if chained:
+        previous_hex = _hex(value["previous_signature"], f"{where}.previous_signature")
+        if not previous_hex:
+            raise InputError("must not be empty", where=f"{where}.previous_signature")
+        previous = bytes.fromhex(previous_hex)
+    return _BeaconReading(
+        round=_integer(value["round"], f"{where}.round", minimum=1),
+        randomness=_hex(value["randomness"], f"{where}.randomness", 32),
+        signature=bytes.fromhex(signature),
+        previous_signature=previous,
+    )
+
+
+def _parse_v2(proof: Mapping[str, Any]) -> _ProofV2:
+    _exact_members(proof, _V2_FIELDS, "")
+    inputs = _parse_draw_inputs(proof["draw_inputs"])
+    reading = None
+    if proof["beacon"] is not None:
+        if inputs.beacon is None:
+            # Without a frozen scheme the reading's shape is unknown; the check below
+            # reports the unexpected beacon, so only its being an object matters here.
+            if not isinstance(proof["beacon"], Mapping):
+                raise InputError("must be an object or null", where="beacon")
+        else:
+            reading = _parse_beacon_reading(proof["beacon"], inputs.beacon.scheme)
+    return _ProofV2(
+        draw_inputs=proof["draw_inputs"],
+        inputs=inputs,
+        draw_inputs_hash=_hex(proof["draw_inputs_hash"], "draw_inputs_hash", 32),
+        server_seed=_hex(proof["server_seed"], "server_seed", 32),
+        beacon=reading,
+        beacon_present=proof["beacon"] is not None,
+        seed=_hex(proof["seed"], "seed", 32),
+        selection_counter=_integer(proof["selection_counter"], "selection_counter", minimum=0),
+        winning_ticket=_ticket_number(proof["winning_ticket"], "winning_ticket"),
+        entries=_parse_entries(proof["entries"], "entries"),
+        winner_user_id=_uuid(proof["winner_user_id"], "winner_user_id"),
+    )
+
+
+def _checks_v2(p: _ProofV2, beacon_public_key: bytes | None) -> tuple[list[DrawCheck], list[str]]:
+    inputs = p.inputs
+    unchecked: list[str] = []
+    checks = [
+        _check(
+            "server_seed_commitment",
+            "server_seed matches the commitment frozen in the draw inputs",
+            _compare(
+                "draw_inputs.server_seed_commitment",
+                commitment_v2(p.server_seed),
+                inputs.server_seed_commitment,
+            ),
+        ),
+        _check(
+            "draw_inputs_hash",
+            "draw_inputs_hash is the hash of the draw inputs frozen at funding",
+            _compare("draw_inputs_hash", draw_inputs_hash(p.draw_inputs), p.draw_inputs_hash),
+        ),
+        _check(
+            "ticket_map_root",
+            "entries hash to the ticket map root frozen at funding",
+            _compare(
+                "draw_inputs.ticket_map_root", ticket_map_root(p.entries), inputs.ticket_map_root
+            ),
+        ),
+        _check(
+            "entries",
+            f"entries tile tickets 1..{inputs.total_tickets} exactly",
+            _tiling_mismatches(p.entries, inputs.total_tickets),
+        ),
+    ]
+    randomness = b""
+    if inputs.beacon is None:
+        if p.beacon_present:
+            checks.append(
+                _check(
+                    "beacon",
+                    "beacon is null, as frozen at funding",
+                    [FieldMismatch("beacon", "null (no drand round frozen at funding)", "object")],
+                )
+            )
+    elif p.beacon is None:
+        checks.append(
+            _check(
+                "beacon",
+                "beacon reading of the frozen drand round is present",
+                [
+                    FieldMismatch(
+                        "beacon", f"the reading of drand round {inputs.beacon.round}", "null"
+                    )
+                ],
+            )
+        )
+    else:
+        beacon_checks, randomness, notes = _beacon_checks(inputs, p.beacon, beacon_public_key)
+        checks.extend(beacon_checks)
+        unchecked.extend(notes)
+    seed = seed_v2(p.server_seed, draw_inputs_hash(p.draw_inputs), randomness)
+    winning_ticket, counter = select_v2(seed, inputs.total_tickets)
+    checks += [
+        _check(
+            "seed",
+            "seed = HMAC-SHA256(server_seed, tag, draw inputs hash, beacon randomness)",
+            _compare("seed", seed.hex(), p.seed),
+        ),
+        _check(
+            "winning_ticket",
+            "winning_ticket and selection_counter follow from the seed "
+            "(HMAC counter mode, rejection sampling)",
+            _compare("selection_counter", counter, p.selection_counter)
+            + _compare("winning_ticket", winning_ticket, p.winning_ticket),
+        ),
+        _check(
+            "winner_user_id",
+            f"winner_user_id holds the winning ticket {winning_ticket}",
+            _winner_mismatches(p.entries, winning_ticket, p.winner_user_id),
+        ),
+    ]
+    return checks, unchecked
+
+
+def _beacon_checks(
+    inputs: _DrawInputs, reading: _BeaconReading, public_key: bytes | None
+) -> tuple[list[DrawCheck], bytes, list[str]]:
+    choice = inputs.beacon
+    assert choice is not None  # the caller checked
+    randomness = _beacon.randomness_from_signature(reading.signature)
+    checks = [
+        _check(
+            "beacon.round",
+            f"beacon.round is drand round {choice.round}, frozen at funding",
+            _compare("beacon.round", choice.round, reading.round),
+        ),
+        _check(
+            "beacon.randomness",
+            "beacon.randomness = sha256(beacon.signature)",
+            _compare("beacon.randomness", randomness.hex(), reading.randomness),
+        ),
+    ]
+    notes: list[str] = []
+    chain = _beacon.KNOWN_CHAINS.get(choice.chain_hash)
+    if chain is None:
+        notes.append(
+            f"beacon.round: chain {choice.chain_hash} is not known to this verifier; "
+            f"check yourself that round {choice.round} was published after "
+            f"{inputs.funded_at}"
+        )
+    else:
+        due = chain.round_time(choice.round)
+        funded = _unix_micros(inputs.funded_at)
+        failures = _compare("draw_inputs.beacon.scheme", chain.scheme, choice.scheme)
+        if due * 1_000_000 <= funded:
+            failures.append(
+                FieldMismatch(
+                    "draw_inputs.beacon.round",
+                    f"a {chain.name} round due after funded_at {inputs.funded_at}",
+                    str(choice.round),
+                    f"round {choice.round} was due at {_format_unix(due)}",
+                )
+            )
+        checks.append(
+            _check(
+                "beacon.chosen_before_published",
+                f"beacon round {choice.round} of drand {chain.name} "
+                "was not yet published at funding",
+                failures,
+            )
+        )
+    if public_key is None:
+        notes.append(
+            "beacon.signature: not checked (give the drand chain's public key to check it)"
+        )
+    else:
+        failures = []
+        try:
+            _beacon.verify_beacon_signature(
+                scheme=choice.scheme,
+                round_number=choice.round,
+                signature=reading.signature,
+                public_key=public_key,
+                previous_signature=reading.previous_signature,
+            )
+        except DrawVerificationError as exc:
+            failures = exc.failures
+        checks.append(
+            _check(
+                "beacon.signature",
+                f"beacon.signature is drand's signature of round {choice.round} ({choice.scheme})",
+                failures,
+            )
+        )
+    return checks, randomness, notes
+
+
+# --- shared parsing and checks ----------------------------------------------------
+
+
+def _enc(data: bytes) -> bytes:
+    """Length-prefix a byte string (uint32 big-endian), so concatenations are unambiguous."""
+    return len(data).to_bytes(4, "big") + data
+
+
+def _check(name: str, description: str, failures: Sequence[FieldMismatch]) -> DrawCheck:
+    return DrawCheck(name=name, description=description, failures=tuple(failures))
+
+
+def _compare(field_name: str, expected: object, actual: object) -> list[FieldMismatch]:
+    if expected == actual:
+        return []
+    return [FieldMismatch(field_name, str(expected), str(actual))]
+
+
+def _tiling_mismatches(entries: Sequence[Entry], total_tickets: int) -> list[FieldMismatch]:
+    failures: list[FieldMismatch] = []
+    expected_start = 1
+    held = 0
+    for i, entry in enumerate(entries):
+        if entry.tickets_start != expected_start:
+            kind = "gap" if entry.tickets_start > expected_start else "overlap or out of order"
+            failures.append(
+                FieldMismatch(
+                    f"entries[{i}].tickets_start",
+                    str(expected_start),
+                    str(entry.tickets_start),
+                    kind,
+                )
+            )
+        if entry.tickets_end < entry.tickets_start:
+            failures.append(
+                FieldMismatch(
+                    f"entries[{i}].tickets_end",
+                    f">= tickets_start {entry.tickets_start}",
+                    str(entry.tickets_end),
+                    "ends before it starts",
+                )
+            )
+        held += max(0, entry.tickets_end - entry.tickets_start + 1)
+        expected_start = entry.tickets_end + 1
+    last = len(entries) - 1
+    if entries[last].tickets_end != total_tickets:
+        failures.append(
+            FieldMismatch(
+                f"entries[{last}].tickets_end",
+                f"total_tickets {total_tickets}",
+                str(entries[last].tickets_end),
+                "the last entry must end at the last ticket",
+            )
+        )
+    if held != total_tickets:
+        failures.append(
+            FieldMismatch("entries", f"{total_tickets} tickets held", f"{held} tickets held")
+        )
+    return failures
+
+
+def _require_tiling(entries: Sequence[Entry], total_tickets: int) -> None:
+    failures = _tiling_mismatches(entries, total_tickets)
+    if failures:
+        raise InputError(str(failures[0]), where="entries")
+
+
+def _holders(entries: Sequence[Entry], ticket: int) -> list[str]:
+    return [e.user_id for e in entries if e.tickets_start <= ticket <= e.tickets_end]
+
+
+def _winner_mismatches(
+    entries: Sequence[Entry], winning_ticket: int, winner_user_id: str
+) -> list[FieldMismatch]:
+    holders = _holders(entries, winning_ticket)
+    if len(holders) == 1:
+        return _compare("winner_user_id", holders[0], winner_user_id)
+    detail = "no entry holds it" if not holders else f"{len(holders)} entries hold it"
+    return [
+        FieldMismatch(
+            "winner_user_id",
+            f"the one holder of ticket {winning_ticket}",
+            winner_user_id,
+            detail,
+        )
+    ]
+
+
+def _exact_members(value: Any, names: Sequence[str], where: str) -> None:
+    label = where or "$"
+    if not isinstance(value, Mapping):
+        raise InputError("must be a JSON object", where=label)
+    prefix = f"{where}." if where else ""
+    for name in names:
+        if name not in value:
+            raise InputError("missing field", where=f"{prefix}{name}")
+    for name in value:
+        if name not in names:
+            raise InputError("unknown field", where=f"{prefix}{name}")
+
+
+def _parse_entries(value: Any, where: str) -> list[Entry]:
+    if not isinstance(value, list) or not value:
+        raise InputError("must be a non-empty array of entries", where=where)
+    entries = []
+    for i, item in enumerate(value):
+        here = f"{where}[{i}]"
+        _exact_members(item, ("user_id", "tickets_start", "tickets_end"), here)
+        entries.append(
+            Entry(
+                user_id=_uuid(item["user_id"], f"{here}.user_id"),
+                tickets_start=_ticket_number(item["tickets_start"], f"{here}.tickets_start"),
+                tickets_end=_ticket_number(item["tickets_end"], f"{here}.tickets_end"),
+            )
+        )
+    return entries
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"must be a string, got {_json_type(value)}", where=where)
+    return value
+
+
+def _integer(value: Any, where: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"must be an integer, got {_json_type(value)}", where=where)
+    if not minimum <= value <= MAX_SAFE_INTEGER:
+        raise InputError(f"must be between {minimum} and 2**53 - 1, got {value}", where=where)
+    return value
+
+
+def _ticket_number(value: Any, where: str) -> int:
+    return _integer(value, where, minimum=1)
+
+
+def _hex(value: Any, where: str, size: int | None = None) -> str:
+    text = _string(value, where)
+    if size is not None and len(text) != 2 * size:
+        raise InputError(
+            f"must be {2 * size} lowercase hex characters, got {len(text)}", where=where
+        )
+    if not _HEX.fullmatch(text):
+        raise InputError("must be lowercase hex (0-9a-f, whole bytes)", where=where)
+    return text
+
+
+def _uuid(value: Any, where: str) -> str:
+    text = _string(value, where)
+    if not _UUID.fullmatch(text):
+        raise InputError(f"must be a lowercase hyphenated UUID, got {text!r}", where=where)
+    return text
+
+
+def _timestamp(value: Any, where: str) -> str:
+    text = _string(value, where)
+    if not _TIMESTAMP.fullmatch(text):
+        raise InputError(f"must be YYYY-MM-DDTHH:MM:SS.ffffffZ, got {text!r}", where=where)
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError as exc:
+        raise InputError(f"not a valid date and time: {text!r}", where=where) from exc
+    return text
+
+
+def _dollars(value: Any, where: str) -> str:
+    text = _string(value, where)
+    if not _DOLLARS.fullmatch(text):
+        raise InputError(
+            f"must be dollars with exactly two decimals (e.g. 5123.50), got {text!r}", where=where
+        )
+    return text
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _unix_micros(timestamp: str) -> int:
+    moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _format_unix(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
