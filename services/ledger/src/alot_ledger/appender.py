@@ -1,0 +1,203 @@
+"""Appending transactions to the chain: the one place that writes ledger history.
+
+``append_batch`` takes the chain-head lock once, then turns a list of validated requests
+into transactions: it replays idempotent retries, applies postings to the running
+balances, refuses what would break a must-not-go-negative account, hashes each body
+(RFC 9162 leaf hash of its canonical JSON, chained by ``prev_hash``), extends the Merkle
+compact range, and writes all rows with a few bulk statements. Each request gets its
+own receipt or its own error; a request that fails leaves nothing behind.
+
+Correctness rests on the head lock alone: whoever holds it sees every committed append
+(PostgreSQL READ COMMITTED takes a fresh snapshot per statement, and the lock is only
+granted after the previous holder committed or rolled back; SQLite has one writer), so
+seq, prev_hash, balances and peaks are always read current. Batching only changes how
+many appends share one lock and one commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from alot_verify.canonical import MAX_SAFE_INTEGER, canonical_json
+from alot_verify.merkle import CompactRange, leaf_hash
+from sqlalchemy.engine import Connection, Row
+
+from alot_ledger.errors import (
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidTransaction,
+    LedgerError,
+)
+from alot_ledger.repository import AccountState, HeadState, LedgerRepository
+from alot_ledger.rules import TransactionRequest, must_not_go_negative
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Proof of acceptance: where the transaction sits in the chain and its hash."""
+
+    seq: int
+    id: str
+    kind: str
+    created_at: str
+    prev_hash: str
+    hash: str
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """The ledger's timestamp form: ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _receipt(row: Row[Any]) -> Receipt:
+    return Receipt(row.seq, row.id, row.kind, row.created_at, row.prev_hash, row.hash)
+
+
+def append_batch(
+    connection: Connection, requests: Sequence[TransactionRequest]
+) -> list[Receipt | LedgerError]:
+    """Append ``requests`` in order inside the connection's current DB transaction."""
+    store = LedgerRepository(connection)
+    state = store.lock_head()
+    known = store.find_idempotent(
+        {r.idempotency_key for r in requests if r.idempotency_key is not None}
+    )
+    replays: dict[str, tuple[str, Receipt]] = {
+        key: (row.request_hash, _receipt(row)) for key, row in known.items()
+    }
+    balances = store.load_accounts({(p.account, p.asset) for r in requests for p in r.postings})
+    chain = _Chain(state)
+    results: list[Receipt | LedgerError] = []
+    for request in requests:
+        key = request.idempotency_key
+        if key is not None and key in replays:
+            first_hash, first_receipt = replays[key]
+            results.append(
+                first_receipt if first_hash == request.request_hash else IdempotencyConflict(key)
+            )
+            continue
+        try:
+            receipt = chain.append(request, balances)
+        except LedgerError as error:
+            results.append(error)
+            continue
+        if key is not None:
+            replays[key] = (request.request_hash, receipt)
+        results.append(receipt)
+    if chain.transaction_rows:
+        opened = [a for a in chain.touched.values() if a.id is None]
+        store.insert_accounts(opened)
+        for row, account in zip(chain.posting_rows, chain.posting_accounts, strict=True):
+            row["account_id"] = account.id
+        store.insert_appended(chain.transaction_rows, chain.posting_rows, chain.node_rows)
+        store.update_balances(chain.touched.values())
+        store.update_head(chain.head())
+    return results
+
+
+class _Chain:
+    """The chain's tip while a batch is being built, and the rows to write."""
+
+    def __init__(self, state: HeadState) -> None:
+        self.compact = CompactRange.from_state(state.size, state.peaks)
+        self.last_hash = state.last_hash
+        self.transaction_rows: list[dict[str, Any]] = []
+        self.posting_rows: list[dict[str, Any]] = []
+        self.posting_accounts: list[AccountState] = []
+        self.node_rows: list[dict[str, Any]] = []
+        self.touched: dict[tuple[str, str], AccountState] = {}
+
+    def head(self) -> HeadState:
+        return HeadState(self.compact.size, self.last_hash, self.compact.peaks)
+
+    def append(
+        self, request: TransactionRequest, balances: dict[tuple[str, str], AccountState]
+    ) -> Receipt:
+        # First compute every new balance; only when all postings pass is anything kept.
+        updates: list[tuple[AccountState, int, int]] = []
+        for posting in request.postings:
+            pair = (posting.account, posting.asset)
+            account = balances.get(pair)
+            if account is None:
+                account = AccountState(
+                    None, posting.account, posting.asset, must_not_go_negative(posting.account), 0, 0
+                )
+            after = account.balance + posting.amount
+            if account.must_not_go_negative and after < 0:
+                raise InsufficientFunds(
+                    posting.account, posting.asset, account.balance, posting.amount
+                )
+            if abs(after) > MAX_SAFE_INTEGER:
+                raise InvalidTransaction(
+                    f"{posting.account} {posting.asset} balance would leave +/-(2**53 - 1)"
+                )
+            updates.append((account, after, account.version + 1))
+
+        seq = self.compact.size + 1
+        body = {
+            "seq": seq,
+            "id": str(uuid.uuid4()),
+            "kind": request.kind,
+            "created_at": utc_timestamp(),
+            "refs": request.refs,
+            "metadata": request.metadata,
+            "postings": [
+                {
+                    "account": posting.account,
+                    "asset": posting.asset,
+                    "amount": posting.amount,
+                    "balance_after": after,
+                    "account_version": version,
+                }
+                for posting, (_, after, version) in zip(request.postings, updates, strict=True)
+            ],
+            "prev_hash": self.last_hash,
+        }
+        leaf = leaf_hash(canonical_json(body))
+        for level, index, value in self.compact.append(leaf):
+            if level > 0:  # level 0 is the transaction's own hash
+                self.node_rows.append({"level": level, "idx": index, "hash": value})
+        digest = leaf.hex()
+        self.transaction_rows.append(
+            {
+                "seq": seq,
+                "id": body["id"],
+                "kind": request.kind,
+                "created_at": body["created_at"],
+                "refs_json": canonical_json(request.refs).decode(),
+                "metadata_json": canonical_json(request.metadata).decode(),
+                "idempotency_key": request.idempotency_key,
+                "request_hash": request.request_hash,
+                "prev_hash": self.last_hash,
+                "hash": digest,
+            }
+        )
+        for position, (posting, (account, after, version)) in enumerate(
+            zip(request.postings, updates, strict=True)
+        ):
+            self.posting_rows.append(
+                {
+                    "seq": seq,
+                    "position": position,
+                    "account_id": account.id,
+                    "amount": posting.amount,
+                    "balance_before": account.balance,
+                    "balance_after": after,
+                    "account_version": version,
+                }
+            )
+            self.posting_accounts.append(account)
+            account.balance, account.version = after, version
+            balances[(account.name, account.asset)] = account
+            self.touched[(account.name, account.asset)] = account
+        receipt = Receipt(
+            seq, body["id"], request.kind, body["created_at"], self.last_hash, digest
+        )
+        self.last_hash = digest
+        return receipt

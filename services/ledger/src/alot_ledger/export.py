@@ -1,0 +1,79 @@
+"""The JSON Lines export: one transaction per line, exactly what ``alot-verify ledger`` reads.
+
+Lines are rebuilt from the stored columns (transactions, postings, accounts), never from
+a cached copy, so a row changed behind the ledger's back shows up in the export and
+fails verification at its seq. Each line is the canonical JSON of the whole transaction
+object (``hash`` included); verifiers recompute the hash from the body without it.
+
+The export streams in chunks of consecutive seq (keyset on the primary key), so memory
+stays constant however long the range.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from sqlalchemy.engine import Engine
+
+from alot_ledger.errors import InvalidRange
+from alot_ledger.repository import LedgerRepository
+
+CHUNK = 2000
+_string = json.JSONEncoder(ensure_ascii=False).encode  # same escaping as canonical JSON
+
+
+def lines_for_range(store: LedgerRepository, first: int, last: int) -> Iterator[str]:
+    """The export lines (without "\\n") of seq ``first..last`` from one query pair."""
+    posting_rows = iter(store.posting_rows(first, last))
+    pending = next(posting_rows, None)
+    for tx in store.transaction_rows(first, last):
+        parts = []
+        while pending is not None and pending.seq == tx.seq:
+            parts.append(
+                f'{{"account":{_string(pending.name)},"account_version":{pending.account_version},'
+                f'"amount":{pending.amount},"asset":{_string(pending.asset)},'
+                f'"balance_after":{pending.balance_after}}}'
+            )
+            pending = next(posting_rows, None)
+        yield (
+            f'{{"created_at":{_string(tx.created_at)},"hash":{_string(tx.hash)},'
+            f'"id":{_string(tx.id)},"kind":{_string(tx.kind)},'
+            f'"metadata":{tx.metadata_json},"postings":[{",".join(parts)}],'
+            f'"prev_hash":{_string(tx.prev_hash)},"refs":{tx.refs_json},"seq":{tx.seq}}}'
+        )
+
+
+def export_range(engine: Engine, from_seq: int = 1, to_seq: int | None = None) -> tuple[int, int]:
+    """Clamp a requested range to the committed ledger: (first, last), maybe empty."""
+    if from_seq < 1 or (to_seq is not None and to_seq < from_seq - 1):
+        raise InvalidRange("the range must satisfy 1 <= from_seq <= to_seq + 1")
+    with engine.connect() as connection:
+        size = LedgerRepository(connection).read_head().size
+    return from_seq, size if to_seq is None else min(to_seq, size)
+
+
+def export_lines(engine: Engine, from_seq: int = 1, to_seq: int | None = None) -> Iterator[str]:
+    """Stream "\\n"-terminated export lines for committed transactions from_seq..to_seq.
+
+    The range is fixed when iteration starts (clamped to the committed size then), so
+    the export is a consistent prefix even while appends continue.
+    """
+    first, last = export_range(engine, from_seq, to_seq)
+    for chunk in _chunks(first, last):
+        with engine.connect() as connection:
+            for line in lines_for_range(LedgerRepository(connection), *chunk):
+                yield line + "\n"
+
+
+def export_chunks(engine: Engine, first: int, last: int) -> Iterator[str]:
+    """Export text for an already clamped first..last, one string per chunk of lines."""
+    for chunk in _chunks(first, last):
+        with engine.connect() as connection:
+            lines = lines_for_range(LedgerRepository(connection), *chunk)
+            yield "".join(line + "\n" for line in lines)
+
+
+def _chunks(first: int, last: int) -> Iterator[tuple[int, int]]:
+    for start in range(first, last + 1, CHUNK):
+        yield start, min(start + CHUNK - 1, last)

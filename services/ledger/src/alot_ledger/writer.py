@@ -1,0 +1,140 @@
+"""``LedgerWriter``: the standalone ledger that commits on its own, with group commit.
+
+Callers in many threads call ``post``; each request is validated in the caller's thread
+(a malformed request never reaches the queue), then queued. One writer thread takes
+everything queued so far (up to ``max_batch``), appends it in one DB transaction under
+one chain-head lock, commits once, and only then hands each caller its own receipt or
+its own error. While one batch commits the next one gathers, so the number of commits
+per second stays bounded by the disk while throughput grows with concurrency.
+
+Several processes may each run a writer against one PostgreSQL database: their batches
+serialize on the head row lock, and nothing depends on timing. A receipt is returned
+only after its commit succeeded; if a commit fails every caller of that batch gets the
+error, and retrying with the same idempotency key is safe either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from alot_ledger.appender import Receipt, append_batch
+from alot_ledger.errors import LedgerError, LedgerUnavailable
+from alot_ledger.rules import PostingInput, TransactionRequest, build_request, transfer_postings
+
+_log = logging.getLogger(__name__)
+_STOP = object()
+
+
+class LedgerWriter:
+    """Appends and commits, batching concurrent callers into one DB transaction."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 500) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._stopped = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> LedgerWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the writer thread."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._queue.put(_STOP)
+        self._thread.join()
+
+    def post(
+        self,
+        kind: str,
+        postings: Iterable[PostingInput],
+        *,
+        refs: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Append one transaction and wait until it is committed; return its receipt."""
+        request = build_request(
+            kind, postings, refs=refs, metadata=metadata, idempotency_key=idempotency_key
+        )
+        return self.submit(request).result()
+
+    def transfer(
+        self,
+        kind: str,
+        source: str,
+        destination: str,
+        asset: str,
+        amount: int,
+        *,
+        refs: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Move a positive ``amount`` from ``source`` to ``destination`` and commit."""
+        return self.post(
+            kind,
+            transfer_postings(source, destination, asset, amount),
+            refs=refs,
+            metadata=metadata,
+            idempotency_key=idempotency_key,
+        )
+
+    def submit(self, request: TransactionRequest) -> Future[Receipt]:
+        """Queue a validated request; the future resolves after its batch commits."""
+        future: Future[Receipt] = Future()
+        with self._lock:
+            if self._stopped:
+                raise LedgerUnavailable("the ledger writer is closed")
+            self._queue.put((request, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[TransactionRequest, Future[Receipt]]]) -> None:
+        try:
+            with self._engine.begin() as connection:
+                results = append_batch(connection, [request for request, _ in batch])
+        except Exception as error:  # the batch did not commit: nobody gets a receipt
+            _log.exception("ledger batch of %d failed to commit", len(batch))
+            for _, future in batch:
+                future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if isinstance(result, LedgerError):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
