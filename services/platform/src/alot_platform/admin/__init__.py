@@ -1,0 +1,1 @@
+"""Administration: user management for admins (every route requires the admin role)."""

@@ -1,0 +1,138 @@
+"""The app factory: one FastAPI app from settings, a clock and an optional mailer.
+
+`create_app()` reads `ALOT_*` from the environment; tests pass their own `Settings`
+and clock. The schema is not created here: run `alot migrate` (or `alot run`) first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from alot_platform import health
+from alot_platform.admin import endpoints as admin_endpoints
+from alot_platform.auth import endpoints as auth_endpoints
+from alot_platform.auth.dependencies import current_principal, public
+from alot_platform.clock import Clock, system_clock
+from alot_platform.config import Settings
+from alot_platform.context import PlatformContext
+from alot_platform.dev import endpoints as dev_endpoints
+from alot_platform.errors import install_error_handlers
+from alot_platform.keys import load_keys
+from alot_platform.logs import RequestContextMiddleware, configure_logging
+from alot_platform.mail import Mailer, mailer_from_settings
+from alot_platform.openapi import install_openapi
+from alot_platform.security.headers import SecurityHeadersMiddleware
+from alot_platform.security.ratelimit import RateLimiter, RateLimitMiddleware
+from alot_platform.users import endpoints as user_endpoints
+
+_DESCRIPTION = """\
+The ALOT! platform API. Errors are `application/problem+json` (RFC 9457) with a stable
+`code`; every response carries `X-Request-ID`. Authenticate with
+`Authorization: Bearer <access token>` from `POST /api/auth/login`, or (browsers) with
+the session cookies that login sets when `transport` is `cookie`, sending the CSRF
+token in `X-CSRF-Token` on state-changing requests.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = system_clock,
+    mailer: Mailer | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    keys = load_keys(settings)
+    platform = PlatformContext.build(
+        settings, clock, keys, mailer if mailer is not None else mailer_from_settings(settings)
+    )
+    limiter = RateLimiter.from_settings(settings, clock) if settings.rate_limit_enabled else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if limiter is not None:
+            limiter.close()
+        platform.database.dispose()
+
+    app = FastAPI(
+        title="ALOT! platform API",
+        version=version("alot-platform"),
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    install_error_handlers(app)
+    _include_routers(app, settings)
+    _check_deny_by_default(app)
+    install_openapi(app)
+
+    # Added innermost first: a request meets security headers, request context (id,
+    # log, last-resort 500), CORS, then the rate limit.
+    if limiter is not None:
+        app.add_middleware(RateLimitMiddleware, limiter=limiter)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[settings.frontend_origin],
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-CSRF-Token",
+            "X-Request-ID",
+            "Idempotency-Key",
+        ],
+        expose_headers=["X-Request-ID", "Retry-After"],
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
+
+
+def _include_routers(app: FastAPI, settings: Settings) -> None:
+    app.include_router(health.router)
+    app.include_router(auth_endpoints.router)
+    app.include_router(user_endpoints.router)
+    app.include_router(admin_endpoints.router)
+    if settings.dev_tools_enabled:
+        app.include_router(dev_endpoints.router)
+    # ---- LEDGER WIRING (the lead wires it here) --------------------------------------
+    # from alot_ledger... import router as ledger_router
+    # app.include_router(ledger_router, prefix="/api/ledger")
+    # Its routes must depend on current_principal (or auth.dependencies.public) like
+    # every /api route, or _check_deny_by_default refuses to start.
+    # -----------------------------------------------------------------------------------
+
+
+def _calls(dependant: Dependant) -> set[Callable[..., Any]]:
+    found: set[Callable[..., Any]] = set()
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            found.add(sub.call)
+        found |= _calls(sub)
+    return found
+
+
+def _check_deny_by_default(app: FastAPI) -> None:
+    """Refuse to build an app with an /api route that nobody decided to open or guard."""
+    unguarded = [
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        and route.path.startswith("/api/")
+        and not _calls(route.dependant) & {current_principal, public}
+    ]
+    if unguarded:
+        raise RuntimeError(
+            "routes without an auth dependency (use current_user/require_roles, "
+            f"or Depends(public) to open them deliberately): {', '.join(unguarded)}"
+        )

@@ -1,0 +1,1 @@
+"""Authentication: login sessions, JWTs, refresh rotation, email verification, resets."""

@@ -1,0 +1,77 @@
+"""SQL for login sessions, refresh tokens and one-time tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
+
+
+class AuthRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_session(self, auth_session: AuthSession) -> None:
+        self.session.add(auth_session)
+        self.session.flush()
+
+    def get_session(self, session_id: uuid.UUID) -> AuthSession | None:
+        return self.session.get(AuthSession, session_id)
+
+    def revoke_session(self, session_id: uuid.UUID, reason: str, now: datetime) -> None:
+        self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+
+    def revoke_all_sessions(self, user_id: uuid.UUID, reason: str, now: datetime) -> None:
+        self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+
+    def add_refresh_token(self, token: RefreshToken) -> None:
+        self.session.add(token)
+        self.session.flush()
+
+    def use_refresh_token(self, token_id: uuid.UUID, now: datetime) -> bool:
+        """Mark an unused refresh token used; False if it was already used (a replay).
+
+        A conditional UPDATE, so two concurrent refreshes with one token cannot both win.
+        """
+        result = self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def get_refresh_token(self, token_id: uuid.UUID) -> RefreshToken | None:
+        return self.session.get(RefreshToken, token_id)
+
+    def add_one_time_token(self, token: OneTimeToken) -> None:
+        self.session.add(token)
+        self.session.flush()
+
+    def use_one_time_token(self, token_id: uuid.UUID, purpose: str, now: datetime) -> bool:
+        """Mark an unused token of this purpose used; False if unknown or already used."""
+        result = self.session.execute(
+            update(OneTimeToken)
+            .where(
+                OneTimeToken.id == token_id,
+                OneTimeToken.purpose == purpose,
+                OneTimeToken.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def sessions_of(self, user_id: uuid.UUID) -> list[AuthSession]:
+        query = select(AuthSession).where(AuthSession.user_id == user_id)
+        return list(self.session.scalars(query.order_by(AuthSession.created_at)))

@@ -1,0 +1,272 @@
+"""Authentication rules: register, log in, refresh with rotation, log out, verify, reset.
+
+A login creates an `AuthSession` (a refresh-token family). Each refresh uses up the
+presented refresh token and issues a new pair in the same session; a used refresh token
+presented again means someone holds a copy, so the session is revoked for everyone
+(the attacker and the user both have to log in again). Access tokens carry the session
+id and die with it, so logout and password change take effect at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
+from alot_platform.auth.passwords import check_password_rules
+from alot_platform.auth.repository import AuthRepository
+from alot_platform.auth.tokens import InvalidToken, TokenType
+from alot_platform.context import PlatformContext
+from alot_platform.errors import Forbidden, NotAuthenticated
+from alot_platform.mail import OutgoingEmail
+from alot_platform.users.models import User, UserStatus
+from alot_platform.users.service import UserService, normalize_email
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+    title = "Invalid email or password"
+
+
+class WrongPassword(Forbidden):
+    code = "wrong_password"
+    title = "Current password is wrong"
+
+
+class AccountInactive(Forbidden):
+    code = "account_inactive"
+    title = "Account suspended or banned"
+
+
+class RefreshTokenReused(InvalidToken):
+    code = "refresh_token_reused"
+    title = "Refresh token reused"
+    keeps_changes = True  # the session revocation must survive the error response
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    session_id: uuid.UUID
+    access_token: str
+    refresh_token: str
+    access_expires_in: int
+    refresh_expires_in: int
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    user: User
+    session_id: uuid.UUID
+
+
+_VERIFY: TokenType = "email_verification"
+_RESET: TokenType = "password_reset"
+
+
+class AuthService:
+    def __init__(self, session: Session, platform: PlatformContext) -> None:
+        self.platform = platform
+        self.auth = AuthRepository(session)
+        self.users = UserService(session, platform)
+
+    # -- registration and email ------------------------------------------------------
+
+    def register(
+        self,
+        *,
+        email: str,
+        username: str,
+        password: str,
+        date_of_birth: date,
+        full_name: str | None,
+    ) -> OutgoingEmail:
+        """Create a player and return the email to send.
+
+        The response must not reveal whether the email is registered, so for a known
+        address nothing is created and the owner is told instead (by email).
+        """
+        email = normalize_email(email)
+        check_password_rules(password, email=email, username=username)
+        self.users.check_age(date_of_birth)
+        hashed = self.platform.hasher.hash(password)  # also for known emails: same cost
+        if self.users.get_by_email(email) is not None:
+            return OutgoingEmail(
+                to=email,
+                subject="Someone tried to register with your email",
+                body="Somebody (maybe you) tried to create an ALOT! account with this "
+                "address, which already has one. If you forgot your password, reset it: "
+                f"{self.platform.settings.public_url}/docs#/auth (POST "
+                "/api/auth/password-reset/request). Otherwise ignore this message.",
+            )
+        self.users.check_username_free(username)
+        user = self.users.create(
+            email=email,
+            username=username,
+            hashed_password=hashed,
+            date_of_birth=date_of_birth,
+            full_name=full_name,
+        )
+        return self.email_verification(user)
+
+    def email_verification(self, user: User) -> OutgoingEmail:
+        token = self._one_time_token(
+            user, _VERIFY, self.platform.settings.email_verification_ttl_seconds
+        )
+        return OutgoingEmail(
+            to=user.email,
+            subject="Confirm your email for ALOT!",
+            body="Confirm your email address by sending this token to POST "
+            f"/api/auth/verify-email:\n\n{token}\n\nIt expires in "
+            f"{self.platform.settings.email_verification_ttl_seconds // 3600} hours.",
+        )
+
+    def verify_email(self, token: str) -> None:
+        user = self._use_one_time_token(token, _VERIFY)
+        user.verified_email = True
+        user.updated_at = self.platform.clock()
+
+    def request_password_reset(self, email: str) -> OutgoingEmail | None:
+        user = self.users.get_by_email(email)
+        if user is None or user.status != UserStatus.ACTIVE.value:
+            return None
+        token = self._one_time_token(
+            user, _RESET, self.platform.settings.password_reset_ttl_seconds
+        )
+        return OutgoingEmail(
+            to=user.email,
+            subject="Reset your ALOT! password",
+            body="Set a new password by sending this token with the new password to POST "
+            f"/api/auth/password-reset/confirm:\n\n{token}\n\nIt expires in "
+            f"{self.platform.settings.password_reset_ttl_seconds // 60} minutes and works "
+            "once. If you did not ask for it, ignore this message.",
+        )
+
+    def confirm_password_reset(self, token: str, new_password: str) -> None:
+        user = self._use_one_time_token(token, _RESET)
+        self._set_password(user, new_password, reason="password_reset")
+        # Receiving the reset email proves the address, as verification would.
+        user.verified_email = True
+
+    # -- sessions --------------------------------------------------------------------
+
+    def login(self, email: str, password: str) -> IssuedTokens:
+        user = self.users.get_by_email(email)
+        matches, new_hash = self.platform.hasher.verify(
+            password, user.hashed_password if user else None
+        )
+        if user is None or not matches:
+            raise InvalidCredentials()
+        _ensure_active(user)
+        if new_hash is not None:
+            user.hashed_password = new_hash
+        auth_session = AuthSession(id=uuid.uuid4(), user_id=user.id, created_at=self._now())
+        self.auth.add_session(auth_session)
+        return self._issue(user.id, auth_session.id)
+
+    def refresh(self, refresh_token: str) -> IssuedTokens:
+        claims = self.platform.tokens.decode(refresh_token, "refresh")
+        stored = self.auth.get_refresh_token(claims.token_id)
+        if stored is None or stored.session_id != claims.session_id:
+            raise InvalidToken()
+        auth_session = self.auth.get_session(stored.session_id)
+        if auth_session is None or auth_session.revoked_at is not None:
+            raise InvalidToken("this session has ended; log in again")
+        if not self.auth.use_refresh_token(stored.id, self._now()):
+            self.auth.revoke_session(auth_session.id, "refresh_token_reuse", self._now())
+            raise RefreshTokenReused(
+                "this refresh token was already used; the session is revoked, log in again"
+            )
+        user = self.users.get(auth_session.user_id)
+        _ensure_active(user)
+        return self._issue(user.id, auth_session.id)
+
+    def authenticate(self, access_token: str) -> Authenticated:
+        claims = self.platform.tokens.decode(access_token, "access")
+        if claims.session_id is None:
+            raise InvalidToken()
+        auth_session = self.auth.get_session(claims.session_id)
+        if (
+            auth_session is None
+            or auth_session.revoked_at is not None
+            or auth_session.user_id != claims.subject
+        ):
+            raise InvalidToken("this session has ended; log in again")
+        user = self.users.get(claims.subject)
+        _ensure_active(user)
+        return Authenticated(user=user, session_id=auth_session.id)
+
+    def session_of_refresh_token(self, refresh_token: str) -> uuid.UUID | None:
+        """The session a (possibly expired or used) valid-signature refresh token names."""
+        try:
+            return self.platform.tokens.decode(refresh_token, "refresh").session_id
+        except InvalidToken:
+            return None
+
+    def logout(self, session_id: uuid.UUID) -> None:
+        self.auth.revoke_session(session_id, "logout", self._now())
+
+    def change_password(self, user: User, current_password: str, new_password: str) -> None:
+        matches, _ = self.platform.hasher.verify(current_password, user.hashed_password)
+        if not matches:
+            raise WrongPassword()
+        self._set_password(user, new_password, reason="password_changed")
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.platform.clock()
+
+    def _set_password(self, user: User, new_password: str, *, reason: str) -> None:
+        check_password_rules(new_password, email=user.email, username=user.username)
+        user.hashed_password = self.platform.hasher.hash(new_password)
+        user.updated_at = self._now()
+        self.auth.revoke_all_sessions(user.id, reason, self._now())
+
+    def _issue(self, user_id: uuid.UUID, session_id: uuid.UUID) -> IssuedTokens:
+        tokens = self.platform.tokens
+        access, _ = tokens.issue("access", user_id, self.platform.access_ttl, session_id=session_id)
+        refresh, claims = tokens.issue(
+            "refresh", user_id, self.platform.refresh_ttl, session_id=session_id
+        )
+        self.auth.add_refresh_token(
+            RefreshToken(
+                id=claims.token_id,
+                session_id=session_id,
+                issued_at=claims.issued_at,
+                expires_at=claims.expires_at,
+            )
+        )
+        return IssuedTokens(
+            session_id=session_id,
+            access_token=access,
+            refresh_token=refresh,
+            access_expires_in=int(self.platform.access_ttl.total_seconds()),
+            refresh_expires_in=int(self.platform.refresh_ttl.total_seconds()),
+        )
+
+    def _one_time_token(self, user: User, purpose: TokenType, ttl_seconds: int) -> str:
+        token, claims = self.platform.tokens.issue(purpose, user.id, timedelta(seconds=ttl_seconds))
+        self.auth.add_one_time_token(
+            OneTimeToken(
+                id=claims.token_id,
+                user_id=user.id,
+                purpose=purpose,
+                issued_at=claims.issued_at,
+                expires_at=claims.expires_at,
+            )
+        )
+        return token
+
+    def _use_one_time_token(self, token: str, purpose: TokenType) -> User:
+        claims = self.platform.tokens.decode(token, purpose)
+        if not self.auth.use_one_time_token(claims.token_id, purpose, self._now()):
+            raise InvalidToken("this link was already used or is unknown")
+        return self.users.get(claims.subject)
+
+
+def _ensure_active(user: User) -> None:
+    if user.status != UserStatus.ACTIVE.value:
+        raise AccountInactive(f"this account is {user.status}")

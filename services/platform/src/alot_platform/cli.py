@@ -1,0 +1,154 @@
+"""`alot`: the platform's management CLI (migrate, create-admin, seed-demo, run).
+
+Exit codes: 0 done, 1 failed, 2 bad usage or input (with a message saying what).
+Settings come from `ALOT_*` environment variables, as for the app.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import click
+import uvicorn
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
+from alot_platform.app import create_app
+from alot_platform.auth.passwords import (
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    check_password_rules,
+)
+from alot_platform.clock import system_clock
+from alot_platform.config import Settings
+from alot_platform.context import PlatformContext
+from alot_platform.db import unit_of_work
+from alot_platform.demo import ensure_demo_admin
+from alot_platform.errors import AlotError
+from alot_platform.keys import MissingSecretError, load_keys
+from alot_platform.mail import mailer_from_settings
+from alot_platform.migrate import migrate
+from alot_platform.users.models import Role
+from alot_platform.users.service import UserService
+
+
+class BadInput(click.ClickException):
+    exit_code = 2
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise BadInput(f"invalid ALOT_* configuration: {error}") from None
+
+
+def _platform(settings: Settings) -> PlatformContext:
+    try:
+        keys = load_keys(settings)
+    except MissingSecretError as error:
+        raise BadInput(str(error)) from None
+    return PlatformContext.build(settings, system_clock, keys, mailer_from_settings(settings))
+
+
+@click.group()
+def main() -> None:
+    """Manage the ALOT! platform."""
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Bring the database to the current schema (idempotent)."""
+    settings = _settings()
+    migrate(settings)
+    click.echo(f"OK: database migrated ({_display_url(settings)})")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--username", required=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="ALOT_ADMIN_PASSWORD",
+    help="prompted for when not given (or ALOT_ADMIN_PASSWORD)",
+)
+def create_admin(email: str, username: str, password: str) -> None:
+    """Create a verified admin account (run `alot migrate` first)."""
+    try:
+        email = TypeAdapter(EmailStr).validate_python(email)
+    except ValidationError:
+        raise BadInput(f"not an email address: {email!r}") from None
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise BadInput(
+            f"the password must be {PASSWORD_MIN_LENGTH}-{PASSWORD_MAX_LENGTH} characters"
+        )
+    platform = _platform(_settings())
+    try:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            users = UserService(session, platform)
+            if users.get_by_email(email) is not None:
+                raise BadInput(f"an account with email {email} already exists")
+            check_password_rules(password, email=email, username=username)
+            users.check_username_free(username)
+            user = users.create(
+                email=email,
+                username=username,
+                hashed_password=platform.hasher.hash(password),
+                date_of_birth=None,
+                roles=(Role.PLAYER, Role.ADMIN),
+                verified_email=True,
+            )
+    except AlotError as error:
+        raise BadInput(error.detail) from None
+    finally:
+        platform.database.dispose()
+    click.echo(f"OK: admin {user.username} <{user.email}> created (id {user.id})")
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo admin (once) and print its credentials."""
+    settings = _settings()
+    platform = _platform(settings)
+    try:
+        credentials, created = ensure_demo_admin(platform)
+    finally:
+        platform.database.dispose()
+    click.echo(f"OK: demo admin {'created' if created else 'already present'}")
+    click.echo(f"    email:    {credentials.email}")
+    click.echo(f"    password: {credentials.password}")
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def run(host: str, port: int) -> None:
+    """Migrate, seed the demo admin, and serve the API."""
+    settings = _settings()
+    migrate(settings)
+    platform = _platform(settings)
+    try:
+        credentials, _ = ensure_demo_admin(platform)
+    finally:
+        platform.database.dispose()
+    base = f"http://{host}:{port}"
+    click.echo("")
+    click.echo(f"  ALOT! platform API   {base}")
+    click.echo(f"  interactive docs     {base}/docs")
+    click.echo(f"  database             {_display_url(settings)}")
+    click.echo(f"  demo admin           {credentials.email} / {credentials.password}")
+    if settings.dev_tools_enabled:
+        click.echo(f"  dev mailbox          {base}/api/dev/mailbox")
+    click.echo("")
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+
+
+def _display_url(settings: Settings) -> str:
+    url = settings.resolved_database_url
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:  # hide credentials
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"

@@ -1,0 +1,129 @@
+"""Platform configuration: one pydantic-settings object read from `ALOT_*` variables.
+
+Every knob the platform has lives here, with the embedded default a newcomer's
+`make run` needs (SQLite under ./var/, in-process rate limits, a dev mailbox) and the
+switch a production deployment flips (PostgreSQL, Redis, SMTP, key files).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    """Platform settings; every field can be set as `ALOT_<FIELD>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ALOT_", extra="ignore", frozen=True)
+
+    env: Environment = "development"
+    var_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file <var_dir>/alot.db"
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for shared rate limits; in-process when unset"
+    )
+    redis_prefix: str = "alot:"
+
+    # Secret material. Unset: generated under <var_dir>/keys/ on first run (never in
+    # production, where a missing key is a start-up error).
+    secret_key: SecretStr | None = None
+    field_encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="comma-separated base64url 32-byte keys; the first encrypts, all decrypt",
+    )
+
+    public_url: str = "http://127.0.0.1:8000"
+    frontend_origin: str = "http://127.0.0.1:5173"
+
+    jwt_issuer: str = "alot"
+    jwt_audience: str = "alot-api"
+    access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    email_verification_ttl_seconds: int = Field(default=48 * 3600, gt=0)
+    password_reset_ttl_seconds: int = Field(default=3600, gt=0)
+
+    cookie_secure: bool = True
+    cookie_samesite: Literal["lax", "strict", "none"] = "lax"
+
+    minimum_age_years: int = 18
+
+    # Argon2id cost. Production keeps at least OWASP's floor (19 MiB, 2 passes); tests
+    # lower it to stay fast. Hashes made with other parameters are upgraded at login.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    rate_limit_enabled: bool = True
+    rate_limit_default: str = Field(default="300/minute", description="per client, all routes")
+    rate_limit_auth: str = Field(default="20/minute", description="per client, /api/auth/*")
+
+    # Email: the dev mailbox (log + GET /api/dev/mailbox) unless an SMTP host is set.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "ALOT! <no-reply@alot.local>"
+
+    log_level: str = "INFO"
+
+    @field_validator("rate_limit_default", "rate_limit_auth")
+    @classmethod
+    def _rate_is_parsable(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.env == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("ALOT_DATABASE_URL", self.database_url),
+                    ("ALOT_SECRET_KEY", self.secret_key),
+                    ("ALOT_FIELD_ENCRYPTION_KEYS", self.field_encryption_keys),
+                    ("ALOT_SMTP_HOST", self.smtp_host),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(f"production requires {', '.join(missing)}")
+            if not self.cookie_secure:
+                raise ValueError("production requires ALOT_COOKIE_SECURE=true")
+            if self.argon2_memory_kib < 19456 or self.argon2_time_cost < 2:
+                raise ValueError("production requires Argon2id of at least 19 MiB and 2 passes")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'alot.db').resolve()}"
+
+    @property
+    def dev_tools_enabled(self) -> bool:
+        """The dev mailbox endpoint and generated keys exist only outside production."""
+        return self.env != "production"
+
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """Parse "20/minute" into (20 requests, 60 seconds)."""
+    count, _, period = rate.partition("/")
+    try:
+        limit = int(count)
+        seconds = _PERIODS[period.strip().lower()]
+    except (ValueError, KeyError):
+        raise ValueError(f"rate {rate!r} is not '<count>/<second|minute|hour|day>'") from None
+    if limit <= 0:
+        raise ValueError(f"rate {rate!r} must allow at least one request")
+    return limit, seconds

@@ -1,0 +1,60 @@
+"""What an app instance is built from: settings, clock, keys and the shared components.
+
+One `PlatformContext` per app, on `app.state.platform`; services take the pieces they
+need from it. Tests build it with their own settings and clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Request
+
+from alot_platform.auth.passwords import PasswordHasher
+from alot_platform.auth.tokens import TokenCodec
+from alot_platform.clock import Clock
+from alot_platform.config import Settings
+from alot_platform.db import Database
+from alot_platform.keys import Keys
+from alot_platform.mail import Mailer
+from alot_platform.security.crypto import FieldCipher
+
+
+@dataclass
+class PlatformContext:
+    settings: Settings
+    clock: Clock
+    keys: Keys
+    database: Database
+    hasher: PasswordHasher
+    cipher: FieldCipher
+    tokens: TokenCodec
+    mailer: Mailer
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock, keys: Keys, mailer: Mailer) -> PlatformContext:
+        return cls(
+            settings=settings,
+            clock=clock,
+            keys=keys,
+            database=Database(settings.resolved_database_url),
+            hasher=PasswordHasher(settings),
+            cipher=FieldCipher(keys.field_encryption),
+            tokens=TokenCodec(keys.jwt, settings.jwt_issuer, settings.jwt_audience, clock),
+            mailer=mailer,
+        )
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return timedelta(seconds=self.settings.access_token_ttl_seconds)
+
+    @property
+    def refresh_ttl(self) -> timedelta:
+        return timedelta(seconds=self.settings.refresh_token_ttl_seconds)
+
+
+def get_platform(request: Request) -> PlatformContext:
+    """FastAPI dependency: the app's context."""
+    platform: PlatformContext = request.app.state.platform
+    return platform

@@ -1,0 +1,1 @@
+"""Development-only endpoints (never mounted when ALOT_ENV=production)."""

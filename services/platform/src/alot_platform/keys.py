@@ -1,0 +1,101 @@
+"""Secret material: the signing secret and the field-encryption keys.
+
+In production both come from configuration and a missing one stops start-up. In
+development and tests they are generated once under `<var_dir>/keys/` (git-ignored)
+with a logged warning, so `make run` needs no set-up and re-runs keep their sessions
+and can still decrypt what they stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from alot_platform.config import Settings
+
+_log = logging.getLogger(__name__)
+
+
+class MissingSecretError(RuntimeError):
+    """A secret needed at start-up is not configured and may not be generated here."""
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Secret material, with one derived key per purpose so no key serves two uses."""
+
+    secret: bytes
+    field_encryption: tuple[bytes, ...]
+
+    def derive(self, purpose: str) -> bytes:
+        return hmac.new(self.secret, b"alot-key:" + purpose.encode(), hashlib.sha256).digest()
+
+    @property
+    def jwt(self) -> bytes:
+        return self.derive("jwt")
+
+    @property
+    def csrf(self) -> bytes:
+        return self.derive("csrf")
+
+
+def load_keys(settings: Settings) -> Keys:
+    if settings.secret_key is not None:
+        secret = settings.secret_key.get_secret_value().encode()
+        if len(secret) < 32:
+            raise MissingSecretError("ALOT_SECRET_KEY must be at least 32 characters")
+    else:
+        secret = _generated(settings, "secret.key", lambda: secrets.token_urlsafe(48)).encode()
+    if settings.field_encryption_keys is not None:
+        encoded = [k.strip() for k in settings.field_encryption_keys.get_secret_value().split(",")]
+    else:
+        encoded = [
+            _generated(
+                settings,
+                "field_encryption.key",
+                lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            )
+        ]
+    field_keys = tuple(_decode_field_key(k) for k in encoded if k)
+    if not field_keys:
+        raise MissingSecretError("ALOT_FIELD_ENCRYPTION_KEYS holds no key")
+    return Keys(secret=secret, field_encryption=field_keys)
+
+
+def _decode_field_key(encoded: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError:
+        raise MissingSecretError("a field encryption key is not base64url") from None
+    if len(key) != 32:
+        raise MissingSecretError("a field encryption key must be 32 bytes (base64url)")
+    return key
+
+
+def _generated(settings: Settings, name: str, make: Callable[[], str]) -> str:
+    path: Path = settings.var_dir / "keys" / name
+    if path.exists():
+        return path.read_text().strip()
+    if not settings.dev_tools_enabled:
+        raise MissingSecretError(f"{name} is not configured; production never generates keys")
+    value = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: if two processes start at once, one writes and the other reads its key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    _log.warning(
+        "generated a development key; production must configure it instead",
+        extra={"key_file": str(path)},
+    )
+    return value

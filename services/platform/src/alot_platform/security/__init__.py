@@ -1,0 +1,1 @@
+"""Cross-cutting protection: rate limits, security headers, CSRF tokens, field encryption."""

@@ -1,0 +1,1 @@
+"""Users: accounts, roles and personal data (the `users` table and `/api/users`)."""

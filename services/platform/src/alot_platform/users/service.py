@@ -1,0 +1,184 @@
+"""Rules for accounts: creation, age, personal data, profile changes, roles and status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from alot_platform.context import PlatformContext
+from alot_platform.errors import Conflict, InvalidInput, NotFound
+from alot_platform.users.models import Role, User, UserRole, UserStatus
+from alot_platform.users.repository import UserRepository
+from alot_platform.users.schemas import PublicUser, UserRead, UserUpdate
+
+
+class Underage(InvalidInput):
+    code = "underage"
+    title = "Too young"
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    title = "Username taken"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "User not found"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def _full_name_context(user_id: uuid.UUID) -> str:
+    return f"users.full_name:{user_id}"
+
+
+def _date_of_birth_context(user_id: uuid.UUID) -> str:
+    return f"users.date_of_birth:{user_id}"
+
+
+class UserService:
+    def __init__(self, session: Session, platform: PlatformContext) -> None:
+        self.users = UserRepository(session)
+        self.platform = platform
+
+    def check_age(self, date_of_birth: date) -> None:
+        """Raise unless the person born on that day is of age today (platform clock)."""
+        today = self.platform.clock().date()
+        minimum = self.platform.settings.minimum_age_years
+        if date_of_birth > today:
+            raise InvalidInput("the date of birth is in the future", field="date_of_birth")
+        if date_of_birth.year < 1900:
+            raise InvalidInput("the date of birth is implausibly early", field="date_of_birth")
+        had_birthday = (today.month, today.day) >= (date_of_birth.month, date_of_birth.day)
+        age = today.year - date_of_birth.year - (0 if had_birthday else 1)
+        if age < minimum:
+            raise Underage(f"players must be at least {minimum} years old", field="date_of_birth")
+
+    def check_username_free(self, username: str) -> None:
+        if self.users.get_by_username(normalize_username(username)) is not None:
+            raise UsernameTaken(f"the username {normalize_username(username)!r} is taken")
+
+    def get_by_email(self, email: str) -> User | None:
+        return self.users.get_by_email(normalize_email(email))
+
+    def create(
+        self,
+        *,
+        email: str,
+        username: str,
+        hashed_password: str,
+        date_of_birth: date | None,
+        full_name: str | None = None,
+        roles: Iterable[Role] = (Role.PLAYER,),
+        verified_email: bool = False,
+    ) -> User:
+        now = self.platform.clock()
+        user_id = uuid.uuid4()
+        user = User(
+            id=user_id,
+            email=normalize_email(email),
+            username=normalize_username(username),
+            hashed_password=hashed_password,
+            verified_email=verified_email,
+            verified_identity=False,
+            status=UserStatus.ACTIVE.value,
+            total_entries=0,
+            total_won=0,
+            created_at=now,
+            updated_at=now,
+            role_grants=[UserRole(role=r.value, granted_at=now) for r in sorted(set(roles))],
+        )
+        self._set_full_name(user, full_name)
+        self._set_date_of_birth(user, date_of_birth)
+        return self.users.add(user)
+
+    def get(self, user_id: uuid.UUID) -> User:
+        user = self.users.get(user_id)
+        if user is None:
+            raise UserNotFound(f"no user {user_id}")
+        return user
+
+    def read(self, user: User) -> UserRead:
+        cipher = self.platform.cipher
+        full_name = (
+            cipher.decrypt(user.full_name_encrypted, _full_name_context(user.id))
+            if user.full_name_encrypted
+            else None
+        )
+        dob = (
+            date.fromisoformat(
+                cipher.decrypt(user.date_of_birth_encrypted, _date_of_birth_context(user.id))
+            )
+            if user.date_of_birth_encrypted
+            else None
+        )
+        return UserRead(
+            id=user.id,
+            email=user.email,
+            username=user.username,
+            full_name=full_name,
+            date_of_birth=dob,
+            verified_email=user.verified_email,
+            verified_identity=user.verified_identity,
+            status=UserStatus(user.status),
+            roles=sorted(user.roles),
+            created_at=user.created_at,
+        )
+
+    def public(self, user_id: uuid.UUID) -> PublicUser:
+        user = self.get(user_id)
+        return PublicUser(id=user.id, username=user.username)
+
+    def update_profile(self, user: User, changes: UserUpdate) -> User:
+        fields = changes.model_dump(exclude_unset=True)
+        if fields.get("username") is not None:
+            username = normalize_username(fields["username"])
+            if username != user.username:
+                self.check_username_free(username)
+                user.username = username
+        if "full_name" in fields:
+            self._set_full_name(user, fields["full_name"])
+        user.updated_at = self.platform.clock()
+        self.users.flush()
+        return user
+
+    def list(self, *, limit: int, offset: int) -> tuple[list[User], int]:
+        return self.users.list(limit=limit, offset=offset), self.users.count()
+
+    def set_status(self, user: User, status: UserStatus) -> None:
+        user.status = status.value
+        user.updated_at = self.platform.clock()
+        self.users.flush()
+
+    def set_roles(self, user: User, roles: Iterable[Role]) -> None:
+        wanted = set(roles)
+        now = self.platform.clock()
+        user.role_grants = [g for g in user.role_grants if Role(g.role) in wanted] + [
+            UserRole(role=r.value, granted_at=now) for r in sorted(wanted - user.roles)
+        ]
+        user.updated_at = now
+        self.users.flush()
+
+    def _set_full_name(self, user: User, full_name: str | None) -> None:
+        user.full_name_encrypted = (
+            self.platform.cipher.encrypt(full_name, _full_name_context(user.id))
+            if full_name
+            else None
+        )
+
+    def _set_date_of_birth(self, user: User, date_of_birth: date | None) -> None:
+        user.date_of_birth_encrypted = (
+            self.platform.cipher.encrypt(date_of_birth.isoformat(), _date_of_birth_context(user.id))
+            if date_of_birth
+            else None
+        )
