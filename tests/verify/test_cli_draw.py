@@ -18,6 +18,10 @@ SPEC_VECTORS = Path(__file__).resolve().parents[2] / "docs" / "spec" / "vectors"
 V1_VECTORS: list[dict[str, Any]] = json.loads(
     (SPEC_VECTORS / "draw-alot-v1.json").read_text(encoding="utf-8")
 )["vectors"]
+V2_VECTORS: dict[str, dict[str, Any]] = {
+    v["name"]: v
+    for v in json.loads((SPEC_VECTORS / "draw-alot-v2.json").read_text(encoding="utf-8"))["vectors"]
+}
 PROOF = V1_VECTORS[0]
 
 
@@ -219,3 +223,63 @@ def test_unreachable_url_exits_2(served_proof: str) -> None:
     result = _run(["draw", f"{served_proof}/missing"])
     assert result.exit_code == 2
     assert "could not fetch" in result.stderr
+
+
+# --- alot-v2 ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(V2_VECTORS))
+def test_each_v2_vector_verifies(name: str) -> None:
+    proof = V2_VECTORS[name]["proof"]
+    result = _run(["draw", "-"], proof)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert all(line.startswith("OK: ") for line in lines)
+    assert "OK: entries hash to the ticket map root frozen at funding" in lines
+    if proof["beacon"] is not None:
+        assert "note: beacon.signature: not checked" in result.stderr
+
+
+def test_v2_beacon_signature_checked_with_the_public_key() -> None:
+    vector = V2_VECTORS["quicknet-beacon"]
+    result = _run(
+        ["draw", "--beacon-public-key", vector["beacon_public_key"], "-"], vector["proof"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "OK: beacon.signature is drand's signature of round 1000 (bls-unchained-g1-rfc9380)"
+        in result.stdout.splitlines()
+    )
+    assert result.stderr == ""
+
+
+def test_v2_public_key_of_the_wrong_size_exits_2() -> None:
+    vector = V2_VECTORS["quicknet-beacon"]
+    result = _run(["draw", "--beacon-public-key", "ab" * 48, "-"], vector["proof"])
+    assert result.exit_code == 2
+    assert "error: beacon public key: a bls-unchained-g1-rfc9380 public key is 96 bytes" in (
+        result.stderr
+    )
+
+
+def test_v2_renamed_losing_entry_exits_1() -> None:
+    proof = copy.deepcopy(V2_VECTORS["no-beacon"]["proof"])
+    loser = next(
+        e
+        for e in proof["entries"]
+        if not e["tickets_start"] <= proof["winning_ticket"] <= e["tickets_end"]
+    )
+    loser["user_id"] = "00000000-0000-4000-8000-000000000000"
+    result = _run(["draw", "-"], proof)
+    assert result.exit_code == 1
+    assert "FAIL: draw_inputs.ticket_map_root: expected " in result.stdout
+
+
+def test_v2_json_output_lists_what_was_not_checked() -> None:
+    result = _run(["--json", "draw", "-"], V2_VECTORS["quicknet-beacon"]["proof"])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["algorithm"] == "alot-v2"
+    assert document["lot_id"] == V2_VECTORS["quicknet-beacon"]["proof"]["draw_inputs"]["lot_id"]
+    assert len(document["unchecked"]) == 1
+    assert document["unchecked"][0].startswith("beacon.signature: not checked")
