@@ -126,7 +126,12 @@ class _Chain:
             account = balances.get(pair)
             if account is None:
                 account = AccountState(
-                    None, posting.account, posting.asset, must_not_go_negative(posting.account), 0, 0
+                    None,
+                    posting.account,
+                    posting.asset,
+                    must_not_go_negative(posting.account),
+                    0,
+                    0,
                 )
             after = account.balance + posting.amount
             if account.must_not_go_negative and after < 0:
@@ -140,11 +145,13 @@ class _Chain:
             updates.append((account, after, account.version + 1))
 
         seq = self.compact.size + 1
+        transaction_id = str(uuid.uuid4())
+        created_at = utc_timestamp()
         body = {
             "seq": seq,
-            "id": str(uuid.uuid4()),
+            "id": transaction_id,
             "kind": request.kind,
-            "created_at": utc_timestamp(),
+            "created_at": created_at,
             "refs": request.refs,
             "metadata": request.metadata,
             "postings": [
@@ -167,9 +174,9 @@ class _Chain:
         self.transaction_rows.append(
             {
                 "seq": seq,
-                "id": body["id"],
+                "id": transaction_id,
                 "kind": request.kind,
-                "created_at": body["created_at"],
+                "created_at": created_at,
                 "refs_json": canonical_json(request.refs).decode(),
                 "metadata_json": canonical_json(request.metadata).decode(),
                 "idempotency_key": request.idempotency_key,
@@ -196,8 +203,6 @@ class _Chain:
             account.balance, account.version = after, version
             balances[(account.name, account.asset)] = account
             self.touched[(account.name, account.asset)] = account
-        receipt = Receipt(
-            seq, body["id"], request.kind, body["created_at"], self.last_hash, digest
-        )
+        receipt = Receipt(seq, transaction_id, request.kind, created_at, self.last_hash, digest)
         self.last_hash = digest
         return receipt

@@ -79,9 +79,7 @@ class UnbalancedTransaction(InvalidTransaction):
     title = "Postings do not balance"
 
     def __init__(self, asset: str, total: int) -> None:
-        super().__init__(
-            f"{asset} postings sum to {total}, not 0", asset=asset, total=total
-        )
+        super().__init__(f"{asset} postings sum to {total}, not 0", asset=asset, total=total)
 
 
 class InsufficientFunds(LedgerError):
@@ -104,9 +102,7 @@ class IdempotencyConflict(LedgerError):
     title = "Idempotency key reused with a different request"
 
     def __init__(self, key: str) -> None:
-        super().__init__(
-            f"idempotency key {key!r} was already used for a different transaction"
-        )
+        super().__init__(f"idempotency key {key!r} was already used for a different transaction")
 
 
 class NotFound(LedgerError):
@@ -125,3 +121,15 @@ class LedgerUnavailable(LedgerError):
     status_code = 503
     code = "ledger_unavailable"
     title = "Ledger writer unavailable"
+
+
+class NotAuthenticated(LedgerError):
+    status_code = 401
+    code = "not_authenticated"
+    title = "Authentication required"
+
+
+class Forbidden(LedgerError):
+    status_code = 403
+    code = "forbidden"
+    title = "Forbidden"

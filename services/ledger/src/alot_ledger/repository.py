@@ -63,9 +63,7 @@ class LedgerRepository:
         locks: a no-op UPDATE takes the database write lock, which serializes writers.
         """
         if self.connection.dialect.name == "sqlite":
-            self.connection.execute(
-                sa.update(head).where(head.c.id == 1).values(size=head.c.size)
-            )
+            self.connection.execute(sa.update(head).where(head.c.id == 1).values(size=head.c.size))
             return self.read_head()
         return self._head(sa.select(head).where(head.c.id == 1).with_for_update())
 
@@ -85,7 +83,9 @@ class LedgerRepository:
 
     # -- accounts -------------------------------------------------------------------
 
-    def load_accounts(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], AccountState]:
+    def load_accounts(
+        self, pairs: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], AccountState]:
         if not pairs:
             return {}
         rows = self.connection.execute(
@@ -150,7 +150,7 @@ class LedgerRepository:
 
     # -- transactions ---------------------------------------------------------------
 
-    def find_idempotent(self, keys: Collection[str]) -> dict[str, Row[Any]]:
+    def find_idempotent(self, keys: Collection[str]) -> dict[str, Any]:
         if not keys:
             return {}
         rows = self.connection.execute(
@@ -180,14 +180,14 @@ class LedgerRepository:
         if node_rows:
             self.connection.execute(sa.insert(merkle_nodes), node_rows)
 
-    def transaction_rows(self, first: int, last: int) -> Sequence[Row[Any]]:
+    def transaction_rows(self, first: int, last: int) -> Sequence[Any]:
         return self.connection.execute(
             sa.select(transactions)
             .where(transactions.c.seq >= first, transactions.c.seq <= last)
             .order_by(transactions.c.seq)
         ).all()
 
-    def posting_rows(self, first: int, last: int) -> Sequence[Row[Any]]:
+    def posting_rows(self, first: int, last: int) -> Sequence[Any]:
         return self.connection.execute(
             sa.select(
                 postings.c.seq,

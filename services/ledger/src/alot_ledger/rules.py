@@ -74,8 +74,7 @@ def check_account(account: object, asset: object) -> tuple[str, str]:
         raise UnknownAsset(asset)
     if not isinstance(account, str) or not is_valid_account_name(account):
         raise InvalidTransaction(
-            f"account name {account!r} is not a path of lowercase segments like"
-            " 'user:<id>:credits'"
+            f"account name {account!r} is not a path of lowercase segments like 'user:<id>:credits'"
         )
     if must_not_go_negative(account) and asset != "CRD":
         raise InvalidTransaction(f"{account} holds credits only (CRD), not {asset}")
@@ -105,9 +104,7 @@ def _posting(raw: PostingInput) -> Posting:
         extra = set(raw) - {"account", "asset", "amount"}
         missing = {"account", "asset", "amount"} - set(raw)
         if extra or missing:
-            raise InvalidTransaction(
-                "a posting has exactly the members account, asset and amount"
-            )
+            raise InvalidTransaction("a posting has exactly the members account, asset and amount")
         account, asset, amount = raw["account"], raw["asset"], raw["amount"]
     elif isinstance(raw, tuple) and len(raw) == 3:
         account, asset, amount = raw

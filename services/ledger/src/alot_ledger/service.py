@@ -184,8 +184,7 @@ class Ledger:
         store = self._store
         size = store.read_head().size
         return [
-            Balance(a.name, a.asset, a.balance, a.version, size)
-            for a in store.list_accounts(asset)
+            Balance(a.name, a.asset, a.balance, a.version, size) for a in store.list_accounts(asset)
         ]
 
     def transaction(self, seq: int) -> dict[str, Any]:
@@ -203,10 +202,7 @@ class Ledger:
         last = min(store.read_head().size, after_seq + limit)
         if last <= after_seq:
             return []
-        return [
-            json.loads(line)
-            for line in lines_for_range(store, after_seq + 1, last)
-        ]
+        return [json.loads(line) for line in lines_for_range(store, after_seq + 1, last)]
 
     # -- proofs ---------------------------------------------------------------------
 

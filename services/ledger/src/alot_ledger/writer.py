@@ -95,6 +95,17 @@ class LedgerWriter:
             idempotency_key=idempotency_key,
         )
 
+    def memo(
+        self,
+        kind: str,
+        *,
+        refs: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Append and commit a transaction without postings (draw commitments, results)."""
+        return self.post(kind, [], refs=refs, metadata=metadata, idempotency_key=idempotency_key)
+
     def submit(self, request: TransactionRequest) -> Future[Receipt]:
         """Queue a validated request; the future resolves after its batch commits."""
         future: Future[Receipt] = Future()

@@ -1,0 +1,354 @@
+"""The ledger's HTTP API: a FastAPI router the platform mounts at ``/api/ledger``.
+
+``create_router`` takes the platform's dependencies: one that yields a SQLAlchemy
+Session, one that authorizes reads (auditor role, or anyone when the ledger is public)
+and one that authorizes writes (inside the platform / service token). ``create_app``
+runs the same router alone, with bearer tokens from the settings.
+
+Every ledger failure is rendered by the router itself as ``application/problem+json``
+with ``type = urn:alot:problem:<code>``, so it looks the same wherever it is mounted.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from alot_ledger.appender import Receipt
+from alot_ledger.checkpoints import Checkpointer, PeriodicCheckpoints
+from alot_ledger.db import create_engine, migrate
+from alot_ledger.errors import Forbidden, LedgerError, NotAuthenticated, NotFound
+from alot_ledger.export import export_chunks, export_range
+from alot_ledger.repository import LedgerRepository, StoredCheckpoint
+from alot_ledger.service import Ledger, connection_of
+from alot_ledger.settings import LedgerSettings
+
+PROBLEM = "application/problem+json"
+JSONL = "application/jsonl"
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"urn:alot:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def problem_for(error: LedgerError) -> JSONResponse:
+    return problem(error.status_code, error.code, error.title, error.detail, **error.extra)
+
+
+class _ProblemRoute(APIRoute):
+    """Renders ledger errors and request validation errors as problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LedgerError as error:
+                return problem_for(error)
+            except RequestValidationError as error:
+                fields = [
+                    {"loc": list(e["loc"]), "message": e["msg"], "type": e["type"]}
+                    for e in error.errors()
+                ]
+                return problem(
+                    422,
+                    "validation_error",
+                    "Invalid request",
+                    "the request is malformed",
+                    errors=fields,
+                )
+
+        return route
+
+
+class PostTransaction(BaseModel):
+    """A transaction to append. Amounts are checked by the ledger's rules, not coerced."""
+
+    kind: str
+    postings: list[dict[str, Any]] = Field(default_factory=list)
+    refs: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    idempotency_key: str | None = None
+
+
+def _receipt(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "seq": receipt.seq,
+        "id": receipt.id,
+        "kind": receipt.kind,
+        "created_at": receipt.created_at,
+        "prev_hash": receipt.prev_hash,
+        "hash": receipt.hash,
+    }
+
+
+def _checkpoint(checkpoint: StoredCheckpoint) -> dict[str, Any]:
+    return {
+        "origin": checkpoint.origin,
+        "size": checkpoint.size,
+        "root_hash": checkpoint.root_hash,
+        "created_at": checkpoint.created_at,
+        "note": checkpoint.note,
+    }
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def create_router(
+    *,
+    get_session: Callable[..., Any],
+    require_reader: Callable[..., Any],
+    require_writer: Callable[..., Any],
+    checkpointer: Checkpointer,
+) -> APIRouter:
+    """The ledger API; mount it with ``app.include_router(router, prefix="/api/ledger")``."""
+    router = APIRouter(route_class=_ProblemRoute, tags=["ledger"])
+    reader = [Depends(require_reader)]
+    writer = [Depends(require_writer)]
+    SessionDep = Annotated[Session, Depends(get_session)]
+
+    @router.get("/checkpoint", dependencies=reader)
+    def latest_checkpoint(session: SessionDep) -> dict[str, Any]:
+        """The latest signed checkpoint (C2SP signed note in ``note``)."""
+        found = LedgerRepository(connection_of(session)).checkpoint()
+        if found is None:
+            raise NotFound("no checkpoint has been made yet")
+        return _checkpoint(found)
+
+    @router.get("/checkpoints", dependencies=reader)
+    def list_checkpoints(
+        session: SessionDep,
+        before_size: Annotated[int | None, Query(ge=1)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """Historical checkpoints, newest first; page with ``before_size``."""
+        found = LedgerRepository(connection_of(session)).checkpoints(before_size, limit)
+        return {
+            "checkpoints": [_checkpoint(c) for c in found],
+            "next_before_size": found[-1].size if len(found) == limit else None,
+        }
+
+    @router.get("/checkpoints/{size}", dependencies=reader)
+    def checkpoint_of_size(session: SessionDep, size: int) -> dict[str, Any]:
+        found = LedgerRepository(connection_of(session)).checkpoint(size)
+        if found is None:
+            raise NotFound(f"no checkpoint of size {size}")
+        return _checkpoint(found)
+
+    @router.post("/checkpoints", dependencies=writer, status_code=201)
+    def make_checkpoint(session: SessionDep) -> dict[str, Any]:
+        """Checkpoint the committed ledger now."""
+        return _checkpoint(checkpointer.checkpoint(_engine_of(session)))
+
+    @router.get("/verifier-key", dependencies=reader)
+    def verifier_key() -> dict[str, Any]:
+        """The Ed25519 verifier key (signed-note format) that signs the checkpoints."""
+        return {"origin": checkpointer.origin, "verifier_key": checkpointer.verifier_key}
+
+    @router.get("/transactions", dependencies=reader)
+    def list_transactions(
+        session: SessionDep,
+        after_seq: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """Transactions with seq > ``after_seq``, ascending, as export line objects."""
+        ledger = Ledger(session)
+        found = ledger.transactions(after_seq=after_seq, limit=limit)
+        return {
+            "transactions": found,
+            "size": ledger.size(),
+            "next_after_seq": found[-1]["seq"] if len(found) == limit else None,
+        }
+
+    @router.get("/transactions/{seq}", dependencies=reader)
+    def one_transaction(
+        session: SessionDep,
+        seq: int,
+        tree_size: Annotated[int | None, Query(ge=1)] = None,
+    ) -> dict[str, Any]:
+        """One transaction and its inclusion proof in a checkpointed tree.
+
+        ``tree_size`` names a checkpoint (default: the latest). The proof is null when no
+        checkpoint covers the transaction yet.
+        """
+        ledger = Ledger(session)
+        transaction = ledger.transaction(seq)
+        store = LedgerRepository(connection_of(session))
+        checkpoint = store.checkpoint(tree_size)
+        if checkpoint is None and tree_size is not None:
+            raise NotFound(f"no checkpoint of size {tree_size}")
+        proof = None
+        if checkpoint is not None and seq <= checkpoint.size:
+            found = ledger.inclusion_proof(seq, checkpoint.size)
+            proof = {
+                "leaf_index": found.leaf_index,
+                "tree_size": found.tree_size,
+                "leaf_hash": found.leaf_hash.hex(),
+                "hashes": [h.hex() for h in found.path],
+            }
+        return {
+            "transaction": transaction,
+            "inclusion_proof": proof,
+            "checkpoint": _checkpoint(checkpoint) if proof and checkpoint else None,
+        }
+
+    @router.get("/proofs/consistency", dependencies=reader)
+    def consistency(
+        session: SessionDep,
+        old_size: Annotated[int, Query(ge=0)],
+        new_size: Annotated[int, Query(ge=0)],
+    ) -> dict[str, Any]:
+        """The consistency proof between two tree sizes, with both roots."""
+        found = Ledger(session).consistency_proof(old_size, new_size)
+        return {
+            "old_size": found.old_size,
+            "new_size": found.new_size,
+            "old_root": found.old_root.hex(),
+            "new_root": found.new_root.hex(),
+            "hashes": [h.hex() for h in found.path],
+        }
+
+    @router.get("/accounts/{account}/balances/{asset}", dependencies=reader)
+    def balance(
+        session: SessionDep,
+        account: str,
+        asset: str,
+        as_of_seq: Annotated[int | None, Query(ge=0)] = None,
+    ) -> dict[str, Any]:
+        """The balance of (account, asset), now or right after transaction ``as_of_seq``."""
+        found = Ledger(session).balance(account, asset, as_of_seq=as_of_seq)
+        return {
+            "account": found.account,
+            "asset": found.asset,
+            "balance": found.balance,
+            "version": found.version,
+            "as_of_seq": found.as_of_seq,
+        }
+
+    @router.get("/export", dependencies=reader, response_class=StreamingResponse)
+    def export(
+        session: SessionDep,
+        from_seq: Annotated[int, Query(ge=1)] = 1,
+        to_seq: Annotated[int | None, Query(ge=0)] = None,
+    ) -> StreamingResponse:
+        """JSON Lines export of committed transactions from_seq..to_seq, streamed."""
+        engine = _engine_of(session)
+        first, last = export_range(engine, from_seq, to_seq)
+
+        def body() -> Iterator[bytes]:
+            for chunk in export_chunks(engine, first, last):
+                yield chunk.encode("utf-8")
+
+        return StreamingResponse(
+            body(),
+            media_type=JSONL,
+            headers={"X-Ledger-First-Seq": str(first), "X-Ledger-Last-Seq": str(last)},
+        )
+
+    @router.post("/transactions", dependencies=writer, status_code=201)
+    def post_transaction(
+        session: SessionDep,
+        payload: PostTransaction,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        """Append and commit one transaction; retries with the same key are safe."""
+        receipt = Ledger(session).post(
+            payload.kind,
+            payload.postings,
+            refs=payload.refs,
+            metadata=payload.metadata,
+            idempotency_key=idempotency_key or payload.idempotency_key,
+        )
+        session.commit()
+        return _receipt(receipt)
+
+    return router
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+def _matches(token: str | None, secret: str) -> bool:
+    # An empty secret is never a match: anything would "verify" against it.
+    if not token or not secret:
+        return False
+    return hmac.compare_digest(token.encode(), secret.encode())
+
+
+def create_app(settings: LedgerSettings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The ledger alone: migrates, checkpoints periodically, serves the API at /api/ledger."""
+    settings = settings or LedgerSettings()
+    engine = engine or create_engine(settings.database_url)
+    migrate(engine)
+    checkpointer = Checkpointer.from_settings(settings)
+
+    def get_session() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+
+    def require_reader(authorization: Annotated[str | None, Header()] = None) -> None:
+        if settings.ledger_public:
+            return
+        token = _bearer(authorization)
+        if token is None:
+            raise NotAuthenticated("reading the ledger needs an auditor or service token")
+        if not (
+            _matches(token, settings.ledger_auditor_token)
+            or _matches(token, settings.ledger_service_token)
+        ):
+            raise Forbidden("this token may not read the ledger")
+
+    def require_writer(authorization: Annotated[str | None, Header()] = None) -> None:
+        token = _bearer(authorization)
+        if token is None:
+            raise NotAuthenticated("writing to the ledger needs the service token")
+        if not _matches(token, settings.ledger_service_token):
+            raise Forbidden("only the platform's service token may write to the ledger")
+
+    periodic = PeriodicCheckpoints(checkpointer, engine, settings.ledger_checkpoint_interval)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        periodic.start()
+        try:
+            yield
+        finally:
+            periodic.stop()
+
+    app = FastAPI(title="ALOT! ledger", lifespan=lifespan)
+    app.include_router(
+        create_router(
+            get_session=get_session,
+            require_reader=require_reader,
+            require_writer=require_writer,
+            checkpointer=checkpointer,
+        ),
+        prefix="/api/ledger",
+    )
+    return app
