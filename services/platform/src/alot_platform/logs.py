@@ -15,6 +15,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -38,10 +39,10 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": request_id_var.get(),
+            "request_id": getattr(record, "request_id", None),
         }
         for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+            if key not in _STANDARD_ATTRS and key != "request_id" and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -52,7 +53,23 @@ class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marker type, so configuring twice replaces our handler instead of adding one."""
 
 
+def _stamp_request_id(
+    factory: Callable[..., logging.LogRecord],
+) -> Callable[..., logging.LogRecord]:
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        record.request_id = request_id_var.get()
+        return record
+
+    make_record._alot_stamps_request_id = True  # type: ignore[attr-defined]
+    return make_record
+
+
 def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stderr; every record created during a request carries its id."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "_alot_stamps_request_id", False):
+        logging.setLogRecordFactory(_stamp_request_id(factory))
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, _JsonHandler):

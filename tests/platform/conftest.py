@@ -1,0 +1,222 @@
+"""Fixtures for the platform suite: the real app on a real database, an injectable clock.
+
+Every test that takes `client` runs against a freshly migrated database from the
+shared `db_url` fixture (SQLite always; PostgreSQL too when ALOT_TEST_POSTGRES_URL is
+set). Rate limits are set high here so only the rate-limit tests, which lower them,
+are throttled; Argon2 runs with small parameters so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alot_platform.app import create_app
+from alot_platform.config import Settings
+from alot_platform.db import unit_of_work
+from alot_platform.migrate import migrate
+from alot_platform.users.models import Role
+from alot_platform.users.service import UserService
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+BASE_URL = "https://testserver"  # https: the session cookies are Secure
+PASSWORD = "correct-horse-battery"
+
+
+class FakeClock:
+    """The platform clock, under the test's control."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC))
+
+
+def _settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "test",
+        "var_dir": var_dir,
+        "database_url": database_url,
+        "redis_url": None,
+        "rate_limit_default": "100000/minute",
+        "rate_limit_auth": "100000/minute",
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "argon2_parallelism": 1,
+        "frontend_origin": "https://app.example.com",
+        "smtp_host": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def make_settings(db_url: str, tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for this test's database; keyword arguments override fields."""
+
+    def make(**overrides: Any) -> Settings:
+        return _settings(db_url, tmp_path / "var", **overrides)
+
+    return make
+
+
+@pytest.fixture
+def make_client(
+    make_settings: Callable[..., Settings], clock: FakeClock
+) -> Iterator[Callable[..., TestClient]]:
+    """Build (migrated) apps and clients; several may share one database."""
+    clients: list[TestClient] = []
+    migrated = False
+
+    def make(**overrides: Any) -> TestClient:
+        nonlocal migrated
+        settings = make_settings(**overrides)
+        if not migrated:
+            migrate(settings)
+            migrated = True
+        client = TestClient(create_app(settings, clock=clock), base_url=BASE_URL)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def app(client: TestClient) -> FastAPI:
+    assert isinstance(client.app, FastAPI)
+    return client.app
+
+
+@pytest.fixture
+def count_rows(app: FastAPI) -> Callable[[str], int]:
+    engine = app.state.platform.database.engine
+
+    def count(table: str) -> int:
+        with engine.connect() as connection:
+            return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    return count
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    username: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+class Api:
+    """Short-hands for the flows most tests start from, all over HTTP."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self._serial = 0
+
+    def register(
+        self,
+        email: str | None = None,
+        *,
+        username: str | None = None,
+        password: str = PASSWORD,
+        date_of_birth: str = "1990-05-17",
+        full_name: str | None = "Ada Lovelace",
+    ) -> tuple[str, str]:
+        self._serial += 1
+        username = username or f"player{self._serial}"
+        email = email or f"{username}@example.com"
+        body: dict[str, Any] = {
+            "email": email,
+            "username": username,
+            "password": password,
+            "date_of_birth": date_of_birth,
+        }
+        if full_name is not None:
+            body["full_name"] = full_name
+        response = self.client.post("/api/auth/register", json=body)
+        assert response.status_code == 202, response.text
+        return email, username
+
+    def mailbox(self, to: str) -> list[dict[str, Any]]:
+        response = self.client.get("/api/dev/mailbox", params={"to": to})
+        assert response.status_code == 200, response.text
+        messages: list[dict[str, Any]] = response.json()
+        return messages
+
+    def token_from_mail(self, to: str, subject_word: str) -> str:
+        for message in reversed(self.mailbox(to)):
+            if subject_word in message["subject"]:
+                match = re.search(r"^(ey[\w-]+\.[\w-]+\.[\w-]+)$", message["body"], re.M)
+                assert match, message["body"]
+                return match.group(1)
+        raise AssertionError(f"no '{subject_word}' email to {to}")
+
+    def verify(self, email: str) -> None:
+        token = self.token_from_mail(email, "Confirm")
+        response = self.client.post("/api/auth/verify-email", json={"token": token})
+        assert response.status_code == 204, response.text
+
+    def login(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
+        response = self.client.post("/api/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        tokens: dict[str, Any] = response.json()
+        return tokens
+
+    def account(self, *, verified: bool = True, **register: Any) -> Account:
+        email, username = self.register(**register)
+        if verified:
+            self.verify(email)
+        password = register.get("password", PASSWORD)
+        tokens = self.login(email, password)
+        me = self.client.get(
+            "/api/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        ).json()
+        return Account(
+            me["id"], email, username, password, tokens["access_token"], tokens["refresh_token"]
+        )
+
+    def admin(self) -> Account:
+        """A verified account granted the admin role (as `alot create-admin` would)."""
+        account = self.account()
+        platform = self.client.app.state.platform  # type: ignore[attr-defined]
+        with contextmanager(unit_of_work)(platform.database) as session:
+            users = UserService(session, platform)
+            users.set_roles(users.get(uuid.UUID(account.id)), [Role.PLAYER, Role.ADMIN])
+        return account
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)
