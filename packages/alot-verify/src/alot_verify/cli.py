@@ -183,5 +183,454 @@ def draw_command(ctx: click.Context, proof_source: str, beacon_public_key: str |
     emit(ctx, report)
 
 
+# --- ledger exports and Merkle proofs ----------------------------------------------
+# The proof documents these commands read are specified in docs/spec/proofs.md.
+
+_LEDGER_CHECKS = {
+    "hash": "body hashes",
+    "seq": "sequence numbers",
+    "chain": "chain links",
+    "balanced": "per-asset balance of each transaction",
+    "posting": "postings (non-zero, one per account and asset)",
+    "balance_after": "balance continuity",
+    "account_version": "account version continuity",
+    "non_negative": "user credits never negative",
+    "checkpoint": "Merkle root against the checkpoint",
+}
+
+
+def _read_key(value: str) -> str:
+    """A verifier key given directly, or the path of a file holding one."""
+    import os
+
+    if os.path.isfile(value):
+        with open(value, encoding="utf-8") as handle:
+            return handle.read().strip()
+    return value.strip()
+
+
+def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
+def _raw_export_lines(source: str) -> Iterator[bytes]:
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        try:
+            with httpx.stream("GET", source, timeout=30.0, follow_redirects=True) as response:
+                response.raise_for_status()
+                yield from _split_lines(response.iter_bytes())
+        except httpx.HTTPError as exc:
+            raise InputError(f"could not fetch: {exc}", where=source) from exc
+    elif source == "-":
+        yield from sys.stdin.buffer
+    else:
+        with open(source, "rb") as handle:
+            yield from handle
+
+
+def _export_lines(source: str) -> Iterator[bytes]:
+    """Stream an export's lines; a last line without its newline means a cut-off file."""
+    number = 0
+    for number, line in enumerate(_raw_export_lines(source), start=1):
+        yield line
+        if not line.endswith(b"\n"):
+            raise InputError(
+                "the last line has no newline: the export looks truncated", where=f"line {number}"
+            )
+
+
+@cli.command("ledger")
+@click.argument("export_source", metavar="EXPORT")
+@click.option(
+    "--checkpoint",
+    "checkpoint_source",
+    metavar="FILE",
+    help="A signed checkpoint (file, - or URL): the export's Merkle root must match it.",
+)
+@click.option(
+    "--key",
+    metavar="KEY",
+    envvar="ALOT_VERIFY_LEDGER_KEY",
+    help="The log's verifier key (<name>+<id>+<base64>), or a file holding it.",
+)
+@click.option(
+    "--balances-out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the final balance and version of every account and asset here as JSON.",
+)
+@click.option(
+    "--start-seq",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="The first seq of a partial export (its opening balances are taken as stated).",
+)
+@click.option(
+    "--max-failures",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Stop after this many failed checks.",
+)
+@click.pass_context
+def ledger_command(
+    ctx: click.Context,
+    export_source: str,
+    checkpoint_source: str | None,
+    key: str | None,
+    balances_out: str | None,
+    start_seq: int,
+    max_failures: int,
+) -> None:
+    """Verify a ledger export (JSON Lines) read from EXPORT: a file, - or a URL.
+
+    Checks every body hash, chain link and seq, that each transaction balances per
+    asset, that every balance and version continues, that no user credits go
+    negative and, with --checkpoint and --key, the Merkle root at the checkpoint's size.
+    """
+    from alot_verify.checkpoint import verify_checkpoint
+    from alot_verify.errors import CheckpointVerificationError
+    from alot_verify.ledger import LedgerFailed, LedgerFailure, verify_ledger
+
+    report = Report(command="ledger")
+    signed_checkpoint: str | None = None
+    verifier_key: str | None = None
+    with input_errors(ctx):
+        if (checkpoint_source is None) != (key is None):
+            raise InputError("--checkpoint and --key go together", where="usage")
+        if checkpoint_source is not None and key is not None:
+            if start_seq != 1:
+                raise InputError("a partial export cannot be checked against a checkpoint")
+            text = read_source(checkpoint_source)
+            verifier_key = _read_key(key)
+            try:
+                checkpoint = verify_checkpoint(text, verifier_key)
+            except CheckpointVerificationError as exc:
+                report.fail("checkpoint_signature", f"checkpoint: {exc}")
+            else:
+                signed_checkpoint = text
+                report.ok(
+                    "checkpoint_signature",
+                    f"checkpoint for {checkpoint.origin} (size {checkpoint.size}) is signed "
+                    f"by {verifier_key.split('+')[0]}+{verifier_key.split('+')[1]}",
+                )
+        failures: list[LedgerFailure] = []
+        truncated = False
+        try:
+            summary = verify_ledger(
+                _export_lines(export_source),
+                signed_checkpoint=signed_checkpoint,
+                verifier_key=verifier_key if signed_checkpoint is not None else None,
+                start_seq=start_seq,
+                max_failures=max_failures,
+            )
+        except LedgerFailed as exc:
+            summary, failures, truncated = exc.summary, exc.failures, exc.truncated
+
+    span = f"seq {summary.first_seq}..{summary.last_seq}" if summary.transactions else "no lines"
+    failed_checks = {failure.check for failure in failures}
+    for check, description in _LEDGER_CHECKS.items():
+        if check == "checkpoint" and summary.checkpoint is None:
+            continue
+        if check not in failed_checks:
+            report.ok(check, f"{description}: {summary.transactions} transactions ({span})")
+    for failure in failures:
+        report.fail(failure.check, str(failure))
+    if truncated:
+        report.fail("limit", f"stopped after {len(failures)} failures; later lines not checked")
+    if signed_checkpoint is None and checkpoint_source is None:
+        unchecked = "no checkpoint given: the Merkle root was computed but not compared"
+        if not ctx.obj.json_output:
+            click.echo(f"note: {unchecked}", err=True)
+
+    root = summary.merkle_root.hex() if summary.merkle_root is not None else None
+    balances = [
+        {"account": b.account, "asset": b.asset, "balance": b.balance, "version": b.version}
+        for b in summary.balances
+    ]
+    report.details = {
+        "transactions": summary.transactions,
+        "first_seq": summary.first_seq,
+        "last_seq": summary.last_seq,
+        "head_hash": summary.head_hash,
+        "merkle_root": root,
+        "checkpoint_size": summary.checkpoint.size if summary.checkpoint else None,
+        "accounts": len(summary.balances),
+        "postings": summary.postings,
+        "volume": summary.volume,
+        "failures": [
+            {"line": f.line, "seq": f.seq, "check": f.check, "message": f.message} for f in failures
+        ],
+        "truncated": truncated,
+    }
+    if balances_out is not None:
+        with input_errors(ctx), open(balances_out, "w", encoding="utf-8") as handle:
+            json.dump(
+                {
+                    "verified": report.passed,
+                    "last_seq": summary.last_seq,
+                    "head_hash": summary.head_hash,
+                    "balances": balances,
+                },
+                handle,
+                indent=2,
+            )
+            handle.write("\n")
+    if not ctx.obj.json_output and root is not None:
+        click.echo(f"merkle root at size {summary.transactions}: {root}", err=True)
+    emit(ctx, report)
+
+
+def _hex_hash(value: Any, where: str) -> bytes:
+    if not isinstance(value, str) or len(value) != 64:
+        raise InputError("must be 64 hex digits", where=where)
+    try:
+        return bytes.fromhex(value)
+    except ValueError as exc:
+        raise InputError("must be 64 hex digits", where=where) from exc
+
+
+def _size(value: Any, where: str) -> int:
+    if type(value) is not int or value < 0:
+        raise InputError("must be a non-negative integer", where=where)
+    return value
+
+
+def _proof_document(source: str | None, members: frozenset[str]) -> dict[str, Any]:
+    if source is None:
+        return {}
+    document = load_json(source)
+    if not isinstance(document, dict):
+        raise InputError("a proof document must be a JSON object", where=source)
+    unknown = sorted(set(document) - members)
+    if unknown:
+        raise InputError(f"unknown member(s) {', '.join(unknown)}", where=source)
+    return document
+
+
+def _proof_hashes(value: Any) -> list[bytes]:
+    if not isinstance(value, list):
+        raise InputError("must be an array of hex hashes", where="proof")
+    return [_hex_hash(item, f"proof[{i}]") for i, item in enumerate(value)]
+
+
+def _trusted_root(
+    report: Report,
+    label: str,
+    size: int,
+    root_hex: Any,
+    checkpoint_text: Any,
+    key: str | None,
+) -> bytes | None:
+    """The root to check against: a root given directly, else a verified checkpoint's."""
+    from alot_verify.checkpoint import verify_checkpoint
+    from alot_verify.errors import CheckpointVerificationError
+
+    if root_hex is not None:
+        return _hex_hash(root_hex, label.replace(" ", "_"))
+    if checkpoint_text is None:
+        raise InputError(f"give the {label} or a checkpoint", where=label.replace(" ", "_"))
+    if not isinstance(checkpoint_text, str):
+        raise InputError("must be the signed note text", where="checkpoint")
+    if key is None:
+        raise InputError("a checkpoint is only trusted with --key (or pass the root directly)")
+    try:
+        checkpoint = verify_checkpoint(checkpoint_text, _read_key(key))
+    except CheckpointVerificationError as exc:
+        report.fail("checkpoint", f"checkpoint: {exc}")
+        return None
+    report.ok("checkpoint", f"checkpoint for {checkpoint.origin} (size {checkpoint.size}) verifies")
+    if checkpoint.size != size:
+        report.fail(
+            "checkpoint", f"the proof is for tree size {size}; the checkpoint is {checkpoint.size}"
+        )
+        return None
+    return checkpoint.root_hash
+
+
+_INCLUSION_MEMBERS = frozenset(
+    {"leaf_index", "tree_size", "leaf_hash", "transaction", "proof", "root", "checkpoint"}
+)
+_CONSISTENCY_MEMBERS = frozenset(
+    {"old_size", "new_size", "proof", "old_root", "new_root", "old_checkpoint", "new_checkpoint"}
+)
+
+
+def _pick(flag: Any, document: dict[str, Any], name: str) -> Any:
+    """A command-line value wins over the proof document's."""
+    return flag if flag is not None else document.get(name)
+
+
+@cli.command("inclusion")
+@click.argument("proof_source", metavar="[PROOF]", required=False)
+@click.option("--leaf-hash", metavar="HEX", help="The leaf (transaction) hash.")
+@click.option(
+    "--transaction",
+    "transaction_source",
+    metavar="FILE",
+    help="One export line (JSON): its leaf hash is recomputed.",
+)
+@click.option("--index", type=int, help="0-based leaf index (= seq - 1).")
+@click.option("--tree-size", type=int, help="Size of the tree the proof is for.")
+@click.option("--proof", "proof_hashes", metavar="HEX", multiple=True, help="Audit path hash.")
+@click.option("--root", metavar="HEX", help="The root hash to check against (trusted).")
+@click.option(
+    "--checkpoint",
+    "checkpoint_source",
+    metavar="FILE",
+    help="A signed checkpoint to check against.",
+)
+@click.option(
+    "--key", metavar="KEY", envvar="ALOT_VERIFY_LEDGER_KEY", help="Verifier key (or its file)."
+)
+@click.pass_context
+def inclusion_command(
+    ctx: click.Context,
+    proof_source: str | None,
+    leaf_hash: str | None,
+    transaction_source: str | None,
+    index: int | None,
+    tree_size: int | None,
+    proof_hashes: tuple[str, ...],
+    root: str | None,
+    checkpoint_source: str | None,
+    key: str | None,
+) -> None:
+    """Verify that one leaf is in the tree of a given size (RFC 9162 inclusion proof).
+
+    PROOF is a proof document (file, - or URL; see docs/spec/proofs.md); options give
+    or override its members. Exit 0 included, 1 not proven, 2 malformed input.
+    """
+    from alot_verify.errors import ProofVerificationError
+    from alot_verify.ledger import transaction_leaf_hash
+    from alot_verify.merkle import verify_inclusion
+
+    report = Report(command="inclusion")
+    with input_errors(ctx):
+        document = _proof_document(proof_source, _INCLUSION_MEMBERS)
+        transaction = (
+            load_json(transaction_source) if transaction_source else document.get("transaction")
+        )
+        leaf_index = _size(_pick(index, document, "leaf_index"), "leaf_index")
+        size = _size(_pick(tree_size, document, "tree_size"), "tree_size")
+        proof = _proof_hashes(list(proof_hashes) if proof_hashes else document.get("proof", []))
+        stated_leaf = _pick(leaf_hash, document, "leaf_hash")
+        leaf: bytes | None = None
+        if transaction is not None:
+            leaf = transaction_leaf_hash(transaction)
+            if transaction["hash"] != leaf.hex():
+                report.fail("leaf", f"transaction body hashes to {leaf.hex()}, not its hash")
+            if transaction["seq"] != leaf_index + 1:
+                report.fail(
+                    "leaf", f"transaction seq {transaction['seq']} is not leaf index {leaf_index}"
+                )
+        if stated_leaf is not None:
+            stated = _hex_hash(stated_leaf, "leaf_hash")
+            if leaf is not None and stated != leaf:
+                report.fail("leaf", f"leaf_hash {stated.hex()} is not the transaction's hash")
+            leaf = leaf or stated
+        if leaf is None:
+            raise InputError("give leaf_hash or transaction", where="leaf_hash")
+        if root is not None:
+            root_hex, checkpoint_text = root, None
+        elif checkpoint_source is not None:
+            root_hex, checkpoint_text = None, read_source(checkpoint_source)
+        else:
+            root_hex, checkpoint_text = document.get("root"), document.get("checkpoint")
+        expected_root = _trusted_root(report, "root", size, root_hex, checkpoint_text, key)
+    if expected_root is not None:
+        try:
+            verify_inclusion(leaf, leaf_index, size, proof, expected_root)
+        except ProofVerificationError as exc:
+            report.fail("inclusion", f"inclusion: {exc}")
+        else:
+            report.ok(
+                "inclusion",
+                f"leaf {leaf.hex()} is at index {leaf_index} of the tree of size {size} "
+                f"with root {expected_root.hex()}",
+            )
+    report.details = {"leaf_index": leaf_index, "tree_size": size, "leaf_hash": leaf.hex()}
+    emit(ctx, report)
+
+
+@cli.command("consistency")
+@click.argument("proof_source", metavar="[PROOF]", required=False)
+@click.option("--old-size", type=int, help="Size of the older tree.")
+@click.option("--new-size", type=int, help="Size of the newer tree.")
+@click.option("--proof", "proof_hashes", metavar="HEX", multiple=True, help="Proof hash.")
+@click.option("--old-root", metavar="HEX", help="Root of the older tree (trusted).")
+@click.option("--new-root", metavar="HEX", help="Root of the newer tree (trusted).")
+@click.option("--old-checkpoint", metavar="FILE", help="Signed checkpoint of the older tree.")
+@click.option("--new-checkpoint", metavar="FILE", help="Signed checkpoint of the newer tree.")
+@click.option(
+    "--key", metavar="KEY", envvar="ALOT_VERIFY_LEDGER_KEY", help="Verifier key (or its file)."
+)
+@click.pass_context
+def consistency_command(
+    ctx: click.Context,
+    proof_source: str | None,
+    old_size: int | None,
+    new_size: int | None,
+    proof_hashes: tuple[str, ...],
+    old_root: str | None,
+    new_root: str | None,
+    old_checkpoint: str | None,
+    new_checkpoint: str | None,
+    key: str | None,
+) -> None:
+    """Verify that a newer tree extends an older one (RFC 9162 consistency proof).
+
+    PROOF is a proof document (file, - or URL; see docs/spec/proofs.md); options give
+    or override its members. Exit 0 consistent, 1 not proven, 2 malformed input.
+    """
+    from alot_verify.errors import ProofVerificationError
+    from alot_verify.merkle import verify_consistency
+
+    report = Report(command="consistency")
+    with input_errors(ctx):
+        document = _proof_document(proof_source, _CONSISTENCY_MEMBERS)
+        first = _size(_pick(old_size, document, "old_size"), "old_size")
+        second = _size(_pick(new_size, document, "new_size"), "new_size")
+        proof = _proof_hashes(list(proof_hashes) if proof_hashes else document.get("proof", []))
+        roots = []
+        for label, size, root_flag, checkpoint_flag in (
+            ("old", first, old_root, old_checkpoint),
+            ("new", second, new_root, new_checkpoint),
+        ):
+            if root_flag is not None:
+                root_hex, checkpoint_text = root_flag, None
+            elif checkpoint_flag is not None:
+                root_hex, checkpoint_text = None, read_source(checkpoint_flag)
+            else:
+                root_hex = document.get(f"{label}_root")
+                checkpoint_text = document.get(f"{label}_checkpoint")
+            roots.append(
+                _trusted_root(report, f"{label} root", size, root_hex, checkpoint_text, key)
+            )
+    first_root, second_root = roots
+    if first_root is not None and second_root is not None:
+        try:
+            verify_consistency(first, second, proof, first_root, second_root)
+        except ProofVerificationError as exc:
+            report.fail("consistency", f"consistency: {exc}")
+        else:
+            report.ok(
+                "consistency",
+                f"the tree of size {second} (root {second_root.hex()}) extends the tree of "
+                f"size {first} (root {first_root.hex()})",
+            )
+    report.details = {"old_size": first, "new_size": second}
+    emit(ctx, report)
+
+
 def main() -> None:
     cli(prog_name="alot-verify")

@@ -1,0 +1,217 @@
+"""Deterministic synthetic ledger exports: the published vectors, tests and the benchmark.
+
+Not part of the verifier: it writes exports that *should* verify, so that the verifier
+has something known-good to check and tamper with. The same seed always gives the same
+bytes. ``python -m alot_verify._testing ledger-vectors DIR`` regenerates the
+``ledger-small.*`` vectors; their signing key is a published TEST VECTOR KEY whose seed
+is SHA-256 of `VECTOR_KEY_LABEL`, never a key for any real log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alot_verify.canonical import canonical_json
+from alot_verify.checkpoint import Checkpoint, sign_checkpoint, signer_key_from_seed
+from alot_verify.ledger import GENESIS_PREV_HASH
+from alot_verify.merkle import CompactRange, leaf_hash
+
+VECTOR_ORIGIN = "alot.local/ledger"
+VECTOR_KEY_LABEL = b"alot-verify test vector key: ledger-small"
+VECTOR_SIZE = 40
+
+# Hashed text must be canonical JSON. For the ASCII-only objects the generator makes
+# (asserted below) Python's sorted compact encoding is exactly that, and much faster.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
+_HASH_AT = len('{"created_at":"2000-01-01T00:00:00.000000Z"')
+
+_LOT_TITLES = ["Vintage guitar", "Café racer bike", "Signed poster ✓", "Weekend in Kraków"]
+
+
+def vector_keys() -> tuple[str, str]:
+    """The (signer, verifier) TEST VECTOR KEY pair for ``alot.local/ledger``."""
+    return signer_key_from_seed(VECTOR_ORIGIN, hashlib.sha256(VECTOR_KEY_LABEL).digest())
+
+
+class _Book:
+    """Balances and versions as the ledger would keep them, to write consistent postings."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def balance(self, account: str, asset: str) -> int:
+        return self.accounts.get((account, asset), (0, 0))[0]
+
+    def post(self, account: str, asset: str, amount: int) -> dict[str, Any]:
+        balance, version = self.accounts.get((account, asset), (0, 0))
+        balance, version = balance + amount, version + 1
+        self.accounts[(account, asset)] = (balance, version)
+        return {
+            "account": account,
+            "asset": asset,
+            "amount": amount,
+            "balance_after": balance,
+            "account_version": version,
+        }
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def synthetic_transactions(
+    n: int, *, users: int = 2000, lots: int = 500, hosts: int = 50, seed: int = 0
+) -> Iterator[dict[str, Any]]:
+    """``n`` valid transaction bodies (no ``hash``/``prev_hash`` yet), seq 1..n."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    user_ids = [_uuid(rng) for _ in range(users)]
+    lot_ids = [_uuid(rng) for _ in range(lots)]
+    host_ids = [_uuid(rng) for _ in range(hosts)]
+    lot_host = {lot: host_ids[i % hosts] for i, lot in enumerate(lot_ids)}
+    book = _Book()
+    moment = datetime(2026, 1, 1)
+    for seq in range(1, n + 1):
+        moment += timedelta(microseconds=rng.randrange(1, 2_000_000))
+        user, lot = rng.choice(user_ids), rng.choice(lot_ids)
+        escrow = f"lot:{lot}:escrow"
+        credits = f"user:{user}:credits"
+        roll = rng.random()
+        refs: dict[str, str] = {"lot_id": lot}
+        metadata: dict[str, Any] = {}
+        postings: list[dict[str, Any]]
+        if roll < 0.25:
+            kind, amount = "credits_granted", rng.randrange(100, 1000)
+            refs = {"user_id": user}
+            postings = [
+                book.post(credits, "CRD", amount),
+                book.post("platform:credits_issued", "CRD", -amount),
+            ]
+        elif roll < 0.80:
+            kind, tickets = "entry_purchased", rng.randrange(1, 6)
+            refs = {"entry_id": _uuid(rng), "lot_id": lot, "user_id": user}
+            paid_in_credits = min(book.balance(credits, "CRD") // 100, rng.randrange(0, tickets))
+            cash = (tickets - paid_in_credits) * 100
+            postings = []
+            if cash:
+                postings += [
+                    book.post("platform:cash", "USD", cash),
+                    book.post(escrow, "USD", -cash),
+                ]
+            if paid_in_credits:
+                postings += [
+                    book.post(credits, "CRD", -paid_in_credits * 100),
+                    book.post(escrow, "CRD", paid_in_credits * 100),
+                ]
+            metadata = {"tickets": tickets}
+        elif roll < 0.90 and book.balance(escrow, "USD") < -100:
+            kind, funded = "lot_settled", -book.balance(escrow, "USD")
+            fee = funded // 10
+            refs = {"host_id": lot_host[lot], "lot_id": lot}
+            postings = [
+                book.post(escrow, "USD", funded),
+                book.post("platform:fees", "USD", -fee),
+                book.post(f"host:{lot_host[lot]}:payable", "USD", -(funded - fee)),
+            ]
+        elif roll < 0.95:
+            kind, postings = "draw_committed", []
+            metadata = {
+                "algorithm": "alot-v1",
+                "lot_title": rng.choice(_LOT_TITLES),
+                "server_seed_commitment": hashlib.sha256(rng.randbytes(32)).hexdigest(),
+            }
+        else:
+            kind, postings = "draw_completed", []
+            metadata = {"winning_ticket": rng.randrange(1, 5000), "winner_user_id": user}
+        yield {
+            "seq": seq,
+            "id": _uuid(rng),
+            "kind": kind,
+            "created_at": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "refs": refs,
+            "metadata": metadata,
+            "postings": postings,
+        }
+
+
+def _canonical_text(value: dict[str, Any]) -> str:
+    text = _ENCODER.encode(value)
+    if not text.isascii():  # non-ASCII sorts and escapes by the definition
+        return canonical_json(value).decode("utf-8")
+    return text
+
+
+def synthetic_export(n: int, **options: Any) -> Iterator[str]:
+    """The lines ("\\n"-terminated) of a valid export of ``n`` transactions."""
+    prev_hash = GENESIS_PREV_HASH
+    for body in synthetic_transactions(n, **options):
+        body["prev_hash"] = prev_hash
+        body_text = _canonical_text(body)
+        prev_hash = leaf_hash(body_text.encode("utf-8")).hex()
+        # "hash" sorts right after "created_at", whose value has a fixed length.
+        yield f'{body_text[:_HASH_AT]},"hash":"{prev_hash}"{body_text[_HASH_AT:]}\n'
+
+
+def write_ledger_vectors(directory: Path) -> None:
+    """Write ledger-small.{jsonl,checkpoint,vkey,expected.json} into ``directory``."""
+    lines = list(synthetic_export(VECTOR_SIZE, users=4, lots=2, hosts=1, seed=2026))
+    compact = CompactRange()
+    roots = {}
+    for line in lines:
+        compact.append(bytes.fromhex(json.loads(line)["hash"]))
+        roots[str(compact.size)] = compact.root().hex()
+    signer, verifier = vector_keys()
+    note = sign_checkpoint(Checkpoint(VECTOR_ORIGIN, compact.size, compact.root()), signer)
+    book = _Book()
+    for line in lines:
+        for posting in json.loads(line)["postings"]:
+            book.post(posting["account"], posting["asset"], posting["amount"])
+    expected = {
+        "comment": "Expected results for ledger-small.jsonl. The checkpoint is signed with a "
+        "published TEST VECTOR KEY (seed = SHA-256 of the ASCII label below); never use it "
+        "for a real log.",
+        "key_seed_label": VECTOR_KEY_LABEL.decode(),
+        "transactions": len(lines),
+        "head_hash": json.loads(lines[-1])["hash"],
+        "merkle_root": compact.root().hex(),
+        "roots_by_size": roots,
+        "balances": [
+            {"account": account, "asset": asset, "balance": balance, "version": version}
+            for (account, asset), (balance, version) in sorted(book.accounts.items())
+        ],
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "ledger-small.jsonl").write_text("".join(lines), encoding="utf-8")
+    (directory / "ledger-small.checkpoint").write_text(note, encoding="utf-8")
+    (directory / "ledger-small.vkey").write_text(verifier + "\n", encoding="utf-8")
+    (directory / "ledger-small.expected.json").write_text(
+        json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def write_export(path: Path, n: int, **options: Any) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.writelines(synthetic_export(n, **options))
+
+
+def main(argv: list[str]) -> None:
+    usage = "usage: python -m alot_verify._testing (ledger-vectors DIR | export N PATH)"
+    if len(argv) == 2 and argv[0] == "ledger-vectors":
+        write_ledger_vectors(Path(argv[1]))
+    elif len(argv) == 3 and argv[0] == "export":
+        write_export(Path(argv[2]), int(argv[1]))
+    else:
+        raise SystemExit(usage)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
