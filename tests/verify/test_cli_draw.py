@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import http.server
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -283,3 +285,20 @@ def test_v2_json_output_lists_what_was_not_checked() -> None:
     assert document["lot_id"] == V2_VECTORS["quicknet-beacon"]["proof"]["draw_inputs"]["lot_id"]
     assert len(document["unchecked"]) == 1
     assert document["unchecked"][0].startswith("beacon.signature: not checked")
+
+
+def test_draw_without_a_key_never_imports_the_pairing_library(tmp_path: Path) -> None:
+    # Cold start: py_ecc is slow to import, so only a BLS check may load it.
+    proof_path = _write(tmp_path, V2_VECTORS["quicknet-beacon"]["proof"])
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from alot_verify.cli import cli\n"
+        f"result = CliRunner().invoke(cli, ['draw', {proof_path!r}])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('py_ecc', 'httpx')))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.strip() == "[]"

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 from alot_verify.errors import DrawVerificationError, FieldMismatch, InputError
 
@@ -162,10 +161,10 @@ def _sizes(scheme: str) -> tuple[int, int]:
     return sizes
 
 
-def _py_ecc() -> Any:
+def _require_py_ecc() -> None:
     try:
         import py_ecc  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - the dev environment installs the extra
+    except ImportError as exc:
         raise InputError(
             "checking a drand signature needs py_ecc: pip install 'alot-verify[bls]'"
         ) from exc
@@ -173,7 +172,7 @@ def _py_ecc() -> Any:
 
 def _verify_g1_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """Minimal-signature-size BLS (signature on G1, key on G2) with the RFC 9380 suite."""
-    _py_ecc()
+    _require_py_ecc()
     from py_ecc.bls.g2_primitives import subgroup_check
     from py_ecc.bls.hash_to_curve import hash_to_G1
     from py_ecc.bls.point_compression import decompress_G1, decompress_G2
@@ -207,7 +206,7 @@ def _verify_g1_signature(public_key: bytes, message: bytes, signature: bytes) ->
 
 def _verify_g2_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """The IETF BLS "basic" suite (signature on G2, key on G1), as drand's chained scheme."""
-    _py_ecc()
+    _require_py_ecc()
     from eth_typing import BLSPubkey, BLSSignature
     from py_ecc.bls.ciphersuites import G2Basic
 

@@ -20,6 +20,7 @@ objects. Malformed proofs raise InputError naming the field.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import re
@@ -32,6 +33,23 @@ from alot_verify import beacon as _beacon
 from alot_verify import merkle
 from alot_verify.canonical import MAX_SAFE_INTEGER, canonical_json
 from alot_verify.errors import DrawVerificationError, FieldMismatch, InputError
+
+__all__ = [
+    "ALGORITHMS",
+    "DrawCheck",
+    "DrawResult",
+    "Entry",
+    "commitment_v1",
+    "commitment_v2",
+    "compute_v1",
+    "compute_v2",
+    "draw_checks",
+    "draw_inputs_hash",
+    "freeze_v2",
+    "select_v2",
+    "ticket_map_root",
+    "verify_draw_proof",
+]
 
 ALGORITHM_V1 = "alot-v1"
 ALGORITHM_V2 = "alot-v2"
@@ -148,18 +166,18 @@ def commitment_v1(server_seed: str) -> str:
     return hashlib.sha256(server_seed.encode("ascii")).hexdigest()
 
 
-def client_seed_v1(lot_id: str, created_at: str, total_tickets: int, escrow_balance: str) -> str:
+def _client_seed_v1(lot_id: str, created_at: str, total_tickets: int, escrow_balance: str) -> str:
     """alot-v1 client seed: sha256 of ``lot_id:created_at:total_tickets:escrow_balance``."""
     text = f"{lot_id}:{created_at}:{total_tickets}:{escrow_balance}"
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def combined_seed_v1(server_seed: str, client_seed: str, nonce: int = 0) -> str:
+def _combined_seed_v1(server_seed: str, client_seed: str, nonce: int = 0) -> str:
     """alot-v1 combined seed: sha256 of server seed, client seed and nonce, concatenated."""
     return hashlib.sha256(f"{server_seed}{client_seed}{nonce}".encode("ascii")).hexdigest()
 
 
-def winning_ticket_v1(combined_seed: str, total_tickets: int) -> int:
+def _winning_ticket_v1(combined_seed: str, total_tickets: int) -> int:
     """alot-v1 selection: the first 32 bits of the combined seed, modulo the ticket count."""
     return 1 + int(combined_seed[:8], 16) % total_tickets
 
@@ -181,9 +199,9 @@ def compute_v1(
     _dollars(escrow_balance, "escrow_balance")
     _hex(server_seed, "server_seed", 32)
     _require_tiling(parsed, total_tickets)
-    client_seed = client_seed_v1(lot_id, created_at, total_tickets, escrow_balance)
-    combined_seed = combined_seed_v1(server_seed, client_seed, 0)
-    winning_ticket = winning_ticket_v1(combined_seed, total_tickets)
+    client_seed = _client_seed_v1(lot_id, created_at, total_tickets, escrow_balance)
+    combined_seed = _combined_seed_v1(server_seed, client_seed, 0)
+    winning_ticket = _winning_ticket_v1(combined_seed, total_tickets)
     return {
         "algorithm": ALGORITHM_V1,
         "lot_id": lot_id,
@@ -256,9 +274,9 @@ def _checks_v1(p: _ProofV1) -> list[DrawCheck]:
     # Every derived value is recomputed from the inputs (lot data, server seed, entries)
     # and compared with the stored one, so a tampered field fails its own check rather
     # than every check downstream of it.
-    client_seed = client_seed_v1(p.lot_id, p.created_at, p.total_tickets, p.escrow_balance)
-    combined_seed = combined_seed_v1(p.server_seed, client_seed, 0)
-    winning_ticket = winning_ticket_v1(combined_seed, p.total_tickets)
+    client_seed = _client_seed_v1(p.lot_id, p.created_at, p.total_tickets, p.escrow_balance)
+    combined_seed = _combined_seed_v1(p.server_seed, client_seed, 0)
+    winning_ticket = _winning_ticket_v1(combined_seed, p.total_tickets)
     return [
         _check(
             "nonce",
@@ -393,11 +411,11 @@ def compute_v2(
     elif beacon is not None:
         raise InputError("no drand round was frozen at funding", where="beacon")
     inputs_hash = draw_inputs_hash(draw_inputs)
-    seed = seed_v2(server_seed, inputs_hash, randomness)
+    seed = _seed_v2(server_seed, inputs_hash, randomness)
     winning_ticket, counter = select_v2(seed, inputs.total_tickets)
     return {
         "algorithm": ALGORITHM_V2,
-        "draw_inputs": dict(draw_inputs),
+        "draw_inputs": copy.deepcopy(dict(draw_inputs)),
         "draw_inputs_hash": inputs_hash,
         "server_seed": server_seed,
         "beacon": reading,
@@ -409,7 +427,7 @@ def compute_v2(
     }
 
 
-def seed_v2(server_seed: str, inputs_hash: str, beacon_randomness: bytes = b"") -> bytes:
+def _seed_v2(server_seed: str, inputs_hash: str, beacon_randomness: bytes = b"") -> bytes:
     """HMAC-SHA256(server seed, enc(TAG_SEED) || enc(inputs hash) || enc(beacon randomness))."""
     message = _enc(TAG_SEED) + _enc(bytes.fromhex(inputs_hash)) + _enc(beacon_randomness)
     return hmac.new(bytes.fromhex(server_seed), message, hashlib.sha256).digest()
@@ -638,7 +656,7 @@ def _checks_v2(p: _ProofV2, beacon_public_key: bytes | None) -> tuple[list[DrawC
         beacon_checks, randomness, notes = _beacon_checks(inputs, p.beacon, beacon_public_key)
         checks.extend(beacon_checks)
         unchecked.extend(notes)
-    seed = seed_v2(p.server_seed, draw_inputs_hash(p.draw_inputs), randomness)
+    seed = _seed_v2(p.server_seed, draw_inputs_hash(p.draw_inputs), randomness)
     winning_ticket, counter = select_v2(seed, inputs.total_tickets)
     checks += [
         _check(
