@@ -14,8 +14,10 @@ from alot_verify import merkle
 from alot_verify.beacon import DEFAULT_CHAIN, QUICKNET
 from alot_verify.draw import (
     Entry,
+    commitment_v2,
     compute_v2,
     draw_checks,
+    draw_inputs_hash,
     freeze_v2,
     select_v2,
     ticket_map_root,
@@ -297,8 +299,6 @@ def test_a_tampered_derived_value_fails_alone(path: str, expected: set[str]) -> 
     # the field itself is wrong.
     tampered = _set(QUICKNET_PROOF, path, _other_hex(_get(QUICKNET_PROOF, path)))
     if path.startswith("draw_inputs."):
-        from alot_verify.draw import draw_inputs_hash
-
         tampered["draw_inputs_hash"] = draw_inputs_hash(tampered["draw_inputs"])
         expected = expected | {"seed", "winning_ticket", "selection_counter", "winner_user_id"}
         assert _failed_fields(tampered) <= expected
@@ -424,8 +424,6 @@ SEED = "22" * 32
 
 
 def _frozen(beacon: dict[str, Any] | None = None) -> dict[str, Any]:
-    from alot_verify.draw import commitment_v2
-
     return freeze_v2(
         lot_id="15ef7dc3-2204-42ff-8ed1-91349e9a8a92",
         funded_at="2023-08-23T15:50:00.000000Z",
@@ -490,3 +488,33 @@ def test_known_chains_round_times() -> None:
     assert QUICKNET.first_round_after(QUICKNET.round_time(1000) - 1) == 1000
     assert QUICKNET.first_round_after(0) == 1
     assert DEFAULT_CHAIN.round_time(1) == DEFAULT_CHAIN.genesis_time
+
+
+def test_freeze_refuses_a_beacon_round_already_due() -> None:
+    with pytest.raises(InputError, match="not after funded_at") as caught:
+        freeze_v2(
+            lot_id="15ef7dc3-2204-42ff-8ed1-91349e9a8a92",
+            funded_at="2023-08-23T15:59:24.000000Z",  # exactly when round 1000 was due
+            escrow_cents=500,
+            entries=[Entry(USERS[0], 1, 5)],
+            server_seed_commitment=commitment_v2(SEED),
+            beacon={"chain_hash": QUICKNET.chain_hash, "scheme": QUICKNET.scheme, "round": 1000},
+        )
+    assert caught.value.where == "beacon.round"
+
+
+def test_freeze_refuses_the_wrong_scheme_for_a_known_chain() -> None:
+    with pytest.raises(InputError) as caught:
+        freeze_v2(
+            lot_id="15ef7dc3-2204-42ff-8ed1-91349e9a8a92",
+            funded_at="2023-08-23T15:00:00.000000Z",
+            escrow_cents=500,
+            entries=[Entry(USERS[0], 1, 5)],
+            server_seed_commitment=commitment_v2(SEED),
+            beacon={
+                "chain_hash": QUICKNET.chain_hash,
+                "scheme": DEFAULT_CHAIN.scheme,
+                "round": 1000,
+            },
+        )
+    assert caught.value.where == "beacon.scheme"

@@ -365,7 +365,18 @@ def freeze_v2(
         "server_seed_commitment": server_seed_commitment,
         "beacon": None if beacon is None else dict(beacon),
     }
-    _parse_draw_inputs(draw_inputs)
+    choice = _parse_draw_inputs(draw_inputs).beacon
+    chain = None if choice is None else _beacon.KNOWN_CHAINS.get(choice.chain_hash)
+    if choice is not None and chain is not None:
+        # Refuse here what every verifier would refuse later.
+        if choice.scheme != chain.scheme:
+            raise InputError(f"drand {chain.name} uses {chain.scheme}", where="beacon.scheme")
+        if chain.round_time(choice.round) * 1_000_000 <= _unix_micros(funded_at):
+            raise InputError(
+                f"round {choice.round} is due at {_format_unix(chain.round_time(choice.round))},"
+                f" not after funded_at {funded_at}",
+                where="beacon.round",
+            )
     return draw_inputs
 
 
