@@ -713,7 +713,7 @@ def _beacon_checks(
     chain = _beacon.KNOWN_CHAINS.get(choice.chain_hash)
     if chain is None:
         notes.append(
-            f"beacon.round: chain {choice.chain_hash} is not known to this verifier; "
+            f"beacon.chosen_before_published: chain {choice.chain_hash} is not known; "
             f"check yourself that round {choice.round} was published after "
             f"{inputs.funded_at}"
         )
