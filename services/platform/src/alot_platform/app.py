@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from alot_platform import health
 from alot_platform.admin import endpoints as admin_endpoints
@@ -126,9 +126,9 @@ def _check_deny_by_default(app: FastAPI) -> None:
     """Refuse to build an app with an /api route that nobody decided to open or guard."""
     unguarded = [
         f"{sorted(route.methods or ())} {route.path}"
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        and route.path.startswith("/api/")
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute)
+        and (route.path or "").startswith("/api/")
         and not _calls(route.dependant) & {current_principal, public}
     ]
     if unguarded:
