@@ -14,7 +14,7 @@ import json
 import random
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -150,15 +150,25 @@ def _canonical_text(value: dict[str, Any]) -> str:
     return text
 
 
-def synthetic_export(n: int, **options: Any) -> Iterator[str]:
-    """The lines ("\\n"-terminated) of a valid export of ``n`` transactions."""
+def seal(bodies: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """Export lines for transaction bodies: set each ``prev_hash``, add each ``hash``.
+
+    Tests use it to build exports that are correctly hashed and chained but break
+    another rule, so that the rule under test is the one that fails.
+    """
     prev_hash = GENESIS_PREV_HASH
-    for body in synthetic_transactions(n, **options):
+    for body in bodies:
+        body = {name: value for name, value in body.items() if name != "hash"}
         body["prev_hash"] = prev_hash
         body_text = _canonical_text(body)
         prev_hash = leaf_hash(body_text.encode("utf-8")).hex()
         # "hash" sorts right after "created_at", whose value has a fixed length.
         yield f'{body_text[:_HASH_AT]},"hash":"{prev_hash}"{body_text[_HASH_AT:]}\n'
+
+
+def synthetic_export(n: int, **options: Any) -> Iterator[str]:
+    """The lines ("\\n"-terminated) of a valid export of ``n`` transactions."""
+    return seal(synthetic_transactions(n, **options))
 
 
 def write_ledger_vectors(directory: Path) -> None:
