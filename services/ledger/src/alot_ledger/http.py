@@ -7,9 +7,10 @@ runs the same router alone, with bearer tokens from the settings.
 
 Every ledger failure is rendered by the router itself as ``application/problem+json``
 with ``type = urn:alot:problem:<code>``, so it looks the same wherever it is mounted.
-"""
 
-from __future__ import annotations
+(No ``from __future__ import annotations`` here: FastAPI reads the endpoint annotations
+at runtime, including the ``Annotated`` session alias local to ``create_router``.)
+"""
 
 import hmac
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -290,7 +291,7 @@ def create_router(
 
 def _bearer(authorization: str | None) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
+        return authorization[7:].strip() or None
     return None
 
 

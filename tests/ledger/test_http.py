@@ -1,0 +1,245 @@
+"""The HTTP API, in-process against the real app and database (httpx ASGI via TestClient)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alot_ledger.http import create_app
+from alot_ledger.settings import LedgerSettings
+from alot_verify import merkle
+from alot_verify.checkpoint import verify_checkpoint
+from alot_verify.ledger import verify_ledger
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+SERVICE = {"Authorization": "Bearer service-secret"}
+AUDITOR = {"Authorization": "Bearer auditor-secret"}
+
+
+def _settings(tmp_path: Path, **overrides: object) -> LedgerSettings:
+    values: dict[str, object] = {
+        "var_dir": tmp_path / "var",
+        "ledger_service_token": "service-secret",
+        "ledger_auditor_token": "auditor-secret",
+        "ledger_checkpoint_interval": 3600,
+    }
+    values.update(overrides)
+    return LedgerSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(_settings(tmp_path), engine)) as client:
+        yield client
+
+
+def _grant(client: TestClient, user: str, amount: int, key: str | None = None) -> dict:  # type: ignore[type-arg]
+    response = client.post(
+        "/api/ledger/transactions",
+        json={
+            "kind": "credit_grant",
+            "postings": [
+                {"account": "platform:credits_issued", "asset": "CRD", "amount": -amount},
+                {"account": f"user:{user}:credits", "asset": "CRD", "amount": amount},
+            ],
+            "refs": {"user": user},
+        },
+        headers={**SERVICE, **({"Idempotency-Key": key} if key else {})},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _problem(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code
+    assert body["type"] == f"urn:alot:problem:{code}"
+
+
+def test_write_read_prove_and_export(client: TestClient) -> None:
+    receipts = [_grant(client, str(n % 3), 100 + n) for n in range(9)]
+    assert [r["seq"] for r in receipts] == list(range(1, 10))
+
+    made = client.post("/api/ledger/checkpoints", headers=SERVICE)
+    assert made.status_code == 201
+    key = client.get("/api/ledger/verifier-key", headers=AUDITOR).json()["verifier_key"]
+    latest = client.get("/api/ledger/checkpoint", headers=AUDITOR).json()
+    checkpoint = verify_checkpoint(latest["note"], key)
+    assert checkpoint.size == 9
+
+    one = client.get("/api/ledger/transactions/4", headers=AUDITOR).json()
+    proof = one["inclusion_proof"]
+    assert one["transaction"]["seq"] == 4
+    merkle.verify_inclusion(
+        bytes.fromhex(one["transaction"]["hash"]),
+        proof["leaf_index"],
+        proof["tree_size"],
+        [bytes.fromhex(h) for h in proof["hashes"]],
+        checkpoint.root_hash,
+    )
+
+    _grant(client, "9", 5)
+    client.post("/api/ledger/checkpoints", headers=SERVICE)
+    history = client.get("/api/ledger/checkpoints", headers=AUDITOR).json()["checkpoints"]
+    assert [c["size"] for c in history] == [10, 9]
+    old = client.get("/api/ledger/transactions/4?tree_size=9", headers=AUDITOR).json()
+    assert old["inclusion_proof"]["tree_size"] == 9
+    consistency = client.get(
+        "/api/ledger/proofs/consistency?old_size=9&new_size=10", headers=AUDITOR
+    ).json()
+    merkle.verify_consistency(
+        9,
+        10,
+        [bytes.fromhex(h) for h in consistency["hashes"]],
+        checkpoint.root_hash,
+        verify_checkpoint(history[0]["note"], key).root_hash,
+    )
+
+    page = client.get("/api/ledger/transactions?after_seq=3&limit=4", headers=AUDITOR).json()
+    assert [t["seq"] for t in page["transactions"]] == [4, 5, 6, 7]
+    assert page["next_after_seq"] == 7
+
+    balance = client.get(
+        "/api/ledger/accounts/user:0:credits/balances/CRD?as_of_seq=4", headers=AUDITOR
+    ).json()
+    assert balance == {
+        "account": "user:0:credits",
+        "asset": "CRD",
+        "balance": 100 + 103,
+        "version": 2,
+        "as_of_seq": 4,
+    }
+
+    export = client.get("/api/ledger/export", headers=AUDITOR)
+    assert export.headers["content-type"] == "application/jsonl"
+    verify_ledger(export.text.splitlines(), signed_checkpoint=history[0]["note"], verifier_key=key)
+    part = client.get("/api/ledger/export?from_seq=3&to_seq=5", headers=AUDITOR)
+    assert [line.count('"seq":') for line in part.text.splitlines()] == [1, 1, 1]
+
+
+def test_idempotent_http_retry(client: TestClient) -> None:
+    first = _grant(client, "1", 50, key="grant-1")
+    assert _grant(client, "1", 50, key="grant-1") == first
+    conflict = client.post(
+        "/api/ledger/transactions",
+        json={"kind": "credit_grant", "postings": []},
+        headers={**SERVICE, "Idempotency-Key": "grant-1"},
+    )
+    _problem(conflict, 409, "idempotency_conflict")
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        (
+            {"kind": "x", "postings": [{"account": "platform:cash", "asset": "USD", "amount": 5}]},
+            422,
+            "unbalanced_transaction",
+        ),
+        (
+            {
+                "kind": "x",
+                "postings": [
+                    {"account": "platform:cash", "asset": "USD", "amount": 5.0},
+                    {"account": "lot:a:escrow", "asset": "USD", "amount": -5},
+                ],
+            },
+            422,
+            "invalid_amount",
+        ),
+        (
+            {
+                "kind": "x",
+                "postings": [
+                    {"account": "user:1:credits", "asset": "CRD", "amount": -5},
+                    {"account": "lot:a:escrow", "asset": "CRD", "amount": 5},
+                ],
+            },
+            409,
+            "insufficient_funds",
+        ),
+        (
+            {
+                "kind": "x",
+                "postings": [
+                    {"account": "platform:cash", "asset": "XYZ", "amount": 5},
+                    {"account": "lot:a:escrow", "asset": "XYZ", "amount": -5},
+                ],
+            },
+            422,
+            "unknown_asset",
+        ),
+        ({"postings": []}, 422, "validation_error"),
+    ],
+)
+def test_bad_writes_are_problems_and_change_nothing(
+    client: TestClient,
+    payload: dict,
+    status: int,
+    code: str,  # type: ignore[type-arg]
+) -> None:
+    response = client.post("/api/ledger/transactions", json=payload, headers=SERVICE)
+    _problem(response, status, code)
+    assert client.get("/api/ledger/transactions", headers=AUDITOR).json()["size"] == 0
+
+
+def test_reads_need_a_token_and_writes_the_service_token(client: TestClient) -> None:
+    _problem(client.get("/api/ledger/transactions"), 401, "not_authenticated")
+    _problem(
+        client.get("/api/ledger/transactions", headers={"Authorization": "Bearer nope"}),
+        403,
+        "forbidden",
+    )
+    _problem(client.post("/api/ledger/checkpoints", headers=AUDITOR), 403, "forbidden")
+    _problem(
+        client.post("/api/ledger/transactions", json={"kind": "x"}, headers=AUDITOR),
+        403,
+        "forbidden",
+    )
+
+
+def test_public_ledger_reads_without_a_token(engine: Engine, tmp_path: Path) -> None:
+    settings = _settings(tmp_path, ledger_public=True, ledger_service_token="")
+    with TestClient(create_app(settings, engine)) as client:
+        assert client.get("/api/ledger/transactions").status_code == 200
+        # An empty service token means nobody can write, not that anybody can.
+        _problem(
+            client.post("/api/ledger/checkpoints", headers={"Authorization": "Bearer "}),
+            401,
+            "not_authenticated",
+        )
+        _problem(
+            client.post("/api/ledger/checkpoints", headers={"Authorization": "Bearer x"}),
+            403,
+            "forbidden",
+        )
+
+
+def test_not_found_and_out_of_range(client: TestClient) -> None:
+    _problem(client.get("/api/ledger/checkpoint", headers=AUDITOR), 404, "not_found")
+    _problem(client.get("/api/ledger/transactions/1", headers=AUDITOR), 404, "not_found")
+    _grant(client, "1", 5)
+    no_proof = client.get("/api/ledger/transactions/1", headers=AUDITOR).json()
+    assert no_proof["inclusion_proof"] is None  # not checkpointed yet
+    _problem(
+        client.get("/api/ledger/transactions/1?tree_size=1", headers=AUDITOR), 404, "not_found"
+    )
+    _problem(
+        client.get("/api/ledger/proofs/consistency?old_size=0&new_size=2", headers=AUDITOR),
+        422,
+        "invalid_range",
+    )
+    _problem(
+        client.get("/api/ledger/accounts/user:1:credits/balances/CRD?as_of_seq=9", headers=AUDITOR),
+        422,
+        "invalid_range",
+    )
+    _problem(
+        client.get("/api/ledger/accounts/Bad Name/balances/CRD", headers=AUDITOR),
+        422,
+        "invalid_transaction",
+    )
