@@ -73,7 +73,7 @@ def make_settings(db_url: str, tmp_path: Path) -> Callable[..., Settings]:
     """Settings for this test's database; keyword arguments override fields."""
 
     def make(**overrides: Any) -> Settings:
-        return _settings(db_url, tmp_path / "var", **overrides)
+        return _settings(**{"database_url": db_url, "var_dir": tmp_path / "var", **overrides})
 
     return make
 

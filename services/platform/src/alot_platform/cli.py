@@ -28,6 +28,7 @@ from alot_platform.keys import MissingSecretError, load_keys
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
 from alot_platform.users.models import Role
+from alot_platform.users.schemas import Username
 from alot_platform.users.service import UserService
 
 
@@ -80,6 +81,10 @@ def create_admin(email: str, username: str, password: str) -> None:
         email = TypeAdapter(EmailStr).validate_python(email)
     except ValidationError:
         raise BadInput(f"not an email address: {email!r}") from None
+    try:
+        username = TypeAdapter(Username).validate_python(username)
+    except ValidationError:
+        raise BadInput(f"a username is 3-32 letters, digits or underscores: {username!r}") from None
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
         raise BadInput(
             f"the password must be {PASSWORD_MIN_LENGTH}-{PASSWORD_MAX_LENGTH} characters"

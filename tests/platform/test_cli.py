@@ -1,0 +1,186 @@
+"""The `alot` management CLI, through click's CliRunner (and `alot run` as a process)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from alot_platform.cli import main
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "ALOT_ENV": "development",
+        "ALOT_DATABASE_URL": db_url,
+        "ALOT_VAR_DIR": str(tmp_path / "var"),
+        "ALOT_ARGON2_TIME_COST": "1",
+        "ALOT_ARGON2_MEMORY_KIB": "1024",
+        "ALOT_ARGON2_PARALLELISM": "1",
+    }
+
+
+@pytest.fixture
+def invoke(cli_env: dict[str, str]) -> Callable[..., object]:
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> object:
+        return runner.invoke(main, list(args), env=cli_env, input=input)
+
+    return run
+
+
+def _users(db_url: str) -> list[tuple[str, str]]:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return [
+                (row[0], row[1])
+                for row in connection.execute(
+                    text(
+                        "SELECT u.email, r.role FROM users u JOIN user_roles r "
+                        "ON r.user_id = u.id ORDER BY u.email, r.role"
+                    )
+                )
+            ]
+    finally:
+        engine.dispose()
+
+
+def test_migrate_create_admin_and_seed_demo(invoke: Callable[..., object], db_url: str) -> None:
+    result = invoke("migrate")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "OK: database migrated" in result.output  # type: ignore[attr-defined]
+
+    created = invoke(
+        "create-admin",
+        "--email",
+        "Root@Example.com",
+        "--username",
+        "root",
+        input="a-strong-admin-pass\na-strong-admin-pass\n",
+    )
+    assert created.exit_code == 0, created.output  # type: ignore[attr-defined]
+    assert "OK: admin root <root@example.com> created" in created.output  # type: ignore[attr-defined]
+    assert _users(db_url) == [("root@example.com", "admin"), ("root@example.com", "player")]
+
+    first = invoke("seed-demo")
+    second = invoke("seed-demo")
+    assert first.exit_code == second.exit_code == 0
+    assert "created" in first.output  # type: ignore[attr-defined]
+    assert "already present" in second.output  # type: ignore[attr-defined]
+    password_line = [
+        line
+        for line in first.output.splitlines()
+        if "password:" in line  # type: ignore[attr-defined]
+    ]
+    assert password_line
+    assert password_line[0] in second.output  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--email", "not-an-email", "--username", "root"), "not an email address"),
+        (("--email", "a@example.com", "--username", "root", "--password", "short"), "8-256"),
+        (
+            ("--email", "a@example.com", "--username", "root", "--password", "password123"),
+            "commonly used",
+        ),
+        (
+            ("--email", "a@example.com", "--username", "no spaces!", "--password", "good-pass-99"),
+            None,
+        ),
+    ],
+)
+def test_create_admin_bad_input_exits_2_and_writes_nothing(
+    invoke: Callable[..., object], db_url: str, args: tuple[str, ...], message: str | None
+) -> None:
+    assert invoke("migrate").exit_code == 0  # type: ignore[attr-defined]
+    result = invoke("create-admin", *args, input="good-pass-99\ngood-pass-99\n")
+    assert result.exit_code == 2, result.output  # type: ignore[attr-defined]
+    if message:
+        assert message in result.output  # type: ignore[attr-defined]
+    assert _users(db_url) == []
+
+
+def test_create_admin_refuses_a_duplicate(invoke: Callable[..., object], db_url: str) -> None:
+    invoke("migrate")
+    args = (
+        "create-admin",
+        "--email",
+        "a@example.com",
+        "--username",
+        "adm1",
+        "--password",
+        "good-pass-99",
+    )
+    assert invoke(*args).exit_code == 0  # type: ignore[attr-defined]
+    again = invoke(*args)
+    assert again.exit_code == 2  # type: ignore[attr-defined]
+    assert "already exists" in again.output  # type: ignore[attr-defined]
+    assert len(_users(db_url)) == 2
+
+
+def test_bad_configuration_exits_2(invoke: Callable[..., object], cli_env: dict[str, str]) -> None:
+    cli_env["ALOT_RATE_LIMIT_AUTH"] = "many"
+    result = invoke("migrate")
+    assert result.exit_code == 2
+    assert "invalid ALOT_* configuration" in result.output  # type: ignore[attr-defined]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_alot_run_migrates_seeds_and_serves(cli_env: dict[str, str], db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("`make run` is the embedded SQLite path")
+    port = _free_port()
+    env = {**os.environ, **cli_env}
+    env.pop("ALOT_DATABASE_URL")  # the default: SQLite under the var dir
+    alot = Path(sys.executable).with_name("alot")
+    process = subprocess.Popen(
+        [str(alot), "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        banner = ""
+        while "demo admin" not in banner:
+            line = process.stdout.readline() if process.stdout else ""
+            assert line, f"alot run ended early: {banner}"
+            banner += line
+        assert f"http://127.0.0.1:{port}/docs" in banner
+        password = banner.split("demo admin", 1)[1].split("/")[-1].strip()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server never became ready"
+            time.sleep(0.2)
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/auth/login",
+            json={"email": "admin@alot.example.com", "password": password},
+        )
+        assert login.status_code == 200, login.text
+        assert (Path(cli_env["ALOT_VAR_DIR"]) / "alot.db").exists()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)  # also closes the stdout pipe
