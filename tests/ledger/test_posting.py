@@ -319,3 +319,34 @@ def test_closed_writer_refuses(engine: Engine) -> None:
     writer.close()
     with pytest.raises(LedgerUnavailable):
         writer.post("credit_grant", ISSUE)
+
+
+def test_writer_notices_appends_made_elsewhere(engine: Engine) -> None:
+    """The writer's cached head is only a guess: appends by another connection (another
+    process in production) in between must be seen, never overwritten."""
+    with LedgerWriter(engine) as writer:
+        writer.post("credit_grant", ISSUE)
+        writer.transfer("entry_purchase", "user:7:credits", "lot:l1:escrow", "CRD", 100)
+        _post(
+            engine,
+            "entry_purchase",
+            [("user:7:credits", "CRD", -800), ("lot:l2:escrow", "CRD", 800)],
+        )
+        with pytest.raises(InsufficientFunds):  # 100 left, not the cached 900
+            writer.transfer("entry_purchase", "user:7:credits", "lot:l1:escrow", "CRD", 150)
+        receipt = writer.transfer("entry_purchase", "user:7:credits", "lot:l1:escrow", "CRD", 50)
+        again = writer.transfer(
+            "entry_purchase", "user:7:credits", "lot:l3:escrow", "CRD", 1, idempotency_key="x"
+        )
+        assert (
+            writer.transfer(
+                "entry_purchase", "user:7:credits", "lot:l3:escrow", "CRD", 1, idempotency_key="x"
+            )
+            == again
+        )
+    assert receipt.seq == 4
+    with engine.connect() as connection:
+        ledger = Ledger(connection)
+        assert ledger.transaction(4)["prev_hash"] == ledger.transaction(3)["hash"]
+        balance = ledger.balance("user:7:credits", "CRD")
+    assert (balance.balance, balance.version) == (1000 - 100 - 800 - 50 - 1, 5)

@@ -60,19 +60,115 @@ def _receipt(row: Row[Any]) -> Receipt:
 
 
 def append_batch(
-    connection: Connection, requests: Sequence[TransactionRequest]
+    connection: Connection,
+    requests: Sequence[TransactionRequest],
+    cache: ChainCache | None = None,
 ) -> list[Receipt | LedgerError]:
-    """Append ``requests`` in order inside the connection's current DB transaction."""
+    """Append ``requests`` in order inside the connection's current DB transaction.
+
+    With ``cache`` (a writer's own), the cache is refreshed to the state after this
+    batch, for ``append_batch_cached`` to use on the next one.
+    """
     store = LedgerRepository(connection)
-    state = store.lock_head()
-    known = store.find_idempotent(
-        {r.idempotency_key for r in requests if r.idempotency_key is not None}
+    state, known, balances = store.start_append(
+        {(p.account, p.asset) for r in requests for p in r.postings},
+        {r.idempotency_key for r in requests if r.idempotency_key is not None},
     )
     replays: dict[str, tuple[str, Receipt]] = {
         key: (row.request_hash, _receipt(row)) for key, row in known.items()
     }
-    balances = store.load_accounts({(p.account, p.asset) for r in requests for p in r.postings})
     chain = _Chain(state)
+    results = _build(chain, requests, balances, replays)
+    if chain.transaction_rows:
+        opened = [a for a in chain.touched.values() if a.id is None]
+        store.insert_accounts(opened)
+        for row, account in zip(chain.posting_rows, chain.posting_accounts, strict=True):
+            row["account_id"] = account.id
+        store.finish_append(
+            chain.transaction_rows,
+            chain.posting_rows,
+            chain.node_rows,
+            chain.touched.values(),
+            chain.head(),
+        )
+    if cache is not None:
+        cache.refresh(chain.head(), balances)
+    return results
+
+
+class StaleCache(Exception):
+    """The chain moved since the writer's cache was taken: redo the batch from the DB."""
+
+
+class ChainCache:
+    """A writer's copy of the head and of the balances it has seen.
+
+    It is only a guess: ``append_batch_cached`` writes the batch together with a head
+    update conditional on the cached size, and the batch stands only if that matched
+    (every append grows the size, so an unchanged size means unchanged balances).
+    """
+
+    _LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self.head: HeadState | None = None
+        self.accounts: dict[tuple[str, str], AccountState] = {}
+
+    def refresh(self, head: HeadState, accounts: dict[tuple[str, str], AccountState]) -> None:
+        if len(self.accounts) + len(accounts) > self._LIMIT:
+            self.accounts.clear()
+        self.head = head
+        self.accounts.update({pair: a for pair, a in accounts.items() if a.id is not None})
+
+    def forget(self) -> None:
+        self.head = None
+        self.accounts.clear()
+
+    def covers(self, requests: Sequence[TransactionRequest]) -> bool:
+        return self.head is not None and all(
+            (p.account, p.asset) in self.accounts for r in requests for p in r.postings
+        )
+
+
+def append_batch_cached(
+    connection: Connection, requests: Sequence[TransactionRequest], cache: ChainCache
+) -> list[Receipt | LedgerError]:
+    """Append from the writer's cache in one pipelined round trip (PostgreSQL).
+
+    Raises StaleCache (the caller rolls back and uses ``append_batch``) when the head
+    moved, and lets an IntegrityError through when an idempotency key turns out to be
+    used already; both leave the cache forgotten.
+    """
+    assert cache.head is not None
+    head = cache.head
+    cache.head = None  # until this batch is known to have landed
+    chain = _Chain(head)
+    results = _build(chain, requests, cache.accounts, {})
+    if not chain.transaction_rows:
+        raise StaleCache("nothing to write: let the database confirm the refusals")
+    for row, account in zip(chain.posting_rows, chain.posting_accounts, strict=True):
+        row["account_id"] = account.id
+    matched = LedgerRepository(connection).finish_append(
+        chain.transaction_rows,
+        chain.posting_rows,
+        chain.node_rows,
+        chain.touched.values(),
+        chain.head(),
+        expected_size=head.size,
+    )
+    if not matched:
+        cache.forget()
+        raise StaleCache(f"the head moved past {head.size}")
+    cache.head = chain.head()
+    return results
+
+
+def _build(
+    chain: _Chain,
+    requests: Sequence[TransactionRequest],
+    balances: dict[tuple[str, str], AccountState],
+    replays: dict[str, tuple[str, Receipt]],
+) -> list[Receipt | LedgerError]:
     results: list[Receipt | LedgerError] = []
     for request in requests:
         key = request.idempotency_key
@@ -90,14 +186,6 @@ def append_batch(
         if key is not None:
             replays[key] = (request.request_hash, receipt)
         results.append(receipt)
-    if chain.transaction_rows:
-        opened = [a for a in chain.touched.values() if a.id is None]
-        store.insert_accounts(opened)
-        for row, account in zip(chain.posting_rows, chain.posting_accounts, strict=True):
-            row["account_id"] = account.id
-        store.insert_appended(chain.transaction_rows, chain.posting_rows, chain.node_rows)
-        store.update_balances(chain.touched.values())
-        store.update_head(chain.head())
     return results
 
 

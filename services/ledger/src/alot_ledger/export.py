@@ -20,27 +20,38 @@ from alot_ledger.errors import InvalidRange
 from alot_ledger.repository import LedgerRepository
 
 CHUNK = 2000
-_string = json.JSONEncoder(ensure_ascii=False).encode  # same escaping as canonical JSON
+# The C string encoder of the json module: escapes exactly as canonical JSON does.
+_string = json.encoder.encode_basestring
 
 
 def lines_for_range(store: LedgerRepository, first: int, last: int) -> Iterator[str]:
     """The export lines (without "\\n") of seq ``first..last`` from one query pair."""
-    posting_rows = iter(store.posting_rows(first, last))
-    pending = next(posting_rows, None)
-    for tx in store.transaction_rows(first, last):
+    string = _string
+    postings = iter(store.posting_rows(first, last))
+    pending = next(postings, None)
+    for (
+        seq,
+        tx_id,
+        kind,
+        created_at,
+        refs,
+        metadata,
+        prev_hash,
+        tx_hash,
+    ) in store.export_transaction_rows(first, last):
         parts = []
-        while pending is not None and pending.seq == tx.seq:
+        while pending is not None and pending[0] == seq:
+            _, account, asset, amount, balance_after, version = pending
             parts.append(
-                f'{{"account":{_string(pending.name)},"account_version":{pending.account_version},'
-                f'"amount":{pending.amount},"asset":{_string(pending.asset)},'
-                f'"balance_after":{pending.balance_after}}}'
+                f'{{"account":{string(account)},"account_version":{version},'
+                f'"amount":{amount},"asset":{string(asset)},"balance_after":{balance_after}}}'
             )
-            pending = next(posting_rows, None)
+            pending = next(postings, None)
         yield (
-            f'{{"created_at":{_string(tx.created_at)},"hash":{_string(tx.hash)},'
-            f'"id":{_string(tx.id)},"kind":{_string(tx.kind)},'
-            f'"metadata":{tx.metadata_json},"postings":[{",".join(parts)}],'
-            f'"prev_hash":{_string(tx.prev_hash)},"refs":{tx.refs_json},"seq":{tx.seq}}}'
+            f'{{"created_at":{string(created_at)},"hash":{string(tx_hash)},'
+            f'"id":{string(tx_id)},"kind":{string(kind)},'
+            f'"metadata":{metadata},"postings":[{",".join(parts)}],'
+            f'"prev_hash":{string(prev_hash)},"refs":{refs},"seq":{seq}}}'
         )
 
 

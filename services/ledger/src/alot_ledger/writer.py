@@ -22,9 +22,17 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
-from sqlalchemy.engine import Engine
+import psycopg
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
-from alot_ledger.appender import Receipt, append_batch
+from alot_ledger.appender import (
+    ChainCache,
+    Receipt,
+    StaleCache,
+    append_batch,
+    append_batch_cached,
+)
 from alot_ledger.errors import LedgerError, LedgerUnavailable
 from alot_ledger.rules import PostingInput, TransactionRequest, build_request, transfer_postings
 
@@ -41,6 +49,11 @@ class LedgerWriter:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._stopped = False
         self._lock = threading.Lock()
+        # The writer keeps one connection: a pool checkout per batch is measurable.
+        self._connection: Connection | None = None
+        # PostgreSQL: the head and balances this writer last saw, so that a batch can
+        # usually be written in one round trip (checked against the head, see appender).
+        self._cache = ChainCache() if engine.dialect.name == "postgresql" else None
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         self._thread.start()
 
@@ -116,6 +129,13 @@ class LedgerWriter:
         return future
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+
+    def _serve(self) -> None:
         while True:
             item = self._queue.get()
             if item is _STOP:
@@ -135,12 +155,32 @@ class LedgerWriter:
             if stop:
                 return
 
+    def _append(
+        self, connection: Connection, requests: list[TransactionRequest]
+    ) -> list[Receipt | LedgerError]:
+        if self._cache is not None and self._cache.covers(requests):
+            try:
+                with connection.begin():
+                    return append_batch_cached(connection, requests, self._cache)
+            except (StaleCache, IntegrityError, psycopg.IntegrityError):
+                # Another appender moved the chain (its seq is taken), or a key was used
+                # before: this batch rolled back; redo it from what the database holds.
+                self._cache.forget()
+        with connection.begin():
+            return append_batch(connection, requests, self._cache)
+
     def _commit(self, batch: list[tuple[TransactionRequest, Future[Receipt]]]) -> None:
+        requests = [request for request, _ in batch]
         try:
-            with self._engine.begin() as connection:
-                results = append_batch(connection, [request for request, _ in batch])
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            results = self._append(self._connection, requests)
         except Exception as error:  # the batch did not commit: nobody gets a receipt
             _log.exception("ledger batch of %d failed to commit", len(batch))
+            if self._connection is not None:
+                self._connection.invalidate()  # start the next batch on a fresh connection
+                self._connection.close()
+                self._connection = None
             for _, future in batch:
                 future.set_exception(error)
             return
