@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alot_platform.config import Settings
 from alot_platform.keys import MissingSecretError, load_keys
-from alot_platform.migrate import migrate
+from alot_platform.migrate import alembic_config, migrate
 from alot_platform.models import Base
 from alot_platform.security.crypto import FieldCipher, FieldDecryptionError
 from fastapi.testclient import TestClient
@@ -134,8 +135,11 @@ def test_migrations_match_the_models_and_are_idempotent(
             version = connection.execute(
                 text("SELECT version_num FROM alembic_version_platform")
             ).scalar_one()
-        assert version == "0001"
-        assert "alembic_version" not in inspect(engine).get_table_names()
+        head = ScriptDirectory.from_config(alembic_config(db_url)).get_current_head()
+        assert version == head
+        tables = inspect(engine).get_table_names()
+        assert "alembic_version" not in tables
+        assert {"ledger_transactions", "alembic_version_ledger"} <= set(tables)
     finally:
         engine.dispose()
 

@@ -26,6 +26,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.dev import endpoints as dev_endpoints
 from alot_platform.errors import install_error_handlers
 from alot_platform.keys import load_keys
+from alot_platform.ledger import endpoints as ledger_endpoints
 from alot_platform.logs import RequestContextMiddleware, configure_logging
 from alot_platform.mail import Mailer, mailer_from_settings
 from alot_platform.openapi import install_openapi
@@ -105,12 +106,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(admin_endpoints.router)
     if settings.dev_tools_enabled:
         app.include_router(dev_endpoints.router)
-    # ---- LEDGER WIRING (the lead wires it here) --------------------------------------
-    # from alot_ledger... import router as ledger_router
-    # app.include_router(ledger_router, prefix="/api/ledger")
-    # Its routes must depend on current_principal (or auth.dependencies.public) like
-    # every /api route, or _check_deny_by_default refuses to start.
-    # -----------------------------------------------------------------------------------
+    app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")
 
 
 def _calls(dependant: Dependant) -> set[Callable[..., Any]]:

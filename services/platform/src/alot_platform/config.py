@@ -74,6 +74,13 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # The ledger (services/ledger) shares the platform's database. Its own settings
+    # (ALOT_LEDGER_SIGNING_KEY_FILE, ALOT_LEDGER_ORIGIN, ...) are read by alot_ledger.
+    ledger_public: bool = Field(
+        default=False, description="ledger reads open to anyone (else auditors and admins)"
+    )
+    ledger_checkpoint_interval_seconds: int = Field(default=60, gt=0)
+
     @field_validator("rate_limit_default", "rate_limit_auth")
     @classmethod
     def _rate_is_parsable(cls, value: str) -> str:

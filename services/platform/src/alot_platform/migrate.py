@@ -1,11 +1,12 @@
-"""Bring a database to the current schema: the platform's Alembic migrations (and the
-ledger's, wired below by the lead). Safe to run any number of times."""
+"""Bring a database to the current schema: the ledger's and the platform's Alembic
+migrations (each with its own version table). Safe to run any number of times."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
 
+import alot_ledger
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import make_url
@@ -27,8 +28,6 @@ def migrate(settings: Settings) -> None:
     database = make_url(url).database
     if url.startswith("sqlite") and database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # The ledger first: platform tables record ledger seqs, never the other way round.
+    alot_ledger.migrate(url)
     command.upgrade(alembic_config(url), "head")
-    # ---- LEDGER WIRING (the lead wires it here) --------------------------------------
-    # The ledger ships its own migrations (own version table) and a function to run
-    # them, e.g.: from alot_ledger... import migrate as migrate_ledger; migrate_ledger(url)
-    # -----------------------------------------------------------------------------------
