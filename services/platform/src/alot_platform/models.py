@@ -1,7 +1,29 @@
 """Every platform table, imported in one place so Alembic and tests see the full metadata."""
 
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
+from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
 from alot_platform.db import Base
+from alot_platform.draws.models import LotteryDraw
+from alot_platform.entries.models import LotEntry, LotEntryPurchase
+from alot_platform.lots.models import Lot, ProductClass
+from alot_platform.reveals.models import Reveal
+from alot_platform.trivia.models import LotTriviaAttempt
 from alot_platform.users.models import User, UserRole
 
-__all__ = ["AuthSession", "Base", "OneTimeToken", "RefreshToken", "User", "UserRole"]
+__all__ = [
+    "AuthSession",
+    "Base",
+    "CreditTransaction",
+    "Lot",
+    "LotEntry",
+    "LotEntryPurchase",
+    "LotTriviaAttempt",
+    "LotteryDraw",
+    "OneTimeToken",
+    "ProductClass",
+    "RefreshToken",
+    "Reveal",
+    "User",
+    "UserRole",
+    "UserUniversalCredits",
+]

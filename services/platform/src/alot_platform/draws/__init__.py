@@ -1,0 +1,1 @@
+"""Draws: freezing a funded lot's inputs, drawing its winner, settling it."""

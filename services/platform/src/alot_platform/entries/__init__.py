@@ -1,0 +1,1 @@
+"""Entries: buying numbered tickets in a lot, with cash or credits."""

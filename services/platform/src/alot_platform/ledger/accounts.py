@@ -1,0 +1,42 @@
+"""The platform's chart of accounts in the ledger, and the sign convention it uses.
+
+Amounts are signed and every transaction sums to zero per asset. Balances are read from
+the holder's side: a positive balance is value the account holds. Two boundary accounts
+stand for the world outside the ledger and so carry the mirror image of what came in:
+
+- ``platform:cash`` (USD): money entering through the payment provider is drawn from it,
+  money paid back out returns to it; minus its balance is the cash the platform holds.
+- ``platform:credits_issued`` (CRD): credits are issued from it; minus its balance is
+  the credits ever issued.
+
+Everything else holds value: ``lot:<id>:escrow`` (USD and CRD committed to a lot until
+it settles or refunds), ``platform:revenue``, ``platform:fees`` (the 2% kept on cash
+refunds), ``host:<id>:payable``, ``user:<id>:credits`` (never negative) and
+``platform:credits_redeemed`` (credits spent on funded lots, out of circulation).
+Ledger refs carry ids only: never emails, names or addresses.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+PLATFORM_CASH = "platform:cash"
+PLATFORM_REVENUE = "platform:revenue"
+PLATFORM_FEES = "platform:fees"
+CREDITS_ISSUED = "platform:credits_issued"
+CREDITS_REDEEMED = "platform:credits_redeemed"
+
+USD = "USD"
+CRD = "CRD"
+
+
+def lot_escrow(lot_id: uuid.UUID) -> str:
+    return f"lot:{lot_id}:escrow"
+
+
+def user_credits(user_id: uuid.UUID) -> str:
+    return f"user:{user_id}:credits"
+
+
+def host_payable(host_id: uuid.UUID) -> str:
+    return f"host:{host_id}:payable"

@@ -1,0 +1,1 @@
+"""Lots: the catalogue of prizes, the lot state machine, discovery."""

@@ -1,0 +1,156 @@
+"""Product classes (the catalogue) and lots (one prize on sale as numbered tickets).
+
+Money is integers in minor units: `*_cents` columns are USD cents. A lot's funding
+counts cash cents plus credits spent (1 credit = 1 cent of platform value).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from alot_platform.db import Base, UTCDateTime
+
+
+def sql_in(values: type[StrEnum]) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class Tier(StrEnum):
+    ICON = "ICON"
+    RARE = "RARE"
+    GRAIL = "GRAIL"
+    MYTHIC = "MYTHIC"
+
+
+class LotStatus(StrEnum):
+    CREATED = "created"
+    OPEN = "open"
+    FUNDED = "funded"
+    DRAWING = "drawing"
+    SETTLED = "settled"
+    EXPIRED = "expired"
+    REFUNDING = "refunding"
+    CLOSED = "closed"
+
+
+class LotType(StrEnum):
+    KNOWN = "known"
+    MYSTERY = "mystery"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    UNLISTED = "unlisted"
+
+
+class DrawAlgorithm(StrEnum):
+    V1 = "alot-v1"
+    V2 = "alot-v2"
+
+
+class ProductClass(Base):
+    __tablename__ = "product_classes"
+    __table_args__ = (
+        CheckConstraint(f"tier IN ({sql_in(Tier)})", name="tier"),
+        CheckConstraint("retail_value_cents > 0", name="retail_value_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(255))
+    brand: Mapped[str | None] = mapped_column(String(255))
+    category: Mapped[str] = mapped_column(String(50), index=True)
+    tier: Mapped[str] = mapped_column(String(20), index=True)
+    retail_value_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    description: Mapped[str | None] = mapped_column(Text)
+    specifications: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    authenticity_certificate_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Lot(Base):
+    __tablename__ = "lots"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_in(LotStatus)})", name="status"),
+        CheckConstraint(f"lot_type IN ({sql_in(LotType)})", name="lot_type"),
+        CheckConstraint(f"visibility IN ({sql_in(Visibility)})", name="visibility"),
+        CheckConstraint(f"draw_algorithm IN ({sql_in(DrawAlgorithm)})", name="draw_algorithm"),
+        CheckConstraint("funding_target_cents > 0", name="target_positive"),
+        CheckConstraint("cash_cents >= 0 AND credits_spent >= 0", name="funding_not_negative"),
+        CheckConstraint("tickets_sold >= 0", name="tickets_not_negative"),
+        CheckConstraint(
+            "non_winner_credit_rate_percent BETWEEN 0 AND 100", name="credit_rate_percent"
+        ),
+        Index("ix_lots_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    product_class_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product_classes.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    lot_type: Mapped[str] = mapped_column(String(20), default=LotType.KNOWN.value)
+    title: Mapped[str] = mapped_column(String(255))
+    funding_target_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default=LotStatus.CREATED.value)
+
+    # Funding: cash received plus credits spent (1 credit = 1 cent); tickets sold so far.
+    cash_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    credits_spent: Mapped[int] = mapped_column(BigInteger, default=0)
+    tickets_sold: Mapped[int] = mapped_column(Integer, default=0)
+
+    # [{"price_cents": 200, "tickets": 2}, ...]
+    entry_bundles: Mapped[list[dict[str, int]]] = mapped_column(JSON)
+    visibility: Mapped[str] = mapped_column(String(20), default=Visibility.PUBLIC.value)
+    max_tickets_per_user: Mapped[int | None] = mapped_column(Integer)
+    non_winner_credit_rate_percent: Mapped[int] = mapped_column(Integer, default=10)
+
+    trivia_question: Mapped[str] = mapped_column(Text)
+    # HMAC-SHA256 of the normalized answer under a server key: a dump reveals no answer.
+    trivia_answer_hmac: Mapped[str] = mapped_column(String(64))
+
+    draw_algorithm: Mapped[str] = mapped_column(String(16))
+    # The server seed stays secret until the draw; its commitment is public from opening.
+    server_seed: Mapped[str | None] = mapped_column(String(64))
+    server_seed_commitment: Mapped[str | None] = mapped_column(String(64))
+    commitment_ledger_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+    refund_choice_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    funded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    drawing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunding_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    product_class: Mapped[ProductClass] = relationship(lazy="joined")
+
+    @property
+    def funded_cents(self) -> int:
+        """Cash plus credits spent, in cents: what counts towards the target."""
+        return self.cash_cents + self.credits_spent

@@ -1,0 +1,73 @@
+"""The lot state machine: the only place a lot's status changes.
+
+    created -> open                      (opened: server seed committed in the ledger)
+    open -> funded | expired             (target reached | deadline passed unfunded)
+    expired -> open                      (extended with a later deadline)
+    expired -> refunding -> closed       (every purchase refunded)
+    funded -> drawing -> settled         (winner drawn | prizes and credits settled)
+
+Nothing else. Each transition stamps its timestamp; any other request is refused with
+a 409 naming the current state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alot_platform.errors import Conflict
+from alot_platform.lots.models import Lot, LotStatus
+
+_ALLOWED: dict[LotStatus, frozenset[LotStatus]] = {
+    LotStatus.CREATED: frozenset({LotStatus.OPEN}),
+    LotStatus.OPEN: frozenset({LotStatus.FUNDED, LotStatus.EXPIRED}),
+    LotStatus.EXPIRED: frozenset({LotStatus.OPEN, LotStatus.REFUNDING}),
+    LotStatus.REFUNDING: frozenset({LotStatus.CLOSED}),
+    LotStatus.FUNDED: frozenset({LotStatus.DRAWING}),
+    LotStatus.DRAWING: frozenset({LotStatus.SETTLED}),
+    LotStatus.SETTLED: frozenset(),
+    LotStatus.CLOSED: frozenset(),
+}
+
+_STAMPS: dict[LotStatus, str] = {
+    LotStatus.OPEN: "opened_at",
+    LotStatus.FUNDED: "funded_at",
+    LotStatus.DRAWING: "drawing_at",
+    LotStatus.SETTLED: "settled_at",
+    LotStatus.EXPIRED: "expired_at",
+    LotStatus.REFUNDING: "refunding_at",
+    LotStatus.CLOSED: "closed_at",
+}
+
+
+class LotStateConflict(Conflict):
+    """The lot is not in a state that allows this; the body names the current state."""
+
+    code = "lot_state_conflict"
+    title = "Lot is not in a state that allows this"
+
+    def __init__(self, lot: Lot, wanted: str) -> None:
+        super().__init__(
+            f"lot {lot.id} is {lot.status}; cannot {wanted}",
+            lot_id=str(lot.id),
+            state=lot.status,
+        )
+
+
+def can_transition(lot: Lot, to: LotStatus) -> bool:
+    return to in _ALLOWED[LotStatus(lot.status)]
+
+
+def transition(lot: Lot, to: LotStatus, now: datetime, *, action: str | None = None) -> None:
+    """Move ``lot`` to ``to`` and stamp the time, or raise LotStateConflict (409).
+
+    The caller holds the lot's row lock (``SELECT ... FOR UPDATE``) so that two requests
+    cannot both see the old state.
+    """
+    if not can_transition(lot, to):
+        raise LotStateConflict(lot, action or f"move to {to.value}")
+    lot.status = to.value
+    stamp = _STAMPS[to]
+    # Re-opening an extended lot keeps its first opening time.
+    if not (to is LotStatus.OPEN and lot.opened_at is not None):
+        setattr(lot, stamp, now)
+    lot.updated_at = now

@@ -1,0 +1,1 @@
+"""Payments: the payment-provider interface (sandbox by default) and refunds."""
