@@ -74,7 +74,7 @@ def append_batch(
         {(p.account, p.asset) for r in requests for p in r.postings},
         {r.idempotency_key for r in requests if r.idempotency_key is not None},
     )
-    replays: dict[str, tuple[str, Receipt]] = {
+    replays: dict[str, tuple[str | None, Receipt]] = {
         key: (row.request_hash, _receipt(row)) for key, row in known.items()
     }
     chain = _Chain(state)
@@ -167,7 +167,7 @@ def _build(
     chain: _Chain,
     requests: Sequence[TransactionRequest],
     balances: dict[tuple[str, str], AccountState],
-    replays: dict[str, tuple[str, Receipt]],
+    replays: dict[str, tuple[str | None, Receipt]],
 ) -> list[Receipt | LedgerError]:
     results: list[Receipt | LedgerError] = []
     for request in requests:
@@ -265,8 +265,8 @@ class _Chain:
                 "id": transaction_id,
                 "kind": request.kind,
                 "created_at": created_at,
-                "refs_json": canonical_json(request.refs).decode(),
-                "metadata_json": canonical_json(request.metadata).decode(),
+                "refs_json": request.refs_json,
+                "metadata_json": request.metadata_json,
                 "idempotency_key": request.idempotency_key,
                 "request_hash": request.request_hash,
                 "prev_hash": self.last_hash,

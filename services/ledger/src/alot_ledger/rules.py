@@ -52,8 +52,12 @@ class TransactionRequest:
     refs: Mapping[str, str]
     metadata: Mapping[str, Any]
     idempotency_key: str | None
-    request_hash: str
-    """SHA-256 of the canonical request: equal bodies under one key are the same post."""
+    request_hash: str | None
+    """SHA-256 of the canonical request (only with a key): equal bodies under one key
+    are the same post."""
+    refs_json: str
+    metadata_json: str
+    """refs and metadata as canonical JSON text, as stored and hashed."""
 
 
 PostingInput = Posting | Mapping[str, Any] | tuple[str, str, int]
@@ -141,18 +145,18 @@ def _refs(refs: Mapping[str, Any] | None) -> dict[str, str]:
     return out
 
 
-def _metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+def _metadata(metadata: Mapping[str, Any] | None) -> tuple[dict[str, Any], str]:
     if metadata is None:
-        return {}
+        return {}, "{}"
     if not isinstance(metadata, Mapping):
         raise InvalidTransaction("metadata must be an object")
     try:
-        size = len(canonical_json(metadata))
+        text = canonical_json(metadata)
     except InputError as exc:
         raise InvalidTransaction(f"metadata: {exc}") from exc
-    if size > _MAX_METADATA_BYTES:
-        raise InvalidTransaction(f"metadata is {size} bytes; at most {_MAX_METADATA_BYTES}")
-    return dict(metadata)
+    if len(text) > _MAX_METADATA_BYTES:
+        raise InvalidTransaction(f"metadata is {len(text)} bytes; at most {_MAX_METADATA_BYTES}")
+    return dict(metadata), text.decode()
 
 
 def _idempotency_key(key: object) -> str | None:
@@ -193,23 +197,28 @@ def build_request(
         if total != 0:
             raise UnbalancedTransaction(asset, total)
     clean_refs = _refs(refs)
-    clean_metadata = _metadata(metadata)
+    clean_metadata, metadata_json = _metadata(metadata)
     key = _idempotency_key(idempotency_key)
-    canonical_request = canonical_json(
-        {
-            "kind": kind,
-            "postings": [[p.account, p.asset, p.amount] for p in parsed],
-            "refs": clean_refs,
-            "metadata": clean_metadata,
-        }
-    )
+    request_hash = None
+    if key is not None:
+        canonical_request = canonical_json(
+            {
+                "kind": kind,
+                "postings": [[p.account, p.asset, p.amount] for p in parsed],
+                "refs": clean_refs,
+                "metadata": clean_metadata,
+            }
+        )
+        request_hash = hashlib.sha256(canonical_request).hexdigest()
     return TransactionRequest(
         kind=kind,
         postings=parsed,
         refs=clean_refs,
         metadata=clean_metadata,
         idempotency_key=key,
-        request_hash=hashlib.sha256(canonical_request).hexdigest(),
+        request_hash=request_hash,
+        refs_json=canonical_json(clean_refs).decode() if clean_refs else "{}",
+        metadata_json=metadata_json,
     )
 
 

@@ -61,10 +61,11 @@ transactions = Table(
     Column("refs_json", Text, nullable=False),  # canonical JSON, as hashed
     Column("metadata_json", Text, nullable=False),  # canonical JSON, as hashed
     Column("idempotency_key", String(200), nullable=True, unique=True),
-    Column("request_hash", String(64), nullable=False),
+    Column("request_hash", String(64), nullable=True),  # set with idempotency_key
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     CheckConstraint("seq >= 1", name="seq"),
+    CheckConstraint("(idempotency_key IS NULL) = (request_hash IS NULL)", name="request_hash"),
 )
 
 postings = Table(

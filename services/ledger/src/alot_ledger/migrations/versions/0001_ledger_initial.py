@@ -147,13 +147,17 @@ def upgrade() -> None:
         sa.Column("refs_json", sa.Text(), nullable=False),
         sa.Column("metadata_json", sa.Text(), nullable=False),
         sa.Column("idempotency_key", sa.String(200), nullable=True),
-        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("request_hash", sa.String(64), nullable=True),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_ledger_transactions"),
         sa.UniqueConstraint("id", name="uq_ledger_transactions_id"),
         sa.UniqueConstraint("idempotency_key", name="uq_ledger_transactions_idempotency_key"),
         sa.CheckConstraint("seq >= 1", name="ck_ledger_transactions_seq"),
+        sa.CheckConstraint(
+            "(idempotency_key IS NULL) = (request_hash IS NULL)",
+            name="ck_ledger_transactions_request_hash",
+        ),
     )
     op.create_table(
         "ledger_postings",
