@@ -1,0 +1,108 @@
+"""Credit balances as a projection of the ledger.
+
+Whoever moves credits writes the ledger transaction first and then calls
+``CreditsService.apply`` with the same changes and the ledger's seq, in the same DB
+transaction: the projection can never hold what the ledger does not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from alot_platform.credits.models import (
+    CreditTransaction,
+    CreditTransactionType,
+    UserUniversalCredits,
+)
+from alot_platform.credits.repository import CreditsRepository
+from alot_platform.errors import Conflict
+
+
+class InsufficientCredits(Conflict):
+    code = "insufficient_credits"
+    title = "Not enough credits"
+
+
+@dataclass(frozen=True)
+class CreditChange:
+    """One movement on one user's credit balance (positive earns, negative spends)."""
+
+    user_id: uuid.UUID
+    amount: int
+    transaction_type: CreditTransactionType
+    lot_id: uuid.UUID | None = None
+    lot_entry_id: uuid.UUID | None = None
+    purchase_id: uuid.UUID | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class CreditsService:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self._credits = CreditsRepository(session)
+        self._session = session
+        self._now = now
+
+    def balance(self, user_id: uuid.UUID) -> int:
+        row = self._credits.get(user_id)
+        return row.balance if row is not None else 0
+
+    def require_balance(self, user_id: uuid.UUID, needed: int) -> None:
+        """Refuse early, with a clear 409, a spend the balance cannot cover."""
+        balance = self.balance(user_id)
+        if balance < needed:
+            raise InsufficientCredits(
+                f"needs {needed} credits, balance is {balance}", balance=balance, needed=needed
+            )
+
+    def apply(self, changes: Sequence[CreditChange], *, ledger_seq: int) -> None:
+        """Mirror ledger transaction ``ledger_seq``'s credit movements in the projection."""
+        if not changes:
+            return
+        user_ids = [change.user_id for change in changes]
+        rows = self._credits.lock_many(user_ids)
+        for user_id in sorted(set(user_ids) - rows.keys()):
+            row = UserUniversalCredits(
+                user_id=user_id,
+                balance=0,
+                total_earned=0,
+                total_spent=0,
+                created_at=self._now,
+                updated_at=self._now,
+            )
+            self._credits.add(row)
+            rows[user_id] = row
+        self._session.flush()
+        for change in changes:
+            row = rows[change.user_id]
+            if row.balance + change.amount < 0:
+                raise InsufficientCredits(
+                    f"needs {-change.amount} credits, balance is {row.balance}",
+                    balance=row.balance,
+                    needed=-change.amount,
+                )
+            row.balance += change.amount
+            if change.amount > 0:
+                row.total_earned += change.amount
+            else:
+                row.total_spent -= change.amount
+            row.updated_at = self._now
+            self._credits.add(
+                CreditTransaction(
+                    user_id=change.user_id,
+                    amount=change.amount,
+                    balance_after=row.balance,
+                    transaction_type=change.transaction_type.value,
+                    lot_id=change.lot_id,
+                    lot_entry_id=change.lot_entry_id,
+                    purchase_id=change.purchase_id,
+                    ledger_seq=ledger_seq,
+                    details=change.details,
+                    created_at=self._now,
+                )
+            )
