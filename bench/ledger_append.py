@@ -201,7 +201,7 @@ def _proofs_at_a_million(url: str) -> None:
                         "2000-01-01T00:00:00.000000Z",
                         "{}",
                         "{}",
-                        leaf_hex,
+                        None,  # no idempotency key, so no request hash
                         previous,
                         leaf_hex,
                     )

@@ -98,3 +98,12 @@ def test_balances_may_move_forward(engine: Engine) -> None:
                 "UPDATE ledger_accounts SET version = version + 1 WHERE name = 'user:1:credits'"
             )
         )
+
+
+def test_constraint_names_follow_the_convention(engine: Engine) -> None:
+    # Autogenerate does not compare CHECK constraints: compare their names here.
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        expected = {c.name for c in table.constraints if isinstance(c, sa.CheckConstraint)}
+        found = {c["name"] for c in inspector.get_check_constraints(table.name)}
+        assert found == expected, table.name

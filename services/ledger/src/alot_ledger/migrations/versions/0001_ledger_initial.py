@@ -132,10 +132,10 @@ def upgrade() -> None:
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_ledger_accounts"),
         sa.UniqueConstraint("name", "asset", name="uq_ledger_accounts_name_asset"),
-        sa.CheckConstraint("asset IN ('USD', 'CRD')", name="ck_ledger_accounts_asset"),
-        sa.CheckConstraint("version >= 0", name="ck_ledger_accounts_version"),
+        sa.CheckConstraint("asset IN ('USD', 'CRD')", name=op.f("ck_ledger_accounts_asset")),
+        sa.CheckConstraint("version >= 0", name=op.f("ck_ledger_accounts_version")),
         sa.CheckConstraint(
-            "NOT must_not_go_negative OR balance >= 0", name="ck_ledger_accounts_not_negative"
+            "NOT must_not_go_negative OR balance >= 0", name=op.f("ck_ledger_accounts_not_negative")
         ),
     )
     op.create_table(
@@ -153,10 +153,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name="pk_ledger_transactions"),
         sa.UniqueConstraint("id", name="uq_ledger_transactions_id"),
         sa.UniqueConstraint("idempotency_key", name="uq_ledger_transactions_idempotency_key"),
-        sa.CheckConstraint("seq >= 1", name="ck_ledger_transactions_seq"),
+        sa.CheckConstraint("seq >= 1", name=op.f("ck_ledger_transactions_seq")),
         sa.CheckConstraint(
             "(idempotency_key IS NULL) = (request_hash IS NULL)",
-            name="ck_ledger_transactions_request_hash",
+            name=op.f("ck_ledger_transactions_request_hash"),
         ),
     )
     op.create_table(
@@ -183,11 +183,11 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "account_id", "account_version", name="uq_ledger_postings_account_id_account_version"
         ),
-        sa.CheckConstraint("amount <> 0", name="ck_ledger_postings_amount"),
+        sa.CheckConstraint("amount <> 0", name=op.f("ck_ledger_postings_amount")),
         sa.CheckConstraint(
-            "balance_after = balance_before + amount", name="ck_ledger_postings_balance"
+            "balance_after = balance_before + amount", name=op.f("ck_ledger_postings_balance")
         ),
-        sa.CheckConstraint("account_version >= 1", name="ck_ledger_postings_account_version"),
+        sa.CheckConstraint("account_version >= 1", name=op.f("ck_ledger_postings_account_version")),
     )
     op.create_table(
         "ledger_merkle_nodes",
@@ -195,7 +195,7 @@ def upgrade() -> None:
         sa.Column("idx", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
         sa.PrimaryKeyConstraint("level", "idx", name="pk_ledger_merkle_nodes"),
-        sa.CheckConstraint("level >= 1", name="ck_ledger_merkle_nodes_level"),
+        sa.CheckConstraint("level >= 1", name=op.f("ck_ledger_merkle_nodes_level")),
     )
     head = op.create_table(
         "ledger_head",
@@ -204,7 +204,7 @@ def upgrade() -> None:
         sa.Column("last_hash", sa.String(64), nullable=False),
         sa.Column("peaks", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_ledger_head"),
-        sa.CheckConstraint("id = 1", name="ck_ledger_head_single_row"),
+        sa.CheckConstraint("id = 1", name=op.f("ck_ledger_head_single_row")),
     )
     op.create_table(
         "ledger_checkpoints",
