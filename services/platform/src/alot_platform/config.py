@@ -81,6 +81,33 @@ class Settings(BaseSettings):
     )
     ledger_checkpoint_interval_seconds: int = Field(default=60, gt=0)
 
+    # Lots and trivia (the lot engine).
+    draw_algorithm_default: Literal["alot-v1", "alot-v2"] = Field(
+        default="alot-v2", description="draw algorithm of a lot created without one"
+    )
+    trivia_attempts_per_round: int = Field(default=3, ge=1, le=100)
+    trivia_cooldown_seconds: int = Field(
+        default=24 * 3600, ge=0, description="wait after a round of failed trivia attempts"
+    )
+
+    # Draws, expiry, refunds and the in-process scheduler.
+    scheduler_enabled: bool = Field(
+        default=False,
+        description="run the periodic jobs (expiry, refunds, draws, checkpoints) in-process;"
+        " `alot run` turns it on unless set",
+    )
+    scheduler_interval_seconds: int = Field(default=60, gt=0)
+    refund_choice_seconds: int = Field(
+        default=7 * 24 * 3600, gt=0, description="time buyers of an expired lot have to choose"
+    )
+    drand_url: str | None = Field(
+        default=None, description="drand HTTP endpoint for alot-v2 beacons; none: no beacon"
+    )
+    drand_chain_hash: str = Field(
+        default="52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971",
+        description="the drand chain (default: quicknet)",
+    )
+
     @field_validator("rate_limit_default", "rate_limit_auth")
     @classmethod
     def _rate_is_parsable(cls, value: str) -> str:

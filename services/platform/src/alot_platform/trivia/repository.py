@@ -1,0 +1,47 @@
+"""SQL for trivia attempts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from alot_platform.trivia.models import LotTriviaAttempt
+from alot_platform.users.models import User
+
+
+class TriviaRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def has_passed(self, lot_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        query = select(
+            exists().where(
+                LotTriviaAttempt.lot_id == lot_id,
+                LotTriviaAttempt.user_id == user_id,
+                LotTriviaAttempt.is_correct.is_(True),
+            )
+        )
+        return bool(self.session.scalar(query))
+
+    def attempts(self, lot_id: uuid.UUID, user_id: uuid.UUID) -> list[LotTriviaAttempt]:
+        """The player's attempts on this lot's question, oldest first."""
+        query = (
+            select(LotTriviaAttempt)
+            .where(LotTriviaAttempt.lot_id == lot_id, LotTriviaAttempt.user_id == user_id)
+            .order_by(LotTriviaAttempt.attempt_number)
+        )
+        return list(self.session.scalars(query))
+
+    def lock_player(self, user_id: uuid.UUID) -> None:
+        """Lock the player's user row: their attempts are counted and numbered one at a time.
+
+        A per-player lock rather than the lot's, so answering never queues behind the
+        lot's ticket sales.
+        """
+        self.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+    def add(self, attempt: LotTriviaAttempt) -> None:
+        self.session.add(attempt)
+        self.session.flush()
