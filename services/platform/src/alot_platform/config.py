@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         description="the drand chain (default: quicknet)",
     )
 
+    # Payments and entries.
+    payment_provider: Literal["sandbox"] = Field(
+        default="sandbox",
+        description="who takes cash: sandbox (test mode, refused in production)",
+    )
+
     @field_validator("rate_limit_default", "rate_limit_auth")
     @classmethod
     def _rate_is_parsable(cls, value: str) -> str:

@@ -18,6 +18,7 @@ from alot_platform.config import Settings
 from alot_platform.db import Database
 from alot_platform.keys import Keys
 from alot_platform.mail import Mailer
+from alot_platform.payments.provider import PaymentProvider, payment_provider_from_settings
 from alot_platform.security.crypto import FieldCipher
 
 
@@ -31,6 +32,7 @@ class PlatformContext:
     cipher: FieldCipher
     tokens: TokenCodec
     mailer: Mailer
+    payments: PaymentProvider
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, keys: Keys, mailer: Mailer) -> PlatformContext:
@@ -43,6 +45,7 @@ class PlatformContext:
             cipher=FieldCipher(keys.field_encryption),
             tokens=TokenCodec(keys.jwt, settings.jwt_issuer, settings.jwt_audience, clock),
             mailer=mailer,
+            payments=payment_provider_from_settings(settings),
         )
 
     @property

@@ -1,0 +1,88 @@
+"""The payment-provider interface: how the platform takes and returns cash.
+
+The platform never talks to a card network itself. A provider charges a buyer and
+refunds them, both under an idempotency key the platform derives from its own records,
+so that a retried request can never charge or refund twice. ``ALOT_PAYMENT_PROVIDER``
+picks the provider: ``sandbox`` (the default, instant test-mode payments) for
+development and tests; Stripe arrives with the payments issue and answers ``pending``
+until its webhook reports the payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from alot_platform.config import Settings
+from alot_platform.errors import AlotError
+
+ChargeStatus = Literal["succeeded", "pending"]
+RefundStatus = Literal["succeeded", "pending"]
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    """What a provider says about a charge it accepted.
+
+    ``succeeded``: the money is taken and the purchase can be completed now.
+    ``pending``: the buyer must still act (``checkout_url``) or the provider confirms
+    later; the purchase stays pending and owns no tickets until then.
+    """
+
+    status: ChargeStatus
+    payment_id: str
+    checkout_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    status: RefundStatus
+
+
+class PaymentFailed(AlotError):
+    """The provider declined the charge: nothing was taken and nothing is recorded."""
+
+    status_code = 402
+    code = "payment_failed"
+    title = "Payment failed"
+
+
+class PaymentProvider(Protocol):
+    """A payment service. Every call is idempotent under its ``idempotency_key``."""
+
+    @property
+    def name(self) -> str:
+        """Short name stored with each purchase (``sandbox``, ``stripe``)."""
+        ...
+
+    @property
+    def test_mode(self) -> bool:
+        """True when no real money moves."""
+        ...
+
+    def charge(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        idempotency_key: str,
+        description: str,
+        metadata: Mapping[str, str],
+    ) -> ChargeResult:
+        """Take ``amount_cents`` from the buyer, or raise PaymentFailed."""
+        ...
+
+    def refund(self, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
+        """Return ``amount_cents`` of payment ``payment_id`` to the buyer."""
+        ...
+
+
+def payment_provider_from_settings(settings: Settings) -> PaymentProvider:
+    """The provider ``ALOT_PAYMENT_PROVIDER`` names."""
+    from alot_platform.payments.sandbox import SandboxPaymentProvider
+
+    if settings.payment_provider == "sandbox":
+        return SandboxPaymentProvider(settings)
+    raise ValueError(f"unknown payment provider {settings.payment_provider!r}")
