@@ -21,17 +21,21 @@ from alot_platform.admin import endpoints as admin_endpoints
 from alot_platform.auth import endpoints as auth_endpoints
 from alot_platform.auth.dependencies import current_principal, public
 from alot_platform.clock import Clock, system_clock
+from alot_platform.credits import endpoints as credit_endpoints
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.dev import endpoints as dev_endpoints
+from alot_platform.entries import endpoints as entry_endpoints
 from alot_platform.errors import install_error_handlers
 from alot_platform.keys import load_keys
 from alot_platform.ledger import endpoints as ledger_endpoints
 from alot_platform.logs import RequestContextMiddleware, configure_logging
+from alot_platform.lots import endpoints as lot_endpoints
 from alot_platform.mail import Mailer, mailer_from_settings
 from alot_platform.openapi import install_openapi
 from alot_platform.security.headers import SecurityHeadersMiddleware
 from alot_platform.security.ratelimit import RateLimiter, RateLimitMiddleware
+from alot_platform.trivia import endpoints as trivia_endpoints
 from alot_platform.users import endpoints as user_endpoints
 
 _DESCRIPTION = """\
@@ -104,6 +108,11 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(auth_endpoints.router)
     app.include_router(user_endpoints.router)
     app.include_router(admin_endpoints.router)
+    app.include_router(lot_endpoints.router)
+    app.include_router(lot_endpoints.admin_router)
+    app.include_router(trivia_endpoints.router)
+    app.include_router(entry_endpoints.router)
+    app.include_router(credit_endpoints.router)
     if settings.dev_tools_enabled:
         app.include_router(dev_endpoints.router)
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")

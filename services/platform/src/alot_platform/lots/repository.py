@@ -3,11 +3,40 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from alot_platform.lots.models import Lot, ProductClass
+from alot_platform.entries.models import LotEntry
+from alot_platform.lots.models import Lot, LotStatus, ProductClass, Visibility
+from alot_platform.users.models import User
+
+
+@dataclass(frozen=True)
+class LotQuery:
+    """What a discovery page asks for (already validated by the service)."""
+
+    statuses: Sequence[LotStatus]
+    public_only: bool
+    tier: str | None = None
+    category: str | None = None
+    deadline_after: datetime | None = None
+    deadline_until: datetime | None = None
+    min_progress_percent: int | None = None
+    sort: str = "newest"
+    # Keyset position: the (sort key, id) of the last lot on the previous page.
+    after_key: datetime | None = None
+    after_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    username: str
+    tickets: int
+    entries: int
 
 
 class LotRepository:
@@ -33,5 +62,81 @@ class LotRepository:
     def add(self, row: Lot | ProductClass) -> None:
         self.session.add(row)
 
+    def flush(self) -> None:
+        self.session.flush()
+
     def get_product_class(self, product_class_id: uuid.UUID) -> ProductClass | None:
         return self.session.get(ProductClass, product_class_id)
+
+    def list_product_classes(self, *, limit: int, offset: int) -> list[ProductClass]:
+        query = (
+            select(ProductClass)
+            .order_by(ProductClass.created_at, ProductClass.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(self.session.scalars(query))
+
+    def count_product_classes(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(ProductClass)) or 0)
+
+    def product_class_in_use(self, product_class_id: uuid.UUID) -> bool:
+        return bool(
+            self.session.scalar(select(exists().where(Lot.product_class_id == product_class_id)))
+        )
+
+    def delete(self, row: ProductClass) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
+    def discover(self, query: LotQuery, *, limit: int) -> list[Lot]:
+        """One page of lots in a stable order (the id breaks ties)."""
+        key = Lot.created_at if query.sort == "newest" else Lot.deadline
+        conditions: list[ColumnElement[bool]] = [Lot.status.in_([s.value for s in query.statuses])]
+        if query.public_only:
+            conditions.append(Lot.visibility == Visibility.PUBLIC.value)
+        if query.tier is not None:
+            conditions.append(ProductClass.tier == query.tier)
+        if query.category is not None:
+            conditions.append(ProductClass.category == query.category)
+        if query.deadline_after is not None:
+            conditions.append(Lot.deadline > query.deadline_after)
+        if query.deadline_until is not None:
+            conditions.append(Lot.deadline <= query.deadline_until)
+        if query.min_progress_percent is not None:
+            conditions.append(
+                (Lot.cash_cents + Lot.credits_spent) * 100
+                >= Lot.funding_target_cents * query.min_progress_percent
+            )
+        if query.after_key is not None and query.after_id is not None:
+            at, last_id = query.after_key, query.after_id
+            if query.sort == "newest":
+                conditions.append(or_(key < at, and_(key == at, Lot.id < last_id)))
+            else:
+                conditions.append(or_(key > at, and_(key == at, Lot.id > last_id)))
+        order = (key.desc(), Lot.id.desc()) if query.sort == "newest" else (key, Lot.id)
+        statement = (
+            select(Lot)
+            .join(ProductClass, ProductClass.id == Lot.product_class_id)
+            .where(*conditions)
+            .order_by(*order)
+            .limit(limit)
+        )
+        return list(self.session.scalars(statement))
+
+    def leaderboard(self, lot_id: uuid.UUID, *, limit: int, offset: int) -> list[LeaderboardEntry]:
+        """Tickets per player, most first; usernames only (never emails)."""
+        tickets = func.sum(LotEntry.ticket_count)
+        statement = (
+            select(User.username, tickets, func.count(LotEntry.id))
+            .join(User, User.id == LotEntry.user_id)
+            .where(LotEntry.lot_id == lot_id)
+            .group_by(User.id, User.username)
+            .order_by(tickets.desc(), User.username)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [
+            LeaderboardEntry(username, int(total), int(count))
+            for username, total, count in self.session.execute(statement)
+        ]

@@ -1,0 +1,249 @@
+"""/api/lots (discovery for anyone; creating and editing for admins) and the admin
+catalogue and lot lifecycle under /api/admin (product classes, open, extend)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from alot_platform.auth.dependencies import (
+    ACCESS_COOKIE,
+    PlatformDep,
+    SessionDep,
+    current_principal,
+    public,
+    require_roles,
+)
+from alot_platform.lots.models import LotStatus, Tier
+from alot_platform.lots.schemas import (
+    Leaderboard,
+    LeaderboardRow,
+    LotCreate,
+    LotExtend,
+    LotPage,
+    LotRead,
+    LotSort,
+    LotUpdate,
+    ProductClassCreate,
+    ProductClassPage,
+    ProductClassRead,
+    ProductClassUpdate,
+    lot_read,
+    product_class_read,
+)
+from alot_platform.lots.service import LotService, is_admin
+from alot_platform.openapi_helpers import problems
+from alot_platform.users.models import Role, User
+
+require_admin = require_roles(Role.ADMIN)
+Admin = Annotated[User, Depends(require_admin)]
+
+_bearer = HTTPBearer(auto_error=False, description="optional: an access token")
+_access_cookie = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False)
+
+
+def _viewer(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_access_cookie)],
+    _open: Annotated[None, Depends(public)],
+) -> User | None:
+    """Anonymous callers are welcome; a caller who sends credentials is identified by them
+    (admins then see hidden lots, a private lot's creator sees it)."""
+    if bearer is None and not cookie:
+        return None
+    return current_principal(request, session, platform, bearer, cookie).user
+
+
+Viewer = Annotated[User | None, Depends(_viewer)]
+
+router = APIRouter(prefix="/api/lots", tags=["lots"])
+admin_router = APIRouter(
+    prefix="/api/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=problems(401, 403),
+)
+
+
+@router.get("", responses=problems(401, 422), summary="Discover lots")
+def list_lots(
+    viewer: Viewer,
+    session: SessionDep,
+    platform: PlatformDep,
+    state: Annotated[list[LotStatus] | None, Query(description="repeat for several")] = None,
+    tier: Tier | None = None,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    ending_soon: Annotated[
+        int | None, Query(ge=1, le=24 * 366, description="deadline within this many hours")
+    ] = None,
+    min_progress: Annotated[
+        int | None, Query(ge=0, le=100, description="funded at least this percent")
+    ] = None,
+    sort: LotSort = "newest",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> LotPage:
+    lots, next_cursor = LotService(session, platform).discover(
+        viewer,
+        statuses=state or (),
+        tier=tier.value if tier else None,
+        category=category,
+        ending_within_hours=ending_soon,
+        min_progress_percent=min_progress,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+    now = platform.clock()
+    admin = is_admin(viewer)
+    return LotPage(
+        items=[lot_read(lot, now, show_product=admin) for lot in lots], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "", status_code=201, responses=problems(401, 403, 404, 422), summary="Create a lot (admin)"
+)
+def create_lot(
+    body: LotCreate, admin: Admin, session: SessionDep, platform: PlatformDep
+) -> LotRead:
+    lot = LotService(session, platform).create(body, admin)
+    return lot_read(lot, platform.clock(), show_product=True)
+
+
+@router.get("/{lot_id}", responses=problems(401, 404), summary="One lot")
+def read_lot(
+    lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
+) -> LotRead:
+    lot = LotService(session, platform).get_visible(lot_id, viewer)
+    return lot_read(lot, platform.clock(), show_product=is_admin(viewer))
+
+
+@router.patch(
+    "/{lot_id}",
+    responses=problems(401, 403, 404, 409, 422),
+    summary="Edit a lot that is not open yet (admin)",
+)
+def update_lot(
+    lot_id: uuid.UUID, body: LotUpdate, _admin: Admin, session: SessionDep, platform: PlatformDep
+) -> LotRead:
+    lot = LotService(session, platform).update(lot_id, body)
+    return lot_read(lot, platform.clock(), show_product=True)
+
+
+@router.get(
+    "/{lot_id}/entries", responses=problems(401, 404), summary="Leaderboard: tickets per player"
+)
+def leaderboard(
+    lot_id: uuid.UUID,
+    viewer: Viewer,
+    session: SessionDep,
+    platform: PlatformDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Leaderboard:
+    service = LotService(session, platform)
+    lot = service.get_visible(lot_id, viewer)
+    rows = service.leaderboard(lot, limit=limit, offset=offset)
+    return Leaderboard(
+        lot_id=lot.id,
+        tickets_sold=lot.tickets_sold,
+        items=[
+            LeaderboardRow(
+                rank=offset + i + 1, username=r.username, tickets=r.tickets, entries=r.entries
+            )
+            for i, r in enumerate(rows)
+        ],
+        limit=limit,
+        offset=offset,
+    )
+
+
+# -- admin: catalogue and lifecycle ------------------------------------------------------
+
+
+@admin_router.get("/product-classes", summary="List product classes")
+def list_product_classes(
+    session: SessionDep,
+    platform: PlatformDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> ProductClassPage:
+    products, total = LotService(session, platform).list_product_classes(limit=limit, offset=offset)
+    return ProductClassPage(
+        items=[product_class_read(p) for p in products], total=total, limit=limit, offset=offset
+    )
+
+
+@admin_router.post(
+    "/product-classes", status_code=201, responses=problems(422), summary="Add a product class"
+)
+def create_product_class(
+    body: ProductClassCreate, session: SessionDep, platform: PlatformDep
+) -> ProductClassRead:
+    return product_class_read(LotService(session, platform).create_product_class(body))
+
+
+@admin_router.get(
+    "/product-classes/{product_class_id}", responses=problems(404), summary="One product class"
+)
+def read_product_class(
+    product_class_id: uuid.UUID, session: SessionDep, platform: PlatformDep
+) -> ProductClassRead:
+    return product_class_read(LotService(session, platform).get_product_class(product_class_id))
+
+
+@admin_router.patch(
+    "/product-classes/{product_class_id}",
+    responses=problems(404, 422),
+    summary="Change a product class",
+)
+def update_product_class(
+    product_class_id: uuid.UUID,
+    body: ProductClassUpdate,
+    session: SessionDep,
+    platform: PlatformDep,
+) -> ProductClassRead:
+    product = LotService(session, platform).update_product_class(product_class_id, body)
+    return product_class_read(product)
+
+
+@admin_router.delete(
+    "/product-classes/{product_class_id}",
+    status_code=204,
+    responses=problems(404, 409),
+    summary="Remove a product class no lot uses",
+)
+def delete_product_class(
+    product_class_id: uuid.UUID, session: SessionDep, platform: PlatformDep
+) -> Response:
+    LotService(session, platform).delete_product_class(product_class_id)
+    return Response(status_code=204)
+
+
+@admin_router.post(
+    "/lots/{lot_id}/open",
+    responses=problems(404, 409),
+    summary="Open a lot: commit to its server seed in the ledger and start selling",
+)
+def open_lot(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> LotRead:
+    lot = LotService(session, platform).open(lot_id)
+    return lot_read(lot, platform.clock(), show_product=True)
+
+
+@admin_router.post(
+    "/lots/{lot_id}/extend",
+    responses=problems(404, 409, 422),
+    summary="Reopen an expired lot with a later deadline",
+)
+def extend_lot(
+    lot_id: uuid.UUID, body: LotExtend, session: SessionDep, platform: PlatformDep
+) -> LotRead:
+    lot = LotService(session, platform).extend(lot_id, body.deadline)
+    return lot_read(lot, platform.clock(), show_product=True)

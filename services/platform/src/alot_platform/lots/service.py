@@ -1,0 +1,378 @@
+"""The lot engine's rules: the catalogue, creating and opening lots, and discovery.
+
+Opening a lot is where fairness starts: the server seed is drawn from `secrets`, its
+commitment is stored on the lot and written to the ledger (memo `draw_commitment`) in
+the same transaction as the `created -> open` transition, so the commitment exists
+before any entry can. The seed itself is never served before the draw.
+
+Who sees what: lots still `created` and `private` lots are visible only to admins (and
+a private lot's creator); `unlisted` lots are reachable by id but never listed; lists
+show `public` lots only (admins see every lot).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from alot_ledger import Ledger
+from alot_verify.draw import commitment_v1, commitment_v2
+from sqlalchemy.orm import Session
+
+from alot_platform.context import PlatformContext
+from alot_platform.errors import Conflict, InvalidInput, NotFound
+from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus, ProductClass, Visibility
+from alot_platform.lots.repository import LeaderboardEntry, LotQuery, LotRepository
+from alot_platform.lots.schemas import (
+    EntryBundle,
+    LotCreate,
+    LotSort,
+    LotUpdate,
+    ProductClassCreate,
+    ProductClassUpdate,
+)
+from alot_platform.lots.state import LotStateConflict, can_transition, transition
+from alot_platform.trivia.service import answer_digest
+from alot_platform.users.models import Role, User
+
+DRAW_COMMITMENT = "draw_commitment"
+LOT_EXTENDED = "lot_extended"
+
+
+class LotNotFound(NotFound):
+    code = "lot_not_found"
+    title = "Lot not found"
+
+
+class ProductClassNotFound(NotFound):
+    code = "product_class_not_found"
+    title = "Product class not found"
+
+
+class ProductClassInUse(Conflict):
+    code = "product_class_in_use"
+    title = "Product class is used by a lot"
+
+
+class LotDeadlinePassed(Conflict):
+    code = "lot_deadline_passed"
+    title = "The lot's deadline has passed"
+
+
+class InvalidLot(InvalidInput):
+    code = "invalid_lot"
+    title = "Invalid lot"
+
+
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+    title = "Invalid cursor"
+
+
+def draw_timestamp(moment: datetime) -> str:
+    """A timestamp as alot-v1 and the ledger write it: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+
+    alot-v1's client seed uses ``draw_timestamp(lot.created_at)``.
+    """
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and Role.ADMIN in user.roles
+
+
+class LotService:
+    def __init__(self, session: Session, platform: PlatformContext) -> None:
+        self._session = session
+        self._lots = LotRepository(session)
+        self._platform = platform
+
+    # -- the catalogue --------------------------------------------------------------
+
+    def get_product_class(self, product_class_id: uuid.UUID) -> ProductClass:
+        product = self._lots.get_product_class(product_class_id)
+        if product is None:
+            raise ProductClassNotFound(f"no product class {product_class_id}")
+        return product
+
+    def list_product_classes(self, *, limit: int, offset: int) -> tuple[list[ProductClass], int]:
+        return (
+            self._lots.list_product_classes(limit=limit, offset=offset),
+            self._lots.count_product_classes(),
+        )
+
+    def create_product_class(self, data: ProductClassCreate) -> ProductClass:
+        now = self._platform.clock()
+        product = ProductClass(
+            id=uuid.uuid4(), **data.model_dump(), currency="USD", created_at=now, updated_at=now
+        )
+        self._lots.add(product)
+        self._lots.flush()
+        return product
+
+    def update_product_class(
+        self, product_class_id: uuid.UUID, changes: ProductClassUpdate
+    ) -> ProductClass:
+        product = self.get_product_class(product_class_id)
+        for name, value in changes.model_dump(exclude_unset=True).items():
+            if value is None and name in _REQUIRED_PRODUCT_FIELDS:
+                raise InvalidInput(f"{name} cannot be removed", field=name)
+            setattr(product, name, value)
+        product.updated_at = self._platform.clock()
+        self._lots.flush()
+        return product
+
+    def delete_product_class(self, product_class_id: uuid.UUID) -> None:
+        product = self.get_product_class(product_class_id)
+        if self._lots.product_class_in_use(product.id):
+            raise ProductClassInUse(f"product class {product.id} is the prize of a lot")
+        self._lots.delete(product)
+
+    # -- creating and changing lots -------------------------------------------------
+
+    def create(self, data: LotCreate, creator: User) -> Lot:
+        now = self._platform.clock()
+        self.get_product_class(data.product_class_id)  # 404 before anything is written
+        _check_deadline(data.deadline, now)
+        _check_cap(data.entry_bundles, data.max_tickets_per_user)
+        lot_id = uuid.uuid4()
+        lot = Lot(
+            id=lot_id,
+            product_class_id=data.product_class_id,
+            created_by=creator.id,
+            lot_type=data.lot_type.value,
+            title=data.title,
+            funding_target_cents=data.funding_target_cents,
+            currency="USD",
+            deadline=data.deadline,
+            status=LotStatus.CREATED.value,
+            cash_cents=0,
+            credits_spent=0,
+            tickets_sold=0,
+            entry_bundles=[b.model_dump() for b in data.entry_bundles],
+            visibility=data.visibility.value,
+            max_tickets_per_user=data.max_tickets_per_user,
+            non_winner_credit_rate_percent=data.non_winner_credit_rate_percent,
+            trivia_question=data.trivia_question,
+            trivia_answer_hmac=answer_digest(self._platform.keys, lot_id, data.trivia_answer),
+            draw_algorithm=(
+                data.draw_algorithm or DrawAlgorithm(self._platform.settings.draw_algorithm_default)
+            ).value,
+            created_at=now,
+            updated_at=now,
+        )
+        self._lots.add(lot)
+        self._lots.flush()
+        return lot
+
+    def update(self, lot_id: uuid.UUID, changes: LotUpdate) -> Lot:
+        """Edit a lot that is not open yet (409 once it is)."""
+        now = self._platform.clock()
+        lot = self._locked(lot_id)
+        if lot.status != LotStatus.CREATED:
+            raise LotStateConflict(lot, "edit it (only a lot not yet open can change)")
+        fields = changes.model_dump(exclude_unset=True)
+        for name in _REQUIRED_LOT_FIELDS & {k for k, v in fields.items() if v is None}:
+            raise InvalidInput(f"{name} cannot be removed", field=name)
+        if changes.product_class_id is not None:
+            self.get_product_class(changes.product_class_id)
+        if changes.deadline is not None:
+            _check_deadline(changes.deadline, now)
+        bundles = changes.entry_bundles or [EntryBundle(**b) for b in lot.entry_bundles]
+        _check_cap(bundles, fields.get("max_tickets_per_user", lot.max_tickets_per_user))
+
+        answer = fields.pop("trivia_answer", None)
+        if answer is not None:
+            lot.trivia_answer_hmac = answer_digest(self._platform.keys, lot.id, answer)
+        for name, value in fields.items():
+            setattr(lot, name, value)  # model_dump made entry_bundles plain dicts
+        lot.updated_at = now
+        self._lots.flush()
+        return lot
+
+    def open(self, lot_id: uuid.UUID) -> Lot:
+        """created -> open: draw the server seed and commit to it in the ledger."""
+        now = self._platform.clock()
+        lot = self._locked(lot_id)
+        if not can_transition(lot, LotStatus.OPEN) or lot.status != LotStatus.CREATED:
+            raise LotStateConflict(lot, "open it")
+        if lot.deadline <= now:
+            raise LotDeadlinePassed(
+                f"the deadline {lot.deadline.isoformat()} has passed; move it first",
+                deadline=lot.deadline.isoformat(),
+            )
+        seed = secrets.token_hex(32)
+        commit = commitment_v1 if lot.draw_algorithm == DrawAlgorithm.V1 else commitment_v2
+        lot.server_seed = seed
+        lot.server_seed_commitment = commit(seed)
+        transition(lot, LotStatus.OPEN, now, action="open it")
+        # Last: the ledger holds its chain-head lock from here until commit.
+        receipt = Ledger(self._session).memo(
+            DRAW_COMMITMENT,
+            refs={"lot_id": str(lot.id)},
+            metadata={
+                "algorithm": lot.draw_algorithm,
+                "server_seed_commitment": lot.server_seed_commitment,
+                "lot_created_at": draw_timestamp(lot.created_at),
+                "deadline": draw_timestamp(lot.deadline),
+                "funding_target_cents": lot.funding_target_cents,
+            },
+            idempotency_key=f"lot:{lot.id}:{DRAW_COMMITMENT}",
+        )
+        lot.commitment_ledger_seq = receipt.seq
+        self._lots.flush()
+        return lot
+
+    def extend(self, lot_id: uuid.UUID, deadline: datetime) -> Lot:
+        """expired -> open with a later deadline (recorded in the ledger)."""
+        now = self._platform.clock()
+        lot = self._locked(lot_id)
+        if lot.status != LotStatus.EXPIRED:
+            raise LotStateConflict(lot, "extend it (only an expired lot can be extended)")
+        _check_deadline(deadline, now)
+        if deadline <= lot.deadline:
+            raise InvalidLot(
+                f"the new deadline must be later than the current {lot.deadline.isoformat()}",
+                field="deadline",
+            )
+        previous = lot.deadline
+        lot.deadline = deadline
+        transition(lot, LotStatus.OPEN, now, action="extend it")
+        Ledger(self._session).memo(
+            LOT_EXTENDED,
+            refs={"lot_id": str(lot.id)},
+            metadata={
+                "previous_deadline": draw_timestamp(previous),
+                "deadline": draw_timestamp(deadline),
+            },
+        )
+        self._lots.flush()
+        return lot
+
+    # -- reading --------------------------------------------------------------------
+
+    def get_visible(self, lot_id: uuid.UUID, viewer: User | None) -> Lot:
+        """The lot if ``viewer`` may see it, else 404 (hidden lots are not confirmed)."""
+        lot = self._lots.get(lot_id)
+        if lot is None or not _may_see(lot, viewer):
+            raise LotNotFound(f"no lot {lot_id}")
+        return lot
+
+    def discover(
+        self,
+        viewer: User | None,
+        *,
+        statuses: Sequence[LotStatus] = (),
+        tier: str | None = None,
+        category: str | None = None,
+        ending_within_hours: int | None = None,
+        min_progress_percent: int | None = None,
+        sort: LotSort = "newest",
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> tuple[list[Lot], str | None]:
+        """A page of lots and the cursor of the next page (None at the end)."""
+        admin = is_admin(viewer)
+        now = self._platform.clock()
+        shown = [s for s in (statuses or LotStatus) if admin or s != LotStatus.CREATED]
+        after_key, after_id = _decode_cursor(cursor, sort) if cursor else (None, None)
+        query = LotQuery(
+            statuses=shown,
+            public_only=not admin,
+            tier=tier,
+            category=category.strip().lower() if category else None,
+            deadline_after=now if ending_within_hours is not None else None,
+            deadline_until=(
+                now + timedelta(hours=ending_within_hours)
+                if ending_within_hours is not None
+                else None
+            ),
+            min_progress_percent=min_progress_percent,
+            sort=sort,
+            after_key=after_key,
+            after_id=after_id,
+        )
+        lots = self._lots.discover(query, limit=limit + 1) if shown else []
+        if len(lots) <= limit:
+            return lots, None
+        last = lots[limit - 1]
+        return lots[:limit], _encode_cursor(sort, last)
+
+    def leaderboard(self, lot: Lot, *, limit: int, offset: int) -> list[LeaderboardEntry]:
+        return self._lots.leaderboard(lot.id, limit=limit, offset=offset)
+
+    def _locked(self, lot_id: uuid.UUID) -> Lot:
+        lot = self._lots.get_for_update(lot_id)
+        if lot is None:
+            raise LotNotFound(f"no lot {lot_id}")
+        return lot
+
+
+_REQUIRED_PRODUCT_FIELDS = frozenset({"name", "category", "tier", "retail_value_cents"})
+_REQUIRED_LOT_FIELDS = frozenset(
+    {
+        "product_class_id",
+        "title",
+        "lot_type",
+        "funding_target_cents",
+        "deadline",
+        "entry_bundles",
+        "visibility",
+        "trivia_question",
+        "trivia_answer",
+        "draw_algorithm",
+        "non_winner_credit_rate_percent",
+    }
+)
+
+
+def _may_see(lot: Lot, viewer: User | None) -> bool:
+    if is_admin(viewer):
+        return True
+    if lot.status == LotStatus.CREATED:
+        return False
+    if lot.visibility == Visibility.PRIVATE:
+        return viewer is not None and viewer.id == lot.created_by
+    return True
+
+
+def _check_deadline(deadline: datetime, now: datetime) -> None:
+    if deadline <= now:
+        raise InvalidLot(
+            f"the deadline must be in the future (now is {now.isoformat()})", field="deadline"
+        )
+
+
+def _check_cap(bundles: Sequence[EntryBundle], cap: int | None) -> None:
+    if cap is not None and cap < min(b.tickets for b in bundles):
+        raise InvalidLot(
+            "max_tickets_per_user is below the smallest bundle: nobody could buy",
+            field="max_tickets_per_user",
+        )
+
+
+def _encode_cursor(sort: LotSort, lot: Lot) -> str:
+    key = lot.created_at if sort == "newest" else lot.deadline
+    raw = json.dumps([sort, draw_timestamp(key), str(lot.id)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: LotSort) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, key, lot_id = json.loads(raw)
+        if cursor_sort != sort:
+            raise ValueError("sort")
+        return (
+            datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+            uuid.UUID(lot_id),
+        )
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(
+            "the cursor is not one this listing returned (or its sort differs)", field="cursor"
+        ) from None
