@@ -1,0 +1,345 @@
+"""The draw engine: freeze a funded lot's draw inputs, draw the winner, settle the lot.
+
+Three steps, each in the caller's unit of work and each written to the ledger:
+
+1. ``freeze`` (inside the purchase that funds the lot): the lottery_draws row with the
+   ticket count, the escrow and the inputs the draw will use (for alot-v2 the spec's
+   draw inputs with the ticket-map root and, when configured, a future drand round);
+   ledger memo ``draw_inputs``.
+2. ``draw`` (funded -> drawing): computed with ``alot_verify.draw``, the same code an
+   auditor runs; the server seed is revealed in the stored proof; memo ``draw_result``.
+3. ``settle`` (drawing -> settled): the winner's reveal is won, everyone else's lost;
+   non-winners get credits at the lot's rate; the escrow moves to revenue (cash) and
+   out of circulation (credits spent); one ledger transaction ``lot_settlement``.
+
+Draw and settle take the lot's row lock and check the state under it, so running them
+twice at once does the work once; repeating a finished step returns its result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from alot_ledger import Ledger, Posting
+from alot_verify.beacon import KNOWN_CHAINS
+from alot_verify.canonical import canonical_json
+from alot_verify.draw import (
+    Entry,
+    compute_v1,
+    compute_v2,
+    draw_inputs_hash,
+    freeze_v2,
+    ticket_map_root,
+)
+from sqlalchemy.orm import Session
+
+from alot_platform.context import PlatformContext
+from alot_platform.credits.models import CreditTransactionType
+from alot_platform.credits.service import CreditChange, CreditsService
+from alot_platform.draws.beacon import DrandBeacon
+from alot_platform.draws.models import LotteryDraw
+from alot_platform.draws.repository import DrawRepository
+from alot_platform.entries.models import LotEntry
+from alot_platform.errors import Conflict, NotFound
+from alot_platform.ledger.accounts import (
+    CRD,
+    CREDITS_ISSUED,
+    CREDITS_REDEEMED,
+    PLATFORM_REVENUE,
+    USD,
+    lot_escrow,
+    user_credits,
+)
+from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus
+from alot_platform.lots.repository import LotRepository
+from alot_platform.lots.state import LotStateConflict, transition
+from alot_platform.money import format_cents, percent_of
+from alot_platform.reveals.models import Reveal, RevealStatus
+
+
+class LotNotFound(NotFound):
+    code = "lot_not_found"
+    title = "No such lot"
+
+
+class BeaconNotPublished(Conflict):
+    """The drand round frozen at funding is not published (or not reachable) yet."""
+
+    code = "beacon_not_published"
+    title = "The draw waits for its drand round"
+
+
+def utc_text(moment: datetime) -> str:
+    """The draw specs' timestamp form: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class DrawService:
+    def __init__(self, session: Session, platform: PlatformContext) -> None:
+        self._session = session
+        self._platform = platform
+        self._lots = LotRepository(session)
+        self._draws = DrawRepository(session)
+
+    # -- reading --------------------------------------------------------------------
+
+    def get(self, lot_id: uuid.UUID) -> tuple[Lot, LotteryDraw | None]:
+        lot = self._lots.get(lot_id)
+        if lot is None:
+            raise LotNotFound(f"no lot {lot_id}")
+        return lot, self._draws.get_for_lot(lot_id)
+
+    # -- 1. freeze ------------------------------------------------------------------
+
+    def freeze(self, lot: Lot) -> LotteryDraw:
+        """Freeze the draw inputs of ``lot``, just funded, in this unit of work.
+
+        The caller holds the lot's row lock and has moved it to funded. Freezing twice
+        returns the first record.
+        """
+        existing = self._draws.get_for_lot(lot.id)
+        if existing is not None:
+            return existing
+        if lot.status != LotStatus.FUNDED.value:
+            raise LotStateConflict(lot, "freeze the draw inputs")
+        if lot.server_seed is None or lot.server_seed_commitment is None:
+            raise LotStateConflict(lot, "freeze the draw inputs of a lot never opened")
+        self._session.flush()  # the funding purchase's entry is part of the ticket map
+        entries = _ticket_map(self._draws.entries(lot.id))
+        funded_at = lot.funded_at or self._platform.clock()
+        escrow_cents = lot.funded_cents
+        if lot.draw_algorithm == DrawAlgorithm.V2.value:
+            beacon = DrandBeacon.from_settings(self._platform.settings)
+            inputs = freeze_v2(
+                lot_id=str(lot.id),
+                funded_at=utc_text(funded_at),
+                escrow_cents=escrow_cents,
+                entries=entries,
+                server_seed_commitment=lot.server_seed_commitment,
+                beacon=None if beacon is None else beacon.choose(funded_at),
+            )
+            inputs_hash = draw_inputs_hash(inputs)
+        else:
+            inputs = _inputs_v1(lot, entries, funded_at, escrow_cents)
+            inputs_hash = hashlib.sha256(canonical_json(inputs)).hexdigest()
+        draw = LotteryDraw(
+            lot_id=lot.id,
+            algorithm=lot.draw_algorithm,
+            total_tickets=lot.tickets_sold,
+            escrow_cents=escrow_cents,
+            server_seed_commitment=lot.server_seed_commitment,
+            draw_inputs=inputs,
+            draw_inputs_hash=inputs_hash,
+            frozen_at=funded_at,
+        )
+        self._draws.add(draw)
+        receipt = Ledger(self._session).memo(
+            "draw_inputs",
+            refs={"lot_id": str(lot.id)},
+            metadata={
+                "algorithm": lot.draw_algorithm,
+                "draw_inputs": inputs,
+                "draw_inputs_hash": inputs_hash,
+            },
+            idempotency_key=f"draw_inputs:{lot.id}",
+        )
+        draw.inputs_ledger_seq = receipt.seq
+        return draw
+
+    # -- 2. draw --------------------------------------------------------------------
+
+    def draw(self, lot_id: uuid.UUID) -> LotteryDraw:
+        """Draw the winner of a funded lot (funded -> drawing); a drawn lot's result as is."""
+        lot = self._lock(lot_id)
+        draw = self._draws.get_for_lot(lot.id)
+        if draw is not None and draw.proof is not None:
+            return draw
+        if lot.status != LotStatus.FUNDED.value or draw is None or lot.server_seed is None:
+            raise LotStateConflict(lot, "draw")
+        entries = _ticket_map(self._draws.entries(lot.id))
+        if draw.algorithm == DrawAlgorithm.V2.value:
+            assert draw.draw_inputs is not None
+            proof = compute_v2(
+                draw_inputs=draw.draw_inputs,
+                server_seed=lot.server_seed,
+                entries=entries,
+                beacon=self._beacon_reading(draw.draw_inputs),
+            )
+            seeds = {
+                "draw_inputs_hash": proof["draw_inputs_hash"],
+                "seed": proof["seed"],
+                "selection_counter": proof["selection_counter"],
+            }
+        else:
+            proof = compute_v1(
+                lot_id=str(lot.id),
+                created_at=utc_text(lot.created_at),
+                total_tickets=draw.total_tickets,
+                escrow_balance=format_cents(draw.escrow_cents),
+                server_seed=lot.server_seed,
+                entries=entries,
+            )
+            seeds = {"client_seed": proof["client_seed"], "combined_seed": proof["combined_seed"]}
+        now = self._platform.clock()
+        transition(lot, LotStatus.DRAWING, now, action="draw")
+        lot.drawn_at = now
+        draw.server_seed = lot.server_seed
+        draw.winning_ticket = proof["winning_ticket"]
+        draw.winner_user_id = uuid.UUID(proof["winner_user_id"])
+        draw.proof = proof
+        draw.drawn_at = now
+        receipt = Ledger(self._session).memo(
+            "draw_result",
+            refs={"lot_id": str(lot.id), "winner_user_id": proof["winner_user_id"]},
+            metadata={
+                "algorithm": draw.algorithm,
+                "server_seed": lot.server_seed,
+                "winning_ticket": proof["winning_ticket"],
+                "proof_sha256": hashlib.sha256(canonical_json(proof)).hexdigest(),
+                **seeds,
+            },
+            idempotency_key=f"draw_result:{lot.id}",
+        )
+        draw.result_ledger_seq = receipt.seq
+        return draw
+
+    def _beacon_reading(self, draw_inputs: dict[str, Any]) -> dict[str, Any] | None:
+        choice = draw_inputs.get("beacon")
+        if choice is None:
+            return None
+        url = self._platform.settings.drand_url
+        chain = KNOWN_CHAINS.get(choice["chain_hash"])
+        if not url or chain is None:
+            raise BeaconNotPublished(
+                f"drand round {choice['round']} cannot be read: no drand endpoint configured"
+            )
+        reading = DrandBeacon(url, chain).read(choice["round"])
+        if reading is None:
+            raise BeaconNotPublished(
+                f"drand round {choice['round']} is not published yet; the draw retries",
+                round=choice["round"],
+            )
+        return reading
+
+    # -- 3. settle ------------------------------------------------------------------
+
+    def settle(self, lot_id: uuid.UUID) -> LotteryDraw:
+        """Settle a drawn lot (drawing -> settled); a settled lot's draw as is."""
+        lot = self._lock(lot_id)
+        draw = self._draws.get_for_lot(lot.id)
+        if lot.status == LotStatus.SETTLED.value and draw is not None:
+            return draw
+        if lot.status != LotStatus.DRAWING.value or draw is None or draw.winner_user_id is None:
+            raise LotStateConflict(lot, "settle (draw it first)")
+        now = self._platform.clock()
+        winner_id = draw.winner_user_id
+        rate = lot.non_winner_credit_rate_percent
+
+        changes: list[CreditChange] = []
+        earned: dict[uuid.UUID, int] = defaultdict(int)
+        entrants: set[uuid.UUID] = set()
+        for entry in self._draws.entries(lot.id):
+            entrants.add(entry.user_id)
+            if entry.user_id == winner_id:
+                entry.is_winner = True
+                continue
+            credits = percent_of(entry.amount_paid_cents + entry.credits_spent, rate)
+            entry.credits_awarded = credits
+            if credits > 0:
+                earned[entry.user_id] += credits
+                changes.append(
+                    CreditChange(
+                        user_id=entry.user_id,
+                        amount=credits,
+                        transaction_type=CreditTransactionType.LOT_SETTLEMENT,
+                        lot_id=lot.id,
+                        lot_entry_id=entry.id,
+                        purchase_id=entry.purchase_id,
+                        details={"rate_percent": rate},
+                    )
+                )
+        self._reveal(lot, winner_id, entrants, now)
+        winner = self._draws.user(winner_id)
+        if winner is not None:
+            winner.total_won += 1
+            winner.updated_at = now
+        transition(lot, LotStatus.SETTLED, now, action="settle")
+
+        issued = sum(earned.values())
+        escrow = lot_escrow(lot.id)
+        postings = [
+            *_move(escrow, PLATFORM_REVENUE, USD, lot.cash_cents),
+            *_move(escrow, CREDITS_REDEEMED, CRD, lot.credits_spent),
+        ]
+        if issued:
+            postings.append(Posting(CREDITS_ISSUED, CRD, -issued))
+            postings += [Posting(user_credits(u), CRD, n) for u, n in sorted(earned.items())]
+        receipt = Ledger(self._session).post(
+            "lot_settlement",
+            postings,
+            refs={"lot_id": str(lot.id), "winner_user_id": str(winner_id)},
+            metadata={
+                "revenue_cents": lot.cash_cents,
+                "credits_redeemed": lot.credits_spent,
+                "credits_issued": issued,
+                "non_winner_credit_rate_percent": rate,
+            },
+            idempotency_key=f"lot_settlement:{lot.id}",
+        )
+        CreditsService(self._session, now).apply(changes, ledger_seq=receipt.seq)
+        return draw
+
+    def _reveal(
+        self, lot: Lot, winner_id: uuid.UUID, entrants: set[uuid.UUID], now: datetime
+    ) -> None:
+        reveals = {reveal.user_id: reveal for reveal in self._draws.reveals(lot.id)}
+        for user_id in sorted(entrants - reveals.keys()):
+            # Purchases create reveals; this only covers entries made before they did.
+            reveal = Reveal(user_id=user_id, lot_id=lot.id, details={}, created_at=now)
+            self._session.add(reveal)
+            reveals[user_id] = reveal
+        for user_id, reveal in reveals.items():
+            won = user_id == winner_id
+            reveal.status = (RevealStatus.WON if won else RevealStatus.LOST).value
+            reveal.revealed_at = now
+
+    def _lock(self, lot_id: uuid.UUID) -> Lot:
+        lot = self._lots.get_for_update(lot_id)
+        if lot is None:
+            raise LotNotFound(f"no lot {lot_id}")
+        return lot
+
+
+def _ticket_map(entries: list[LotEntry]) -> list[Entry]:
+    return [Entry(str(e.user_id), e.tickets_start, e.tickets_end) for e in entries]
+
+
+def _inputs_v1(
+    lot: Lot, entries: list[Entry], funded_at: datetime, escrow_cents: int
+) -> dict[str, Any]:
+    """What alot-v1 will use, frozen at funding, plus the ticket map root.
+
+    alot-v1 itself commits to nothing about the ticket map; recording its root here
+    lets an auditor see that the entries in the published proof were not rewritten.
+    """
+    return {
+        "algorithm": DrawAlgorithm.V1.value,
+        "lot_id": str(lot.id),
+        "created_at": utc_text(lot.created_at),
+        "funded_at": utc_text(funded_at),
+        "total_tickets": lot.tickets_sold,
+        "escrow_balance": format_cents(escrow_cents),
+        "server_seed_commitment": lot.server_seed_commitment,
+        "ticket_map_root": ticket_map_root(entries),
+    }
+
+
+def _move(source: str, destination: str, asset: str, amount: int) -> list[Posting]:
+    """A transfer's two postings, or none for a zero amount (the ledger refuses zeros)."""
+    if amount == 0:
+        return []
+    return [Posting(source, asset, -amount), Posting(destination, asset, amount)]

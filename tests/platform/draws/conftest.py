@@ -1,0 +1,233 @@
+"""Fixtures for the draw engine's tests: lots in given states, written straight to the DB.
+
+`LotFactory` builds the rows the lot and entry services would have written (an open lot
+with a committed seed, purchases with their entries and escrow postings) so that the
+draw, settlement and refund services can be tested on their own. The end-to-end tests
+in this folder go through the real HTTP endpoints instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from alot_ledger import Ledger, Posting
+from alot_platform.context import PlatformContext
+from alot_platform.credits.models import CreditTransactionType
+from alot_platform.credits.service import CreditChange, CreditsService
+from alot_platform.db import unit_of_work
+from alot_platform.draws.service import DrawService, utc_text
+from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod, PurchaseStatus
+from alot_platform.ledger.accounts import (
+    CRD,
+    CREDITS_ISSUED,
+    PLATFORM_CASH,
+    USD,
+    lot_escrow,
+    user_credits,
+)
+from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus, ProductClass
+from alot_platform.lots.repository import LotRepository
+from alot_platform.lots.state import transition
+from alot_platform.reveals.models import Reveal
+from alot_verify.draw import commitment_v1, commitment_v2
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+
+class LotFactory:
+    def __init__(self, platform: PlatformContext) -> None:
+        self.platform = platform
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with contextmanager(unit_of_work)(self.platform.database) as session:
+            yield session
+
+    def grant_credits(self, user_id: str, amount: int) -> None:
+        with self.session() as session:
+            receipt = Ledger(session).post(
+                "credit_adjustment",
+                [
+                    Posting(CREDITS_ISSUED, CRD, -amount),
+                    Posting(user_credits(uuid.UUID(user_id)), CRD, amount),
+                ],
+                refs={"user_id": user_id},
+            )
+            CreditsService(session, self.platform.clock()).apply(
+                [CreditChange(uuid.UUID(user_id), amount, CreditTransactionType.ADJUSTMENT)],
+                ledger_seq=receipt.seq,
+            )
+
+    def open_lot(
+        self,
+        *,
+        target_cents: int = 1000,
+        algorithm: DrawAlgorithm = DrawAlgorithm.V2,
+        rate: int = 10,
+        deadline_hours: float = 24,
+    ) -> uuid.UUID:
+        now = self.platform.clock()
+        seed = secrets.token_hex(32)
+        commit = commitment_v2(seed) if algorithm is DrawAlgorithm.V2 else commitment_v1(seed)
+        with self.session() as session:
+            product = ProductClass(
+                name="Test watch",
+                brand="Brand",
+                category="watches",
+                tier="RARE",
+                retail_value_cents=50_000,
+                currency="USD",
+                specifications={},
+                images=[],
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(product)
+            session.flush()
+            lot = Lot(
+                product_class_id=product.id,
+                lot_type="known",
+                title="A test lot",
+                funding_target_cents=target_cents,
+                currency="USD",
+                deadline=now + timedelta(hours=deadline_hours),
+                status=LotStatus.CREATED.value,
+                cash_cents=0,
+                credits_spent=0,
+                tickets_sold=0,
+                entry_bundles=[{"price_cents": 100, "tickets": 1}],
+                visibility="public",
+                non_winner_credit_rate_percent=rate,
+                trivia_question="?",
+                trivia_answer_hmac="0" * 64,
+                draw_algorithm=algorithm.value,
+                server_seed=seed,
+                server_seed_commitment=commit,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(lot)
+            session.flush()
+            transition(lot, LotStatus.OPEN, now)
+            receipt = Ledger(session).memo(
+                "draw_commitment",
+                refs={"lot_id": str(lot.id)},
+                metadata={
+                    "algorithm": algorithm.value,
+                    "server_seed_commitment": commit,
+                    "lot_created_at": utc_text(now),
+                },
+            )
+            lot.commitment_ledger_seq = receipt.seq
+            return lot.id
+
+    def buy(
+        self, lot_id: uuid.UUID, user_id: str, tickets: int, *, cash: int = 0, credits: int = 0
+    ) -> uuid.UUID:
+        """One purchase as the entry service makes it; funds (and freezes) at the target."""
+        now = self.platform.clock()
+        user = uuid.UUID(user_id)
+        with self.session() as session:
+            lot = LotRepository(session).get_for_update(lot_id)
+            assert lot is not None
+            assert lot.status == LotStatus.OPEN.value
+            method = PaymentMethod.CREDITS if credits else PaymentMethod.CASH
+            purchase = LotEntryPurchase(
+                lot_id=lot.id,
+                user_id=user,
+                method=method.value,
+                tickets=tickets,
+                amount_cents=cash,
+                credits_spent=credits,
+                currency="USD",
+                status=PurchaseStatus.SUCCEEDED.value,
+                idempotency_key=uuid.uuid4().hex,
+                request_hash="0" * 64,
+                provider="sandbox" if cash else None,
+                provider_payment_id=f"sandbox_{uuid.uuid4().hex}" if cash else None,
+                created_at=now,
+                completed_at=now,
+            )
+            session.add(purchase)
+            session.flush()
+            start = lot.tickets_sold + 1
+            session.add(
+                LotEntry(
+                    lot_id=lot.id,
+                    user_id=user,
+                    purchase_id=purchase.id,
+                    tickets_start=start,
+                    tickets_end=start + tickets - 1,
+                    ticket_count=tickets,
+                    amount_paid_cents=cash,
+                    credits_spent=credits,
+                    created_at=now,
+                )
+            )
+            lot.tickets_sold += tickets
+            lot.cash_cents += cash
+            lot.credits_spent += credits
+            if session.query(Reveal).filter_by(lot_id=lot.id, user_id=user).first() is None:
+                session.add(Reveal(user_id=user, lot_id=lot.id, details={}, created_at=now))
+            if lot.funded_cents >= lot.funding_target_cents:
+                transition(lot, LotStatus.FUNDED, now)
+                DrawService(session, self.platform).freeze(lot)
+            escrow = lot_escrow(lot.id)
+            if credits:
+                receipt = Ledger(session).post(
+                    "entry_purchase",
+                    [
+                        Posting(user_credits(user), CRD, -credits),
+                        Posting(escrow, CRD, credits),
+                    ],
+                    refs={"lot_id": str(lot.id), "purchase_id": str(purchase.id)},
+                )
+                CreditsService(session, now).apply(
+                    [
+                        CreditChange(
+                            user,
+                            -credits,
+                            CreditTransactionType.ENTRY_PURCHASE,
+                            lot_id=lot.id,
+                            purchase_id=purchase.id,
+                        )
+                    ],
+                    ledger_seq=receipt.seq,
+                )
+            else:
+                Ledger(session).post(
+                    "entry_purchase",
+                    [
+                        Posting(PLATFORM_CASH, USD, -cash),
+                        Posting(escrow, USD, cash),
+                    ],
+                    refs={"lot_id": str(lot.id), "purchase_id": str(purchase.id)},
+                )
+            return purchase.id
+
+    def lot(self, lot_id: uuid.UUID) -> Lot:
+        with self.session() as session:
+            lot = session.get(Lot, lot_id)
+            assert lot is not None
+            return lot
+
+    def rows(self, model: type[Any], **where: Any) -> list[Any]:
+        with self.session() as session:
+            return list(session.query(model).filter_by(**where).all())
+
+
+@pytest.fixture
+def platform(app: FastAPI) -> PlatformContext:
+    context: PlatformContext = app.state.platform
+    return context
+
+
+@pytest.fixture
+def lots(platform: PlatformContext) -> LotFactory:
+    return LotFactory(platform)

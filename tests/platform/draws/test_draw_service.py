@@ -1,0 +1,173 @@
+"""The draw engine on its own: freeze at funding, draw, settle, exactly once."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alot_ledger import Ledger
+from alot_platform.context import PlatformContext
+from alot_platform.credits.models import UserUniversalCredits
+from alot_platform.draws.models import LotteryDraw
+from alot_platform.draws.service import DrawService
+from alot_platform.draws.tasks import run_draw_and_settle
+from alot_platform.entries.models import LotEntry
+from alot_platform.ledger.accounts import (
+    CREDITS_ISSUED,
+    CREDITS_REDEEMED,
+    PLATFORM_REVENUE,
+    lot_escrow,
+    user_credits,
+)
+from alot_platform.lots.models import DrawAlgorithm, LotStatus
+from alot_platform.lots.state import LotStateConflict
+from alot_platform.reveals.models import Reveal
+from alot_platform.users.models import User
+from alot_verify.cli import cli as verify_cli
+from alot_verify.draw import verify_draw_proof
+from click.testing import CliRunner
+
+
+def _balance(lots: Any, account: str, asset: str) -> int:
+    with lots.session() as session:
+        return Ledger(session).balance(account, asset).balance
+
+
+def _ledger_size(lots: Any) -> int:
+    with lots.session() as session:
+        return Ledger(session).size()
+
+
+def test_funding_freezes_the_inputs_in_the_ledger(api: Any, lots: Any) -> None:
+    a, b = api.account().id, api.account().id
+    lot_id = lots.open_lot(target_cents=1000)
+    lots.buy(lot_id, a, 4, cash=400)
+    assert lots.rows(LotteryDraw, lot_id=lot_id) == []
+    lots.buy(lot_id, b, 6, cash=600)
+
+    (draw,) = lots.rows(LotteryDraw, lot_id=lot_id)
+    assert (draw.total_tickets, draw.escrow_cents) == (10, 1000)
+    assert draw.draw_inputs["total_tickets"] == 10
+    assert draw.draw_inputs["escrow_cents"] == 1000
+    assert draw.draw_inputs["beacon"] is None
+    assert draw.proof is None
+    assert draw.server_seed is None
+    with lots.session() as session:
+        memo = Ledger(session).transaction(draw.inputs_ledger_seq)
+    assert memo["kind"] == "draw_inputs"
+    assert memo["postings"] == []
+    assert memo["refs"] == {"lot_id": str(lot_id)}
+    assert memo["metadata"]["draw_inputs"] == draw.draw_inputs
+    assert memo["metadata"]["draw_inputs_hash"] == draw.draw_inputs_hash
+    assert lots.lot(lot_id).status == LotStatus.FUNDED.value
+
+
+@pytest.mark.parametrize("algorithm", [DrawAlgorithm.V1, DrawAlgorithm.V2])
+def test_draw_and_settle(
+    api: Any, lots: Any, platform: PlatformContext, tmp_path: Path, algorithm: DrawAlgorithm
+) -> None:
+    players = [api.account().id for _ in range(3)]
+    lots.grant_credits(players[2], 500)
+    lot_id = lots.open_lot(target_cents=1500, algorithm=algorithm, rate=10)
+    lots.buy(lot_id, players[0], 3, cash=301)
+    lots.buy(lot_id, players[1], 5, cash=500)
+    lots.buy(lot_id, players[0], 2, cash=199)
+    lots.buy(lot_id, players[2], 5, credits=500)
+
+    outcome = run_draw_and_settle(platform, lot_id)
+    assert (outcome.drawn, outcome.settled, outcome.status) == (True, True, "settled")
+
+    (draw,) = lots.rows(LotteryDraw, lot_id=lot_id)
+    result = verify_draw_proof(draw.proof)
+    assert result.algorithm == algorithm.value
+    assert result.winning_ticket == draw.winning_ticket
+    assert result.winner_user_id == str(draw.winner_user_id)
+    lot = lots.lot(lot_id)
+    assert draw.server_seed == lot.server_seed
+    assert lot.status == LotStatus.SETTLED.value
+    assert lot.drawn_at is not None
+    assert lot.settled_at is not None
+    proof_file = tmp_path / "proof.json"
+    proof_file.write_text(json.dumps(draw.proof))
+    cli = CliRunner().invoke(verify_cli, ["draw", str(proof_file)])
+    assert cli.exit_code == 0, cli.output
+
+    winner = str(draw.winner_user_id)
+    # 10% of each entry's spend, rounded down per entry: 301 -> 30 and 199 -> 19.
+    earned = {players[0]: 30 + 19, players[1]: 50, players[2]: 50}
+    expected = {p: (0 if p == winner else earned[p]) for p in players}
+    entries = lots.rows(LotEntry, lot_id=lot_id)
+    for entry in entries:
+        assert entry.is_winner == (str(entry.user_id) == winner)
+        awarded = 0 if entry.is_winner else (entry.amount_paid_cents + entry.credits_spent) // 10
+        assert entry.credits_awarded == awarded
+    reveals = {str(r.user_id): r.status for r in lots.rows(Reveal, lot_id=lot_id)}
+    assert reveals == {p: ("won" if p == winner else "lost") for p in players}
+    assert lots.rows(User, id=uuid.UUID(winner))[0].total_won == 1
+
+    escrow = lot_escrow(lot_id)
+    assert _balance(lots, escrow, "USD") == 0
+    assert _balance(lots, escrow, "CRD") == 0
+    assert _balance(lots, PLATFORM_REVENUE, "USD") == 1000
+    assert _balance(lots, CREDITS_REDEEMED, "CRD") == 500
+    assert _balance(lots, CREDITS_ISSUED, "CRD") == -(500 + sum(expected.values()))
+    for player in players:
+        ledger = _balance(lots, user_credits(uuid.UUID(player)), "CRD")
+        (row,) = lots.rows(UserUniversalCredits, user_id=uuid.UUID(player)) or [None]
+        assert ledger == expected[player]
+        assert (row.balance if row else 0) == ledger
+
+    size = _ledger_size(lots)
+    again = run_draw_and_settle(platform, lot_id)
+    assert (again.drawn, again.settled) == (False, False)
+    assert _ledger_size(lots) == size
+
+
+def test_draw_and_settle_refuse_lots_not_ready(api: Any, lots: Any) -> None:
+    player = api.account().id
+    lot_id = lots.open_lot(target_cents=1000)
+    lots.buy(lot_id, player, 1, cash=100)
+    size = _ledger_size(lots)
+    with lots.session() as session, pytest.raises(LotStateConflict):
+        DrawService(session, lots.platform).draw(lot_id)
+    lots.buy(lot_id, player, 9, cash=900)
+    with lots.session() as session, pytest.raises(LotStateConflict):
+        DrawService(session, lots.platform).settle(lot_id)
+    assert lots.lot(lot_id).status == LotStatus.FUNDED.value
+    assert _ledger_size(lots) == size + 2  # the purchase and its draw_inputs memo only
+
+
+def test_two_triggers_at_once_draw_and_settle_once(
+    api: Any, lots: Any, platform: PlatformContext
+) -> None:
+    players = [api.account().id for _ in range(4)]
+    lot_id = lots.open_lot(target_cents=400)
+    for player in players:
+        lots.buy(lot_id, player, 1, cash=100)
+    size = _ledger_size(lots)
+    barrier = threading.Barrier(4)
+    outcomes: list[Any] = []
+    errors: list[BaseException] = []
+
+    def trigger() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(run_draw_and_settle(platform, lot_id))
+        except BaseException as error:  # reported below, not swallowed
+            errors.append(error)
+
+    threads = [threading.Thread(target=trigger) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(o.drawn for o in outcomes) == 1
+    assert sum(o.settled for o in outcomes) == 1
+    assert _ledger_size(lots) == size + 2  # one draw_result, one lot_settlement
+    credits = [r.balance for r in lots.rows(UserUniversalCredits)]
+    assert sorted(credits) == [10, 10, 10]
