@@ -23,7 +23,8 @@ from alot_platform.context import PlatformContext
 from alot_platform.errors import Forbidden, NotAuthenticated
 from alot_platform.mail import OutgoingEmail
 from alot_platform.users.models import User, UserStatus
-from alot_platform.users.service import UserService, normalize_email
+from alot_platform.users.repository import DuplicateUser
+from alot_platform.users.service import UsernameTaken, UserService, normalize_email
 
 
 class InvalidCredentials(NotAuthenticated):
@@ -93,23 +94,32 @@ class AuthService:
         self.users.check_age(date_of_birth)
         hashed = self.platform.hasher.hash(password)  # also for known emails: same cost
         if self.users.get_by_email(email) is not None:
-            return OutgoingEmail(
-                to=email,
-                subject="Someone tried to register with your email",
-                body="Somebody (maybe you) tried to create an ALOT! account with this "
-                "address, which already has one. If you forgot your password, reset it: "
-                f"{self.platform.settings.public_url}/docs#/auth (POST "
-                "/api/auth/password-reset/request). Otherwise ignore this message.",
-            )
+            return self._already_registered(email)
         self.users.check_username_free(username)
-        user = self.users.create(
-            email=email,
-            username=username,
-            hashed_password=hashed,
-            date_of_birth=date_of_birth,
-            full_name=full_name,
-        )
+        try:
+            user = self.users.create(
+                email=email,
+                username=username,
+                hashed_password=hashed,
+                date_of_birth=date_of_birth,
+                full_name=full_name,
+            )
+        except DuplicateUser:
+            # A concurrent registration committed first: answer as if we had seen it.
+            if self.users.get_by_email(email) is not None:
+                return self._already_registered(email)
+            raise UsernameTaken(f"the username {username!r} is taken") from None
         return self.email_verification(user)
+
+    def _already_registered(self, email: str) -> OutgoingEmail:
+        return OutgoingEmail(
+            to=email,
+            subject="Someone tried to register with your email",
+            body="Somebody (maybe you) tried to create an ALOT! account with this "
+            "address, which already has one. If you forgot your password, reset it: "
+            f"{self.platform.settings.public_url}/docs#/auth (POST "
+            "/api/auth/password-reset/request). Otherwise ignore this message.",
+        )
 
     def email_verification(self, user: User) -> OutgoingEmail:
         token = self._one_time_token(

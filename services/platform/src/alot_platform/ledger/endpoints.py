@@ -14,10 +14,10 @@ from alot_ledger import Checkpointer
 from alot_ledger.http import create_router
 from alot_ledger.settings import LedgerSettings
 from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
 
-from alot_platform.auth.dependencies import current_user, public, require_roles
+from alot_platform.auth.dependencies import SessionDep, current_user, public, require_roles
 from alot_platform.config import Settings
-from alot_platform.db import get_session
 from alot_platform.errors import Forbidden
 from alot_platform.users.models import Role, User
 
@@ -34,6 +34,12 @@ def _refuse_writes(_user: Annotated[User, Depends(current_user)]) -> None:
     )
 
 
+def _request_session(session: SessionDep) -> Session:
+    # The request's one unit of work, shared with the auth dependencies: a second
+    # session would be a second transaction (and on SQLite wait for the first's lock).
+    return session
+
+
 def ledger_settings(settings: Settings) -> LedgerSettings:
     """The ledger's settings on the platform's database and var directory."""
     return LedgerSettings(database_url=settings.resolved_database_url, var_dir=settings.var_dir)
@@ -44,7 +50,7 @@ def create_ledger_router(settings: Settings) -> APIRouter:
         public if settings.ledger_public else require_roles(Role.AUDITOR, Role.ADMIN)
     )
     return create_router(
-        get_session=get_session,
+        get_session=_request_session,
         require_reader=reader,
         require_writer=_refuse_writes,
         checkpointer=Checkpointer.from_settings(ledger_settings(settings)),

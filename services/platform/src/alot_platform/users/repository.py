@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alot_platform.users.models import User
+
+
+class DuplicateUser(Exception):
+    """Another transaction committed the same email or username first."""
 
 
 class UserRepository:
@@ -24,9 +31,21 @@ class UserRepository:
         return self.session.scalar(select(User).where(User.username == username))
 
     def add(self, user: User) -> User:
-        self.session.add(user)
-        self.session.flush()
+        """Insert ``user``; raise DuplicateUser if a concurrent insert took its email/username."""
+        with self.unique_guard():
+            self.session.add(user)
         return user
+
+    @contextmanager
+    def unique_guard(self) -> Iterator[None]:
+        """Make the changes of the block in a savepoint: a unique-key race raises
+        DuplicateUser and leaves the rest of the unit of work intact (not a 500)."""
+        try:
+            with self.session.begin_nested():
+                yield
+                self.session.flush()
+        except IntegrityError as exc:
+            raise DuplicateUser from exc
 
     def flush(self) -> None:
         self.session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, InvalidInput, NotFound
 from alot_platform.users.models import Role, User, UserRole, UserStatus
-from alot_platform.users.repository import UserRepository
+from alot_platform.users.repository import DuplicateUser, UserRepository
 from alot_platform.users.schemas import PublicUser, UserRead, UserUpdate
 
 
@@ -141,15 +141,18 @@ class UserService:
 
     def update_profile(self, user: User, changes: UserUpdate) -> User:
         fields = changes.model_dump(exclude_unset=True)
-        if fields.get("username") is not None:
-            username = normalize_username(fields["username"])
-            if username != user.username:
-                self.check_username_free(username)
-                user.username = username
-        if "full_name" in fields:
-            self._set_full_name(user, fields["full_name"])
-        user.updated_at = self.platform.clock()
-        self.users.flush()
+        username = normalize_username(fields["username"]) if fields.get("username") else None
+        if username is not None and username != user.username:
+            self.check_username_free(username)
+        try:
+            with self.users.unique_guard():
+                if username is not None:
+                    user.username = username
+                if "full_name" in fields:
+                    self._set_full_name(user, fields["full_name"])
+                user.updated_at = self.platform.clock()
+        except DuplicateUser:
+            raise UsernameTaken(f"the username {username!r} is taken") from None
         return user
 
     def list(self, *, limit: int, offset: int) -> tuple[list[User], int]:
