@@ -21,7 +21,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.db import unit_of_work
-from alot_platform.draws.service import DrawService, utc_text
+from alot_platform.draws.service import DrawService
 from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod, PurchaseStatus
 from alot_platform.ledger.accounts import (
     CRD,
@@ -33,6 +33,7 @@ from alot_platform.ledger.accounts import (
 )
 from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus, ProductClass
 from alot_platform.lots.repository import LotRepository
+from alot_platform.lots.service import draw_timestamp
 from alot_platform.lots.state import transition
 from alot_platform.reveals.models import Reveal
 from alot_verify.draw import commitment_v1, commitment_v2
@@ -121,7 +122,7 @@ class LotFactory:
                 metadata={
                     "algorithm": algorithm.value,
                     "server_seed_commitment": commit,
-                    "lot_created_at": utc_text(now),
+                    "lot_created_at": draw_timestamp(now),
                 },
             )
             lot.commitment_ledger_seq = receipt.seq
@@ -138,6 +139,15 @@ class LotFactory:
             assert lot is not None
             assert lot.status == LotStatus.OPEN.value
             method = PaymentMethod.CREDITS if credits else PaymentMethod.CASH
+            payment_id = None
+            if cash:
+                payment_id = self.platform.payments.charge(
+                    amount_cents=cash,
+                    currency="USD",
+                    idempotency_key=uuid.uuid4().hex,
+                    description="test purchase",
+                    metadata={},
+                ).payment_id
             purchase = LotEntryPurchase(
                 lot_id=lot.id,
                 user_id=user,
@@ -150,7 +160,7 @@ class LotFactory:
                 idempotency_key=uuid.uuid4().hex,
                 request_hash="0" * 64,
                 provider="sandbox" if cash else None,
-                provider_payment_id=f"sandbox_{uuid.uuid4().hex}" if cash else None,
+                provider_payment_id=payment_id,
                 created_at=now,
                 completed_at=now,
             )

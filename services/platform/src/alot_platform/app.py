@@ -21,10 +21,11 @@ from alot_platform.admin import endpoints as admin_endpoints
 from alot_platform.auth import endpoints as auth_endpoints
 from alot_platform.auth.dependencies import current_principal, public
 from alot_platform.clock import Clock, system_clock
-from alot_platform.credits import endpoints as credit_endpoints
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
+from alot_platform.credits import endpoints as credit_endpoints
 from alot_platform.dev import endpoints as dev_endpoints
+from alot_platform.draws import endpoints as draw_endpoints
 from alot_platform.entries import endpoints as entry_endpoints
 from alot_platform.errors import install_error_handlers
 from alot_platform.keys import load_keys
@@ -33,6 +34,9 @@ from alot_platform.logs import RequestContextMiddleware, configure_logging
 from alot_platform.lots import endpoints as lot_endpoints
 from alot_platform.mail import Mailer, mailer_from_settings
 from alot_platform.openapi import install_openapi
+from alot_platform.refunds import endpoints as refund_endpoints
+from alot_platform.reveals import endpoints as reveal_endpoints
+from alot_platform.scheduler import Scheduler
 from alot_platform.security.headers import SecurityHeadersMiddleware
 from alot_platform.security.ratelimit import RateLimiter, RateLimitMiddleware
 from alot_platform.trivia import endpoints as trivia_endpoints
@@ -63,7 +67,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = Scheduler(platform) if settings.scheduler_enabled else None
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         if limiter is not None:
             limiter.close()
         platform.database.dispose()
@@ -113,6 +122,11 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(trivia_endpoints.router)
     app.include_router(entry_endpoints.router)
     app.include_router(credit_endpoints.router)
+    app.include_router(draw_endpoints.router)
+    app.include_router(draw_endpoints.admin_router)
+    app.include_router(refund_endpoints.router)
+    app.include_router(refund_endpoints.admin_router)
+    app.include_router(reveal_endpoints.router)
     if settings.dev_tools_enabled:
         app.include_router(dev_endpoints.router)
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")

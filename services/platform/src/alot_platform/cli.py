@@ -6,6 +6,7 @@ Settings come from `ALOT_*` environment variables, as for the app.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import click
@@ -27,6 +28,7 @@ from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
+from alot_platform.scheduler import ledger_checkpointer, run_tick
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
 from alot_platform.users.service import UserService
@@ -126,12 +128,31 @@ def seed_demo() -> None:
     click.echo(f"    password: {credentials.password}")
 
 
+@main.command("tick")
+def tick() -> None:
+    """Run the periodic jobs once: expiry, overdue refunds, waiting draws, ledger checkpoint.
+
+    Safe beside a running server's scheduler or another tick: nothing is done twice.
+    """
+    platform = _platform(_settings())
+    try:
+        report = run_tick(platform, ledger_checkpointer(platform))
+    finally:
+        platform.database.dispose()
+    if report.failures:
+        click.echo(f"FAIL: {report.summary()} ({', '.join(report.failures)})", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {report.summary()}")
+
+
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def run(host: str, port: int) -> None:
     """Migrate, seed the demo admin, and serve the API."""
     settings = _settings()
+    if "ALOT_SCHEDULER_ENABLED" not in os.environ:  # a server runs its periodic jobs
+        settings = settings.model_copy(update={"scheduler_enabled": True})
     migrate(settings)
     platform = _platform(settings)
     try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from alot_ledger import Ledger, Posting
@@ -56,14 +56,15 @@ from alot_platform.ledger.accounts import (
 )
 from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
+from alot_platform.lots.service import LotNotFound, draw_timestamp
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import format_cents, percent_of
 from alot_platform.reveals.models import Reveal, RevealStatus
 
 
-class LotNotFound(NotFound):
-    code = "lot_not_found"
-    title = "No such lot"
+class DrawNotDone(NotFound):
+    code = "draw_not_done"
+    title = "The lot has not been drawn"
 
 
 class BeaconNotPublished(Conflict):
@@ -71,11 +72,6 @@ class BeaconNotPublished(Conflict):
 
     code = "beacon_not_published"
     title = "The draw waits for its drand round"
-
-
-def utc_text(moment: datetime) -> str:
-    """The draw specs' timestamp form: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class DrawService:
@@ -92,6 +88,10 @@ class DrawService:
         if lot is None:
             raise LotNotFound(f"no lot {lot_id}")
         return lot, self._draws.get_for_lot(lot_id)
+
+    def record(self, lot: Lot) -> LotteryDraw | None:
+        """The lot's draw record (None until funded)."""
+        return self._draws.get_for_lot(lot.id)
 
     # -- 1. freeze ------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ class DrawService:
             beacon = DrandBeacon.from_settings(self._platform.settings)
             inputs = freeze_v2(
                 lot_id=str(lot.id),
-                funded_at=utc_text(funded_at),
+                funded_at=draw_timestamp(funded_at),
                 escrow_cents=escrow_cents,
                 entries=entries,
                 server_seed_commitment=lot.server_seed_commitment,
@@ -177,7 +177,7 @@ class DrawService:
         else:
             proof = compute_v1(
                 lot_id=str(lot.id),
-                created_at=utc_text(lot.created_at),
+                created_at=draw_timestamp(lot.created_at),
                 total_tickets=draw.total_tickets,
                 escrow_balance=format_cents(draw.escrow_cents),
                 server_seed=lot.server_seed,
@@ -329,8 +329,8 @@ def _inputs_v1(
     return {
         "algorithm": DrawAlgorithm.V1.value,
         "lot_id": str(lot.id),
-        "created_at": utc_text(lot.created_at),
-        "funded_at": utc_text(funded_at),
+        "created_at": draw_timestamp(lot.created_at),
+        "funded_at": draw_timestamp(funded_at),
         "total_tickets": lot.tickets_sold,
         "escrow_balance": format_cents(escrow_cents),
         "server_seed_commitment": lot.server_seed_commitment,

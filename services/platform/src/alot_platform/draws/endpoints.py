@@ -1,0 +1,76 @@
+"""The public draw record of a lot, and the admin's manual draw and settle triggers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from alot_platform.auth.dependencies import PlatformDep, SessionDep, require_roles
+from alot_platform.draws.schemas import DrawRead, draw_read
+from alot_platform.draws.service import DrawNotDone, DrawService
+from alot_platform.lots.endpoints import Viewer
+from alot_platform.lots.service import LotService
+from alot_platform.openapi_helpers import problems
+from alot_platform.users.models import Role
+
+router = APIRouter(prefix="/api/lots", tags=["draws"])
+admin_router = APIRouter(
+    prefix="/api/admin/lots",
+    tags=["admin"],
+    dependencies=[Depends(require_roles(Role.ADMIN))],
+    responses=problems(401, 403),
+)
+
+
+@router.get("/{lot_id}/draw", responses=problems(404), summary="A lot's draw: commitment to proof")
+def read_draw(
+    lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
+) -> DrawRead:
+    lot = LotService(session, platform).get_visible(lot_id, viewer)
+    return draw_read(lot, DrawService(session, platform).record(lot))
+
+
+@router.get(
+    "/{lot_id}/draw/proof",
+    responses={
+        200: {"description": "the draw proof, as `alot-verify draw` reads it"},
+        **problems(404),
+    },
+    summary="A drawn lot's proof alone (feed it to `alot-verify draw`)",
+)
+def read_proof(
+    lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
+) -> JSONResponse:
+    lot = LotService(session, platform).get_visible(lot_id, viewer)
+    draw = DrawService(session, platform).record(lot)
+    if draw is None or draw.proof is None:
+        raise DrawNotDone(f"lot {lot.id} is {lot.status}; it has no draw proof yet")
+    proof: dict[str, Any] = draw.proof
+    return JSONResponse(proof)
+
+
+@admin_router.post(
+    "/{lot_id}/draw",
+    responses=problems(404, 409),
+    summary="Draw a funded lot now (repeating returns the result)",
+)
+def trigger_draw(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> DrawRead:
+    service = DrawService(session, platform)
+    draw = service.draw(lot_id)
+    lot, _ = service.get(draw.lot_id)
+    return draw_read(lot, draw)
+
+
+@admin_router.post(
+    "/{lot_id}/settle",
+    responses=problems(404, 409),
+    summary="Settle a drawn lot now (repeating returns the result)",
+)
+def trigger_settle(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> DrawRead:
+    service = DrawService(session, platform)
+    draw = service.settle(lot_id)
+    lot, _ = service.get(draw.lot_id)
+    return draw_read(lot, draw)

@@ -1,0 +1,69 @@
+"""What GET /api/lots/{id}/draw and the admin draw triggers return."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from alot_platform.draws.models import LotteryDraw
+from alot_platform.lots.models import Lot, LotStatus
+
+DrawStage = Literal["committed", "frozen", "drawn", "settled"]
+
+
+class DrawRead(BaseModel):
+    """A lot's draw as far as it has gone; ``proof`` is what ``alot-verify draw`` checks."""
+
+    lot_id: uuid.UUID
+    lot_status: str
+    stage: DrawStage = Field(
+        description="committed: seed commitment published; frozen: funded, inputs frozen in"
+        " the ledger; drawn: winner drawn, proof published; settled: prizes and credits paid"
+    )
+    algorithm: str
+    server_seed_commitment: str | None
+    commitment_ledger_seq: int | None
+    draw_inputs: dict[str, Any] | None = Field(description="frozen at funding")
+    draw_inputs_hash: str | None
+    inputs_ledger_seq: int | None
+    frozen_at: datetime | None
+    total_tickets: int | None
+    escrow_cents: int | None
+    winning_ticket: int | None
+    winner_user_id: uuid.UUID | None
+    drawn_at: datetime | None
+    result_ledger_seq: int | None
+    proof: dict[str, Any] | None = Field(
+        description="the full draw proof, exactly as `alot-verify draw` accepts it"
+        " (also served alone at /api/lots/{id}/draw/proof)"
+    )
+
+
+def draw_read(lot: Lot, draw: LotteryDraw | None) -> DrawRead:
+    stage: DrawStage = "committed"
+    if draw is not None:
+        stage = "frozen" if draw.proof is None else "drawn"
+        if lot.status == LotStatus.SETTLED.value:
+            stage = "settled"
+    return DrawRead(
+        lot_id=lot.id,
+        lot_status=lot.status,
+        stage=stage,
+        algorithm=lot.draw_algorithm,
+        server_seed_commitment=lot.server_seed_commitment,
+        commitment_ledger_seq=lot.commitment_ledger_seq,
+        draw_inputs=draw.draw_inputs if draw else None,
+        draw_inputs_hash=draw.draw_inputs_hash if draw else None,
+        inputs_ledger_seq=draw.inputs_ledger_seq if draw else None,
+        frozen_at=draw.frozen_at if draw else None,
+        total_tickets=draw.total_tickets if draw else None,
+        escrow_cents=draw.escrow_cents if draw else None,
+        winning_ticket=draw.winning_ticket if draw else None,
+        winner_user_id=draw.winner_user_id if draw else None,
+        drawn_at=draw.drawn_at if draw else None,
+        result_ledger_seq=draw.result_ledger_seq if draw else None,
+        proof=draw.proof if draw else None,
+    )

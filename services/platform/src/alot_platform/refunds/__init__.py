@@ -1,0 +1,1 @@
+"""Expired lots: expiry by deadline, refunds (cash or credits) and closing."""

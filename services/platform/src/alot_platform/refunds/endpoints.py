@@ -1,0 +1,57 @@
+"""Refunds of expired lots: the admin starts them, each cash buyer chooses how."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends
+
+from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep, require_roles
+from alot_platform.openapi_helpers import problems
+from alot_platform.refunds.schemas import (
+    LotRefundsRead,
+    PurchaseRefundRead,
+    RefundChoiceRequest,
+    lot_refunds_read,
+    purchase_refund_read,
+)
+from alot_platform.refunds.service import RefundService
+from alot_platform.users.models import Role
+
+router = APIRouter(prefix="/api/purchases", tags=["refunds"])
+admin_router = APIRouter(
+    prefix="/api/admin/lots",
+    tags=["admin"],
+    dependencies=[Depends(require_roles(Role.ADMIN))],
+    responses=problems(401, 403),
+)
+
+
+@admin_router.post(
+    "/{lot_id}/refunds",
+    responses=problems(404, 409),
+    summary="Start refunds of an expired lot (repeating returns the progress)",
+)
+def start_refunds(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> LotRefundsRead:
+    return lot_refunds_read(RefundService(session, platform).start(lot_id))
+
+
+@admin_router.get("/{lot_id}/refunds", responses=problems(404), summary="Refund progress")
+def read_refunds(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> LotRefundsRead:
+    return lot_refunds_read(RefundService(session, platform).get_summary(lot_id))
+
+
+@router.post(
+    "/{purchase_id}/refund-choice",
+    responses=problems(401, 404, 409, 422),
+    summary="Choose the refund of my purchase in an expired lot: cash or credits",
+)
+def choose_refund(
+    purchase_id: uuid.UUID,
+    body: RefundChoiceRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    platform: PlatformDep,
+) -> PurchaseRefundRead:
+    purchase = RefundService(session, platform).choose(purchase_id, user, body.choice)
+    return purchase_refund_read(purchase)

@@ -1,0 +1,24 @@
+"""/api/users/me/reveals: the caller's reveals across lots."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from alot_platform.auth.dependencies import CurrentUser, SessionDep
+from alot_platform.openapi_helpers import problems
+from alot_platform.reveals.schemas import RevealPage
+from alot_platform.reveals.service import RevealService
+
+router = APIRouter(prefix="/api/users/me", tags=["reveals"])
+
+
+@router.get("/reveals", responses=problems(401, 422), summary="My reveals (won, lost, pending)")
+def my_reveals(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> RevealPage:
+    return RevealService(session).mine(user, cursor=cursor, limit=limit)

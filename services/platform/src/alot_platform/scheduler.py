@@ -1,0 +1,150 @@
+"""The periodic jobs of the lot engine, and the in-process runner that calls them.
+
+One tick: expire open lots past their deadline, refund in cash what is still waiting
+after a refund choice date, draw and settle funded lots still waiting (a drand round not
+yet published, a process stopped between steps), and checkpoint the ledger when due.
+Each job runs in its own unit of work, so one failing lot does not hold up the others;
+every job is safe to run twice at once (row locks and state checks), so two ticks, or
+a tick beside `alot tick`, never do anything twice.
+
+`alot run` starts the `Scheduler` thread (ALOT_SCHEDULER_ENABLED); a deployment with
+Celery beat calls `run_tick` instead; tests call `run_tick` directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from alot_ledger import Checkpointer
+
+from alot_platform.context import PlatformContext
+from alot_platform.db import unit_of_work
+from alot_platform.draws.repository import DrawRepository
+from alot_platform.draws.tasks import run_draw_and_settle
+from alot_platform.ledger.endpoints import ledger_settings
+from alot_platform.lots.models import LotStatus
+from alot_platform.refunds.repository import RefundRepository
+from alot_platform.refunds.service import RefundService
+
+_log = logging.getLogger(__name__)
+_BATCH = 100
+
+
+@dataclass
+class TickReport:
+    expired: list[uuid.UUID] = field(default_factory=list)
+    refunded_after_deadline: int = 0
+    drawn: int = 0
+    settled: int = 0
+    checkpoint_size: int | None = None
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        checkpoint = "none due" if self.checkpoint_size is None else f"size {self.checkpoint_size}"
+        return (
+            f"expired {len(self.expired)} lot(s), refunded {self.refunded_after_deadline} "
+            f"purchase(s) after the choice date, drew {self.drawn}, settled {self.settled}, "
+            f"checkpoint {checkpoint}, {len(self.failures)} failure(s)"
+        )
+
+
+def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None) -> TickReport:
+    report = TickReport()
+    _guard(report, "expiry", lambda: _expire(platform, report))
+    _guard(report, "overdue refunds", lambda: _refund_overdue(platform, report))
+    _guard(report, "draws", lambda: _draw_pending(platform, report))
+    if checkpointer is not None:
+        _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
+    return report
+
+
+def _expire(platform: PlatformContext, report: TickReport) -> None:
+    while True:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            batch = RefundService(session, platform).expire_due(platform.clock())
+        report.expired += batch
+        if len(batch) < _BATCH:
+            return
+
+
+def _refund_overdue(platform: PlatformContext, report: TickReport) -> None:
+    with contextmanager(unit_of_work)(platform.database) as session:
+        due = RefundRepository(session).refunding_lots_past_choice_deadline(
+            platform.clock(), limit=_BATCH
+        )
+    for lot_id in due:
+
+        def refund(lot_id: uuid.UUID = lot_id) -> None:
+            with contextmanager(unit_of_work)(platform.database) as session:
+                report.refunded_after_deadline += RefundService(session, platform).refund_overdue(
+                    lot_id
+                )
+
+        _guard(report, f"refunds of lot {lot_id}", refund)
+
+
+def _draw_pending(platform: PlatformContext, report: TickReport) -> None:
+    with contextmanager(unit_of_work)(platform.database) as session:
+        waiting = DrawRepository(session).lot_ids_in(
+            (LotStatus.FUNDED, LotStatus.DRAWING), limit=_BATCH
+        )
+    for lot_id in waiting:
+
+        def draw(lot_id: uuid.UUID = lot_id) -> None:
+            outcome = run_draw_and_settle(platform, lot_id)
+            report.drawn += outcome.drawn
+            report.settled += outcome.settled
+
+        _guard(report, f"draw of lot {lot_id}", draw)
+
+
+def _checkpoint(platform: PlatformContext, checkpointer: Checkpointer, report: TickReport) -> None:
+    interval = timedelta(seconds=platform.settings.ledger_checkpoint_interval_seconds)
+    made = checkpointer.checkpoint_if_due(platform.database.engine, interval)
+    report.checkpoint_size = None if made is None else made.size
+
+
+def _guard(report: TickReport, job: str, run: Callable[[], None]) -> None:
+    try:
+        run()
+    except Exception:
+        _log.exception("tick: %s failed", job)
+        report.failures.append(job)
+
+
+def ledger_checkpointer(platform: PlatformContext) -> Checkpointer:
+    return Checkpointer.from_settings(ledger_settings(platform.settings))
+
+
+class Scheduler:
+    """Runs `run_tick` every ALOT_SCHEDULER_INTERVAL_SECONDS on a daemon thread."""
+
+    def __init__(self, platform: PlatformContext) -> None:
+        self._platform = platform
+        self._interval = platform.settings.scheduler_interval_seconds
+        self._checkpointer = ledger_checkpointer(platform)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="alot-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        _log.info("scheduler: ticking every %s s", self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            report = run_tick(self._platform, self._checkpointer)
+            if report.expired or report.drawn or report.settled or report.failures:
+                _log.info("scheduler tick: %s", report.summary())
+            if self._stop.wait(self._interval):
+                return
