@@ -77,3 +77,29 @@ def test_output_parses_back_to_the_input_and_is_stable(value: object) -> None:
     encoded = canonical_json(value)
     assert json.loads(encoded) == value
     assert canonical_json(json.loads(encoded)) == encoded
+
+
+json_values_with_astral_names = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(
+                alphabet=st.sampled_from("a\ufb33\U0001f600\uffff\ue000\x01\u00e9"), max_size=3
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values_with_astral_names)
+def test_fast_path_writes_the_reference_bytes(value: object) -> None:
+    from alot_verify.canonical import _canonical_json_reference
+
+    assert canonical_json(value) == _canonical_json_reference(value)

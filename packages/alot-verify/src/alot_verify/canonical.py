@@ -14,6 +14,7 @@ as literal UTF-8); integers in plain decimal.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -92,9 +93,46 @@ def _encode(value: Any, path: str, out: list[str]) -> None:
 
 def canonical_json(value: Any) -> bytes:
     """Return the canonical UTF-8 bytes of ``value``; raise InputError on disallowed data."""
+    if _fits_fast_path(value):
+        # For values that passed the walk, the C encoder writes exactly RFC 8785's bytes:
+        # same escapes, raw non-ASCII, and code-point key order equals UTF-16 order
+        # when no member name holds a character beyond U+FFFF.
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError("string is not valid Unicode (lone surrogate)", where="$") from exc
+    return _canonical_json_reference(value)
+
+
+def _canonical_json_reference(value: Any) -> bytes:
+    """The rules written out one by one: defines correctness, and names what is refused."""
     out: list[str] = []
     _encode(value, "$", out)
     try:
         return "".join(out).encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate cannot be UTF-8
         raise InputError("string is not valid Unicode (lone surrogate)", where="$") from exc
+
+
+def _fits_fast_path(value: Any) -> bool:
+    """True when ``value`` holds only allowed types and no name beyond U+FFFF."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif kind is dict:
+            for name in item:
+                if type(name) is not str or (not name.isascii() and max(name) > "\uffff"):
+                    return False
+            pending.extend(item.values())
+        elif kind is list or kind is tuple:
+            pending.extend(item)
+        else:
+            return False  # floats, subclasses, other mappings: the reference path decides
+    return True
