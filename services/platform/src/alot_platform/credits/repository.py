@@ -30,6 +30,9 @@ class CreditsRepository:
         ).all()
         return {row.user_id: row for row in rows}
 
+    def transaction(self, transaction_id: uuid.UUID) -> CreditTransaction | None:
+        return self.session.get(CreditTransaction, transaction_id)
+
     def add(self, row: UserUniversalCredits | CreditTransaction) -> None:
         self.session.add(row)
 

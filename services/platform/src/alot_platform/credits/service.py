@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from alot_ledger import Difference, reconcile
 from sqlalchemy.orm import Session
 
 from alot_platform.credits.models import (
@@ -21,12 +22,18 @@ from alot_platform.credits.models import (
     UserUniversalCredits,
 )
 from alot_platform.credits.repository import CreditsRepository
-from alot_platform.errors import Conflict
+from alot_platform.errors import Conflict, InvalidInput
+from alot_platform.ledger.accounts import CRD, user_credits
 
 
 class InsufficientCredits(Conflict):
     code = "insufficient_credits"
     title = "Not enough credits"
+
+
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+    title = "Invalid cursor"
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,20 @@ class CreditsService:
         self._credits = CreditsRepository(session)
         self._session = session
         self._now = now
+
+    def account(self, user_id: uuid.UUID) -> UserUniversalCredits | None:
+        """The user's balance row; None for a user who never held credits."""
+        return self._credits.get(user_id)
+
+    def history(
+        self, user_id: uuid.UUID, *, before: uuid.UUID | None, limit: int
+    ) -> list[CreditTransaction]:
+        """The user's credit movements, newest first, after the movement ``before``."""
+        if before is not None:
+            anchor = self._credits.transaction(before)
+            if anchor is None or anchor.user_id != user_id:
+                raise InvalidCursor("the cursor is not one this API returned")
+        return self._credits.history(user_id, before=before, limit=limit)
 
     def balance(self, user_id: uuid.UUID) -> int:
         row = self._credits.get(user_id)
@@ -106,3 +127,17 @@ class CreditsService:
                     created_at=self._now,
                 )
             )
+
+
+def reconcile_credits(session: Session) -> list[Difference]:
+    """Every user whose projected credit balance differs from the ledger's.
+
+    The ledger's ``user:<id>:credits`` accounts are the truth; a difference means the
+    projection (``user_universal_credits``) was written without its ledger transaction
+    or the other way round, and is a bug to investigate, never to paper over.
+    """
+    projection = {
+        (user_credits(user_id), CRD): balance
+        for user_id, balance in CreditsRepository(session).all_balances().items()
+    }
+    return reconcile(session, projection, accounts="user:*:credits", asset=CRD)

@@ -1,0 +1,70 @@
+"""Response bodies for a player's credits: the balance and its history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
+from alot_platform.money import CREDITS_PER_TICKET, format_cents
+
+
+class CreditsRead(BaseModel):
+    """A player's credits (1 credit = $0.01 of platform value, 100 credits = 1 ticket)."""
+
+    balance: int
+    value: str = Field(description="the balance's platform value in dollars", examples=["12.50"])
+    tickets_affordable: int = Field(description="tickets the balance buys")
+    total_earned: int
+    total_spent: int
+
+    @classmethod
+    def of(cls, row: UserUniversalCredits | None) -> CreditsRead:
+        balance = row.balance if row else 0
+        return cls(
+            balance=balance,
+            value=format_cents(balance),
+            tickets_affordable=balance // CREDITS_PER_TICKET,
+            total_earned=row.total_earned if row else 0,
+            total_spent=row.total_spent if row else 0,
+        )
+
+
+class CreditTransactionRead(BaseModel):
+    id: uuid.UUID
+    amount: int = Field(description="credits: positive earned, negative spent")
+    balance_after: int
+    type: str = Field(
+        description="lot_settlement, expired_conversion, credit_refund, entry_purchase, adjustment"
+    )
+    lot_id: uuid.UUID | None
+    purchase_id: uuid.UUID | None
+    lot_entry_id: uuid.UUID | None
+    ledger_seq: int | None = Field(description="the ledger transaction this movement mirrors")
+    details: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: CreditTransaction) -> CreditTransactionRead:
+        return cls(
+            id=row.id,
+            amount=row.amount,
+            balance_after=row.balance_after,
+            type=row.transaction_type,
+            lot_id=row.lot_id,
+            purchase_id=row.purchase_id,
+            lot_entry_id=row.lot_entry_id,
+            ledger_seq=row.ledger_seq,
+            details=row.details,
+            created_at=row.created_at,
+        )
+
+
+class CreditTransactionPage(BaseModel):
+    items: list[CreditTransactionRead]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )

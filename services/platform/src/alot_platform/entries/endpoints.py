@@ -1,0 +1,163 @@
+"""/api/lots/{id}/entries/purchase*, /api/users/me/entries: buying tickets, listing them.
+
+Purchases need a verified email and an `Idempotency-Key` header. A new purchase
+answers 201 (202 while its payment is pending); repeating the request with the same key
+answers 200 with the first purchase and `Idempotent-Replayed: true`. When a purchase
+funds its lot, the draw runs after the response, once the purchase is committed.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
+
+from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep, VerifiedUser
+from alot_platform.context import PlatformContext
+from alot_platform.draws.tasks import run_draw_and_settle
+from alot_platform.entries.models import PaymentMethod, PurchaseStatus
+from alot_platform.entries.schemas import (
+    CashPurchase,
+    CreditPurchase,
+    EntryPage,
+    EntryRead,
+    PurchaseRead,
+    decode_entry_cursor,
+    encode_entry_cursor,
+)
+from alot_platform.entries.service import EntryService, Order, PurchaseOutcome
+from alot_platform.errors import AlotError
+from alot_platform.openapi_helpers import problems
+
+router = APIRouter(tags=["entries"])
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="a unique key per purchase (e.g. a UUID), reused on every retry of it",
+    ),
+]
+
+
+class IdempotencyKeyRequired(AlotError):
+    code = "idempotency_key_required"
+    title = "Idempotency-Key header required"
+
+
+class InvalidIdempotencyKey(AlotError):
+    code = "invalid_idempotency_key"
+    title = "Invalid Idempotency-Key header"
+
+
+def _idempotency_key(value: str | None) -> str:
+    if value is None or not value.strip():
+        raise IdempotencyKeyRequired(
+            "send an Idempotency-Key header (e.g. a UUID) and reuse it when retrying"
+        )
+    key = value.strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not _PRINTABLE_ASCII.fullmatch(key):
+        raise InvalidIdempotencyKey(
+            f"an Idempotency-Key is 1-{IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters"
+        )
+    return key
+
+
+_PURCHASE_RESPONSES = {
+    200: {"description": "A repeated request: the first purchase, as it stands now"},
+    202: {"description": "Payment pending: complete it at `payment.checkout_url`"},
+    **problems(400, 401, 402, 403, 404, 409, 422),
+}
+
+
+def _respond(
+    outcome: PurchaseOutcome,
+    response: Response,
+    background: BackgroundTasks,
+    platform: PlatformContext,
+) -> PurchaseRead:
+    if outcome.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    elif outcome.purchase.status == PurchaseStatus.PENDING.value:
+        response.status_code = 202
+    if outcome.funded_now:
+        # Background tasks run after the unit of work has committed the funding.
+        background.add_task(run_draw_and_settle, platform, outcome.lot.id)
+    return PurchaseRead.of(
+        outcome.purchase,
+        outcome.entry,
+        outcome.lot,
+        test_mode=platform.payments.test_mode,
+        checkout_url=outcome.checkout_url,
+    )
+
+
+@router.post(
+    "/api/lots/{lot_id}/entries/purchase",
+    status_code=201,
+    responses=_PURCHASE_RESPONSES,
+    summary="Buy an entry bundle with cash",
+)
+def purchase_with_cash(
+    lot_id: uuid.UUID,
+    body: CashPurchase,
+    user: VerifiedUser,
+    session: SessionDep,
+    platform: PlatformDep,
+    response: Response,
+    background: BackgroundTasks,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> PurchaseRead:
+    key = _idempotency_key(idempotency_key)
+    order = Order(PaymentMethod.CASH, bundle_index=body.bundle_index)
+    outcome = EntryService(session, platform).buy(lot_id, user, order, key)
+    return _respond(outcome, response, background, platform)
+
+
+@router.post(
+    "/api/lots/{lot_id}/entries/purchase-with-credits",
+    status_code=201,
+    responses=_PURCHASE_RESPONSES,
+    summary="Buy tickets with credits (100 per ticket)",
+)
+def purchase_with_credits(
+    lot_id: uuid.UUID,
+    body: CreditPurchase,
+    user: VerifiedUser,
+    session: SessionDep,
+    platform: PlatformDep,
+    response: Response,
+    background: BackgroundTasks,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> PurchaseRead:
+    key = _idempotency_key(idempotency_key)
+    order = Order(PaymentMethod.CREDITS, tickets=body.tickets)
+    outcome = EntryService(session, platform).buy(lot_id, user, order, key)
+    return _respond(outcome, response, background, platform)
+
+
+@router.get(
+    "/api/users/me/entries",
+    responses=problems(401, 422),
+    summary="My entries across lots, newest first",
+)
+def my_entries(
+    user: CurrentUser,
+    session: SessionDep,
+    platform: PlatformDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> EntryPage:
+    before = decode_entry_cursor(cursor) if cursor else None
+    rows = EntryService(session, platform).entries_of(user, before=before, limit=limit + 1)
+    page = rows[:limit]
+    return EntryPage(
+        items=[EntryRead.of(entry, purchase, lot) for entry, purchase, lot in page],
+        next_cursor=encode_entry_cursor(page[-1][0]) if len(rows) > limit else None,
+    )

@@ -1,0 +1,170 @@
+"""Request and response bodies for buying tickets and listing a player's entries."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod, PurchaseStatus
+from alot_platform.errors import InvalidInput
+from alot_platform.lots.models import Lot, LotStatus
+from alot_platform.money import format_cents
+
+
+class CashPurchase(BaseModel):
+    """Buy one of the lot's entry bundles with cash (through the payment provider)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bundle_index: int = Field(ge=0, description="index into the lot's `bundles`")
+
+
+class CreditPurchase(BaseModel):
+    """Buy tickets with credits: 100 credits per ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tickets: int = Field(ge=1, le=10_000)
+
+
+class PaymentRead(BaseModel):
+    provider: str
+    payment_id: str | None
+    test_mode: bool = Field(description="true when no real money moved (sandbox)")
+    checkout_url: str | None = Field(
+        default=None, description="where the buyer completes a pending payment"
+    )
+
+
+class PurchaseRead(BaseModel):
+    """A purchase and the tickets it owns (none while its payment is pending)."""
+
+    id: uuid.UUID
+    lot_id: uuid.UUID
+    method: PaymentMethod
+    status: PurchaseStatus
+    bundle_index: int | None
+    tickets: int
+    amount_cents: int = Field(description="cash paid, in cents")
+    amount: str = Field(description="cash paid, for display", examples=["2.00"])
+    credits_spent: int
+    currency: str
+    tickets_start: int | None
+    tickets_end: int | None
+    payment: PaymentRead | None = Field(description="for cash purchases")
+    ledger_seq: int | None = Field(description="the ledger transaction that recorded it")
+    lot_status: LotStatus = Field(description="the lot's state now (funded if this filled it)")
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(
+        cls,
+        purchase: LotEntryPurchase,
+        entry: LotEntry | None,
+        lot: Lot,
+        *,
+        test_mode: bool,
+        checkout_url: str | None = None,
+    ) -> PurchaseRead:
+        payment = None
+        if purchase.method == PaymentMethod.CASH.value and purchase.provider is not None:
+            payment = PaymentRead(
+                provider=purchase.provider,
+                payment_id=purchase.provider_payment_id,
+                test_mode=test_mode,
+                checkout_url=checkout_url,
+            )
+        return cls(
+            id=purchase.id,
+            lot_id=purchase.lot_id,
+            method=PaymentMethod(purchase.method),
+            status=PurchaseStatus(purchase.status),
+            bundle_index=purchase.bundle_index,
+            tickets=purchase.tickets,
+            amount_cents=purchase.amount_cents,
+            amount=format_cents(purchase.amount_cents),
+            credits_spent=purchase.credits_spent,
+            currency=purchase.currency,
+            tickets_start=entry.tickets_start if entry else None,
+            tickets_end=entry.tickets_end if entry else None,
+            payment=payment,
+            ledger_seq=purchase.ledger_seq,
+            lot_status=LotStatus(lot.status),
+            created_at=purchase.created_at,
+            completed_at=purchase.completed_at,
+        )
+
+
+class EntryRead(BaseModel):
+    """One ticket range a player owns in a lot."""
+
+    id: uuid.UUID
+    lot_id: uuid.UUID
+    lot_title: str
+    lot_status: LotStatus
+    purchase_id: uuid.UUID
+    method: PaymentMethod
+    tickets_start: int
+    tickets_end: int
+    ticket_count: int
+    amount_paid_cents: int
+    amount_paid: str = Field(examples=["2.00"])
+    credits_spent: int
+    is_winner: bool
+    credits_awarded: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: LotEntry, purchase: LotEntryPurchase, lot: Lot) -> EntryRead:
+        return cls(
+            id=entry.id,
+            lot_id=entry.lot_id,
+            lot_title=lot.title,
+            lot_status=LotStatus(lot.status),
+            purchase_id=entry.purchase_id,
+            method=PaymentMethod(purchase.method),
+            tickets_start=entry.tickets_start,
+            tickets_end=entry.tickets_end,
+            ticket_count=entry.ticket_count,
+            amount_paid_cents=entry.amount_paid_cents,
+            amount_paid=format_cents(entry.amount_paid_cents),
+            credits_spent=entry.credits_spent,
+            is_winner=entry.is_winner,
+            credits_awarded=entry.credits_awarded,
+            created_at=entry.created_at,
+        )
+
+
+class EntryPage(BaseModel):
+    items: list[EntryRead]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
+
+
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+    title = "Invalid cursor"
+
+
+def encode_entry_cursor(entry: LotEntry) -> str:
+    raw = json.dumps([entry.created_at.isoformat(), str(entry.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_entry_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, entry_id = json.loads(raw)
+        moment = datetime.fromisoformat(created_at)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(entry_id)
+    except (binascii.Error, ValueError, TypeError):
+        raise InvalidCursor("the cursor is not one this API returned") from None
