@@ -38,6 +38,7 @@ from alot_platform.lots.state import transition
 from alot_platform.reveals.models import Reveal
 from alot_verify.draw import commitment_v1, commitment_v2
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 
@@ -241,3 +242,108 @@ def platform(app: FastAPI) -> PlatformContext:
 @pytest.fixture
 def lots(platform: PlatformContext) -> LotFactory:
     return LotFactory(platform)
+
+
+TRIVIA_ANSWER = "Rolex"
+
+
+class Http:
+    """The lot engine over HTTP, as an admin and players use it."""
+
+    def __init__(self, client: TestClient, api: Any, clock: Any) -> None:
+        self.client = client
+        self.api = api
+        self.clock = clock
+        self.admin = api.admin()
+
+    def open_lot(self, **overrides: Any) -> dict[str, Any]:
+        product = self.client.post(
+            "/api/admin/product-classes",
+            json={
+                "name": "Submariner",
+                "brand": "Rolex",
+                "category": "watch",
+                "tier": "GRAIL",
+                "retail_value_cents": 1_250_000,
+            },
+            headers=self.admin.headers,
+        )
+        assert product.status_code == 201, product.text
+        body = {
+            "product_class_id": product.json()["id"],
+            "title": "A watch for the ages",
+            "funding_target_cents": 1000,
+            "deadline": (self.clock.now + timedelta(days=7)).isoformat(),
+            "entry_bundles": [
+                {"price_cents": 100, "tickets": 1},
+                {"price_cents": 450, "tickets": 5},
+            ],
+            "trivia_question": "Which Swiss maker's logo is a crown?",
+            "trivia_answer": TRIVIA_ANSWER,
+            **overrides,
+        }
+        created = self.client.post("/api/lots", json=body, headers=self.admin.headers)
+        assert created.status_code == 201, created.text
+        opened = self.client.post(
+            f"/api/admin/lots/{created.json()['id']}/open", headers=self.admin.headers
+        )
+        assert opened.status_code == 200, opened.text
+        lot: dict[str, Any] = opened.json()
+        return lot
+
+    def player(self, lot_id: str) -> Any:
+        account = self.api.account()
+        wrong = self.client.post(
+            f"/api/lots/{lot_id}/trivia/attempt", json={"answer": "Omega"}, headers=account.headers
+        )
+        assert wrong.status_code == 200, wrong.text
+        assert wrong.json()["correct"] is False
+        right = self.client.post(
+            f"/api/lots/{lot_id}/trivia/attempt",
+            json={"answer": " rolex "},
+            headers=account.headers,
+        )
+        assert right.status_code == 200, right.text
+        assert right.json()["correct"] is True
+        return account
+
+    def buy(self, account: Any, lot_id: str, bundle_index: int) -> Any:
+        return self.client.post(
+            f"/api/lots/{lot_id}/entries/purchase",
+            json={"bundle_index": bundle_index},
+            headers={**account.headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+
+    def buy_with_credits(self, account: Any, lot_id: str, tickets: int) -> Any:
+        return self.client.post(
+            f"/api/lots/{lot_id}/entries/purchase-with-credits",
+            json={"tickets": tickets},
+            headers={**account.headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+
+    def admin_post(self, path: str, **kwargs: Any) -> Any:
+        return self.client.post(path, headers=self.admin.headers, **kwargs)
+
+    def admin_get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, headers=self.admin.headers, **kwargs)
+
+    def ledger_size(self) -> int:
+        page = self.admin_get("/api/ledger/transactions", params={"limit": 1})
+        assert page.status_code == 200, page.text
+        return int(page.json()["size"])
+
+    def ledger_transaction(self, seq: int) -> dict[str, Any]:
+        response = self.admin_get(f"/api/ledger/transactions/{seq}")
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    def ledger_balance(self, account: str, asset: str) -> int:
+        response = self.admin_get(f"/api/ledger/accounts/{account}/balances/{asset}")
+        assert response.status_code == 200, response.text
+        return int(response.json()["balance"])
+
+
+@pytest.fixture
+def http(client: TestClient, api: Any, clock: Any) -> Http:
+    return Http(client, api, clock)
