@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from alot_ledger import Ledger
+from alot_platform.db import unit_of_work
+from alot_platform.entries.models import LotEntry, LotEntryPurchase
+from alot_platform.lots.models import LotStatus
+from alot_platform.lots.repository import LotRepository
+from alot_platform.lots.state import transition
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -23,6 +30,11 @@ class Lots:
         self.clock = clock
         self.admin = api.admin()
         self._serial = 0
+
+    def login_again(self, account: Any = None) -> None:
+        """New tokens after the clock moved past the access token's lifetime."""
+        account = account or self.admin
+        account.access_token = self.api.login(account.email, account.password)["access_token"]
 
     def product_class(self, **overrides: Any) -> dict[str, Any]:
         self._serial += 1
@@ -51,7 +63,10 @@ class Lots:
             "title": "A watch for the ages",
             "funding_target_cents": 10_000,
             "deadline": (self.clock.now + timedelta(days=7)).isoformat(),
-            "entry_bundles": [{"price_cents": 200, "tickets": 1}, {"price_cents": 500, "tickets": 3}],
+            "entry_bundles": [
+                {"price_cents": 200, "tickets": 1},
+                {"price_cents": 500, "tickets": 3},
+            ],
             "trivia_question": TRIVIA_QUESTION,
             "trivia_answer": TRIVIA_ANSWER,
             **overrides,
@@ -94,3 +109,64 @@ def ledger_lines(app: FastAPI) -> Any:
             return Ledger(session).transactions(limit=10_000)
 
     return read
+
+
+@pytest.fixture
+def walk_states(app: FastAPI) -> Any:
+    """Move a lot through the state machine (the lot engine's own `transition`), as the
+    expiry tick, funding and the draw would; for tests of what each state shows."""
+
+    def walk(lot_id: str, *states: str) -> None:
+        platform = app.state.platform
+        with contextmanager(unit_of_work)(platform.database) as session:
+            lot = LotRepository(session).get_for_update(uuid.UUID(lot_id))
+            assert lot is not None
+            for state in states:
+                transition(lot, LotStatus(state), platform.clock())
+
+    return walk
+
+
+@pytest.fixture
+def add_entries(app: FastAPI) -> Any:
+    """Record paid entries on a lot as rows (tickets allocated in order, totals updated),
+    standing in for the purchase flow so discovery can be tested on its own."""
+
+    def add(lot_id: str, *entries: tuple[str, int, int]) -> None:
+        platform = app.state.platform
+        now = platform.clock()
+        with contextmanager(unit_of_work)(platform.database) as session:
+            lot = LotRepository(session).get_for_update(uuid.UUID(lot_id))
+            assert lot is not None
+            for user_id, tickets, cents in entries:
+                purchase = LotEntryPurchase(
+                    id=uuid.uuid4(),
+                    lot_id=lot.id,
+                    user_id=uuid.UUID(user_id),
+                    method="cash",
+                    tickets=tickets,
+                    amount_cents=cents,
+                    status="succeeded",
+                    idempotency_key=uuid.uuid4().hex,
+                    request_hash="0" * 64,
+                    created_at=now,
+                )
+                session.add(purchase)
+                session.flush()
+                start = lot.tickets_sold + 1
+                session.add(
+                    LotEntry(
+                        lot_id=lot.id,
+                        user_id=uuid.UUID(user_id),
+                        purchase_id=purchase.id,
+                        tickets_start=start,
+                        tickets_end=start + tickets - 1,
+                        ticket_count=tickets,
+                        amount_paid_cents=cents,
+                        created_at=now,
+                    )
+                )
+                lot.tickets_sold += tickets
+                lot.cash_cents += cents
+
+    return add

@@ -28,7 +28,9 @@ _MAX_CENTS = 10**12  # ten billion dollars: far above any prize, far below BigIn
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Category = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9 _-]{0,49}$"),
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,49}$"
+    ),
     Field(description="e.g. watch, bag, memorabilia (stored lower-case)", examples=["watch"]),
 ]
 Url = Annotated[

@@ -180,7 +180,8 @@ class LotService:
         for name in _REQUIRED_LOT_FIELDS & {k for k, v in fields.items() if v is None}:
             raise InvalidInput(f"{name} cannot be removed", field=name)
         if changes.product_class_id is not None:
-            self.get_product_class(changes.product_class_id)
+            # Through the relationship, so the lot read back shows the new product.
+            lot.product_class = self.get_product_class(fields.pop("product_class_id"))
         if changes.deadline is not None:
             _check_deadline(changes.deadline, now)
         bundles = changes.entry_bundles or [EntryBundle(**b) for b in lot.entry_bundles]
