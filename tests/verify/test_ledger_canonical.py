@@ -24,7 +24,11 @@ from hypothesis import strategies as st
 
 
 def _both_paths(text: str) -> tuple[Any, Any]:
-    return ledger._parse_fast(text, 1, {}), ledger._parse_general(text, 1)
+    fast = ledger._parse_fast(text.encode("utf-8", "surrogatepass"), 1, {})
+    return fast, ledger._parse_general(text, 1)
+
+
+BODY = 4  # the body bytes in a parsed line
 
 
 def test_every_vector_line_takes_the_fast_path_and_agrees(spec_vectors: Path) -> None:
@@ -35,8 +39,8 @@ def test_every_vector_line_takes_the_fast_path_and_agrees(spec_vectors: Path) ->
         assert fast is not None, text
         assert fast == general
         body = {k: v for k, v in json.loads(text).items() if k != "hash"}
-        assert general.body == canonical_json(body)
-        assert leaf_hash(general.body).hex() == general.hash
+        assert general[BODY] == canonical_json(body)
+        assert leaf_hash(general[BODY]).hex() == general[2]
         non_ascii += not text.isascii()
     assert non_ascii > 0  # the vector exercises UTF-8 in hashed data
 
@@ -79,7 +83,7 @@ def test_escaped_text_is_hashed_by_its_canonical_form(original: str, replacement
     body = {k: v for k, v in transaction.items() if k != "hash"}
     fast, general = _both_paths(edited.rstrip("\n"))
     assert fast is None
-    assert general.body == canonical_json(body)
+    assert general[BODY] == canonical_json(body)
 
 
 def test_hash_over_non_canonical_bytes_fails() -> None:
@@ -163,10 +167,53 @@ def test_fast_and_general_paths_agree_on_awkward_transactions(
     # seal() writes by the definition for anything non-ASCII; double-check the line.
     body = {k: v for k, v in json.loads(text).items() if k != "hash"}
     fast, general = _both_paths(text)
-    assert general.body == canonical_json(body)
+    assert general[BODY] == canonical_json(body)
     if fast is not None:
         assert fast == general
     for variant in _reencodings(json.loads(text)):
         variant_fast, variant_general = _both_paths(variant)
-        assert variant_general.body == general.body
+        assert variant_general[BODY] == general[BODY]
         assert variant_fast is None or variant_fast == general
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\ud7ff",  # below the surrogates, but 0xED-led in UTF-8
+        "\ue000",
+        "\uffff",
+        "\U0001f600",  # astral: sorts differently by UTF-16 unit and by code point
+    ],
+)
+def test_characters_the_fast_path_leaves_to_the_definition(value: str) -> None:
+    (line,) = seal([_body("x", {value: "a", "b": value}, {value: value})])
+    fast, general = _both_paths(line.rstrip("\n"))
+    assert fast is None
+    body = {k: v for k, v in json.loads(line).items() if k != "hash"}
+    assert general[BODY] == canonical_json(body)
+    assert ledger.verify_ledger([line.encode()]).transactions == 1
+
+
+def test_multibyte_characters_below_u_d000_take_the_fast_path() -> None:
+    (line,) = seal([_body("x", {"\u00e9\u2028": "\u4e2d"}, {"\ucfff": "caf\u00e9"})])
+    fast, general = _both_paths(line.rstrip("\n"))
+    assert fast is not None
+    assert fast == general
+
+
+def test_invalid_utf8_inside_a_canonical_looking_line_is_an_input_error() -> None:
+    (line,) = seal([_body("x", {"lot_id": "caf\u00e9"}, {})])
+    broken = line.encode().replace("\u00e9".encode(), b"\xc3\x28", 1)
+    assert ledger._CANONICAL_LINE.fullmatch(broken) is not None  # only UTF-8 decoding refuses it
+    assert ledger._parse_fast(broken, 1, {}) is None
+    with pytest.raises(InputError, match="line 1: not UTF-8"):
+        ledger.verify_ledger([broken])
+
+
+def test_unsorted_or_repeated_refs_take_the_general_path() -> None:
+    (line,) = seal([_body("x", {"a": "1", "b": "2"}, {})])
+    for edited in (
+        line.replace('"refs":{"a":"1","b":"2"}', '"refs":{"b":"2","a":"1"}'),
+        line.replace('"refs":{"a":"1","b":"2"}', '"refs":{"a":"1","a":"1"}'),
+    ):
+        assert ledger._parse_fast(edited.encode(), 1, {}) is None

@@ -248,6 +248,14 @@ def _export_lines(source: str) -> Iterator[bytes]:
             )
 
 
+def _is_local_file(source: str) -> bool:
+    import os
+
+    return (
+        source != "-" and not source.startswith(("http://", "https://")) and os.path.isfile(source)
+    )
+
+
 @cli.command("ledger")
 @click.argument("export_source", metavar="EXPORT")
 @click.option(
@@ -299,7 +307,12 @@ def ledger_command(
     """
     from alot_verify.checkpoint import verify_checkpoint
     from alot_verify.errors import CheckpointVerificationError
-    from alot_verify.ledger import LedgerFailed, LedgerFailure, verify_ledger
+    from alot_verify.ledger import (
+        LedgerFailed,
+        LedgerFailure,
+        verify_ledger,
+        verify_ledger_file,
+    )
 
     report = Report(command="ledger")
     signed_checkpoint: str | None = None
@@ -325,14 +338,17 @@ def ledger_command(
                 )
         failures: list[LedgerFailure] = []
         truncated = False
+        options: dict[str, Any] = {
+            "signed_checkpoint": signed_checkpoint,
+            "verifier_key": verifier_key if signed_checkpoint is not None else None,
+            "start_seq": start_seq,
+            "max_failures": max_failures,
+        }
         try:
-            summary = verify_ledger(
-                _export_lines(export_source),
-                signed_checkpoint=signed_checkpoint,
-                verifier_key=verifier_key if signed_checkpoint is not None else None,
-                start_seq=start_seq,
-                max_failures=max_failures,
-            )
+            if _is_local_file(export_source):  # verified on every CPU
+                summary = verify_ledger_file(export_source, **options)
+            else:  # a stream is verified as it arrives
+                summary = verify_ledger(_export_lines(export_source), **options)
         except LedgerFailed as exc:
             summary, failures, truncated = exc.summary, exc.failures, exc.truncated
 

@@ -20,11 +20,14 @@ The normative description is docs/spec/ledger.md.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import multiprocessing
+import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -262,88 +265,137 @@ def _check_shape(transaction: Any, number: int) -> None:
 
 # The fast path: a line that matches this pattern is canonical JSON by construction (the
 # members appear in sorted order, strings are drawn from characters canonical JSON prints
-# verbatim and that sort the same by code point as by UTF-16 unit, integers are plain
-# decimals), so its body bytes are the line minus the ``hash`` member. Anything else,
-# however legitimate, goes through the general path, which defines correctness.
-_SAFE = r"[\x20\x21\x23-\x5b\x5d-\ud7ff]"  # no '"', no backslash, nothing >= U+D800
-_INT = r"(?:0|-?[1-9][0-9]{0,14})"  # |n| < 10**15 < 2**53: no range check needed
-_STRING = f'"{_SAFE}*"'
-_VALUE = f"(?:{_STRING}|{_INT}|true|false|null)"
+# verbatim and that sort the same by code point, by UTF-8 byte and by UTF-16 unit,
+# integers are plain decimals), so its body bytes are the line minus the ``hash``
+# member. It works on the raw bytes: a string byte is anything but '"', backslash,
+# controls and 0xED-0xFF, so once the line is known to be UTF-8 every character in it is
+# below U+D000. Anything else, however legitimate, goes through the general path, which
+# defines correctness.
+_SAFE = rb"[\x20\x21\x23-\x5b\x5d-\xec]"
+_INT = rb"(?:0|-?[1-9][0-9]{0,14})"  # |n| < 10**15 < 2**53: no range check needed
+_STRING = b'"' + _SAFE + b'*"'
+_VALUE = rb"(?:" + _STRING + b"|" + _INT + rb"|true|false|null)"
 
 
-def _flat_object(value: str) -> str:
-    member = f'"{_SAFE}+":{value}'
-    return rf"\{{(?:{member}(?:,{member})*)?\}}"
+def _flat_object(value: bytes) -> bytes:
+    member = b'"' + _SAFE + b'+":' + value
+    return rb"\{(?:" + member + b"(?:," + member + rb")*)?\}"
 
 
+# One posting; the line pattern holds four such slots (almost every transaction has at
+# most four postings) and a tail that `_POSTING` splits up in the rare longer case.
 _POSTING = (
-    rf'\{{"account":"({_SAFE}+)","account_version":([1-9][0-9]{{0,14}}),'
-    rf'"amount":(-?[1-9][0-9]{{0,14}}),"asset":"(USD|CRD)","balance_after":({_INT})\}}'
+    rb'\{"account":"(' + _SAFE + rb'+)","account_version":([1-9][0-9]{0,14}),'
+    rb'"amount":(-?[1-9][0-9]{0,14}),"asset":"(USD|CRD)","balance_after":(' + _INT + rb")\}"
 )
-_POSTING_MEMBER = re.sub(r"\((?!\?)", "(?:", _POSTING)
+_POSTING_SLOTS = (3, 8, 13, 18)  # the group index (0-based) of each slot's account
+_POSTINGS_TAIL = 23
 _CANONICAL_LINE = re.compile(
-    r'\{"created_at":"([0-9]{4}-[0-9]{2}-[0-9]{2})T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]'
-    r'\.[0-9]{6}Z","hash":"([0-9a-f]{64})",'
-    r'"id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",'
-    rf'"kind":"[a-z][a-z0-9_]*","metadata":({_flat_object(_VALUE)}),'
-    rf'"postings":\[((?:{_POSTING_MEMBER}(?:,{_POSTING_MEMBER})*)?)\],'
-    rf'"prev_hash":"([0-9a-f]{{64}})","refs":({_flat_object(_STRING)}),'
-    r'"seq":([1-9][0-9]{0,14})\}'
+    rb'\{"created_at":"([0-9]{4}-[0-9]{2}-[0-9]{2})T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]'
+    rb'\.[0-9]{6}Z","hash":"([0-9a-f]{64})",'
+    rb'"id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",'
+    rb'"kind":"[a-z][a-z0-9_]*","metadata":(' + _flat_object(_VALUE) + b"),"
+    rb'"postings":\[(?:'
+    + _POSTING
+    + b"(?:,"
+    + _POSTING
+    + b"(?:,"
+    + _POSTING
+    + b"(?:,"
+    + _POSTING
+    + rb"((?:,"
+    + re.sub(rb"\((?!\?)", b"(?:", _POSTING)
+    + rb")*))?)?)?)?\],"
+    rb'"prev_hash":"([0-9a-f]{64})","refs":(' + _flat_object(_STRING) + b"),"
+    rb'"seq":([1-9][0-9]{0,14})\}\n?'
 )
 _POSTINGS = re.compile(_POSTING)
-_MEMBER_NAMES = re.compile('"([^"]*)":')
+_ASSET_NAMES = {b"USD": "USD", b"CRD": "CRD"}
+_MEMBER_NAMES = re.compile(b'"([^"]*)":')
 
 Posting = tuple[str, str, int, int, int]
 """(account, asset, amount, balance_after, account_version)"""
 
-
-@dataclass(frozen=True, slots=True)
-class _Line:
-    seq: int
-    prev_hash: str
-    hash: str
-    postings: list[Posting]
-    body: bytes
+_Line = tuple[int, str, str, list[Posting], bytes]
+"""A parsed line: (seq, prev_hash, hash, postings, body bytes that ``hash`` covers)."""
 
 
-def _sorted_members(text: str) -> bool:
+def _sorted_members(text: bytes) -> bool:
     """True if a flat object's member names are strictly increasing (sorted, unique)."""
-    if ',"' not in text:
+    if b',"' not in text:
         return True
     names = _MEMBER_NAMES.findall(text)
-    return all(a < b for a, b in itertools.pairwise(names))
+    return names == sorted(set(names))
 
 
-def _checked_date(date: str, number: int, cache: dict[str, bool]) -> None:
+def _sorted_refs(text: bytes) -> bool:
+    """`_sorted_members` for refs, whose values are strings without quotes (fast path)."""
+    if b',"' not in text:
+        return True
+    names = text.split(b'"')[1::4]  # {"name":"value","name":"value"}
+    return names == sorted(set(names))
+
+
+def _checked_date(date: bytes, number: int, cache: dict[bytes, bool]) -> None:
     if date not in cache:
         try:
-            datetime.strptime(date, "%Y-%m-%d")  # a calendar check only
+            datetime.strptime(date.decode(), "%Y-%m-%d")  # a calendar check only
         except ValueError as exc:
-            raise _field_error(number, "created_at", f"{date} is not a valid date") from exc
+            raise _field_error(number, "created_at", f"{date!r} is not a valid date") from exc
         if len(cache) > 1024:
             cache.clear()
         cache[date] = True
 
 
-def _parse_fast(text: str, number: int, dates: dict[str, bool]) -> _Line | None:
+def _parse_fast(raw: bytes, number: int, dates: dict[bytes, bool]) -> _Line | None:
     """Parse a line already in canonical form, or return None to take the general path."""
-    match = _CANONICAL_LINE.fullmatch(text)
+    match = _CANONICAL_LINE.fullmatch(raw)
     if match is None:
         return None
-    date, stated_hash, metadata, postings, prev_hash, refs, seq = match.groups()
-    if not (_sorted_members(metadata) and _sorted_members(refs)):
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # the general path says why
+    groups = match.groups()
+    if not (_sorted_members(groups[2]) and _sorted_refs(groups[25])):
         return None
-    _checked_date(date, number, dates)
-    end = _HASH_MEMBER_START + _HASH_MEMBER_LENGTH
-    return _Line(
-        int(seq),
-        prev_hash,
-        stated_hash,
-        [
-            (account, asset, int(amount), int(balance_after), int(version))
-            for account, version, amount, asset, balance_after in _POSTINGS.findall(postings)
-        ],
-        (text[:_HASH_MEMBER_START] + text[end:]).encode("utf-8"),
+    _checked_date(groups[0], number, dates)
+    postings: list[Posting] = []
+    for slot in _POSTING_SLOTS:
+        account = groups[slot]
+        if account is None:
+            break
+        postings.append(
+            (
+                account.decode(),
+                _ASSET_NAMES[groups[slot + 3]],
+                int(groups[slot + 2]),
+                int(groups[slot + 4]),
+                int(groups[slot + 1]),
+            )
+        )
+    else:
+        if groups[_POSTINGS_TAIL]:
+            for account, version, amount, asset, balance_after in _POSTINGS.findall(
+                groups[_POSTINGS_TAIL]
+            ):
+                postings.append(
+                    (
+                        account.decode(),
+                        _ASSET_NAMES[asset],
+                        int(amount),
+                        int(balance_after),
+                        int(version),
+                    )
+                )
+    end = len(raw) - 1 if raw[-1] == 0x0A else len(raw)
+    return (
+        int(groups[26]),
+        groups[24].decode(),
+        groups[1].decode(),
+        postings,
+        raw[:_HASH_MEMBER_START] + raw[_HASH_MEMBER_START + _HASH_MEMBER_LENGTH : end],
     )
 
 
@@ -356,7 +408,7 @@ def _parse_general(text: str, number: int) -> _Line:
         body_bytes = canonical_json(body)
     except InputError as exc:
         raise InputError(str(exc), where=f"line {number}") from exc
-    return _Line(
+    return (
         transaction["seq"],
         transaction["prev_hash"],
         transaction["hash"],
@@ -366,6 +418,18 @@ def _parse_general(text: str, number: int) -> _Line:
         ],
         body_bytes,
     )
+
+
+def _parse_line(raw: bytes | str, number: int, dates: dict[bytes, bool]) -> _Line:
+    """Parse one export line (with or without its newline) by the fast or general path."""
+    if isinstance(raw, bytes):
+        line = _parse_fast(raw, number, dates)
+    else:
+        try:
+            line = _parse_fast(raw.encode(), number, dates)
+        except UnicodeEncodeError:  # a lone surrogate: the general path reports it
+            line = None
+    return line or _parse_general(_line_text(raw, number), number)
 
 
 def transaction_leaf_hash(transaction: Any) -> bytes:
@@ -394,143 +458,325 @@ def _line_text(raw: bytes | str, number: int) -> str:
     return text
 
 
-# --- verification ------------------------------------------------------------------
+# --- the checks ----------------------------------------------------------------------
+# Each rule is written once, here, and called from the line loop only when the quick
+# test there sees a mismatch, and from the stitching of chunks verified in parallel.
 
 
 def _is_user_credits(account: str) -> bool:
     return account.startswith("user:") and account.endswith(":credits") and account.count(":") == 2
 
 
-@dataclass
-class _State:
-    """Everything the verifier remembers between lines: O(accounts), not O(transactions)."""
+def _check_link(
+    out: list[Any],
+    number: int,
+    seq: int,
+    prev_hash: str,
+    expected_seq: int,
+    head_hash: str | None,
+) -> None:
+    """``seq`` and ``chain``; ``head_hash`` None: the predecessor is not in the export."""
+    if seq != expected_seq:
+        out.append(LedgerFailure(number, seq, "seq", f"expected seq {expected_seq}, got {seq}"))
+    if head_hash is not None and prev_hash != head_hash:
+        out.append(
+            LedgerFailure(
+                number,
+                seq,
+                "chain",
+                f"prev_hash {prev_hash} is not the previous line's hash {head_hash}",
+            )
+        )
 
-    start_seq: int
-    checkpoint: Checkpoint | None
-    failures: list[LedgerFailure] = field(default_factory=list)
-    accounts: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    volume: dict[str, int] = field(default_factory=dict)
-    compact: CompactRange = field(default_factory=CompactRange)
-    transactions: int = 0
-    postings: int = 0
-    first_seq: int | None = None
-    last_seq: int | None = None
-    head_hash: str = GENESIS_PREV_HASH
-    root_checked: bool = False
 
-    def fail(self, line: int, seq: int | None, check: str, message: str) -> None:
-        self.failures.append(LedgerFailure(line, seq, check, message))
+def _check_continuity(
+    out: list[Any],
+    number: int,
+    seq: int,
+    posting: Posting,
+    previous: tuple[int, int] | None,
+    partial: bool,
+) -> None:
+    """``balance_after``, ``account_version`` and ``non_negative`` of one posting.
 
-
-def _check_postings(state: _State, number: int, seq: int, postings: list[Posting]) -> None:
-    sums: dict[str, int] = {}
-    seen: set[tuple[str, str]] = set()
-    accounts = state.accounts
-    volume = state.volume
-    partial = state.start_seq != 1
-    for account, asset, amount, balance_after, version in postings:
-        key = (account, asset)
-        if key in seen:
-            state.fail(number, seq, "posting", f"{account} {asset} is posted to twice")
-        seen.add(key)
-        if amount == 0:
-            state.fail(number, seq, "posting", f"{account} {asset} has a zero amount")
-        sums[asset] = sums.get(asset, 0) + amount
-        if amount > 0:
-            volume[asset] = volume.get(asset, 0) + amount
-        previous = accounts.get(key)
-        if previous is None:
-            # A partial export's opening balances are whatever its first postings imply.
-            previous = (balance_after - amount, version - 1) if partial else (0, 0)
-        balance = previous[0] + amount
-        if balance_after != balance:
-            state.fail(
+    ``previous`` is the (balance, version) the account's last posting stated; None if
+    this is its first posting in the export, which opens at zero, or, in a partial
+    export, as stated.
+    """
+    account, asset, amount, balance_after, version = posting
+    if previous is None:
+        previous = (balance_after - amount, version - 1) if partial else (0, 0)
+    balance = previous[0] + amount
+    if balance_after != balance:
+        out.append(
+            LedgerFailure(
                 number,
                 seq,
                 "balance_after",
                 f"{account} {asset}: {previous[0]} + {amount} = {balance}, "
                 f"line says {balance_after}",
             )
-        if version != previous[1] + 1:
-            state.fail(
+        )
+    if version != previous[1] + 1:
+        out.append(
+            LedgerFailure(
                 number,
                 seq,
                 "account_version",
                 f"{account} {asset}: expected version {previous[1] + 1}, line says {version}",
             )
-        if (balance < 0 or balance_after < 0) and _is_user_credits(account):
-            state.fail(
+        )
+    if (balance < 0 or balance_after < 0) and _is_user_credits(account):
+        out.append(
+            LedgerFailure(
                 number,
                 seq,
                 "non_negative",
                 f"{account} {asset} goes to {min(balance, balance_after)}",
             )
-        accounts[key] = (balance_after, version)
+        )
+
+
+def _check_balanced(out: list[Any], number: int, seq: int, postings: list[Posting]) -> None:
+    sums: dict[str, int] = {}
+    for _, asset, amount, _, _ in postings:
+        sums[asset] = sums.get(asset, 0) + amount
     for asset, total in sums.items():
         if total != 0:
-            state.fail(number, seq, "balanced", f"{asset} postings sum to {total}, not 0")
+            out.append(
+                LedgerFailure(number, seq, "balanced", f"{asset} postings sum to {total}, not 0")
+            )
 
 
-def _check_line(state: _State, number: int, line: _Line) -> None:
-    seq = line.seq
-    leaf = leaf_hash(line.body)
-    if leaf.hex() != line.hash:
-        state.fail(number, seq, "hash", f"body hashes to {leaf.hex()}, line says {line.hash}")
-    expected_seq = state.start_seq if state.last_seq is None else state.last_seq + 1
-    if seq != expected_seq:
-        state.fail(number, seq, "seq", f"expected seq {expected_seq}, got {seq}")
-    # A partial export cannot check its first link: the previous line is not in it.
-    if line.prev_hash != state.head_hash and (state.last_seq is not None or state.start_seq == 1):
-        state.fail(
-            number,
-            seq,
-            "chain",
-            f"prev_hash {line.prev_hash} is not the previous line's hash {state.head_hash}",
-        )
-    if line.postings:
-        _check_postings(state, number, seq, line.postings)
-        state.postings += len(line.postings)
-    state.transactions += 1
-    if state.first_seq is None:
-        state.first_seq = seq
-    state.last_seq = seq
-    # Later lines are checked against what this line states, so that one bad line is
-    # reported where it is, not again on every line after it.
-    state.head_hash = line.hash
-    state.compact.append(leaf)
-    if state.checkpoint is not None and state.compact.size == state.checkpoint.size:
-        _check_root(state, number, seq)
+# --- the line loop ---------------------------------------------------------------------
+
+# Checks a run of lines cannot do alone (in a chunk that does not start the export),
+# recorded in place among its failures for the caller to resolve in order:
+_LINK = 0  # (_LINK, number, seq, prev_hash): the first line's seq and chain
+_OPENING = 1  # (_OPENING, number, seq, posting): an account's first posting in the run
+_Deferred = tuple[int, int, int, Any]
 
 
-def _check_root(state: _State, number: int, seq: int | None) -> None:
-    assert state.checkpoint is not None
-    state.root_checked = True
-    root = state.compact.root()
-    if root != state.checkpoint.root_hash:
-        state.fail(
-            number,
+@dataclass
+class _Run:
+    """What the line loop remembers across lines: O(accounts), not O(transactions).
+
+    A run is the whole export (verified in one pass) or one chunk of it. ``expected_seq``
+    None means the line before the run is unknown: the first line's link and each
+    account's first posting are then deferred (see `_LINK`, `_OPENING`).
+    """
+
+    expected_seq: int | None
+    head_hash: str | None
+    partial: bool = False
+    events: list[LedgerFailure | _Deferred] = field(default_factory=list)
+    deferred: int = 0
+    accounts: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)
+    volume: dict[str, int] = field(default_factory=dict)
+    leaves: bytearray = field(default_factory=bytearray)
+    lines: int = 0
+    postings: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    seq_breaks: list[tuple[int, int]] = field(default_factory=list)
+    dates: dict[bytes, bool] = field(default_factory=dict)
+
+
+def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
+    """Verify ``lines`` (numbered on from ``run.lines``) into ``run``.
+
+    Stops after the line at which ``run`` holds ``budget`` failures. A malformed line
+    raises InputError; ``run`` then holds everything before it. Written for speed: this
+    loop is the verifier's running time.
+    """
+    events = run.events
+    accounts = run.accounts
+    volume = run.volume
+    leaves = run.leaves
+    seq_breaks = run.seq_breaks
+    dates = run.dates
+    partial = run.partial
+    defer = run.expected_seq is None
+    expected_seq = run.expected_seq
+    head_hash = run.head_hash
+    number = run.lines
+    last_seq = run.last_seq
+    deferred = run.deferred
+    posted = run.postings
+    usd_volume = volume.get("USD", 0)
+    crd_volume = volume.get("CRD", 0)
+    sha256 = hashlib.sha256
+    fast = _parse_fast
+    budget += deferred  # budget counts failures, not deferred checks
+    try:
+        for raw in lines:
+            number += 1
+            if type(raw) is bytes:
+                line = fast(raw, number, dates) or _parse_general(_line_text(raw, number), number)
+            else:
+                line = _parse_line(raw, number, dates)
+            seq, prev_hash, stated_hash, postings, body = line
+            leaf = sha256(b"\x00" + body).digest()
+            if leaf.hex() != stated_hash:
+                events.append(
+                    LedgerFailure(
+                        number, seq, "hash", f"body hashes to {leaf.hex()}, line says {stated_hash}"
+                    )
+                )
+            if seq != expected_seq or prev_hash != head_hash:
+                if seq != expected_seq:
+                    seq_breaks.append((number, seq))
+                if expected_seq is None:
+                    events.append((_LINK, number, seq, prev_hash))
+                    deferred += 1
+                    budget += 1
+                else:
+                    _check_link(events, number, seq, prev_hash, expected_seq, head_hash)
+            if postings:
+                posted += len(postings)
+                usd = crd = 0  # the only two assets (both parsers check)
+                for posting in postings:
+                    account, asset, amount, balance_after, version = posting
+                    key = (account, asset)
+                    previous = accounts.get(key)
+                    if previous is not None and previous[2] == number:
+                        events.append(
+                            LedgerFailure(
+                                number, seq, "posting", f"{account} {asset} is posted to twice"
+                            )
+                        )
+                    if amount == 0:
+                        events.append(
+                            LedgerFailure(
+                                number, seq, "posting", f"{account} {asset} has a zero amount"
+                            )
+                        )
+                    if asset == "USD":
+                        usd += amount
+                        if amount > 0:
+                            usd_volume += amount
+                    else:
+                        crd += amount
+                        if amount > 0:
+                            crd_volume += amount
+                    if previous is None:
+                        if defer:
+                            events.append((_OPENING, number, seq, posting))
+                            deferred += 1
+                            budget += 1
+                        else:
+                            _check_continuity(events, number, seq, posting, None, partial)
+                    elif (
+                        balance_after != previous[0] + amount
+                        or version != previous[1] + 1
+                        or (balance_after < 0 and account.startswith("user:"))
+                    ):
+                        _check_continuity(events, number, seq, posting, previous[:2], partial)
+                    accounts[key] = (balance_after, version, number)
+                if usd or crd:
+                    _check_balanced(events, number, seq, postings)
+            leaves += leaf
+            # Later lines are checked against what this line states, so that one bad
+            # line is reported where it is, not again on every line after it.
+            expected_seq = seq + 1
+            head_hash = stated_hash
+            if last_seq is None:
+                run.first_seq = seq
+            last_seq = seq
+            if len(events) >= budget:
+                break
+    finally:
+        run.lines = number
+        run.expected_seq = expected_seq
+        run.head_hash = head_hash
+        run.last_seq = last_seq
+        run.deferred = deferred
+        run.postings = posted
+        if usd_volume:
+            volume["USD"] = usd_volume
+        if crd_volume:
+            volume["CRD"] = crd_volume
+
+
+def _append_leaves(compact: CompactRange, leaves: bytes) -> None:
+    for start in range(0, len(leaves), 32):
+        compact.append(leaves[start : start + 32])
+
+
+def _root_failure(
+    compact: CompactRange, checkpoint: Checkpoint, line: int, seq: int | None
+) -> list[LedgerFailure]:
+    root = compact.root()
+    if root == checkpoint.root_hash:
+        return []
+    return [
+        LedgerFailure(
+            line,
             seq,
             "checkpoint",
-            f"Merkle root at size {state.checkpoint.size} is {root.hex()}, "
-            f"the checkpoint says {state.checkpoint.root_hash.hex()}",
+            f"Merkle root at size {checkpoint.size} is {root.hex()}, "
+            f"the checkpoint says {checkpoint.root_hash.hex()}",
         )
+    ]
 
 
-def _summary(state: _State) -> LedgerSummary:
-    return LedgerSummary(
-        transactions=state.transactions,
-        first_seq=state.first_seq,
-        last_seq=state.last_seq,
-        head_hash=state.head_hash,
-        merkle_root=state.compact.root() if state.start_seq == 1 else None,
-        checkpoint=state.checkpoint,
-        balances=tuple(
-            AccountBalance(account, asset, balance, version)
-            for (account, asset), (balance, version) in sorted(state.accounts.items())
-        ),
-        volume=dict(sorted(state.volume.items())),
-        postings=state.postings,
+def _short_export(checkpoint: Checkpoint, line: int, seq: int | None) -> LedgerFailure:
+    return LedgerFailure(
+        line,
+        seq,
+        "checkpoint",
+        f"the export ends after {line} transactions; the checkpoint covers {checkpoint.size}",
     )
+
+
+def _checked_options(
+    signed_checkpoint: str | None, verifier_key: str | None, start_seq: int, max_failures: int
+) -> Checkpoint | None:
+    """Refuse bad options; verify the checkpoint's signature and return it, if given."""
+    if (signed_checkpoint is None) != (verifier_key is None):
+        raise InputError("a checkpoint and its verifier key go together", where="checkpoint")
+    if start_seq < 1:
+        raise InputError("must be at least 1", where="start_seq")
+    if max_failures < 1:
+        raise InputError("must be at least 1", where="max_failures")
+    if signed_checkpoint is None or verifier_key is None:
+        return None
+    if start_seq != 1:
+        raise InputError(
+            "a partial export cannot be checked against a checkpoint", where="start_seq"
+        )
+    return verify_checkpoint(signed_checkpoint, verifier_key)
+
+
+def _summary(
+    *,
+    transactions: int,
+    first_seq: int | None,
+    last_seq: int | None,
+    head_hash: str | None,
+    compact: CompactRange | None,
+    checkpoint: Checkpoint | None,
+    accounts: dict[tuple[str, str], tuple[int, int, int]],
+    volume: dict[str, int],
+    postings: int,
+) -> LedgerSummary:
+    return LedgerSummary(
+        transactions=transactions,
+        first_seq=first_seq,
+        last_seq=last_seq,
+        head_hash=GENESIS_PREV_HASH if head_hash is None else head_hash,
+        merkle_root=compact.root() if compact is not None else None,
+        checkpoint=checkpoint,
+        balances=tuple(
+            AccountBalance(account, asset, state[0], state[1])
+            for (account, asset), state in sorted(accounts.items())
+        ),
+        volume=dict(sorted(volume.items())),
+        postings=postings,
+    )
+
+
+_BATCH = 4096  # lines verified between Merkle updates in a single pass
 
 
 def verify_ledger(
@@ -550,43 +796,325 @@ def verify_ledger(
     fails. ``start_seq`` > 1 verifies a partial export (no checkpoint possible: its
     earlier leaves are missing). A malformed line raises `InputError` at once.
     """
-    if (signed_checkpoint is None) != (verifier_key is None):
-        raise InputError("a checkpoint and its verifier key go together", where="checkpoint")
-    if start_seq < 1:
-        raise InputError("must be at least 1", where="start_seq")
-    if max_failures < 1:
-        raise InputError("must be at least 1", where="max_failures")
-    checkpoint = None
-    if signed_checkpoint is not None and verifier_key is not None:
-        if start_seq != 1:
-            raise InputError(
-                "a partial export cannot be checked against a checkpoint", where="start_seq"
-            )
-        checkpoint = verify_checkpoint(signed_checkpoint, verifier_key)
-    state = _State(start_seq=start_seq, checkpoint=checkpoint)
-    if checkpoint is not None and checkpoint.size == 0:
-        _check_root(state, 0, None)
-
+    checkpoint = _checked_options(signed_checkpoint, verifier_key, start_seq, max_failures)
+    run = _Run(
+        expected_seq=start_seq,
+        head_hash=GENESIS_PREV_HASH if start_seq == 1 else None,
+        partial=start_seq != 1,
+    )
+    failures = run.events  # a run that starts the export defers nothing
+    compact = CompactRange()
+    root_checked = checkpoint is not None and checkpoint.size == 0
+    if checkpoint is not None and root_checked:
+        failures.extend(_root_failure(compact, checkpoint, 0, None))
+    remaining = iter(lines)
     truncated = False
-    number = 0
-    dates: dict[str, bool] = {}
-    for number, raw in enumerate(lines, start=1):
-        text = _line_text(raw, number)
-        line = _parse_fast(text, number, dates) or _parse_general(text, number)
-        _check_line(state, number, line)
-        if len(state.failures) >= max_failures:
+    while True:
+        batch = _BATCH
+        if checkpoint is not None and not root_checked:
+            batch = min(batch, checkpoint.size - run.lines)  # stop at the checkpoint's size
+        before = run.lines
+        _verify_lines(run, itertools.islice(remaining, batch), max_failures)
+        _append_leaves(compact, bytes(run.leaves))
+        run.leaves.clear()
+        if checkpoint is not None and not root_checked and run.lines == checkpoint.size:
+            root_checked = True
+            failures.extend(_root_failure(compact, checkpoint, run.lines, run.last_seq))
+        if len(failures) >= max_failures:
             truncated = True
             break
-
-    if not truncated and checkpoint is not None and not state.root_checked:
-        state.fail(
-            number,
-            state.last_seq,
-            "checkpoint",
-            f"the export ends after {state.transactions} transactions; "
-            f"the checkpoint covers {checkpoint.size}",
-        )
-    summary = _summary(state)
-    if state.failures:
-        raise LedgerFailed(state.failures[:max_failures], truncated=truncated, summary=summary)
+        if run.lines - before < batch:
+            break
+    if checkpoint is not None and not truncated and not root_checked:
+        failures.append(_short_export(checkpoint, run.lines, run.last_seq))
+    summary = _summary(
+        transactions=run.lines,
+        first_seq=run.first_seq,
+        last_seq=run.last_seq,
+        head_hash=run.head_hash,
+        compact=compact if start_seq == 1 else None,
+        checkpoint=checkpoint,
+        accounts=run.accounts,
+        volume=run.volume,
+        postings=run.postings,
+    )
+    if failures:
+        found = [f for f in failures if isinstance(f, LedgerFailure)]
+        raise LedgerFailed(found[:max_failures], truncated=truncated, summary=summary)
     return summary
+
+
+# --- files: several CPUs -----------------------------------------------------------------
+# A big export file is cut at line boundaries into chunks that worker processes verify
+# independently (`_verify_chunk`); the parent then stitches their results in file
+# order, resolving what no chunk can check alone: each chunk's first link, and each
+# account's first posting in the chunk against its last posting in earlier chunks.
+# The result, failures and messages included, is exactly that of one pass. Rather than
+# reproduce a one-pass summary cut off in the middle of a chunk, an export that hits
+# ``max_failures`` is simply verified again in one pass.
+
+DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _ChunkResult:
+    """What a worker found in one chunk; line numbers count from the chunk's start."""
+
+    lines: int
+    events: list[LedgerFailure | _Deferred]
+    accounts: dict[tuple[str, str], tuple[int, int, int]]
+    volume: dict[str, int]
+    postings: int
+    leaves: bytes
+    last_seq: int | None
+    head_hash: str | None
+    seq_breaks: list[tuple[int, int]]
+    error: tuple[str, str | None] | None  # (message, where) of a malformed line
+
+
+class _TooManyFailures(Exception):
+    pass
+
+
+def _lines_between(handle: Any, length: int) -> Iterable[bytes]:
+    for raw in handle:
+        yield raw
+        length -= len(raw)
+        if length <= 0:
+            return
+
+
+def _verify_chunk(task: tuple[str, int, int, int]) -> _ChunkResult:
+    """Verify the lines of ``path`` in bytes [start, end): runs in a worker process."""
+    path, start, end, max_failures = task
+    run = _Run(expected_seq=None, head_hash=None)
+    error = None
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        try:
+            _verify_lines(run, _lines_between(handle, end - start), max_failures)
+        except InputError as exc:
+            message = str(exc)
+            if exc.where is not None:
+                message = message.removeprefix(f"{exc.where}: ")
+            error = (message, exc.where)
+            run.lines -= 1  # the malformed line was counted, not verified
+    return _ChunkResult(
+        lines=run.lines,
+        events=run.events,
+        accounts=run.accounts,
+        volume=run.volume,
+        postings=run.postings,
+        leaves=bytes(run.leaves),
+        last_seq=run.last_seq,
+        head_hash=run.head_hash,
+        seq_breaks=run.seq_breaks,
+        error=error,
+    )
+
+
+def _chunk_bounds(path: str, size: int, chunk_bytes: int) -> list[int]:
+    """Offsets that cut the file into chunks of about ``chunk_bytes``, each after a newline."""
+    bounds = [0]
+    with open(path, "rb") as handle:
+        while bounds[-1] + chunk_bytes < size:
+            handle.seek(bounds[-1] + chunk_bytes - 1)
+            handle.readline()
+            end = handle.tell()
+            if end >= size:
+                break
+            bounds.append(end)
+    bounds.append(size)
+    return bounds
+
+
+def _seq_at(seq_breaks: list[tuple[int, int]], line: int) -> int:
+    """The seq of a chunk's line, from the lines where seq does not count up by one."""
+    seq = 0
+    for number, stated in seq_breaks:
+        if number > line:
+            break
+        seq = stated + (line - number)
+    return seq
+
+
+def _rebased(where: str | None, line: int, base: int) -> str | None:
+    """``where`` of a chunk's malformed ``line``, numbered from the export's start."""
+    prefix = f"line {line}"
+    if where is not None and (where == prefix or where.startswith(prefix + " ")):
+        return f"line {line + base}" + where[len(prefix) :]
+    return where
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers inherit no state from the caller: forked from a fresh server process that
+    has imported this module once (later pools start fast), or spawned where that is not
+    available."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+_ChunkTask = tuple[str, int, int, int]
+_MapChunks = Callable[
+    [Callable[[_ChunkTask], _ChunkResult], list[_ChunkTask]], Iterable[_ChunkResult]
+]
+
+
+def _verify_in_chunks(
+    path: str,
+    bounds: list[int],
+    checkpoint: Checkpoint | None,
+    start_seq: int,
+    max_failures: int,
+    map_chunks: _MapChunks,
+) -> LedgerSummary:
+    """Verify the chunks between ``bounds`` with ``map_chunks`` (a pool's ordered map)."""
+    tasks = [(path, a, b, max_failures) for a, b in itertools.pairwise(bounds)]
+    partial = start_seq != 1
+    expected_seq = start_seq
+    head_hash = None if partial else GENESIS_PREV_HASH
+    accounts: dict[tuple[str, str], tuple[int, int, int]] = {}
+    volume: dict[str, int] = {}
+    postings = transactions = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    failures: list[LedgerFailure] = []
+    compact = CompactRange()
+    root_checked = checkpoint is not None and checkpoint.size == 0
+    if checkpoint is not None and root_checked:
+        failures.extend(_root_failure(compact, checkpoint, 0, None))
+    for chunk in map_chunks(_verify_chunk, tasks):
+        base = transactions
+        found: list[LedgerFailure] = []
+        for event in chunk.events:
+            if isinstance(event, LedgerFailure):
+                found.append(replace(event, line=event.line + base))
+            elif event[0] == _LINK:
+                _, number, seq, prev_hash = event
+                _check_link(found, number + base, seq, prev_hash, expected_seq, head_hash)
+            else:
+                _, number, seq, posting = event
+                previous = accounts.get((posting[0], posting[1]))
+                _check_continuity(
+                    found,
+                    number + base,
+                    seq,
+                    posting,
+                    None if previous is None else previous[:2],
+                    partial,
+                )
+        leaves = chunk.leaves
+        if checkpoint is not None and not root_checked:
+            covered = checkpoint.size - base  # lines of this chunk under the checkpoint
+            if covered <= chunk.lines:
+                _append_leaves(compact, leaves[: 32 * covered])
+                leaves = leaves[32 * covered :]
+                root_checked = True
+                line = checkpoint.size
+                at = next((i for i, f in enumerate(found) if f.line > line), len(found))
+                found[at:at] = _root_failure(
+                    compact, checkpoint, line, _seq_at(chunk.seq_breaks, covered)
+                )
+        _append_leaves(compact, leaves)
+        failures += found
+        if len(failures) >= max_failures:
+            raise _TooManyFailures
+        if chunk.error is not None:
+            message, where = chunk.error
+            raise InputError(message, where=_rebased(where, chunk.lines + 1, base))
+        if chunk.lines:
+            if first_seq is None:
+                first_seq = chunk.seq_breaks[0][1]
+            assert chunk.last_seq is not None
+            assert chunk.head_hash is not None
+            last_seq, head_hash = chunk.last_seq, chunk.head_hash
+            expected_seq = last_seq + 1
+        transactions += chunk.lines
+        accounts.update(chunk.accounts)
+        for asset, amount in chunk.volume.items():
+            volume[asset] = volume.get(asset, 0) + amount
+        postings += chunk.postings
+    with open(path, "rb") as handle:
+        handle.seek(bounds[-1] - 1)
+        if handle.read(1) != b"\n":
+            raise InputError(_NO_FINAL_NEWLINE, where=f"line {transactions}")
+    if checkpoint is not None and not root_checked:
+        failures.append(_short_export(checkpoint, transactions, last_seq))
+    summary = _summary(
+        transactions=transactions,
+        first_seq=first_seq,
+        last_seq=last_seq,
+        head_hash=head_hash,
+        compact=None if partial else compact,
+        checkpoint=checkpoint,
+        accounts=accounts,
+        volume=volume,
+        postings=postings,
+    )
+    if failures:
+        raise LedgerFailed(failures, truncated=False, summary=summary)
+    return summary
+
+
+_NO_FINAL_NEWLINE = "the last line has no newline: the export looks truncated"
+
+
+def _complete_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines, refusing a last line without its newline (a cut-off file)."""
+    number = 0
+    for number, line in enumerate(lines, start=1):
+        yield line
+        if not line.endswith(b"\n"):
+            raise InputError(_NO_FINAL_NEWLINE, where=f"line {number}")
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def verify_ledger_file(
+    path: str | os.PathLike[str],
+    *,
+    signed_checkpoint: str | None = None,
+    verifier_key: str | None = None,
+    start_seq: int = 1,
+    max_failures: int = DEFAULT_MAX_FAILURES,
+    workers: int | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> LedgerSummary:
+    """`verify_ledger` over an export file, on several CPUs when the file is big.
+
+    Same checks, summary and failures as `verify_ledger` over the file's lines; a
+    last line without its newline is an InputError (the file was cut off). A file
+    larger than ``chunk_bytes`` is verified in chunks by ``workers`` processes (default:
+    the CPUs this process may use); ``workers=1`` verifies in one pass.
+    """
+    checkpoint = _checked_options(signed_checkpoint, verifier_key, start_seq, max_failures)
+    if chunk_bytes < 1:
+        raise InputError("must be at least 1", where="chunk_bytes")
+    path = os.fspath(path)
+    size = os.path.getsize(path)
+    workers = _available_cpus() if workers is None else workers
+    if workers > 1 and size > chunk_bytes:
+        bounds = _chunk_bounds(path, size, chunk_bytes)
+        try:
+            with _worker_context().Pool(min(workers, len(bounds) - 1)) as pool:
+                return _verify_in_chunks(
+                    path, bounds, checkpoint, start_seq, max_failures, pool.imap
+                )
+        except _TooManyFailures:
+            pass
+    with open(path, "rb") as handle:
+        return verify_ledger(
+            _complete_lines(handle),
+            signed_checkpoint=signed_checkpoint,
+            verifier_key=verifier_key,
+            start_seq=start_seq,
+            max_failures=max_failures,
+        )
