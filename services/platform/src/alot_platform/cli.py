@@ -23,7 +23,7 @@ from alot_platform.clock import system_clock
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
-from alot_platform.demo import ensure_demo_admin
+from alot_platform.demo import DemoLot, ensure_demo_admin, ensure_demo_lots
 from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
 from alot_platform.mail import mailer_from_settings
@@ -116,16 +116,25 @@ def create_admin(email: str, username: str, password: str) -> None:
 
 @main.command("seed-demo")
 def seed_demo() -> None:
-    """Create the demo admin (once) and print its credentials."""
+    """Create the demo admin (once) and open demo lots; print credentials and answers."""
     settings = _settings()
     platform = _platform(settings)
     try:
         credentials, created = ensure_demo_admin(platform)
+        demo_lots = ensure_demo_lots(platform)
     finally:
         platform.database.dispose()
     click.echo(f"OK: demo admin {'created' if created else 'already present'}")
     click.echo(f"    email:    {credentials.email}")
     click.echo(f"    password: {credentials.password}")
+    _echo_demo_lots(demo_lots)
+
+
+def _echo_demo_lots(demo_lots: list[DemoLot]) -> None:
+    click.echo(f"OK: {len(demo_lots)} demo lots open ({sum(lot.created for lot in demo_lots)} new)")
+    for lot in demo_lots:
+        click.echo(f"    {lot.id}  {lot.title}")
+        click.echo(f"        trivia: {lot.question}  answer: {lot.answer}")
 
 
 @main.command("tick")
@@ -149,7 +158,7 @@ def tick() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def run(host: str, port: int) -> None:
-    """Migrate, seed the demo admin, and serve the API."""
+    """Migrate, seed the demo admin and demo lots, and serve the API."""
     settings = _settings()
     if "ALOT_SCHEDULER_ENABLED" not in os.environ:  # a server runs its periodic jobs
         settings = settings.model_copy(update={"scheduler_enabled": True})
@@ -157,8 +166,10 @@ def run(host: str, port: int) -> None:
     platform = _platform(settings)
     try:
         credentials, _ = ensure_demo_admin(platform)
+        demo_lots = ensure_demo_lots(platform)
     finally:
         platform.database.dispose()
+    _echo_demo_lots(demo_lots)
     base = f"http://{host}:{port}"
     click.echo("")
     click.echo(f"  ALOT! platform API   {base}")

@@ -1,23 +1,30 @@
 """Demo data for `make run`: an admin whose password is generated once and kept in
-`<var_dir>/demo-admin.json`, so every run prints the same working credentials.
-(Demo lots arrive with the lot engine.)"""
+`<var_dir>/demo-admin.json`, so every run prints the same working credentials, and a
+few open demo lots (with their trivia answers, so one can play them end to end)."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
+from alot_platform.lots.models import DrawAlgorithm, LotType, Tier
+from alot_platform.lots.repository import LotRepository
+from alot_platform.lots.schemas import EntryBundle, LotCreate, ProductClassCreate
+from alot_platform.lots.service import LotService
 from alot_platform.users.models import Role
 from alot_platform.users.service import UserService
 
 DEMO_ADMIN_EMAIL = "admin@alot.example.com"
 DEMO_ADMIN_USERNAME = "admin"
+DEMO_LOT_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,15 @@ class DemoCredentials:
     email: str
     username: str
     password: str
+
+
+@dataclass(frozen=True)
+class DemoLot:
+    id: uuid.UUID
+    title: str
+    question: str
+    answer: str
+    created: bool
 
 
 def demo_credentials(platform: PlatformContext) -> DemoCredentials:
@@ -58,3 +74,123 @@ def ensure_demo_admin(platform: PlatformContext) -> tuple[DemoCredentials, bool]
             verified_email=True,
         )
     return credentials, True
+
+
+_PRODUCTS: list[dict[str, Any]] = [
+    {
+        "name": "Rolex Submariner Date 126610LN",
+        "brand": "Rolex",
+        "category": "watch",
+        "tier": Tier.GRAIL,
+        "retail_value_cents": 1_450_000,
+        "description": "Oystersteel, black Cerachrom bezel, 41 mm.",
+        "specifications": {"case_mm": 41, "movement": "3235", "water_resistance_m": 300},
+    },
+    {
+        "name": "Hermès Birkin 25 Togo Gold",
+        "brand": "Hermès",
+        "category": "bag",
+        "tier": Tier.MYTHIC,
+        "retail_value_cents": 2_800_000,
+        "description": "Togo leather, gold hardware.",
+        "specifications": {"size_cm": 25, "leather": "Togo"},
+    },
+    {
+        "name": "1986 Fleer Michael Jordan #57 (PSA 8)",
+        "brand": "Fleer",
+        "category": "memorabilia",
+        "tier": Tier.RARE,
+        "retail_value_cents": 350_000,
+        "description": "Rookie card, graded PSA 8.",
+        "specifications": {"grade": "PSA 8", "year": 1986},
+    },
+]
+
+# (product index, lot fields): the last one is small, so one player can fund it alone.
+_LOTS: list[tuple[int, dict[str, Any]]] = [
+    (
+        0,
+        {
+            "title": "The diver's grail",
+            "funding_target_cents": 2_500_000,
+            "entry_bundles": [
+                EntryBundle(price_cents=200, tickets=1),
+                EntryBundle(price_cents=900, tickets=5),
+            ],
+            "trivia_question": "Which Swiss watchmaker's logo is a five-pointed crown?",
+            "trivia_answer": "Rolex",
+            "draw_algorithm": DrawAlgorithm.V2,
+        },
+    ),
+    (
+        1,
+        {
+            "title": "A mystery MYTHIC",
+            "lot_type": LotType.MYSTERY,
+            "funding_target_cents": 4_000_000,
+            "entry_bundles": [
+                EntryBundle(price_cents=500, tickets=1),
+                EntryBundle(price_cents=2000, tickets=5),
+            ],
+            "trivia_question": "In which city is the Eiffel Tower?",
+            "trivia_answer": "Paris",
+            "draw_algorithm": DrawAlgorithm.V2,
+            "non_winner_credit_rate_percent": 15,
+        },
+    ),
+    (
+        2,
+        {
+            "title": "Rookie card quick draw",
+            "funding_target_cents": 1_000,
+            "entry_bundles": [
+                EntryBundle(price_cents=200, tickets=1),
+                EntryBundle(price_cents=500, tickets=3),
+            ],
+            "trivia_question": "How many players does a basketball team have on court?",
+            "trivia_answer": "5",
+            "draw_algorithm": DrawAlgorithm.V1,
+        },
+    ),
+]
+
+
+def ensure_demo_lots(platform: PlatformContext) -> list[DemoLot]:
+    """Create the demo catalogue once, and open each demo lot unless one is open already.
+
+    Re-running after a demo lot funded or expired opens a fresh one, so the demo can be
+    played through again.
+    """
+    credentials = demo_credentials(platform)
+    found: list[DemoLot] = []
+    with contextmanager(unit_of_work)(platform.database) as session:
+        admin = UserService(session, platform).get_by_email(credentials.email)
+        if admin is None:
+            raise RuntimeError("create the demo admin first (ensure_demo_admin)")
+        repository = LotRepository(session)
+        service = LotService(session, platform)
+        products = [
+            repository.get_product_class_by_name(spec["name"])
+            or service.create_product_class(ProductClassCreate(**spec))
+            for spec in _PRODUCTS
+        ]
+        deadline = platform.clock() + timedelta(days=DEMO_LOT_DAYS)
+        for product_index, spec in _LOTS:
+            existing = repository.open_lot_titled(spec["title"])
+            if existing is None:
+                body = LotCreate(
+                    product_class_id=products[product_index].id, deadline=deadline, **spec
+                )
+                lot = service.open(service.create(body, admin).id)
+            else:
+                lot = existing
+            found.append(
+                DemoLot(
+                    lot.id,
+                    lot.title,
+                    spec["trivia_question"],
+                    spec["trivia_answer"],
+                    existing is None,
+                )
+            )
+    return found

@@ -80,6 +80,16 @@ class LotRepository:
     def count_product_classes(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(ProductClass)) or 0)
 
+    def get_product_class_by_name(self, name: str) -> ProductClass | None:
+        return self.session.scalars(
+            select(ProductClass).where(ProductClass.name == name).limit(1)
+        ).first()
+
+    def open_lot_titled(self, title: str) -> Lot | None:
+        return self.session.scalars(
+            select(Lot).where(Lot.title == title, Lot.status == LotStatus.OPEN.value).limit(1)
+        ).first()
+
     def product_class_in_use(self, product_class_id: uuid.UUID) -> bool:
         return bool(
             self.session.scalar(select(exists().where(Lot.product_class_id == product_class_id)))
