@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -256,6 +256,12 @@ class Http:
         self.clock = clock
         self.admin = api.admin()
 
+    def advance(self, *accounts: Any, **delta: float) -> None:
+        """Move the clock and log the admin and ``accounts`` in again (tokens expire)."""
+        self.clock.advance(**delta)
+        for account in (self.admin, *accounts):
+            account.access_token = self.api.login(account.email)["access_token"]
+
     def open_lot(self, **overrides: Any) -> dict[str, Any]:
         product = self.client.post(
             "/api/admin/product-classes",
@@ -347,3 +353,13 @@ class Http:
 @pytest.fixture
 def http(client: TestClient, api: Any, clock: Any) -> Http:
     return Http(client, api, clock)
+
+
+@pytest.fixture
+def api_factory(api: Any, clock: Any) -> Callable[[TestClient], Http]:
+    """An `Http` helper for a client built with other settings (via make_client)."""
+
+    def make(client: TestClient) -> Http:
+        return Http(client, type(api)(client), clock)
+
+    return make

@@ -26,7 +26,7 @@ class RefundRepository:
                 .where(Lot.status == LotStatus.OPEN.value, Lot.deadline <= now)
                 .order_by(Lot.deadline, Lot.id)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=Lot)
                 .execution_options(populate_existing=True)
             )
         )
@@ -72,8 +72,8 @@ class RefundRepository:
             select(LotEntryPurchase.status, func.count())
             .where(LotEntryPurchase.lot_id == lot_id)
             .group_by(LotEntryPurchase.status)
-        ).tuples()
-        return dict(rows)
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
 
     def reveal(self, lot_id: uuid.UUID, user_id: uuid.UUID) -> Reveal | None:
         return self.session.scalars(
