@@ -72,31 +72,36 @@ def test_write_read_prove_and_export(client: TestClient) -> None:
     assert checkpoint.size == 9
 
     one = client.get("/api/ledger/transactions/4", headers=AUDITOR).json()
-    proof = one["inclusion_proof"]
-    assert one["transaction"]["seq"] == 4
+    assert one["seq"] == 4
+    assert set(one) == {
+        "seq", "id", "kind", "created_at", "refs", "metadata", "postings", "prev_hash", "hash"
+    }  # fmt: skip
+    proof = client.get("/api/ledger/proofs/inclusion?seq=4", headers=AUDITOR).json()
+    assert proof["transaction"] == one
     merkle.verify_inclusion(
-        bytes.fromhex(one["transaction"]["hash"]),
+        bytes.fromhex(one["hash"]),
         proof["leaf_index"],
         proof["tree_size"],
-        [bytes.fromhex(h) for h in proof["hashes"]],
-        checkpoint.root_hash,
+        [bytes.fromhex(h) for h in proof["proof"]],
+        verify_checkpoint(proof["checkpoint"], key).root_hash,
     )
 
     _grant(client, "9", 5)
     client.post("/api/ledger/checkpoints", headers=SERVICE)
     history = client.get("/api/ledger/checkpoints", headers=AUDITOR).json()["checkpoints"]
     assert [c["size"] for c in history] == [10, 9]
-    old = client.get("/api/ledger/transactions/4?tree_size=9", headers=AUDITOR).json()
-    assert old["inclusion_proof"]["tree_size"] == 9
+    old = client.get("/api/ledger/proofs/inclusion?seq=4&tree_size=9", headers=AUDITOR).json()
+    assert old["tree_size"] == 9
+    assert verify_checkpoint(old["checkpoint"], key).size == 9
     consistency = client.get(
         "/api/ledger/proofs/consistency?old_size=9&new_size=10", headers=AUDITOR
     ).json()
     merkle.verify_consistency(
         9,
         10,
-        [bytes.fromhex(h) for h in consistency["hashes"]],
+        [bytes.fromhex(h) for h in consistency["proof"]],
         checkpoint.root_hash,
-        verify_checkpoint(history[0]["note"], key).root_hash,
+        verify_checkpoint(consistency["new_checkpoint"], key).root_hash,
     )
 
     page = client.get("/api/ledger/transactions?after_seq=3&limit=4", headers=AUDITOR).json()
@@ -178,9 +183,9 @@ def test_idempotent_http_retry(client: TestClient) -> None:
 )
 def test_bad_writes_are_problems_and_change_nothing(
     client: TestClient,
-    payload: dict,
+    payload: dict[str, object],
     status: int,
-    code: str,  # type: ignore[type-arg]
+    code: str,
 ) -> None:
     response = client.post("/api/ledger/transactions", json=payload, headers=SERVICE)
     _problem(response, status, code)
@@ -220,16 +225,39 @@ def test_public_ledger_reads_without_a_token(engine: Engine, tmp_path: Path) -> 
 
 
 def test_not_found_and_out_of_range(client: TestClient) -> None:
-    _problem(client.get("/api/ledger/checkpoint", headers=AUDITOR), 404, "not_found")
+    _problem(client.get("/api/ledger/checkpoint", headers=AUDITOR), 404, "checkpoint_not_found")
     _problem(client.get("/api/ledger/transactions/1", headers=AUDITOR), 404, "not_found")
+    _problem(client.get("/api/ledger/proofs/inclusion?seq=1", headers=AUDITOR), 404, "not_found")
     _grant(client, "1", 5)
-    no_proof = client.get("/api/ledger/transactions/1", headers=AUDITOR).json()
-    assert no_proof["inclusion_proof"] is None  # not checkpointed yet
+    assert client.get("/api/ledger/transactions/1", headers=AUDITOR).json()["seq"] == 1
     _problem(
-        client.get("/api/ledger/transactions/1?tree_size=1", headers=AUDITOR), 404, "not_found"
+        client.get("/api/ledger/proofs/inclusion?seq=1", headers=AUDITOR), 404, "not_checkpointed"
     )
     _problem(
-        client.get("/api/ledger/proofs/consistency?old_size=0&new_size=2", headers=AUDITOR),
+        client.get("/api/ledger/proofs/inclusion?seq=1&tree_size=1", headers=AUDITOR),
+        404,
+        "checkpoint_not_found",
+    )
+    client.post("/api/ledger/checkpoints", headers=SERVICE)
+    _grant(client, "1", 5)
+    beyond = client.get("/api/ledger/proofs/inclusion?seq=2", headers=AUDITOR)
+    _problem(beyond, 404, "not_checkpointed")
+    assert beyond.json()["latest_checkpoint_size"] == 1
+    _problem(
+        client.get("/api/ledger/proofs/inclusion?seq=2&tree_size=1", headers=AUDITOR),
+        422,
+        "invalid_range",
+    )
+    _problem(
+        client.get("/api/ledger/proofs/inclusion?seq=0", headers=AUDITOR), 422, "validation_error"
+    )
+    _problem(
+        client.get("/api/ledger/proofs/consistency?old_size=0&new_size=3", headers=AUDITOR),
+        422,
+        "invalid_range",
+    )
+    _problem(
+        client.get("/api/ledger/proofs/consistency?old_size=2&new_size=1", headers=AUDITOR),
         422,
         "invalid_range",
     )

@@ -127,7 +127,8 @@ REJECTIONS: list[tuple[str, type[Exception], Callable[[Ledger], object]]] = [
         "float amount",
         InvalidAmount,
         lambda ledger: ledger.post(
-            "x", [("platform:cash", "USD", 5.0), ("lot:a:escrow", "USD", -5)]
+            "x",
+            [("platform:cash", "USD", 5.0), ("lot:a:escrow", "USD", -5)],  # type: ignore[list-item]
         ),
     ),
     (
@@ -141,7 +142,8 @@ REJECTIONS: list[tuple[str, type[Exception], Callable[[Ledger], object]]] = [
         "string amount",
         InvalidAmount,
         lambda ledger: ledger.post(
-            "x", [("platform:cash", "USD", "5"), ("lot:a:escrow", "USD", -5)]
+            "x",
+            [("platform:cash", "USD", "5"), ("lot:a:escrow", "USD", -5)],  # type: ignore[list-item]
         ),
     ),
     (

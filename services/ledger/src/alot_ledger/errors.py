@@ -13,7 +13,9 @@ problem+json responses as ``type = urn:alot:problem:<code>``.
      |    +-- UnbalancedTransaction    the amounts of one asset do not sum to zero
      +-- InsufficientFunds (409)       a must-not-go-negative account would go below zero
      +-- IdempotencyConflict (409)     the key was used before with a different body
-     +-- NotFound (404)                no such transaction, checkpoint or account
+     +-- NotFound (404)                no such transaction or account
+     |    +-- CheckpointNotFound       no checkpoint (of that size) has been made
+     |    +-- NotCheckpointed          the transaction exists but no checkpoint covers it
      +-- InvalidRange (422)            a seq or tree size outside what the ledger holds
      +-- LedgerUnavailable (503)       the committing writer is stopped
 """
@@ -109,6 +111,25 @@ class NotFound(LedgerError):
     status_code = 404
     code = "not_found"
     title = "Not found"
+
+
+class CheckpointNotFound(NotFound):
+    code = "checkpoint_not_found"
+    title = "No such checkpoint"
+
+
+class NotCheckpointed(NotFound):
+    code = "not_checkpointed"
+    title = "Not covered by a checkpoint yet"
+
+    def __init__(self, seq: int, latest_size: int | None) -> None:
+        latest = "no checkpoint exists" if latest_size is None else f"the latest is {latest_size}"
+        super().__init__(
+            f"transaction {seq} is not covered by a checkpoint yet ({latest}); "
+            "ask again after the next checkpoint",
+            seq=seq,
+            latest_checkpoint_size=latest_size,
+        )
 
 
 class InvalidRange(LedgerError):

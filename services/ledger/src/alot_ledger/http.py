@@ -21,14 +21,21 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from alot_ledger.appender import Receipt
 from alot_ledger.checkpoints import Checkpointer, PeriodicCheckpoints
 from alot_ledger.db import create_engine, migrate
-from alot_ledger.errors import Forbidden, LedgerError, NotAuthenticated, NotFound
+from alot_ledger.errors import (
+    CheckpointNotFound,
+    Forbidden,
+    InvalidRange,
+    LedgerError,
+    NotAuthenticated,
+    NotCheckpointed,
+)
 from alot_ledger.export import export_chunks, export_range
 from alot_ledger.repository import LedgerRepository, StoredCheckpoint
 from alot_ledger.service import Ledger, connection_of
@@ -92,6 +99,106 @@ class PostTransaction(BaseModel):
     idempotency_key: str | None = None
 
 
+# -- documents served ---------------------------------------------------------------
+# The proof documents are exactly those of docs/spec/proofs.md, so that
+# `alot-verify inclusion URL` and `alot-verify consistency URL` read a response as is.
+# Models forbid extra members: a transaction that silently lost a member on the way
+# out would no longer hash to its `hash`.
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PostingLine(_Strict):
+    account: str
+    asset: str
+    amount: int
+    balance_after: int
+    account_version: int
+
+
+class TransactionLine(_Strict):
+    """One transaction exactly as one line of the JSON Lines export."""
+
+    seq: int
+    id: str
+    kind: str
+    created_at: str
+    refs: dict[str, str]
+    metadata: dict[str, Any]
+    postings: list[PostingLine]
+    prev_hash: str
+    hash: str
+
+
+class InclusionProofDocument(_Strict):
+    """docs/spec/proofs.md: transaction ``seq`` is leaf ``seq - 1`` of a signed tree."""
+
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    transaction: TransactionLine
+    proof: list[str] = Field(description="RFC 9162 audit path, leaf to root, hex")
+    checkpoint: str = Field(description="the signed checkpoint note of size tree_size")
+
+
+class ConsistencyProofDocument(_Strict):
+    """docs/spec/proofs.md: the tree of ``new_size`` extends the tree of ``old_size``.
+
+    Each side carries the signed checkpoint of its size when one exists, else its root.
+    """
+
+    old_size: int
+    new_size: int
+    proof: list[str] = Field(description="RFC 9162 consistency proof, hex")
+    old_checkpoint: str | None = None
+    old_root: str | None = None
+    new_checkpoint: str | None = None
+    new_root: str | None = None
+
+
+class CheckpointDocument(BaseModel):
+    origin: str
+    size: int
+    root_hash: str
+    created_at: str
+    note: str = Field(description="the C2SP signed note, as alot-verify reads it")
+
+
+class CheckpointPage(BaseModel):
+    checkpoints: list[CheckpointDocument]
+    next_before_size: int | None
+
+
+class TransactionPage(BaseModel):
+    transactions: list[TransactionLine]
+    size: int
+    next_after_seq: int | None
+
+
+class VerifierKey(BaseModel):
+    origin: str
+    verifier_key: str
+
+
+class BalanceDocument(BaseModel):
+    account: str
+    asset: str
+    balance: int
+    version: int
+    as_of_seq: int
+
+
+class ReceiptDocument(BaseModel):
+    seq: int
+    id: str
+    kind: str
+    created_at: str
+    prev_hash: str
+    hash: str
+
+
 def _receipt(receipt: Receipt) -> dict[str, Any]:
     return {
         "seq": receipt.seq,
@@ -131,15 +238,15 @@ def create_router(
     writer = [Depends(require_writer)]
     SessionDep = Annotated[Session, Depends(get_session)]
 
-    @router.get("/checkpoint", dependencies=reader)
+    @router.get("/checkpoint", dependencies=reader, response_model=CheckpointDocument)
     def latest_checkpoint(session: SessionDep) -> dict[str, Any]:
         """The latest signed checkpoint (C2SP signed note in ``note``)."""
         found = LedgerRepository(connection_of(session)).checkpoint()
         if found is None:
-            raise NotFound("no checkpoint has been made yet")
+            raise CheckpointNotFound("no checkpoint has been made yet")
         return _checkpoint(found)
 
-    @router.get("/checkpoints", dependencies=reader)
+    @router.get("/checkpoints", dependencies=reader, response_model=CheckpointPage)
     def list_checkpoints(
         session: SessionDep,
         before_size: Annotated[int | None, Query(ge=1)] = None,
@@ -152,24 +259,26 @@ def create_router(
             "next_before_size": found[-1].size if len(found) == limit else None,
         }
 
-    @router.get("/checkpoints/{size}", dependencies=reader)
+    @router.get("/checkpoints/{size}", dependencies=reader, response_model=CheckpointDocument)
     def checkpoint_of_size(session: SessionDep, size: int) -> dict[str, Any]:
         found = LedgerRepository(connection_of(session)).checkpoint(size)
         if found is None:
-            raise NotFound(f"no checkpoint of size {size}")
+            raise CheckpointNotFound(f"no checkpoint of size {size}")
         return _checkpoint(found)
 
-    @router.post("/checkpoints", dependencies=writer, status_code=201)
+    @router.post(
+        "/checkpoints", dependencies=writer, status_code=201, response_model=CheckpointDocument
+    )
     def make_checkpoint(session: SessionDep) -> dict[str, Any]:
         """Checkpoint the committed ledger now."""
         return _checkpoint(checkpointer.checkpoint(_engine_of(session)))
 
-    @router.get("/verifier-key", dependencies=reader)
+    @router.get("/verifier-key", dependencies=reader, response_model=VerifierKey)
     def verifier_key() -> dict[str, Any]:
         """The Ed25519 verifier key (signed-note format) that signs the checkpoints."""
         return {"origin": checkpointer.origin, "verifier_key": checkpointer.verifier_key}
 
-    @router.get("/transactions", dependencies=reader)
+    @router.get("/transactions", dependencies=reader, response_model=TransactionPage)
     def list_transactions(
         session: SessionDep,
         after_seq: Annotated[int, Query(ge=0)] = 0,
@@ -184,55 +293,81 @@ def create_router(
             "next_after_seq": found[-1]["seq"] if len(found) == limit else None,
         }
 
-    @router.get("/transactions/{seq}", dependencies=reader)
-    def one_transaction(
+    @router.get("/transactions/{seq}", dependencies=reader, response_model=TransactionLine)
+    def one_transaction(session: SessionDep, seq: int) -> dict[str, Any]:
+        """One transaction, exactly as its line in the export (its proof: /proofs/inclusion)."""
+        return Ledger(session).transaction(seq)
+
+    @router.get("/proofs/inclusion", dependencies=reader, response_model=InclusionProofDocument)
+    def inclusion(
         session: SessionDep,
-        seq: int,
+        seq: Annotated[int, Query(ge=1)],
         tree_size: Annotated[int | None, Query(ge=1)] = None,
     ) -> dict[str, Any]:
-        """One transaction and its inclusion proof in a checkpointed tree.
+        """Transaction ``seq`` with its inclusion proof in a signed checkpoint's tree.
 
-        ``tree_size`` names a checkpoint (default: the latest). The proof is null when no
-        checkpoint covers the transaction yet.
+        ``tree_size`` names a checkpoint (default: the latest). The document is the one
+        ``alot-verify inclusion`` reads; it carries no bare root, so a verifier has to go
+        through the signed checkpoint.
         """
         ledger = Ledger(session)
         transaction = ledger.transaction(seq)
-        store = LedgerRepository(connection_of(session))
-        checkpoint = store.checkpoint(tree_size)
-        if checkpoint is None and tree_size is not None:
-            raise NotFound(f"no checkpoint of size {tree_size}")
-        proof = None
-        if checkpoint is not None and seq <= checkpoint.size:
-            found = ledger.inclusion_proof(seq, checkpoint.size)
-            proof = {
-                "leaf_index": found.leaf_index,
-                "tree_size": found.tree_size,
-                "leaf_hash": found.leaf_hash.hex(),
-                "hashes": [h.hex() for h in found.path],
-            }
+        checkpoint = LedgerRepository(connection_of(session)).checkpoint(tree_size)
+        if checkpoint is None:
+            if tree_size is not None:
+                raise CheckpointNotFound(f"no checkpoint of size {tree_size}")
+            raise NotCheckpointed(seq, None)
+        if seq > checkpoint.size:
+            if tree_size is not None:
+                raise InvalidRange(f"seq {seq} is not inside the tree of size {tree_size}")
+            raise NotCheckpointed(seq, checkpoint.size)
+        found = ledger.inclusion_proof(seq, checkpoint.size)
         return {
+            "leaf_index": found.leaf_index,
+            "tree_size": found.tree_size,
+            "leaf_hash": found.leaf_hash.hex(),
             "transaction": transaction,
-            "inclusion_proof": proof,
-            "checkpoint": _checkpoint(checkpoint) if proof and checkpoint else None,
+            "proof": [h.hex() for h in found.path],
+            "checkpoint": checkpoint.note,
         }
 
-    @router.get("/proofs/consistency", dependencies=reader)
+    @router.get(
+        "/proofs/consistency",
+        dependencies=reader,
+        response_model=ConsistencyProofDocument,
+        response_model_exclude_none=True,
+    )
     def consistency(
         session: SessionDep,
         old_size: Annotated[int, Query(ge=0)],
         new_size: Annotated[int, Query(ge=0)],
     ) -> dict[str, Any]:
-        """The consistency proof between two tree sizes, with both roots."""
+        """The consistency proof between two tree sizes.
+
+        Each side carries the signed checkpoint of its size where one exists (checked
+        with the verifier key), else the root computed from the stored tree.
+        """
         found = Ledger(session).consistency_proof(old_size, new_size)
-        return {
+        store = LedgerRepository(connection_of(session))
+        document: dict[str, Any] = {
             "old_size": found.old_size,
             "new_size": found.new_size,
-            "old_root": found.old_root.hex(),
-            "new_root": found.new_root.hex(),
-            "hashes": [h.hex() for h in found.path],
+            "proof": [h.hex() for h in found.path],
         }
+        for side, size, root in (
+            ("old", found.old_size, found.old_root),
+            ("new", found.new_size, found.new_root),
+        ):
+            checkpoint = store.checkpoint(size) if size else None
+            if checkpoint is not None:
+                document[f"{side}_checkpoint"] = checkpoint.note
+            else:
+                document[f"{side}_root"] = root.hex()
+        return document
 
-    @router.get("/accounts/{account}/balances/{asset}", dependencies=reader)
+    @router.get(
+        "/accounts/{account}/balances/{asset}", dependencies=reader, response_model=BalanceDocument
+    )
     def balance(
         session: SessionDep,
         account: str,
@@ -269,7 +404,9 @@ def create_router(
             headers={"X-Ledger-First-Seq": str(first), "X-Ledger-Last-Seq": str(last)},
         )
 
-    @router.post("/transactions", dependencies=writer, status_code=201)
+    @router.post(
+        "/transactions", dependencies=writer, status_code=201, response_model=ReceiptDocument
+    )
     def post_transaction(
         session: SessionDep,
         payload: PostTransaction,
