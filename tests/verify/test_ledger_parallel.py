@@ -285,3 +285,29 @@ def test_a_middle_chunk_defers_what_it_cannot_check(
     assert chunk.events[0] == (ledger._LINK, 1, 6, json.loads(vector_lines[4])["hash"])
     assert all(not isinstance(event, ledger.LedgerFailure) for event in chunk.events)
     assert chunk.seq_breaks == [(1, 6)]
+
+
+def test_cli_verifies_a_big_file_in_chunks_with_the_same_report(tmp_path: Path) -> None:
+    """Over the default chunk size the command uses workers; the report is unchanged."""
+    from alot_verify.cli import cli
+    from click.testing import CliRunner
+
+    lines = list(synthetic_export(2000, users=40, lots=10, hosts=2, seed=3))
+    repeats = ledger.DEFAULT_CHUNK_BYTES // len("".join(lines).encode()) + 1
+    bodies = [json.loads(line) for _ in range(repeats) for line in lines]
+    for seq, body in enumerate(bodies, start=1):
+        body["seq"] = seq  # balances and versions repeat too: the copies fail continuity
+    sealed = list(seal(bodies))
+    export = tmp_path / "export.jsonl"
+    export.write_text("".join(sealed), encoding="utf-8")
+    assert export.stat().st_size > ledger.DEFAULT_CHUNK_BYTES
+    reports = []
+    for workers in ("1", "2"):
+        args = ["--json", "ledger", str(export), "--workers", workers, "--max-failures", "100000"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, result.output
+        reports.append(json.loads(result.stdout))
+    assert reports[0] == reports[1]
+    assert reports[0]["transactions"] == len(sealed)
+    assert not reports[0]["truncated"]  # so the chunked result stood (no second pass)
+    assert {f["check"] for f in reports[0]["failures"]} == {"balance_after", "account_version"}

@@ -289,6 +289,11 @@ def _is_local_file(source: str) -> bool:
     show_default=True,
     help="Stop after this many failed checks.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes that verify a big export file in chunks (default: every CPU).",
+)
 @click.pass_context
 def ledger_command(
     ctx: click.Context,
@@ -298,6 +303,7 @@ def ledger_command(
     balances_out: str | None,
     start_seq: int,
     max_failures: int,
+    workers: int | None,
 ) -> None:
     """Verify a ledger export (JSON Lines) read from EXPORT: a file, - or a URL.
 
@@ -346,7 +352,7 @@ def ledger_command(
         }
         try:
             if _is_local_file(export_source):  # verified on every CPU
-                summary = verify_ledger_file(export_source, **options)
+                summary = verify_ledger_file(export_source, workers=workers, **options)
             else:  # a stream is verified as it arrives
                 summary = verify_ledger(_export_lines(export_source), **options)
         except LedgerFailed as exc:

@@ -9,6 +9,9 @@ whose root is compared with a signed checkpoint at exactly the checkpoint's size
 
 Memory grows with the number of accounts, never with the number of transactions.
 
+`verify_ledger_file` does the same for an export file, and cuts a big one into chunks
+that worker processes verify in parallel; the result is the same as one pass's.
+
 Failure policy: a malformed line raises `InputError` at once (the rest of the file
 cannot be trusted to mean anything). Failed checks are collected, up to
 ``max_failures``: after each line the verifier takes the line's own stated values (its
@@ -337,14 +340,14 @@ def _sorted_refs(text: bytes) -> bool:
 
 
 def _checked_date(date: bytes, number: int, cache: dict[bytes, bool]) -> None:
-    if date not in cache:
-        try:
-            datetime.strptime(date.decode(), "%Y-%m-%d")  # a calendar check only
-        except ValueError as exc:
-            raise _field_error(number, "created_at", f"{date!r} is not a valid date") from exc
-        if len(cache) > 1024:
-            cache.clear()
-        cache[date] = True
+    text = date.decode()
+    try:
+        datetime.strptime(text, "%Y-%m-%d")  # a calendar check only
+    except ValueError as exc:
+        raise _field_error(number, "created_at", f"{text} is not a valid date") from exc
+    if len(cache) > 1024:
+        cache.clear()
+    cache[date] = True
 
 
 def _parse_fast(raw: bytes, number: int, dates: dict[bytes, bool]) -> _Line | None:
@@ -360,7 +363,8 @@ def _parse_fast(raw: bytes, number: int, dates: dict[bytes, bool]) -> _Line | No
     groups = match.groups()
     if not (_sorted_members(groups[2]) and _sorted_refs(groups[25])):
         return None
-    _checked_date(groups[0], number, dates)
+    if groups[0] not in dates:
+        _checked_date(groups[0], number, dates)
     postings: list[Posting] = []
     for slot in _POSTING_SLOTS:
         account = groups[slot]
@@ -699,8 +703,9 @@ def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
 
 
 def _append_leaves(compact: CompactRange, leaves: bytes) -> None:
+    append = compact.append
     for start in range(0, len(leaves), 32):
-        compact.append(leaves[start : start + 32])
+        append(leaves[start : start + 32])
 
 
 def _root_failure(
