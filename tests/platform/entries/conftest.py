@@ -8,8 +8,9 @@ writes (and the ledger) so a refusal can be shown to have written nothing.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -20,9 +21,12 @@ from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.db import unit_of_work
+from alot_platform.entries.service import EntryService, Order
+from alot_platform.errors import AlotError
 from alot_platform.ledger.accounts import CRD, CREDITS_ISSUED, user_credits
 from alot_platform.lots.repository import LotRepository
 from alot_platform.trivia.service import TriviaService
+from alot_platform.users.models import User
 from alot_platform.users.service import UserService
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -175,6 +179,36 @@ class Shop:
                 assert result.correct
                 ids.append(user.id)
         return ids
+
+    def buy_at_once(self, calls: Sequence[tuple[Any, Any, Order, str]]) -> list[Any]:
+        """Run each (user id, lot id, order, key) purchase in its own thread and unit of
+        work, as the endpoint does, all released together. Returns, per call, the
+        (purchase id, replayed, funded_now) it got or the error it raised."""
+        platform = self.platform
+        start = threading.Barrier(len(calls))
+        results: list[Any] = [None] * len(calls)
+
+        def buy(index: int, user_id: Any, lot_id: Any, order: Order, key: str) -> None:
+            start.wait()
+            try:
+                with contextmanager(unit_of_work)(platform.database) as session:
+                    user = session.get(User, uuid.UUID(str(user_id)))
+                    assert user is not None
+                    outcome = EntryService(session, platform).buy(
+                        uuid.UUID(str(lot_id)), user, order, key
+                    )
+                    results[index] = (outcome.purchase.id, outcome.replayed, outcome.funded_now)
+            except AlotError as error:
+                results[index] = error
+            except BaseException as error:  # a bug: kept so the test shows it
+                results[index] = error
+
+        threads = [threading.Thread(target=buy, args=(i, *call)) for i, call in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
 
     def census(self) -> dict[str, int]:
         engine = self.platform.database.engine

@@ -56,5 +56,5 @@ class CreditsRepository:
     def all_balances(self) -> dict[uuid.UUID, int]:
         rows = self.session.execute(
             select(UserUniversalCredits.user_id, UserUniversalCredits.balance)
-        ).tuples()
-        return dict(rows)
+        )
+        return dict(rows.all())

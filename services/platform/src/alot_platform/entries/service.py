@@ -155,6 +155,7 @@ class EntryService:
         if lot is None:
             raise LotNotFound(f"no lot {lot_id}")
         now = self._platform.clock()
+        _check_selling(lot, now)
         price = _price(lot, order)
         TriviaService(self._session, self._platform).require_passed(lot, user)
         self._check(lot, user, price, now)
@@ -399,14 +400,7 @@ class EntryService:
         )
 
     def _check(self, lot: Lot, user: User, price: _Price, now: datetime) -> None:
-        if lot.status != LotStatus.OPEN.value:
-            raise LotStateConflict(lot, "buy tickets")
-        if now >= lot.deadline:
-            raise DeadlinePassed(
-                f"lot {lot.id} stopped selling at {lot.deadline.isoformat()}",
-                lot_id=str(lot.id),
-                deadline=lot.deadline.isoformat(),
-            )
+        _check_selling(lot, now)
         cap = lot.max_tickets_per_user
         if cap is not None:
             held = self._entries.tickets_held(lot.id, user.id)
@@ -418,6 +412,17 @@ class EntryService:
                 )
         if price.credits:
             CreditsService(self._session, now).require_balance(user.id, price.credits)
+
+
+def _check_selling(lot: Lot, now: datetime) -> None:
+    if lot.status != LotStatus.OPEN.value:
+        raise LotStateConflict(lot, "buy tickets")
+    if now >= lot.deadline:
+        raise DeadlinePassed(
+            f"lot {lot.id} stopped selling at {lot.deadline.isoformat()}",
+            lot_id=str(lot.id),
+            deadline=lot.deadline.isoformat(),
+        )
 
 
 def _price(lot: Lot, order: Order) -> _Price:
