@@ -6,6 +6,7 @@ Settings come from `ALOT_*` environment variables, as for the app.
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 
@@ -22,6 +23,7 @@ from alot_platform.auth.passwords import (
 from alot_platform.clock import system_clock
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
+from alot_platform.credits.service import reconcile_credits
 from alot_platform.db import unit_of_work
 from alot_platform.demo import DemoLot, ensure_demo_admin, ensure_demo_lots
 from alot_platform.errors import AlotError
@@ -152,6 +154,49 @@ def tick() -> None:
         click.echo(f"FAIL: {report.summary()} ({', '.join(report.failures)})", err=True)
         raise SystemExit(1)
     click.echo(f"OK: {report.summary()}")
+
+
+@main.command("reconcile")
+@click.option("--json", "as_json", is_flag=True, help="print the differences as JSON")
+def reconcile(as_json: bool) -> None:
+    """Check every credit balance against the ledger (exit 1 on any difference).
+
+    The ledger's user:<id>:credits accounts are the truth; user_universal_credits is a
+    projection of them written in the same transactions.
+    """
+    platform = _platform(_settings())
+    try:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            differences = reconcile_credits(session)
+    finally:
+        platform.database.dispose()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": not differences,
+                    "differences": [
+                        {
+                            "account": d.account,
+                            "asset": d.asset,
+                            "ledger_balance": d.ledger_balance,
+                            "projected_balance": d.projected_balance,
+                        }
+                        for d in differences
+                    ],
+                }
+            )
+        )
+    else:
+        for d in differences:
+            projected = "no row" if d.projected_balance is None else d.projected_balance
+            click.echo(
+                f"FAIL: {d.account} {d.asset}: ledger {d.ledger_balance}, projection {projected}"
+            )
+        if not differences:
+            click.echo("OK: every credit balance agrees with the ledger")
+    if differences:
+        raise SystemExit(1)
 
 
 @main.command("run")
