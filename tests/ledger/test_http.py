@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,6 +125,19 @@ def test_write_read_prove_and_export(client: TestClient) -> None:
     verify_ledger(export.text.splitlines(), signed_checkpoint=history[0]["note"], verifier_key=key)
     part = client.get("/api/ledger/export?from_seq=3&to_seq=5", headers=AUDITOR)
     assert [line.count('"seq":') for line in part.text.splitlines()] == [1, 1, 1]
+    assert (part.headers["X-Ledger-First-Seq"], part.headers["X-Ledger-Last-Seq"]) == ("3", "5")
+    clamped = client.get("/api/ledger/export?from_seq=9&to_seq=1000", headers=AUDITOR)
+    assert (clamped.headers["X-Ledger-First-Seq"], clamped.headers["X-Ledger-Last-Seq"]) == (
+        "9",
+        "10",
+    )
+    assert [json.loads(line)["seq"] for line in clamped.text.splitlines()] == [9, 10]
+    beyond = client.get("/api/ledger/export?from_seq=11", headers=AUDITOR)
+    assert beyond.headers["X-Ledger-Last-Seq"] == "10"
+    assert beyond.text == ""
+    _problem(
+        client.get("/api/ledger/export?from_seq=5&to_seq=3", headers=AUDITOR), 422, "invalid_range"
+    )
 
 
 def test_idempotent_http_retry(client: TestClient) -> None:

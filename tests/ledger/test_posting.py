@@ -192,6 +192,29 @@ REJECTIONS: list[tuple[str, type[Exception], Callable[[Ledger], object]]] = [
         lambda ledger: ledger.memo("x", metadata={"odds": 0.5}),
     ),
     ("non-string ref", InvalidTransaction, lambda ledger: ledger.memo("x", refs={"user": 7})),
+    ("kind of 65 characters", InvalidTransaction, lambda ledger: ledger.memo("k" * 65)),
+    (
+        "ref name not snake_case",
+        InvalidTransaction,
+        lambda ledger: ledger.memo("x", refs={"U": "1"}),
+    ),
+    ("empty ref value", InvalidTransaction, lambda ledger: ledger.memo("x", refs={"user": ""})),
+    (
+        "ref of 201 characters",
+        InvalidTransaction,
+        lambda ledger: ledger.memo("x", refs={"u": "1" * 201}),
+    ),
+    ("unprintable ref", InvalidTransaction, lambda ledger: ledger.memo("x", refs={"u": "a\nb"})),
+    (
+        "account name of 201 characters",
+        InvalidTransaction,
+        lambda ledger: ledger.transfer("x", "lot:" + "a" * 197, "lot:b:escrow", "USD", 1),
+    ),
+    (
+        "metadata over 64 KiB",
+        InvalidTransaction,
+        lambda ledger: ledger.memo("x", metadata={"blob": "a" * 65536}),
+    ),
     (
         "posting with extra member",
         InvalidTransaction,
@@ -352,3 +375,14 @@ def test_writer_notices_appends_made_elsewhere(engine: Engine) -> None:
         assert ledger.transaction(4)["prev_hash"] == ledger.transaction(3)["hash"]
         balance = ledger.balance("user:7:credits", "CRD")
     assert (balance.balance, balance.version) == (1000 - 100 - 800 - 50 - 1, 5)
+
+
+def test_a_balance_never_leaves_the_safe_integer_range(
+    engine: Engine, row_counts: Callable[[], dict[str, int]]
+) -> None:
+    most = 2**53 - 1
+    _post(engine, "x", [("platform:cash", "USD", most), ("lot:a:escrow", "USD", -most)])
+    before = row_counts()
+    with engine.begin() as connection, pytest.raises(InvalidTransaction, match="2\\*\\*53"):
+        Ledger(connection).transfer("x", "lot:b:escrow", "platform:cash", "USD", 1)
+    assert row_counts() == before
