@@ -12,6 +12,7 @@ from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.users.models import Role
 from alot_platform.users.service import UserService
 from alot_verify.checkpoint import verify_checkpoint
+from alot_verify.ledger import verify_ledger
 from fastapi.testclient import TestClient
 
 
@@ -64,3 +65,16 @@ def test_nobody_writes_the_ledger_over_http(client: TestClient, api: Any) -> Non
     assert response.status_code == 403
     assert response.json()["code"] == "ledger_writes_refused"
     assert client.post("/api/ledger/transactions", json=body).status_code == 401
+
+
+def test_export_over_http_verifies(make_client: Any) -> None:
+    # The export reads its range inside the request's transaction: on SQLite a second
+    # connection would wait for that transaction's write lock (and time out).
+    client = make_client(ledger_public=True)
+    for _ in range(3):
+        _post_memo(client)
+    response = client.get("/api/ledger/export")
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Ledger-Last-Seq"] == "3"
+    summary = verify_ledger(response.content.splitlines(keepends=True))
+    assert summary.transactions == 3

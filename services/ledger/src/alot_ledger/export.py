@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from alot_ledger.errors import InvalidRange
 from alot_ledger.repository import LedgerRepository
@@ -55,12 +55,21 @@ def lines_for_range(store: LedgerRepository, first: int, last: int) -> Iterator[
         )
 
 
-def export_range(engine: Engine, from_seq: int = 1, to_seq: int | None = None) -> tuple[int, int]:
-    """Clamp a requested range to the committed ledger: (first, last), maybe empty."""
+def export_range(
+    bind: Engine | Connection, from_seq: int = 1, to_seq: int | None = None
+) -> tuple[int, int]:
+    """Clamp a requested range to the committed ledger: (first, last), maybe empty.
+
+    Pass the caller's Connection when it has a transaction open: on SQLite a second
+    connection would wait for that transaction's write lock.
+    """
     if from_seq < 1 or (to_seq is not None and to_seq < from_seq - 1):
         raise InvalidRange("the range must satisfy 1 <= from_seq <= to_seq + 1")
-    with engine.connect() as connection:
-        size = LedgerRepository(connection).read_head().size
+    if isinstance(bind, Connection):
+        size = LedgerRepository(bind).read_head().size
+    else:
+        with bind.connect() as connection:
+            size = LedgerRepository(connection).read_head().size
     return from_seq, size if to_seq is None else min(to_seq, size)
 
 

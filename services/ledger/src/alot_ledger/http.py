@@ -392,7 +392,9 @@ def create_router(
     ) -> StreamingResponse:
         """JSON Lines export of committed transactions from_seq..to_seq, streamed."""
         engine = _engine_of(session)
-        first, last = export_range(engine, from_seq, to_seq)
+        # The range is read in the request's transaction; the body streams afterwards
+        # on connections of its own, once the request's unit of work has ended.
+        first, last = export_range(connection_of(session), from_seq, to_seq)
 
         def body() -> Iterator[bytes]:
             for chunk in export_chunks(engine, first, last):
