@@ -1,7 +1,72 @@
-"""alot-sdk: the public Python client for the ALOT! API.
+"""alot-sdk: the Python client for the ALOT! platform API.
 
-Not built yet: the SDK arrives with its own issue, once the platform API it wraps
-exists. Importing it works; it offers nothing.
+```python
+from alot_sdk import Alot
+
+with Alot(base_url="https://alot.example") as client:
+    client.auth.login("ada@example.com", "correct-horse-battery")
+    for lot in client.lots.list(state="open"):
+        print(lot.title, lot.funding.progress_percent)
+```
+
+`Alot` (sync) and `AsyncAlot` (async) offer the same resources with the same
+methods: `auth`, `users`, `lots`, `trivia`, `entries`, `credits`, `reveals`, `refunds`,
+`ledger`, `admin` and `dev`. Errors are described in `alot_sdk.errors`, money helpers
+in `alot_sdk.money`, response models in `alot_sdk.models`.
 """
 
-__version__ = "0.1.0"
+from alot_sdk._client import Alot, AsyncAlot
+from alot_sdk._version import __version__
+from alot_sdk.errors import (
+    AlotError,
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from alot_sdk.money import (
+    CREDITS_PER_TICKET,
+    format_credits,
+    format_minor_units,
+    format_money,
+    to_minor_units,
+)
+from alot_sdk.pagination import AsyncPage, SyncPage
+
+__all__ = [
+    "CREDITS_PER_TICKET",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Alot",
+    "AlotError",
+    "AsyncAlot",
+    "AsyncPage",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "SyncPage",
+    "UnprocessableEntityError",
+    "__version__",
+    "format_credits",
+    "format_minor_units",
+    "format_money",
+    "to_minor_units",
+]

@@ -1,0 +1,476 @@
+"""Pydantic models of what the platform returns (and the few shapes callers send).
+
+Ids are strings (pass `lot.id` straight back to any method); timestamps are aware
+datetimes; money is integers in minor units (`*_cents`, credits) beside the platform's
+own two-decimal display strings. Models accept members this SDK does not know yet, so
+an older SDK keeps working against a newer platform.
+
+Ledger documents (`LedgerTransaction`, `InclusionProof`) are parsed for convenience
+only: verification always hashes the JSON exactly as it arrived.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from alot_sdk.money import format_credits, format_money
+
+__all__ = [
+    "Accepted",
+    "Balance",
+    "Bundle",
+    "Checkpoint",
+    "ConsistencyProof",
+    "CreditTransaction",
+    "Credits",
+    "Draw",
+    "DrawAlgorithm",
+    "DrawCommitment",
+    "Entry",
+    "EntryBundle",
+    "Funding",
+    "InclusionProof",
+    "Leaderboard",
+    "LeaderboardRow",
+    "LedgerTransaction",
+    "Lot",
+    "LotRefunds",
+    "LotSort",
+    "LotStatus",
+    "MailboxMessage",
+    "Payment",
+    "Posting",
+    "Product",
+    "ProductClass",
+    "PublicUser",
+    "Purchase",
+    "PurchaseRefund",
+    "Reveal",
+    "Role",
+    "SessionTokens",
+    "Tier",
+    "TriviaAttempt",
+    "TriviaStatus",
+    "User",
+    "VerifiedInclusion",
+    "VerifierKey",
+]
+
+LotStatus = Literal[
+    "created", "open", "funded", "drawing", "settled", "expired", "refunding", "closed"
+]
+Tier = Literal["ICON", "RARE", "GRAIL", "MYTHIC"]
+LotSort = Literal["newest", "ending_soon"]
+Role = Literal["player", "host", "admin", "auditor"]
+DrawAlgorithm = Literal["alot-v1", "alot-v2"]
+
+
+class AlotModel(BaseModel):
+    """Base of every response model: immutable, tolerant of members added later."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+# -- auth and users ------------------------------------------------------------------
+
+
+class Accepted(AlotModel):
+    status: str = "accepted"
+    detail: str
+
+
+class SessionTokens(AlotModel):
+    token_type: str
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_in: int
+    refresh_expires_in: int
+
+
+class User(AlotModel):
+    """An account as its owner (or an admin) sees it."""
+
+    id: str
+    email: str
+    username: str
+    full_name: str | None
+    date_of_birth: date | None
+    verified_email: bool
+    verified_identity: bool
+    status: str
+    roles: list[str]
+    created_at: datetime
+
+
+class PublicUser(AlotModel):
+    id: str
+    username: str
+
+
+class MailboxMessage(AlotModel):
+    """An email kept by the development mailbox."""
+
+    to: str
+    subject: str
+    body: str
+    sent_at: datetime | None
+
+
+# -- catalogue and lots --------------------------------------------------------------
+
+
+class ProductClass(AlotModel):
+    id: str
+    name: str
+    brand: str | None
+    category: str
+    tier: str
+    retail_value_cents: int
+    retail_value: str
+    currency: str
+    description: str | None
+    specifications: dict[str, Any]
+    images: list[str]
+    authenticity_certificate_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Product(AlotModel):
+    product_class_id: str
+    name: str
+    brand: str | None
+    description: str | None
+    specifications: dict[str, Any]
+    images: list[str]
+    authenticity_certificate_url: str | None
+
+
+class Funding(AlotModel):
+    target_cents: int
+    target: str
+    funded_cents: int
+    funded: str
+    cash_cents: int
+    credits_spent: int
+    progress_bps: int
+    """Progress in basis points: 10_000 is fully funded."""
+    progress_percent: str
+
+
+class Bundle(AlotModel):
+    """One way to buy a lot's tickets with cash: `tickets` for `price_cents`."""
+
+    index: int
+    price_cents: int
+    price: str
+    tickets: int
+    price_per_ticket: str
+
+
+class EntryBundle(BaseModel):
+    """A bundle as an admin defines it when creating or editing a lot."""
+
+    price_cents: int
+    tickets: int
+
+
+class DrawCommitment(AlotModel):
+    algorithm: str
+    server_seed_commitment: str | None
+    commitment_ledger_seq: int | None
+
+
+class Lot(AlotModel):
+    id: str
+    title: str
+    lot_type: str
+    status: str
+    visibility: str
+    tier: str
+    category: str
+    retail_value_cents: int
+    retail_value: str
+    currency: str
+    product: Product | None
+    funding: Funding
+    tickets_sold: int
+    odds_per_ticket: str | None
+    price_per_ticket_cents: int
+    price_per_ticket: str
+    entry_bundles: list[Bundle]
+    deadline: datetime
+    seconds_left: int
+    max_tickets_per_user: int | None
+    non_winner_credit_rate_percent: int
+    trivia_question: str
+    draw: DrawCommitment
+    refund_choice_deadline: datetime | None
+    created_at: datetime
+    opened_at: datetime | None
+    funded_at: datetime | None
+    drawn_at: datetime | None
+    settled_at: datetime | None
+    expired_at: datetime | None
+    refunding_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def retail_value_display(self) -> str:
+        return format_money(self.retail_value_cents, self.currency)
+
+
+class LeaderboardRow(AlotModel):
+    rank: int
+    username: str
+    tickets: int
+    entries: int
+
+
+class Leaderboard(AlotModel):
+    lot_id: str
+    tickets_sold: int
+    items: list[LeaderboardRow]
+    limit: int
+    offset: int
+
+
+# -- trivia, entries, credits, reveals, refunds --------------------------------------
+
+
+class TriviaStatus(AlotModel):
+    lot_id: str
+    question: str
+    passed: bool
+    attempts_made: int
+    attempts_left: int
+    attempts_per_round: int
+    cooldown_until: datetime | None
+
+
+class TriviaAttempt(AlotModel):
+    correct: bool
+    status: TriviaStatus
+
+
+class Payment(AlotModel):
+    provider: str
+    payment_id: str | None
+    test_mode: bool
+    checkout_url: str | None = None
+
+
+class Purchase(AlotModel):
+    """A purchase of tickets; `status` "pending" means a checkout is still to finish."""
+
+    id: str
+    lot_id: str
+    method: str
+    status: str
+    bundle_index: int | None
+    tickets: int
+    amount_cents: int
+    amount: str
+    credits_spent: int
+    currency: str
+    tickets_start: int | None
+    tickets_end: int | None
+    payment: Payment | None
+    ledger_seq: int | None
+    lot_status: str
+    created_at: datetime
+    completed_at: datetime | None
+    replayed: bool = False
+    """True when the platform answered with an earlier purchase made with the same key."""
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount_cents, self.currency)
+
+
+class Entry(AlotModel):
+    """A block of tickets one purchase bought in one lot."""
+
+    id: str
+    lot_id: str
+    lot_title: str
+    lot_status: str
+    purchase_id: str
+    method: str
+    tickets_start: int
+    tickets_end: int
+    ticket_count: int
+    amount_paid_cents: int
+    amount_paid: str
+    credits_spent: int
+    is_winner: bool
+    credits_awarded: int
+    created_at: datetime
+
+
+class Credits(AlotModel):
+    """A player's credits: `balance` whole credits, each worth one cent."""
+
+    balance: int
+    value: str
+    tickets_affordable: int
+    total_earned: int
+    total_spent: int
+
+    @property
+    def balance_display(self) -> str:
+        return format_credits(self.balance)
+
+
+class CreditTransaction(AlotModel):
+    id: str
+    amount: int
+    balance_after: int
+    type: str
+    lot_id: str | None
+    purchase_id: str | None
+    lot_entry_id: str | None
+    ledger_seq: int | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class Reveal(AlotModel):
+    id: str
+    lot_id: str
+    lot_title: str
+    lot_status: str
+    status: str
+    revealed_at: datetime | None
+    created_at: datetime
+
+
+class PurchaseRefund(AlotModel):
+    purchase_id: str
+    lot_id: str
+    status: str
+    method: str
+    amount_cents: int
+    credits_spent: int
+    refund_choice: str | None
+    refunded_cents: int | None
+    refunded_credits: int | None
+    refunded_at: datetime | None
+    provider_refund_id: str | None
+
+
+class LotRefunds(AlotModel):
+    lot_id: str
+    lot_status: str
+    refund_choice_deadline: datetime | None
+    purchases: dict[str, int]
+    """Number of the lot's purchases per status."""
+
+
+# -- draws ---------------------------------------------------------------------------
+
+
+class Draw(AlotModel):
+    """A lot's draw record, from commitment to proof (`proof` is the platform's copy)."""
+
+    lot_id: str
+    lot_status: str
+    stage: str
+    algorithm: str
+    server_seed_commitment: str | None
+    commitment_ledger_seq: int | None
+    draw_inputs: dict[str, Any] | None
+    draw_inputs_hash: str | None
+    inputs_ledger_seq: int | None
+    frozen_at: datetime | None
+    total_tickets: int | None
+    escrow_cents: int | None
+    winning_ticket: int | None
+    winner_user_id: str | None
+    drawn_at: datetime | None
+    result_ledger_seq: int | None
+    proof: dict[str, Any] | None
+
+
+# -- ledger --------------------------------------------------------------------------
+
+
+class Checkpoint(AlotModel):
+    """A signed checkpoint: `note` is the C2SP signed note an auditor verifies."""
+
+    origin: str
+    size: int
+    root_hash: str
+    created_at: str
+    note: str
+
+
+class VerifierKey(AlotModel):
+    """The key the platform says signs its checkpoints: compare it, never trust it alone."""
+
+    origin: str
+    verifier_key: str
+
+
+class Posting(AlotModel):
+    account: str
+    asset: str
+    amount: int
+    balance_after: int
+    account_version: int
+
+
+class LedgerTransaction(AlotModel):
+    """One ledger transaction, as one line of the export."""
+
+    seq: int
+    id: str
+    kind: str
+    created_at: str
+    refs: dict[str, str]
+    metadata: dict[str, Any]
+    postings: list[Posting]
+    prev_hash: str
+    hash: str
+
+
+class InclusionProof(AlotModel):
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    transaction: LedgerTransaction
+    proof: list[str]
+    checkpoint: str
+
+
+class ConsistencyProof(AlotModel):
+    old_size: int
+    new_size: int
+    proof: list[str]
+    old_checkpoint: str | None = None
+    old_root: str | None = None
+    new_checkpoint: str | None = None
+    new_root: str | None = None
+
+
+class Balance(AlotModel):
+    account: str
+    asset: str
+    balance: int
+    version: int
+    as_of_seq: int
+
+
+class VerifiedInclusion(AlotModel):
+    """What `ledger.verify_inclusion` proved: this transaction is leaf `seq - 1` of the
+    tree whose root the pinned key signed at `tree_size`."""
+
+    seq: int
+    transaction: LedgerTransaction
+    leaf_hash: str
+    tree_size: int
+    root_hash: str
+    origin: str

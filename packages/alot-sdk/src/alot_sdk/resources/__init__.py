@@ -1,0 +1,1 @@
+"""The resources a client exposes (`client.lots`, `client.ledger`, ...), sync and async."""

@@ -1,0 +1,448 @@
+"""`client.admin`: operations for admin tokens (catalogue, lots, draws, refunds, users).
+
+`client.admin.product_classes`, `client.admin.lots` and `client.admin.users` group
+them. Calls without the admin role raise `PermissionDeniedError` (code
+`missing_role`). Draw, settle and start-refunds are safe to repeat: the platform
+answers a repeat with the result so far, so the client retries them like reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import TypeAdapter
+
+from alot_sdk._base_client import drop_none, next_by_offset, path_segment
+from alot_sdk.models import (
+    Draw,
+    DrawAlgorithm,
+    EntryBundle,
+    Lot,
+    LotRefunds,
+    ProductClass,
+    Role,
+    Tier,
+    User,
+)
+from alot_sdk.pagination import AsyncPage, SyncPage
+from alot_sdk.resources._resource import AsyncResource, SyncResource
+
+if TYPE_CHECKING:
+    from alot_sdk._client import Alot, AsyncAlot
+
+UserStatus = Literal["active", "suspended", "banned"]
+LotType = Literal["known", "mystery"]
+Visibility = Literal["public", "private", "unlisted"]
+
+_BUNDLES = TypeAdapter(list[EntryBundle])
+_BODY = TypeAdapter(dict[str, Any])
+
+
+def _json(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments as a JSON body (datetimes as ISO 8601, models as objects)."""
+    body: dict[str, Any] = _BODY.dump_python(dict(values), mode="json")
+    return body
+
+
+def _product_class(
+    name: str,
+    category: str,
+    tier: Tier,
+    retail_value_cents: int,
+    brand: str | None,
+    description: str | None,
+    specifications: Mapping[str, str | int | bool] | None,
+    images: Sequence[str] | None,
+    authenticity_certificate_url: str | None,
+) -> dict[str, Any]:
+    return _json(
+        drop_none(
+            {
+                "name": name,
+                "category": category,
+                "tier": tier,
+                "retail_value_cents": retail_value_cents,
+                "brand": brand,
+                "description": description,
+                "specifications": specifications,
+                "images": list(images) if images is not None else None,
+                "authenticity_certificate_url": authenticity_certificate_url,
+            }
+        )
+    )
+
+
+def _lot(
+    product_class_id: str,
+    title: str,
+    funding_target_cents: int,
+    deadline: datetime,
+    entry_bundles: Sequence[EntryBundle | Mapping[str, int]],
+    trivia_question: str,
+    trivia_answer: str,
+    lot_type: LotType,
+    visibility: Visibility,
+    draw_algorithm: DrawAlgorithm | None,
+    max_tickets_per_user: int | None,
+    non_winner_credit_rate_percent: int | None,
+) -> dict[str, Any]:
+    if deadline.tzinfo is None:
+        raise ValueError("deadline must be timezone-aware (e.g. datetime.now(UTC) + ...)")
+    return _json(
+        drop_none(
+            {
+                "product_class_id": product_class_id,
+                "title": title,
+                "lot_type": lot_type,
+                "funding_target_cents": funding_target_cents,
+                "deadline": deadline,
+                "entry_bundles": _BUNDLES.validate_python(
+                    [b if isinstance(b, EntryBundle) else dict(b) for b in entry_bundles]
+                ),
+                "visibility": visibility,
+                "trivia_question": trivia_question,
+                "trivia_answer": trivia_answer,
+                "draw_algorithm": draw_algorithm,
+                "max_tickets_per_user": max_tickets_per_user,
+                "non_winner_credit_rate_percent": non_winner_credit_rate_percent,
+            }
+        )
+    )
+
+
+def _admin_lot(lot_id: str, action: str) -> str:
+    return f"/api/admin/lots/{path_segment(lot_id)}/{action}"
+
+
+def _product_class_path(product_class_id: str) -> str:
+    return f"/api/admin/product-classes/{path_segment(product_class_id)}"
+
+
+def _user_path(user_id: str, tail: str = "") -> str:
+    return f"/api/admin/users/{path_segment(user_id)}{tail}"
+
+
+# -- sync ----------------------------------------------------------------------------
+
+
+class AdminProductClasses(SyncResource):
+    def list(self, *, limit: int = 50) -> SyncPage[ProductClass]:
+        return self._client._get_page(
+            "/api/admin/product-classes",
+            {"limit": limit, "offset": 0},
+            ProductClass,
+            "items",
+            next_by_offset,
+        )
+
+    def create(
+        self,
+        *,
+        name: str,
+        category: str,
+        tier: Tier,
+        retail_value_cents: int,
+        brand: str | None = None,
+        description: str | None = None,
+        specifications: Mapping[str, str | int | bool] | None = None,
+        images: Sequence[str] | None = None,
+        authenticity_certificate_url: str | None = None,
+    ) -> ProductClass:
+        body = _product_class(
+            name,
+            category,
+            tier,
+            retail_value_cents,
+            brand,
+            description,
+            specifications,
+            images,
+            authenticity_certificate_url,
+        )
+        response = self._client._request("POST", "/api/admin/product-classes", json=body)
+        return self._client._parse(response, ProductClass)
+
+    def get(self, product_class_id: str) -> ProductClass:
+        response = self._client._request("GET", _product_class_path(product_class_id))
+        return self._client._parse(response, ProductClass)
+
+    def update(self, product_class_id: str, **changes: Any) -> ProductClass:
+        """Change the named fields (as the API names them); others keep their value."""
+        response = self._client._request(
+            "PATCH", _product_class_path(product_class_id), json=_json(changes)
+        )
+        return self._client._parse(response, ProductClass)
+
+    def delete(self, product_class_id: str) -> None:
+        """Delete a product class no lot uses (`ConflictError` otherwise)."""
+        self._client._request("DELETE", _product_class_path(product_class_id))
+
+
+class AdminLots(SyncResource):
+    def create(
+        self,
+        *,
+        product_class_id: str,
+        title: str,
+        funding_target_cents: int,
+        deadline: datetime,
+        entry_bundles: Sequence[EntryBundle | Mapping[str, int]],
+        trivia_question: str,
+        trivia_answer: str,
+        lot_type: LotType = "known",
+        visibility: Visibility = "public",
+        draw_algorithm: DrawAlgorithm | None = None,
+        max_tickets_per_user: int | None = None,
+        non_winner_credit_rate_percent: int | None = None,
+    ) -> Lot:
+        """Create a lot (status "created"); `open` it to start selling."""
+        body = _lot(
+            product_class_id,
+            title,
+            funding_target_cents,
+            deadline,
+            entry_bundles,
+            trivia_question,
+            trivia_answer,
+            lot_type,
+            visibility,
+            draw_algorithm,
+            max_tickets_per_user,
+            non_winner_credit_rate_percent,
+        )
+        return self._client._parse(self._client._request("POST", "/api/lots", json=body), Lot)
+
+    def update(self, lot_id: str, **changes: Any) -> Lot:
+        """Edit a lot that is not open yet; `max_tickets_per_user=None` removes the cap."""
+        response = self._client._request(
+            "PATCH", f"/api/lots/{path_segment(lot_id)}", json=_json(changes)
+        )
+        return self._client._parse(response, Lot)
+
+    def open(self, lot_id: str) -> Lot:
+        """Open a created lot: its seed commitment is published and sales start."""
+        return self._client._parse(self._client._request("POST", _admin_lot(lot_id, "open")), Lot)
+
+    def extend(self, lot_id: str, *, deadline: datetime) -> Lot:
+        """Move an open lot's deadline later."""
+        response = self._client._request(
+            "POST", _admin_lot(lot_id, "extend"), json=_json({"deadline": deadline})
+        )
+        return self._client._parse(response, Lot)
+
+    def draw(self, lot_id: str) -> Draw:
+        """Draw a funded lot now (a repeat returns the result)."""
+        response = self._client._request("POST", _admin_lot(lot_id, "draw"), replay_safe=True)
+        return self._client._parse(response, Draw)
+
+    def settle(self, lot_id: str) -> Draw:
+        """Settle a drawn lot now (a repeat returns the result)."""
+        response = self._client._request("POST", _admin_lot(lot_id, "settle"), replay_safe=True)
+        return self._client._parse(response, Draw)
+
+    def start_refunds(self, lot_id: str) -> LotRefunds:
+        """Start refunding an expired lot (a repeat returns the progress)."""
+        response = self._client._request("POST", _admin_lot(lot_id, "refunds"), replay_safe=True)
+        return self._client._parse(response, LotRefunds)
+
+    def refunds(self, lot_id: str) -> LotRefunds:
+        """Refund progress: the lot's purchases per status."""
+        response = self._client._request("GET", _admin_lot(lot_id, "refunds"))
+        return self._client._parse(response, LotRefunds)
+
+
+class AdminUsers(SyncResource):
+    def list(self, *, limit: int = 50) -> SyncPage[User]:
+        return self._client._get_page(
+            "/api/admin/users", {"limit": limit, "offset": 0}, User, "items", next_by_offset
+        )
+
+    def get(self, user_id: str) -> User:
+        return self._client._parse(self._client._request("GET", _user_path(user_id)), User)
+
+    def set_roles(self, user_id: str, roles: Sequence[Role]) -> User:
+        response = self._client._request(
+            "PUT", _user_path(user_id, "/roles"), json={"roles": list(roles)}
+        )
+        return self._client._parse(response, User)
+
+    def set_status(self, user_id: str, status: UserStatus) -> User:
+        response = self._client._request(
+            "PUT", _user_path(user_id, "/status"), json={"status": status}
+        )
+        return self._client._parse(response, User)
+
+
+class Admin(SyncResource):
+    def __init__(self, client: Alot) -> None:
+        super().__init__(client)
+        self.product_classes = AdminProductClasses(client)
+        self.lots = AdminLots(client)
+        self.users = AdminUsers(client)
+
+
+# -- async ----------------------------------------------------------------------------
+
+
+class AsyncAdminProductClasses(AsyncResource):
+    async def list(self, *, limit: int = 50) -> AsyncPage[ProductClass]:
+        return await self._client._get_page(
+            "/api/admin/product-classes",
+            {"limit": limit, "offset": 0},
+            ProductClass,
+            "items",
+            next_by_offset,
+        )
+
+    async def create(
+        self,
+        *,
+        name: str,
+        category: str,
+        tier: Tier,
+        retail_value_cents: int,
+        brand: str | None = None,
+        description: str | None = None,
+        specifications: Mapping[str, str | int | bool] | None = None,
+        images: Sequence[str] | None = None,
+        authenticity_certificate_url: str | None = None,
+    ) -> ProductClass:
+        body = _product_class(
+            name,
+            category,
+            tier,
+            retail_value_cents,
+            brand,
+            description,
+            specifications,
+            images,
+            authenticity_certificate_url,
+        )
+        response = await self._client._request("POST", "/api/admin/product-classes", json=body)
+        return self._client._parse(response, ProductClass)
+
+    async def get(self, product_class_id: str) -> ProductClass:
+        response = await self._client._request("GET", _product_class_path(product_class_id))
+        return self._client._parse(response, ProductClass)
+
+    async def update(self, product_class_id: str, **changes: Any) -> ProductClass:
+        """Change the named fields (as the API names them); others keep their value."""
+        response = await self._client._request(
+            "PATCH", _product_class_path(product_class_id), json=_json(changes)
+        )
+        return self._client._parse(response, ProductClass)
+
+    async def delete(self, product_class_id: str) -> None:
+        """Delete a product class no lot uses (`ConflictError` otherwise)."""
+        await self._client._request("DELETE", _product_class_path(product_class_id))
+
+
+class AsyncAdminLots(AsyncResource):
+    async def create(
+        self,
+        *,
+        product_class_id: str,
+        title: str,
+        funding_target_cents: int,
+        deadline: datetime,
+        entry_bundles: Sequence[EntryBundle | Mapping[str, int]],
+        trivia_question: str,
+        trivia_answer: str,
+        lot_type: LotType = "known",
+        visibility: Visibility = "public",
+        draw_algorithm: DrawAlgorithm | None = None,
+        max_tickets_per_user: int | None = None,
+        non_winner_credit_rate_percent: int | None = None,
+    ) -> Lot:
+        """Create a lot (status "created"); `open` it to start selling."""
+        body = _lot(
+            product_class_id,
+            title,
+            funding_target_cents,
+            deadline,
+            entry_bundles,
+            trivia_question,
+            trivia_answer,
+            lot_type,
+            visibility,
+            draw_algorithm,
+            max_tickets_per_user,
+            non_winner_credit_rate_percent,
+        )
+        return self._client._parse(await self._client._request("POST", "/api/lots", json=body), Lot)
+
+    async def update(self, lot_id: str, **changes: Any) -> Lot:
+        """Edit a lot that is not open yet; `max_tickets_per_user=None` removes the cap."""
+        response = await self._client._request(
+            "PATCH", f"/api/lots/{path_segment(lot_id)}", json=_json(changes)
+        )
+        return self._client._parse(response, Lot)
+
+    async def open(self, lot_id: str) -> Lot:
+        """Open a created lot: its seed commitment is published and sales start."""
+        return self._client._parse(
+            await self._client._request("POST", _admin_lot(lot_id, "open")), Lot
+        )
+
+    async def extend(self, lot_id: str, *, deadline: datetime) -> Lot:
+        """Move an open lot's deadline later."""
+        response = await self._client._request(
+            "POST", _admin_lot(lot_id, "extend"), json=_json({"deadline": deadline})
+        )
+        return self._client._parse(response, Lot)
+
+    async def draw(self, lot_id: str) -> Draw:
+        """Draw a funded lot now (a repeat returns the result)."""
+        response = await self._client._request("POST", _admin_lot(lot_id, "draw"), replay_safe=True)
+        return self._client._parse(response, Draw)
+
+    async def settle(self, lot_id: str) -> Draw:
+        """Settle a drawn lot now (a repeat returns the result)."""
+        response = await self._client._request(
+            "POST", _admin_lot(lot_id, "settle"), replay_safe=True
+        )
+        return self._client._parse(response, Draw)
+
+    async def start_refunds(self, lot_id: str) -> LotRefunds:
+        """Start refunding an expired lot (a repeat returns the progress)."""
+        response = await self._client._request(
+            "POST", _admin_lot(lot_id, "refunds"), replay_safe=True
+        )
+        return self._client._parse(response, LotRefunds)
+
+    async def refunds(self, lot_id: str) -> LotRefunds:
+        """Refund progress: the lot's purchases per status."""
+        response = await self._client._request("GET", _admin_lot(lot_id, "refunds"))
+        return self._client._parse(response, LotRefunds)
+
+
+class AsyncAdminUsers(AsyncResource):
+    async def list(self, *, limit: int = 50) -> AsyncPage[User]:
+        return await self._client._get_page(
+            "/api/admin/users", {"limit": limit, "offset": 0}, User, "items", next_by_offset
+        )
+
+    async def get(self, user_id: str) -> User:
+        return self._client._parse(await self._client._request("GET", _user_path(user_id)), User)
+
+    async def set_roles(self, user_id: str, roles: Sequence[Role]) -> User:
+        response = await self._client._request(
+            "PUT", _user_path(user_id, "/roles"), json={"roles": list(roles)}
+        )
+        return self._client._parse(response, User)
+
+    async def set_status(self, user_id: str, status: UserStatus) -> User:
+        response = await self._client._request(
+            "PUT", _user_path(user_id, "/status"), json={"status": status}
+        )
+        return self._client._parse(response, User)
+
+
+class AsyncAdmin(AsyncResource):
+    def __init__(self, client: AsyncAlot) -> None:
+        super().__init__(client)
+        self.product_classes = AsyncAdminProductClasses(client)
+        self.lots = AsyncAdminLots(client)
+        self.users = AsyncAdminUsers(client)

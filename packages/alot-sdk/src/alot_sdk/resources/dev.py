@@ -1,0 +1,25 @@
+"""`client.dev`: development-only helpers (absent from a production platform: 404)."""
+
+from __future__ import annotations
+
+from alot_sdk._base_client import drop_none
+from alot_sdk.models import MailboxMessage
+from alot_sdk.resources._resource import AsyncResource, SyncResource
+
+
+class Dev(SyncResource):
+    def mailbox(self, to: str | None = None) -> list[MailboxMessage]:
+        """Emails the development mailbox kept instead of sending (only those to `to`)."""
+        response = self._client._request(
+            "GET", "/api/dev/mailbox", params=drop_none({"to": to}), authenticated=False
+        )
+        return [MailboxMessage.model_validate(m) for m in self._client._json(response)]
+
+
+class AsyncDev(AsyncResource):
+    async def mailbox(self, to: str | None = None) -> list[MailboxMessage]:
+        """Emails the development mailbox kept instead of sending (only those to `to`)."""
+        response = await self._client._request(
+            "GET", "/api/dev/mailbox", params=drop_none({"to": to}), authenticated=False
+        )
+        return [MailboxMessage.model_validate(m) for m in self._client._json(response)]

@@ -1,0 +1,299 @@
+"""`client.ledger`: the public ledger, its signed checkpoints and proofs, and verification.
+
+Reading the ledger needs the auditor or admin role unless the platform publishes it.
+`verify_inclusion` proves that one transaction is in the ledger without trusting the
+platform: the transaction is re-hashed, its Merkle path walked to a root, and that root
+must be in a checkpoint signed by the key *you* pinned (the client's
+`ledger_verifier_key` or `ALOT_VERIFY_LEDGER_KEY`), never by whatever key the server
+offers. `export` streams the JSON Lines export for `alot_verify.ledger.verify_ledger`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Any
+
+import httpx
+
+from alot_sdk._base_client import (
+    drop_none,
+    next_by_after_seq,
+    next_by_before_size,
+    path_segment,
+)
+from alot_sdk._verification import check_inclusion
+from alot_sdk.models import (
+    Balance,
+    Checkpoint,
+    ConsistencyProof,
+    InclusionProof,
+    LedgerTransaction,
+    VerifiedInclusion,
+    VerifierKey,
+)
+from alot_sdk.pagination import AsyncPage, SyncPage
+from alot_sdk.resources._resource import AsyncResource, SyncResource
+
+_PREFIX = "/api/ledger"
+
+
+def _checkpoint_path(size: int | None) -> str:
+    return f"{_PREFIX}/checkpoint" if size is None else f"{_PREFIX}/checkpoints/{size}"
+
+
+def _balance_path(account: str, asset: str) -> str:
+    return f"{_PREFIX}/accounts/{path_segment(account)}/balances/{path_segment(asset)}"
+
+
+def _export_params(from_seq: int, to_seq: int | None) -> dict[str, Any]:
+    return drop_none({"from_seq": from_seq, "to_seq": to_seq})
+
+
+def _split_lines(buffer: bytes, chunk: bytes) -> tuple[list[bytes], bytes]:
+    """Whole lines (each with its newline) of `buffer + chunk`, and what is left over."""
+    data = buffer + chunk
+    cut = data.rfind(b"\n") + 1
+    return [line + b"\n" for line in data[:cut].split(b"\n")[:-1]], data[cut:]
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    rest = b""
+    for chunk in chunks:
+        lines, rest = _split_lines(rest, chunk)
+        yield from lines
+    if rest:
+        yield rest  # a cut-off last line: left for the verifier to report
+
+
+async def _async_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    rest = b""
+    async for chunk in chunks:
+        lines, rest = _split_lines(rest, chunk)
+        for line in lines:
+            yield line
+    if rest:
+        yield rest
+
+
+class Ledger(SyncResource):
+    def checkpoint(self, size: int | None = None) -> Checkpoint:
+        """The latest signed checkpoint, or the one of tree size `size`."""
+        return self._client._parse(self._client._request("GET", _checkpoint_path(size)), Checkpoint)
+
+    def checkpoints(self, *, limit: int = 100) -> SyncPage[Checkpoint]:
+        """Every checkpoint made, newest first (iterate for all of them)."""
+        return self._client._get_page(
+            f"{_PREFIX}/checkpoints",
+            {"limit": limit},
+            Checkpoint,
+            "checkpoints",
+            next_by_before_size,
+        )
+
+    def verifier_key(self) -> VerifierKey:
+        """The key the platform says signs its checkpoints.
+
+        Compare it with the operator's statement from another channel and pin your
+        copy; verification never uses this answer.
+        """
+        return self._client._parse(
+            self._client._request("GET", f"{_PREFIX}/verifier-key"), VerifierKey
+        )
+
+    def transactions(self, *, after_seq: int = 0, limit: int = 100) -> SyncPage[LedgerTransaction]:
+        """Transactions after `after_seq`, oldest first (iterate for all of them)."""
+        return self._client._get_page(
+            f"{_PREFIX}/transactions",
+            {"after_seq": after_seq, "limit": limit},
+            LedgerTransaction,
+            "transactions",
+            next_by_after_seq,
+        )
+
+    def transaction(self, seq: int) -> LedgerTransaction:
+        """Transaction `seq`, as its line in the export."""
+        return self._client._parse(
+            self._client._request("GET", f"{_PREFIX}/transactions/{int(seq)}"), LedgerTransaction
+        )
+
+    def inclusion_proof(self, seq: int, *, tree_size: int | None = None) -> InclusionProof:
+        """Transaction `seq` with its Merkle path to a signed checkpoint (default: latest)."""
+        response = self._client._request(
+            "GET",
+            f"{_PREFIX}/proofs/inclusion",
+            params=drop_none({"seq": seq, "tree_size": tree_size}),
+        )
+        return self._client._parse(response, InclusionProof)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> ConsistencyProof:
+        """The proof that the tree of `new_size` extends the tree of `old_size`."""
+        response = self._client._request(
+            "GET",
+            f"{_PREFIX}/proofs/consistency",
+            params={"old_size": old_size, "new_size": new_size},
+        )
+        return self._client._parse(response, ConsistencyProof)
+
+    def balance(self, account: str, asset: str, *, as_of_seq: int | None = None) -> Balance:
+        """The balance of `account` in `asset` (USD cents or CRD credits), now or after a seq."""
+        response = self._client._request(
+            "GET", _balance_path(account, asset), params=drop_none({"as_of_seq": as_of_seq})
+        )
+        return self._client._parse(response, Balance)
+
+    def export(self, *, from_seq: int = 1, to_seq: int | None = None) -> Iterator[bytes]:
+        """The JSON Lines export, streamed line by line (bytes, each ending in a newline).
+
+        The request is made at once; iterate to the end (or close the iterator) to
+        release the connection.
+        """
+        response = self._client._request(
+            "GET", f"{_PREFIX}/export", params=_export_params(from_seq, to_seq), stream=True
+        )
+        return self._stream(response)
+
+    @staticmethod
+    def _stream(response: httpx.Response) -> Iterator[bytes]:
+        try:
+            yield from _lines(response.iter_bytes())
+        finally:
+            response.close()
+
+    def verify_inclusion(
+        self, seq: int, *, tree_size: int | None = None, verifier_key: str | None = None
+    ) -> VerifiedInclusion:
+        """Prove transaction `seq` is in the ledger, against the pinned verifier key.
+
+        Fetches the transaction and its inclusion proof (which carries the signed
+        checkpoint), then checks the transaction's hash, its Merkle path to the
+        checkpoint's root, and the checkpoint's signature by `verifier_key` (default:
+        the client's pinned key). Raises `alot_verify.errors.ProofVerificationError` or
+        `CheckpointVerificationError` saying what did not match.
+        """
+        key = self._client._require_verifier_key(verifier_key)
+        transaction = self._client._json(
+            self._client._request("GET", f"{_PREFIX}/transactions/{int(seq)}")
+        )
+        document = self._client._json(
+            self._client._request(
+                "GET",
+                f"{_PREFIX}/proofs/inclusion",
+                params=drop_none({"seq": seq, "tree_size": tree_size}),
+            )
+        )
+        return check_inclusion(document, transaction, seq, key)
+
+
+class AsyncLedger(AsyncResource):
+    async def checkpoint(self, size: int | None = None) -> Checkpoint:
+        """The latest signed checkpoint, or the one of tree size `size`."""
+        return self._client._parse(
+            await self._client._request("GET", _checkpoint_path(size)), Checkpoint
+        )
+
+    async def checkpoints(self, *, limit: int = 100) -> AsyncPage[Checkpoint]:
+        """Every checkpoint made, newest first (iterate for all of them)."""
+        return await self._client._get_page(
+            f"{_PREFIX}/checkpoints",
+            {"limit": limit},
+            Checkpoint,
+            "checkpoints",
+            next_by_before_size,
+        )
+
+    async def verifier_key(self) -> VerifierKey:
+        """The key the platform says signs its checkpoints.
+
+        Compare it with the operator's statement from another channel and pin your
+        copy; verification never uses this answer.
+        """
+        return self._client._parse(
+            await self._client._request("GET", f"{_PREFIX}/verifier-key"), VerifierKey
+        )
+
+    async def transactions(
+        self, *, after_seq: int = 0, limit: int = 100
+    ) -> AsyncPage[LedgerTransaction]:
+        """Transactions after `after_seq`, oldest first (iterate for all of them)."""
+        return await self._client._get_page(
+            f"{_PREFIX}/transactions",
+            {"after_seq": after_seq, "limit": limit},
+            LedgerTransaction,
+            "transactions",
+            next_by_after_seq,
+        )
+
+    async def transaction(self, seq: int) -> LedgerTransaction:
+        """Transaction `seq`, as its line in the export."""
+        return self._client._parse(
+            await self._client._request("GET", f"{_PREFIX}/transactions/{int(seq)}"),
+            LedgerTransaction,
+        )
+
+    async def inclusion_proof(self, seq: int, *, tree_size: int | None = None) -> InclusionProof:
+        """Transaction `seq` with its Merkle path to a signed checkpoint (default: latest)."""
+        response = await self._client._request(
+            "GET",
+            f"{_PREFIX}/proofs/inclusion",
+            params=drop_none({"seq": seq, "tree_size": tree_size}),
+        )
+        return self._client._parse(response, InclusionProof)
+
+    async def consistency_proof(self, old_size: int, new_size: int) -> ConsistencyProof:
+        """The proof that the tree of `new_size` extends the tree of `old_size`."""
+        response = await self._client._request(
+            "GET",
+            f"{_PREFIX}/proofs/consistency",
+            params={"old_size": old_size, "new_size": new_size},
+        )
+        return self._client._parse(response, ConsistencyProof)
+
+    async def balance(self, account: str, asset: str, *, as_of_seq: int | None = None) -> Balance:
+        """The balance of `account` in `asset` (USD cents or CRD credits), now or after a seq."""
+        response = await self._client._request(
+            "GET", _balance_path(account, asset), params=drop_none({"as_of_seq": as_of_seq})
+        )
+        return self._client._parse(response, Balance)
+
+    async def export(self, *, from_seq: int = 1, to_seq: int | None = None) -> AsyncIterator[bytes]:
+        """The JSON Lines export, streamed line by line (bytes, each ending in a newline).
+
+        The request is made at once; iterate to the end (or `aclose()` the iterator) to
+        release the connection.
+        """
+        response = await self._client._request(
+            "GET", f"{_PREFIX}/export", params=_export_params(from_seq, to_seq), stream=True
+        )
+        return self._stream(response)
+
+    @staticmethod
+    async def _stream(response: httpx.Response) -> AsyncIterator[bytes]:
+        try:
+            async for line in _async_lines(response.aiter_bytes()):
+                yield line
+        finally:
+            await response.aclose()
+
+    async def verify_inclusion(
+        self, seq: int, *, tree_size: int | None = None, verifier_key: str | None = None
+    ) -> VerifiedInclusion:
+        """Prove transaction `seq` is in the ledger, against the pinned verifier key.
+
+        Fetches the transaction and its inclusion proof (which carries the signed
+        checkpoint), then checks the transaction's hash, its Merkle path to the
+        checkpoint's root, and the checkpoint's signature by `verifier_key` (default:
+        the client's pinned key). Raises `alot_verify.errors.ProofVerificationError` or
+        `CheckpointVerificationError` saying what did not match.
+        """
+        key = self._client._require_verifier_key(verifier_key)
+        transaction = self._client._json(
+            await self._client._request("GET", f"{_PREFIX}/transactions/{int(seq)}")
+        )
+        document = self._client._json(
+            await self._client._request(
+                "GET",
+                f"{_PREFIX}/proofs/inclusion",
+                params=drop_none({"seq": seq, "tree_size": tree_size}),
+            )
+        )
+        return check_inclusion(document, transaction, seq, key)

@@ -1,0 +1,167 @@
+"""`client.lots`: discover lots, read one, its leaderboard and its draw; verify the draw.
+
+`verify_draw` never takes the platform's word: it fetches the bare proof, recomputes
+the draw with `alot_verify` and checks the proof is the lot's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from alot_verify.draw import DrawResult
+
+from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
+from alot_sdk._verification import check_draw
+from alot_sdk.models import Draw, Leaderboard, Lot, LotSort, LotStatus, Tier
+from alot_sdk.pagination import AsyncPage, SyncPage
+from alot_sdk.resources._resource import AsyncResource, SyncResource
+
+
+def _discovery(
+    state: LotStatus | Sequence[LotStatus] | None,
+    tier: Tier | None,
+    category: str | None,
+    ending_within_hours: int | None,
+    min_progress_percent: int | None,
+    sort: LotSort,
+    limit: int,
+) -> dict[str, Any]:
+    states = [state] if isinstance(state, str) else list(state) if state is not None else None
+    return drop_none(
+        {
+            "state": states or None,
+            "tier": tier,
+            "category": category,
+            "ending_soon": ending_within_hours,
+            "min_progress": min_progress_percent,
+            "sort": sort,
+            "limit": limit,
+        }
+    )
+
+
+def _lot(lot_id: str, tail: str = "") -> str:
+    return f"/api/lots/{path_segment(lot_id)}{tail}"
+
+
+class Lots(SyncResource):
+    def list(
+        self,
+        *,
+        state: LotStatus | Sequence[LotStatus] | None = None,
+        tier: Tier | None = None,
+        category: str | None = None,
+        ending_within_hours: int | None = None,
+        min_progress_percent: int | None = None,
+        sort: LotSort = "newest",
+        limit: int = 20,
+    ) -> SyncPage[Lot]:
+        """Lots visible to the caller; iterating the page walks every matching lot."""
+        params = _discovery(
+            state, tier, category, ending_within_hours, min_progress_percent, sort, limit
+        )
+        return self._client._get_page("/api/lots", params, Lot, "items", next_by_cursor)
+
+    def get(self, lot_id: str) -> Lot:
+        return self._client._parse(self._client._request("GET", _lot(lot_id)), Lot)
+
+    def leaderboard(self, lot_id: str, *, limit: int = 50, offset: int = 0) -> Leaderboard:
+        """Buyers ranked by tickets (usernames only)."""
+        response = self._client._request(
+            "GET", _lot(lot_id, "/entries"), params={"limit": limit, "offset": offset}
+        )
+        return self._client._parse(response, Leaderboard)
+
+    def draw(self, lot_id: str) -> Draw:
+        """The lot's draw record: commitment, frozen inputs, result and proof."""
+        return self._client._parse(self._client._request("GET", _lot(lot_id, "/draw")), Draw)
+
+    def draw_proof(self, lot_id: str) -> dict[str, Any]:
+        """The bare draw proof, as `alot-verify draw` reads it (404 until drawn)."""
+        proof: dict[str, Any] = self._client._json(
+            self._client._request("GET", _lot(lot_id, "/draw/proof"))
+        )
+        return proof
+
+    def verify_draw(
+        self,
+        lot_id: str,
+        *,
+        expected_commitment: str | None = None,
+        beacon_public_key: bytes | None = None,
+    ) -> DrawResult:
+        """Fetch the lot's draw proof and check it; return who won and what was checked.
+
+        `expected_commitment`: the `server_seed_commitment` you recorded when the lot
+        opened; the proof must use it. `beacon_public_key`: the drand chain's key, to
+        check an alot-v2 beacon's signature too. Raises
+        `alot_verify.errors.DrawVerificationError` naming every mismatch.
+        """
+        return check_draw(
+            self.draw_proof(lot_id),
+            lot_id,
+            expected_commitment=expected_commitment,
+            beacon_public_key=beacon_public_key,
+        )
+
+
+class AsyncLots(AsyncResource):
+    async def list(
+        self,
+        *,
+        state: LotStatus | Sequence[LotStatus] | None = None,
+        tier: Tier | None = None,
+        category: str | None = None,
+        ending_within_hours: int | None = None,
+        min_progress_percent: int | None = None,
+        sort: LotSort = "newest",
+        limit: int = 20,
+    ) -> AsyncPage[Lot]:
+        """Lots visible to the caller; iterating the page walks every matching lot."""
+        params = _discovery(
+            state, tier, category, ending_within_hours, min_progress_percent, sort, limit
+        )
+        return await self._client._get_page("/api/lots", params, Lot, "items", next_by_cursor)
+
+    async def get(self, lot_id: str) -> Lot:
+        return self._client._parse(await self._client._request("GET", _lot(lot_id)), Lot)
+
+    async def leaderboard(self, lot_id: str, *, limit: int = 50, offset: int = 0) -> Leaderboard:
+        """Buyers ranked by tickets (usernames only)."""
+        response = await self._client._request(
+            "GET", _lot(lot_id, "/entries"), params={"limit": limit, "offset": offset}
+        )
+        return self._client._parse(response, Leaderboard)
+
+    async def draw(self, lot_id: str) -> Draw:
+        """The lot's draw record: commitment, frozen inputs, result and proof."""
+        return self._client._parse(await self._client._request("GET", _lot(lot_id, "/draw")), Draw)
+
+    async def draw_proof(self, lot_id: str) -> dict[str, Any]:
+        """The bare draw proof, as `alot-verify draw` reads it (404 until drawn)."""
+        proof: dict[str, Any] = self._client._json(
+            await self._client._request("GET", _lot(lot_id, "/draw/proof"))
+        )
+        return proof
+
+    async def verify_draw(
+        self,
+        lot_id: str,
+        *,
+        expected_commitment: str | None = None,
+        beacon_public_key: bytes | None = None,
+    ) -> DrawResult:
+        """Fetch the lot's draw proof and check it; return who won and what was checked.
+
+        `expected_commitment`: the `server_seed_commitment` you recorded when the lot
+        opened; the proof must use it. `beacon_public_key`: the drand chain's key, to
+        check an alot-v2 beacon's signature too. Raises
+        `alot_verify.errors.DrawVerificationError` naming every mismatch.
+        """
+        return check_draw(
+            await self.draw_proof(lot_id),
+            lot_id,
+            expected_commitment=expected_commitment,
+            beacon_public_key=beacon_public_key,
+        )

@@ -1,0 +1,29 @@
+"""`client.refunds`: a buyer's choice of refund when a lot expires unfunded."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from alot_sdk._base_client import path_segment
+from alot_sdk.models import PurchaseRefund
+from alot_sdk.resources._resource import AsyncResource, SyncResource
+
+RefundChoice = Literal["cash", "credits"]
+
+
+def _path(purchase_id: str) -> str:
+    return f"/api/purchases/{path_segment(purchase_id)}/refund-choice"
+
+
+class Refunds(SyncResource):
+    def choose(self, purchase_id: str, choice: RefundChoice) -> PurchaseRefund:
+        """Cash (98% back to the card) or credits (1.5x the amount paid)."""
+        response = self._client._request("POST", _path(purchase_id), json={"choice": choice})
+        return self._client._parse(response, PurchaseRefund)
+
+
+class AsyncRefunds(AsyncResource):
+    async def choose(self, purchase_id: str, choice: RefundChoice) -> PurchaseRefund:
+        """Cash (98% back to the card) or credits (1.5x the amount paid)."""
+        response = await self._client._request("POST", _path(purchase_id), json={"choice": choice})
+        return self._client._parse(response, PurchaseRefund)
