@@ -12,7 +12,6 @@ see ``alot_ledger.writer.LedgerWriter``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +22,12 @@ from sqlalchemy.orm import Session
 from alot_ledger.appender import Receipt, append_batch
 from alot_ledger.errors import InvalidRange, LedgerError, NotFound
 from alot_ledger.export import lines_for_range
+from alot_ledger.posting import Posts
 from alot_ledger.repository import AccountState, LedgerRepository
 from alot_ledger.rules import (
-    PostingInput,
     TransactionRequest,
-    build_request,
     check_account,
     must_not_go_negative,
-    transfer_postings,
 )
 
 
@@ -66,7 +63,7 @@ def connection_of(bind: Session | Connection) -> Connection:
     return bind.connection() if isinstance(bind, Session) else bind
 
 
-class Ledger:
+class Ledger(Posts):
     """The ledger on one Session/Connection; never commits."""
 
     def __init__(self, bind: Session | Connection) -> None:
@@ -76,62 +73,14 @@ class Ledger:
     def _store(self) -> LedgerRepository:
         return LedgerRepository(connection_of(self._bind))
 
-    # -- writing --------------------------------------------------------------------
-
-    def post(
-        self,
-        kind: str,
-        postings: Iterable[PostingInput],
-        *,
-        refs: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Receipt:
-        """Append one transaction in the caller's DB transaction and return its receipt.
-
-        Raises a ``LedgerError`` subclass and writes nothing when the request is refused.
-        The chain-head lock is held from here until the caller commits or rolls back,
-        so call this as late as possible in the unit of work.
-        """
-        request = build_request(
-            kind, postings, refs=refs, metadata=metadata, idempotency_key=idempotency_key
-        )
-        return self.append(request)
-
-    def transfer(
-        self,
-        kind: str,
-        source: str,
-        destination: str,
-        asset: str,
-        amount: int,
-        *,
-        refs: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Receipt:
-        """Move a positive ``amount`` of ``asset`` from ``source`` to ``destination``."""
-        return self.post(
-            kind,
-            transfer_postings(source, destination, asset, amount),
-            refs=refs,
-            metadata=metadata,
-            idempotency_key=idempotency_key,
-        )
-
-    def memo(
-        self,
-        kind: str,
-        *,
-        refs: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Receipt:
-        """Append a transaction without postings (draw commitments, draw results)."""
-        return self.post(kind, [], refs=refs, metadata=metadata, idempotency_key=idempotency_key)
+    # -- writing (post, transfer and memo come from Posts) ---------------------------
 
     def append(self, request: TransactionRequest) -> Receipt:
-        """Append an already validated request (see ``rules.build_request``)."""
+        """Append a validated request in the caller's DB transaction (no commit).
+
+        The chain-head lock is held from here until the caller commits or rolls back,
+        so append as late as possible in the unit of work.
+        """
         (result,) = append_batch(connection_of(self._bind), [request])
         if isinstance(result, LedgerError):
             raise result

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
@@ -34,13 +33,14 @@ from alot_ledger.appender import (
     append_batch_cached,
 )
 from alot_ledger.errors import LedgerError, LedgerUnavailable
-from alot_ledger.rules import PostingInput, TransactionRequest, build_request, transfer_postings
+from alot_ledger.posting import Posts
+from alot_ledger.rules import TransactionRequest
 
 _log = logging.getLogger(__name__)
 _STOP = object()
 
 
-class LedgerWriter:
+class LedgerWriter(Posts):
     """Appends and commits, batching concurrent callers into one DB transaction."""
 
     def __init__(self, engine: Engine, *, max_batch: int = 500) -> None:
@@ -72,52 +72,10 @@ class LedgerWriter:
             self._queue.put(_STOP)
         self._thread.join()
 
-    def post(
-        self,
-        kind: str,
-        postings: Iterable[PostingInput],
-        *,
-        refs: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Receipt:
-        """Append one transaction and wait until it is committed; return its receipt."""
-        request = build_request(
-            kind, postings, refs=refs, metadata=metadata, idempotency_key=idempotency_key
-        )
+    def append(self, request: TransactionRequest) -> Receipt:
+        """Append one transaction and wait until its batch is committed (post/transfer/memo
+        come from Posts)."""
         return self.submit(request).result()
-
-    def transfer(
-        self,
-        kind: str,
-        source: str,
-        destination: str,
-        asset: str,
-        amount: int,
-        *,
-        refs: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Receipt:
-        """Move a positive ``amount`` from ``source`` to ``destination`` and commit."""
-        return self.post(
-            kind,
-            transfer_postings(source, destination, asset, amount),
-            refs=refs,
-            metadata=metadata,
-            idempotency_key=idempotency_key,
-        )
-
-    def memo(
-        self,
-        kind: str,
-        *,
-        refs: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Receipt:
-        """Append and commit a transaction without postings (draw commitments, results)."""
-        return self.post(kind, [], refs=refs, metadata=metadata, idempotency_key=idempotency_key)
 
     def submit(self, request: TransactionRequest) -> Future[Receipt]:
         """Queue a validated request; the future resolves after its batch commits."""
