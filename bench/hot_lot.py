@@ -1,0 +1,427 @@
+"""Benchmark: many buyers on one hot lot, through the real server.
+
+64 concurrent HTTP clients (httpx async, keep-alive, each with its own access token and
+a fresh Idempotency-Key per purchase) buy 1-ticket cash entries on one open lot through
+uvicorn, on PostgreSQL, with the sandbox payment provider. Prints (never asserts, but
+exits 1 if a correctness check fails):
+
+- purchases/s, latency p50/p99/max and errors by HTTP status, for a hot lot whose target
+  is far enough away not to fund during the run;
+- a second, short phase on a lot that funds part-way: the funding happens once, and
+  every purchase after it is refused 409;
+- correctness: each lot's entries tile 1..N with no gap or overlap, every 201 owns
+  exactly one entry (and no entry lacks its 201), lot totals equal the ledger's escrow
+  balance, and the ledger export verifies with ``alot_verify.ledger.verify_ledger``.
+
+Set-up (the lots, the 64 verified players who passed the trivia, their login sessions
+and access tokens) goes through the services directly, not HTTP: only the purchases are
+measured. The server is ``uvicorn alot_platform.app:create_app --factory`` with
+ALOT_BENCH_WORKERS worker processes (default 2: one per core; the load generator and
+PostgreSQL share the same cores), rate limiting off, stopped at the end.
+
+PostgreSQL: ALOT_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
+the benchmark creates its own database and drops it at the end. Knobs:
+ALOT_BENCH_SECONDS (hot phase, default 15), ALOT_BENCH_CLIENTS (default 64),
+ALOT_BENCH_WORKERS (default 2), ALOT_BENCH_FUND_PURCHASES (funding phase target in
+purchases, default 300; 0 skips it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from alot_ledger import Ledger, export_lines
+from alot_platform.auth.models import AuthSession
+from alot_platform.clock import system_clock
+from alot_platform.config import Settings
+from alot_platform.context import PlatformContext
+from alot_platform.db import unit_of_work
+from alot_platform.entries.models import LotEntry, LotEntryPurchase
+from alot_platform.keys import load_keys
+from alot_platform.ledger.accounts import CRD, USD, lot_escrow
+from alot_platform.lots.models import DrawAlgorithm, Lot
+from alot_platform.lots.schemas import EntryBundle, LotCreate, ProductClassCreate
+from alot_platform.lots.service import LotService
+from alot_platform.mail import mailer_from_settings
+from alot_platform.migrate import migrate
+from alot_platform.trivia.service import TriviaService
+from alot_platform.users.models import Role
+from alot_platform.users.service import UserService
+from alot_verify.ledger import verify_ledger
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+ADMIN_URL = os.environ.get(
+    "ALOT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+SECONDS = float(os.environ.get("ALOT_BENCH_SECONDS", "15"))
+CLIENTS = int(os.environ.get("ALOT_BENCH_CLIENTS", "64"))
+WORKERS = int(os.environ.get("ALOT_BENCH_WORKERS", "2"))
+FUND_PURCHASES = int(os.environ.get("ALOT_BENCH_FUND_PURCHASES", "300"))
+PRICE_CENTS = 200
+ANSWER = "Rolex"
+SERVER_START_TIMEOUT = 60.0
+
+
+@dataclass
+class Phase:
+    """What the clients saw in one phase."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+def main() -> int:
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min)")
+    print(f"{CLIENTS} clients, {WORKERS} uvicorn worker(s), hot phase {SECONDS:.0f} s")
+    database = f"alot_bench_hot_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        with tempfile.TemporaryDirectory(prefix="alot-bench-") as var_dir:
+            return _run(_database_url(database), Path(var_dir))
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _database_url(database: str) -> str:
+    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+def _run(database_url: str, var_dir: Path) -> int:
+    env = {
+        **os.environ,
+        "ALOT_DATABASE_URL": database_url,
+        "ALOT_VAR_DIR": str(var_dir),
+        "ALOT_RATE_LIMIT_ENABLED": "false",
+        "ALOT_SCHEDULER_ENABLED": "false",
+        "ALOT_LOG_LEVEL": "WARNING",
+        "ALOT_ENV": "development",
+    }
+    settings = Settings(
+        database_url=database_url, var_dir=var_dir, rate_limit_enabled=False, log_level="WARNING"
+    )
+    migrate(settings)
+    # Generated once here, so every worker reads the same keys (and accepts our tokens).
+    platform = PlatformContext.build(
+        settings, system_clock, load_keys(settings), mailer_from_settings(settings)
+    )
+    try:
+        started = time.perf_counter()
+        hot_lot = _open_lot(platform, "Hot lot", target_cents=100_000_000)
+        fund_lot = (
+            _open_lot(platform, "Funding lot", target_cents=FUND_PURCHASES * PRICE_CENTS)
+            if FUND_PURCHASES
+            else None
+        )
+        tokens = _players(platform, [lot for lot in (hot_lot, fund_lot) if lot], CLIENTS)
+        print(f"set-up through the services: {time.perf_counter() - started:.1f} s")
+
+        port = _free_port()
+        with _server(env, port):
+            base = f"http://127.0.0.1:{port}"
+            hot = asyncio.run(_drive(base, hot_lot, tokens, seconds=SECONDS))
+            _report("hot lot (target out of reach)", hot)
+            fund = None
+            if fund_lot is not None:
+                fund = asyncio.run(_drive(base, fund_lot, tokens, seconds=None))
+                _report(f"funding lot (funds at {FUND_PURCHASES} purchases)", fund)
+        failures = _check(platform, hot_lot, hot, funds=False)
+        if fund_lot is not None and fund is not None:
+            failures += _check(platform, fund_lot, fund, funds=True)
+        failures += _check_ledger(platform)
+    finally:
+        platform.database.dispose()
+    if failures:
+        print("CORRECTNESS FAILED:")
+        for failure in failures:
+            print(f"  - {failure}")
+        return 1
+    print("correctness: OK")
+    return 0
+
+
+# -- set-up -----------------------------------------------------------------------------
+
+
+@contextmanager
+def _session(platform: PlatformContext) -> Any:
+    with contextmanager(unit_of_work)(platform.database) as session:
+        yield session
+
+
+def _open_lot(platform: PlatformContext, title: str, *, target_cents: int) -> uuid.UUID:
+    with _session(platform) as session:
+        users = UserService(session, platform)
+        admin = users.get_by_email("bench-admin@example.com") or users.create(
+            email="bench-admin@example.com",
+            username="bench_admin",
+            hashed_password="not-a-login",  # noqa: S106 - nobody logs in
+            date_of_birth=None,
+            roles=(Role.PLAYER, Role.ADMIN),
+            verified_email=True,
+        )
+        service = LotService(session, platform)
+        product = service.create_product_class(
+            ProductClassCreate(
+                name=f"{title} product",
+                brand="Rolex",
+                category="watch",
+                tier="GRAIL",
+                retail_value_cents=1_250_000,
+            )
+        )
+        lot = service.create(
+            LotCreate(
+                product_class_id=product.id,
+                title=title,
+                funding_target_cents=target_cents,
+                deadline=platform.clock() + timedelta(days=7),
+                entry_bundles=[EntryBundle(price_cents=PRICE_CENTS, tickets=1)],
+                trivia_question="Which Swiss maker's logo is a crown?",
+                trivia_answer=ANSWER,
+                draw_algorithm=DrawAlgorithm.V2,
+            ),
+            admin,
+        )
+        return service.open(lot.id).id
+
+
+def _players(platform: PlatformContext, lot_ids: list[uuid.UUID], count: int) -> list[str]:
+    """``count`` verified players who passed every lot's trivia; their access tokens."""
+    tokens = []
+    with _session(platform) as session:
+        users = UserService(session, platform)
+        lots = [session.get(Lot, lot_id) for lot_id in lot_ids]
+        now = platform.clock()
+        for number in range(count):
+            user = users.create(
+                email=f"buyer{number}@example.com",
+                username=f"buyer{number}",
+                hashed_password="not-a-login",  # noqa: S106 - nobody logs in
+                date_of_birth=None,
+                verified_email=True,
+            )
+            session.flush()
+            for lot in lots:
+                assert lot is not None
+                assert TriviaService(session, platform).attempt(lot, user, ANSWER).correct
+            auth = AuthSession(id=uuid.uuid4(), user_id=user.id, created_at=now)
+            session.add(auth)
+            token, _ = platform.tokens.issue(
+                "access", user.id, timedelta(hours=1), session_id=auth.id
+            )
+            tokens.append(token)
+    return tokens
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _server(env: dict[str, str], port: int) -> Any:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "alot_platform.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, env=env)
+    try:
+        _wait_until_up(port, server)
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not start in time")
+
+
+# -- the load ---------------------------------------------------------------------------
+
+
+async def _drive(
+    base: str, lot_id: uuid.UUID, tokens: list[str], *, seconds: float | None
+) -> Phase:
+    """Every client buys in a loop: for ``seconds``, or (None) until the lot stops selling."""
+    phase = Phase()
+    url = f"{base}/api/lots/{lot_id}/entries/purchase"
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    stop = asyncio.Event()
+
+    async def client(token: str) -> None:
+        async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+            headers = {"Authorization": f"Bearer {token}"}
+            while not stop.is_set():
+                key = uuid.uuid4().hex
+                began = time.perf_counter()
+                response = await http.post(
+                    url, json={"bundle_index": 0}, headers={**headers, "Idempotency-Key": key}
+                )
+                phase.latencies.append(time.perf_counter() - began)
+                phase.statuses[response.status_code] += 1
+                if response.status_code == 201:
+                    phase.created.append(response.json())
+                else:
+                    code = response.json().get("code", "?") if response.content else "?"
+                    phase.codes[f"{response.status_code} {code}"] += 1
+                    if seconds is None and response.status_code == 409:
+                        stop.set()
+
+    began = time.perf_counter()
+    tasks = [asyncio.create_task(client(token)) for token in tokens]
+    if seconds is not None:
+        await asyncio.sleep(seconds)
+        stop.set()
+    await asyncio.gather(*tasks)
+    phase.elapsed = time.perf_counter() - began
+    return phase
+
+
+def _report(title: str, phase: Phase) -> None:
+    every = sorted(phase.latencies)
+    count = len(every)
+    created = len(phase.created)
+    print(f"\n{title}: {count} requests in {phase.elapsed:.1f} s")
+    if not count:
+        return
+    p50 = every[count // 2] * 1000
+    p99 = every[min(count - 1, int(count * 0.99))] * 1000
+    print(f"  purchases/s (201s): {created / phase.elapsed:8.1f}")
+    print(f"  latency ms:  p50 {p50:7.1f}   p99 {p99:7.1f}   max {every[-1] * 1000:7.1f}")
+    statuses = ", ".join(f"{status}: {n}" for status, n in sorted(phase.statuses.items()))
+    print(f"  by status:   {statuses}")
+    if phase.codes:
+        codes = ", ".join(f"{code}: {n}" for code, n in sorted(phase.codes.items()))
+        print(f"  errors:      {codes}")
+
+
+# -- correctness ------------------------------------------------------------------------
+
+
+def _check(platform: PlatformContext, lot_id: uuid.UUID, phase: Phase, *, funds: bool) -> list[str]:
+    failures: list[str] = []
+    with _session(platform) as session:
+        lot = session.get(Lot, lot_id)
+        assert lot is not None
+        entries = list(
+            session.scalars(
+                select(LotEntry).where(LotEntry.lot_id == lot_id).order_by(LotEntry.tickets_start)
+            )
+        )
+        # A funded lot is drawn and settled at once (its escrow then moves on): compare
+        # with the escrow right after its last purchase.
+        last_seq = session.scalar(
+            select(func.max(LotEntryPurchase.ledger_seq)).where(LotEntryPurchase.lot_id == lot_id)
+        )
+        ledger = Ledger(session)
+        escrow = (
+            ledger.balance(lot_escrow(lot_id), USD, as_of_seq=last_seq).balance,
+            ledger.balance(lot_escrow(lot_id), CRD, as_of_seq=last_seq).balance,
+        )
+    name = lot.title
+    expected = 1
+    for entry in entries:
+        if entry.tickets_start != expected:
+            failures.append(f"{name}: tickets jump from {expected - 1} to {entry.tickets_start}")
+        expected = entry.tickets_end + 1
+    if expected - 1 != lot.tickets_sold:
+        failures.append(f"{name}: entries end at {expected - 1}, lot sold {lot.tickets_sold}")
+    answered = Counter(body["id"] for body in phase.created)
+    owned = Counter(str(entry.purchase_id) for entry in entries)
+    if any(n != 1 for n in answered.values()):
+        failures.append(f"{name}: a purchase id was answered 201 twice")
+    if set(answered) != set(owned) or any(n != 1 for n in owned.values()):
+        failures.append(
+            f"{name}: {len(answered)} purchases answered 201 but {len(entries)} entries"
+            f" ({len(set(answered) - set(owned))} without entry,"
+            f" {len(set(owned) - set(answered))} entries without a 201)"
+        )
+    if escrow != (lot.cash_cents, lot.credits_spent):
+        failures.append(
+            f"{name}: lot totals {lot.cash_cents}/{lot.credits_spent} but escrow {escrow}"
+        )
+    if funds:
+        funded = [body for body in phase.created if body["lot_status"] != "open"]
+        if lot.status == "open" or not funded:
+            failures.append(f"{name}: never funded (status {lot.status})")
+        refused = {key for key in phase.codes if not key.startswith("409")}
+        if refused:
+            failures.append(f"{name}: refusals other than 409: {sorted(refused)}")
+    elif lot.status != "open" or phase.statuses.keys() - {201}:
+        failures.append(f"{name}: status {lot.status}, responses {dict(phase.statuses)}")
+    print(
+        f"\n{name}: {len(entries)} entries tile 1..{lot.tickets_sold}, status {lot.status},"
+        f" escrow {escrow[0]} cents / {escrow[1]} credits"
+    )
+    return failures
+
+
+def _check_ledger(platform: PlatformContext) -> list[str]:
+    began = time.perf_counter()
+    try:
+        summary = verify_ledger(export_lines(platform.database.engine))
+    except Exception as error:  # a verification failure is the result to report
+        return [f"ledger export does not verify: {error}"]
+    print(
+        f"ledger export verifies: {summary.transactions} transactions, head"
+        f" {summary.head_hash[:16]}... ({time.perf_counter() - began:.1f} s)"
+    )
+    return []
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
