@@ -7,6 +7,7 @@ UV_VERSION := 0.13.9
 BOOTSTRAP := var/bootstrap
 UV := $(shell command -v uv 2>/dev/null || echo $(BOOTSTRAP)/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help bootstrap sync run test test-services lint format docs bench clean
 
