@@ -226,7 +226,7 @@ class AdminLots(SyncResource):
         return self._client._parse(self._client._request("POST", _admin_lot(lot_id, "open")), Lot)
 
     def extend(self, lot_id: str, *, deadline: datetime) -> Lot:
-        """Move an open lot's deadline later."""
+        """Reopen an expired lot with a later deadline."""
         response = self._client._request(
             "POST", _admin_lot(lot_id, "extend"), json=_json({"deadline": deadline})
         )
@@ -387,7 +387,7 @@ class AsyncAdminLots(AsyncResource):
         )
 
     async def extend(self, lot_id: str, *, deadline: datetime) -> Lot:
-        """Move an open lot's deadline later."""
+        """Reopen an expired lot with a later deadline."""
         response = await self._client._request(
             "POST", _admin_lot(lot_id, "extend"), json=_json({"deadline": deadline})
         )

@@ -1,0 +1,193 @@
+"""Admin operations and the ledger over the real app in process (sync client), and
+pagination over every kind of page the platform serves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from alot_sdk import AlotError, AuthenticationError, NotFoundError, PermissionDeniedError
+from alot_verify.checkpoint import generate_signer_key, verifier_key_for
+from alot_verify.errors import CheckpointVerificationError
+from alot_verify.ledger import verify_ledger
+
+PASSWORD = "correct-horse-battery"
+
+
+def _funded_lot(make_player: Callable[..., Any], open_lot: Callable[..., Any]) -> tuple[Any, Any]:
+    lot = open_lot()
+    buyer = make_player()
+    buyer.client.trivia.attempt(lot.id, lot.answer)
+    buyer.client.entries.purchase(lot.id, bundle_index=1)
+    buyer.client.entries.purchase(lot.id, bundle_index=1)
+    return lot, buyer
+
+
+def test_catalogue_lots_and_users(
+    admin: Any, make_player: Callable[..., Any], clock: Any, tick: Callable[[], None]
+) -> None:
+    classes = admin.client.admin.product_classes
+    made = [
+        classes.create(
+            name=f"Submariner {n}",
+            brand="Rolex",
+            category="watch",
+            tier="GRAIL",
+            retail_value_cents=1_450_000 + n,
+            specifications={"case_mm": 41},
+        )
+        for n in range(3)
+    ]
+    assert made[0].retail_value == "14500.00"
+    assert classes.get(made[0].id).specifications == {"case_mm": 41}
+    listed = classes.list(limit=2)
+    assert len(listed.items) == 2
+    assert {c.id for c in listed} == {c.id for c in made}  # the offset pages, walked
+    assert classes.update(made[1].id, name="Submariner Date").name == "Submariner Date"
+    classes.delete(made[2].id)
+    with pytest.raises(NotFoundError):
+        classes.get(made[2].id)
+
+    lots = admin.client.admin.lots
+    created = lots.create(
+        product_class_id=made[0].id,
+        title="The diver's grail",
+        funding_target_cents=2_500_000,
+        deadline=clock.now + timedelta(days=1),
+        entry_bundles=[{"price_cents": 200, "tickets": 1}, {"price_cents": 900, "tickets": 5}],
+        trivia_question="Which Swiss watchmaker's logo is a five-pointed crown?",
+        trivia_answer="Rolex",
+        max_tickets_per_user=50,
+    )
+    assert (created.status, created.max_tickets_per_user) == ("created", 50)
+    edited = lots.update(created.id, title="A diver's grail", max_tickets_per_user=None)
+    assert (edited.title, edited.max_tickets_per_user) == ("A diver's grail", None)
+    opened = lots.open(created.id)
+    assert opened.status == "open"
+    assert opened.draw.server_seed_commitment
+    clock.advance(days=2)  # past the deadline: the tick expires the lot
+    tick()
+    assert admin.client.lots.get(created.id).status == "expired"
+    later = clock.now + timedelta(days=30)
+    extended = lots.extend(created.id, deadline=later)
+    assert (extended.status, extended.deadline) == ("open", later)
+
+    ada = make_player()
+    users = admin.client.admin.users
+    assert {ada.id, admin.id} <= {u.id for u in users.list(limit=1)}
+    assert users.get(ada.id).email == ada.email
+    assert sorted(users.set_roles(ada.id, ["player", "auditor"]).roles) == ["auditor", "player"]
+    assert users.set_status(ada.id, "suspended").status == "suspended"
+    with pytest.raises(AuthenticationError):  # suspension ends the player's sessions
+        ada.client.users.me()
+    with pytest.raises(PermissionDeniedError) as inactive:
+        ada.client.auth.login(ada.email, PASSWORD)
+    assert inactive.value.code == "account_inactive"
+    users.set_status(ada.id, "active")
+    ada.client.auth.login(ada.email, PASSWORD)
+    assert ada.client.users.me().id == ada.id
+
+    with pytest.raises(PermissionDeniedError) as refused:
+        ada.client.admin.lots.open(created.id)
+    assert refused.value.code == "missing_role"
+
+
+def test_admin_draw_and_settle_repeat_safely(
+    admin: Any, make_player: Callable[..., Any], open_lot: Callable[..., Any]
+) -> None:
+    lot, _ = _funded_lot(make_player, open_lot)
+    drawn = admin.client.admin.lots.draw(lot.id)
+    settled = admin.client.admin.lots.settle(lot.id)
+    assert drawn.winning_ticket == settled.winning_ticket
+    assert settled.stage == "settled"
+
+
+def test_ledger_reads_proofs_export_and_verification(
+    admin: Any,
+    make_player: Callable[..., Any],
+    open_lot: Callable[..., Any],
+    make_checkpoint: Callable[[], int],
+    make_client: Callable[..., Any],
+    pinned_key: str,
+) -> None:
+    _lot, buyer = _funded_lot(make_player, open_lot)
+    first_size = make_checkpoint()
+    _second_lot, _ = _funded_lot(make_player, open_lot)
+    size = make_checkpoint()
+    assert first_size < size
+
+    ledger = admin.client.ledger
+    checkpoint = ledger.checkpoint()
+    assert (checkpoint.size, ledger.checkpoint(first_size).size) == (size, first_size)
+    assert [c.size for c in ledger.checkpoints(limit=1)] == [size, first_size]
+    assert ledger.verifier_key().verifier_key == pinned_key
+
+    transactions = list(ledger.transactions(limit=3))
+    assert [t.seq for t in transactions] == list(range(1, size + 1))
+    assert ledger.transaction(2) == transactions[1]
+    proof = ledger.inclusion_proof(2)
+    assert (proof.leaf_index, proof.tree_size, proof.transaction) == (1, size, transactions[1])
+    assert ledger.inclusion_proof(2, tree_size=first_size).tree_size == first_size
+    consistency = ledger.consistency_proof(first_size, size)
+    assert consistency.old_checkpoint
+    assert consistency.new_checkpoint
+
+    posting = next(p for t in transactions for p in t.postings if p.account.startswith("lot:"))
+    balance = ledger.balance(posting.account, posting.asset)
+    assert balance.account == posting.account
+    assert ledger.balance(posting.account, posting.asset, as_of_seq=1).balance == 0
+
+    lines = list(ledger.export())
+    assert len(lines) == size
+    assert all(line.endswith(b"\n") for line in lines)
+    summary = verify_ledger(lines, signed_checkpoint=checkpoint.note, verifier_key=pinned_key)
+    assert summary.last_seq == size
+    assert len(list(ledger.export(from_seq=2, to_seq=3))) == 2
+
+    verifying = make_client(ledger_verifier_key=pinned_key, api_token=admin.client.access_token)
+    for seq in (1, size // 2, size):
+        proved = verifying.ledger.verify_inclusion(seq)
+        assert (proved.seq, proved.tree_size, proved.root_hash) == (
+            seq,
+            size,
+            checkpoint.root_hash,
+        )
+    assert verifying.ledger.verify_inclusion(1, tree_size=first_size).tree_size == first_size
+
+    # A key the ledger did not sign with, even under its name, proves nothing.
+    origin = pinned_key.split("+", 1)[0]
+    impostor = verifier_key_for(generate_signer_key(origin)[0])
+    with pytest.raises(CheckpointVerificationError):
+        admin.client.ledger.verify_inclusion(1, verifier_key=impostor)
+    with pytest.raises(AlotError, match="pinned verifier key"):
+        admin.client.ledger.verify_inclusion(1)
+
+    with pytest.raises(PermissionDeniedError) as refused:
+        buyer.client.ledger.checkpoint()
+    assert refused.value.code == "missing_role"
+
+
+def test_pages_walk_every_lot_once(
+    client: Any, open_lot: Callable[..., Any], make_player: Callable[..., Any], clock: Any
+) -> None:
+    made = []
+    for _ in range(5):
+        made.append(open_lot().id)
+        clock.advance(seconds=1)  # "newest" needs distinct creation times
+    page = client.lots.list(limit=2)
+    pages = list(page.iter_pages())
+    assert [len(p.items) for p in pages] == [2, 2, 1]
+    assert not pages[-1].has_next_page()
+    with pytest.raises(LookupError):
+        pages[-1].get_next_page()
+    assert [lot.id for lot in client.lots.list(limit=2)] == list(reversed(made))  # newest first
+    assert [lot.id for lot in client.lots.list(state=["funded", "settled"])] == []
+    assert len(list(client.lots.list(state="open", tier="RARE", category="memorabilia"))) == 5
+
+    buyer = make_player()
+    buyer.client.trivia.attempt(made[0], "5")
+    for _ in range(3):
+        buyer.client.entries.purchase(made[0], bundle_index=0)
+    assert len(list(buyer.client.entries.mine(limit=2))) == 3
