@@ -159,12 +159,12 @@ def portal() -> Iterator[anyio.from_thread.BlockingPortal]:
 def make_client(
     app: FastAPI, portal: anyio.from_thread.BlockingPortal, request_log: RequestLog
 ) -> Iterator[Callable[..., Alot]]:
-    """Sync clients of the in-process app; keywords go to `Alot`."""
+    """Sync clients of the in-process app (or of the app `of`); keywords go to `Alot`."""
     made: list[httpx.Client] = []
 
-    def make(**options: Any) -> Alot:
+    def make(*, of: FastAPI | None = None, **options: Any) -> Alot:
         http = httpx.Client(
-            transport=PortalASGITransport(app, portal),
+            transport=PortalASGITransport(of or app, portal),
             base_url=BASE_URL,
             event_hooks={"request": [request_log]},
         )
@@ -457,3 +457,9 @@ class FaultyProxy:
     def count(self, marker: bytes) -> int:
         with self._lock:
             return sum(1 for data in self.received if marker in data)
+
+
+@pytest.fixture
+def faulty_proxy() -> type[FaultyProxy]:
+    """The FaultyProxy class (tests cannot import conftest)."""
+    return FaultyProxy
