@@ -1,0 +1,85 @@
+"""The examples run green, as subprocesses, against a uvicorn server holding the demo data
+that `make run` seeds (demo admin, demo lots with known trivia answers)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alot_platform.demo import ensure_demo_admin, ensure_demo_lots
+from alot_verify.checkpoint import generate_signer_key, verifier_key_for
+from fastapi import FastAPI
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture
+def demo_admin(app: FastAPI) -> tuple[str, str]:
+    platform = app.state.platform
+    credentials, _ = ensure_demo_admin(platform)
+    ensure_demo_lots(platform)
+    return credentials.email, credentials.password
+
+
+@pytest.fixture
+def run_example(live_server: str) -> Callable[..., subprocess.CompletedProcess[str]]:
+    def run(name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        environment = {
+            k: v for k, v in os.environ.items() if not k.startswith(("ALOT_", "PYTEST_"))
+        }
+        environment.update(ALOT_BASE_URL=live_server, **env)
+        return subprocess.run(
+            [sys.executable, str(EXAMPLES / name), *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    return run
+
+
+def test_player_host_and_auditor_examples(
+    demo_admin: tuple[str, str],
+    run_example: Callable[..., subprocess.CompletedProcess[str]],
+    make_checkpoint: Callable[[], int],
+    pinned_key: str,
+) -> None:
+    email, password = demo_admin
+
+    played = run_example("player_flow.py")
+    assert played.returncode == 0, played.stdout + played.stderr
+    assert "OK: trivia passed" in played.stdout
+    assert "verified on this machine" in played.stdout
+    assert "FAIL" not in played.stdout
+
+    hosted = run_example(
+        "host_integration.py", "--publish", ALOT_EMAIL=email, ALOT_PASSWORD=password
+    )
+    assert hosted.returncode == 0, hosted.stdout + hosted.stderr
+    assert "OK: published" in hosted.stdout
+    assert "Rookie card quick draw: ticket" in hosted.stdout  # the lot the player settled
+
+    make_checkpoint()
+    audited = run_example(
+        "auditor.py", ALOT_EMAIL=email, ALOT_PASSWORD=password, ALOT_VERIFY_LEDGER_KEY=pinned_key
+    )
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    assert "PASSED: 0 failure(s)" in audited.stdout
+    assert "OK: draw of 'Rookie card quick draw'" in audited.stdout
+
+    impostor = verifier_key_for(generate_signer_key(pinned_key.split("+", 1)[0])[0])
+    refused = run_example(
+        "auditor.py", ALOT_EMAIL=email, ALOT_PASSWORD=password, ALOT_VERIFY_LEDGER_KEY=impostor
+    )
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "FAIL: the platform now serves another verifier key" in refused.stdout
+    assert "FAILED" in refused.stdout
+
+    unpinned = run_example("auditor.py", ALOT_EMAIL=email, ALOT_PASSWORD=password)
+    assert unpinned.returncode == 2
