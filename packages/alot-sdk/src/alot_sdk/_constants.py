@@ -25,8 +25,8 @@ A trivia cooldown answers 429 with a `Retry-After` of hours; sleeping through th
 inside a library call would look like a hang. The caller sees `RateLimitError.retry_after`.
 """
 
-RETRYABLE_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
-"""Statuses retried as such (any other 5xx is retried too); 409 is decided by its code."""
+RETRYABLE_STATUS_CODES = frozenset({408, 429})
+"""Statuses retried as such, besides every 5xx; a 409 is decided by its code (below)."""
 
 RETRYABLE_CONFLICT_CODES = frozenset({"trivia_attempt_conflict"})
 """The 409 problem codes that mean "a concurrent request won a race; nothing was written".
