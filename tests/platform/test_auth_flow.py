@@ -178,6 +178,21 @@ def test_logout_with_only_the_refresh_token(client: TestClient, api: Any) -> Non
     _problem(client.get("/api/users/me", headers=account.headers), 401, "invalid_token")
 
 
+def test_logout_with_an_expired_access_token_still_ends_the_refresh_token(
+    client: TestClient, api: Any, clock: Any
+) -> None:
+    account = api.account()
+    clock.advance(minutes=16)  # the access token has expired; the refresh token has not
+    response = client.post(
+        "/api/auth/logout",
+        json={"refresh_token": account.refresh_token},
+        headers=account.headers,
+    )
+    assert response.status_code == 204
+    refreshed = client.post("/api/auth/refresh", json={"refresh_token": account.refresh_token})
+    _problem(refreshed, 401, "invalid_token")
+
+
 def test_access_token_expires_after_15_minutes(client: TestClient, api: Any, clock: Any) -> None:
     account = api.account()
     clock.advance(minutes=14, seconds=59)

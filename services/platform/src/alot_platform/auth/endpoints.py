@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
@@ -190,15 +191,17 @@ def logout(
 ) -> None:
     service = AuthService(session, platform)
     bearer = request.headers.get("authorization", "")
-    session_id = None
+    # Every session the caller proves it holds ends: an expired access token must not
+    # stop the refresh token sent beside it from being revoked.
+    ended = set()
     if bearer.lower().startswith("bearer "):
-        try:
-            session_id = service.authenticate(bearer[7:].strip()).session_id
-        except NotAuthenticated:
-            session_id = None
-    elif body is not None and body.refresh_token:
-        session_id = service.session_of_refresh_token(body.refresh_token)
-    elif REFRESH_COOKIE in request.cookies or ACCESS_COOKIE in request.cookies:
+        with contextlib.suppress(NotAuthenticated):
+            ended.add(service.authenticate(bearer[7:].strip()).session_id)
+    if body is not None and body.refresh_token:
+        refreshed = service.session_of_refresh_token(body.refresh_token)
+        if refreshed is not None:
+            ended.add(refreshed)
+    if not ended and (REFRESH_COOKIE in request.cookies or ACCESS_COOKIE in request.cookies):
         session_id = service.session_of_refresh_token(request.cookies.get(REFRESH_COOKIE, ""))
         if session_id is None:
             try:
@@ -213,7 +216,8 @@ def logout(
                 request.cookies.get(CSRF_COOKIE),
                 request.headers.get(CSRF_HEADER),
             )
-    if session_id is not None:
+            ended.add(session_id)
+    for session_id in ended:
         service.logout(session_id)
     _clear_session_cookies(response, platform)
 
