@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import Lot
-from alot_platform.reveals.models import Reveal
+from alot_platform.reveals.models import Reveal, RevealStatus
+from alot_platform.users.models import User
 
 
 class EntryRepository:
@@ -47,14 +50,83 @@ class EntryRepository:
             or 0
         )
 
-    def has_reveal(self, user_id: uuid.UUID, lot_id: uuid.UUID) -> bool:
-        found = self.session.scalar(
-            select(Reveal.id).where(Reveal.user_id == user_id, Reveal.lot_id == lot_id)
+    def purchases_by_keys(
+        self, keys: Collection[tuple[uuid.UUID, str]]
+    ) -> dict[tuple[uuid.UUID, str], LotEntryPurchase]:
+        """The purchases made under any of these (user id, idempotency key) pairs."""
+        if not keys:
+            return {}
+        found = self.session.scalars(
+            select(LotEntryPurchase).where(
+                LotEntryPurchase.user_id.in_({user for user, _ in keys}),
+                LotEntryPurchase.idempotency_key.in_({key for _, key in keys}),
+            )
         )
-        return found is not None
+        wanted = set(keys)
+        return {
+            (p.user_id, p.idempotency_key): p
+            for p in found
+            if (p.user_id, p.idempotency_key) in wanted
+        }
+
+    def tickets_held_by(
+        self, lot_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        """Tickets each of ``user_ids`` holds in ``lot_id`` (absent: none)."""
+        if not user_ids:
+            return {}
+        rows = self.session.execute(
+            select(LotEntry.user_id, func.sum(LotEntry.ticket_count))
+            .where(LotEntry.lot_id == lot_id, LotEntry.user_id.in_(set(user_ids)))
+            .group_by(LotEntry.user_id)
+        )
+        return {user_id: int(total) for user_id, total in rows}
+
+    def add_all(self, rows: Collection[LotEntryPurchase | LotEntry]) -> None:
+        self.session.add_all(rows)
 
     def add(self, row: LotEntryPurchase | LotEntry | Reveal) -> None:
         self.session.add(row)
+
+    def ensure_pending_reveals(
+        self, lot_id: uuid.UUID, user_ids: Collection[uuid.UUID], now: datetime
+    ) -> None:
+        """Each buyer's reveal row for the lot, created pending unless it exists (one
+        statement: insert, ignoring the rows the unique (user, lot) index already has)."""
+        if not user_ids:
+            return
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "lot_id": lot_id,
+                "status": RevealStatus.PENDING.value,
+                "details": {},
+                "created_at": now,
+            }
+            for user_id in sorted(user_ids)
+        ]
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            pg = postgresql.insert(Reveal).values(rows)
+            self.session.execute(pg.on_conflict_do_nothing(index_elements=["user_id", "lot_id"]))
+        else:
+            lite = sqlite.insert(Reveal).values(rows)
+            self.session.execute(lite.on_conflict_do_nothing(index_elements=["user_id", "lot_id"]))
+
+    def count_entries(self, entries_by_user: Mapping[uuid.UUID, int]) -> None:
+        """Add to each buyer's ``total_entries`` (one statement, users in id order)."""
+        if not entries_by_user:
+            return
+        statement = (
+            update(User)
+            .where(User.id == bindparam("user"))
+            .values(total_entries=User.total_entries + bindparam("entries"))
+        )
+        self.session.connection().execute(
+            statement,
+            [{"user": user, "entries": n} for user, n in sorted(entries_by_user.items())],
+        )
 
     def entries_of_user(
         self,

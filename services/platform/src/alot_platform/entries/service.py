@@ -28,10 +28,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from alot_ledger import InsufficientFunds, Ledger, Posting, Receipt
+from alot_ledger import InsufficientFunds, Posting
+from alot_ledger.appender import append_batch
+from alot_ledger.rules import TransactionRequest, build_request
 from alot_verify.canonical import canonical_json
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,6 +44,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService, InsufficientCredits
 from alot_platform.draws.service import DrawService
+from alot_platform.entries.line import PurchaseLine
 from alot_platform.entries.models import (
     LotEntry,
     LotEntryPurchase,
@@ -54,7 +59,6 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import CREDITS_PER_TICKET
 from alot_platform.payments.provider import ChargeResult
-from alot_platform.reveals.models import Reveal, RevealStatus
 from alot_platform.trivia.service import TriviaService
 from alot_platform.users.models import User
 
@@ -178,9 +182,26 @@ class EntryService:
                 return self._record_pending(
                     purchase_id, lot, user, order, price, charge, idempotency_key, request_hash
                 )
+        wanted = _Wanted(
+            purchase_id=purchase_id,
+            user_id=user.id,
+            order=order,
+            price=price,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            payment_id=charge.payment_id if charge else None,
+        )
+        # The checks above only read. End that read transaction before joining the
+        # line: the batch runs in a transaction of its own (on SQLite this one would
+        # otherwise hold the database write lock the batch needs).
+        if self._session.new or self._session.dirty or self._session.deleted:
+            raise RuntimeError("a purchase must be the only writer of its unit of work")
+        self._session.rollback()
         try:
-            outcome = self._accept(
-                purchase_id, lot_id, user, order, price, charge, idempotency_key, request_hash
+            outcome = _LINE.submit(
+                _line_key(self._platform, lot_id),
+                wanted,
+                lambda batch: _run_batch(self._platform, lot_id, batch),
             )
         except AlotError:
             self._refund_unowned(charge, price, purchase_id)
@@ -189,148 +210,12 @@ class EntryService:
             self._refund_unowned(charge, price, purchase_id)
         return outcome
 
-    def _accept(
-        self,
-        purchase_id: uuid.UUID,
-        lot_id: uuid.UUID,
-        user: User,
-        order: Order,
-        price: _Price,
-        charge: ChargeResult | None,
-        idempotency_key: str,
-        request_hash: str,
-    ) -> PurchaseOutcome:
-        lot = self._lots.get_for_update(lot_id)
-        if lot is None:
-            raise LotNotFound(f"no lot {lot_id}")
-        # A request with the same key may have committed while this one waited.
-        earlier = self._entries.purchase_by_key(user.id, idempotency_key)
-        if earlier is not None:
-            return self._replay(earlier, lot_id, request_hash)
-        now = self._platform.clock()
-        self._check(lot, user, price, now)
-
-        first = lot.tickets_sold + 1
-        purchase = LotEntryPurchase(
-            id=purchase_id,
-            lot_id=lot.id,
-            user_id=user.id,
-            method=order.method.value,
-            bundle_index=order.bundle_index,
-            tickets=price.tickets,
-            amount_cents=price.cash_cents,
-            credits_spent=price.credits,
-            currency=lot.currency,
-            status=PurchaseStatus.SUCCEEDED.value,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            provider=self._platform.payments.name if charge else None,
-            provider_payment_id=charge.payment_id if charge else None,
-            created_at=now,
-            completed_at=now,
-        )
-        entry = LotEntry(
-            id=uuid.uuid4(),
-            lot_id=lot.id,
-            user_id=user.id,
-            purchase_id=purchase_id,
-            tickets_start=first,
-            tickets_end=first + price.tickets - 1,
-            ticket_count=price.tickets,
-            amount_paid_cents=price.cash_cents,
-            credits_spent=price.credits,
-            is_winner=False,
-            credits_awarded=0,
-            created_at=now,
-        )
-        self._entries.add(purchase)
-        self._flush_purchase()
-        self._entries.add(entry)
-        if not self._entries.has_reveal(user.id, lot.id):
-            self._entries.add(
-                Reveal(
-                    user_id=user.id,
-                    lot_id=lot.id,
-                    status=RevealStatus.PENDING.value,
-                    details={},
-                    created_at=now,
-                )
-            )
-        lot.tickets_sold += price.tickets
-        lot.cash_cents += price.cash_cents
-        lot.credits_spent += price.credits
-        lot.updated_at = now
-        user.total_entries += 1
-        self._session.flush()
-
-        funded_now = lot.funded_cents >= lot.funding_target_cents
-        if funded_now:
-            transition(lot, LotStatus.FUNDED, now, action="fund the lot")
-            DrawService(self._session, self._platform).freeze(lot)
-
-        receipt = self._post(lot, user, purchase, entry)
-        purchase.ledger_seq = receipt.seq
-        if price.credits:
-            CreditsService(self._session, now).apply(
-                [
-                    CreditChange(
-                        user_id=user.id,
-                        amount=-price.credits,
-                        transaction_type=CreditTransactionType.ENTRY_PURCHASE,
-                        lot_id=lot.id,
-                        lot_entry_id=entry.id,
-                        purchase_id=purchase.id,
-                        details={"tickets": price.tickets},
-                    )
-                ],
-                ledger_seq=receipt.seq,
-            )
-        return PurchaseOutcome(purchase, entry, lot, replayed=False, funded_now=funded_now)
-
-    def _post(self, lot: Lot, user: User, purchase: LotEntryPurchase, entry: LotEntry) -> Receipt:
-        escrow = lot_escrow(lot.id)
-        if purchase.method == PaymentMethod.CASH.value:
-            postings = [
-                Posting(PLATFORM_CASH, USD, -purchase.amount_cents),
-                Posting(escrow, USD, purchase.amount_cents),
-            ]
-        else:
-            postings = [
-                Posting(user_credits(user.id), CRD, -purchase.credits_spent),
-                Posting(escrow, CRD, purchase.credits_spent),
-            ]
-        try:
-            return Ledger(self._session).post(
-                "entry_purchase",
-                postings,
-                refs={
-                    "lot_id": str(lot.id),
-                    "purchase_id": str(purchase.id),
-                    "user_id": str(user.id),
-                },
-                metadata={
-                    "method": purchase.method,
-                    "tickets": purchase.tickets,
-                    "tickets_start": entry.tickets_start,
-                    "tickets_end": entry.tickets_end,
-                },
-            )
-        except InsufficientFunds as error:
-            # The ledger refuses to take a user's credits below zero even if a
-            # concurrent spend elsewhere got past the projection's check.
-            balance = error.extra["balance"]
-            raise InsufficientCredits(
-                f"needs {purchase.credits_spent} credits, balance is {balance}",
-                balance=balance,
-                needed=purchase.credits_spent,
-            ) from None
-
     def _flush_purchase(self) -> None:
         try:
             self._session.flush()
         except IntegrityError as error:
             # The same key, used at once for another lot (hence another request), won.
-            if "idempotency" in str(error.orig):
+            if _is_idempotency_clash(error):
                 raise IdempotencyConflict(
                     "this Idempotency-Key is in use by another purchase request"
                 ) from None
@@ -442,3 +327,354 @@ def _price(lot: Lot, order: Order) -> _Price:
     if not 1 <= tickets <= MAX_TICKETS_PER_PURCHASE:
         raise InvalidInput(f"buy 1..{MAX_TICKETS_PER_PURCHASE} tickets at a time")
     return _Price(tickets=tickets, cash_cents=0, credits=tickets * CREDITS_PER_TICKET)
+
+
+# -- the batch: purchases of one lot in one transaction ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """A purchase that passed the checks outside the lock (and was charged, for cash)."""
+
+    purchase_id: uuid.UUID
+    user_id: uuid.UUID
+    order: Order
+    price: _Price
+    idempotency_key: str
+    request_hash: str
+    payment_id: str | None
+
+
+_LINE: PurchaseLine[_Wanted, PurchaseOutcome] = PurchaseLine()
+
+
+def purchases_waiting(platform: PlatformContext, lot_id: uuid.UUID) -> int:
+    """Purchases of ``lot_id`` in this process waiting for the batch running now."""
+    return _LINE.waiting(_line_key(platform, lot_id))
+
+
+def _line_key(platform: PlatformContext, lot_id: uuid.UUID) -> tuple[int, uuid.UUID]:
+    return (id(platform.database), lot_id)
+
+
+# A batch is redone without a purchase refused late (by the ledger or a unique index);
+# each redo removes at least one purchase, so a batch of n needs at most n redos.
+_MAX_REDOS_FOR_CLASHES = 3
+
+
+class _LateRefusal(Exception):
+    """Purchases refused only once written: the batch is rolled back and redone without."""
+
+    def __init__(self, refusals: dict[int, BaseException]) -> None:
+        super().__init__(f"{len(refusals)} purchase(s) refused late")
+        self.refusals = refusals
+
+
+def _run_batch(
+    platform: PlatformContext, lot_id: uuid.UUID, batch: Sequence[_Wanted]
+) -> list[PurchaseOutcome | BaseException]:
+    """Run ``batch`` (purchases of ``lot_id``) in one unit of work with one commit."""
+    refused: dict[int, BaseException] = {}
+    clashes = 0
+    while True:
+        try:
+            with platform.database.sessions() as session:
+                try:
+                    results = _Batch(session, platform, lot_id, batch, refused).run()
+                except BaseException:
+                    session.rollback()
+                    raise
+                session.commit()
+                return results
+        except _LateRefusal as late:
+            refused.update(late.refusals)
+        except IntegrityError as error:
+            # Another lot's batch committed a purchase under the same (user, key) after
+            # this one looked: redone, the look-up finds it and answers the conflict.
+            clashes += 1
+            if not _is_idempotency_clash(error) or clashes > _MAX_REDOS_FOR_CLASHES:
+                raise
+
+
+def _is_idempotency_clash(error: IntegrityError) -> bool:
+    return "idempotency" in str(error.orig)
+
+
+@dataclass
+class _Accepted:
+    index: int
+    wanted: _Wanted
+    purchase: LotEntryPurchase
+    entry: LotEntry
+    funds: bool = False
+
+
+class _Batch:
+    """One pass over a batch under the lot's row lock.
+
+    Every purchase is checked against the lot as the purchases before it in the batch
+    left it, and refused (writing nothing) or accepted with the next tickets; then all
+    accepted purchases are written together: their ledger transactions first (the
+    ledger's head lock is taken once), then the rows with their ledger seqs, the
+    reveals, the buyers' counts, the lot's totals, and, if one of them reached the
+    target, the funding with its frozen draw inputs. The purchase reaching the target
+    is accepted whole; the ones after it in the batch are refused like any later one.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        platform: PlatformContext,
+        lot_id: uuid.UUID,
+        batch: Sequence[_Wanted],
+        refused: dict[int, BaseException],
+    ) -> None:
+        self._session = session
+        self._platform = platform
+        self._lot_id = lot_id
+        self._batch = batch
+        self._refused = refused
+        self._entries = EntryRepository(session)
+
+    def run(self) -> list[PurchaseOutcome | BaseException]:
+        lot = LotRepository(self._session).get_for_update(self._lot_id)
+        if lot is None:
+            raise LotNotFound(f"no lot {self._lot_id}")
+        now = self._platform.clock()
+        results: list[PurchaseOutcome | BaseException | None] = [None] * len(self._batch)
+        accepted = self._decide(lot, now, results)
+        if accepted:
+            self._write(lot, accepted, now)
+        for item in accepted:
+            results[item.index] = PurchaseOutcome(
+                item.purchase, item.entry, lot, replayed=False, funded_now=item.funds
+            )
+        self._answer_repeats(lot, accepted, results)
+        assert all(result is not None for result in results)
+        return [result for result in results if result is not None]
+
+    # -- deciding (reads only) ----------------------------------------------------------
+
+    def _decide(
+        self, lot: Lot, now: datetime, results: list[PurchaseOutcome | BaseException | None]
+    ) -> list[_Accepted]:
+        batch = self._batch
+        earlier = self._entries.purchases_by_keys({(w.user_id, w.idempotency_key) for w in batch})
+        cap = lot.max_tickets_per_user
+        held = (
+            self._entries.tickets_held_by(lot.id, {w.user_id for w in batch})
+            if cap is not None
+            else {}
+        )
+        credits = CreditsService(self._session, now)
+        balances = {w.user_id: credits.balance(w.user_id) for w in batch if w.price.credits}
+        accepted: list[_Accepted] = []
+        taken: set[tuple[uuid.UUID, str]] = set()
+        for index, wanted in enumerate(batch):
+            if index in self._refused:
+                results[index] = self._refused[index]
+                continue
+            key = (wanted.user_id, wanted.idempotency_key)
+            if key in earlier:
+                results[index] = self._replay_or_conflict(earlier[key], lot, wanted.request_hash)
+                continue
+            if key in taken:
+                continue  # a repeat within the batch: answered once the first is written
+            price = wanted.price
+            try:
+                _check_selling(lot, now)
+                if cap is not None:
+                    mine = held.get(wanted.user_id, 0)
+                    if mine + price.tickets > cap:
+                        raise TicketCapExceeded(
+                            f"lot {lot.id} allows {cap} tickets per player; you hold {mine}",
+                            cap=cap,
+                            held=mine,
+                        )
+                if price.credits:
+                    balance = balances[wanted.user_id]
+                    if balance < price.credits:
+                        raise InsufficientCredits(
+                            f"needs {price.credits} credits, balance is {balance}",
+                            balance=balance,
+                            needed=price.credits,
+                        )
+            except AlotError as error:
+                results[index] = error
+                continue
+            item = self._allocate(lot, index, wanted, now)
+            accepted.append(item)
+            taken.add(key)
+            held[wanted.user_id] = held.get(wanted.user_id, 0) + price.tickets
+            if price.credits:
+                balances[wanted.user_id] -= price.credits
+            if lot.funded_cents >= lot.funding_target_cents:
+                transition(lot, LotStatus.FUNDED, now, action="fund the lot")
+                item.funds = True
+        return accepted
+
+    def _allocate(self, lot: Lot, index: int, wanted: _Wanted, now: datetime) -> _Accepted:
+        price = wanted.price
+        first = lot.tickets_sold + 1
+        purchase = LotEntryPurchase(
+            id=wanted.purchase_id,
+            lot_id=lot.id,
+            user_id=wanted.user_id,
+            method=wanted.order.method.value,
+            bundle_index=wanted.order.bundle_index,
+            tickets=price.tickets,
+            amount_cents=price.cash_cents,
+            credits_spent=price.credits,
+            currency=lot.currency,
+            status=PurchaseStatus.SUCCEEDED.value,
+            idempotency_key=wanted.idempotency_key,
+            request_hash=wanted.request_hash,
+            provider=self._platform.payments.name if wanted.payment_id else None,
+            provider_payment_id=wanted.payment_id,
+            created_at=now,
+            completed_at=now,
+        )
+        entry = LotEntry(
+            id=uuid.uuid4(),
+            lot_id=lot.id,
+            user_id=wanted.user_id,
+            purchase_id=wanted.purchase_id,
+            tickets_start=first,
+            tickets_end=first + price.tickets - 1,
+            ticket_count=price.tickets,
+            amount_paid_cents=price.cash_cents,
+            credits_spent=price.credits,
+            is_winner=False,
+            credits_awarded=0,
+            created_at=now,
+        )
+        lot.tickets_sold += price.tickets
+        lot.cash_cents += price.cash_cents
+        lot.credits_spent += price.credits
+        lot.updated_at = now
+        return _Accepted(index, wanted, purchase, entry)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def _write(self, lot: Lot, accepted: list[_Accepted], now: datetime) -> None:
+        # The ledger first: the lot lock, then the ledger head, then buyers' rows, in
+        # the order settlement takes them too (no deadlock between the two).
+        receipts = append_batch(
+            self._session.connection(), [_ledger_request(lot, item) for item in accepted]
+        )
+        late: dict[int, BaseException] = {}
+        for item, receipt in zip(accepted, receipts, strict=True):
+            if isinstance(receipt, InsufficientFunds):
+                # The ledger refuses to take a user's credits below zero even if a
+                # concurrent spend elsewhere got past the projection's check.
+                late[item.index] = InsufficientCredits(
+                    f"needs {item.purchase.credits_spent} credits,"
+                    f" balance is {receipt.extra['balance']}",
+                    balance=receipt.extra["balance"],
+                    needed=item.purchase.credits_spent,
+                )
+            elif isinstance(receipt, BaseException):
+                late[item.index] = receipt
+            else:
+                item.purchase.ledger_seq = receipt.seq
+        if late:
+            raise _LateRefusal(late)
+
+        self._entries.add_all([item.purchase for item in accepted])
+        self._session.flush()  # purchases before the entries that name them
+        self._entries.add_all([item.entry for item in accepted])
+        buyers: dict[uuid.UUID, int] = defaultdict(int)
+        for item in accepted:
+            buyers[item.wanted.user_id] += 1
+        self._entries.ensure_pending_reveals(lot.id, buyers.keys(), now)
+        self._entries.count_entries(buyers)
+        self._session.flush()
+        for item in accepted:
+            if item.purchase.credits_spent:
+                assert item.purchase.ledger_seq is not None
+                try:
+                    CreditsService(self._session, now).apply(
+                        [_credit_change(lot, item)], ledger_seq=item.purchase.ledger_seq
+                    )
+                except InsufficientCredits as error:
+                    raise _LateRefusal({item.index: error}) from None
+        if any(item.funds for item in accepted):
+            # The funding purchase's ledger transaction is in: at this memo the ledger's
+            # escrow equals the frozen escrow.
+            DrawService(self._session, self._platform).freeze(lot)
+
+    def _replay_or_conflict(
+        self, earlier: LotEntryPurchase, lot: Lot, request_hash: str
+    ) -> PurchaseOutcome | AlotError:
+        """What a purchase gets whose key named an earlier one, found under the lock."""
+        if earlier.lot_id != lot.id or earlier.request_hash != request_hash:
+            return IdempotencyConflict(
+                "this Idempotency-Key was used for a different purchase request",
+                purchase_id=str(earlier.id),
+            )
+        entry = self._entries.entry_of(earlier.id)
+        return PurchaseOutcome(earlier, entry, lot, replayed=True, funded_now=False)
+
+    def _answer_repeats(
+        self,
+        lot: Lot,
+        accepted: list[_Accepted],
+        results: list[PurchaseOutcome | BaseException | None],
+    ) -> None:
+        """Purchases repeating the key of one accepted earlier in the same batch."""
+        first = {(a.wanted.user_id, a.wanted.idempotency_key): a for a in accepted}
+        for index, wanted in enumerate(self._batch):
+            if results[index] is not None:
+                continue
+            original = first[(wanted.user_id, wanted.idempotency_key)]
+            if original.wanted.request_hash != wanted.request_hash:
+                results[index] = IdempotencyConflict(
+                    "this Idempotency-Key was used for a different purchase request",
+                    purchase_id=str(original.purchase.id),
+                )
+            else:
+                results[index] = PurchaseOutcome(
+                    original.purchase, original.entry, lot, replayed=True, funded_now=False
+                )
+
+
+def _ledger_request(lot: Lot, item: _Accepted) -> TransactionRequest:
+    purchase, entry = item.purchase, item.entry
+    escrow = lot_escrow(lot.id)
+    if purchase.method == PaymentMethod.CASH.value:
+        postings = [
+            Posting(PLATFORM_CASH, USD, -purchase.amount_cents),
+            Posting(escrow, USD, purchase.amount_cents),
+        ]
+    else:
+        postings = [
+            Posting(user_credits(purchase.user_id), CRD, -purchase.credits_spent),
+            Posting(escrow, CRD, purchase.credits_spent),
+        ]
+    return build_request(
+        "entry_purchase",
+        postings,
+        refs={
+            "lot_id": str(lot.id),
+            "purchase_id": str(purchase.id),
+            "user_id": str(purchase.user_id),
+        },
+        metadata={
+            "method": purchase.method,
+            "tickets": purchase.tickets,
+            "tickets_start": entry.tickets_start,
+            "tickets_end": entry.tickets_end,
+        },
+    )
+
+
+def _credit_change(lot: Lot, item: _Accepted) -> CreditChange:
+    return CreditChange(
+        user_id=item.purchase.user_id,
+        amount=-item.purchase.credits_spent,
+        transaction_type=CreditTransactionType.ENTRY_PURCHASE,
+        lot_id=lot.id,
+        lot_entry_id=item.entry.id,
+        purchase_id=item.purchase.id,
+        details={"tickets": item.purchase.tickets},
+    )
