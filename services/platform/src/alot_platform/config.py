@@ -109,9 +109,24 @@ class Settings(BaseSettings):
     )
 
     # Payments and entries.
-    payment_provider: Literal["sandbox"] = Field(
+    payment_provider: Literal["sandbox", "stripe"] = Field(
         default="sandbox",
-        description="who takes cash: sandbox (test mode, refused in production)",
+        description="who takes cash: sandbox (test mode, refused in production) or stripe",
+    )
+    stripe_secret_key: SecretStr | None = Field(
+        default=None, description="Stripe API secret key (sk_live_... / sk_test_...)"
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="signing secret of the Stripe webhook endpoint (whsec_...)"
+    )
+    stripe_api_base: str | None = Field(
+        default=None, description="Stripe API address; unset: Stripe's own (tests point it away)"
+    )
+    stripe_timeout_seconds: float = Field(default=30.0, gt=0)
+    stripe_max_network_retries: int = Field(default=2, ge=0, le=10)
+    stripe_checkout_return_url: str | None = Field(
+        default=None,
+        description="where Checkout sends the buyer back; default <frontend origin>/checkout",
     )
 
     @field_validator("rate_limit_default", "rate_limit_auth")
@@ -119,6 +134,22 @@ class Settings(BaseSettings):
     def _rate_is_parsable(cls, value: str) -> str:
         parse_rate(value)
         return value
+
+    @model_validator(mode="after")
+    def _stripe_is_complete(self) -> Settings:
+        # Never "verify against an empty secret": anything verifies against it.
+        if self.payment_provider == "stripe":
+            missing = [
+                name
+                for name, value in (
+                    ("ALOT_STRIPE_SECRET_KEY", self.stripe_secret_key),
+                    ("ALOT_STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
+                )
+                if value is None or not value.get_secret_value().strip()
+            ]
+            if missing:
+                raise ValueError(f"ALOT_PAYMENT_PROVIDER=stripe requires {', '.join(missing)}")
+        return self
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

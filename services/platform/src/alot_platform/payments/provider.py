@@ -4,8 +4,8 @@ The platform never talks to a card network itself. A provider charges a buyer an
 refunds them, both under an idempotency key the platform derives from its own records,
 so that a retried request can never charge or refund twice. ``ALOT_PAYMENT_PROVIDER``
 picks the provider: ``sandbox`` (the default, instant test-mode payments) for
-development and tests; Stripe arrives with the payments issue and answers ``pending``
-until its webhook reports the payment.
+development and tests; ``stripe`` (Checkout) answers ``pending`` until its webhook
+reports the payment (payments/stripe_provider.py, payments/webhooks.py).
 """
 
 from __future__ import annotations
@@ -85,4 +85,8 @@ def payment_provider_from_settings(settings: Settings) -> PaymentProvider:
 
     if settings.payment_provider == "sandbox":
         return SandboxPaymentProvider(settings)
+    if settings.payment_provider == "stripe":
+        from alot_platform.payments.stripe_provider import StripeProvider
+
+        return StripeProvider(settings)
     raise ValueError(f"unknown payment provider {settings.payment_provider!r}")

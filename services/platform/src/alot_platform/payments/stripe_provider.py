@@ -1,0 +1,181 @@
+"""The Stripe payment provider: Checkout Sessions for charges, the Refund API for refunds.
+
+A charge creates a hosted Checkout Session and answers ``pending`` with its URL; the
+purchase owns no tickets until Stripe's webhook says the session was paid
+(payments/webhooks.py). Every call carries the idempotency key the platform derived
+from its own records, so the library's network retries, and ours after a crash, can
+never create a second session or a second refund: Stripe answers a repeated key with
+the first result.
+
+The API key comes from ``ALOT_STRIPE_SECRET_KEY``; ``ALOT_STRIPE_API_BASE`` points the
+client elsewhere (the tests' local fake of Stripe). One ``StripeClient`` per provider,
+never the library's module-level globals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from alot_platform.config import Settings
+from alot_platform.errors import AlotError
+from alot_platform.payments.provider import ChargeResult, RefundResult
+
+_log = logging.getLogger(__name__)
+
+_UNAVAILABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
+
+
+class PaymentProviderUnavailable(AlotError):
+    """Stripe did not answer (after the library's retries): nothing was recorded here."""
+
+    status_code = 503
+    code = "payment_provider_unavailable"
+    title = "The payment provider is unavailable"
+
+
+class RefundFailed(RuntimeError):
+    """Stripe refused or cancelled a refund: a human must look at the payment."""
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """What Stripe holds about one payment, for reconciliation."""
+
+    payment_intent_id: str | None
+    status: str
+    amount_cents: int
+    currency: str
+    refunded_cents: int
+
+
+class StripeProvider:
+    """Real payments through Stripe Checkout (see the module docstring)."""
+
+    name = "stripe"
+
+    def __init__(self, settings: Settings) -> None:
+        secret = settings.stripe_secret_key
+        if secret is None or not secret.get_secret_value().strip():
+            raise ValueError("the Stripe provider needs ALOT_STRIPE_SECRET_KEY")
+        api_key = secret.get_secret_value()
+        self.test_mode = not api_key.startswith(("sk_live_", "rk_live_"))
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": settings.stripe_api_base or stripe.DEFAULT_API_BASE},
+            max_network_retries=settings.stripe_max_network_retries,
+            http_client=stripe.RequestsClient(timeout=settings.stripe_timeout_seconds),
+        )
+        self._return_url = (
+            settings.stripe_checkout_return_url or f"{settings.frontend_origin}/checkout"
+        ).rstrip("/")
+
+    def charge(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        idempotency_key: str,
+        description: str,
+        metadata: Mapping[str, str],
+    ) -> ChargeResult:
+        if amount_cents <= 0:
+            raise ValueError(f"a charge must be positive, got {amount_cents}")
+        purchase_id = metadata.get("purchase_id", "")
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": amount_cents,
+                        "product_data": {"name": description},
+                    },
+                }
+            ],
+            "client_reference_id": purchase_id or None,
+            "metadata": dict(metadata),
+            # The payment intent carries the same links, so its own events find the
+            # purchase without a look-up at Stripe.
+            "payment_intent_data": {"metadata": dict(metadata)},
+            "success_url": f"{self._return_url}/success?purchase={purchase_id}"
+            "&session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": f"{self._return_url}/cancel?purchase={purchase_id}",
+        }
+        if params["client_reference_id"] is None:
+            del params["client_reference_id"]
+        try:
+            session = self._client.v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: checkout session not created: %s", error)
+            raise PaymentProviderUnavailable(
+                "the payment provider did not answer; retry with the same Idempotency-Key"
+            ) from None
+        return ChargeResult(status="pending", payment_id=session.id, checkout_url=session.url)
+
+    def refund(self, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
+        if amount_cents <= 0:
+            raise ValueError(f"a refund must be positive, got {amount_cents}")
+        payment_intent = self.payment_intent_of(payment_id)
+        # A refund whose answer is lost fails the caller's unit of work, which is
+        # retried later with the same key: Stripe answers it with the first refund.
+        try:
+            refund = self._client.v1.refunds.create(
+                params={"payment_intent": payment_intent, "amount": amount_cents},
+                options={"idempotency_key": idempotency_key},
+            )
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: refund %s not confirmed: %s", idempotency_key, error)
+            raise PaymentProviderUnavailable(
+                "the payment provider did not confirm the refund; it is retried with the same key"
+            ) from None
+        if refund.status in ("failed", "canceled"):
+            raise RefundFailed(f"Stripe refund {refund.id} of {payment_intent} is {refund.status}")
+        if refund.status == "succeeded":
+            return RefundResult(refund_id=refund.id, status="succeeded")
+        return RefundResult(refund_id=refund.id, status="pending")
+
+    def payment_intent_of(self, payment_id: str) -> str:
+        """The payment intent behind ``payment_id`` (a Checkout Session's or itself)."""
+        if not payment_id.startswith("cs_"):
+            return payment_id
+        session = self._client.v1.checkout.sessions.retrieve(payment_id)
+        if not session.payment_intent:
+            raise ValueError(
+                f"checkout session {payment_id} has no payment (status {session.status})"
+            )
+        intent = session.payment_intent
+        return intent if isinstance(intent, str) else intent.id
+
+    def payment(self, payment_id: str) -> ProviderPayment:
+        """Stripe's record of a payment (a session or a payment intent), for reconciliation."""
+        if payment_id.startswith("cs_"):
+            session = self._client.v1.checkout.sessions.retrieve(payment_id)
+            intent = session.payment_intent
+            if not intent:
+                return ProviderPayment(
+                    None,
+                    f"session_{session.status}",
+                    int(session.amount_total or 0),
+                    str(session.currency or "").upper(),
+                    0,
+                )
+            payment_id = intent if isinstance(intent, str) else intent.id
+        intent_obj = self._client.v1.payment_intents.retrieve(payment_id)
+        refunds = self._client.v1.refunds.list(params={"payment_intent": payment_id, "limit": 100})
+        refunded = sum(int(r.amount) for r in refunds.data if r.status in ("succeeded", "pending"))
+        return ProviderPayment(
+            intent_obj.id,
+            intent_obj.status,
+            int(intent_obj.amount_received or 0),
+            str(intent_obj.currency).upper(),
+            refunded,
+        )

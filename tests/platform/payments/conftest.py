@@ -1,0 +1,237 @@
+"""Fixtures for the payment tests: a local fake of Stripe, an app that pays through it,
+and a till that buys and delivers Stripe's signed webhooks over HTTP.
+
+The fake lives in fake_stripe.py beside this file; pytest's importlib mode gives tests
+no sys.path entry for it, so it is loaded here by file and handed out as fixtures.
+Webhooks are signed with the stripe library's own helper, exactly as Stripe signs them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import stripe
+from alot_ledger import Ledger
+from alot_platform.context import PlatformContext
+from alot_platform.db import unit_of_work
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+WEBHOOK_SECRET = "whsec_test_alot_local"
+TRIVIA_ANSWER = "Rolex"
+WRITTEN_BY_PAYMENTS = (
+    "lot_entry_purchases",
+    "lot_entries",
+    "reveals",
+    "lottery_draws",
+    "ledger_transactions",
+    "payment_events",
+)
+
+
+def _load_fake_stripe() -> ModuleType:
+    name = "alot_tests_fake_stripe"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fake_stripe.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+fake_stripe_module = _load_fake_stripe()
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[Any]:
+    """Stripe's API on 127.0.0.1, for this test only."""
+    with fake_stripe_module.running_fake_stripe() as fake:
+        yield fake
+
+
+@pytest.fixture
+def stripe_overrides(fake_stripe: Any) -> dict[str, Any]:
+    """Settings that make the app pay through the fake Stripe."""
+    return {
+        "payment_provider": "stripe",
+        "stripe_secret_key": fake_stripe_module.API_KEY,
+        "stripe_webhook_secret": WEBHOOK_SECRET,
+        "stripe_api_base": fake_stripe.url,
+        "stripe_timeout_seconds": 0.5,
+        "stripe_max_network_retries": 2,
+    }
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient], stripe_overrides: dict[str, Any]) -> TestClient:
+    """Here the app pays through the fake Stripe (``api``, ``app`` follow it)."""
+    return make_client(**stripe_overrides)
+
+
+def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    header: str = stripe.WebhookSignature.generate_signature_header(
+        payload, secret, timestamp=timestamp
+    )
+    return header
+
+
+class Till:
+    """Lots, players, Stripe purchases and webhook deliveries, over the real API."""
+
+    def __init__(self, client: TestClient, api: Any, clock: Any, fake: Any) -> None:
+        self.client = client
+        self.api = api
+        self.clock = clock
+        self.fake = fake
+        self.admin = api.admin()
+
+    @property
+    def platform(self) -> PlatformContext:
+        platform: PlatformContext = self.client.app.state.platform  # type: ignore[attr-defined]
+        return platform
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with contextmanager(unit_of_work)(self.platform.database) as session:
+            yield session
+
+    def open_lot(self, **overrides: Any) -> dict[str, Any]:
+        product = self.client.post(
+            "/api/admin/product-classes",
+            json={
+                "name": "Submariner",
+                "brand": "Rolex",
+                "category": "watch",
+                "tier": "GRAIL",
+                "retail_value_cents": 1_250_000,
+            },
+            headers=self.admin.headers,
+        )
+        assert product.status_code == 201, product.text
+        body = {
+            "product_class_id": product.json()["id"],
+            "title": "A watch for the ages",
+            "funding_target_cents": 10_000,
+            "deadline": (self.clock.now + timedelta(days=7)).isoformat(),
+            "entry_bundles": [
+                {"price_cents": 200, "tickets": 1},
+                {"price_cents": 500, "tickets": 3},
+            ],
+            "trivia_question": "Which Swiss maker's logo is a crown?",
+            "trivia_answer": TRIVIA_ANSWER,
+            **overrides,
+        }
+        response = self.client.post("/api/lots", json=body, headers=self.admin.headers)
+        assert response.status_code == 201, response.text
+        lot_id = response.json()["id"]
+        response = self.client.post(f"/api/admin/lots/{lot_id}/open", headers=self.admin.headers)
+        assert response.status_code == 200, response.text
+        opened: dict[str, Any] = response.json()
+        return opened
+
+    def player(self, lot_id: str) -> Any:
+        account = self.api.account()
+        response = self.client.post(
+            f"/api/lots/{lot_id}/trivia/attempt",
+            json={"answer": TRIVIA_ANSWER},
+            headers=account.headers,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["correct"], response.text
+        return account
+
+    def buy(self, account: Any, lot_id: str, bundle_index: int = 0) -> dict[str, Any]:
+        """A cash purchase through Checkout: pending, with the session to pay."""
+        response = self.client.post(
+            f"/api/lots/{lot_id}/entries/purchase",
+            json={"bundle_index": bundle_index},
+            headers={**account.headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert response.status_code == 202, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def deliver(self, event: dict[str, Any], *, signature: str | None = None) -> Any:
+        payload = json.dumps(event)
+        return self.client.post(
+            "/api/webhooks/stripe",
+            content=payload,
+            headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": signature if signature is not None else sign(payload),
+            },
+        )
+
+    def deliver_at_once(self, events: list[dict[str, Any]]) -> list[int]:
+        """Deliver every event from its own thread, all released together."""
+        start = threading.Barrier(len(events))
+        statuses: list[int] = [0] * len(events)
+
+        def post(index: int, event: dict[str, Any]) -> None:
+            start.wait()
+            statuses[index] = self.deliver(event).status_code
+
+        threads = [threading.Thread(target=post, args=(i, e)) for i, e in enumerate(events)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return statuses
+
+    def purchase(self, purchase_id: str) -> dict[str, Any]:
+        with self.platform.database.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    text("SELECT * FROM lot_entry_purchases WHERE id = :id"),
+                    {"id": uuid.UUID(purchase_id).hex if self._sqlite else purchase_id},
+                )
+                .mappings()
+                .one()
+            )
+            return dict(row)
+
+    @property
+    def _sqlite(self) -> bool:
+        return self.platform.database.engine.dialect.name == "sqlite"
+
+    def census(self) -> dict[str, int]:
+        with self.platform.database.engine.connect() as connection:
+            return {
+                table: int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+                for table in WRITTEN_BY_PAYMENTS
+            }
+
+    def ledger_kinds(self) -> list[str]:
+        with self.platform.database.engine.connect() as connection:
+            rows = connection.execute(text("SELECT kind FROM ledger_transactions ORDER BY seq"))
+            return [str(row[0]) for row in rows]
+
+    def ledger_balance(self, account: str, asset: str) -> int:
+        with self.session() as session:
+            return Ledger(session).balance(account, asset).balance
+
+    def lot(self, lot_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/lots/{lot_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def till(client: TestClient, api: Any, clock: Any, fake_stripe: Any) -> Till:
+    return Till(client, api, clock, fake_stripe)

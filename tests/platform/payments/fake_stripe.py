@@ -1,0 +1,350 @@
+"""A local fake of the few Stripe endpoints the platform calls, reached through the real
+stripe library (``ALOT_STRIPE_API_BASE``).
+
+It speaks Stripe's form-encoded API on 127.0.0.1 from a thread and models what matters
+to us: Checkout Sessions (create, retrieve), payment intents (retrieve), refunds
+(create, list), the Bearer key, and idempotency keys exactly as Stripe documents them:
+the same key with the same parameters answers the first result again, the same key
+with other parameters is a 400 ``idempotency_error``. Failures are injected per path
+prefix: a ``500`` before anything happens (nothing stored), or a ``timeout`` after the
+work is done and stored (the answer arrives too late; a retry with the same key gets
+the stored one). ``pay`` and ``expire`` stand for the buyer at the hosted page and
+return the events Stripe would send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+API_KEY = "sk_test_fake_alot"
+
+
+def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's bracket notation (``a[b][0][c]=v``) back into nested dicts and lists."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = key.replace("]", "").split("[")
+        node: Any = root
+        for part, following in itertools.pairwise(parts):
+            container: Any = [] if following.isdigit() else {}
+            if isinstance(node, list):
+                index = int(part)
+                while len(node) <= index:
+                    node.append(None)
+                if node[index] is None:
+                    node[index] = container
+                node = node[index]
+            else:
+                node = node.setdefault(part, container)
+        last = parts[-1]
+        if isinstance(node, list):
+            node.append(value)
+        else:
+            node[last] = value
+    return root
+
+
+@dataclass
+class _Failure:
+    path_prefix: str
+    kind: str  # "500" or "timeout"
+    remaining: int
+
+
+@dataclass
+class FakeStripe:
+    """The fake's state; ``url`` is its api_base once started."""
+
+    url: str = ""
+    timeout_delay: float = 1.5
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    """Every request received: (method, path, Idempotency-Key)."""
+    _idempotent: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
+    _failures: list[_Failure] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    # -- what tests arrange --------------------------------------------------------------
+
+    def fail(self, path_prefix: str, kind: str, times: int = 1) -> None:
+        """The next ``times`` requests under ``path_prefix`` fail as ``kind``."""
+        assert kind in ("500", "timeout")
+        with self._lock:
+            self._failures.append(_Failure(path_prefix, kind, times))
+
+    def created(self, path: str) -> int:
+        """How many distinct objects POSTs to ``path`` created (replays excluded)."""
+        store = {"/v1/checkout/sessions": self.sessions, "/v1/refunds": self.refunds}[path]
+        return len(store)
+
+    def pay(self, session_id: str) -> list[dict[str, Any]]:
+        """The buyer pays at the hosted page: the session completes, its intent succeeds.
+
+        Returns Stripe's events for it, in the order Stripe usually sends them.
+        """
+        with self._lock:
+            session = self.sessions[session_id]
+            intent_id = self._id("pi")
+            charge_id = self._id("ch")
+            intent = {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": session["amount_total"],
+                "amount_received": session["amount_total"],
+                "currency": session["currency"],
+                "status": "succeeded",
+                "latest_charge": charge_id,
+                "metadata": dict(session["payment_intent_metadata"]),
+            }
+            self.intents[intent_id] = intent
+            session.update(status="complete", payment_status="paid", payment_intent=intent_id)
+            session_view = self._public_session(session)
+        return [
+            self.event("payment_intent.succeeded", intent),
+            self.event("checkout.session.completed", session_view),
+        ]
+
+    def expire(self, session_id: str) -> dict[str, Any]:
+        with self._lock:
+            session = self.sessions[session_id]
+            session.update(status="expired", url=None)
+            view = self._public_session(session)
+        return self.event("checkout.session.expired", view)
+
+    def charge_refunded_event(self, intent_id: str) -> dict[str, Any]:
+        with self._lock:
+            intent = self.intents[intent_id]
+            refunded = sum(
+                r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent_id
+            )
+            charge = {
+                "id": intent["latest_charge"],
+                "object": "charge",
+                "amount": intent["amount_received"],
+                "amount_refunded": refunded,
+                "currency": intent["currency"],
+                "payment_intent": intent_id,
+                "refunded": refunded >= intent["amount_received"],
+                "metadata": dict(intent["metadata"]),
+            }
+        return self.event("charge.refunded", charge)
+
+    def dispute_event(self, intent_id: str) -> dict[str, Any]:
+        intent = self.intents[intent_id]
+        dispute = {
+            "id": self._id("dp"),
+            "object": "dispute",
+            "amount": intent["amount_received"],
+            "currency": intent["currency"],
+            "charge": intent["latest_charge"],
+            "payment_intent": intent_id,
+            "reason": "fraudulent",
+            "status": "needs_response",
+        }
+        return self.event("charge.dispute.created", dispute)
+
+    def event(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": self._id("evt"),
+            "object": "event",
+            "api_version": "2025-01-27.acacia",
+            "created": int(time.time()),
+            "livemode": False,
+            "type": event_type,
+            "data": {"object": json.loads(json.dumps(obj))},
+        }
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, path: str, query: str, body: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], float]:
+        """One API request: (status, JSON body, seconds to wait before answering)."""
+        key = headers.get("idempotency-key")
+        with self._lock:
+            self.requests.append((method, path, key))
+        if headers.get("authorization") != f"Bearer {API_KEY}":
+            return 401, _error("invalid_request_error", "Invalid API Key provided"), 0
+        failure = self._take_failure(path)
+        if failure == "500":
+            return 500, _error("api_error", "injected server error"), 0
+        pairs = parse_qsl(body if method == "POST" else query, keep_blank_values=True)
+        params = decode_form(pairs)
+        fingerprint = hashlib.sha256(json.dumps([method, path, sorted(pairs)]).encode()).hexdigest()
+        with self._lock:
+            if method == "POST" and key:
+                stored = self._idempotent.get(key)
+                if stored is not None:
+                    if stored[0] != fingerprint:
+                        return (
+                            400,
+                            _error(
+                                "idempotency_error",
+                                "Keys for idempotent requests can only be used with the same "
+                                "parameters they were first used with.",
+                            ),
+                            0,
+                        )
+                    return stored[1], stored[2], 0
+            status, answer = self._route(method, path, params)
+            if method == "POST" and key and status < 500:
+                self._idempotent[key] = (fingerprint, status, answer)
+        return status, answer, self.timeout_delay if failure == "timeout" else 0
+
+    def _take_failure(self, path: str) -> str | None:
+        with self._lock:
+            for failure in self._failures:
+                if path.startswith(failure.path_prefix) and failure.remaining > 0:
+                    failure.remaining -= 1
+                    return failure.kind
+        return None
+
+    def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        parts = path.strip("/").split("/")
+        if method == "POST" and path == "/v1/checkout/sessions":
+            return self._create_session(params)
+        if method == "GET" and parts[:3] == ["v1", "checkout", "sessions"] and len(parts) == 4:
+            session = self.sessions.get(parts[3])
+            if session is None:
+                return 404, _error("invalid_request_error", f"No such session: {parts[3]}")
+            return 200, self._public_session(session)
+        if method == "GET" and parts[:2] == ["v1", "payment_intents"] and len(parts) == 3:
+            intent = self.intents.get(parts[2])
+            if intent is None:
+                return 404, _error("invalid_request_error", f"No such payment_intent: {parts[2]}")
+            return 200, intent
+        if method == "POST" and path == "/v1/refunds":
+            return self._create_refund(params)
+        if method == "GET" and path == "/v1/refunds":
+            wanted = params.get("payment_intent")
+            data = [r for r in self.refunds.values() if r["payment_intent"] == wanted]
+            return 200, {"object": "list", "data": data, "has_more": False, "url": "/v1/refunds"}
+        return 404, _error("invalid_request_error", f"Unrecognized request URL ({method} {path})")
+
+    def _create_session(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        try:
+            item = params["line_items"][0]
+            amount = int(item["price_data"]["unit_amount"]) * int(item.get("quantity", 1))
+            currency = item["price_data"]["currency"]
+            params["success_url"], params["cancel_url"]
+        except (KeyError, IndexError, ValueError):
+            return 400, _error("invalid_request_error", "missing line_items or return urls")
+        session_id = self._id("cs_test")
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": params.get("mode"),
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": amount,
+            "currency": currency,
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": params.get("metadata", {}),
+            "payment_intent": None,
+            "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            "success_url": params["success_url"],
+            "payment_intent_metadata": params.get("payment_intent_data", {}).get("metadata", {}),
+        }
+        self.sessions[session_id] = session
+        return 200, self._public_session(session)
+
+    def _create_refund(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        intent = self.intents.get(params.get("payment_intent", ""))
+        if intent is None:
+            return 400, _error("invalid_request_error", "No such payment_intent")
+        amount = int(params.get("amount", intent["amount_received"]))
+        already = sum(
+            r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent["id"]
+        )
+        if already + amount > intent["amount_received"]:
+            return 400, _error(
+                "invalid_request_error",
+                f"Refund amount ({amount}) is greater than unrefunded amount",
+            )
+        refund = {
+            "id": self._id("re"),
+            "object": "refund",
+            "amount": amount,
+            "currency": intent["currency"],
+            "payment_intent": intent["id"],
+            "charge": intent["latest_charge"],
+            "status": "succeeded",
+            "metadata": params.get("metadata", {}),
+        }
+        self.refunds[refund["id"]] = refund
+        return 200, refund
+
+    def _public_session(self, session: dict[str, Any]) -> dict[str, Any]:
+        view = {k: v for k, v in session.items() if k != "payment_intent_metadata"}
+        return json.loads(json.dumps(view))
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._ids)}{uuid.uuid4().hex[:12]}"
+
+
+def _error(kind: str, message: str) -> dict[str, Any]:
+    return {"error": {"type": kind, "message": message}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeStripe
+
+    def _serve(self, method: str) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, answer, delay = self.fake.handle(method, split.path, split.query, body, headers)
+        if delay:
+            time.sleep(delay)  # the answer arrives after the client gave up
+        payload = json.dumps(answer).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Request-Id", f"req_{uuid.uuid4().hex[:14]}")
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@contextmanager
+def running_fake_stripe() -> Iterator[FakeStripe]:
+    """Start the fake on a free port of 127.0.0.1; stop it after."""
+    fake = FakeStripe()
+    handler = type("Handler", (_Handler,), {"fake": fake})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
