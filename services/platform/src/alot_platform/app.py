@@ -24,6 +24,7 @@ from alot_platform.clock import Clock, system_clock
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.credits import endpoints as credit_endpoints
+from alot_platform.db import RequestSlotsMiddleware
 from alot_platform.dev import endpoints as dev_endpoints
 from alot_platform.draws import endpoints as draw_endpoints
 from alot_platform.entries import endpoints as entry_endpoints
@@ -34,6 +35,7 @@ from alot_platform.logs import RequestContextMiddleware, configure_logging
 from alot_platform.lots import endpoints as lot_endpoints
 from alot_platform.mail import Mailer, mailer_from_settings
 from alot_platform.openapi import install_openapi
+from alot_platform.payments import webhooks as payment_webhooks
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
 from alot_platform.scheduler import Scheduler
@@ -109,6 +111,7 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestSlotsMiddleware, slots=platform.database.capacity)
     return app
 
 
@@ -127,6 +130,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(refund_endpoints.router)
     app.include_router(refund_endpoints.admin_router)
     app.include_router(reveal_endpoints.router)
+    app.include_router(payment_webhooks.router)
     if settings.dev_tools_enabled:
         app.include_router(dev_endpoints.router)
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Pooled database connections per process. Requests in flight are bounded by
+    # pool size + overflow (see db.RequestSlotsMiddleware), which must stay below the
+    # server's thread pool (40 threads).
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+
     # The ledger (services/ledger) shares the platform's database. Its own settings
     # (ALOT_LEDGER_SIGNING_KEY_FILE, ALOT_LEDGER_ORIGIN, ...) are read by alot_ledger.
     ledger_public: bool = Field(
@@ -149,6 +155,15 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"ALOT_PAYMENT_PROVIDER=stripe requires {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _pool_fits_the_thread_pool(self) -> Settings:
+        if self.db_pool_size + self.db_max_overflow > 32:
+            raise ValueError(
+                "ALOT_DB_POOL_SIZE + ALOT_DB_MAX_OVERFLOW must be at most 32, below the "
+                "40 worker threads, or requests could starve each other of threads"
+            )
         return self
 
     @model_validator(mode="after")

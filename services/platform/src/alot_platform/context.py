@@ -40,7 +40,11 @@ class PlatformContext:
             settings=settings,
             clock=clock,
             keys=keys,
-            database=Database(settings.resolved_database_url),
+            database=Database(
+                settings.resolved_database_url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+            ),
             hasher=PasswordHasher(settings),
             cipher=FieldCipher(keys.field_encryption),
             tokens=TokenCodec(keys.jwt, settings.jwt_issuer, settings.jwt_audience, clock),

@@ -8,6 +8,7 @@ refresh-token reuse whose revocation must stick, commits before it is rendered).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alot_platform.errors import AlotError
 
@@ -56,13 +58,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -88,9 +97,11 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 class Database:
     """An engine and its session factory; one per app."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.capacity = pool_size + max_overflow
+        """How many units of work can hold a connection at once."""
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -116,3 +127,31 @@ def unit_of_work(database: Database) -> Iterator[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: the request's session (use with `Depends(..., scope="function")`)."""
     yield from unit_of_work(request.app.state.platform.database)
+
+
+class RequestSlotsMiddleware:
+    """Admit at most ``slots`` HTTP requests into the app at once, waiting without a thread.
+
+    A request holds its database session between dependency and endpoint calls without
+    holding a worker thread. With more requests in flight than pooled connections, the
+    threads could all be blocked waiting for a connection that only a thread-less request
+    would return: a deadlock broken only by the pool timeout. Bounding requests in flight
+    by the pool's capacity (below the thread pool's size) makes that impossible.
+    """
+
+    def __init__(self, app: ASGIApp, *, slots: int) -> None:
+        self.app = app
+        self.slots = slots
+        # One event loop per server process; the semaphore belongs to it.
+        self._semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores.setdefault(loop, asyncio.Semaphore(self.slots))
+        async with semaphore:
+            await self.app(scope, receive, send)

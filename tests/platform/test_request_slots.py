@@ -1,0 +1,57 @@
+"""More concurrent requests than pooled connections: they queue, none starves or fails."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from alot_platform.app import create_app
+from alot_platform.config import Settings
+from alot_platform.migrate import migrate
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def tiny_pool_server(make_settings: Callable[..., Settings], clock: Any) -> Iterator[str]:
+    """A real uvicorn server (one event loop, 40 threads) with only 2 pooled connections."""
+    settings = make_settings(db_pool_size=2, db_max_overflow=0)
+    migrate(settings)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings, clock=clock), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def test_sixty_four_requests_share_two_connections(tiny_pool_server: str) -> None:
+    async def run() -> list[int]:
+        async with httpx.AsyncClient(base_url=tiny_pool_server, timeout=60) as client:
+            # /api/lots opens a unit of work per request: each needs a pooled connection.
+            responses = await asyncio.gather(*(client.get("/api/lots") for _ in range(64)))
+        return [response.status_code for response in responses]
+
+    assert asyncio.run(run()) == [200] * 64
