@@ -90,6 +90,12 @@ def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = 
     return header
 
 
+@pytest.fixture
+def signer() -> Callable[..., str]:
+    """``signer(body, secret=..., timestamp=...)``: a Stripe-Signature header for ``body``."""
+    return sign
+
+
 class Till:
     """Lots, players, Stripe purchases and webhook deliveries, over the real API."""
 

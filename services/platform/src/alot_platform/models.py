@@ -6,6 +6,7 @@ from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import Lot, ProductClass
+from alot_platform.payments.models import PaymentEvent
 from alot_platform.reveals.models import Reveal
 from alot_platform.trivia.models import LotTriviaAttempt
 from alot_platform.users.models import User, UserRole
@@ -20,6 +21,7 @@ __all__ = [
     "LotTriviaAttempt",
     "LotteryDraw",
     "OneTimeToken",
+    "PaymentEvent",
     "ProductClass",
     "RefreshToken",
     "Reveal",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -159,7 +159,7 @@ class EntryService:
         if lot is None:
             raise LotNotFound(f"no lot {lot_id}")
         now = self._platform.clock()
-        _check_selling(lot, now)
+        check_selling(lot, now)
         price = _price(lot, order)
         TriviaService(self._session, self._platform).require_passed(lot, user)
         self._check(lot, user, price, now)
@@ -285,7 +285,7 @@ class EntryService:
         )
 
     def _check(self, lot: Lot, user: User, price: _Price, now: datetime) -> None:
-        _check_selling(lot, now)
+        check_selling(lot, now)
         cap = lot.max_tickets_per_user
         if cap is not None:
             held = self._entries.tickets_held(lot.id, user.id)
@@ -299,7 +299,8 @@ class EntryService:
             CreditsService(self._session, now).require_balance(user.id, price.credits)
 
 
-def _check_selling(lot: Lot, now: datetime) -> None:
+def check_selling(lot: Lot, now: datetime) -> None:
+    """Refuse unless ``lot`` sells tickets at ``now`` (open, before its deadline)."""
     if lot.status != LotStatus.OPEN.value:
         raise LotStateConflict(lot, "buy tickets")
     if now >= lot.deadline:
@@ -482,7 +483,7 @@ class _Batch:
                 continue  # a repeat within the batch: answered once the first is written
             price = wanted.price
             try:
-                _check_selling(lot, now)
+                check_selling(lot, now)
                 if cap is not None:
                     mine = held.get(wanted.user_id, 0)
                     if mine + price.tickets > cap:
@@ -515,7 +516,6 @@ class _Batch:
 
     def _allocate(self, lot: Lot, index: int, wanted: _Wanted, now: datetime) -> _Accepted:
         price = wanted.price
-        first = lot.tickets_sold + 1
         purchase = LotEntryPurchase(
             id=wanted.purchase_id,
             lot_id=lot.id,
@@ -534,25 +534,7 @@ class _Batch:
             created_at=now,
             completed_at=now,
         )
-        entry = LotEntry(
-            id=uuid.uuid4(),
-            lot_id=lot.id,
-            user_id=wanted.user_id,
-            purchase_id=wanted.purchase_id,
-            tickets_start=first,
-            tickets_end=first + price.tickets - 1,
-            ticket_count=price.tickets,
-            amount_paid_cents=price.cash_cents,
-            credits_spent=price.credits,
-            is_winner=False,
-            credits_awarded=0,
-            created_at=now,
-        )
-        lot.tickets_sold += price.tickets
-        lot.cash_cents += price.cash_cents
-        lot.credits_spent += price.credits
-        lot.updated_at = now
-        return _Accepted(index, wanted, purchase, entry)
+        return _Accepted(index, wanted, purchase, allocate_entry(lot, purchase, now))
 
     # -- writing ------------------------------------------------------------------------
 
@@ -638,8 +620,47 @@ class _Batch:
                 )
 
 
+def allocate_entry(lot: Lot, purchase: LotEntryPurchase, now: datetime) -> LotEntry:
+    """The next tickets of ``lot`` for ``purchase``: its entry, with the lot's totals moved.
+
+    The caller holds the lot's row lock and has checked the purchase may be accepted;
+    a pending purchase whose payment arrived is allocated by this too (payments).
+    """
+    first = lot.tickets_sold + 1
+    entry = LotEntry(
+        id=uuid.uuid4(),
+        lot_id=lot.id,
+        user_id=purchase.user_id,
+        purchase_id=purchase.id,
+        tickets_start=first,
+        tickets_end=first + purchase.tickets - 1,
+        ticket_count=purchase.tickets,
+        amount_paid_cents=purchase.amount_cents,
+        credits_spent=purchase.credits_spent,
+        is_winner=False,
+        credits_awarded=0,
+        created_at=now,
+    )
+    lot.tickets_sold += purchase.tickets
+    lot.cash_cents += purchase.amount_cents
+    lot.credits_spent += purchase.credits_spent
+    lot.updated_at = now
+    return entry
+
+
 def _ledger_request(lot: Lot, item: _Accepted) -> TransactionRequest:
-    purchase, entry = item.purchase, item.entry
+    return purchase_ledger_request(lot, item.purchase, item.entry)
+
+
+def purchase_ledger_request(
+    lot: Lot,
+    purchase: LotEntryPurchase,
+    entry: LotEntry,
+    *,
+    payment_refs: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+) -> TransactionRequest:
+    """The ledger transaction of an accepted purchase (``payment_refs``: the provider's ids)."""
     escrow = lot_escrow(lot.id)
     if purchase.method == PaymentMethod.CASH.value:
         postings = [
@@ -658,6 +679,7 @@ def _ledger_request(lot: Lot, item: _Accepted) -> TransactionRequest:
             "lot_id": str(lot.id),
             "purchase_id": str(purchase.id),
             "user_id": str(purchase.user_id),
+            **(payment_refs or {}),
         },
         metadata={
             "method": purchase.method,
@@ -665,6 +687,7 @@ def _ledger_request(lot: Lot, item: _Accepted) -> TransactionRequest:
             "tickets_start": entry.tickets_start,
             "tickets_end": entry.tickets_end,
         },
+        idempotency_key=idempotency_key,
     )
 
 

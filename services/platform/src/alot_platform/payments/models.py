@@ -1,0 +1,64 @@
+"""Payment provider events (Stripe webhooks), each stored once and handled once.
+
+A row is written when a signed event of an allowed type first arrives (insert-or-ignore
+on the provider's event id), before the reply; ``processed_at`` is set in the unit of
+work that applied it. An event whose processing failed keeps ``processed_at`` empty,
+with ``attempts`` and ``last_error``, and is tried again on its next delivery or by
+``alot payments retry-events``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from alot_platform.db import Base, UTCDateTime
+
+
+class PaymentOutcome(StrEnum):
+    """What handling an event did (kept on the event)."""
+
+    ALLOCATED = "allocated"
+    """The payment succeeded and the pending purchase got its tickets."""
+    LATE_REFUND = "late_refund"
+    """The payment succeeded for a lot that no longer sells: refunded in full."""
+    ALREADY_DONE = "already_done"
+    """Another event of the same payment had already settled the purchase."""
+    CHECKOUT_EXPIRED = "checkout_expired"
+    """The buyer never paid: the pending purchase failed."""
+    NOTED = "noted"
+    """Recorded only (a failed attempt within a Checkout the buyer may still finish)."""
+    REFUND_CONFIRMED = "refund_confirmed"
+    REFUND_MISMATCH = "refund_mismatch"
+    """Stripe reports refunds the platform did not make, or amounts that differ."""
+    DISPUTED = "disputed"
+    UNMATCHED = "unmatched"
+    """No purchase of ours matches the event, or it disagrees with the purchase."""
+
+
+class PaymentEvent(Base):
+    __tablename__ = "payment_events"
+    __table_args__ = (Index("ix_payment_events_unprocessed", "processed_at", "received_at"),)
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    """The provider's event id (``evt_...``)."""
+    provider: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The event's object as the provider sent it (``data.object``)."""
+    provider_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    purchase_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("lot_entry_purchases.id"), index=True
+    )
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

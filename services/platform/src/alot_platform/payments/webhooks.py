@@ -1,0 +1,98 @@
+"""POST /api/webhooks/stripe: Stripe's events, verified, stored once, applied after the reply.
+
+Stripe signs each delivery (``Stripe-Signature``) with the endpoint's secret; the
+signature over the raw body is checked by the stripe library with a 300 s tolerance
+before anything is read from it. The route is public on purpose: the signature is its
+authentication. Events of other types are acknowledged and dropped (Stripe would retry
+a refusal for days). A handled event is stored by its id with insert-or-ignore and
+answered 200 at once; it is applied by a background task in its own unit of work, so
+a slow lot lock never makes Stripe time out and retry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+import stripe
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from pydantic import BaseModel
+
+from alot_platform.auth.dependencies import PlatformDep, SessionDep, public
+from alot_platform.context import PlatformContext, get_platform
+from alot_platform.errors import AlotError
+from alot_platform.openapi_helpers import problems
+from alot_platform.payments.service import HANDLED_EVENT_TYPES, InvalidEvent, PaymentEventService
+from alot_platform.payments.tasks import process_payment_event
+
+router = APIRouter(tags=["payments"])
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class WebhooksNotConfigured(AlotError):
+    status_code = 503
+    code = "webhooks_not_configured"
+    title = "Stripe webhooks are not configured"
+
+
+class InvalidSignature(AlotError):
+    status_code = 400
+    code = "invalid_webhook_signature"
+    title = "Invalid webhook signature"
+
+
+class WebhookReceipt(BaseModel):
+    event_id: str | None
+    status: Literal["stored", "duplicate", "ignored"]
+
+
+async def verified_stripe_event(
+    request: Request, platform: Annotated[PlatformContext, Depends(get_platform)]
+) -> dict[str, Any]:
+    """The delivered event, once its signature over the raw body checks out."""
+    secret = platform.settings.stripe_webhook_secret
+    # An empty secret would verify anything: never accept one.
+    if secret is None or not secret.get_secret_value().strip():
+        raise WebhooksNotConfigured("set ALOT_STRIPE_WEBHOOK_SECRET to receive Stripe events")
+    payload = await request.body()
+    try:
+        stripe.Webhook.construct_event(
+            payload,
+            request.headers.get("stripe-signature"),
+            secret.get_secret_value(),
+            tolerance=SIGNATURE_TOLERANCE_SECONDS,
+        )
+    except stripe.SignatureVerificationError as error:
+        raise InvalidSignature(str(error.user_message or error)) from None
+    except (ValueError, TypeError, AttributeError):
+        # Signed, but not a JSON object the library can read as an event.
+        raise InvalidEvent("the body is not a JSON event") from None
+    event: Any = json.loads(payload)
+    if not isinstance(event, dict):
+        raise InvalidEvent("the body is not a JSON event")
+    return event
+
+
+@router.post(
+    "/api/webhooks/stripe",
+    dependencies=[Depends(public)],
+    responses=problems(400, 503),
+    summary="Stripe webhook events (signed by Stripe)",
+)
+def stripe_webhook(
+    event: Annotated[dict[str, Any], Depends(verified_stripe_event)],
+    session: SessionDep,
+    platform: PlatformDep,
+    background: BackgroundTasks,
+) -> WebhookReceipt:
+    event_id = event.get("id") if isinstance(event.get("id"), str) else None
+    if event.get("type") not in HANDLED_EVENT_TYPES:
+        return WebhookReceipt(event_id=event_id, status="ignored")
+    recorded = PaymentEventService(session, platform).record(event)
+    if recorded.needs_processing:
+        # Runs after the unit of work has committed the event.
+        background.add_task(process_payment_event, platform, recorded.event_id)
+    return WebhookReceipt(
+        event_id=recorded.event_id, status="stored" if recorded.stored else "duplicate"
+    )
