@@ -227,6 +227,35 @@ class Till:
             rows = connection.execute(text("SELECT kind FROM ledger_transactions ORDER BY seq"))
             return [str(row[0]) for row in rows]
 
+    def ledger(self, kind: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(refs, metadata) of every ledger transaction of ``kind``, oldest first."""
+        with self.platform.database.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT refs_json, metadata_json FROM ledger_transactions"
+                    " WHERE kind = :kind ORDER BY seq"
+                ),
+                {"kind": kind},
+            )
+            return [(json.loads(refs), json.loads(meta)) for refs, meta in rows]
+
+    def event_row(self, event_id: str) -> dict[str, Any]:
+        with self.platform.database.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    text("SELECT * FROM payment_events WHERE id = :id"), {"id": event_id}
+                )
+                .mappings()
+                .one()
+            )
+            return dict(row)
+
+    def mails_to(self, email: str) -> list[dict[str, Any]]:
+        response = self.client.get("/api/dev/mailbox", params={"to": email})
+        assert response.status_code == 200, response.text
+        mails: list[dict[str, Any]] = response.json()
+        return mails
+
     def ledger_balance(self, account: str, asset: str) -> int:
         with self.session() as session:
             return Ledger(session).balance(account, asset).balance

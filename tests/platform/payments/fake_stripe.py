@@ -182,6 +182,7 @@ class FakeStripe:
         failure = self._take_failure(path)
         if failure == "500":
             return 500, _error("api_error", "injected server error"), 0
+        delay = self.timeout_delay if failure == "timeout" else 0.0
         pairs = parse_qsl(body if method == "POST" else query, keep_blank_values=True)
         params = decode_form(pairs)
         fingerprint = hashlib.sha256(json.dumps([method, path, sorted(pairs)]).encode()).hexdigest()
@@ -199,11 +200,11 @@ class FakeStripe:
                             ),
                             0,
                         )
-                    return stored[1], stored[2], 0
+                    return stored[1], stored[2], delay
             status, answer = self._route(method, path, params)
             if method == "POST" and key and status < 500:
                 self._idempotent[key] = (fingerprint, status, answer)
-        return status, answer, self.timeout_delay if failure == "timeout" else 0
+        return status, answer, delay
 
     def _take_failure(self, path: str) -> str | None:
         with self._lock:
