@@ -250,6 +250,15 @@ class Till:
             )
             return dict(row)
 
+    def events_of(self, purchase_id: str) -> list[str]:
+        """Ids of the stored events applied to ``purchase_id``."""
+        with self.platform.database.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id FROM payment_events WHERE purchase_id = :id"),
+                {"id": uuid.UUID(purchase_id).hex if self._sqlite else purchase_id},
+            )
+            return [str(row[0]) for row in rows]
+
     def mails_to(self, email: str) -> list[dict[str, Any]]:
         response = self.client.get("/api/dev/mailbox", params={"to": email})
         assert response.status_code == 200, response.text
