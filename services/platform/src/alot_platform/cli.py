@@ -30,6 +30,9 @@ from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
+from alot_platform.payments.reconcile import reconcile_payments
+from alot_platform.payments.stripe_provider import StripeProvider
+from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.scheduler import ledger_checkpointer, run_tick
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
@@ -197,6 +200,68 @@ def reconcile(as_json: bool) -> None:
             click.echo("OK: every credit balance agrees with the ledger")
     if differences:
         raise SystemExit(1)
+
+
+@main.group("payments")
+def payments() -> None:
+    """Payments through the provider (Stripe): reconcile, retry stored events."""
+
+
+@payments.command("reconcile")
+@click.option("--json", "as_json", is_flag=True, help="print the disagreements as JSON")
+def payments_reconcile(as_json: bool) -> None:
+    """List every disagreement between purchases and Stripe's records (exit 1 if any).
+
+    Also lists stored webhook events that were not applied, matched no purchase, or
+    report a dispute or a refund the platform did not make.
+    """
+    platform = _platform(_settings())
+    try:
+        provider = platform.payments
+        if not isinstance(provider, StripeProvider):
+            raise BadInput(
+                f"payments reconcile compares purchases with Stripe's records; the provider"
+                f" is {provider.name!r} (set ALOT_PAYMENT_PROVIDER=stripe)"
+            )
+        with contextmanager(unit_of_work)(platform.database) as session:
+            found = reconcile_payments(session, provider)
+    finally:
+        platform.database.dispose()
+    if as_json:
+        rows = [
+            {"subject": d.subject, "problem": d.problem, "ours": d.ours, "theirs": d.theirs}
+            for d in found
+        ]
+        click.echo(json.dumps({"ok": not found, "disagreements": rows}))
+    else:
+        for d in found:
+            click.echo(f"FAIL: {d.subject} {d.problem}: ours {d.ours}; provider {d.theirs}")
+        if not found:
+            click.echo("OK: every purchase agrees with the provider's records")
+    if found:
+        raise SystemExit(1)
+
+
+@payments.command("retry-events")
+@click.option(
+    "--older-than",
+    "older_than",
+    default=60,
+    show_default=True,
+    type=click.IntRange(0),
+    help="seconds since an event was received",
+)
+def payments_retry_events(older_than: int) -> None:
+    """Apply stored webhook events not applied yet (after a crash or a provider outage)."""
+    platform = _platform(_settings())
+    try:
+        report = retry_unprocessed_events(platform, older_than_seconds=older_than)
+    finally:
+        platform.database.dispose()
+    if report.failed:
+        click.echo(f"FAIL: {report.failed} event(s) still failing (see the log)", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {report.applied} event(s) applied")
 
 
 @main.command("run")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from alot_platform.context import PlatformContext
@@ -42,17 +43,27 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
     return processed
 
 
-def retry_unprocessed_events(platform: PlatformContext, *, older_than_seconds: int = 60) -> int:
+@dataclass(frozen=True)
+class RetryReport:
+    applied: int
+    failed: int
+
+
+def retry_unprocessed_events(
+    platform: PlatformContext, *, older_than_seconds: int = 60
+) -> RetryReport:
     """Apply events stored but not applied (a crash, Stripe down during a late refund)."""
     before = platform.clock() - timedelta(seconds=older_than_seconds)
     with contextmanager(unit_of_work)(platform.database) as session:
         event_ids = PaymentEventService(session, platform).unprocessed(received_before=before)
-    applied = 0
+    applied = failed = 0
     for event_id in event_ids:
         processed = process_payment_event(platform, event_id)
-        if processed is not None and processed.outcome is not None:
+        if processed is None:
+            failed += 1
+        elif processed.outcome is not None:
             applied += 1
-    return applied
+    return RetryReport(applied, failed)
 
 
 def _tell_buyer(platform: PlatformContext, notice: LateRefundNotice) -> None:
