@@ -22,9 +22,12 @@ from typing import Any
 
 import pytest
 import stripe
-from alot_ledger import Ledger
+from alot_ledger import Ledger, Posting
 from alot_platform.context import PlatformContext
+from alot_platform.credits.models import CreditTransactionType
+from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.db import unit_of_work
+from alot_platform.ledger.accounts import CRD, CREDITS_ISSUED, user_credits
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -264,6 +267,22 @@ class Till:
         assert response.status_code == 200, response.text
         mails: list[dict[str, Any]] = response.json()
         return mails
+
+    def grant_credits(self, user_id: str, amount: int) -> None:
+        """What an admin credit adjustment writes: the ledger issue, then the projection."""
+        with self.session() as session:
+            receipt = Ledger(session).post(
+                "credit_adjustment",
+                [
+                    Posting(CREDITS_ISSUED, CRD, -amount),
+                    Posting(user_credits(uuid.UUID(user_id)), CRD, amount),
+                ],
+                refs={"user_id": user_id},
+            )
+            CreditsService(session, self.platform.clock()).apply(
+                [CreditChange(uuid.UUID(user_id), amount, CreditTransactionType.ADJUSTMENT)],
+                ledger_seq=receipt.seq,
+            )
 
     def ledger_balance(self, account: str, asset: str) -> int:
         with self.session() as session:
