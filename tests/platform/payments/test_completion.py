@@ -224,6 +224,14 @@ def test_a_dispute_marks_the_purchase_for_admins_with_stripe_ids_in_the_ledger(
     assert refs["purchase_id"] == purchase["id"]
     assert metadata["amount_cents"] == 500
     assert till.event_row(dispute["id"])["outcome"] == "disputed"
+    listed = till.client.get(
+        "/api/admin/payments/events", params={"outcome": "disputed"}, headers=till.admin.headers
+    )
+    assert listed.status_code == 200, listed.text
+    [item] = listed.json()["items"]
+    assert (item["id"], item["purchase_id"]) == (dispute["id"], purchase["id"])
+    assert "tickets stay in the draw" in item["detail"]
+    assert till.client.get("/api/admin/payments/events", headers=ada.headers).status_code == 403
     # The tickets stay in the draw (docs/platform/payments.md says why).
     assert till.purchase(purchase["id"])["status"] == "succeeded"
     assert till.lot(lot["id"])["tickets_sold"] == 3

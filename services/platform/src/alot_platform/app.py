@@ -35,6 +35,7 @@ from alot_platform.logs import RequestContextMiddleware, configure_logging
 from alot_platform.lots import endpoints as lot_endpoints
 from alot_platform.mail import Mailer, mailer_from_settings
 from alot_platform.openapi import install_openapi
+from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
@@ -131,6 +132,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(refund_endpoints.admin_router)
     app.include_router(reveal_endpoints.router)
     app.include_router(payment_webhooks.router)
+    app.include_router(payment_endpoints.admin_router)
     if settings.dev_tools_enabled:
         app.include_router(dev_endpoints.router)
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")
