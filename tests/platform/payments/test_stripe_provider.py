@@ -61,6 +61,16 @@ def test_a_charge_is_a_pending_checkout_session_linked_to_the_purchase(
     assert ("POST", "/v1/checkout/sessions", "purchase:p-1") in fake_stripe.requests
 
 
+def test_a_pending_payment_s_checkout_url_can_be_asked_again_while_open(
+    stripe_overrides: dict[str, Any], fake_stripe: Any, tmp_path: Path
+) -> None:
+    provider = _provider(stripe_overrides, tmp_path)
+    charge = _charge(provider)
+    assert provider.checkout_url(charge.payment_id) == charge.checkout_url
+    fake_stripe.expire(charge.payment_id)
+    assert provider.checkout_url(charge.payment_id) is None
+
+
 def test_the_same_key_names_the_same_session_and_other_params_are_refused(
     stripe_overrides: dict[str, Any], fake_stripe: Any, tmp_path: Path
 ) -> None:

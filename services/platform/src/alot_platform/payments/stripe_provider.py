@@ -143,6 +143,17 @@ class StripeProvider:
             return RefundResult(refund_id=refund.id, status="succeeded")
         return RefundResult(refund_id=refund.id, status="pending")
 
+    def checkout_url(self, payment_id: str) -> str | None:
+        """Where the buyer completes pending payment ``payment_id``, while its session is open.
+
+        For answering a repeated purchase request, whose first answer (with the URL) may
+        have been lost.
+        """
+        if not payment_id.startswith("cs_"):
+            return None
+        session = self._client.v1.checkout.sessions.retrieve(payment_id)
+        return str(session.url) if session.status == "open" and session.url else None
+
     def payment_intent_of(self, payment_id: str) -> str:
         """The payment intent behind ``payment_id`` (a Checkout Session's or itself)."""
         if not payment_id.startswith("cs_"):
