@@ -26,6 +26,8 @@ PUBLIC_ROUTES = {
     # A lot's draw record and proof are public: anyone may re-check a draw.
     "/api/lots/{lot_id}/draw",
     "/api/lots/{lot_id}/draw/proof",
+    # Stripe's signature authenticates its webhook deliveries (payments/webhooks.py).
+    "/api/webhooks/stripe",
 }
 # Discovery is open to anyone (the same paths take admin writes, which must still refuse).
 PUBLIC_READS = {
