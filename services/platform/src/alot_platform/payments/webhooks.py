@@ -3,10 +3,11 @@
 Stripe signs each delivery (``Stripe-Signature``) with the endpoint's secret; the
 signature over the raw body is checked by the stripe library with a 300 s tolerance
 before anything is read from it. The route is public on purpose: the signature is its
-authentication. Events of other types are acknowledged and dropped (Stripe would retry
-a refusal for days). A handled event is stored by its id with insert-or-ignore and
-answered 200 at once; it is applied by a background task in its own unit of work, so
-a slow lot lock never makes Stripe time out and retry.
+authentication; without ``ALOT_STRIPE_WEBHOOK_SECRET`` it is not mounted at all. Events
+of other types are acknowledged and dropped (Stripe would retry a refusal for days). A
+handled event is stored by its id with insert-or-ignore and answered 200 at once; it is
+applied by a background task in its own unit of work, so a slow lot lock never makes
+Stripe time out and retry.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from pydantic import BaseModel
 
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, public
+from alot_platform.config import Settings
 from alot_platform.context import PlatformContext, get_platform
 from alot_platform.errors import AlotError
 from alot_platform.openapi_helpers import problems
@@ -28,6 +30,12 @@ from alot_platform.payments.tasks import process_payment_event
 router = APIRouter(tags=["payments"])
 
 SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def enabled(settings: Settings) -> bool:
+    """The route exists only with a webhook secret (always so with the Stripe provider)."""
+    secret = settings.stripe_webhook_secret
+    return secret is not None and bool(secret.get_secret_value().strip())
 
 
 class WebhooksNotConfigured(AlotError):
@@ -52,7 +60,8 @@ async def verified_stripe_event(
 ) -> dict[str, Any]:
     """The delivered event, once its signature over the raw body checks out."""
     secret = platform.settings.stripe_webhook_secret
-    # An empty secret would verify anything: never accept one.
+    # An empty secret would verify anything: never accept one (the route is not even
+    # mounted without one; this guards against a settings change at run time).
     if secret is None or not secret.get_secret_value().strip():
         raise WebhooksNotConfigured("set ALOT_STRIPE_WEBHOOK_SECRET to receive Stripe events")
     payload = await request.body()
