@@ -18,18 +18,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alot_ledger import Ledger, Posting
 from alot_platform.app import create_app
 from alot_platform.config import Settings
+from alot_platform.context import PlatformContext
+from alot_platform.credits.models import CreditTransactionType
+from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.db import unit_of_work
+from alot_platform.ledger.accounts import CRD, CREDITS_ISSUED, user_credits
 from alot_platform.migrate import migrate
 from alot_platform.users.models import Role
 from alot_platform.users.service import UserService
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 BASE_URL = "https://testserver"  # https: the session cookies are Secure
 PASSWORD = "correct-horse-battery"
+TRIVIA_QUESTION = "Which Swiss maker's logo is a crown?"
+TRIVIA_ANSWER = "Rolex"
 
 
 class FakeClock:
@@ -220,3 +228,173 @@ class Api:
 @pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def platform(app: FastAPI) -> PlatformContext:
+    context: PlatformContext = app.state.platform
+    return context
+
+
+class Services:
+    """The platform's services reached directly, one unit of work per `session()`, as
+    an endpoint or task would: for set-ups the API offers no way to make."""
+
+    def __init__(self, platform: PlatformContext) -> None:
+        self.platform = platform
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with contextmanager(unit_of_work)(self.platform.database) as session:
+            yield session
+
+    def grant_credits(self, user_id: str, amount: int) -> None:
+        """What an admin credit adjustment writes: the ledger issue, then the projection."""
+        with self.session() as session:
+            receipt = Ledger(session).post(
+                "credit_adjustment",
+                [
+                    Posting(CREDITS_ISSUED, CRD, -amount),
+                    Posting(user_credits(uuid.UUID(user_id)), CRD, amount),
+                ],
+                refs={"user_id": user_id},
+            )
+            CreditsService(session, self.platform.clock()).apply(
+                [CreditChange(uuid.UUID(user_id), amount, CreditTransactionType.ADJUSTMENT)],
+                ledger_seq=receipt.seq,
+            )
+
+
+@pytest.fixture
+def services(platform: PlatformContext) -> Services:
+    return Services(platform)
+
+
+class LotDesk:
+    """The lot engine over HTTP as an admin and players use it: product classes, lots
+    created and opened, players who passed the trivia, purchases.
+
+    ``lot_defaults`` override the lot body's defaults for every lot this desk makes
+    (a suite's own funding target or bundles); a call's own overrides win over both.
+    """
+
+    def __init__(self, client: TestClient, api: Api, clock: FakeClock, **lot_defaults: Any):
+        self.client = client
+        self.api = api
+        self.clock = clock
+        self.lot_defaults = lot_defaults
+        self.admin = api.admin()
+        self._serial = 0
+        self._keys = 0
+
+    def login_again(self, account: Account | None = None) -> None:
+        """New tokens after the clock moved past the access token's lifetime."""
+        account = account or self.admin
+        account.access_token = self.api.login(account.email, account.password)["access_token"]
+
+    def product_class(self, **overrides: Any) -> dict[str, Any]:
+        self._serial += 1
+        body: dict[str, Any] = {
+            "name": f"Submariner {self._serial}",
+            "brand": "Rolex",
+            "category": "watch",
+            "tier": "GRAIL",
+            "retail_value_cents": 1_250_000,
+            "description": "Ref. 126610LN",
+            "specifications": {"case_mm": 41, "movement": "3235"},
+            "images": ["https://img.example.com/sub.jpg"],
+            **overrides,
+        }
+        response = self.client.post(
+            "/api/admin/product-classes", json=body, headers=self.admin.headers
+        )
+        assert response.status_code == 201, response.text
+        product: dict[str, Any] = response.json()
+        return product
+
+    def lot_body(self, **overrides: Any) -> dict[str, Any]:
+        product_class_id = overrides.pop("product_class_id", None) or self.product_class()["id"]
+        return {
+            "product_class_id": product_class_id,
+            "title": "A watch for the ages",
+            "funding_target_cents": 10_000,
+            "deadline": (self.clock.now + timedelta(days=7)).isoformat(),
+            "entry_bundles": [
+                {"price_cents": 200, "tickets": 1},
+                {"price_cents": 500, "tickets": 3},
+            ],
+            "trivia_question": TRIVIA_QUESTION,
+            "trivia_answer": TRIVIA_ANSWER,
+            **self.lot_defaults,
+            **overrides,
+        }
+
+    def create(self, **overrides: Any) -> dict[str, Any]:
+        response = self.client.post(
+            "/api/lots", json=self.lot_body(**overrides), headers=self.admin.headers
+        )
+        assert response.status_code == 201, response.text
+        lot: dict[str, Any] = response.json()
+        return lot
+
+    def open(self, lot_id: str) -> dict[str, Any]:
+        response = self.client.post(f"/api/admin/lots/{lot_id}/open", headers=self.admin.headers)
+        assert response.status_code == 200, response.text
+        lot: dict[str, Any] = response.json()
+        return lot
+
+    def open_lot(self, **overrides: Any) -> dict[str, Any]:
+        return self.open(self.create(**overrides)["id"])
+
+    def answer(self, account: Account, lot_id: str, answer: str) -> Any:
+        return self.client.post(
+            f"/api/lots/{lot_id}/trivia/attempt", json={"answer": answer}, headers=account.headers
+        )
+
+    def pass_trivia(self, account: Account, lot_id: str, answer: str = TRIVIA_ANSWER) -> None:
+        response = self.answer(account, lot_id, answer)
+        assert response.status_code == 200, response.text
+        assert response.json()["correct"] is True, response.text
+
+    def player(self, lot_id: str | None = None, *, verified: bool = True) -> Account:
+        """A new account; with ``lot_id``, one that answered that lot's trivia correctly."""
+        account = self.api.account(verified=verified)
+        if lot_id is not None:
+            self.pass_trivia(account, lot_id)
+        return account
+
+    def key(self) -> str:
+        """A fresh Idempotency-Key."""
+        self._keys += 1
+        return f"test-key-{self._keys}-{uuid.uuid4().hex[:8]}"
+
+    def buy(
+        self, account: Account, lot_id: str, bundle_index: int = 0, *, key: str | None = None
+    ) -> Any:
+        return self.client.post(
+            f"/api/lots/{lot_id}/entries/purchase",
+            json={"bundle_index": bundle_index},
+            headers={**account.headers, "Idempotency-Key": key or self.key()},
+        )
+
+    def buy_with_credits(
+        self, account: Account, lot_id: str, tickets: int, *, key: str | None = None
+    ) -> Any:
+        return self.client.post(
+            f"/api/lots/{lot_id}/entries/purchase-with-credits",
+            json={"tickets": tickets},
+            headers={**account.headers, "Idempotency-Key": key or self.key()},
+        )
+
+
+@pytest.fixture
+def make_lot_desk(client: TestClient, api: Api, clock: FakeClock) -> Callable[..., LotDesk]:
+    """Build a `LotDesk` (it registers its admin); keyword arguments become its lot
+    defaults, and ``on=`` another client (from `make_client`) puts it on that app."""
+
+    def make(*, on: TestClient | None = None, **lot_defaults: Any) -> LotDesk:
+        if on is None:
+            return LotDesk(client, api, clock, **lot_defaults)
+        return LotDesk(on, Api(on), clock, **lot_defaults)
+
+    return make

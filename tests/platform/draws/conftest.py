@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -20,12 +20,10 @@ from alot_ledger import Ledger, Posting
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
-from alot_platform.db import unit_of_work
 from alot_platform.draws.service import DrawService
 from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod, PurchaseStatus
 from alot_platform.ledger.accounts import (
     CRD,
-    CREDITS_ISSUED,
     PLATFORM_CASH,
     USD,
     lot_escrow,
@@ -37,34 +35,15 @@ from alot_platform.lots.service import draw_timestamp
 from alot_platform.lots.state import transition
 from alot_platform.reveals.models import Reveal
 from alot_verify.draw import commitment_v1, commitment_v2
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 
 class LotFactory:
-    def __init__(self, platform: PlatformContext) -> None:
-        self.platform = platform
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with contextmanager(unit_of_work)(self.platform.database) as session:
-            yield session
-
-    def grant_credits(self, user_id: str, amount: int) -> None:
-        with self.session() as session:
-            receipt = Ledger(session).post(
-                "credit_adjustment",
-                [
-                    Posting(CREDITS_ISSUED, CRD, -amount),
-                    Posting(user_credits(uuid.UUID(user_id)), CRD, amount),
-                ],
-                refs={"user_id": user_id},
-            )
-            CreditsService(session, self.platform.clock()).apply(
-                [CreditChange(uuid.UUID(user_id), amount, CreditTransactionType.ADJUSTMENT)],
-                ledger_seq=receipt.seq,
-            )
+    def __init__(self, services: Any) -> None:
+        self.platform: PlatformContext = services.platform
+        self.session: Callable[[], AbstractContextManager[Session]] = services.session
+        self.grant_credits = services.grant_credits
 
     def open_lot(
         self,
@@ -234,98 +213,51 @@ class LotFactory:
 
 
 @pytest.fixture
-def platform(app: FastAPI) -> PlatformContext:
-    context: PlatformContext = app.state.platform
-    return context
+def lots(services: Any) -> LotFactory:
+    return LotFactory(services)
 
 
-@pytest.fixture
-def lots(platform: PlatformContext) -> LotFactory:
-    return LotFactory(platform)
-
-
-TRIVIA_ANSWER = "Rolex"
+# The draw tests' own lot defaults (the other suites keep the desk's): a $10 target
+# and $1 tickets, so that a few purchases fund a lot.
+DRAW_LOT_DEFAULTS: dict[str, Any] = {
+    "funding_target_cents": 1000,
+    "entry_bundles": [
+        {"price_cents": 100, "tickets": 1},
+        {"price_cents": 450, "tickets": 5},
+    ],
+}
 
 
 class Http:
-    """The lot engine over HTTP, as an admin and players use it."""
+    """The lot engine over HTTP, as an admin and players use it.
 
-    def __init__(self, client: TestClient, api: Any, clock: Any) -> None:
-        self.client = client
-        self.api = api
-        self.clock = clock
-        self.admin = api.admin()
+    Lots and purchases are the shared `LotDesk`'s, with this suite's lot defaults."""
+
+    def __init__(self, desk: Any) -> None:
+        self.desk = desk
+        self.client: TestClient = desk.client
+        self.api = desk.api
+        self.clock = desk.clock
+        self.admin = desk.admin
+        self.open_lot = desk.open_lot
+        self.buy = desk.buy
+        self.buy_with_credits = desk.buy_with_credits
 
     def advance(self, *accounts: Any, **delta: float) -> None:
         """Move the clock and log the admin and ``accounts`` in again (tokens expire)."""
         self.clock.advance(**delta)
         for account in (self.admin, *accounts):
-            account.access_token = self.api.login(account.email)["access_token"]
-
-    def open_lot(self, **overrides: Any) -> dict[str, Any]:
-        product = self.client.post(
-            "/api/admin/product-classes",
-            json={
-                "name": "Submariner",
-                "brand": "Rolex",
-                "category": "watch",
-                "tier": "GRAIL",
-                "retail_value_cents": 1_250_000,
-            },
-            headers=self.admin.headers,
-        )
-        assert product.status_code == 201, product.text
-        body = {
-            "product_class_id": product.json()["id"],
-            "title": "A watch for the ages",
-            "funding_target_cents": 1000,
-            "deadline": (self.clock.now + timedelta(days=7)).isoformat(),
-            "entry_bundles": [
-                {"price_cents": 100, "tickets": 1},
-                {"price_cents": 450, "tickets": 5},
-            ],
-            "trivia_question": "Which Swiss maker's logo is a crown?",
-            "trivia_answer": TRIVIA_ANSWER,
-            **overrides,
-        }
-        created = self.client.post("/api/lots", json=body, headers=self.admin.headers)
-        assert created.status_code == 201, created.text
-        opened = self.client.post(
-            f"/api/admin/lots/{created.json()['id']}/open", headers=self.admin.headers
-        )
-        assert opened.status_code == 200, opened.text
-        lot: dict[str, Any] = opened.json()
-        return lot
+            self.desk.login_again(account)
 
     def player(self, lot_id: str) -> Any:
+        """A new account that first answered the trivia wrongly, then rightly (the
+        answer is matched without case or surrounding spaces)."""
         account = self.api.account()
-        wrong = self.client.post(
-            f"/api/lots/{lot_id}/trivia/attempt", json={"answer": "Omega"}, headers=account.headers
-        )
+        wrong = self.desk.answer(account, lot_id, "Omega")
         assert wrong.status_code == 200, wrong.text
         assert wrong.json()["correct"] is False
-        right = self.client.post(
-            f"/api/lots/{lot_id}/trivia/attempt",
-            json={"answer": " rolex "},
-            headers=account.headers,
-        )
-        assert right.status_code == 200, right.text
-        assert right.json()["correct"] is True
+        self.desk.pass_trivia(account, lot_id, " rolex ")
         return account
-
-    def buy(self, account: Any, lot_id: str, bundle_index: int) -> Any:
-        return self.client.post(
-            f"/api/lots/{lot_id}/entries/purchase",
-            json={"bundle_index": bundle_index},
-            headers={**account.headers, "Idempotency-Key": uuid.uuid4().hex},
-        )
-
-    def buy_with_credits(self, account: Any, lot_id: str, tickets: int) -> Any:
-        return self.client.post(
-            f"/api/lots/{lot_id}/entries/purchase-with-credits",
-            json={"tickets": tickets},
-            headers={**account.headers, "Idempotency-Key": uuid.uuid4().hex},
-        )
 
     def admin_post(self, path: str, **kwargs: Any) -> Any:
         return self.client.post(path, headers=self.admin.headers, **kwargs)
@@ -351,15 +283,15 @@ class Http:
 
 
 @pytest.fixture
-def http(client: TestClient, api: Any, clock: Any) -> Http:
-    return Http(client, api, clock)
+def http(make_lot_desk: Any) -> Http:
+    return Http(make_lot_desk(**DRAW_LOT_DEFAULTS))
 
 
 @pytest.fixture
-def api_factory(api: Any, clock: Any) -> Callable[[TestClient], Http]:
+def api_factory(make_lot_desk: Any) -> Callable[[TestClient], Http]:
     """An `Http` helper for a client built with other settings (via make_client)."""
 
     def make(client: TestClient) -> Http:
-        return Http(client, type(api)(client), clock)
+        return Http(make_lot_desk(on=client, **DRAW_LOT_DEFAULTS))
 
     return make

@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from alot_ledger import Ledger, Posting
+from alot_ledger import Ledger
 from alot_platform.context import PlatformContext
-from alot_platform.credits.models import CreditTransactionType
-from alot_platform.credits.service import CreditChange, CreditsService
-from alot_platform.db import unit_of_work
 from alot_platform.entries.service import EntryService, Order
 from alot_platform.errors import AlotError
-from alot_platform.ledger.accounts import CRD, CREDITS_ISSUED, user_credits
 from alot_platform.lots.repository import LotRepository
 from alot_platform.trivia.service import TriviaService
 from alot_platform.users.models import User
 from alot_platform.users.service import UserService
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -46,116 +40,25 @@ WRITTEN_BY_PURCHASES = (
 
 
 class Shop:
-    """Lots and players for entry tests, through the real API (and services where noted)."""
+    """Lots and players for entry tests, through the real API (and services where noted).
 
-    def __init__(self, client: TestClient, api: Any, clock: Any) -> None:
-        self.client = client
-        self.api = api
-        self.clock = clock
-        self.admin = api.admin()
-        self._keys = 0
+    Lots, players and purchases over HTTP are the shared `LotDesk`'s; what is added
+    here is what only the entry tests need."""
 
-    @property
-    def platform(self) -> PlatformContext:
-        platform: PlatformContext = self.client.app.state.platform  # type: ignore[attr-defined]
-        return platform
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with contextmanager(unit_of_work)(self.platform.database) as session:
-            yield session
-
-    def create_lot(self, **overrides: Any) -> dict[str, Any]:
-        product = self.client.post(
-            "/api/admin/product-classes",
-            json={
-                "name": "Submariner",
-                "brand": "Rolex",
-                "category": "watch",
-                "tier": "GRAIL",
-                "retail_value_cents": 1_250_000,
-            },
-            headers=self.admin.headers,
-        )
-        assert product.status_code == 201, product.text
-        body = {
-            "product_class_id": product.json()["id"],
-            "title": "A watch for the ages",
-            "funding_target_cents": 10_000,
-            "deadline": (self.clock.now + timedelta(days=7)).isoformat(),
-            "entry_bundles": [
-                {"price_cents": 200, "tickets": 1},
-                {"price_cents": 500, "tickets": 3},
-            ],
-            "trivia_question": "Which Swiss maker's logo is a crown?",
-            "trivia_answer": TRIVIA_ANSWER,
-            **overrides,
-        }
-        response = self.client.post("/api/lots", json=body, headers=self.admin.headers)
-        assert response.status_code == 201, response.text
-        lot: dict[str, Any] = response.json()
-        return lot
-
-    def open_lot(self, **overrides: Any) -> dict[str, Any]:
-        lot = self.create_lot(**overrides)
-        response = self.client.post(f"/api/admin/lots/{lot['id']}/open", headers=self.admin.headers)
-        assert response.status_code == 200, response.text
-        opened: dict[str, Any] = response.json()
-        return opened
-
-    def player(self, lot_id: str | None = None, *, verified: bool = True) -> Any:
-        """A new account; with ``lot_id``, one that answered that lot's trivia correctly."""
-        account = self.api.account(verified=verified)
-        if lot_id is not None:
-            self.pass_trivia(account, lot_id)
-        return account
-
-    def pass_trivia(self, account: Any, lot_id: str) -> None:
-        response = self.client.post(
-            f"/api/lots/{lot_id}/trivia/attempt",
-            json={"answer": TRIVIA_ANSWER},
-            headers=account.headers,
-        )
-        assert response.status_code == 200, response.text
-        assert response.json()["correct"], response.text
-
-    def key(self) -> str:
-        self._keys += 1
-        return f"test-key-{self._keys}-{uuid.uuid4().hex[:8]}"
-
-    def buy(
-        self, account: Any, lot_id: str, bundle_index: int = 0, *, key: str | None = None
-    ) -> Any:
-        return self.client.post(
-            f"/api/lots/{lot_id}/entries/purchase",
-            json={"bundle_index": bundle_index},
-            headers={**account.headers, "Idempotency-Key": key or self.key()},
-        )
-
-    def buy_with_credits(
-        self, account: Any, lot_id: str, tickets: int, *, key: str | None = None
-    ) -> Any:
-        return self.client.post(
-            f"/api/lots/{lot_id}/entries/purchase-with-credits",
-            json={"tickets": tickets},
-            headers={**account.headers, "Idempotency-Key": key or self.key()},
-        )
-
-    def grant_credits(self, user_id: str, amount: int) -> None:
-        """What an admin credit adjustment writes: the ledger issue, then the projection."""
-        with self.session() as session:
-            receipt = Ledger(session).post(
-                "credit_adjustment",
-                [
-                    Posting(CREDITS_ISSUED, CRD, -amount),
-                    Posting(user_credits(uuid.UUID(user_id)), CRD, amount),
-                ],
-                refs={"user_id": user_id},
-            )
-            CreditsService(session, self.platform.clock()).apply(
-                [CreditChange(uuid.UUID(user_id), amount, CreditTransactionType.ADJUSTMENT)],
-                ledger_seq=receipt.seq,
-            )
+    def __init__(self, desk: Any, services: Any) -> None:
+        self.client: TestClient = desk.client
+        self.clock = desk.clock
+        self.admin = desk.admin
+        self.platform: PlatformContext = services.platform
+        self.session: Callable[[], AbstractContextManager[Session]] = services.session
+        self.grant_credits = services.grant_credits
+        self.create_lot = desk.create
+        self.open_lot = desk.open_lot
+        self.player = desk.player
+        self.pass_trivia = desk.pass_trivia
+        self.key = desk.key
+        self.buy = desk.buy
+        self.buy_with_credits = desk.buy_with_credits
 
     def quick_players(self, lot_id: str, count: int) -> list[uuid.UUID]:
         """``count`` verified players who answered the lot's trivia, made through the
@@ -191,7 +94,7 @@ class Shop:
         def buy(index: int, user_id: Any, lot_id: Any, order: Order, key: str) -> None:
             start.wait()
             try:
-                with contextmanager(unit_of_work)(platform.database) as session:
+                with self.session() as session:
                     user = session.get(User, uuid.UUID(str(user_id)))
                     assert user is not None
                     outcome = EntryService(session, platform).buy(
@@ -236,11 +139,5 @@ class Shop:
 
 
 @pytest.fixture
-def shop(client: TestClient, api: Any, clock: Any) -> Shop:
-    return Shop(client, api, clock)
-
-
-@pytest.fixture
-def platform(app: FastAPI) -> PlatformContext:
-    context: PlatformContext = app.state.platform
-    return context
+def shop(make_lot_desk: Any, services: Any) -> Shop:
+    return Shop(make_lot_desk(), services)
