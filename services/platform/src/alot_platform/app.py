@@ -133,6 +133,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(reveal_endpoints.router)
     if payment_webhooks.enabled(settings):
         app.include_router(payment_webhooks.router)
+    app.include_router(payment_endpoints.router)
     app.include_router(payment_endpoints.admin_router)
     if settings.dev_tools_enabled:
         app.include_router(dev_endpoints.router)

@@ -1,4 +1,8 @@
-"""GET /api/admin/payments/events: provider events for admins, disputes first among them.
+"""/api/payments/create-checkout-session, and /api/admin/payments/events for admins.
+
+Creating a checkout session is buying a cash bundle: the same purchase, under the same
+``Idempotency-Key`` rules, as ``POST /api/lots/{id}/entries/purchase`` (which it calls);
+with Stripe the answer is 202 with the Checkout URL, with the sandbox 201 at once.
 
 Admins see what reconcile lists: events not applied yet, matching no purchase, reporting
 a refund the platform did not make, and disputes (whose purchases keep their tickets;
@@ -11,21 +15,62 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from alot_platform.auth.dependencies import SessionDep, require_roles
+from alot_platform.auth.dependencies import PlatformDep, SessionDep, VerifiedUser, require_roles
+from alot_platform.entries import endpoints as entry_endpoints
+from alot_platform.entries.schemas import CashPurchase, PurchaseRead
 from alot_platform.openapi_helpers import problems
 from alot_platform.payments.models import PaymentEvent
 from alot_platform.payments.repository import PaymentRepository
 from alot_platform.users.models import Role
 
+router = APIRouter(prefix="/api/payments", tags=["payments"])
 admin_router = APIRouter(
     prefix="/api/admin/payments",
     tags=["admin"],
     dependencies=[Depends(require_roles(Role.ADMIN))],
     responses=problems(401, 403),
 )
+
+
+class CheckoutSessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lot_id: uuid.UUID
+    bundle_index: int = Field(ge=0, description="index into the lot's `bundles`")
+
+
+@router.post(
+    "/create-checkout-session",
+    status_code=201,
+    responses={
+        200: {"description": "A repeated request: the first purchase, as it stands now"},
+        202: {"description": "Payment pending: send the buyer to `payment.checkout_url`"},
+        **problems(400, 401, 402, 403, 404, 409, 422, 503),
+    },
+    summary="Start paying for an entry bundle (a Stripe Checkout Session)",
+)
+def create_checkout_session(
+    body: CheckoutSessionRequest,
+    user: VerifiedUser,
+    session: SessionDep,
+    platform: PlatformDep,
+    response: Response,
+    background: BackgroundTasks,
+    idempotency_key: entry_endpoints.IdempotencyKeyHeader = None,
+) -> PurchaseRead:
+    return entry_endpoints.purchase_with_cash(
+        body.lot_id,
+        CashPurchase(bundle_index=body.bundle_index),
+        user,
+        session,
+        platform,
+        response,
+        background,
+        idempotency_key,
+    )
 
 
 class PaymentEventRead(BaseModel):
