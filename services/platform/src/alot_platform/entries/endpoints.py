@@ -13,6 +13,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
+from sqlalchemy.orm import Session
 
 from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep, VerifiedUser
 from alot_platform.context import PlatformContext
@@ -27,9 +28,10 @@ from alot_platform.entries.schemas import (
     decode_entry_cursor,
     encode_entry_cursor,
 )
-from alot_platform.entries.service import EntryService, Order, PurchaseOutcome
+from alot_platform.entries.service import EntryService, Order
 from alot_platform.errors import AlotError
 from alot_platform.openapi_helpers import problems
+from alot_platform.users.models import User
 
 router = APIRouter(tags=["entries"])
 
@@ -75,12 +77,20 @@ _PURCHASE_RESPONSES = {
 }
 
 
-def _respond(
-    outcome: PurchaseOutcome,
+def _purchase(
+    lot_id: uuid.UUID,
+    order: Order,
+    user: User,
+    session: Session,
+    platform: PlatformContext,
     response: Response,
     background: BackgroundTasks,
-    platform: PlatformContext,
+    idempotency_key: str | None,
 ) -> PurchaseRead:
+    """What both purchase endpoints do once they know the order: check the key, buy,
+    and answer with the status that says whether it was new, replayed or pending."""
+    key = _idempotency_key(idempotency_key)
+    outcome = EntryService(session, platform).buy(lot_id, user, order, key)
     if outcome.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -114,10 +124,8 @@ def purchase_with_cash(
     background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> PurchaseRead:
-    key = _idempotency_key(idempotency_key)
     order = Order(PaymentMethod.CASH, bundle_index=body.bundle_index)
-    outcome = EntryService(session, platform).buy(lot_id, user, order, key)
-    return _respond(outcome, response, background, platform)
+    return _purchase(lot_id, order, user, session, platform, response, background, idempotency_key)
 
 
 @router.post(
@@ -136,10 +144,8 @@ def purchase_with_credits(
     background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> PurchaseRead:
-    key = _idempotency_key(idempotency_key)
     order = Order(PaymentMethod.CREDITS, tickets=body.tickets)
-    outcome = EntryService(session, platform).buy(lot_id, user, order, key)
-    return _respond(outcome, response, background, platform)
+    return _purchase(lot_id, order, user, session, platform, response, background, idempotency_key)
 
 
 @router.get(
