@@ -75,7 +75,8 @@ def stripe_overrides(fake_stripe: Any) -> dict[str, Any]:
         "stripe_secret_key": fake_stripe_module.API_KEY,
         "stripe_webhook_secret": WEBHOOK_SECRET,
         "stripe_api_base": fake_stripe.url,
-        "stripe_timeout_seconds": 0.5,
+        # Far above a local answer's time, far below the fake's injected delay.
+        "stripe_timeout_seconds": 1.0,
         "stripe_max_network_retries": 2,
     }
 

@@ -67,7 +67,7 @@ class FakeStripe:
     """The fake's state; ``url`` is its api_base once started."""
 
     url: str = ""
-    timeout_delay: float = 1.5
+    timeout_delay: float = 3.0
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)

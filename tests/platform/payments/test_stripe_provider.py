@@ -98,8 +98,11 @@ def test_server_errors_and_timeouts_are_retried_under_the_same_key(
     late = _charge(provider, key="purchase:after-timeout")
     assert fake_stripe.created("/v1/checkout/sessions") == 2
     assert late.payment_id != charge.payment_id
-    keys = [key for method, path, key in fake_stripe.requests if method == "POST"]
-    assert keys == ["purchase:after-500"] * 2 + ["purchase:after-timeout"] * 2
+    # Each was retried, and every try carried the purchase's key, never a fresh one.
+    keys = [key for method, _path, key in fake_stripe.requests if method == "POST"]
+    assert set(keys) == {"purchase:after-500", "purchase:after-timeout"}
+    assert keys.count("purchase:after-500") >= 2
+    assert keys.count("purchase:after-timeout") >= 2
 
 
 def test_stripe_down_is_a_clear_503_not_a_crash(
