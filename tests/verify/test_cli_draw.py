@@ -7,8 +7,7 @@ import http.server
 import json
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +185,7 @@ def test_bad_beacon_public_key_exits_2() -> None:
 
 
 @pytest.fixture
-def served_proof() -> Iterator[str]:
+def served_proof(serve_http: Callable[[type[http.server.BaseHTTPRequestHandler]], str]) -> str:
     """A real local HTTP server serving the first vector at /draw."""
     body = json.dumps(PROOF).encode()
 
@@ -204,15 +203,7 @@ def served_proof() -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    return serve_http(Handler)
 
 
 def test_proof_from_a_url(served_proof: str) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +102,11 @@ def test_stdin_export(vectors: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path, lines: list[str]) -> Iterator[str]:
+def served(
+    tmp_path: Path,
+    lines: list[str],
+    serve_http: Callable[[type[http.server.BaseHTTPRequestHandler]], str],
+) -> str:
     """The vector export behind a real local HTTP server (the outside world, not mocked)."""
     (tmp_path / "export.jsonl").write_text("".join(lines), encoding="utf-8")
 
@@ -114,15 +117,7 @@ def served(tmp_path: Path, lines: list[str]) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    return serve_http(Handler)
 
 
 def test_url_export_is_streamed(served: str, vectors: dict[str, str]) -> None:

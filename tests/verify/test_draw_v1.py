@@ -23,22 +23,6 @@ WINNER_INDEX = next(
 )
 
 
-def _failed_fields(proof: dict[str, Any]) -> set[str]:
-    with pytest.raises(DrawVerificationError) as caught:
-        verify_draw_proof(proof)
-    return {f.field for f in caught.value.failures}
-
-
-def _set(proof: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    tampered = copy.deepcopy(proof)
-    target: Any = tampered
-    *parents, last = path.replace("[", ".").replace("]", "").split(".")
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    target[int(last) if last.isdigit() else last] = value
-    return tampered
-
-
 def _other_hex(value: str) -> str:
     """The same hex string with its last digit changed: still well formed."""
     return value[:-1] + ("0" if value[-1] != "0" else "1")
@@ -123,29 +107,31 @@ for _i, _entry in enumerate(PROOF["entries"]):
     ids=[t[0] for t in WELL_FORMED_TAMPERS],
 )
 def test_every_single_field_tamper_fails_naming_the_field(
-    path: str, value: Any, expected_fields: set[str]
+    path: str, value: Any, expected_fields: set[str], draw_proofs: Any
 ) -> None:
-    assert expected_fields <= _failed_fields(_set(PROOF, path, value))
+    assert expected_fields <= draw_proofs.failed_fields(draw_proofs.tampered(PROOF, path, value))
 
 
-def test_v1_does_not_commit_to_who_holds_other_tickets() -> None:
+def test_v1_does_not_commit_to_who_holds_other_tickets(draw_proofs: Any) -> None:
     # The known weakness alot-v2 fixes with the ticket map root: renaming the holder of a
     # losing entry leaves every alot-v1 check intact.
     loser = 0 if WINNER_INDEX != 0 else 1
-    tampered = _set(PROOF, f"entries[{loser}].user_id", "00000000-0000-4000-8000-000000000000")
+    tampered = draw_proofs.tampered(
+        PROOF, f"entries[{loser}].user_id", "00000000-0000-4000-8000-000000000000"
+    )
     assert verify_draw_proof(tampered).winner_user_id == PROOF["winner_user_id"]
 
 
-def test_all_mismatches_are_reported_together() -> None:
-    tampered = _set(PROOF, "nonce", 3)
-    tampered = _set(tampered, "client_seed", _other_hex(PROOF["client_seed"]))
-    tampered = _set(tampered, "winner_user_id", PROOF["entries"][0]["user_id"])
-    assert _failed_fields(tampered) == {"nonce", "client_seed", "winner_user_id"}
+def test_all_mismatches_are_reported_together(draw_proofs: Any) -> None:
+    tampered = draw_proofs.tampered(PROOF, "nonce", 3)
+    tampered = draw_proofs.tampered(tampered, "client_seed", _other_hex(PROOF["client_seed"]))
+    tampered = draw_proofs.tampered(tampered, "winner_user_id", PROOF["entries"][0]["user_id"])
+    assert draw_proofs.failed_fields(tampered) == {"nonce", "client_seed", "winner_user_id"}
 
 
-def test_mismatch_says_expected_and_actual() -> None:
+def test_mismatch_says_expected_and_actual(draw_proofs: Any) -> None:
     with pytest.raises(DrawVerificationError) as caught:
-        verify_draw_proof(_set(PROOF, "winning_ticket", 1))
+        verify_draw_proof(draw_proofs.tampered(PROOF, "winning_ticket", 1))
     (failure,) = caught.value.failures
     assert str(failure) == f"winning_ticket: expected {PROOF['winning_ticket']}, got 1"
 
@@ -192,9 +178,11 @@ MALFORMED: list[tuple[str, Any, str]] = [
 @pytest.mark.parametrize(
     ("path", "value", "where"), MALFORMED, ids=[f"{m[0]}={m[1]!r}"[:60] for m in MALFORMED]
 )
-def test_malformed_field_is_an_input_error_naming_it(path: str, value: Any, where: str) -> None:
+def test_malformed_field_is_an_input_error_naming_it(
+    path: str, value: Any, where: str, draw_proofs: Any
+) -> None:
     with pytest.raises(InputError) as caught:
-        verify_draw_proof(_set(PROOF, path, value))
+        verify_draw_proof(draw_proofs.tampered(PROOF, path, value))
     assert caught.value.where == where
 
 
@@ -271,9 +259,9 @@ def _proof_with_entries(spans: list[tuple[int, int]], total_tickets: int) -> dic
     ],
 )
 def test_entries_must_tile_the_tickets_exactly(
-    spans: list[tuple[int, int]], expected: set[str]
+    spans: list[tuple[int, int]], expected: set[str], draw_proofs: Any
 ) -> None:
-    failures = _failed_fields(_proof_with_entries(spans, 10))
+    failures = draw_proofs.failed_fields(_proof_with_entries(spans, 10))
     # The winner check may fail too when the tiling leaves the winning ticket unheld.
     assert failures - {"winner_user_id"} == expected
 
@@ -309,7 +297,9 @@ def test_compute_refuses_entries_that_do_not_tile() -> None:
 @pytest.mark.parametrize(
     "name", ["server_seed_commitment", "client_seed", "combined_seed", "winning_ticket"]
 )
-def test_a_tampered_derived_value_fails_alone(name: str) -> None:
+def test_a_tampered_derived_value_fails_alone(name: str, draw_proofs: Any) -> None:
     value = PROOF[name]
-    tampered = _set(PROOF, name, value + 1 if isinstance(value, int) else _other_hex(value))
-    assert _failed_fields(tampered) == {name}
+    tampered = draw_proofs.tampered(
+        PROOF, name, value + 1 if isinstance(value, int) else _other_hex(value)
+    )
+    assert draw_proofs.failed_fields(tampered) == {name}

@@ -23,7 +23,7 @@ from alot_verify.draw import (
     ticket_map_root,
     verify_draw_proof,
 )
-from alot_verify.errors import DrawVerificationError, InputError
+from alot_verify.errors import InputError
 
 SPEC_VECTORS = Path(__file__).resolve().parents[2] / "docs" / "spec" / "vectors"
 DOCUMENT = json.loads((SPEC_VECTORS / "draw-alot-v2.json").read_text(encoding="utf-8"))
@@ -35,22 +35,6 @@ CHAINED_PROOF = VECTORS["default-chain-beacon"]["proof"]
 
 def _entries(proof: dict[str, Any]) -> list[Entry]:
     return [Entry(**e) for e in proof["entries"]]
-
-
-def _failed_fields(proof: dict[str, Any]) -> set[str]:
-    with pytest.raises(DrawVerificationError) as caught:
-        verify_draw_proof(proof)
-    return {f.field for f in caught.value.failures}
-
-
-def _set(proof: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    tampered = copy.deepcopy(proof)
-    target: Any = tampered
-    *parents, last = path.replace("[", ".").replace("]", "").split(".")
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    target[int(last) if last.isdigit() else last] = value
-    return tampered
 
 
 def _other_hex(value: str) -> str:
@@ -268,12 +252,14 @@ TAMPERS = [
 @pytest.mark.parametrize(
     ("name", "path", "value", "named"), TAMPERS, ids=[f"{t[0]}:{t[1]}" for t in TAMPERS]
 )
-def test_every_single_field_tamper_fails(name: str, path: str, value: Any, named: str) -> None:
+def test_every_single_field_tamper_fails(
+    name: str, path: str, value: Any, named: str, draw_proofs: Any
+) -> None:
     proof = VECTORS[name]["proof"]
-    assert named in _failed_fields(_set(proof, path, value))
+    assert named in draw_proofs.failed_fields(draw_proofs.tampered(proof, path, value))
 
 
-def test_renaming_a_losing_entry_breaks_the_ticket_map_root() -> None:
+def test_renaming_a_losing_entry_breaks_the_ticket_map_root(draw_proofs: Any) -> None:
     # What alot-v1 cannot detect: the ticket map is committed at funding.
     proof = VECTORS["quicknet-beacon"]["proof"]
     loser = next(
@@ -281,8 +267,10 @@ def test_renaming_a_losing_entry_breaks_the_ticket_map_root() -> None:
         for i, e in enumerate(proof["entries"])
         if not e["tickets_start"] <= proof["winning_ticket"] <= e["tickets_end"]
     )
-    tampered = _set(proof, f"entries[{loser}].user_id", "00000000-0000-4000-8000-000000000000")
-    assert _failed_fields(tampered) == {"draw_inputs.ticket_map_root"}
+    tampered = draw_proofs.tampered(
+        proof, f"entries[{loser}].user_id", "00000000-0000-4000-8000-000000000000"
+    )
+    assert draw_proofs.failed_fields(tampered) == {"draw_inputs.ticket_map_root"}
 
 
 @pytest.mark.parametrize(
@@ -294,17 +282,19 @@ def test_renaming_a_losing_entry_breaks_the_ticket_map_root() -> None:
         ("draw_inputs.server_seed_commitment", {"draw_inputs.server_seed_commitment"}),
     ],
 )
-def test_a_tampered_derived_value_fails_alone(path: str, expected: set[str]) -> None:
+def test_a_tampered_derived_value_fails_alone(
+    path: str, expected: set[str], draw_proofs: Any
+) -> None:
     # draw_inputs.* tampers also change the frozen inputs' hash: restore it so that only
     # the field itself is wrong.
-    tampered = _set(QUICKNET_PROOF, path, _other_hex(_get(QUICKNET_PROOF, path)))
+    tampered = draw_proofs.tampered(QUICKNET_PROOF, path, _other_hex(_get(QUICKNET_PROOF, path)))
     if path.startswith("draw_inputs."):
         tampered["draw_inputs_hash"] = draw_inputs_hash(tampered["draw_inputs"])
         expected = expected | {"seed", "winning_ticket", "selection_counter", "winner_user_id"}
-        assert _failed_fields(tampered) <= expected
-        assert path in _failed_fields(tampered)
+        assert draw_proofs.failed_fields(tampered) <= expected
+        assert path in draw_proofs.failed_fields(tampered)
         return
-    assert _failed_fields(tampered) == expected
+    assert draw_proofs.failed_fields(tampered) == expected
 
 
 def _get(proof: dict[str, Any], path: str) -> Any:
@@ -346,14 +336,14 @@ def test_a_beacon_from_an_unknown_chain_is_noted_not_checked() -> None:
     assert "is not known" in note
 
 
-def test_a_missing_beacon_reading_fails() -> None:
-    tampered = _set(QUICKNET_PROOF, "beacon", None)
-    assert "beacon" in _failed_fields(tampered)
+def test_a_missing_beacon_reading_fails(draw_proofs: Any) -> None:
+    tampered = draw_proofs.tampered(QUICKNET_PROOF, "beacon", None)
+    assert "beacon" in draw_proofs.failed_fields(tampered)
 
 
-def test_an_unexpected_beacon_reading_fails() -> None:
-    tampered = _set(NO_BEACON, "beacon", QUICKNET_PROOF["beacon"])
-    assert _failed_fields(tampered) == {"beacon"}
+def test_an_unexpected_beacon_reading_fails(draw_proofs: Any) -> None:
+    tampered = draw_proofs.tampered(NO_BEACON, "beacon", QUICKNET_PROOF["beacon"])
+    assert draw_proofs.failed_fields(tampered) == {"beacon"}
 
 
 # --- malformed proofs ---------------------------------------------------------------
@@ -381,9 +371,11 @@ MALFORMED: list[tuple[str, Any, str]] = [
 @pytest.mark.parametrize(
     ("path", "value", "where"), MALFORMED, ids=[f"{m[0]}={m[1]!r}"[:60] for m in MALFORMED]
 )
-def test_malformed_field_is_an_input_error(path: str, value: Any, where: str) -> None:
+def test_malformed_field_is_an_input_error(
+    path: str, value: Any, where: str, draw_proofs: Any
+) -> None:
     with pytest.raises(InputError) as caught:
-        verify_draw_proof(_set(QUICKNET_PROOF, path, value))
+        verify_draw_proof(draw_proofs.tampered(QUICKNET_PROOF, path, value))
     assert caught.value.where == where
 
 
@@ -412,8 +404,8 @@ def test_chained_beacon_needs_its_previous_signature() -> None:
     assert caught.value.where == "beacon.previous_signature"
 
 
-def test_unchained_beacon_refuses_a_previous_signature() -> None:
-    proof = _set(QUICKNET_PROOF, "beacon.previous_signature", "ab" * 48)
+def test_unchained_beacon_refuses_a_previous_signature(draw_proofs: Any) -> None:
+    proof = draw_proofs.tampered(QUICKNET_PROOF, "beacon.previous_signature", "ab" * 48)
     with pytest.raises(InputError, match="unknown field"):
         verify_draw_proof(proof)
 
