@@ -4,6 +4,7 @@ refunds, disputes and failures are recorded with Stripe's ids."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from alot_platform.payments.tasks import retry_unprocessed_events
@@ -84,11 +85,7 @@ def test_a_payment_for_a_lot_funded_meanwhile_is_refunded_in_full_and_explained(
     assert refs["purchase_id"] == late["id"]
     assert refs["refund"] == refund["id"]
     assert refs["payment_intent"] == row["provider_payment_id"]
-    assert metadata == {
-        "amount_cents": 500,
-        "reason": "lot_state_conflict",
-        "lot_status": "settled",
-    }
+    assert metadata == {"amount_cents": 500, "reason": "lot_state_conflict"}
     event = till.event_row(ada_events[1]["id"])
     assert event["outcome"] == "late_refund"
     [mail] = [m for m in till.mails_to(ada.email) if "refunded" in m["subject"]]
@@ -150,6 +147,42 @@ def test_stripe_down_during_a_late_refund_leaves_the_event_to_retry_and_refunds_
     assert till.fake.created("/v1/refunds") == 1
     assert len(till.ledger("payment_late_refund")) == 1
     assert till.event_row(ada_events[1]["id"])["outcome"] == "late_refund"
+
+
+def test_a_decided_late_refund_stands_even_if_the_lot_reopens_before_the_retry(
+    till: Any,
+) -> None:
+    lot = till.open_lot()
+    ada = till.player(lot["id"])
+    purchase = till.buy(ada, lot["id"], 1)
+    events = till.fake.pay(purchase["payment"]["payment_id"])
+    till.clock.advance(days=8)
+    run_tick(till.platform)  # the lot expires
+    till.fake.fail("/v1/refunds", "500", times=3)
+    till.deliver(events[1])
+    decided = till.event_row(events[1]["id"])
+    assert (decided["outcome"], decided["processed_at"]) == ("late_refund_due", None)
+    assert till.fake.created("/v1/refunds") == 0
+
+    extended = till.client.post(
+        f"/api/admin/lots/{lot['id']}/extend",
+        json={"deadline": (till.clock.now + timedelta(days=3)).isoformat()},
+        headers=_fresh_headers(till, till.admin),
+    )
+    assert extended.status_code == 200, extended.text
+    assert till.lot(lot["id"])["status"] == "open"
+
+    # The payment's other event follows the decision; so does the retry.
+    till.deliver(events[0])
+    till.clock.advance(minutes=5)
+    report = retry_unprocessed_events(till.platform)
+    assert report.failed == 0
+    assert till.purchase(purchase["id"])["status"] == "refunded"
+    assert till.lot(lot["id"])["tickets_sold"] == 0
+    assert till.ledger("entry_purchase") == []
+    assert till.fake.created("/v1/refunds") == 1
+    outcomes = {till.event_row(e["id"])["outcome"] for e in events}
+    assert outcomes == {"late_refund", "already_done"}
 
 
 def test_an_expired_checkout_fails_the_purchase_without_tickets(till: Any) -> None:

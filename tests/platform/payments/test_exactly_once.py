@@ -85,3 +85,25 @@ def test_every_order_of_a_purchase_s_events_ends_in_the_same_state(till: Any) ->
     assert states[0]["status"] == "succeeded"
     assert till.lot(lot["id"])["tickets_sold"] == 3 * 6
     assert len(till.ledger("entry_purchase")) == 6
+
+
+def test_five_concurrent_copies_of_a_late_payment_s_events_refund_it_once(till: Any) -> None:
+    lot = till.open_lot(funding_target_cents=500)
+    ada, bob = till.player(lot["id"]), till.player(lot["id"])
+    late = till.buy(ada, lot["id"], 1)
+    events = till.fake.pay(late["payment"]["payment_id"])
+    till.deliver(till.fake.pay(till.buy(bob, lot["id"], 1)["payment"]["payment_id"])[1])
+    deliveries = [event for event in events for _ in range(5)]
+    random.Random(7).shuffle(deliveries)
+
+    assert till.deliver_at_once(deliveries) == [200] * 10
+
+    row = till.purchase(late["id"])
+    assert (row["status"], row["refunded_cents"]) == ("refunded", 500)
+    assert till.fake.created("/v1/refunds") == 1
+    assert len(till.ledger("payment_late_refund")) == 1
+    assert till.lot(lot["id"])["tickets_sold"] == 3
+    outcomes = sorted(till.event_row(event["id"])["outcome"] for event in events)
+    assert outcomes == ["already_done", "late_refund"]
+    refunds_mailed = [m for m in till.mails_to(ada.email) if "refunded" in m["subject"]]
+    assert len(refunds_mailed) == 1

@@ -25,6 +25,8 @@ class PaymentOutcome(StrEnum):
 
     ALLOCATED = "allocated"
     """The payment succeeded and the pending purchase got its tickets."""
+    LATE_REFUND_DUE = "late_refund_due"
+    """Decided (and committed) that the payment is refunded in full; the refund is next."""
     LATE_REFUND = "late_refund"
     """The payment succeeded for a lot that no longer sells: refunded in full."""
     ALREADY_DONE = "already_done"

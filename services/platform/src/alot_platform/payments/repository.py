@@ -80,6 +80,16 @@ class PaymentRepository:
             .order_by(PaymentEvent.received_at)
         ).all()
 
+    def late_refund_decided(self, purchase_id: uuid.UUID) -> PaymentEvent | None:
+        """The event that decided to refund ``purchase_id``'s payment, if one did."""
+        return self._session.scalars(
+            select(PaymentEvent)
+            .where(PaymentEvent.purchase_id == purchase_id)
+            .where(PaymentEvent.outcome.in_(("late_refund_due", "late_refund")))
+            .order_by(PaymentEvent.received_at)
+            .limit(1)
+        ).first()
+
     # -- purchases ----------------------------------------------------------------------
 
     def purchase(self, purchase_id: uuid.UUID) -> LotEntryPurchase | None:

@@ -16,9 +16,12 @@ order. So:
   frozen draw inputs), with Stripe's ids in the ledger refs. If the lot no longer sells
   (funded by others, expired, the buyer's cap reached meanwhile), the payment is
   refunded in full under the key ``late-refund:<purchase id>``, recorded on the
-  purchase and in the ledger, and the buyer is told why. The refund is called before
-  the commit: if the commit is lost, the event is applied again and Stripe answers the
-  same key with the same refund.
+  purchase and in the ledger, and the buyer is told why. In two phases with a recovery
+  point between them: the decision is committed first (the event's outcome
+  ``late_refund_due``, which every later event of the payment follows), then the refund
+  is called and recorded in a second unit of work. If Stripe's answer or the commit is
+  lost, the second phase runs again and Stripe answers the same key with the same
+  refund; a lot reopened meanwhile cannot turn a refunded payment into tickets.
 - ``charge.refunded`` is checked against the refunds the platform made;
   ``charge.dispute.created`` marks the purchase (a ledger memo with Stripe's ids) for
   admins. What happens to a disputed purchase's tickets is decided in
@@ -107,7 +110,6 @@ class _Result:
     detail: str | None = None
     purchase_id: uuid.UUID | None = None
     funded_lot_id: uuid.UUID | None = None
-    late_refund: LateRefundNotice | None = None
 
 
 class PaymentEventService:
@@ -144,12 +146,23 @@ class PaymentEventService:
     # -- applying -----------------------------------------------------------------------
 
     def process(self, event_id: str) -> Processed:
-        """Apply one stored event, once (see the module docstring)."""
+        """Apply one stored event, once (see the module docstring).
+
+        A payment to refund is only decided here (outcome ``late_refund_due``, the event
+        left unapplied): the caller commits that decision, then calls ``refund_late``.
+        """
         event = self._payments.event_for_update(event_id)
         if event is None or event.processed_at is not None:
             return Processed(event_id, None)
+        if event.outcome == PaymentOutcome.LATE_REFUND_DUE.value:
+            return Processed(event_id, PaymentOutcome.LATE_REFUND_DUE)
         handler = self._handlers()[event.type]
         result = handler(event.payload)
+        if result.outcome is PaymentOutcome.LATE_REFUND_DUE:
+            event.outcome = result.outcome.value
+            event.detail = result.detail
+            event.purchase_id = result.purchase_id
+            return Processed(event_id, result.outcome)
         event.attempts += 1
         event.outcome = result.outcome.value
         event.detail = result.detail
@@ -157,7 +170,40 @@ class PaymentEventService:
         event.processed_at = self._platform.clock()
         event.last_error = None
         self._session.flush()
-        return Processed(event_id, result.outcome, result.funded_lot_id, result.late_refund)
+        return Processed(event_id, result.outcome, result.funded_lot_id)
+
+    def refund_late(self, event_id: str) -> Processed:
+        """The second phase of a late payment: refund it in full, record it, apply the event.
+
+        The decision was committed first, so a crash or a lost answer anywhere here is
+        recovered by running this again: Stripe answers the same key with the same refund,
+        and the decision cannot change meanwhile (say, a lot extended back to open). The
+        purchase row is locked, not the lot: nothing else waits on Stripe's answer.
+        """
+        event = self._payments.event_for_update(event_id)
+        if event is None or event.processed_at is not None:
+            return Processed(event_id, None)
+        assert event.outcome == PaymentOutcome.LATE_REFUND_DUE.value
+        assert event.purchase_id is not None
+        purchase = self._payments.purchase_for_update(event.purchase_id)
+        assert purchase is not None
+        now = self._platform.clock()
+        notice = None
+        if purchase.status == PurchaseStatus.REFUNDED.value:
+            result = _already(purchase)
+        else:
+            lot = self._lots.get(purchase.lot_id)
+            assert lot is not None
+            code, _, reason = (event.detail or "").partition(": ")
+            notice = self._refund_in_full(lot, purchase, code, reason, now)
+            result = _Result(PaymentOutcome.LATE_REFUND, event.detail, purchase.id)
+        event.attempts += 1
+        event.outcome = result.outcome.value
+        event.detail = result.detail
+        event.processed_at = now
+        event.last_error = None
+        self._session.flush()
+        return Processed(event_id, result.outcome, late_refund=notice)
 
     def note_failure(self, event_id: str, error: BaseException) -> None:
         """Keep why applying ``event_id`` failed; it stays unprocessed for a retry."""
@@ -315,12 +361,23 @@ class PaymentEventService:
         refs = {"payment_intent": payment_intent}
         if checkout_session:
             refs["checkout_session"] = checkout_session
+        if self._payments.late_refund_decided(purchase.id):
+            # Another event of this payment decided it: the decision never changes.
+            return _Result(PaymentOutcome.LATE_REFUND_DUE, self._decision(purchase), purchase.id)
         now = self._platform.clock()
         try:
             self._check_accepts(lot, purchase, now)
         except AlotError as refusal:
-            return self._refund_late(lot, purchase, refs, refusal, now)
+            return _Result(
+                PaymentOutcome.LATE_REFUND_DUE,
+                f"{refusal.code}: {_reason(lot, refusal)}",
+                purchase.id,
+            )
         return self._allocate(lot, purchase, refs, now)
+
+    def _decision(self, purchase: LotEntryPurchase) -> str | None:
+        decided = self._payments.late_refund_decided(purchase.id)
+        return decided.detail if decided is not None else None
 
     def _check_accepts(self, lot: Lot, purchase: LotEntryPurchase, now: datetime) -> None:
         """The checks a purchase paid at once meets under the lock (entries.service)."""
@@ -370,14 +427,9 @@ class PaymentEventService:
             funded_lot_id=lot.id if funds else None,
         )
 
-    def _refund_late(
-        self,
-        lot: Lot,
-        purchase: LotEntryPurchase,
-        refs: dict[str, str],
-        refusal: AlotError,
-        now: datetime,
-    ) -> _Result:
+    def _refund_in_full(
+        self, lot: Lot, purchase: LotEntryPurchase, code: str, reason: str, now: datetime
+    ) -> LateRefundNotice:
         key = f"late-refund:{purchase.id}"
         assert purchase.provider_payment_id is not None
         refund = self._platform.payments.refund(
@@ -388,31 +440,24 @@ class PaymentEventService:
         purchase.refunded_at = now
         purchase.provider_refund_id = refund.refund_id
         purchase.completed_at = now
-        reason = _reason(lot, refusal)
+        refs = {
+            "lot_id": str(lot.id),
+            "purchase_id": str(purchase.id),
+            "user_id": str(purchase.user_id),
+            "refund": refund.refund_id,
+            "payment_intent": purchase.provider_payment_id,
+        }
+        if purchase.provider_checkout_session_id:
+            refs["checkout_session"] = purchase.provider_checkout_session_id
         # The money never reached the lot's escrow: a memo records it came and went.
         Ledger(self._session).memo(
             "payment_late_refund",
-            refs={
-                "lot_id": str(lot.id),
-                "purchase_id": str(purchase.id),
-                "user_id": str(purchase.user_id),
-                "refund": refund.refund_id,
-                **refs,
-            },
-            metadata={
-                "amount_cents": purchase.amount_cents,
-                "reason": refusal.code,
-                "lot_status": lot.status,
-            },
+            refs=refs,
+            metadata={"amount_cents": purchase.amount_cents, "reason": code},
             idempotency_key=key,
         )
-        return _Result(
-            PaymentOutcome.LATE_REFUND,
-            f"{refusal.code}: {reason}",
-            purchase.id,
-            late_refund=LateRefundNotice(
-                purchase.user_id, purchase.id, lot.title, purchase.amount_cents, reason
-            ),
+        return LateRefundNotice(
+            purchase.user_id, purchase.id, lot.title, purchase.amount_cents, reason
         )
 
     # -- finding and locking --------------------------------------------------------------

@@ -18,6 +18,7 @@ from alot_platform.db import unit_of_work
 from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.mail import OutgoingEmail
 from alot_platform.money import format_cents
+from alot_platform.payments.models import PaymentOutcome
 from alot_platform.payments.service import LateRefundNotice, PaymentEventService, Processed
 from alot_platform.users.models import User
 
@@ -29,6 +30,10 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
     try:
         with contextmanager(unit_of_work)(platform.database) as session:
             processed = PaymentEventService(session, platform).process(event_id)
+        if processed.outcome is PaymentOutcome.LATE_REFUND_DUE:
+            # The decision is committed: the recovery point before calling Stripe.
+            with contextmanager(unit_of_work)(platform.database) as session:
+                processed = PaymentEventService(session, platform).refund_late(event_id)
     except Exception as error:  # the task's boundary: recorded, retried on redelivery
         _log.exception("payments: event %s not applied", event_id)
         with contextmanager(unit_of_work)(platform.database) as session:
