@@ -1,1 +1,2 @@
-"""Payments: the payment-provider interface (sandbox by default) and refunds."""
+"""Payments: the provider interface (sandbox by default, Stripe Checkout), Stripe's
+webhooks applied exactly once, late-payment refunds, disputes and reconciliation."""
