@@ -2,7 +2,8 @@
 
 One tick: expire open lots past their deadline, refund in cash what is still waiting
 after a refund choice date, draw and settle funded lots still waiting (a drand round not
-yet published, a process stopped between steps), and checkpoint the ledger when due.
+yet published, a process stopped between steps), apply payment events stored but not
+yet applied (a crash, the provider down), and checkpoint the ledger when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
 a tick beside `alot tick`, never do anything twice.
@@ -29,6 +30,7 @@ from alot_platform.draws.repository import DrawRepository
 from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.lots.models import LotStatus
+from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.refunds.repository import RefundRepository
 from alot_platform.refunds.service import RefundService
 
@@ -42,6 +44,7 @@ class TickReport:
     refunded_after_deadline: int = 0
     drawn: int = 0
     settled: int = 0
+    payment_events_applied: int = 0
     checkpoint_size: int | None = None
     failures: list[str] = field(default_factory=list)
 
@@ -50,6 +53,7 @@ class TickReport:
         return (
             f"expired {len(self.expired)} lot(s), refunded {self.refunded_after_deadline} "
             f"purchase(s) after the choice date, drew {self.drawn}, settled {self.settled}, "
+            f"applied {self.payment_events_applied} stored payment event(s), "
             f"checkpoint {checkpoint}, {len(self.failures)} failure(s)"
         )
 
@@ -59,9 +63,17 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "expiry", lambda: _expire(platform, report))
     _guard(report, "overdue refunds", lambda: _refund_overdue(platform, report))
     _guard(report, "draws", lambda: _draw_pending(platform, report))
+    _guard(report, "payment events", lambda: _retry_payment_events(platform, report))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
     return report
+
+
+def _retry_payment_events(platform: PlatformContext, report: TickReport) -> None:
+    retried = retry_unprocessed_events(platform)
+    report.payment_events_applied += retried.applied
+    if retried.failed:
+        report.failures.append(f"payment events: {retried.failed} still not applied")
 
 
 def _expire(platform: PlatformContext, report: TickReport) -> None:
