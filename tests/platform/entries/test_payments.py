@@ -96,6 +96,9 @@ class CheckoutProvider:
     def refund(self, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         raise AssertionError("nothing was taken, nothing to refund")
 
+    def checkout_url(self, payment_id: str) -> str | None:
+        return f"https://checkout.example.com/{payment_id}"
+
 
 def test_a_pending_payment_owns_no_tickets_until_it_succeeds(shop: Any) -> None:
     lot = shop.open_lot()
@@ -124,4 +127,6 @@ def test_a_pending_payment_owns_no_tickets_until_it_succeeds(shop: Any) -> None:
     again = shop.buy(ada, lot["id"], 1, key="pending-1")
     assert again.status_code == 200
     assert (again.json()["id"], again.json()["status"]) == (body["id"], "pending")
+    # A client whose first answer was lost can still reach the payment page.
+    assert again.json()["payment"]["checkout_url"] == "https://checkout.example.com/pay_1"
     assert shop.platform.payments.charged == [f"purchase:{body['id']}"]

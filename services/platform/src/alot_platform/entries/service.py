@@ -271,8 +271,16 @@ class EntryService:
             )
         lot = self._lots.get(earlier.lot_id)
         assert lot is not None
+        checkout_url = None
+        if earlier.status == PurchaseStatus.PENDING.value and earlier.provider_payment_id:
+            checkout_url = self._platform.payments.checkout_url(earlier.provider_payment_id)
         return PurchaseOutcome(
-            earlier, self._entries.entry_of(earlier.id), lot, replayed=True, funded_now=False
+            earlier,
+            self._entries.entry_of(earlier.id),
+            lot,
+            replayed=True,
+            funded_now=False,
+            checkout_url=checkout_url,
         )
 
     def _refund_unowned(

@@ -78,6 +78,13 @@ class PaymentProvider(Protocol):
         """Return ``amount_cents`` of payment ``payment_id`` to the buyer."""
         ...
 
+    def checkout_url(self, payment_id: str) -> str | None:
+        """Where the buyer completes pending payment ``payment_id``, if it is still open.
+
+        A repeated purchase request gets it again: the first answer may have been lost.
+        """
+        ...
+
 
 def payment_provider_from_settings(settings: Settings) -> PaymentProvider:
     """The provider ``ALOT_PAYMENT_PROVIDER`` names."""

@@ -105,6 +105,9 @@ class SandboxPaymentProvider:
                 self._refunds[refund_id] = SandboxRefund(refund_id, payment_id, amount_cents)
         return RefundResult(refund_id=refund_id, status="succeeded")
 
+    def checkout_url(self, payment_id: str) -> str | None:
+        return None  # sandbox payments succeed at once: there is never a page to return to
+
     @property
     def charges(self) -> list[SandboxCharge]:
         with self._lock:
