@@ -227,6 +227,10 @@ def test_an_expired_lot_refunds_98_percent_through_stripe_tracked_to_charge_refu
     refund = till.fake.refunds[row["provider_refund_id"]]
     assert (refund["amount"], refund["payment_intent"]) == (490, row["provider_payment_id"])
     assert ("POST", "/v1/refunds", f"refund:{purchase['id']}") in till.fake.requests
+    ((refs, metadata),) = till.ledger("refund_cash")
+    assert refs["provider_refund_id"] == row["provider_refund_id"]
+    assert refs["provider_payment_id"] == row["provider_payment_id"]
+    assert (metadata["refunded_cents"], metadata["fee_cents"]) == (490, 10)
     refunded = till.fake.charge_refunded_event(row["provider_payment_id"])
     till.deliver(refunded)
     assert till.event_row(refunded["id"])["outcome"] == "refund_confirmed"

@@ -220,10 +220,16 @@ class RefundService:
             postings.append(Posting(PLATFORM_CASH, USD, back))
         if paid - back:
             postings.append(Posting(PLATFORM_FEES, USD, paid - back))
+        refs = _refs(purchase)
+        # The provider's ids let an auditor match this entry to the processor's records.
+        if purchase.provider_payment_id is not None:
+            refs["provider_payment_id"] = purchase.provider_payment_id
+        if refund_id is not None:
+            refs["provider_refund_id"] = refund_id
         Ledger(self._session).post(
             "refund_cash",
             postings,
-            refs=_refs(purchase),
+            refs=refs,
             metadata={"refunded_cents": back, "fee_cents": paid - back, "chosen": chosen},
             idempotency_key=key,
         )
