@@ -197,14 +197,12 @@ class AuthService:
         claims = self.platform.tokens.decode(access_token, "access")
         if claims.session_id is None:
             raise InvalidToken()
-        auth_session = self.auth.get_session(claims.session_id)
-        if (
-            auth_session is None
-            or auth_session.revoked_at is not None
-            or auth_session.user_id != claims.subject
-        ):
+        found = self.auth.session_with_user(claims.session_id)
+        if found is None:
             raise InvalidToken("this session has ended; log in again")
-        user = self.users.get(claims.subject)
+        auth_session, user = found
+        if auth_session.revoked_at is not None or auth_session.user_id != claims.subject:
+            raise InvalidToken("this session has ended; log in again")
         _ensure_active(user)
         return Authenticated(user=user, session_id=auth_session.id)
 
