@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, exists, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import Lot
 from alot_platform.reveals.models import Reveal, RevealStatus
+from alot_platform.trivia.repository import passed_trivia
 from alot_platform.users.models import User
 
 
@@ -34,6 +35,22 @@ class EntryRepository:
             )
             .execution_options(populate_existing=True)
         ).one_or_none()
+
+    def before_purchase(
+        self, lot_id: uuid.UUID, user_id: uuid.UUID, idempotency_key: str
+    ) -> tuple[Lot, bool, bool] | None:
+        """The lot, whether ``user_id`` already used ``idempotency_key``, and whether they
+        passed the lot's trivia; None if there is no such lot.
+
+        One round trip for what every purchase reads before it joins the line.
+        """
+        key_used = exists().where(
+            LotEntryPurchase.user_id == user_id,
+            LotEntryPurchase.idempotency_key == idempotency_key,
+        )
+        query = select(Lot, key_used, passed_trivia(lot_id, user_id)).where(Lot.id == lot_id)
+        row = self.session.execute(query).first()
+        return None if row is None else (row[0], bool(row[1]), bool(row[2]))
 
     def entry_of(self, purchase_id: uuid.UUID) -> LotEntry | None:
         return self.session.scalars(

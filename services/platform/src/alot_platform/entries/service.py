@@ -59,7 +59,7 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import CREDITS_PER_TICKET
 from alot_platform.payments.provider import ChargeResult
-from alot_platform.trivia.service import TriviaService
+from alot_platform.trivia.service import require_passed_trivia
 from alot_platform.users.models import User
 
 MAX_TICKETS_PER_PURCHASE = 10_000
@@ -151,17 +151,19 @@ class EntryService:
     ) -> PurchaseOutcome:
         """Buy tickets in ``lot_id`` (see the module docstring for the steps)."""
         request_hash = order.request_hash(lot_id)
-        earlier = self._entries.purchase_by_key(user.id, idempotency_key)
-        if earlier is not None:
-            return self._replay(earlier, lot_id, request_hash)
-
-        lot = self._lots.get(lot_id)
-        if lot is None:
+        found = self._entries.before_purchase(lot_id, user.id, idempotency_key)
+        if found is None or found[1]:
+            # A repeated key (or no such lot): the rare path reads the earlier purchase.
+            earlier = self._entries.purchase_by_key(user.id, idempotency_key)
+            if earlier is not None:
+                return self._replay(earlier, lot_id, request_hash)
+        if found is None:
             raise LotNotFound(f"no lot {lot_id}")
+        lot, _, passed_trivia = found
         now = self._platform.clock()
         check_selling(lot, now)
         price = _price(lot, order)
-        TriviaService(self._session, self._platform).require_passed(lot, user)
+        require_passed_trivia(lot, passed_trivia)
         self._check(lot, user, price, now)
 
         purchase_id = uuid.uuid4()

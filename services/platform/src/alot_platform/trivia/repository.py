@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, select
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.orm import Session
 
 from alot_platform.trivia.models import LotTriviaAttempt
 from alot_platform.users.models import User
+
+
+def passed_trivia(lot_id: uuid.UUID, user_id: uuid.UUID) -> Exists:
+    """True when the player answered the lot's question correctly: a clause other
+    queries embed, so a purchase learns it in the same round trip as the lot."""
+    return exists().where(
+        LotTriviaAttempt.lot_id == lot_id,
+        LotTriviaAttempt.user_id == user_id,
+        LotTriviaAttempt.is_correct.is_(True),
+    )
 
 
 class TriviaRepository:
@@ -16,14 +26,7 @@ class TriviaRepository:
         self.session = session
 
     def has_passed(self, lot_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-        query = select(
-            exists().where(
-                LotTriviaAttempt.lot_id == lot_id,
-                LotTriviaAttempt.user_id == user_id,
-                LotTriviaAttempt.is_correct.is_(True),
-            )
-        )
-        return bool(self.session.scalar(query))
+        return bool(self.session.scalar(select(passed_trivia(lot_id, user_id))))
 
     def attempts(self, lot_id: uuid.UUID, user_id: uuid.UUID) -> list[LotTriviaAttempt]:
         """The player's attempts on this lot's question, oldest first."""

@@ -108,6 +108,15 @@ class AttemptResult:
     status: TriviaStatus
 
 
+def require_passed_trivia(lot: Lot, passed: bool) -> None:
+    """Refuse (403 trivia_not_passed) unless ``passed`` (see `passed_trivia`)."""
+    if not passed:
+        raise TriviaNotPassed(
+            f"answer the trivia question of lot {lot.id} before buying tickets",
+            lot_id=str(lot.id),
+        )
+
+
 class TriviaService:
     def __init__(self, session: Session, platform: PlatformContext) -> None:
         self._attempts = TriviaRepository(session)
@@ -117,11 +126,7 @@ class TriviaService:
 
     def require_passed(self, lot: Lot, user: User) -> None:
         """Refuse (403 trivia_not_passed) a player who has not answered ``lot``'s question."""
-        if not self._attempts.has_passed(lot.id, user.id):
-            raise TriviaNotPassed(
-                f"answer the trivia question of lot {lot.id} before buying tickets",
-                lot_id=str(lot.id),
-            )
+        require_passed_trivia(lot, self._attempts.has_passed(lot.id, user.id))
 
     def status(self, lot: Lot, user: User) -> TriviaStatus:
         return self._status(self._attempts.attempts(lot.id, user.id), self._platform.clock())
