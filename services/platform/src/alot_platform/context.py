@@ -61,7 +61,7 @@ class PlatformContext:
         return timedelta(seconds=self.settings.refresh_token_ttl_seconds)
 
 
-def get_platform(request: Request) -> PlatformContext:
-    """FastAPI dependency: the app's context."""
+async def get_platform(request: Request) -> PlatformContext:
+    """FastAPI dependency: the app's context (``async``: no I/O, so no worker thread)."""
     platform: PlatformContext = request.app.state.platform
     return platform

@@ -9,7 +9,7 @@ refresh-token reuse whose revocation must stick, commits before it is rendered).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alot_platform.errors import AlotError
@@ -69,7 +70,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Eng
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    # No pool_pre_ping: it costs every unit of work a round trip. A connection that died
+    # (a database restart) fails the one request that meets it; SQLAlchemy then sees a
+    # disconnect and invalidates the whole pool, so the next requests reconnect.
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -122,9 +126,36 @@ def unit_of_work(database: Database) -> Iterator[Session]:
         session.commit()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: the request's session (use with `Depends(..., scope="function")`)."""
-    yield from unit_of_work(request.app.state.platform.database)
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """FastAPI dependency: the request's session (use with `Depends(..., scope="function")`).
+
+    The same unit of work as :func:`unit_of_work`, but ``async``: opening a session does
+    no I/O, and ending one that holds no transaction (nothing used it, or the endpoint
+    already ended it) does none either, so only a commit or rollback that talks to the
+    database goes to a worker thread. A sync dependency would cost two thread hops on
+    every request.
+    """
+    session = request.app.state.platform.database.sessions()
+    try:
+        yield session
+    except BaseException as error:
+        await run_in_threadpool(_end, session, error)
+        raise
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, None)
+    else:
+        session.close()
+
+
+def _end(session: Session, error: BaseException | None) -> None:
+    """Commit, or roll back after ``error`` (see :func:`unit_of_work`), then close."""
+    try:
+        if error is None or (isinstance(error, AlotError) and error.keeps_changes):
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 class RequestSlotsMiddleware:

@@ -27,14 +27,14 @@ class LedgerWritesRefused(Forbidden):
     title = "The ledger is written only by the platform"
 
 
-def _refuse_writes(_user: Annotated[User, Depends(current_user)]) -> None:
+async def _refuse_writes(_user: Annotated[User, Depends(current_user)]) -> None:
     raise LedgerWritesRefused(
         "ledger transactions are written with the state change they record; "
         "checkpoints are made by the platform's scheduler"
     )
 
 
-def _request_session(session: SessionDep) -> Session:
+async def _request_session(session: SessionDep) -> Session:
     # The request's one unit of work, shared with the auth dependencies: a second
     # session would be a second transaction (and on SQLite wait for the first's lock).
     return session
