@@ -12,16 +12,18 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from alot_ledger import Ledger
+from alot_platform.auth.models import AuthSession
+from alot_platform.auth.tokens import Claims
 from alot_platform.context import PlatformContext
 from alot_platform.entries.service import EntryService, Order
 from alot_platform.errors import AlotError
 from alot_platform.lots.repository import LotRepository
 from alot_platform.trivia.service import TriviaService
-from alot_platform.users.models import User
 from alot_platform.users.service import UserService
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -59,6 +61,7 @@ class Shop:
         self.key = desk.key
         self.buy = desk.buy
         self.buy_with_credits = desk.buy_with_credits
+        self._sessions: dict[uuid.UUID, uuid.UUID] = {}
 
     def quick_players(self, lot_id: str, count: int) -> list[uuid.UUID]:
         """``count`` verified players who answered the lot's trivia, made through the
@@ -80,14 +83,36 @@ class Shop:
                 session.flush()
                 result = TriviaService(session, self.platform).attempt(lot, user, TRIVIA_ANSWER)
                 assert result.correct
+                signed_in = AuthSession(id=uuid.uuid4(), user_id=user.id, created_at=self.clock())
+                session.add(signed_in)
+                self._sessions[user.id] = signed_in.id
                 ids.append(user.id)
         return ids
+
+    def caller(self, user_id: Any) -> Claims:
+        """What the access token of a login session of ``user_id`` says (a session is
+        made for players who have none here yet)."""
+        user_id = uuid.UUID(str(user_id))
+        now = self.clock()
+        if user_id not in self._sessions:
+            with self.session() as session:
+                signed_in = AuthSession(id=uuid.uuid4(), user_id=user_id, created_at=now)
+                session.add(signed_in)
+            self._sessions[user_id] = signed_in.id
+        return Claims(
+            subject=user_id,
+            token_id=uuid.uuid4(),
+            issued_at=now,
+            expires_at=now + timedelta(minutes=15),
+            session_id=self._sessions[user_id],
+        )
 
     def buy_at_once(self, calls: Sequence[tuple[Any, Any, Order, str]]) -> list[Any]:
         """Run each (user id, lot id, order, key) purchase in its own thread and unit of
         work, as the endpoint does, all released together. Returns, per call, the
         (purchase id, replayed, funded_now) it got or the error it raised."""
         platform = self.platform
+        callers = [self.caller(user_id) for user_id, _, _, _ in calls]
         start = threading.Barrier(len(calls))
         results: list[Any] = [None] * len(calls)
 
@@ -95,10 +120,8 @@ class Shop:
             start.wait()
             try:
                 with self.session() as session:
-                    user = session.get(User, uuid.UUID(str(user_id)))
-                    assert user is not None
                     outcome = EntryService(session, platform).buy(
-                        uuid.UUID(str(lot_id)), user, order, key
+                        uuid.UUID(str(lot_id)), callers[index], order, key
                     )
                     results[index] = (outcome.purchase.id, outcome.replayed, outcome.funded_now)
             except AlotError as error:

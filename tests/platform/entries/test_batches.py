@@ -24,7 +24,6 @@ from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMeth
 from alot_platform.entries.service import EntryService, Order, purchases_waiting
 from alot_platform.errors import AlotError
 from alot_platform.ledger.accounts import USD, lot_escrow
-from alot_platform.users.models import User
 from sqlalchemy import select, text
 
 # -- the line ----------------------------------------------------------------------------
@@ -125,9 +124,9 @@ def test_refusals_in_the_middle_of_a_batch_write_nothing_and_the_rest_commits(
     def buy(name: str, user_id: uuid.UUID, order: Order, key: str) -> None:
         try:
             with contextmanager(unit_of_work)(platform.database) as session:
-                user = session.get(User, user_id)
-                assert user is not None
-                outcome = EntryService(session, platform).buy(lot_id, user, order, key)
+                outcome = EntryService(session, platform).buy(
+                    lot_id, shop.caller(user_id), order, key
+                )
                 results[name] = (outcome.purchase.id, outcome.replayed)
         except AlotError as error:
             results[name] = error

@@ -68,7 +68,8 @@ def test_the_same_key_sent_at_once_makes_one_purchase(shop: Any) -> None:
     assert sorted(replayed for _, replayed, _ in results) == [False, True, True, True]
     assert shop.census()["lot_entry_purchases"] == 1
     assert shop.lot_row(lot["id"])["tickets_sold"] == 3
-    # Each attempt charged on its own; the charges the purchase does not own went back.
+    # The sandbox charges in the batch, once a purchase is accepted: any charge the
+    # purchase does not own went back.
     payments = shop.platform.payments
     owned = shop.client.get("/api/users/me/entries", headers=ada.headers).json()["items"]
     assert len(owned) == 1

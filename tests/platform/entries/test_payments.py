@@ -76,6 +76,7 @@ class CheckoutProvider:
 
     name = "checkout"
     test_mode = True
+    completes_at_once = False
 
     def __init__(self) -> None:
         self.charged: list[str] = []

@@ -146,3 +146,55 @@ def test_anonymous_is_401(shop: Any) -> None:
         headers={"Idempotency-Key": shop.key()},
     )
     _refused(shop, response, 401, "not_authenticated", before)
+
+
+@pytest.mark.parametrize("credits", [False, True], ids=["cash", "credits"])
+def test_a_token_of_an_ended_session_is_401(shop: Any, credits: bool) -> None:
+    # The purchase endpoints check the caller's session in the purchase's own batch,
+    # not per request: a token whose session ended must still be refused there.
+    lot = shop.open_lot()
+    ada = shop.player(lot["id"])
+    if credits:
+        shop.grant_credits(ada.id, 500)
+    assert shop.client.post("/api/auth/logout", headers=ada.headers).status_code == 204
+    before = shop.census()
+    response = shop.buy_with_credits(ada, lot["id"], 1) if credits else shop.buy(ada, lot["id"])
+    _refused(shop, response, 401, "invalid_token", before)
+
+
+def test_an_unverified_player_is_403_even_with_a_repeated_key(shop: Any) -> None:
+    # The caller is checked before the key is looked up: an unverified account learns
+    # nothing about purchases, not even that a key was never used.
+    lot = shop.open_lot()
+    unverified = shop.player(verified=False)
+    before = shop.census()
+    for _ in range(2):
+        response = shop.buy(unverified, lot["id"], key="same-key")
+        _refused(shop, response, 403, "email_not_verified", before)
+
+
+def test_a_cookie_purchase_needs_the_csrf_token(shop: Any) -> None:
+    lot = shop.open_lot()
+    ada = shop.player(lot["id"])
+    login = shop.client.post(
+        "/api/auth/login",
+        json={"email": ada.email, "password": ada.password, "transport": "cookie"},
+    )
+    assert login.status_code == 200, login.text
+    path = f"/api/lots/{lot['id']}/entries/purchase"
+    before = shop.census()
+    try:
+        refused = shop.client.post(
+            path, json={"bundle_index": 0}, headers={"Idempotency-Key": shop.key()}
+        )
+        _refused(shop, refused, 403, "csrf_failed", before)
+        accepted = shop.client.post(
+            path,
+            json={"bundle_index": 0},
+            headers={"Idempotency-Key": shop.key(), "X-CSRF-Token": login.json()["csrf_token"]},
+        )
+        assert accepted.status_code == 201, accepted.text
+        mine = shop.client.get("/api/users/me/entries", headers=ada.headers).json()["items"]
+        assert [item["purchase_id"] for item in mine] == [accepted.json()["id"]]
+    finally:
+        shop.client.cookies.clear()

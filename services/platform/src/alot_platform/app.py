@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from alot_platform import health
 from alot_platform.admin import endpoints as admin_endpoints
 from alot_platform.auth import endpoints as auth_endpoints
-from alot_platform.auth.dependencies import current_principal, public
+from alot_platform.auth.dependencies import current_caller, current_principal, public
 from alot_platform.clock import Clock, system_clock
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
@@ -156,10 +156,10 @@ def _check_deny_by_default(app: FastAPI) -> None:
         for route in iter_route_contexts(app.routes)
         if isinstance(route.original_route, APIRoute)
         and (route.path or "").startswith("/api/")
-        and not _calls(route.dependant) & {current_principal, public}
+        and not _calls(route.dependant) & {current_principal, current_caller, public}
     ]
     if unguarded:
         raise RuntimeError(
-            "routes without an auth dependency (use current_user/require_roles, "
+            "routes without an auth dependency (use current_user/require_roles/current_caller, "
             f"or Depends(public) to open them deliberately): {', '.join(unguarded)}"
         )

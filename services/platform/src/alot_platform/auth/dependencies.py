@@ -11,7 +11,8 @@ pass the signed double-submit CSRF check.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -19,7 +20,12 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from alot_platform.auth.service import AuthService
+from alot_platform.auth.service import (
+    AuthService,
+    access_claims,
+    require_verified,
+)
+from alot_platform.auth.tokens import Claims
 from alot_platform.context import PlatformContext, get_platform
 from alot_platform.db import get_session
 from alot_platform.errors import Forbidden, NotAuthenticated
@@ -38,11 +44,6 @@ _access_cookie = APIKeyCookie(
 )
 
 
-class EmailNotVerified(Forbidden):
-    code = "email_not_verified"
-    title = "Email not verified"
-
-
 class MissingRole(Forbidden):
     code = "missing_role"
     title = "Not allowed"
@@ -55,8 +56,50 @@ class Principal:
     via: Literal["bearer", "cookie"]
 
 
-def public() -> None:
+async def public() -> None:
     """Marks a route as intentionally open to anonymous callers (see module docstring)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A caller whose access token is valid, before anything was read from the database.
+
+    For endpoints whose service checks the session and the user itself, in its own
+    transaction, with ``signed_in_user`` (the hot purchase path checks a whole batch of
+    callers in one query instead of one query per request). Such an endpoint is as
+    guarded as one using ``current_principal``: the service refuses an ended session or
+    an inactive account before it reads or writes anything else.
+    """
+
+    claims: Claims
+    via: Literal["bearer", "cookie"]
+
+    @property
+    def session_id(self) -> uuid.UUID:
+        assert self.claims.session_id is not None
+        return self.claims.session_id
+
+
+async def current_caller(
+    request: Request,
+    platform: PlatformDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_access_cookie)],
+) -> Caller:
+    """A valid access token (``async``: verifying a signature reads no database)."""
+    if bearer is not None:
+        return Caller(access_claims(platform, bearer.credentials), "bearer")
+    if cookie:
+        claims = access_claims(platform, cookie)
+        if request.method not in SAFE_METHODS:
+            check_csrf_token(
+                platform.keys.csrf,
+                str(claims.session_id),
+                request.cookies.get(CSRF_COOKIE),
+                request.headers.get(CSRF_HEADER),
+            )
+        return Caller(claims, "cookie")
+    raise NotAuthenticated("send an access token as a Bearer header or the session cookie")
 
 
 def current_principal(
@@ -82,23 +125,27 @@ def current_principal(
     raise NotAuthenticated("send an access token as a Bearer header or the session cookie")
 
 
-def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
+# The dependencies below only look at what current_principal loaded: ``async`` so that
+# FastAPI runs them on the event loop instead of sending each to a worker thread (a
+# thread hop costs more CPU than they do).
+
+
+async def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
     return principal.user
 
 
-def require_verified_email(user: Annotated[User, Depends(current_user)]) -> User:
-    if not user.verified_email:
-        raise EmailNotVerified("verify your email address first")
+async def require_verified_email(user: Annotated[User, Depends(current_user)]) -> User:
+    require_verified(user)
     return user
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency admitting users holding at least one of `roles` (admin is not implied)."""
     if not roles:
         raise ValueError("require_roles needs at least one role")
     allowed = frozenset(roles)
 
-    def _require(user: Annotated[User, Depends(current_user)]) -> User:
+    async def _require(user: Annotated[User, Depends(current_user)]) -> User:
         if not user.roles & allowed:
             raise MissingRole(f"requires role {' or '.join(sorted(allowed))}")
         return user
@@ -108,4 +155,5 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
 VerifiedUser = Annotated[User, Depends(require_verified_email)]

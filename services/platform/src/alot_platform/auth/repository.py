@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
 from alot_platform.users.models import User
+
+# Built once: every authenticated request runs it, and building an ORM select with a
+# joined load (and its key in the compiled-statement cache) costs more than running it.
+_SESSION_WITH_USER = (
+    select(AuthSession, User)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id == bindparam("session_id"))
+    .options(joinedload(User.role_grants))
+)
+
+_SESSIONS_WITH_USERS = (
+    select(AuthSession, User)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id.in_(bindparam("session_ids", expanding=True)))
+)
 
 
 class AuthRepository:
@@ -28,14 +44,17 @@ class AuthRepository:
 
         Every authenticated request starts here, so this is one query, not three.
         """
-        query = (
-            select(AuthSession, User)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.id == session_id)
-            .options(joinedload(User.role_grants))
-        )
-        row = self.session.execute(query).unique().first()
+        row = self.session.execute(_SESSION_WITH_USER, {"session_id": session_id}).unique().first()
         return None if row is None else (row[0], row[1])
+
+    def sessions_with_users(
+        self, session_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[AuthSession, User]]:
+        """Each of these sessions that exists, with its user (not their roles)."""
+        if not session_ids:
+            return {}
+        rows = self.session.execute(_SESSIONS_WITH_USERS, {"session_ids": list(session_ids)})
+        return {auth_session.id: (auth_session, user) for auth_session, user in rows}
 
     def revoke_session(self, session_id: uuid.UUID, reason: str, now: datetime) -> None:
         self.session.execute(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
 from alot_platform.auth.passwords import check_password_rules
 from alot_platform.auth.repository import AuthRepository
-from alot_platform.auth.tokens import InvalidToken, TokenType
+from alot_platform.auth.tokens import Claims, InvalidToken, TokenType
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Forbidden, NotAuthenticated
 from alot_platform.mail import OutgoingEmail
@@ -35,6 +35,11 @@ class InvalidCredentials(NotAuthenticated):
 class WrongPassword(Forbidden):
     code = "wrong_password"
     title = "Current password is wrong"
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+    title = "Email not verified"
 
 
 class AccountInactive(Forbidden):
@@ -194,17 +199,10 @@ class AuthService:
         return self._issue(user.id, auth_session.id)
 
     def authenticate(self, access_token: str) -> Authenticated:
-        claims = self.platform.tokens.decode(access_token, "access")
-        if claims.session_id is None:
-            raise InvalidToken()
-        found = self.auth.session_with_user(claims.session_id)
-        if found is None:
-            raise InvalidToken("this session has ended; log in again")
-        auth_session, user = found
-        if auth_session.revoked_at is not None or auth_session.user_id != claims.subject:
-            raise InvalidToken("this session has ended; log in again")
-        _ensure_active(user)
-        return Authenticated(user=user, session_id=auth_session.id)
+        claims = access_claims(self.platform, access_token)
+        assert claims.session_id is not None
+        user = signed_in_user(claims, self.auth.session_with_user(claims.session_id))
+        return Authenticated(user=user, session_id=claims.session_id)
 
     def session_of_refresh_token(self, refresh_token: str) -> uuid.UUID | None:
         """The session a (possibly expired or used) valid-signature refresh token names."""
@@ -273,6 +271,33 @@ class AuthService:
         if not self.auth.use_one_time_token(claims.token_id, purpose, self._now()):
             raise InvalidToken("this link was already used or is unknown")
         return self.users.get(claims.subject)
+
+
+def access_claims(platform: PlatformContext, access_token: str) -> Claims:
+    """The claims of a valid access token naming a session (no database read)."""
+    claims = platform.tokens.decode(access_token, "access")
+    if claims.session_id is None:
+        raise InvalidToken()
+    return claims
+
+
+def signed_in_user(claims: Claims, found: tuple[AuthSession, User] | None) -> User:
+    """The user an access token's ``claims`` stand for, given the session they name and
+    its user as stored (``found``); refused if that session has ended or the account
+    is not active. Shared by ``authenticate`` and by services that read the session in
+    their own transaction."""
+    if found is None:
+        raise InvalidToken("this session has ended; log in again")
+    auth_session, user = found
+    if auth_session.revoked_at is not None or auth_session.user_id != claims.subject:
+        raise InvalidToken("this session has ended; log in again")
+    _ensure_active(user)
+    return user
+
+
+def require_verified(user: User) -> None:
+    if not user.verified_email:
+        raise EmailNotVerified("verify your email address first")
 
 
 def _ensure_active(user: User) -> None:

@@ -15,7 +15,13 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
 from sqlalchemy.orm import Session
 
-from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep, VerifiedUser
+from alot_platform.auth.dependencies import (
+    Caller,
+    CurrentCaller,
+    CurrentUser,
+    PlatformDep,
+    SessionDep,
+)
 from alot_platform.context import PlatformContext
 from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.entries.models import PaymentMethod, PurchaseStatus
@@ -31,7 +37,6 @@ from alot_platform.entries.schemas import (
 from alot_platform.entries.service import EntryService, Order
 from alot_platform.errors import AlotError
 from alot_platform.openapi_helpers import problems
-from alot_platform.users.models import User
 
 router = APIRouter(tags=["entries"])
 
@@ -80,7 +85,7 @@ _PURCHASE_RESPONSES = {
 def _purchase(
     lot_id: uuid.UUID,
     order: Order,
-    user: User,
+    caller: Caller,
     session: Session,
     platform: PlatformContext,
     response: Response,
@@ -90,7 +95,7 @@ def _purchase(
     """What both purchase endpoints do once they know the order: check the key, buy,
     and answer with the status that says whether it was new, replayed or pending."""
     key = _idempotency_key(idempotency_key)
-    outcome = EntryService(session, platform).buy(lot_id, user, order, key)
+    outcome = EntryService(session, platform).buy(lot_id, caller.claims, order, key)
     if outcome.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -117,7 +122,7 @@ def _purchase(
 def purchase_with_cash(
     lot_id: uuid.UUID,
     body: CashPurchase,
-    user: VerifiedUser,
+    caller: CurrentCaller,
     session: SessionDep,
     platform: PlatformDep,
     response: Response,
@@ -125,7 +130,9 @@ def purchase_with_cash(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> PurchaseRead:
     order = Order(PaymentMethod.CASH, bundle_index=body.bundle_index)
-    return _purchase(lot_id, order, user, session, platform, response, background, idempotency_key)
+    return _purchase(
+        lot_id, order, caller, session, platform, response, background, idempotency_key
+    )
 
 
 @router.post(
@@ -137,7 +144,7 @@ def purchase_with_cash(
 def purchase_with_credits(
     lot_id: uuid.UUID,
     body: CreditPurchase,
-    user: VerifiedUser,
+    caller: CurrentCaller,
     session: SessionDep,
     platform: PlatformDep,
     response: Response,
@@ -145,7 +152,9 @@ def purchase_with_credits(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> PurchaseRead:
     order = Order(PaymentMethod.CREDITS, tickets=body.tickets)
-    return _purchase(lot_id, order, user, session, platform, response, background, idempotency_key)
+    return _purchase(
+        lot_id, order, caller, session, platform, response, background, idempotency_key
+    )
 
 
 @router.get(

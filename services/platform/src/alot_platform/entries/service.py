@@ -1,19 +1,29 @@
 """Buying tickets: the rules of a purchase, ticket allocation and funding.
 
-A purchase is accepted in one unit of work under the lot's row lock:
+A purchase is accepted in one unit of work under the lot's row lock, in a batch with
+the other purchases of the same lot that arrived meanwhile in this process (see
+``line.py``): one lock, one ledger append and one commit for the batch.
 
-1. Checks without the lock (refusals cost nothing): the lot exists, the bundle or
-   ticket count is valid, the buyer passed the trivia, the lot is open and before its
-   deadline, the per-user cap, the credit balance.
-2. Cash: the payment provider charges the buyer under a key derived from this attempt.
-   A ``pending`` answer (a checkout to finish) records a pending purchase that owns no
-   tickets yet.
-3. Under the lock, everything is checked again, then tickets ``tickets_sold + 1 ..``
-   are allocated (the lock makes the ranges tile ``1..N``), the purchase, its entry and
-   the buyer's reveal row are written and the lot's totals move. The purchase that
-   reaches the target is accepted whole and funds the lot: the draw inputs are frozen
-   in the same transaction. The ledger transaction comes last (it takes the ledger's
-   chain-head lock until commit), then the credit projection.
+1. The endpoint only verifies the access token's signature (``current_caller``).
+   Everything else is read in the batch, once for all its purchases, after the lock:
+   the callers' login sessions and accounts (an ended session is 401, an unverified
+   email 403), earlier uses of their idempotency keys, who passed the lot's trivia,
+   tickets held (for a capped lot) and credit balances.
+2. Each purchase is then checked against the lot as the purchases before it in the
+   batch left it: the lot is open and before its deadline, the bundle or ticket count
+   is valid, the trivia was passed, the per-user cap, the credit balance. A refused
+   purchase writes nothing and charges nothing.
+3. An accepted cash purchase is charged (the sandbox provider completes at once) and
+   gets tickets ``tickets_sold + 1 ..`` (the lock makes the ranges tile ``1..N``).
+   The ledger transactions of the batch come first (the ledger's chain-head lock is
+   taken once), then the purchases, entries and the buyers' reveal rows, the lot's
+   totals, the credit projection. The purchase that reaches the target is accepted
+   whole and funds the lot: the draw inputs are frozen in the same transaction.
+
+A provider whose buyers pay on its own page (Stripe Checkout) is charged before any of
+this, per request: the purchase is checked outside the lock and recorded ``pending``,
+owning no tickets until the payment's webhook allocates them (payments). If such a
+charge succeeds at once, the purchase joins the line with its payment.
 
 A charge whose purchase is refused under the lock, or which another request with the
 same idempotency key beat, is refunded at once: no charge is left without a purchase
@@ -26,12 +36,15 @@ another request is a 409 ``idempotency_conflict``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from alot_ledger import InsufficientFunds, Posting
 from alot_ledger.appender import append_batch
@@ -40,6 +53,9 @@ from alot_verify.canonical import canonical_json
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alot_platform.auth.repository import AuthRepository
+from alot_platform.auth.service import require_verified, signed_in_user
+from alot_platform.auth.tokens import Claims
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService, InsufficientCredits
@@ -59,8 +75,11 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import CREDITS_PER_TICKET
 from alot_platform.payments.provider import ChargeResult
+from alot_platform.trivia.repository import TriviaRepository
 from alot_platform.trivia.service import require_passed_trivia
 from alot_platform.users.models import User
+
+_log = logging.getLogger(__name__)
 
 MAX_TICKETS_PER_PURCHASE = 10_000
 
@@ -147,69 +166,71 @@ class EntryService:
     # -- buying ---------------------------------------------------------------------
 
     def buy(
-        self, lot_id: uuid.UUID, user: User, order: Order, idempotency_key: str
+        self, lot_id: uuid.UUID, caller: Claims, order: Order, idempotency_key: str
     ) -> PurchaseOutcome:
-        """Buy tickets in ``lot_id`` (see the module docstring for the steps)."""
-        request_hash = order.request_hash(lot_id)
-        found = self._entries.before_purchase(lot_id, user.id, idempotency_key)
+        """Buy tickets in ``lot_id`` for the access token's ``caller`` (see the module
+        docstring for the steps)."""
+        wanted = _Wanted(
+            purchase_id=uuid.uuid4(),
+            caller=caller,
+            order=order,
+            idempotency_key=idempotency_key,
+            request_hash=order.request_hash(lot_id),
+            payment_id=None,
+        )
+        if order.method is PaymentMethod.CASH and not self._platform.payments.completes_at_once:
+            return self._buy_through_checkout(lot_id, wanted)
+        return _join_line(self._platform, lot_id, wanted)
+
+    def _buy_through_checkout(self, lot_id: uuid.UUID, wanted: _Wanted) -> PurchaseOutcome:
+        """A cash purchase with a provider whose buyers pay on its own page: checked
+        here, then recorded pending with the provider's checkout."""
+        caller = wanted.caller
+        assert caller.session_id is not None
+        user = signed_in_user(
+            caller, AuthRepository(self._session).session_with_user(caller.session_id)
+        )
+        require_verified(user)
+        found = self._entries.before_purchase(lot_id, user.id, wanted.idempotency_key)
         if found is None or found[1]:
             # A repeated key (or no such lot): the rare path reads the earlier purchase.
-            earlier = self._entries.purchase_by_key(user.id, idempotency_key)
+            earlier = self._entries.purchase_by_key(user.id, wanted.idempotency_key)
             if earlier is not None:
-                return self._replay(earlier, lot_id, request_hash)
+                return self._replay(earlier, lot_id, wanted.request_hash)
         if found is None:
             raise LotNotFound(f"no lot {lot_id}")
         lot, _, passed_trivia = found
         now = self._platform.clock()
         check_selling(lot, now)
-        price = _price(lot, order)
+        price = _price(lot, wanted.order)
         require_passed_trivia(lot, passed_trivia)
         self._check(lot, user, price, now)
-
-        purchase_id = uuid.uuid4()
-        charge = None
-        if price.cash_cents:
-            charge = self._platform.payments.charge(
-                amount_cents=price.cash_cents,
-                currency=lot.currency,
-                idempotency_key=f"purchase:{purchase_id}",
-                description=f"{price.tickets} ticket(s) in lot {lot.id}",
-                metadata={
-                    "purchase_id": str(purchase_id),
-                    "lot_id": str(lot.id),
-                    "user_id": str(user.id),
-                },
+        charge = self._platform.payments.charge(**_charge_request(lot, wanted, price))
+        if charge.status == "pending":
+            return self._record_pending(
+                wanted.purchase_id,
+                lot,
+                user,
+                wanted.order,
+                price,
+                charge,
+                wanted.idempotency_key,
+                wanted.request_hash,
             )
-            if charge.status == "pending":
-                return self._record_pending(
-                    purchase_id, lot, user, order, price, charge, idempotency_key, request_hash
-                )
-        wanted = _Wanted(
-            purchase_id=purchase_id,
-            user_id=user.id,
-            order=order,
-            price=price,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            payment_id=charge.payment_id if charge else None,
-        )
-        # The checks above only read. End that read transaction before joining the
-        # line: the batch runs in a transaction of its own (on SQLite this one would
-        # otherwise hold the database write lock the batch needs).
+        # Paid at once after all: the purchase joins the line with its payment. The
+        # checks above only read; end that read transaction first (on SQLite it would
+        # hold the database write lock the batch needs).
         if self._session.new or self._session.dirty or self._session.deleted:
             raise RuntimeError("a purchase must be the only writer of its unit of work")
         self._session.rollback()
+        paid = dataclasses.replace(wanted, payment_id=charge.payment_id)
         try:
-            outcome = _LINE.submit(
-                _line_key(self._platform, lot_id),
-                wanted,
-                lambda batch: _run_batch(self._platform, lot_id, batch),
-            )
+            outcome = _join_line(self._platform, lot_id, paid)
         except AlotError:
-            self._refund_unowned(charge, price, purchase_id)
+            self._refund_unowned(charge, price, wanted.purchase_id)
             raise
         if outcome.replayed:
-            self._refund_unowned(charge, price, purchase_id)
+            self._refund_unowned(charge, price, wanted.purchase_id)
         return outcome
 
     def _flush_purchase(self) -> None:
@@ -290,9 +311,7 @@ class EntryService:
     ) -> None:
         if charge is None or charge.status != "succeeded":
             return
-        self._platform.payments.refund(
-            charge.payment_id, price.cash_cents, idempotency_key=f"purchase-refused:{purchase_id}"
-        )
+        _refund_unowned(self._platform, charge.payment_id, price.cash_cents, purchase_id)
 
     def _check(self, lot: Lot, user: User, price: _Price, now: datetime) -> None:
         check_selling(lot, now)
@@ -345,18 +364,52 @@ def _price(lot: Lot, order: Order) -> _Price:
 
 @dataclass(frozen=True)
 class _Wanted:
-    """A purchase that passed the checks outside the lock (and was charged, for cash)."""
+    """A purchase as asked for, before anything was read: checked in its batch."""
 
     purchase_id: uuid.UUID
-    user_id: uuid.UUID
+    caller: Claims
     order: Order
-    price: _Price
     idempotency_key: str
     request_hash: str
     payment_id: str | None
+    """Set when the buyer paid before joining the line (a checkout provider that took the
+    money at once); otherwise a cash purchase is charged in its batch once accepted."""
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.caller.subject
+
+
+def _charge_request(lot: Lot, wanted: _Wanted, price: _Price) -> dict[str, Any]:
+    return {
+        "amount_cents": price.cash_cents,
+        "currency": lot.currency,
+        "idempotency_key": f"purchase:{wanted.purchase_id}",
+        "description": f"{price.tickets} ticket(s) in lot {lot.id}",
+        "metadata": {
+            "purchase_id": str(wanted.purchase_id),
+            "lot_id": str(lot.id),
+            "user_id": str(wanted.user_id),
+        },
+    }
+
+
+def _refund_unowned(
+    platform: PlatformContext, payment_id: str, amount_cents: int, purchase_id: uuid.UUID
+) -> None:
+    """Give back a charge whose purchase was refused or lost to an earlier one."""
+    platform.payments.refund(
+        payment_id, amount_cents, idempotency_key=f"purchase-refused:{purchase_id}"
+    )
 
 
 _LINE: PurchaseLine[_Wanted, PurchaseOutcome] = PurchaseLine()
+
+
+def _join_line(platform: PlatformContext, lot_id: uuid.UUID, wanted: _Wanted) -> PurchaseOutcome:
+    return _LINE.submit(
+        _line_key(platform, lot_id), wanted, lambda batch: _run_batch(platform, lot_id, batch)
+    )
 
 
 def purchases_waiting(platform: PlatformContext, lot_id: uuid.UUID) -> int:
@@ -384,27 +437,72 @@ class _LateRefusal(Exception):
 def _run_batch(
     platform: PlatformContext, lot_id: uuid.UUID, batch: Sequence[_Wanted]
 ) -> list[PurchaseOutcome | BaseException]:
-    """Run ``batch`` (purchases of ``lot_id``) in one unit of work with one commit."""
+    """Run ``batch`` (purchases of ``lot_id``) in one unit of work with one commit.
+
+    Charges taken in the batch (by index; kept across redos, the provider's key makes a
+    redone charge the same charge) are given back for every purchase that does not end
+    accepted, and for all of them if the batch fails as a whole.
+    """
     refused: dict[int, BaseException] = {}
+    charges: dict[int, _Charge] = {}
     clashes = 0
-    while True:
-        try:
-            with platform.database.sessions() as session:
-                try:
-                    results = _Batch(session, platform, lot_id, batch, refused).run()
-                except BaseException:
-                    session.rollback()
+    try:
+        while True:
+            try:
+                with platform.database.sessions() as session:
+                    try:
+                        results = _Batch(session, platform, lot_id, batch, refused, charges).run()
+                    except BaseException:
+                        session.rollback()
+                        raise
+                    session.commit()
+                    break
+            except _LateRefusal as late:
+                refused.update(late.refusals)
+            except IntegrityError as error:
+                # Another lot's batch committed a purchase under the same (user, key) after
+                # this one looked: redone, the look-up finds it and answers the conflict.
+                clashes += 1
+                if not _is_idempotency_clash(error) or clashes > _MAX_REDOS_FOR_CLASHES:
                     raise
-                session.commit()
-                return results
-        except _LateRefusal as late:
-            refused.update(late.refusals)
-        except IntegrityError as error:
-            # Another lot's batch committed a purchase under the same (user, key) after
-            # this one looked: redone, the look-up finds it and answers the conflict.
-            clashes += 1
-            if not _is_idempotency_clash(error) or clashes > _MAX_REDOS_FOR_CLASHES:
-                raise
+    except BaseException:
+        _give_back(platform, batch, charges, charges.keys())
+        raise
+    unowned = [
+        index
+        for index in charges
+        if isinstance(results[index], BaseException)
+        or (isinstance(results[index], PurchaseOutcome) and results[index].replayed)  # type: ignore[union-attr]
+    ]
+    _give_back(platform, batch, charges, unowned)
+    return results
+
+
+@dataclass(frozen=True)
+class _Charge:
+    payment_id: str
+    amount_cents: int
+
+
+def _give_back(
+    platform: PlatformContext,
+    batch: Sequence[_Wanted],
+    charges: Mapping[int, _Charge],
+    indexes: Iterable[int],
+) -> None:
+    for index in list(indexes):
+        charge = charges[index]
+        try:
+            _refund_unowned(
+                platform, charge.payment_id, charge.amount_cents, batch[index].purchase_id
+            )
+        except Exception:  # the others' answers must not be lost to one failed refund
+            _log.exception(
+                "could not give back payment %s of refused purchase %s; "
+                "`alot payments reconcile` lists it",
+                charge.payment_id,
+                batch[index].purchase_id,
+            )
 
 
 def _is_idempotency_clash(error: IntegrityError) -> bool:
@@ -423,13 +521,17 @@ class _Accepted:
 class _Batch:
     """One pass over a batch under the lot's row lock.
 
-    Every purchase is checked against the lot as the purchases before it in the batch
-    left it, and refused (writing nothing) or accepted with the next tickets; then all
-    accepted purchases are written together: their ledger transactions first (the
-    ledger's head lock is taken once), then the rows with their ledger seqs, the
-    reveals, the buyers' counts, the lot's totals, and, if one of them reached the
-    target, the funding with its frozen draw inputs. The purchase reaching the target
-    is accepted whole; the ones after it in the batch are refused like any later one.
+    Everything a purchase is checked against is read once for the whole batch, after
+    the lock: the callers' sessions and accounts, earlier uses of their idempotency
+    keys, who passed the trivia, tickets held (when the lot has a cap) and credit
+    balances. Every purchase is then checked against the lot as the purchases before it
+    in the batch left it, and refused (writing nothing) or accepted with the next
+    tickets (a cash purchase is charged once accepted); then all accepted purchases are
+    written together: their ledger transactions first (the ledger's head lock is taken
+    once), then the rows with their ledger seqs, the reveals, the buyers' counts, the
+    lot's totals, and, if one of them reached the target, the funding with its frozen
+    draw inputs. The purchase reaching the target is accepted whole; the ones after it
+    in the batch are refused like any later one.
     """
 
     def __init__(
@@ -439,20 +541,24 @@ class _Batch:
         lot_id: uuid.UUID,
         batch: Sequence[_Wanted],
         refused: dict[int, BaseException],
+        charges: dict[int, _Charge],
     ) -> None:
         self._session = session
         self._platform = platform
         self._lot_id = lot_id
         self._batch = batch
         self._refused = refused
+        self._charges = charges
         self._entries = EntryRepository(session)
 
     def run(self) -> list[PurchaseOutcome | BaseException]:
         lot = LotRepository(self._session).get_for_update(self._lot_id)
-        if lot is None:
-            raise LotNotFound(f"no lot {self._lot_id}")
         now = self._platform.clock()
         results: list[PurchaseOutcome | BaseException | None] = [None] * len(self._batch)
+        self._check_callers(results)
+        if lot is None:
+            missing = LotNotFound(f"no lot {self._lot_id}")
+            return [missing if result is None else result for result in results]
         accepted = self._decide(lot, now, results)
         if accepted:
             self._write(lot, accepted, now)
@@ -466,22 +572,37 @@ class _Batch:
 
     # -- deciding (reads only) ----------------------------------------------------------
 
+    def _check_callers(self, results: list[PurchaseOutcome | BaseException | None]) -> None:
+        """Refuse the purchases whose session ended, or whose buyer may not buy: the
+        check ``current_principal`` makes per request, here one query per batch."""
+        found = AuthRepository(self._session).sessions_with_users(
+            {wanted.caller.session_id for wanted in self._batch if wanted.caller.session_id}
+        )
+        for index, wanted in enumerate(self._batch):
+            session_id = wanted.caller.session_id
+            try:
+                user = signed_in_user(wanted.caller, found.get(session_id) if session_id else None)
+                require_verified(user)
+            except AlotError as error:
+                results[index] = error
+
     def _decide(
         self, lot: Lot, now: datetime, results: list[PurchaseOutcome | BaseException | None]
     ) -> list[_Accepted]:
-        batch = self._batch
-        earlier = self._entries.purchases_by_keys({(w.user_id, w.idempotency_key) for w in batch})
-        cap = lot.max_tickets_per_user
-        held = (
-            self._entries.tickets_held_by(lot.id, {w.user_id for w in batch})
-            if cap is not None
-            else {}
+        batch = [(i, w) for i, w in enumerate(self._batch) if results[i] is None]
+        users = {w.user_id for _, w in batch}
+        earlier = self._entries.purchases_by_keys(
+            {(w.user_id, w.idempotency_key) for _, w in batch}
         )
+        passed = TriviaRepository(self._session).passed_among(lot.id, users)
+        cap = lot.max_tickets_per_user
+        held = self._entries.tickets_held_by(lot.id, users) if cap is not None else {}
         credits = CreditsService(self._session, now)
-        balances = {w.user_id: credits.balance(w.user_id) for w in batch if w.price.credits}
+        spending = {w.user_id for _, w in batch if w.order.method is PaymentMethod.CREDITS}
+        balances = {user_id: credits.balance(user_id) for user_id in spending}
         accepted: list[_Accepted] = []
         taken: set[tuple[uuid.UUID, str]] = set()
-        for index, wanted in enumerate(batch):
+        for index, wanted in batch:
             if index in self._refused:
                 results[index] = self._refused[index]
                 continue
@@ -491,9 +612,10 @@ class _Batch:
                 continue
             if key in taken:
                 continue  # a repeat within the batch: answered once the first is written
-            price = wanted.price
             try:
                 check_selling(lot, now)
+                price = _price(lot, wanted.order)
+                require_passed_trivia(lot, wanted.user_id in passed)
                 if cap is not None:
                     mine = held.get(wanted.user_id, 0)
                     if mine + price.tickets > cap:
@@ -510,10 +632,11 @@ class _Batch:
                             balance=balance,
                             needed=price.credits,
                         )
+                payment_id = self._paid(lot, index, wanted, price)
             except AlotError as error:
                 results[index] = error
                 continue
-            item = self._allocate(lot, index, wanted, now)
+            item = self._allocate(lot, index, wanted, price, payment_id, now)
             accepted.append(item)
             taken.add(key)
             held[wanted.user_id] = held.get(wanted.user_id, 0) + price.tickets
@@ -524,8 +647,32 @@ class _Batch:
                 item.funds = True
         return accepted
 
-    def _allocate(self, lot: Lot, index: int, wanted: _Wanted, now: datetime) -> _Accepted:
-        price = wanted.price
+    def _paid(self, lot: Lot, index: int, wanted: _Wanted, price: _Price) -> str | None:
+        """The payment of an accepted cash purchase: taken now unless taken before."""
+        if not price.cash_cents:
+            return None
+        if wanted.payment_id is not None:
+            return wanted.payment_id
+        charge = self._charges.get(index)
+        if charge is None:
+            result = self._platform.payments.charge(**_charge_request(lot, wanted, price))
+            if result.status != "succeeded":
+                raise RuntimeError(
+                    f"payment provider {self._platform.payments.name} says it completes at"
+                    f" once but answered {result.status}"
+                )
+            charge = self._charges[index] = _Charge(result.payment_id, price.cash_cents)
+        return charge.payment_id
+
+    def _allocate(
+        self,
+        lot: Lot,
+        index: int,
+        wanted: _Wanted,
+        price: _Price,
+        payment_id: str | None,
+        now: datetime,
+    ) -> _Accepted:
         purchase = LotEntryPurchase(
             id=wanted.purchase_id,
             lot_id=lot.id,
@@ -539,8 +686,8 @@ class _Batch:
             status=PurchaseStatus.SUCCEEDED.value,
             idempotency_key=wanted.idempotency_key,
             request_hash=wanted.request_hash,
-            provider=self._platform.payments.name if wanted.payment_id else None,
-            provider_payment_id=wanted.payment_id,
+            provider=self._platform.payments.name if payment_id else None,
+            provider_payment_id=payment_id,
             created_at=now,
             completed_at=now,
         )

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from alot_platform.auth.dependencies import PlatformDep, SessionDep, VerifiedUser, require_roles
+from alot_platform.auth.dependencies import CurrentCaller, PlatformDep, SessionDep, require_roles
 from alot_platform.entries import endpoints as entry_endpoints
 from alot_platform.entries.schemas import CashPurchase, PurchaseRead
 from alot_platform.openapi_helpers import problems
@@ -54,7 +54,7 @@ class CheckoutSessionRequest(BaseModel):
 )
 def create_checkout_session(
     body: CheckoutSessionRequest,
-    user: VerifiedUser,
+    caller: CurrentCaller,
     session: SessionDep,
     platform: PlatformDep,
     response: Response,
@@ -64,7 +64,7 @@ def create_checkout_session(
     return entry_endpoints.purchase_with_cash(
         body.lot_id,
         CashPurchase(bundle_index=body.bundle_index),
-        user,
+        caller,
         session,
         platform,
         response,

@@ -62,6 +62,13 @@ class PaymentProvider(Protocol):
         """True when no real money moves."""
         ...
 
+    @property
+    def completes_at_once(self) -> bool:
+        """True when ``charge`` never answers ``pending`` and calls no remote service
+        (the sandbox): purchases then charge inside their batch, under the lot lock,
+        only once they are accepted."""
+        ...
+
     def charge(
         self,
         *,

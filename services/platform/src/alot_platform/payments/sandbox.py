@@ -52,6 +52,7 @@ class SandboxPaymentProvider:
 
     name = "sandbox"
     test_mode = True
+    completes_at_once = True
 
     def __init__(self, settings: Settings) -> None:
         if settings.env == "production":

@@ -57,6 +57,7 @@ class StripeProvider:
     """Real payments through Stripe Checkout (see the module docstring)."""
 
     name = "stripe"
+    completes_at_once = False  # a buyer pays on Stripe's page; webhooks say when
 
     def __init__(self, settings: Settings) -> None:
         secret = settings.stripe_secret_key

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import Exists, exists, select
+from sqlalchemy import BindParameter, Exists, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from alot_platform.trivia.models import LotTriviaAttempt
 from alot_platform.users.models import User
 
 
-def passed_trivia(lot_id: uuid.UUID, user_id: uuid.UUID) -> Exists:
+def passed_trivia(
+    lot_id: uuid.UUID | BindParameter[Any], user_id: uuid.UUID | BindParameter[Any]
+) -> Exists:
     """True when the player answered the lot's question correctly: a clause other
     queries embed, so a purchase learns it in the same round trip as the lot."""
     return exists().where(
@@ -21,9 +25,28 @@ def passed_trivia(lot_id: uuid.UUID, user_id: uuid.UUID) -> Exists:
     )
 
 
+_PASSED_AMONG = (
+    select(LotTriviaAttempt.user_id)
+    .where(
+        LotTriviaAttempt.lot_id == bindparam("lot_id"),
+        LotTriviaAttempt.user_id.in_(bindparam("user_ids", expanding=True)),
+        LotTriviaAttempt.is_correct.is_(True),
+    )
+    .distinct()
+)
+
+
 class TriviaRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def passed_among(self, lot_id: uuid.UUID, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of ``user_ids`` answered the lot's question correctly."""
+        if not user_ids:
+            return set()
+        return set(
+            self.session.scalars(_PASSED_AMONG, {"lot_id": lot_id, "user_ids": list(user_ids)})
+        )
 
     def has_passed(self, lot_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         return bool(self.session.scalar(select(passed_trivia(lot_id, user_id))))
