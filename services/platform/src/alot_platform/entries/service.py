@@ -42,6 +42,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,7 @@ from alot_platform.auth.tokens import Claims
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService, InsufficientCredits
+from alot_platform.db import unit_of_work
 from alot_platform.draws.service import DrawService
 from alot_platform.entries.line import PurchaseLine
 from alot_platform.entries.models import (
@@ -146,6 +148,20 @@ class PurchaseOutcome:
     funded_now: bool
     """True when this purchase reached the target: the draw can be scheduled."""
     checkout_url: str | None = None
+
+
+def buy(
+    platform: PlatformContext,
+    lot_id: uuid.UUID,
+    caller: Claims,
+    order: Order,
+    idempotency_key: str,
+) -> PurchaseOutcome:
+    """A purchase request, in its own unit of work: ``EntryService.buy`` for the
+    endpoints, which need no request session (a purchase through the line opens its
+    batch's, and only a checkout provider's path reads before it)."""
+    with contextmanager(unit_of_work)(platform.database) as session:
+        return EntryService(session, platform).buy(lot_id, caller, order, idempotency_key)
 
 
 class EntryService:
@@ -719,9 +735,8 @@ class _Batch:
         if late:
             raise _LateRefusal(late)
 
-        self._entries.add_all([item.purchase for item in accepted])
-        self._session.flush()  # purchases before the entries that name them
-        self._entries.add_all([item.entry for item in accepted])
+        self._entries.insert_new([item.purchase for item in accepted])
+        self._entries.insert_new([item.entry for item in accepted])  # after their purchases
         buyers: dict[uuid.UUID, int] = defaultdict(int)
         for item in accepted:
             buyers[item.wanted.user_id] += 1

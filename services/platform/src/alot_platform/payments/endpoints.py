@@ -45,6 +45,7 @@ class CheckoutSessionRequest(BaseModel):
 @router.post(
     "/create-checkout-session",
     status_code=201,
+    response_model=PurchaseRead,
     responses={
         200: {"description": "A repeated request: the first purchase, as it stands now"},
         202: {"description": "Payment pending: send the buyer to `payment.checkout_url`"},
@@ -55,19 +56,15 @@ class CheckoutSessionRequest(BaseModel):
 def create_checkout_session(
     body: CheckoutSessionRequest,
     caller: CurrentCaller,
-    session: SessionDep,
     platform: PlatformDep,
-    response: Response,
     background: BackgroundTasks,
     idempotency_key: entry_endpoints.IdempotencyKeyHeader = None,
-) -> PurchaseRead:
+) -> Response:
     return entry_endpoints.purchase_with_cash(
         body.lot_id,
         CashPurchase(bundle_index=body.bundle_index),
         caller,
-        session,
         platform,
-        response,
         background,
         idempotency_key,
     )
