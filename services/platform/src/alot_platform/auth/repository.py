@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -26,6 +27,20 @@ _SESSIONS_WITH_USERS = (
     .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.id.in_(bindparam("session_ids", expanding=True)))
 )
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What a request's login session says about its caller, as stored now."""
+
+    user_id: uuid.UUID
+    revoked_at: datetime | None
+    user_status: str
+    verified_email: bool
+
+    @classmethod
+    def of(cls, auth_session: AuthSession, user: User) -> SessionState:
+        return cls(auth_session.user_id, auth_session.revoked_at, user.status, user.verified_email)
 
 
 class AuthRepository:

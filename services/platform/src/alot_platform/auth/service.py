@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
 from alot_platform.auth.passwords import check_password_rules
-from alot_platform.auth.repository import AuthRepository
+from alot_platform.auth.repository import AuthRepository, SessionState
 from alot_platform.auth.tokens import Claims, InvalidToken, TokenType
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Forbidden, NotAuthenticated
@@ -284,18 +284,23 @@ def access_claims(platform: PlatformContext, access_token: str) -> Claims:
 def signed_in_user(claims: Claims, found: tuple[AuthSession, User] | None) -> User:
     """The user an access token's ``claims`` stand for, given the session they name and
     its user as stored (``found``); refused if that session has ended or the account
-    is not active. Shared by ``authenticate`` and by services that read the session in
-    their own transaction."""
-    if found is None:
-        raise InvalidToken("this session has ended; log in again")
-    auth_session, user = found
-    if auth_session.revoked_at is not None or auth_session.user_id != claims.subject:
-        raise InvalidToken("this session has ended; log in again")
-    _ensure_active(user)
-    return user
+    is not active."""
+    check_signed_in(claims, None if found is None else SessionState.of(*found))
+    assert found is not None
+    return found[1]
 
 
-def require_verified(user: User) -> None:
+def check_signed_in(claims: Claims, state: SessionState | None) -> None:
+    """Refuse ``claims`` unless the session they name (``state``, None if there is none)
+    is live and its account active: shared by ``authenticate`` and by services that
+    read the session in their own transaction."""
+    if state is None or state.revoked_at is not None or state.user_id != claims.subject:
+        raise InvalidToken("this session has ended; log in again")
+    if state.user_status != UserStatus.ACTIVE.value:
+        raise AccountInactive(f"this account is {state.user_status}")
+
+
+def require_verified(user: User | SessionState) -> None:
     if not user.verified_email:
         raise EmailNotVerified("verify your email address first")
 

@@ -55,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alot_platform.auth.repository import AuthRepository
-from alot_platform.auth.service import require_verified, signed_in_user
+from alot_platform.auth.service import check_signed_in, require_verified, signed_in_user
 from alot_platform.auth.tokens import Claims
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
@@ -69,7 +69,7 @@ from alot_platform.entries.models import (
     PaymentMethod,
     PurchaseStatus,
 )
-from alot_platform.entries.repository import EntryRepository
+from alot_platform.entries.repository import BatchReads, EntryRepository
 from alot_platform.errors import AlotError, Conflict, InvalidInput, NotFound
 from alot_platform.ledger.accounts import CRD, PLATFORM_CASH, USD, lot_escrow, user_credits
 from alot_platform.lots.models import Lot, LotStatus
@@ -77,7 +77,6 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import CREDITS_PER_TICKET
 from alot_platform.payments.provider import ChargeResult
-from alot_platform.trivia.repository import TriviaRepository
 from alot_platform.trivia.service import require_passed_trivia
 from alot_platform.users.models import User
 
@@ -568,14 +567,22 @@ class _Batch:
         self._entries = EntryRepository(session)
 
     def run(self) -> list[PurchaseOutcome | BaseException]:
-        lot = LotRepository(self._session).get_for_update(self._lot_id)
-        now = self._platform.clock()
-        results: list[PurchaseOutcome | BaseException | None] = [None] * len(self._batch)
-        self._check_callers(results)
-        if lot is None:
+        batch = self._batch
+        reads = self._entries.read_for_batch(
+            self._lot_id,
+            {wanted.caller.session_id for wanted in batch if wanted.caller.session_id},
+            {(wanted.user_id, wanted.idempotency_key) for wanted in batch},
+        )
+        results: list[PurchaseOutcome | BaseException | None] = [None] * len(batch)
+        self._check_callers(reads, results)
+        if not reads.lot_exists:
             missing = LotNotFound(f"no lot {self._lot_id}")
             return [missing if result is None else result for result in results]
-        accepted = self._decide(lot, now, results)
+        # Locked by the reads already: this only loads the row (afresh) for the changes.
+        lot = LotRepository(self._session).get_for_update(self._lot_id)
+        assert lot is not None
+        now = self._platform.clock()
+        accepted = self._decide(lot, now, reads, results)
         if accepted:
             self._write(lot, accepted, now)
         for item in accepted:
@@ -588,29 +595,43 @@ class _Batch:
 
     # -- deciding (reads only) ----------------------------------------------------------
 
-    def _check_callers(self, results: list[PurchaseOutcome | BaseException | None]) -> None:
+    def _check_callers(
+        self, reads: BatchReads, results: list[PurchaseOutcome | BaseException | None]
+    ) -> None:
         """Refuse the purchases whose session ended, or whose buyer may not buy: the
-        check ``current_principal`` makes per request, here one query per batch."""
-        found = AuthRepository(self._session).sessions_with_users(
-            {wanted.caller.session_id for wanted in self._batch if wanted.caller.session_id}
-        )
+        check ``current_principal`` makes per request, here read once per batch."""
         for index, wanted in enumerate(self._batch):
             session_id = wanted.caller.session_id
+            state = reads.sessions.get(session_id) if session_id else None
             try:
-                user = signed_in_user(wanted.caller, found.get(session_id) if session_id else None)
-                require_verified(user)
+                check_signed_in(wanted.caller, state)
+                assert state is not None
+                require_verified(state)
             except AlotError as error:
                 results[index] = error
 
     def _decide(
-        self, lot: Lot, now: datetime, results: list[PurchaseOutcome | BaseException | None]
+        self,
+        lot: Lot,
+        now: datetime,
+        reads: BatchReads,
+        results: list[PurchaseOutcome | BaseException | None],
     ) -> list[_Accepted]:
         batch = [(i, w) for i, w in enumerate(self._batch) if results[i] is None]
         users = {w.user_id for _, w in batch}
-        earlier = self._entries.purchases_by_keys(
-            {(w.user_id, w.idempotency_key) for _, w in batch}
+        earlier_purchases = self._entries.purchases_by_ids(
+            {
+                reads.earlier[key]
+                for key in ((w.user_id, w.idempotency_key) for _, w in batch)
+                if key in reads.earlier
+            }
         )
-        passed = TriviaRepository(self._session).passed_among(lot.id, users)
+        earlier = {
+            key: earlier_purchases[pid]
+            for key, pid in reads.earlier.items()
+            if pid in earlier_purchases
+        }
+        passed = reads.passed_trivia
         cap = lot.max_tickets_per_user
         held = self._entries.tickets_held_by(lot.id, users) if cap is not None else {}
         credits = CreditsService(self._session, now)
