@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, exists, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, class_mapper
 
 from alot_platform.auth.repository import AuthRepository, SessionState
@@ -68,6 +71,37 @@ _PG_PASSED = (
     "SELECT DISTINCT user_id FROM lot_trivia_attempts"
     " WHERE lot_id = %s AND user_id = ANY(%s) AND is_correct"
 )
+
+
+_PG_COUNT_ENTRIES = (
+    "UPDATE users SET total_entries = total_entries + %(entries)s WHERE id = %(user)s"
+)
+
+
+def _column_values(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Each new ORM object's column values, by column name. Unset attributes of a new
+    object are None: those are left to the column's default, as the unit of work would."""
+    if not rows:
+        return []
+    mapper = class_mapper(type(rows[0]))
+    columns = [(attr.key, attr.columns[0]) for attr in mapper.column_attrs]
+    return [
+        {
+            column.name: value
+            for key, column in columns
+            if (value := getattr(row, key)) is not None or column.default is None
+        }
+        for row in rows
+    ]
+
+
+def _pg_insert(table: str, values: Sequence[Mapping[str, Any]], *, ignore: str = "") -> str:
+    """A psycopg INSERT into ``table`` of rows with the keys of ``values``."""
+    names = list(values[0]) if values else []
+    # Table and column names are this module's own (from the models), never input.
+    columns, placeholders = ", ".join(names), ", ".join(f"%({name})s" for name in names)
+    statement = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    return statement + (f" ON CONFLICT {ignore} DO NOTHING" if ignore else "")
 
 
 class EntryRepository:
@@ -206,21 +240,54 @@ class EntryRepository:
         """Insert new purchases (or entries) with one executemany, outside the unit of
         work: the objects stay transient, as the answers of their requests. A batch
         inserts dozens at once; the unit of work's flush would cost several times more."""
-        if not rows:
+        if rows:
+            self.session.connection().execute(insert(type(rows[0])), _column_values(rows))
+
+    def write_batch(
+        self,
+        purchases: Sequence[LotEntryPurchase],
+        entries: Sequence[LotEntry],
+        lot_id: uuid.UUID,
+        entries_by_user: Mapping[uuid.UUID, int],
+        now: datetime,
+    ) -> None:
+        """A batch's new purchases, their entries, the buyers' pending reveal rows and
+        entry counts. On PostgreSQL in one pipeline: one round trip, not four."""
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
+            self.insert_new(purchases)
+            self.insert_new(entries)
+            self.ensure_pending_reveals(lot_id, entries_by_user.keys(), now)
+            self.count_entries(entries_by_user)
             return
-        mapper = class_mapper(type(rows[0]))
-        columns = [(attr.key, attr.columns[0]) for attr in mapper.column_attrs]
-        values = [
+        raw: Any = connection.connection.driver_connection  # psycopg, for its pipeline
+        reveals = [
             {
-                key: value
-                for key, column in columns
-                # Unset attributes of a new object are None: leave those to the column's
-                # default, as the unit of work would.
-                if (value := getattr(row, key)) is not None or column.default is None
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "lot_id": lot_id,
+                "status": RevealStatus.PENDING.value,
+                "details": Jsonb({}),
+                "created_at": now,
             }
-            for row in rows
+            for user_id in sorted(entries_by_user)
         ]
-        self.session.connection().execute(insert(mapper.class_), values)
+        counts = [{"user": u, "entries": n} for u, n in sorted(entries_by_user.items())]
+        purchase_rows, entry_rows = _column_values(purchases), _column_values(entries)
+        writes = [
+            (_pg_insert("lot_entry_purchases", purchase_rows), purchase_rows),
+            (_pg_insert("lot_entries", entry_rows), entry_rows),
+            (_pg_insert("reveals", reveals, ignore="(user_id, lot_id)"), reveals),
+            (_PG_COUNT_ENTRIES, counts),
+        ]
+        try:
+            with raw.pipeline(), raw.cursor() as cursor:
+                for statement, values in writes:
+                    if values:
+                        cursor.executemany(statement, values)
+        except psycopg.IntegrityError as error:
+            # As SQLAlchemy would raise it: the batch redoes on an idempotency clash.
+            raise IntegrityError("write_batch", None, error) from error
 
     def add(self, row: LotEntryPurchase | LotEntry | Reveal) -> None:
         self.session.add(row)

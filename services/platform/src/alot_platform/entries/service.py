@@ -756,13 +756,16 @@ class _Batch:
         if late:
             raise _LateRefusal(late)
 
-        self._entries.insert_new([item.purchase for item in accepted])
-        self._entries.insert_new([item.entry for item in accepted])  # after their purchases
         buyers: dict[uuid.UUID, int] = defaultdict(int)
         for item in accepted:
             buyers[item.wanted.user_id] += 1
-        self._entries.ensure_pending_reveals(lot.id, buyers.keys(), now)
-        self._entries.count_entries(buyers)
+        self._entries.write_batch(
+            [item.purchase for item in accepted],
+            [item.entry for item in accepted],
+            lot.id,
+            buyers,
+            now,
+        )
         self._session.flush()
         for item in accepted:
             if item.purchase.credits_spent:
