@@ -254,6 +254,24 @@ class Till:
             )
             return dict(row)
 
+    def rows(self, table: str, **where: str) -> list[dict[str, Any]]:
+        """Rows of ``table`` whose columns equal ``where`` (ids as the API shows them)."""
+        clause = " AND ".join(f"{column} = :{column}" for column in where) or "1 = 1"
+        with self.platform.database.engine.connect() as connection:
+            found = connection.execute(
+                text(f"SELECT * FROM {table} WHERE {clause}"),
+                {column: self._db_id(value) for column, value in where.items()},
+            )
+            return [dict(row) for row in found.mappings()]
+
+    def _db_id(self, value: str) -> str:
+        """A UUID as this database stores it (SQLite: 32 hex digits); other values as-is."""
+        try:
+            parsed = uuid.UUID(value)
+        except ValueError:
+            return value
+        return parsed.hex if self._sqlite and len(value) == 36 else value
+
     def events_of(self, purchase_id: str) -> list[str]:
         """Ids of the stored events applied to ``purchase_id``."""
         with self.platform.database.engine.connect() as connection:
@@ -299,3 +317,27 @@ class Till:
 @pytest.fixture
 def till(client: TestClient, api: Any, clock: Any, fake_stripe: Any) -> Till:
     return Till(client, api, clock, fake_stripe)
+
+
+@pytest.fixture
+def cli_env(till: Till, db_url: str, tmp_path: Path) -> Callable[..., dict[str, str]]:
+    """``cli_env(**more)``: the environment of an ``alot`` command on the till's app."""
+
+    def env(**more: str) -> dict[str, str]:
+        settings = till.platform.settings
+        assert settings.stripe_secret_key is not None
+        assert settings.stripe_webhook_secret is not None
+        assert settings.stripe_api_base is not None
+        return {
+            "ALOT_ENV": "test",
+            "ALOT_DATABASE_URL": db_url,
+            "ALOT_VAR_DIR": str(tmp_path / "var"),
+            "ALOT_PAYMENT_PROVIDER": "stripe",
+            "ALOT_STRIPE_SECRET_KEY": settings.stripe_secret_key.get_secret_value(),
+            "ALOT_STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret.get_secret_value(),
+            "ALOT_STRIPE_API_BASE": settings.stripe_api_base,
+            "ALOT_STRIPE_MAX_NETWORK_RETRIES": "0",
+            **more,
+        }
+
+    return env
