@@ -133,6 +133,7 @@ def test_a_buyer_of_an_expired_lot_chooses_credits(
 
     chosen = ada.client.refunds.choose(purchase.id, "credits")
     assert (chosen.refund_choice, chosen.refunded_credits) == ("credits", 750)  # 1.5 x 500
+    assert chosen.refund_status == "succeeded"
     assert ada.client.credits.balance().balance == 750
     assert admin.client.admin.lots.refunds(lot.id).purchases.get("refunded") == 1
     with pytest.raises(ConflictError):

@@ -1,5 +1,6 @@
 """Fixtures for the payment tests: a local fake of Stripe, an app that pays through it,
-and a till that buys and delivers Stripe's signed webhooks over HTTP.
+and a till that buys (through the suite's shared `LotDesk`) and delivers Stripe's signed
+webhooks over HTTP.
 
 The fake lives in fake_stripe.py beside this file; pytest's importlib mode gives tests
 no sys.path entry for it, so it is loaded here by file and handed out as fixtures.
@@ -14,26 +15,18 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 import stripe
-from alot_ledger import Ledger, Posting
+from alot_ledger import Ledger
 from alot_platform.context import PlatformContext
-from alot_platform.credits.models import CreditTransactionType
-from alot_platform.credits.service import CreditChange, CreditsService
-from alot_platform.db import unit_of_work
-from alot_platform.ledger.accounts import CRD, CREDITS_ISSUED, user_credits
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 WEBHOOK_SECRET = "whsec_test_alot_local"
-TRIVIA_ANSWER = "Rolex"
 WRITTEN_BY_PAYMENTS = (
     "lot_entry_purchases",
     "lot_entries",
@@ -101,77 +94,43 @@ def signer() -> Callable[..., str]:
 
 
 class Till:
-    """Lots, players, Stripe purchases and webhook deliveries, over the real API."""
+    """Stripe purchases and webhook deliveries over the real API, and what they wrote.
 
-    def __init__(self, client: TestClient, api: Any, clock: Any, fake: Any) -> None:
-        self.client = client
-        self.api = api
-        self.clock = clock
+    Lots, players and set-ups come from the suite's shared helpers: ``desk`` (a
+    `LotDesk`: lots, players who passed the trivia, purchases over HTTP) and
+    ``services`` (a unit of work, granted credits); the short-hands below use them.
+    """
+
+    def __init__(self, desk: Any, services: Any, fake: Any) -> None:
+        self.desk = desk
+        self.services = services
         self.fake = fake
-        self.admin = api.admin()
+        self.client: TestClient = desk.client
+        self.api = desk.api
+        self.clock = desk.clock
+        self.admin = desk.admin
 
     @property
     def platform(self) -> PlatformContext:
         platform: PlatformContext = self.client.app.state.platform  # type: ignore[attr-defined]
         return platform
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with contextmanager(unit_of_work)(self.platform.database) as session:
-            yield session
+    def session(self) -> Any:
+        return self.services.session()
 
     def open_lot(self, **overrides: Any) -> dict[str, Any]:
-        product = self.client.post(
-            "/api/admin/product-classes",
-            json={
-                "name": "Submariner",
-                "brand": "Rolex",
-                "category": "watch",
-                "tier": "GRAIL",
-                "retail_value_cents": 1_250_000,
-            },
-            headers=self.admin.headers,
-        )
-        assert product.status_code == 201, product.text
-        body = {
-            "product_class_id": product.json()["id"],
-            "title": "A watch for the ages",
-            "funding_target_cents": 10_000,
-            "deadline": (self.clock.now + timedelta(days=7)).isoformat(),
-            "entry_bundles": [
-                {"price_cents": 200, "tickets": 1},
-                {"price_cents": 500, "tickets": 3},
-            ],
-            "trivia_question": "Which Swiss maker's logo is a crown?",
-            "trivia_answer": TRIVIA_ANSWER,
-            **overrides,
-        }
-        response = self.client.post("/api/lots", json=body, headers=self.admin.headers)
-        assert response.status_code == 201, response.text
-        lot_id = response.json()["id"]
-        response = self.client.post(f"/api/admin/lots/{lot_id}/open", headers=self.admin.headers)
-        assert response.status_code == 200, response.text
-        opened: dict[str, Any] = response.json()
+        opened: dict[str, Any] = self.desk.open_lot(**overrides)
         return opened
 
     def player(self, lot_id: str) -> Any:
-        account = self.api.account()
-        response = self.client.post(
-            f"/api/lots/{lot_id}/trivia/attempt",
-            json={"answer": TRIVIA_ANSWER},
-            headers=account.headers,
-        )
-        assert response.status_code == 200, response.text
-        assert response.json()["correct"], response.text
-        return account
+        return self.desk.player(lot_id)
+
+    def grant_credits(self, user_id: str, amount: int) -> None:
+        self.services.grant_credits(user_id, amount)
 
     def buy(self, account: Any, lot_id: str, bundle_index: int = 0) -> dict[str, Any]:
         """A cash purchase through Checkout: pending, with the session to pay."""
-        response = self.client.post(
-            f"/api/lots/{lot_id}/entries/purchase",
-            json={"bundle_index": bundle_index},
-            headers={**account.headers, "Idempotency-Key": uuid.uuid4().hex},
-        )
+        response = self.desk.buy(account, lot_id, bundle_index)
         assert response.status_code == 202, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -254,6 +213,24 @@ class Till:
             )
             return dict(row)
 
+    def rows(self, table: str, **where: str) -> list[dict[str, Any]]:
+        """Rows of ``table`` whose columns equal ``where`` (ids as the API shows them)."""
+        clause = " AND ".join(f"{column} = :{column}" for column in where) or "1 = 1"
+        with self.platform.database.engine.connect() as connection:
+            found = connection.execute(
+                text(f"SELECT * FROM {table} WHERE {clause}"),
+                {column: self._db_id(value) for column, value in where.items()},
+            )
+            return [dict(row) for row in found.mappings()]
+
+    def _db_id(self, value: str) -> str:
+        """A UUID as this database stores it (SQLite: 32 hex digits); other values as-is."""
+        try:
+            parsed = uuid.UUID(value)
+        except ValueError:
+            return value
+        return parsed.hex if self._sqlite and len(value) == 36 else value
+
     def events_of(self, purchase_id: str) -> list[str]:
         """Ids of the stored events applied to ``purchase_id``."""
         with self.platform.database.engine.connect() as connection:
@@ -269,22 +246,6 @@ class Till:
         mails: list[dict[str, Any]] = response.json()
         return mails
 
-    def grant_credits(self, user_id: str, amount: int) -> None:
-        """What an admin credit adjustment writes: the ledger issue, then the projection."""
-        with self.session() as session:
-            receipt = Ledger(session).post(
-                "credit_adjustment",
-                [
-                    Posting(CREDITS_ISSUED, CRD, -amount),
-                    Posting(user_credits(uuid.UUID(user_id)), CRD, amount),
-                ],
-                refs={"user_id": user_id},
-            )
-            CreditsService(session, self.platform.clock()).apply(
-                [CreditChange(uuid.UUID(user_id), amount, CreditTransactionType.ADJUSTMENT)],
-                ledger_seq=receipt.seq,
-            )
-
     def ledger_balance(self, account: str, asset: str) -> int:
         with self.session() as session:
             return Ledger(session).balance(account, asset).balance
@@ -297,5 +258,29 @@ class Till:
 
 
 @pytest.fixture
-def till(client: TestClient, api: Any, clock: Any, fake_stripe: Any) -> Till:
-    return Till(client, api, clock, fake_stripe)
+def till(make_lot_desk: Callable[..., Any], services: Any, fake_stripe: Any) -> Till:
+    return Till(make_lot_desk(), services, fake_stripe)
+
+
+@pytest.fixture
+def cli_env(till: Till, db_url: str, tmp_path: Path) -> Callable[..., dict[str, str]]:
+    """``cli_env(**more)``: the environment of an ``alot`` command on the till's app."""
+
+    def env(**more: str) -> dict[str, str]:
+        settings = till.platform.settings
+        assert settings.stripe_secret_key is not None
+        assert settings.stripe_webhook_secret is not None
+        assert settings.stripe_api_base is not None
+        return {
+            "ALOT_ENV": "test",
+            "ALOT_DATABASE_URL": db_url,
+            "ALOT_VAR_DIR": str(tmp_path / "var"),
+            "ALOT_PAYMENT_PROVIDER": "stripe",
+            "ALOT_STRIPE_SECRET_KEY": settings.stripe_secret_key.get_secret_value(),
+            "ALOT_STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret.get_secret_value(),
+            "ALOT_STRIPE_API_BASE": settings.stripe_api_base,
+            "ALOT_STRIPE_MAX_NETWORK_RETRIES": "0",
+            **more,
+        }
+
+    return env

@@ -2,8 +2,13 @@
 stripe library (``ALOT_STRIPE_API_BASE``).
 
 It speaks Stripe's form-encoded API on 127.0.0.1 from a thread and models what matters
-to us: Checkout Sessions (create, retrieve), payment intents (retrieve), refunds
-(create, list), the Bearer key, and idempotency keys exactly as Stripe documents them:
+to us: Checkout Sessions (create, retrieve), payment intents (retrieve, with
+``expand[]=latest_charge.balance_transaction``), charges and balance transactions
+(retrieve; a charge's fee is 2.9% + 30 cents, and ``hold_balance_transactions`` keeps
+new charges without one until ``publish_balance_transaction``, as Stripe sometimes
+does), refunds (create, retrieve, list; ``refund_status = "pending"`` makes new refunds
+pending until ``settle_refund``), the Bearer key, and idempotency keys exactly as Stripe
+documents them:
 the same key with the same parameters answers the first result again, the same key
 with other parameters is a 400 ``idempotency_error``. Failures are injected per path
 prefix: a ``500`` before anything happens (nothing stored), or a ``timeout`` after the
@@ -20,7 +25,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,9 +75,18 @@ class FakeStripe:
     timeout_delay: float = 3.0
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    balance_transactions: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hold_balance_transactions: bool = False
+    """New charges get no balance transaction until ``publish_balance_transaction``."""
+    refund_status: str = "succeeded"
+    """The status of new refunds (``pending``: until ``settle_refund``)."""
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     """Every request received: (method, path, Idempotency-Key)."""
+    on_request: Callable[[str, str], None] | None = None
+    """Called with (method, path) as each request arrives, before it is handled: what
+    a test wants to observe while the platform waits for Stripe."""
     _idempotent: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
     _failures: list[_Failure] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,12 +125,59 @@ class FakeStripe:
                 "metadata": dict(session["payment_intent_metadata"]),
             }
             self.intents[intent_id] = intent
+            self.charges[charge_id] = {
+                "id": charge_id,
+                "object": "charge",
+                "amount": session["amount_total"],
+                "currency": session["currency"],
+                "payment_intent": intent_id,
+                "status": "succeeded",
+                "paid": True,
+                "balance_transaction": None,
+                "metadata": dict(session["payment_intent_metadata"]),
+            }
+            if not self.hold_balance_transactions:
+                self._add_balance_transaction(charge_id)
             session.update(status="complete", payment_status="paid", payment_intent=intent_id)
             session_view = self._public_session(session)
         return [
             self.event("payment_intent.succeeded", intent),
             self.event("checkout.session.completed", session_view),
         ]
+
+    @staticmethod
+    def fee_of(amount: int) -> int:
+        """Stripe's standard card fee in the US: 2.9% + 30 cents, rounded half up."""
+        return (amount * 29 + 500) // 1000 + 30
+
+    def publish_balance_transaction(self, charge_id: str) -> str:
+        """Stripe publishes a held charge's balance transaction (with its fee)."""
+        with self._lock:
+            return self._add_balance_transaction(charge_id)
+
+    def settle_refund(self, refund_id: str, status: str = "succeeded") -> None:
+        """A pending refund completes (or fails) at Stripe."""
+        with self._lock:
+            self.refunds[refund_id]["status"] = status
+
+    def _add_balance_transaction(self, charge_id: str) -> str:
+        charge = self.charges[charge_id]
+        fee = self.fee_of(int(charge["amount"]))
+        balance_id = self._id("txn")
+        self.balance_transactions[balance_id] = {
+            "id": balance_id,
+            "object": "balance_transaction",
+            "amount": charge["amount"],
+            "currency": charge["currency"],
+            "fee": fee,
+            "fee_details": [{"amount": fee, "currency": charge["currency"], "type": "stripe_fee"}],
+            "net": int(charge["amount"]) - fee,
+            "source": charge_id,
+            "status": "pending",
+            "type": "charge",
+        }
+        charge["balance_transaction"] = balance_id
+        return balance_id
 
     def expire(self, session_id: str) -> dict[str, Any]:
         with self._lock:
@@ -177,6 +238,8 @@ class FakeStripe:
         key = headers.get("idempotency-key")
         with self._lock:
             self.requests.append((method, path, key))
+        if self.on_request is not None:
+            self.on_request(method, path)
         if headers.get("authorization") != f"Bearer {API_KEY}":
             return 401, _error("invalid_request_error", "Invalid API Key provided"), 0
         failure = self._take_failure(path)
@@ -227,7 +290,22 @@ class FakeStripe:
             intent = self.intents.get(parts[2])
             if intent is None:
                 return 404, _error("invalid_request_error", f"No such payment_intent: {parts[2]}")
-            return 200, intent
+            return 200, self._expanded(intent, _expansions(params))
+        if method == "GET" and parts[:2] == ["v1", "charges"] and len(parts) == 3:
+            charge = self.charges.get(parts[2])
+            if charge is None:
+                return 404, _error("invalid_request_error", f"No such charge: {parts[2]}")
+            return 200, self._expanded(charge, _expansions(params))
+        if method == "GET" and parts[:2] == ["v1", "balance_transactions"] and len(parts) == 3:
+            balance = self.balance_transactions.get(parts[2])
+            if balance is None:
+                return 404, _error("invalid_request_error", f"No such balance: {parts[2]}")
+            return 200, balance
+        if method == "GET" and parts[:2] == ["v1", "refunds"] and len(parts) == 3:
+            refund = self.refunds.get(parts[2])
+            if refund is None:
+                return 404, _error("invalid_request_error", f"No such refund: {parts[2]}")
+            return 200, refund
         if method == "POST" and path == "/v1/refunds":
             return self._create_refund(params)
         if method == "GET" and path == "/v1/refunds":
@@ -283,11 +361,30 @@ class FakeStripe:
             "currency": intent["currency"],
             "payment_intent": intent["id"],
             "charge": intent["latest_charge"],
-            "status": "succeeded",
+            "status": self.refund_status,
             "metadata": params.get("metadata", {}),
         }
         self.refunds[refund["id"]] = refund
         return 200, refund
+
+    def _expanded(self, obj: dict[str, Any], paths: list[list[str]]) -> dict[str, Any]:
+        """``obj`` with the references named by ``expand[]`` replaced by their objects."""
+        view = json.loads(json.dumps(obj))
+        stores = {
+            "latest_charge": self.charges,
+            "balance_transaction": self.balance_transactions,
+        }
+        for path in paths:
+            node = view
+            for name in path:
+                if not isinstance(node, dict):
+                    break
+                ref = node.get(name)
+                store = stores.get(name, {})
+                if isinstance(ref, str) and ref in store:
+                    node[name] = json.loads(json.dumps(store[ref]))
+                node = node.get(name)
+        return view
 
     def _public_session(self, session: dict[str, Any]) -> dict[str, Any]:
         view = {k: v for k, v in session.items() if k != "payment_intent_metadata"}
@@ -295,6 +392,13 @@ class FakeStripe:
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids)}{uuid.uuid4().hex[:12]}"
+
+
+def _expansions(params: dict[str, Any]) -> list[list[str]]:
+    expand = params.get("expand") or []
+    if isinstance(expand, str):
+        expand = [expand]
+    return [str(path).split(".") for path in expand]
 
 
 def _error(kind: str, message: str) -> dict[str, Any]:

@@ -59,7 +59,9 @@ def test_five_concurrent_copies_of_every_event_make_one_set_of_tickets(till: Any
     after = till.census()
     assert after["payment_events"] == before["payment_events"] + 3
     assert after["lot_entries"] == before["lot_entries"] + 1
-    assert after["ledger_transactions"] == before["ledger_transactions"] + 1
+    # The purchase and Stripe's processing fee on it, each once.
+    assert after["ledger_transactions"] == before["ledger_transactions"] + 2
+    assert len(till.ledger("payment_processing_fee")) == 1
     assert till.lot(lot["id"])["tickets_sold"] == 3
     state = _end_state(till, purchase["id"])
     assert state["status"] == "succeeded"
@@ -92,7 +94,8 @@ def test_five_concurrent_copies_of_a_late_payment_s_events_refund_it_once(till: 
     ada, bob = till.player(lot["id"]), till.player(lot["id"])
     late = till.buy(ada, lot["id"], 1)
     events = till.fake.pay(late["payment"]["payment_id"])
-    till.deliver(till.fake.pay(till.buy(bob, lot["id"], 1)["payment"]["payment_id"])[1])
+    funding = till.buy(bob, lot["id"], 1)
+    till.deliver(till.fake.pay(funding["payment"]["payment_id"])[1])
     deliveries = [event for event in events for _ in range(5)]
     random.Random(7).shuffle(deliveries)
 
@@ -102,6 +105,9 @@ def test_five_concurrent_copies_of_a_late_payment_s_events_refund_it_once(till: 
     assert (row["status"], row["refunded_cents"]) == ("refunded", 500)
     assert till.fake.created("/v1/refunds") == 1
     assert len(till.ledger("payment_late_refund")) == 1
+    # Stripe keeps its fee on a refunded payment: both payments' fees, each once.
+    fees = [refs["purchase_id"] for refs, _ in till.ledger("payment_processing_fee")]
+    assert sorted(fees) == sorted([late["id"], funding["id"]])
     assert till.lot(lot["id"])["tickets_sold"] == 3
     outcomes = sorted(till.event_row(event["id"])["outcome"] for event in events)
     assert outcomes == ["already_done", "late_refund"]

@@ -4,27 +4,12 @@ listed; `alot payments retry-events` applies what was stored but not applied."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from alot_platform.cli import main
 from click.testing import CliRunner
 from sqlalchemy import text
-
-
-def _env(till: Any, db_url: str, tmp_path: Path, **more: str) -> dict[str, str]:
-    settings = till.platform.settings
-    return {
-        "ALOT_ENV": "test",
-        "ALOT_DATABASE_URL": db_url,
-        "ALOT_VAR_DIR": str(tmp_path / "var"),
-        "ALOT_PAYMENT_PROVIDER": "stripe",
-        "ALOT_STRIPE_SECRET_KEY": settings.stripe_secret_key.get_secret_value(),
-        "ALOT_STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret.get_secret_value(),
-        "ALOT_STRIPE_API_BASE": settings.stripe_api_base,
-        "ALOT_STRIPE_MAX_NETWORK_RETRIES": "0",
-        **more,
-    }
 
 
 def _paid(till: Any, lot_id: str, *, deliver: bool = True) -> dict[str, Any]:
@@ -37,13 +22,13 @@ def _paid(till: Any, lot_id: str, *, deliver: bool = True) -> dict[str, Any]:
 
 
 def test_reconcile_lists_every_disagreement_with_stripe(
-    till: Any, db_url: str, tmp_path: Path
+    till: Any, cli_env: Callable[..., dict[str, str]]
 ) -> None:
     lot = till.open_lot()
     disputed = _paid(till, lot["id"])
     refunded_elsewhere = _paid(till, lot["id"])
     open_checkout = till.buy(till.player(lot["id"]), lot["id"], 0)
-    env = _env(till, db_url, tmp_path)
+    env = cli_env()
     runner = CliRunner()
 
     clean = runner.invoke(main, ["payments", "reconcile"], env=env)
@@ -80,13 +65,13 @@ def _dispute_event_id(till: Any) -> str:
 
 
 def test_reconcile_needs_stripe_and_retry_events_applies_what_was_left(
-    till: Any, db_url: str, tmp_path: Path
+    till: Any, cli_env: Callable[..., dict[str, str]]
 ) -> None:
     runner = CliRunner()
     sandbox = runner.invoke(
         main,
         ["payments", "reconcile"],
-        env=_env(till, db_url, tmp_path, ALOT_PAYMENT_PROVIDER="sandbox"),
+        env=cli_env(ALOT_PAYMENT_PROVIDER="sandbox"),
     )
     assert sandbox.exit_code == 2
     assert "set ALOT_PAYMENT_PROVIDER=stripe" in sandbox.output
@@ -98,7 +83,7 @@ def test_reconcile_needs_stripe_and_retry_events_applies_what_was_left(
     till.fake.fail("/v1/refunds", "500", times=3)
     till.deliver(late_events[1])
     assert till.purchase(late["id"])["status"] == "pending"
-    env = _env(till, db_url, tmp_path)
+    env = cli_env()
     pending = runner.invoke(main, ["payments", "reconcile"], env=env)
     assert pending.exit_code == 1
     assert f"event:{late_events[1]['id']} event_not_applied" in pending.output

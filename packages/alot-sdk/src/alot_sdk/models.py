@@ -360,6 +360,10 @@ class PurchaseRefund(AlotModel):
     refunded_credits: int | None
     refunded_at: datetime | None
     provider_refund_id: str | None
+    refund_status: str | None = None
+    """``succeeded``; or, after choosing cash, ``requested``/``pending`` while the payment
+    provider has not confirmed the refund (answered with HTTP 202), ``failed`` if it
+    refused it; ``none`` when not refunded."""
 
 
 class LotRefunds(AlotModel):

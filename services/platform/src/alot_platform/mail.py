@@ -2,6 +2,9 @@
 
 Messages are sent after the request's unit of work has committed (FastAPI background
 tasks run after the response), so nobody gets a link to an account that was rolled back.
+``send`` is best effort (a lost account email can be asked for again); ``deliver``
+raises ``MailNotSent`` when the server did not take the message, for the outbox
+(alot_platform/outbox), which keeps a message until it was delivered.
 """
 
 from __future__ import annotations
@@ -28,8 +31,18 @@ class OutgoingEmail:
     sent_at: datetime | None = field(default=None, compare=False)
 
 
+class MailNotSent(RuntimeError):
+    """The mail server did not accept the message (unreachable, refused, timed out)."""
+
+
 class Mailer(Protocol):
-    def send(self, message: OutgoingEmail) -> None: ...
+    def send(self, message: OutgoingEmail) -> None:
+        """Send, or log why not: never raises for a delivery problem."""
+        ...
+
+    def deliver(self, message: OutgoingEmail) -> None:
+        """Send, or raise ``MailNotSent``."""
+        ...
 
 
 class DevMailbox:
@@ -47,6 +60,9 @@ class DevMailbox:
             extra={"to": message.to, "subject": message.subject, "body": message.body},
         )
 
+    def deliver(self, message: OutgoingEmail) -> None:
+        self.send(message)
+
     def messages(self, to: str | None = None) -> list[OutgoingEmail]:
         with self._lock:
             return [m for m in self._messages if to is None or m.to == to]
@@ -58,6 +74,13 @@ class SmtpMailer:
         self._settings = settings
 
     def send(self, message: OutgoingEmail) -> None:
+        try:
+            self.deliver(message)
+        except MailNotSent:
+            # The account change already committed; the user can ask for a new link.
+            _log.exception("email could not be sent", extra={"subject": message.subject})
+
+    def deliver(self, message: OutgoingEmail) -> None:
         s = self._settings
         mime = _MimeMessage()
         mime["From"] = s.mail_from
@@ -72,9 +95,8 @@ class SmtpMailer:
                 if s.smtp_username and s.smtp_password:
                     smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
                 smtp.send_message(mime)
-        except (OSError, smtplib.SMTPException):
-            # The account change already committed; the user can ask for a new link.
-            _log.exception("email could not be sent", extra={"subject": message.subject})
+        except (OSError, smtplib.SMTPException) as error:
+            raise MailNotSent(f"{type(error).__name__}: {error}") from error
 
 
 def mailer_from_settings(settings: Settings) -> Mailer:

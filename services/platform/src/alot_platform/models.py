@@ -6,7 +6,9 @@ from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import Lot, ProductClass
-from alot_platform.payments.models import PaymentEvent
+from alot_platform.outbox.models import OutboxEmail
+from alot_platform.payments.models import PaymentEvent, PaymentFee
+from alot_platform.refunds.models import RefundRequest
 from alot_platform.reveals.models import Reveal
 from alot_platform.trivia.models import LotTriviaAttempt
 from alot_platform.users.models import User, UserRole
@@ -21,9 +23,12 @@ __all__ = [
     "LotTriviaAttempt",
     "LotteryDraw",
     "OneTimeToken",
+    "OutboxEmail",
     "PaymentEvent",
+    "PaymentFee",
     "ProductClass",
     "RefreshToken",
+    "RefundRequest",
     "Reveal",
     "User",
     "UserRole",

@@ -1,9 +1,12 @@
 """The periodic jobs of the lot engine, and the in-process runner that calls them.
 
 One tick: expire open lots past their deadline, refund in cash what is still waiting
-after a refund choice date, draw and settle funded lots still waiting (a drand round not
-yet published, a process stopped between steps), apply payment events stored but not
-yet applied (a crash, the provider down), and checkpoint the ledger when due.
+after a refund choice date, finish cash refunds left open (a crash between the phases,
+the provider down or still pending), draw and settle funded lots still waiting (a drand
+round not yet published, a process stopped between steps), apply payment events stored
+but not yet applied (a crash, the provider down), post the provider's processing fees
+not posted yet (Stripe had not published them), send the outbox's emails that are due
+(the mail server was down), and checkpoint the ledger when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
 a tick beside `alot tick`, never do anything twice.
@@ -30,9 +33,11 @@ from alot_platform.draws.repository import DrawRepository
 from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.lots.models import LotStatus
+from alot_platform.outbox.service import deliver_due
+from alot_platform.payments.fees import post_due_fees
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.refunds.repository import RefundRepository
-from alot_platform.refunds.service import RefundService
+from alot_platform.refunds.service import RefundService, finish_open_refunds
 
 _log = logging.getLogger(__name__)
 _BATCH = 100
@@ -42,9 +47,16 @@ _BATCH = 100
 class TickReport:
     expired: list[uuid.UUID] = field(default_factory=list)
     refunded_after_deadline: int = 0
+    refunds_open: int = 0
+    """Cash refunds still unfinished after this tick (pending at the provider, or it
+    did not answer)."""
     drawn: int = 0
     settled: int = 0
     payment_events_applied: int = 0
+    fees_posted: int = 0
+    fees_waiting: int = 0
+    emails_sent: int = 0
+    emails_failed: int = 0
     checkpoint_size: int | None = None
     failures: list[str] = field(default_factory=list)
 
@@ -52,8 +64,11 @@ class TickReport:
         checkpoint = "none due" if self.checkpoint_size is None else f"size {self.checkpoint_size}"
         return (
             f"expired {len(self.expired)} lot(s), refunded {self.refunded_after_deadline} "
-            f"purchase(s) after the choice date, drew {self.drawn}, settled {self.settled}, "
+            f"purchase(s) after the choice date ({self.refunds_open} cash refund(s) still"
+            f" open), drew {self.drawn}, settled {self.settled}, "
             f"applied {self.payment_events_applied} stored payment event(s), "
+            f"posted {self.fees_posted} processing fee(s) ({self.fees_waiting} waiting), "
+            f"sent {self.emails_sent} email(s) ({self.emails_failed} failed), "
             f"checkpoint {checkpoint}, {len(self.failures)} failure(s)"
         )
 
@@ -62,8 +77,11 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     report = TickReport()
     _guard(report, "expiry", lambda: _expire(platform, report))
     _guard(report, "overdue refunds", lambda: _refund_overdue(platform, report))
+    _guard(report, "open refunds", lambda: _finish_open_refunds(platform, report))
     _guard(report, "draws", lambda: _draw_pending(platform, report))
     _guard(report, "payment events", lambda: _retry_payment_events(platform, report))
+    _guard(report, "processing fees", lambda: _post_fees(platform, report))
+    _guard(report, "outbox", lambda: _send_emails(platform, report))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
     return report
@@ -74,6 +92,22 @@ def _retry_payment_events(platform: PlatformContext, report: TickReport) -> None
     report.payment_events_applied += retried.applied
     if retried.failed:
         report.failures.append(f"payment events: {retried.failed} still not applied")
+
+
+def _finish_open_refunds(platform: PlatformContext, report: TickReport) -> None:
+    report.refunds_open = finish_open_refunds(platform)
+
+
+def _post_fees(platform: PlatformContext, report: TickReport) -> None:
+    fees = post_due_fees(platform)
+    report.fees_posted += fees.posted
+    report.fees_waiting += fees.waiting
+
+
+def _send_emails(platform: PlatformContext, report: TickReport) -> None:
+    sent = deliver_due(platform)
+    report.emails_sent += sent.sent
+    report.emails_failed += sent.failed
 
 
 def _expire(platform: PlatformContext, report: TickReport) -> None:
@@ -156,7 +190,8 @@ class Scheduler:
     def _run(self) -> None:
         while True:
             report = run_tick(self._platform, self._checkpointer)
-            if report.expired or report.drawn or report.settled or report.failures:
+            busy = report.drawn or report.settled or report.fees_posted or report.emails_sent
+            if report.expired or busy or report.failures:
                 _log.info("scheduler tick: %s", report.summary())
             if self._stop.wait(self._interval):
                 return

@@ -13,6 +13,12 @@ Everything else holds value: ``lot:<id>:escrow`` (USD and CRD committed to a lot
 it settles or refunds), ``platform:revenue``, ``platform:fees`` (the 2% kept on cash
 refunds), ``host:<id>:payable``, ``user:<id>:credits`` (never negative) and
 ``platform:credits_redeemed`` (credits spent on funded lots, out of circulation).
+
+One account holds the opposite of value: ``platform:processing_fees`` (USD), the payment
+provider's fees on the payments it took (Stripe keeps them out of the money it pays
+out). A fee is money leaving the platform, so ``platform:cash`` gets it back and this
+expense account goes down by it: minus its balance is the fees paid, and revenue plus
+fees plus processing fees is what the platform kept. The sandbox provider charges none.
 Ledger refs carry ids only: never emails, names or addresses.
 """
 
@@ -23,6 +29,7 @@ import uuid
 PLATFORM_CASH = "platform:cash"
 PLATFORM_REVENUE = "platform:revenue"
 PLATFORM_FEES = "platform:fees"
+PROCESSING_FEES = "platform:processing_fees"
 CREDITS_ISSUED = "platform:credits_issued"
 CREDITS_REDEEMED = "platform:credits_redeemed"
 

@@ -41,6 +41,10 @@ class RefundResult:
     status: RefundStatus
 
 
+class RefundFailed(RuntimeError):
+    """The provider refused, failed or cancelled a refund: a human must look at the payment."""
+
+
 class PaymentFailed(AlotError):
     """The provider declined the charge: nothing was taken and nothing is recorded."""
 
@@ -83,6 +87,13 @@ class PaymentProvider(Protocol):
 
     def refund(self, payment_id: str, amount_cents: int, idempotency_key: str) -> RefundResult:
         """Return ``amount_cents`` of payment ``payment_id`` to the buyer."""
+        ...
+
+    def refund_status(self, refund_id: str) -> RefundResult:
+        """A refund's status now (a ``pending`` refund is asked again until it settles).
+
+        Raises ``RefundFailed`` when the provider failed or cancelled it.
+        """
         ...
 
     def checkout_url(self, payment_id: str) -> str | None:

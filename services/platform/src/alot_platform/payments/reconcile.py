@@ -3,8 +3,9 @@
 The platform's purchases say what it believes was paid and refunded; Stripe's payment
 intents and refunds say what happened to the money. ``alot payments reconcile`` reads
 both and lists where they differ (a payment applied nowhere, a refund made outside the
-platform, an amount that does not match), and the stored events a human must look at
-(not applied, matching no purchase, disputes).
+platform, an amount that does not match, a processing fee not posted or not the one
+Stripe took), the cash refunds not finished, and the stored events a human must look
+at (not applied, matching no purchase, disputes).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntryPurchase, PurchaseStatus
+from alot_platform.payments.models import FeeStatus, PaymentFee
 from alot_platform.payments.repository import PaymentRepository
 from alot_platform.payments.stripe_provider import ProviderPayment, StripeProvider
+from alot_platform.refunds.models import OPEN_REFUND_STATUSES, RefundRequest
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,9 @@ def reconcile_payments(session: Session, provider: StripeProvider) -> list[Disag
     repository = PaymentRepository(session)
     found: list[Disagreement] = []
     for purchase in repository.provider_purchases(provider.name):
-        found.extend(_compare(purchase, provider))
+        fee = session.get(PaymentFee, purchase.id)
+        refund = session.get(RefundRequest, purchase.id)
+        found.extend(_compare(purchase, fee, refund, provider))
     for event in repository.events_needing_attention():
         if event.processed_at is None:
             found.append(
@@ -57,7 +62,12 @@ def reconcile_payments(session: Session, provider: StripeProvider) -> list[Disag
     return found
 
 
-def _compare(purchase: LotEntryPurchase, provider: StripeProvider) -> Iterable[Disagreement]:
+def _compare(
+    purchase: LotEntryPurchase,
+    fee: PaymentFee | None,
+    refund: RefundRequest | None,
+    provider: StripeProvider,
+) -> Iterable[Disagreement]:
     subject = f"purchase:{purchase.id}"
     if purchase.provider_payment_id is None:
         yield Disagreement(subject, "no_provider_payment", purchase.status, "nothing recorded")
@@ -83,8 +93,36 @@ def _compare(purchase: LotEntryPurchase, provider: StripeProvider) -> Iterable[D
     refunded = purchase.refunded_cents or 0
     if purchase.status == PurchaseStatus.SUCCEEDED.value:
         refunded = 0
+    if refund is not None and refund.status != "succeeded":
+        # A cash refund in flight: Stripe may or may not have made it yet.
+        in_flight = refund.status in OPEN_REFUND_STATUSES
+        yield Disagreement(
+            subject,
+            "refund_unfinished" if in_flight else "refund_failed",
+            f"{refund.status} {refund.amount_cents}, {refund.attempts} attempt(s)",
+            refund.last_error or _theirs(theirs),
+        )
+        if theirs.refunded_cents in (0, refund.amount_cents):
+            refunded = theirs.refunded_cents
     if theirs.refunded_cents != refunded:
         yield Disagreement(subject, "refund_differs", ours, _theirs(theirs))
+    yield from _compare_fee(subject, fee, theirs)
+
+
+def _compare_fee(
+    subject: str, fee: PaymentFee | None, theirs: ProviderPayment
+) -> Iterable[Disagreement]:
+    """The fee posted for a paid purchase against the one on Stripe's balance transaction."""
+    if theirs.fee_cents is None:
+        return  # not published by Stripe yet: nothing to compare
+    posted = fee is not None and fee.status == FeeStatus.POSTED.value
+    if not posted:
+        why = "no fee owed" if fee is None else f"due, {fee.attempts} attempt(s)"
+        yield Disagreement(subject, "fee_not_posted", why, f"fee {theirs.fee_cents}")
+    elif fee is not None and fee.fee_cents != theirs.fee_cents:
+        yield Disagreement(
+            subject, "fee_differs", f"fee {fee.fee_cents} posted", f"fee {theirs.fee_cents}"
+        )
 
 
 def _ours(purchase: LotEntryPurchase) -> str:

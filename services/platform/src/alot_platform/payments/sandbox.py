@@ -106,6 +106,9 @@ class SandboxPaymentProvider:
                 self._refunds[refund_id] = SandboxRefund(refund_id, payment_id, amount_cents)
         return RefundResult(refund_id=refund_id, status="succeeded")
 
+    def refund_status(self, refund_id: str) -> RefundResult:
+        return RefundResult(refund_id=refund_id, status="succeeded")  # instant, always
+
     def checkout_url(self, payment_id: str) -> str | None:
         return None  # sandbox payments succeed at once: there is never a page to return to
 

@@ -22,7 +22,14 @@ order. So:
   is called and recorded in a second unit of work. If Stripe's answer or the commit is
   lost, the second phase runs again and Stripe answers the same key with the same
   refund; a lot reopened meanwhile cannot turn a refunded payment into tickets.
-- ``charge.refunded`` is checked against the refunds the platform made;
+- Every paid purchase (tickets or a late refund) owes the ledger Stripe's processing
+  fee: a ``payment_fees`` row is written in the same unit of work, and the fee is read
+  from Stripe and posted after the commit (payments/fees.py).
+- The buyer of a late payment is told why in an email written to the outbox in the
+  unit of work that records the refund, and delivered after it (alot_platform/outbox).
+- ``charge.refunded`` is checked against the refunds the platform made (while one of
+  the platform's cash refunds is still in flight, it first finishes that refund:
+  refunds/service.py);
   ``charge.dispute.created`` marks the purchase (a ledger memo with Stripe's ids) for
   admins. What happens to a disputed purchase's tickets is decided in
   docs/platform/payments.md.
@@ -54,8 +61,12 @@ from alot_platform.errors import AlotError, InvalidInput
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import transition
+from alot_platform.money import format_cents
+from alot_platform.outbox.service import enqueue
+from alot_platform.payments.fees import record_fee_due
 from alot_platform.payments.models import PaymentOutcome
 from alot_platform.payments.repository import PaymentRepository
+from alot_platform.refunds.repository import RefundRepository
 
 _log = logging.getLogger(__name__)
 
@@ -92,6 +103,8 @@ class LateRefundNotice:
     lot_title: str
     amount_cents: int
     reason: str
+    email_id: uuid.UUID
+    """The outbox message telling the buyer, committed with the refund."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,10 @@ class Processed:
     funded_lot_id: uuid.UUID | None = None
     """A lot this event funded: its draw runs after the commit."""
     late_refund: LateRefundNotice | None = None
+    fee_due: uuid.UUID | None = None
+    """A purchase whose processing fee is to be read from the provider and posted."""
+    refund_in_flight: uuid.UUID | None = None
+    """A purchase whose cash refund is to be finished before this event is applied."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,7 @@ class _Result:
     detail: str | None = None
     purchase_id: uuid.UUID | None = None
     funded_lot_id: uuid.UUID | None = None
+    fee_due: bool = False
 
 
 class PaymentEventService:
@@ -158,11 +176,15 @@ class PaymentEventService:
             return Processed(event_id, PaymentOutcome.LATE_REFUND_DUE)
         handler = self._handlers()[event.type]
         result = handler(event.payload)
-        if result.outcome is PaymentOutcome.LATE_REFUND_DUE:
+        if result.outcome in (PaymentOutcome.LATE_REFUND_DUE, PaymentOutcome.REFUND_IN_FLIGHT):
+            # Decided, not applied: the caller commits this and runs the next phase.
             event.outcome = result.outcome.value
             event.detail = result.detail
             event.purchase_id = result.purchase_id
-            return Processed(event_id, result.outcome)
+            in_flight = result.outcome is PaymentOutcome.REFUND_IN_FLIGHT
+            return Processed(
+                event_id, result.outcome, refund_in_flight=result.purchase_id if in_flight else None
+            )
         event.attempts += 1
         event.outcome = result.outcome.value
         event.detail = result.detail
@@ -170,7 +192,12 @@ class PaymentEventService:
         event.processed_at = self._platform.clock()
         event.last_error = None
         self._session.flush()
-        return Processed(event_id, result.outcome, result.funded_lot_id)
+        return Processed(
+            event_id,
+            result.outcome,
+            result.funded_lot_id,
+            fee_due=result.purchase_id if result.fee_due else None,
+        )
 
     def refund_late(self, event_id: str) -> Processed:
         """The second phase of a late payment: refund it in full, record it, apply the event.
@@ -196,6 +223,8 @@ class PaymentEventService:
             assert lot is not None
             code, _, reason = (event.detail or "").partition(": ")
             notice = self._refund_in_full(lot, purchase, code, reason, now)
+            # Stripe keeps its fee on a payment it refunds.
+            record_fee_due(self._session, purchase, now)
             result = _Result(PaymentOutcome.LATE_REFUND, event.detail, purchase.id)
         event.attempts += 1
         event.outcome = result.outcome.value
@@ -203,7 +232,12 @@ class PaymentEventService:
         event.processed_at = now
         event.last_error = None
         self._session.flush()
-        return Processed(event_id, result.outcome, late_refund=notice)
+        return Processed(
+            event_id,
+            result.outcome,
+            late_refund=notice,
+            fee_due=purchase.id if notice is not None else None,
+        )
 
     def note_failure(self, event_id: str, error: BaseException) -> None:
         """Keep why applying ``event_id`` failed; it stays unprocessed for a retry."""
@@ -285,9 +319,17 @@ class PaymentEventService:
         purchase = self._find(charge, _id_of(charge.get("payment_intent")))
         if purchase is None:
             return _unmatched(charge)
-        # The lot lock waits for a refund being made right now to commit.
+        # The lot lock waits for a refund being recorded right now to commit.
         _lot, purchase = self._lock(purchase)
         refunded = int(charge.get("amount_refunded") or 0)
+        if RefundRepository(self._session).open_refund_request(purchase.id) is not None:
+            # One of our cash refunds, not recorded yet (or pending at Stripe): finish it
+            # first (outside this lock), then check this event against it.
+            return _Result(
+                PaymentOutcome.REFUND_IN_FLIGHT,
+                f"Stripe reports {refunded} cents refunded; the platform's refund is in flight",
+                purchase.id,
+            )
         ours = purchase.refunded_cents or 0
         if purchase.status == PurchaseStatus.REFUNDED.value and refunded == ours:
             return _Result(PaymentOutcome.REFUND_CONFIRMED, None, purchase.id)
@@ -418,6 +460,7 @@ class PaymentEventService:
         self._session.flush()
         entries.ensure_pending_reveals(lot.id, [purchase.user_id], now)
         entries.count_entries({purchase.user_id: 1})
+        record_fee_due(self._session, purchase, now)
         if funds:
             DrawService(self._session, self._platform).freeze(lot)
         return _Result(
@@ -425,6 +468,7 @@ class PaymentEventService:
             f"tickets {entry.tickets_start}-{entry.tickets_end}",
             purchase.id,
             funded_lot_id=lot.id if funds else None,
+            fee_due=True,
         )
 
     def _refund_in_full(
@@ -456,8 +500,21 @@ class PaymentEventService:
             metadata={"amount_cents": purchase.amount_cents, "reason": code},
             idempotency_key=key,
         )
+        # The buyer is told why, by an email committed with the refund (the outbox).
+        email = enqueue(
+            self._session,
+            key=f"late-refund:{purchase.id}",
+            user_id=purchase.user_id,
+            subject="Your ALOT! payment was refunded",
+            body=(
+                f"Your payment of ${format_cents(purchase.amount_cents)} for {lot.title!r}"
+                f" was refunded in full: {reason}.\n"
+                f"Purchase: {purchase.id}\n"
+            ),
+            now=now,
+        )
         return LateRefundNotice(
-            purchase.user_id, purchase.id, lot.title, purchase.amount_cents, reason
+            purchase.user_id, purchase.id, lot.title, purchase.amount_cents, reason, email.id
         )
 
     # -- finding and locking --------------------------------------------------------------

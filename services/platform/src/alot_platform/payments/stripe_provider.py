@@ -23,7 +23,7 @@ import stripe
 
 from alot_platform.config import Settings
 from alot_platform.errors import AlotError
-from alot_platform.payments.provider import ChargeResult, RefundResult
+from alot_platform.payments.provider import ChargeResult, RefundFailed, RefundResult
 
 _log = logging.getLogger(__name__)
 
@@ -38,8 +38,13 @@ class PaymentProviderUnavailable(AlotError):
     title = "The payment provider is unavailable"
 
 
-class RefundFailed(RuntimeError):
-    """Stripe refused or cancelled a refund: a human must look at the payment."""
+__all__ = [
+    "PaymentProviderUnavailable",
+    "ProcessingFee",
+    "ProviderPayment",
+    "RefundFailed",
+    "StripeProvider",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,20 @@ class ProviderPayment:
     amount_cents: int
     currency: str
     refunded_cents: int
+    fee_cents: int | None = None
+    """Stripe's processing fee on the payment's charge; None while not known yet."""
+
+
+@dataclass(frozen=True)
+class ProcessingFee:
+    """Stripe's fee on a payment, from its charge's balance transaction."""
+
+    charge: str
+    balance_transaction: str
+    fee_cents: int
+    currency: str
+    details: tuple[tuple[str, int], ...]
+    """(type, amount) of each part of the fee (``stripe_fee``, ``tax``, ...)."""
 
 
 class StripeProvider:
@@ -138,11 +157,51 @@ class StripeProvider:
             raise PaymentProviderUnavailable(
                 "the payment provider did not confirm the refund; it is retried with the same key"
             ) from None
-        if refund.status in ("failed", "canceled"):
-            raise RefundFailed(f"Stripe refund {refund.id} of {payment_intent} is {refund.status}")
-        if refund.status == "succeeded":
-            return RefundResult(refund_id=refund.id, status="succeeded")
-        return RefundResult(refund_id=refund.id, status="pending")
+        return _refund_result(refund)
+
+    def refund_status(self, refund_id: str) -> RefundResult:
+        """A refund's status now: a ``pending`` refund is asked again until it settles.
+
+        (Stripe answers a repeated idempotency key with its first answer, so a retry of
+        the create call would say ``pending`` forever: the refund itself is read.)
+        """
+        try:
+            refund = self._client.v1.refunds.retrieve(refund_id)
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: refund %s not read: %s", refund_id, error)
+            raise PaymentProviderUnavailable("the payment provider did not answer") from None
+        return _refund_result(refund)
+
+    def processing_fee(self, payment_intent: str) -> ProcessingFee | None:
+        """Stripe's fee on ``payment_intent``'s charge, or None while Stripe has not yet
+        published the charge's balance transaction (it may stay pending for a while)."""
+        try:
+            intent = self._client.v1.payment_intents.retrieve(
+                payment_intent, params={"expand": ["latest_charge.balance_transaction"]}
+            )
+            charge: Any = intent.latest_charge
+            if not charge:
+                return None
+            if isinstance(charge, str):
+                charge = self._client.v1.charges.retrieve(
+                    charge, params={"expand": ["balance_transaction"]}
+                )
+            balance: Any = charge.balance_transaction
+            if not balance:
+                return None
+            if isinstance(balance, str):
+                balance = self._client.v1.balance_transactions.retrieve(balance)
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: fee of %s not read: %s", payment_intent, error)
+            raise PaymentProviderUnavailable("the payment provider did not answer") from None
+        details = tuple((str(part.type), int(part.amount)) for part in (balance.fee_details or []))
+        return ProcessingFee(
+            charge=str(charge.id),
+            balance_transaction=str(balance.id),
+            fee_cents=int(balance.fee),
+            currency=str(balance.currency).upper(),
+            details=details,
+        )
 
     def checkout_url(self, payment_id: str) -> str | None:
         """Where the buyer completes pending payment ``payment_id``, while its session is open.
@@ -181,13 +240,30 @@ class StripeProvider:
                     0,
                 )
             payment_id = intent if isinstance(intent, str) else intent.id
-        intent_obj = self._client.v1.payment_intents.retrieve(payment_id)
+        intent_obj = self._client.v1.payment_intents.retrieve(
+            payment_id, params={"expand": ["latest_charge.balance_transaction"]}
+        )
         refunds = self._client.v1.refunds.list(params={"payment_intent": payment_id, "limit": 100})
         refunded = sum(int(r.amount) for r in refunds.data if r.status in ("succeeded", "pending"))
+        charge: Any = intent_obj.latest_charge
+        balance: Any = getattr(charge, "balance_transaction", None) if charge else None
+        fee = int(balance.fee) if balance and not isinstance(balance, str) else None
         return ProviderPayment(
             intent_obj.id,
             intent_obj.status,
             int(intent_obj.amount_received or 0),
             str(intent_obj.currency).upper(),
             refunded,
+            fee,
         )
+
+
+def _refund_result(refund: Any) -> RefundResult:
+    """Stripe's refund as the platform reads it; failed or cancelled raises RefundFailed."""
+    if refund.status in ("failed", "canceled"):
+        raise RefundFailed(
+            f"Stripe refund {refund.id} of {refund.payment_intent} is {refund.status}"
+        )
+    if refund.status == "succeeded":
+        return RefundResult(refund_id=refund.id, status="succeeded")
+    return RefundResult(refund_id=refund.id, status="pending")  # pending, requires_action

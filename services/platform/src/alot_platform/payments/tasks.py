@@ -1,5 +1,7 @@
 """Background work of the payments area: apply stored provider events, each in its own
-unit of work, after the webhook has answered.
+unit of work, after the webhook has answered; then what follows a commit: the late
+refund's email (from the outbox), the processing fee (read from Stripe, then posted),
+the draw of a lot just funded.
 
 In-process (FastAPI background tasks) by default; the functions take only the platform
 and an event id, so a task queue can run them later. Safe to run any number of times,
@@ -9,6 +11,7 @@ at once too: ``PaymentEventService.process`` applies an event once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,11 +19,11 @@ from datetime import timedelta
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.draws.tasks import run_draw_and_settle
-from alot_platform.mail import OutgoingEmail
-from alot_platform.money import format_cents
+from alot_platform.outbox.service import deliver
+from alot_platform.payments.fees import post_fee
 from alot_platform.payments.models import PaymentOutcome
-from alot_platform.payments.service import LateRefundNotice, PaymentEventService, Processed
-from alot_platform.users.models import User
+from alot_platform.payments.service import PaymentEventService, Processed
+from alot_platform.refunds.service import RefundService
 
 _log = logging.getLogger(__name__)
 
@@ -34,6 +37,13 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
             # The decision is committed: the recovery point before calling Stripe.
             with contextmanager(unit_of_work)(platform.database) as session:
                 processed = PaymentEventService(session, platform).refund_late(event_id)
+        elif processed.refund_in_flight is not None:
+            # Stripe reports a refund of ours not recorded yet: finish it (its own
+            # phases, no lock held while Stripe is asked), then apply the event.
+            with contextmanager(unit_of_work)(platform.database) as session:
+                RefundService(session, platform).finish(processed.refund_in_flight)
+            with contextmanager(unit_of_work)(platform.database) as session:
+                processed = PaymentEventService(session, platform).process(event_id)
     except Exception as error:  # the task's boundary: recorded, retried on redelivery
         _log.exception("payments: event %s not applied", event_id)
         with contextmanager(unit_of_work)(platform.database) as session:
@@ -42,16 +52,32 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
     if processed.outcome is not None:
         _log.info("payments: event %s -> %s", event_id, processed.outcome.value)
     if processed.late_refund is not None:
-        _tell_buyer(platform, processed.late_refund)
+        # Committed in the outbox with the refund; if this fails the tick sends it.
+        email_id = processed.late_refund.email_id
+        _after_commit("late-refund email", lambda: deliver(platform, email_id))
+    if processed.fee_due is not None:
+        # Stripe may publish the fee later: then the tick posts it.
+        purchase_id = processed.fee_due
+        _after_commit("processing fee", lambda: post_fee(platform, purchase_id))
     if processed.funded_lot_id is not None:
         run_draw_and_settle(platform, processed.funded_lot_id)
     return processed
+
+
+def _after_commit(what: str, run: Callable[[], object]) -> None:
+    """Work the committed state already owes (the tick does it if this fails)."""
+    try:
+        run()
+    except Exception:
+        _log.exception("payments: %s left to the tick", what)
 
 
 @dataclass(frozen=True)
 class RetryReport:
     applied: int
     failed: int
+    waiting: int = 0
+    """Events waiting on Stripe (a refund of ours still pending there)."""
 
 
 def retry_unprocessed_events(
@@ -61,32 +87,13 @@ def retry_unprocessed_events(
     before = platform.clock() - timedelta(seconds=older_than_seconds)
     with contextmanager(unit_of_work)(platform.database) as session:
         event_ids = PaymentEventService(session, platform).unprocessed(received_before=before)
-    applied = failed = 0
+    applied = failed = waiting = 0
     for event_id in event_ids:
         processed = process_payment_event(platform, event_id)
         if processed is None:
             failed += 1
+        elif processed.outcome is PaymentOutcome.REFUND_IN_FLIGHT:
+            waiting += 1
         elif processed.outcome is not None:
             applied += 1
-    return RetryReport(applied, failed)
-
-
-def _tell_buyer(platform: PlatformContext, notice: LateRefundNotice) -> None:
-    with contextmanager(unit_of_work)(platform.database) as session:
-        user = session.get(User, notice.user_id)
-        email = user.email if user is not None else None
-    if email is None:
-        return
-    message = OutgoingEmail(
-        to=email,
-        subject="Your ALOT! payment was refunded",
-        body=(
-            f"Your payment of ${format_cents(notice.amount_cents)} for {notice.lot_title!r}"
-            f" was refunded in full: {notice.reason}.\n"
-            f"Purchase: {notice.purchase_id}\n"
-        ),
-    )
-    try:
-        platform.mailer.send(message)
-    except Exception:  # the refund stands; only the courtesy email is lost
-        _log.exception("payments: late-refund email for %s not sent", notice.purchase_id)
+    return RetryReport(applied, failed, waiting)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep, require_roles
 from alot_platform.openapi_helpers import problems
@@ -43,7 +43,13 @@ def read_refunds(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) 
 
 @router.post(
     "/{purchase_id}/refund-choice",
-    responses=problems(401, 404, 409, 422),
+    responses={
+        202: {
+            "description": "Cash chosen and recorded; the payment provider has not confirmed"
+            " the refund yet (`refund_status`): it is retried with the same key until it does"
+        },
+        **problems(401, 404, 409, 422),
+    },
     summary="Choose the refund of my purchase in an expired lot: cash or credits",
 )
 def choose_refund(
@@ -52,6 +58,9 @@ def choose_refund(
     user: CurrentUser,
     session: SessionDep,
     platform: PlatformDep,
+    response: Response,
 ) -> PurchaseRefundRead:
-    purchase = RefundService(session, platform).choose(purchase_id, user, body.choice)
-    return purchase_refund_read(purchase)
+    chosen = RefundService(session, platform).choose(purchase_id, user, body.choice)
+    if chosen.in_flight:
+        response.status_code = 202
+    return purchase_refund_read(chosen.purchase, chosen.request)

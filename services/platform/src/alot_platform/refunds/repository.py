@@ -1,4 +1,5 @@
-"""SQL for expiry and refunds: due lots, a lot's purchases, the buyer's reveal."""
+"""SQL for expiry and refunds: due lots, a lot's purchases, the buyer's reveal, cash
+refunds in flight."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntryPurchase, PurchaseStatus
 from alot_platform.lots.models import Lot, LotStatus
+from alot_platform.refunds.models import OPEN_REFUND_STATUSES, RefundRequest
 from alot_platform.reveals.models import Reveal
 
 
@@ -79,3 +81,47 @@ class RefundRepository:
         return self.session.scalars(
             select(Reveal).where(Reveal.lot_id == lot_id, Reveal.user_id == user_id)
         ).one_or_none()
+
+    # -- cash refunds in flight ---------------------------------------------------------
+
+    def refund_request(self, purchase_id: uuid.UUID) -> RefundRequest | None:
+        return self.session.get(RefundRequest, purchase_id)
+
+    def refund_request_for_update(self, purchase_id: uuid.UUID) -> RefundRequest | None:
+        return self.session.scalars(
+            select(RefundRequest)
+            .where(RefundRequest.purchase_id == purchase_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+
+    def open_refund_request(self, purchase_id: uuid.UUID) -> RefundRequest | None:
+        """The purchase's cash refund, if requested and not finished (nor failed)."""
+        return self.session.scalars(
+            select(RefundRequest)
+            .where(RefundRequest.purchase_id == purchase_id)
+            .where(RefundRequest.status.in_(OPEN_REFUND_STATUSES))
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+
+    def open_refund_requests(self, *, requested_before: datetime, limit: int) -> list[uuid.UUID]:
+        """Purchases whose cash refund is unfinished (a crash, the provider down or pending)."""
+        return list(
+            self.session.scalars(
+                select(RefundRequest.purchase_id)
+                .where(RefundRequest.status.in_(OPEN_REFUND_STATUSES))
+                .where(RefundRequest.updated_at <= requested_before)
+                .order_by(RefundRequest.requested_at)
+                .limit(limit)
+            )
+        )
+
+    def count_open_refund_requests(self) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(RefundRequest)
+                .where(RefundRequest.status.in_(OPEN_REFUND_STATUSES))
+            )
+            or 0
+        )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from alot_platform.entries.models import LotEntryPurchase, RefundChoice
+from alot_platform.entries.models import LotEntryPurchase, PurchaseStatus, RefundChoice
+from alot_platform.refunds.models import RefundRequest
 from alot_platform.refunds.service import RefundSummary
 
 
@@ -31,6 +33,12 @@ class PurchaseRefundRead(BaseModel):
     refunded_credits: int | None
     refunded_at: datetime | None
     provider_refund_id: str | None
+    refund_status: Literal["none", "requested", "pending", "succeeded", "failed"] = Field(
+        description="requested: cash chosen and recorded, the payment provider's refund not"
+        " confirmed yet (retried with the same key until it is); pending: the provider"
+        " accepted it and has not completed it; succeeded: refunded; failed: the provider"
+        " refused it (support will contact you); none: not refunded"
+    )
 
 
 class LotRefundsRead(BaseModel):
@@ -40,7 +48,15 @@ class LotRefundsRead(BaseModel):
     purchases: dict[str, int] = Field(description="number of the lot's purchases per status")
 
 
-def purchase_refund_read(purchase: LotEntryPurchase) -> PurchaseRefundRead:
+def purchase_refund_read(
+    purchase: LotEntryPurchase, request: RefundRequest | None = None
+) -> PurchaseRefundRead:
+    if request is not None:
+        status: Any = request.status
+    elif purchase.status == PurchaseStatus.REFUNDED.value:
+        status = "succeeded"
+    else:
+        status = "none"
     return PurchaseRefundRead(
         purchase_id=purchase.id,
         lot_id=purchase.lot_id,
@@ -53,6 +69,7 @@ def purchase_refund_read(purchase: LotEntryPurchase) -> PurchaseRefundRead:
         refunded_credits=purchase.refunded_credits,
         refunded_at=purchase.refunded_at,
         provider_refund_id=purchase.provider_refund_id,
+        refund_status=status,
     )
 
 

@@ -11,14 +11,34 @@
   buyers' reveals say refunded.
 
 Every refund is one ledger transaction out of the lot's escrow, in the same unit of
-work as the purchase's new state, under an idempotency key derived from the purchase;
-the provider is called with that key too, so a retry never pays twice.
+work as the purchase's new state, under an idempotency key derived from the purchase
+(``refund:<purchase id>``); the provider is called with that key too, so a retry never
+pays twice.
+
+A cash refund calls the provider, so it runs in three phases and holds no lock while
+the provider answers (refunds/models.py):
+
+1. ``request``: under the lot's lock, a ``refund_requests`` row (``requested``, with
+   the key and the amount) and the purchase's ``refund_choice`` are written, and
+   committed: the recovery point;
+2. the provider is called with the key, outside any transaction;
+3. ``record``: under the lot's lock again, a ``succeeded`` refund marks the purchase
+   refunded and posts the ledger transaction, in one transaction (and closes the lot
+   after its last refund). A ``pending`` refund only keeps the provider's id: it is
+   not done until the provider says so (the tick asks again; Stripe's
+   ``charge.refunded`` makes the payments area ask at once). A refund the provider
+   failed or cancelled is ``failed``, for a human.
+
+A crash or a lost answer between the phases leaves the request open: ``finish`` (the
+tick, after a minute) runs phases 2 and 3 again with the same key, and the provider
+answers with the refund it made the first time: never a second refund.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +48,7 @@ from sqlalchemy.orm import Session
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
+from alot_platform.db import unit_of_work
 from alot_platform.entries.models import (
     LotEntryPurchase,
     PaymentMethod,
@@ -50,6 +71,8 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import LotNotFound
 from alot_platform.lots.state import transition
 from alot_platform.money import percent_of
+from alot_platform.payments.provider import RefundFailed, RefundResult
+from alot_platform.refunds.models import OPEN_REFUND_STATUSES, RefundRequest, RefundRequestStatus
 from alot_platform.refunds.repository import RefundRepository
 from alot_platform.reveals.models import RevealStatus
 from alot_platform.users.models import User
@@ -92,6 +115,19 @@ class AlreadyRefunded(Conflict):
 class RefundSummary:
     lot: Lot
     purchases: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ChosenRefund:
+    """A purchase after its buyer's choice, with its cash refund if it has one."""
+
+    purchase: LotEntryPurchase
+    request: RefundRequest | None
+
+    @property
+    def in_flight(self) -> bool:
+        """Cash chosen and recorded, the provider's refund not (yet) confirmed."""
+        return self.request is not None and self.request.status in OPEN_REFUND_STATUSES
 
 
 class RefundService:
@@ -141,17 +177,25 @@ class RefundService:
 
     # -- the buyer's choice ---------------------------------------------------------
 
-    def choose(self, purchase_id: uuid.UUID, buyer: User, choice: RefundChoice) -> LotEntryPurchase:
-        """Refund ``buyer``'s cash purchase as they choose; the same choice again is a no-op."""
+    def choose(self, purchase_id: uuid.UUID, buyer: User, choice: RefundChoice) -> ChosenRefund:
+        """Refund ``buyer``'s cash purchase as they choose; the same choice again is a no-op.
+
+        Cash commits the request (phase 1) before calling the provider: the caller's
+        unit of work then holds only phase 3.
+        """
         found = self._refunds.purchase(purchase_id)
         if found is None or found.user_id != buyer.id:
             raise PurchaseNotFound(f"you have no purchase {purchase_id}")
         lot = self._lock(found.lot_id)
         purchase = self._refunds.purchase_for_update(purchase_id)
         assert purchase is not None
-        if purchase.status == PurchaseStatus.REFUNDED.value:
+        request = self._refunds.refund_request_for_update(purchase.id)
+        if purchase.status == PurchaseStatus.REFUNDED.value or request is not None:
             if purchase.refund_choice == choice.value:
-                return purchase
+                if request is not None and request.status in OPEN_REFUND_STATUSES:
+                    self._session.commit()  # nothing to write: let go of the lock first
+                    request = self.finish(purchase.id)
+                return ChosenRefund(purchase, request)
             raise AlreadyRefunded(
                 f"purchase {purchase.id} was refunded as {purchase.refund_choice}",
                 refund_choice=purchase.refund_choice,
@@ -172,17 +216,25 @@ class RefundService:
                 "the choice closed; purchases without one are refunded in cash",
                 refund_choice_deadline=lot.refund_choice_deadline.isoformat(),
             )
-        if choice is RefundChoice.CASH:
-            self._refund_cash(lot, purchase, now, chosen=True)
-        else:
+        if choice is RefundChoice.CREDITS:
             self._convert_to_credits(lot, purchase, now)
-        self._close_if_done(lot, now)
-        return purchase
+            self._close_if_done(lot, now)
+            return ChosenRefund(purchase, None)
+        request = self._request_cash(lot, purchase, now, chosen=True)
+        if request is None:  # nothing to ask the provider: refunded already
+            self._close_if_done(lot, now)
+            return ChosenRefund(purchase, None)
+        self._session.commit()  # the recovery point: the request is recorded
+        return ChosenRefund(purchase, self.finish(purchase.id))
 
     # -- after the date ---------------------------------------------------------------
 
     def refund_overdue(self, lot_id: uuid.UUID) -> int:
-        """Past the choice date: refund in cash every purchase still waiting; close."""
+        """Past the choice date: refund in cash every purchase still waiting; close.
+
+        Every cash refund is requested and committed first (one transaction under the
+        lot's lock), then each is finished in a transaction of its own.
+        """
         lot = self._lock(lot_id)
         now = self._platform.clock()
         if (
@@ -191,27 +243,151 @@ class RefundService:
             or now <= lot.refund_choice_deadline
         ):
             return 0
-        waiting = self._refunds.purchases(lot.id, PurchaseStatus.SUCCEEDED)
-        for purchase in waiting:
+        handled = 0
+        requested = []
+        for purchase in self._refunds.purchases(lot.id, PurchaseStatus.SUCCEEDED):
+            if self._refunds.refund_request(purchase.id) is not None:
+                continue  # requested already: finished by the tick's retry
+            handled += 1
             if purchase.method == PaymentMethod.CASH.value:
-                self._refund_cash(lot, purchase, now, chosen=False)
+                if self._request_cash(lot, purchase, now, chosen=False) is not None:
+                    requested.append(purchase.id)
             else:  # refunded when refunds started; only if that was interrupted
                 self._refund_spent_credits(lot, purchase, now)
         self._close_if_done(lot, now)
-        return len(waiting)
+        self._session.commit()  # the recovery point of every request above
+        for purchase_id in requested:
+            self.finish(purchase_id)
+            self._session.commit()
+        return handled
+
+    # -- cash refunds in flight ------------------------------------------------------
+
+    def finish(self, purchase_id: uuid.UUID) -> RefundRequest | None:
+        """Phases 2 and 3 of ``purchase_id``'s cash refund, if it is still open.
+
+        Call with no changes pending: the session's transaction is ended before the
+        provider is called. The provider's failure to answer is kept on the request
+        (``attempts``, ``last_error``) for the next try, and not raised.
+        """
+        request = self._refunds.refund_request(purchase_id)
+        if request is None or request.status not in OPEN_REFUND_STATUSES:
+            return request
+        payment_id, amount, key = (
+            request.provider_payment_id,
+            request.amount_cents,
+            request.idempotency_key,
+        )
+        pending = (
+            request.provider_refund_id
+            if request.status == RefundRequestStatus.PENDING.value
+            else None
+        )
+        self._session.commit()  # no transaction (on SQLite, no write lock) during the call
+        provider = self._platform.payments
+        try:
+            if pending is not None:
+                result = provider.refund_status(pending)
+            else:
+                result = provider.refund(payment_id, amount, key)
+        except RefundFailed as refused:
+            _log.error("refund %s failed at the provider: %s", key, refused)
+            return self._record(purchase_id, None, f"{refused}")
+        except Exception as error:  # unanswered: the request stays open for a retry
+            _log.warning("refund %s not confirmed by the provider: %s", key, error)
+            return self._note_attempt(purchase_id, error)
+        return self._record(purchase_id, result, None)
+
+    def _request_cash(
+        self, lot: Lot, purchase: LotEntryPurchase, now: datetime, *, chosen: bool
+    ) -> RefundRequest | None:
+        """Phase 1: the request, to be committed before the provider is called.
+
+        None when there is nothing to ask the provider (no payment id, or 98% of the
+        amount rounds down to nothing): then the purchase is refunded here and now.
+        """
+        back = percent_of(purchase.amount_cents, CASH_REFUND_PERCENT)
+        if back <= 0 or purchase.provider_payment_id is None:
+            self._settle_cash(lot, purchase, now, chosen=chosen, back=back, refund_id=None)
+            return None
+        purchase.refund_choice = RefundChoice.CASH.value
+        request = RefundRequest(
+            purchase_id=purchase.id,
+            idempotency_key=f"refund:{purchase.id}",
+            provider_payment_id=purchase.provider_payment_id,
+            amount_cents=back,
+            chosen=chosen,
+            status=RefundRequestStatus.REQUESTED.value,
+            attempts=0,
+            requested_at=now,
+            updated_at=now,
+        )
+        self._session.add(request)
+        self._session.flush()
+        return request
+
+    def _record(
+        self, purchase_id: uuid.UUID, result: RefundResult | None, failure: str | None
+    ) -> RefundRequest:
+        """Phase 3: the provider's answer, under the lot's lock, in one transaction."""
+        found = self._refunds.purchase(purchase_id)
+        assert found is not None
+        lot = self._lock(found.lot_id)
+        purchase = self._refunds.purchase_for_update(purchase_id)
+        request = self._refunds.refund_request_for_update(purchase_id)
+        assert purchase is not None
+        assert request is not None
+        if request.status not in OPEN_REFUND_STATUSES:
+            return request  # another retry recorded it first
+        now = self._platform.clock()
+        request.attempts += 1
+        request.updated_at = now
+        if result is None:
+            request.status = RefundRequestStatus.FAILED.value
+            request.last_error = (failure or "refused by the provider")[:2000]
+            return request
+        request.provider_refund_id = result.refund_id
+        request.last_error = None
+        if result.status != "succeeded":
+            request.status = RefundRequestStatus.PENDING.value
+            return request
+        self._settle_cash(
+            lot,
+            purchase,
+            now,
+            chosen=request.chosen,
+            back=request.amount_cents,
+            refund_id=result.refund_id,
+        )
+        request.status = RefundRequestStatus.SUCCEEDED.value
+        request.completed_at = now
+        self._close_if_done(lot, now)
+        return request
+
+    def _note_attempt(self, purchase_id: uuid.UUID, error: BaseException) -> RefundRequest:
+        request = self._refunds.refund_request_for_update(purchase_id)
+        assert request is not None
+        if request.status in OPEN_REFUND_STATUSES:
+            request.attempts += 1
+            request.updated_at = self._platform.clock()
+            request.last_error = f"{type(error).__name__}: {error}"[:2000]
+        return request
 
     # -- the refunds themselves -----------------------------------------------------
 
-    def _refund_cash(
-        self, lot: Lot, purchase: LotEntryPurchase, now: datetime, *, chosen: bool
+    def _settle_cash(
+        self,
+        lot: Lot,
+        purchase: LotEntryPurchase,
+        now: datetime,
+        *,
+        chosen: bool,
+        back: int,
+        refund_id: str | None,
     ) -> None:
+        """The purchase refunded in cash and its ledger transaction (the provider is done)."""
         paid = purchase.amount_cents
-        back = percent_of(paid, CASH_REFUND_PERCENT)
         key = f"refund:{purchase.id}"
-        refund_id = None
-        if back > 0 and purchase.provider_payment_id is not None:
-            result = self._platform.payments.refund(purchase.provider_payment_id, back, key)
-            refund_id = result.refund_id
         self._mark_refunded(purchase, RefundChoice.CASH, now)
         purchase.refunded_cents = back
         purchase.provider_refund_id = refund_id
@@ -326,3 +502,19 @@ def _refs(purchase: LotEntryPurchase) -> dict[str, str]:
         "purchase_id": str(purchase.id),
         "user_id": str(purchase.user_id),
     }
+
+
+def finish_open_refunds(platform: PlatformContext, *, older_than_seconds: int = 60) -> int:
+    """Finish cash refunds left open (a crash, the provider down, a pending refund):
+    phases 2 and 3 again, each purchase in its own unit of work. Returns how many are
+    open afterwards (any age)."""
+    before = platform.clock() - timedelta(seconds=older_than_seconds)
+    with contextmanager(unit_of_work)(platform.database) as session:
+        open_ids = RefundRepository(session).open_refund_requests(
+            requested_before=before, limit=_EXPIRY_BATCH
+        )
+    for purchase_id in open_ids:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            RefundService(session, platform).finish(purchase_id)
+    with contextmanager(unit_of_work)(platform.database) as session:
+        return RefundRepository(session).count_open_refund_requests()

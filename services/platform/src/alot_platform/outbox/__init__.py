@@ -1,0 +1,1 @@
+"""The email outbox: messages written in the transaction that decided them, sent after."""
