@@ -76,6 +76,7 @@ SECONDS = float(os.environ.get("ALOT_BENCH_SECONDS", "15"))
 CLIENTS = int(os.environ.get("ALOT_BENCH_CLIENTS", "64"))
 WORKERS = int(os.environ.get("ALOT_BENCH_WORKERS", "2"))
 FUND_PURCHASES = int(os.environ.get("ALOT_BENCH_FUND_PURCHASES", "300"))
+RAMP_UP_SECONDS = 0.32
 PRICE_CENTS = 200
 ANSWER = "Rolex"
 SERVER_START_TIMEOUT = 60.0
@@ -307,7 +308,11 @@ async def _drive(
     path = f"/api/lots/{lot_id}/entries/purchase"
     stop = asyncio.Event()
 
-    async def client(token: str) -> None:
+    async def client(number: int, token: str) -> None:
+        # Clients arrive over the first ~0.3 s, not in the same millisecond: a burst of
+        # 64 connects is accepted by whichever uvicorn worker wakes first, which then
+        # serves all of them (they are kept alive) on one core while the other idles.
+        await asyncio.sleep(number * RAMP_UP_SECONDS / len(tokens))
         connection = _Connection(host, int(port))
         try:
             while not stop.is_set():
@@ -329,7 +334,7 @@ async def _drive(
             await connection.close()
 
     began = time.perf_counter()
-    tasks = [asyncio.create_task(client(token)) for token in tokens]
+    tasks = [asyncio.create_task(client(n, token)) for n, token in enumerate(tokens)]
     if seconds is not None:
         await asyncio.sleep(seconds)
         stop.set()
