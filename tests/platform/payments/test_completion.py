@@ -285,3 +285,36 @@ def test_events_naming_no_purchase_of_ours_are_kept_as_unmatched(till: Any) -> N
     assert row["outcome"] == "unmatched"
     assert row["processed_at"] is not None
     assert till.ledger("entry_purchase") == []
+
+
+def test_a_late_refund_pending_at_stripe_is_recorded_only_once_stripe_completes_it(
+    till: Any,
+) -> None:
+    lot = till.open_lot()
+    ada = till.player(lot["id"])
+    purchase = till.buy(ada, lot["id"], 1)
+    events = till.fake.pay(purchase["payment"]["payment_id"])
+    till.clock.advance(days=8)
+    till.fake.refund_status = "pending"
+
+    till.deliver(events[1])
+
+    event = till.event_row(events[1]["id"])
+    assert (event["outcome"], event["processed_at"]) == ("late_refund_due", None)
+    assert till.purchase(purchase["id"])["status"] == "pending"
+    assert till.ledger("payment_late_refund") == []
+    [refund_id] = list(till.fake.refunds)
+    till.clock.advance(minutes=5)
+    waiting = retry_unprocessed_events(till.platform)
+    assert (waiting.waiting, waiting.failed) == (1, 0)
+    assert till.ledger("payment_late_refund") == []
+
+    till.fake.settle_refund(refund_id)
+    till.clock.advance(minutes=5)
+    done = retry_unprocessed_events(till.platform)
+    assert (done.applied, done.failed, done.waiting) == (1, 0, 0)
+    row = till.purchase(purchase["id"])
+    assert (row["status"], row["provider_refund_id"]) == ("refunded", refund_id)
+    assert len(till.ledger("payment_late_refund")) == 1
+    assert till.fake.created("/v1/refunds") == 1
+    assert till.event_row(events[1]["id"])["outcome"] == "late_refund"

@@ -21,7 +21,9 @@ order. So:
   ``late_refund_due``, which every later event of the payment follows), then the refund
   is called and recorded in a second unit of work. If Stripe's answer or the commit is
   lost, the second phase runs again and Stripe answers the same key with the same
-  refund; a lot reopened meanwhile cannot turn a refunded payment into tickets.
+  refund; a lot reopened meanwhile cannot turn a refunded payment into tickets. A
+  refund Stripe reports pending is not recorded: the event stays due and the tick
+  asks for the refund again until it has succeeded.
 - Every paid purchase (tickets or a late refund) owes the ledger Stripe's processing
   fee: a ``payment_fees`` row is written in the same unit of work, and the fee is read
   from Stripe and posted after the commit (payments/fees.py).
@@ -223,6 +225,13 @@ class PaymentEventService:
             assert lot is not None
             code, _, reason = (event.detail or "").partition(": ")
             notice = self._refund_in_full(lot, purchase, code, reason, now)
+            if notice is None:
+                # Stripe took the refund but has not completed it: nothing is recorded
+                # as refunded yet; the event stays due and the tick asks again.
+                event.attempts += 1
+                event.last_error = "the refund is pending at the provider; asked again later"
+                self._session.flush()
+                return Processed(event_id, PaymentOutcome.REFUND_IN_FLIGHT)
             # Stripe keeps its fee on a payment it refunds.
             record_fee_due(self._session, purchase, now)
             result = _Result(PaymentOutcome.LATE_REFUND, event.detail, purchase.id)
@@ -473,12 +482,19 @@ class PaymentEventService:
 
     def _refund_in_full(
         self, lot: Lot, purchase: LotEntryPurchase, code: str, reason: str, now: datetime
-    ) -> LateRefundNotice:
+    ) -> LateRefundNotice | None:
+        """Refund ``purchase`` in full and record it; None while the provider says the
+        refund is pending (nothing recorded: the same key is used when asked again)."""
         key = f"late-refund:{purchase.id}"
         assert purchase.provider_payment_id is not None
         refund = self._platform.payments.refund(
             purchase.provider_payment_id, purchase.amount_cents, key
         )
+        if refund.status == "pending":
+            # A retried key is answered with the first answer: ask for the refund itself.
+            refund = self._platform.payments.refund_status(refund.refund_id)
+        if refund.status == "pending":
+            return None
         purchase.status = PurchaseStatus.REFUNDED.value
         purchase.refunded_cents = purchase.amount_cents
         purchase.refunded_at = now
