@@ -87,6 +87,28 @@ async def current_caller(
     cookie: Annotated[str | None, Depends(_access_cookie)],
 ) -> Caller:
     """A valid access token (``async``: verifying a signature reads no database)."""
+    return _caller(request, platform, bearer, cookie)
+
+
+def current_principal(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_access_cookie)],
+) -> Principal:
+    """A valid access token whose session is live and whose account is active."""
+    caller = _caller(request, platform, bearer, cookie)
+    user = AuthService(session, platform).signed_in(caller.claims)
+    return Principal(user, str(caller.session_id), caller.via)
+
+
+def _caller(
+    request: Request,
+    platform: PlatformContext,
+    bearer: HTTPAuthorizationCredentials | None,
+    cookie: str | None,
+) -> Caller:
     if bearer is not None:
         return Caller(access_claims(platform, bearer.credentials), "bearer")
     if cookie:
@@ -99,29 +121,6 @@ async def current_caller(
                 request.headers.get(CSRF_HEADER),
             )
         return Caller(claims, "cookie")
-    raise NotAuthenticated("send an access token as a Bearer header or the session cookie")
-
-
-def current_principal(
-    request: Request,
-    session: SessionDep,
-    platform: PlatformDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    cookie: Annotated[str | None, Depends(_access_cookie)],
-) -> Principal:
-    if bearer is not None:
-        found = AuthService(session, platform).authenticate(bearer.credentials)
-        return Principal(found.user, str(found.session_id), "bearer")
-    if cookie:
-        found = AuthService(session, platform).authenticate(cookie)
-        if request.method not in SAFE_METHODS:
-            check_csrf_token(
-                platform.keys.csrf,
-                str(found.session_id),
-                request.cookies.get(CSRF_COOKIE),
-                request.headers.get(CSRF_HEADER),
-            )
-        return Principal(found.user, str(found.session_id), "cookie")
     raise NotAuthenticated("send an access token as a Bearer header or the session cookie")
 
 

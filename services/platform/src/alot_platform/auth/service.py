@@ -201,8 +201,12 @@ class AuthService:
     def authenticate(self, access_token: str) -> Authenticated:
         claims = access_claims(self.platform, access_token)
         assert claims.session_id is not None
-        user = signed_in_user(claims, self.auth.session_with_user(claims.session_id))
-        return Authenticated(user=user, session_id=claims.session_id)
+        return Authenticated(user=self.signed_in(claims), session_id=claims.session_id)
+
+    def signed_in(self, claims: Claims) -> User:
+        """The user valid access-token ``claims`` stand for, if their session is live."""
+        assert claims.session_id is not None
+        return signed_in_user(claims, self.auth.session_with_user(claims.session_id))
 
     def session_of_refresh_token(self, refresh_token: str) -> uuid.UUID | None:
         """The session a (possibly expired or used) valid-signature refresh token names."""
