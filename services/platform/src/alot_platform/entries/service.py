@@ -156,11 +156,27 @@ def buy(
     order: Order,
     idempotency_key: str,
 ) -> PurchaseOutcome:
-    """A purchase request, in its own unit of work: ``EntryService.buy`` for the
-    endpoints, which need no request session (a purchase through the line opens its
-    batch's, and only a checkout provider's path reads before it)."""
+    """``EntryService.buy`` for the endpoints, which hold no request session: a purchase
+    through the line opens only its batch's; a checkout provider's path opens its own."""
+    if not _through_checkout(platform, order):
+        return _join_line(platform, lot_id, _wanted(lot_id, caller, order, idempotency_key))
     with contextmanager(unit_of_work)(platform.database) as session:
         return EntryService(session, platform).buy(lot_id, caller, order, idempotency_key)
+
+
+def _through_checkout(platform: PlatformContext, order: Order) -> bool:
+    return order.method is PaymentMethod.CASH and not platform.payments.completes_at_once
+
+
+def _wanted(lot_id: uuid.UUID, caller: Claims, order: Order, idempotency_key: str) -> _Wanted:
+    return _Wanted(
+        purchase_id=uuid.uuid4(),
+        caller=caller,
+        order=order,
+        idempotency_key=idempotency_key,
+        request_hash=order.request_hash(lot_id),
+        payment_id=None,
+    )
 
 
 class EntryService:
@@ -185,15 +201,8 @@ class EntryService:
     ) -> PurchaseOutcome:
         """Buy tickets in ``lot_id`` for the access token's ``caller`` (see the module
         docstring for the steps)."""
-        wanted = _Wanted(
-            purchase_id=uuid.uuid4(),
-            caller=caller,
-            order=order,
-            idempotency_key=idempotency_key,
-            request_hash=order.request_hash(lot_id),
-            payment_id=None,
-        )
-        if order.method is PaymentMethod.CASH and not self._platform.payments.completes_at_once:
+        wanted = _wanted(lot_id, caller, order, idempotency_key)
+        if _through_checkout(self._platform, order):
             return self._buy_through_checkout(lot_id, wanted)
         return _join_line(self._platform, lot_id, wanted)
 
