@@ -2,7 +2,7 @@
 
 64 concurrent HTTP clients (asyncio, one keep-alive HTTP/1.1 connection each, each with
 its own access token and a fresh Idempotency-Key per purchase) buy 1-ticket cash entries
-on one open lot through uvicorn, on PostgreSQL, with the sandbox payment provider.
+on one open lot through the server (``alot serve``), on PostgreSQL, with the sandbox payment provider.
 Prints (never asserts, but exits 1 if a correctness check fails):
 
 - purchases/s, latency p50/p99/max and errors by HTTP status, for a hot lot whose target
@@ -17,9 +17,10 @@ Prints (never asserts, but exits 1 if a correctness check fails):
 
 Set-up (the lots, the 64 verified players who passed the trivia, their login sessions
 and access tokens) goes through the services directly, not HTTP: only the purchases are
-measured. The server is ``uvicorn alot_platform.app:create_app --factory`` with
-ALOT_BENCH_WORKERS worker processes (default 2: one per core; the load generator and
-PostgreSQL share the same cores), rate limiting off, stopped at the end.
+measured. The server is ``alot serve`` (the production server: one socket per worker,
+see docs/platform/operations.md) with ALOT_BENCH_WORKERS worker processes (default 2:
+one per core; the load generator and PostgreSQL share the same cores), rate limiting
+off, stopped at the end.
 
 PostgreSQL: ALOT_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
 the benchmark creates its own database and drops it at the end. Knobs:
@@ -96,7 +97,7 @@ class Phase:
 def main() -> int:
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min)")
-    print(f"{CLIENTS} clients, {WORKERS} uvicorn worker(s), hot phase {SECONDS:.0f} s")
+    print(f"{CLIENTS} clients, {WORKERS} server worker(s), hot phase {SECONDS:.0f} s")
     database = f"alot_bench_hot_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
@@ -254,20 +255,14 @@ def _free_port() -> int:
 @contextmanager
 def _server(env: dict[str, str], port: int) -> Any:
     command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "alot_platform.app:create_app",
-        "--factory",
+        str(Path(sys.executable).with_name("alot")),
+        "serve",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--workers",
         str(WORKERS),
-        "--no-access-log",
-        "--log-level",
-        "warning",
     ]
     server = subprocess.Popen(command, env=env)
     try:
@@ -309,9 +304,9 @@ async def _drive(
     stop = asyncio.Event()
 
     async def client(number: int, token: str) -> None:
-        # Clients arrive over the first ~0.3 s, not in the same millisecond: a burst of
-        # 64 connects is accepted by whichever uvicorn worker wakes first, which then
-        # serves all of them (they are kept alive) on one core while the other idles.
+        # Clients arrive over the first ~0.3 s, as clients do, not in the same
+        # millisecond (a server sharing one socket between its workers would give such a
+        # burst to whichever worker wakes first).
         await asyncio.sleep(number * RAMP_UP_SECONDS / len(tokens))
         connection = _Connection(host, int(port))
         try:

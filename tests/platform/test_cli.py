@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -184,3 +185,64 @@ def test_alot_run_migrates_seeds_and_serves(cli_env: dict[str, str], db_url: str
     finally:
         process.terminate()
         process.communicate(timeout=30)  # also closes the stdout pipe
+
+
+def test_alot_serve_runs_its_workers_on_one_port_and_stops_on_sigterm(
+    invoke: Callable[..., object], cli_env: dict[str, str], db_url: str
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the server is the same on either database; SQLite starts fastest")
+    assert getattr(invoke("migrate"), "exit_code", None) == 0
+    port = _free_port()
+    alot = Path(sys.executable).with_name("alot")
+    process = subprocess.Popen(
+        [str(alot), "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, **cli_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "alot serve ended early"
+            assert time.monotonic() < deadline, "the server never became ready"
+            time.sleep(0.2)
+        workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        # Two server processes (and multiprocessing's resource tracker), each listening.
+        listening = [pid for pid in workers if _listens(int(pid), port)]
+        assert len(listening) == 2, workers
+
+        # A second server cannot take the port: it says so instead of starting.
+        refused = subprocess.run(
+            [str(alot), "serve", "--port", str(port), "--workers", "1"],
+            env={**os.environ, **cli_env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode == 1
+        assert f"cannot listen on 127.0.0.1:{port}" in refused.stderr
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=40) == 0
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a socket listening on ``port`` (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port and inode in inodes:
+                return True
+    return False

@@ -34,6 +34,7 @@ from alot_platform.payments.reconcile import reconcile_payments
 from alot_platform.payments.stripe_provider import StripeProvider
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.scheduler import ledger_checkpointer, run_tick
+from alot_platform.serve import can_share_port, serve
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
 from alot_platform.users.service import UserService
@@ -291,6 +292,33 @@ def run(host: str, port: int) -> None:
     click.echo("")
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=os.cpu_count() or 1,
+    show_default="one per core",
+    type=click.IntRange(1, 64),
+    help="server processes, each with its own socket on the port (SO_REUSEPORT)",
+)
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the API for production: no migrations, no demo data, WORKERS processes.
+
+    Configure with ALOT_* variables and run `alot migrate` first. The kernel spreads
+    connections over the workers (see alot_platform/serve.py). Periodic jobs: run `alot
+    tick` every minute, or set ALOT_SCHEDULER_ENABLED=true to tick in every worker (a
+    tick is safe to run several times at once).
+    """
+    if not can_share_port():
+        raise click.UsageError("`alot serve` needs SO_REUSEPORT (Linux); use uvicorn here")
+    try:
+        status = serve(host, port, workers)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+    raise SystemExit(status)
 
 
 def _display_url(settings: Settings) -> str:

@@ -1,0 +1,99 @@
+"""Serving the API with several worker processes, each with its own listening socket.
+
+``uvicorn --workers N`` shares one listening socket between its processes, and the
+process that wakes first accepts every connection waiting: clients connecting at once
+can all land in one process (one core, one GIL) while the others idle, and kept-alive
+connections never move. The hot-lot benchmark ran at one of two speeds depending on
+where its connections happened to land.
+
+Here each worker binds its own socket to the same port with ``SO_REUSEPORT`` (Linux):
+the kernel assigns each new connection to one of the sockets by a hash of its
+addresses, whatever the timing.
+
+The parent process starts the workers, forwards SIGINT/SIGTERM to them and waits; a
+worker that dies takes the server down (exit status 1) instead of leaving it running
+short-handed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from types import FrameType
+
+import uvicorn
+
+_BACKLOG = 2048
+_GRACE_SECONDS = 30.0
+
+
+def can_share_port() -> bool:
+    return hasattr(socket, "SO_REUSEPORT")
+
+
+def serve(host: str, port: int, workers: int) -> int:
+    """Run ``workers`` server processes on ``host:port`` until signalled; the exit status."""
+    # Bound once here without SO_REUSEPORT: a port in use fails now, with the parent's
+    # error. (With it, a second server would silently share the port with the first.)
+    _bind(host, port, share=False).close()
+    spawn = multiprocessing.get_context("spawn")
+    processes = [
+        spawn.Process(target=_worker, args=(host, port), name=f"alot-worker-{n}")
+        for n in range(workers)
+    ]
+    stopping = False
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in processes:  # each worker shuts down gracefully on either signal
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signum)
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for process in processes:
+            process.start()
+        while not stopping and all(process.is_alive() for process in processes):
+            time.sleep(0.2)
+        failed = not stopping
+        if failed:  # a worker died on its own: stop the others
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+        deadline = time.monotonic() + _GRACE_SECONDS
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        return 1 if failed else 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _bind(host: str, port: int, *, share: bool = True) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if share:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _worker(host: str, port: int) -> None:
+    sock = _bind(host, port)
+    sock.listen(_BACKLOG)
+    config = uvicorn.Config(
+        "alot_platform.app:create_app", factory=True, access_log=False, log_config=None
+    )
+    uvicorn.Server(config).run(sockets=[sock])
