@@ -2,8 +2,8 @@
 
 64 concurrent HTTP clients (asyncio, one keep-alive HTTP/1.1 connection each, each with
 its own access token and a fresh Idempotency-Key per purchase) buy 1-ticket cash entries
-on one open lot through the server (``alot serve``), on PostgreSQL, with the sandbox payment provider.
-Prints (never asserts, but exits 1 if a correctness check fails):
+on one open lot through the server (``alot serve``), on PostgreSQL, with the sandbox
+payment provider. Prints (never asserts, but exits 1 if a correctness check fails):
 
 - purchases/s, latency p50/p99/max and errors by HTTP status, for a hot lot whose target
   is far enough away not to fund during the run, and the CPU each purchase cost the
