@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -167,15 +168,7 @@ def test_alot_run_migrates_seeds_and_serves(cli_env: dict[str, str], db_url: str
             banner += line
         assert f"http://127.0.0.1:{port}/docs" in banner
         password = banner.split("demo admin", 1)[1].split("/")[-1].strip()
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server never became ready"
-            time.sleep(0.2)
+        _wait_until_ready(port, process)
         login = httpx.post(
             f"http://127.0.0.1:{port}/api/auth/login",
             json={"email": "admin@alot.example.com", "password": password},
@@ -202,20 +195,14 @@ def test_alot_serve_runs_its_workers_on_one_port_and_stops_on_sigterm(
         stderr=subprocess.DEVNULL,
     )
     try:
+        _wait_until_ready(port, process)
+        # Two server processes (and multiprocessing's resource tracker), each listening
+        # once it has started (the first may answer before the second is up).
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "alot serve ended early"
-            assert time.monotonic() < deadline, "the server never became ready"
+        while len(listening := _listening_workers(process.pid, port)) < 2:
+            assert time.monotonic() < deadline, f"workers listening: {listening}"
             time.sleep(0.2)
-        workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        # Two server processes (and multiprocessing's resource tracker), each listening.
-        listening = [pid for pid in workers if _listens(int(pid), port)]
-        assert len(listening) == 2, workers
+        assert len(listening) == 2
 
         # A second server cannot take the port: it says so instead of starting.
         refused = subprocess.run(
@@ -230,6 +217,24 @@ def test_alot_serve_runs_its_workers_on_one_port_and_stops_on_sigterm(
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
+
+
+def _wait_until_ready(port: int, process: subprocess.Popen[Any]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, "the server ended early"
+        assert time.monotonic() < deadline, "the server never became ready"
+        time.sleep(0.2)
+
+
+def _listening_workers(parent: int, port: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(pid) for pid in children if _listens(int(pid), port)]
 
 
 def _listens(pid: int, port: int) -> bool:
