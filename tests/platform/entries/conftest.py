@@ -83,9 +83,7 @@ class Shop:
                 session.flush()
                 result = TriviaService(session, self.platform).attempt(lot, user, TRIVIA_ANSWER)
                 assert result.correct
-                signed_in = AuthSession(id=uuid.uuid4(), user_id=user.id, created_at=self.clock())
-                session.add(signed_in)
-                self._sessions[user.id] = signed_in.id
+                self._sign_in(session, user.id)
                 ids.append(user.id)
         return ids
 
@@ -96,9 +94,7 @@ class Shop:
         now = self.clock()
         if user_id not in self._sessions:
             with self.session() as session:
-                signed_in = AuthSession(id=uuid.uuid4(), user_id=user_id, created_at=now)
-                session.add(signed_in)
-            self._sessions[user_id] = signed_in.id
+                self._sign_in(session, user_id)
         return Claims(
             subject=user_id,
             token_id=uuid.uuid4(),
@@ -106,6 +102,12 @@ class Shop:
             expires_at=now + timedelta(minutes=15),
             session_id=self._sessions[user_id],
         )
+
+    def _sign_in(self, session: Session, user_id: uuid.UUID) -> None:
+        """A login session for ``user_id``, remembered for ``caller``."""
+        signed_in = AuthSession(id=uuid.uuid4(), user_id=user_id, created_at=self.clock())
+        session.add(signed_in)
+        self._sessions[user_id] = signed_in.id
 
     def buy_at_once(self, calls: Sequence[tuple[Any, Any, Order, str]]) -> list[Any]:
         """Run each (user id, lot id, order, key) purchase in its own thread and unit of

@@ -65,7 +65,7 @@ class Caller:
     """A caller whose access token is valid, before anything was read from the database.
 
     For endpoints whose service checks the session and the user itself, in its own
-    transaction, with ``signed_in_user`` (the hot purchase path checks a whole batch of
+    transaction, with ``check_signed_in`` (the hot purchase path checks a whole batch of
     callers in one query instead of one query per request). Such an endpoint is as
     guarded as one using ``current_principal``: the service refuses an ended session or
     an inactive account before it reads or writes anything else.

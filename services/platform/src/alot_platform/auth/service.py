@@ -174,7 +174,7 @@ class AuthService:
         )
         if user is None or not matches:
             raise InvalidCredentials()
-        _ensure_active(user)
+        _ensure_active(user.status)
         if new_hash is not None:
             user.hashed_password = new_hash
         auth_session = AuthSession(id=uuid.uuid4(), user_id=user.id, created_at=self._now())
@@ -195,7 +195,7 @@ class AuthService:
                 "this refresh token was already used; the session is revoked, log in again"
             )
         user = self.users.get(auth_session.user_id)
-        _ensure_active(user)
+        _ensure_active(user.status)
         return self._issue(user.id, auth_session.id)
 
     def authenticate(self, access_token: str) -> Authenticated:
@@ -204,9 +204,13 @@ class AuthService:
         return Authenticated(user=self.signed_in(claims), session_id=claims.session_id)
 
     def signed_in(self, claims: Claims) -> User:
-        """The user valid access-token ``claims`` stand for, if their session is live."""
+        """The user valid access-token ``claims`` stand for; refused if the session they
+        name has ended or the account is not active."""
         assert claims.session_id is not None
-        return signed_in_user(claims, self.auth.session_with_user(claims.session_id))
+        found = self.auth.session_with_user(claims.session_id)
+        check_signed_in(claims, None if found is None else SessionState.of(*found))
+        assert found is not None
+        return found[1]
 
     def session_of_refresh_token(self, refresh_token: str) -> uuid.UUID | None:
         """The session a (possibly expired or used) valid-signature refresh token names."""
@@ -285,23 +289,13 @@ def access_claims(platform: PlatformContext, access_token: str) -> Claims:
     return claims
 
 
-def signed_in_user(claims: Claims, found: tuple[AuthSession, User] | None) -> User:
-    """The user an access token's ``claims`` stand for, given the session they name and
-    its user as stored (``found``); refused if that session has ended or the account
-    is not active."""
-    check_signed_in(claims, None if found is None else SessionState.of(*found))
-    assert found is not None
-    return found[1]
-
-
 def check_signed_in(claims: Claims, state: SessionState | None) -> None:
     """Refuse ``claims`` unless the session they name (``state``, None if there is none)
     is live and its account active: shared by ``authenticate`` and by services that
     read the session in their own transaction."""
     if state is None or state.revoked_at is not None or state.user_id != claims.subject:
         raise InvalidToken("this session has ended; log in again")
-    if state.user_status != UserStatus.ACTIVE.value:
-        raise AccountInactive(f"this account is {state.user_status}")
+    _ensure_active(state.user_status)
 
 
 def require_verified(user: User | SessionState) -> None:
@@ -309,6 +303,6 @@ def require_verified(user: User | SessionState) -> None:
         raise EmailNotVerified("verify your email address first")
 
 
-def _ensure_active(user: User) -> None:
-    if user.status != UserStatus.ACTIVE.value:
-        raise AccountInactive(f"this account is {user.status}")
+def _ensure_active(status: str) -> None:
+    if status != UserStatus.ACTIVE.value:
+        raise AccountInactive(f"this account is {status}")

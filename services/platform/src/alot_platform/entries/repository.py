@@ -95,6 +95,24 @@ def _column_values(rows: Sequence[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _pending_reveals(
+    lot_id: uuid.UUID, user_ids: Collection[uuid.UUID], now: datetime, *, details: Any
+) -> list[dict[str, Any]]:
+    """New pending reveal rows of ``user_ids`` in the lot (in id order), each inserted
+    unless the user's row exists; ``details`` as the driver takes an empty JSON object."""
+    return [
+        {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "lot_id": lot_id,
+            "status": RevealStatus.PENDING.value,
+            "details": details,
+            "created_at": now,
+        }
+        for user_id in sorted(user_ids)
+    ]
+
+
 def _pg_insert(table: str, values: Sequence[Mapping[str, Any]], *, ignore: str = "") -> str:
     """A psycopg INSERT into ``table`` of rows with the keys of ``values``."""
     names = list(values[0]) if values else []
@@ -233,9 +251,6 @@ class EntryRepository:
         )
         return {user_id: int(total) for user_id, total in rows}
 
-    def add_all(self, rows: Collection[LotEntryPurchase | LotEntry]) -> None:
-        self.session.add_all(rows)
-
     def insert_new(self, rows: Sequence[LotEntryPurchase] | Sequence[LotEntry]) -> None:
         """Insert new purchases (or entries) with one executemany, outside the unit of
         work: the objects stay transient, as the answers of their requests. A batch
@@ -261,17 +276,7 @@ class EntryRepository:
             self.count_entries(entries_by_user)
             return
         raw: Any = connection.connection.driver_connection  # psycopg, for its pipeline
-        reveals = [
-            {
-                "id": uuid.uuid4(),
-                "user_id": user_id,
-                "lot_id": lot_id,
-                "status": RevealStatus.PENDING.value,
-                "details": Jsonb({}),
-                "created_at": now,
-            }
-            for user_id in sorted(entries_by_user)
-        ]
+        reveals = _pending_reveals(lot_id, entries_by_user, now, details=Jsonb({}))
         counts = [{"user": u, "entries": n} for u, n in sorted(entries_by_user.items())]
         purchase_rows, entry_rows = _column_values(purchases), _column_values(entries)
         writes = [
@@ -299,17 +304,7 @@ class EntryRepository:
         statement: insert, ignoring the rows the unique (user, lot) index already has)."""
         if not user_ids:
             return
-        rows = [
-            {
-                "id": uuid.uuid4(),
-                "user_id": user_id,
-                "lot_id": lot_id,
-                "status": RevealStatus.PENDING.value,
-                "details": {},
-                "created_at": now,
-            }
-            for user_id in sorted(user_ids)
-        ]
+        rows = _pending_reveals(lot_id, user_ids, now, details={})
         # Executed with a list of rows: one cached statement, sent as one multi-row
         # INSERT by SQLAlchemy's insertmanyvalues (a .values(rows) statement would be
         # compiled anew for every batch).

@@ -54,8 +54,7 @@ from alot_verify.canonical import canonical_json
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alot_platform.auth.repository import AuthRepository
-from alot_platform.auth.service import check_signed_in, require_verified, signed_in_user
+from alot_platform.auth.service import AuthService, check_signed_in, require_verified
 from alot_platform.auth.tokens import Claims
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
@@ -209,11 +208,7 @@ class EntryService:
     def _buy_through_checkout(self, lot_id: uuid.UUID, wanted: _Wanted) -> PurchaseOutcome:
         """A cash purchase with a provider whose buyers pay on its own page: checked
         here, then recorded pending with the provider's checkout."""
-        caller = wanted.caller
-        assert caller.session_id is not None
-        user = signed_in_user(
-            caller, AuthRepository(self._session).session_with_user(caller.session_id)
-        )
+        user = AuthService(self._session, self._platform).signed_in(wanted.caller)
         require_verified(user)
         found = self._entries.before_purchase(lot_id, user.id, wanted.idempotency_key)
         if found is None or found[1]:
@@ -492,14 +487,13 @@ def _run_batch(
     except BaseException:
         _give_back(platform, batch, charges, charges.keys())
         raise
-    unowned = [
-        index
-        for index in charges
-        if isinstance(results[index], BaseException)
-        or (isinstance(results[index], PurchaseOutcome) and results[index].replayed)  # type: ignore[union-attr]
-    ]
-    _give_back(platform, batch, charges, unowned)
+    _give_back(platform, batch, charges, [i for i in charges if not _owns(results[i])])
     return results
+
+
+def _owns(result: PurchaseOutcome | BaseException) -> bool:
+    """Whether a purchase's result owns the charge taken for it: a new purchase does."""
+    return isinstance(result, PurchaseOutcome) and not result.replayed
 
 
 @dataclass(frozen=True)
@@ -628,18 +622,8 @@ class _Batch:
     ) -> list[_Accepted]:
         batch = [(i, w) for i, w in enumerate(self._batch) if results[i] is None]
         users = {w.user_id for _, w in batch}
-        earlier_purchases = self._entries.purchases_by_ids(
-            {
-                reads.earlier[key]
-                for key in ((w.user_id, w.idempotency_key) for _, w in batch)
-                if key in reads.earlier
-            }
-        )
-        earlier = {
-            key: earlier_purchases[pid]
-            for key, pid in reads.earlier.items()
-            if pid in earlier_purchases
-        }
+        found = self._entries.purchases_by_ids(set(reads.earlier.values()))
+        earlier = {key: found[purchase_id] for key, purchase_id in reads.earlier.items()}
         passed = reads.passed_trivia
         cap = lot.max_tickets_per_user
         held = self._entries.tickets_held_by(lot.id, users) if cap is not None else {}
