@@ -17,7 +17,7 @@ many appends share one lock and one commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -69,31 +69,122 @@ def append_batch(
     With ``cache`` (a writer's own), the cache is refreshed to the state after this
     batch, for ``append_batch_cached`` to use on the next one.
     """
-    store = LedgerRepository(connection)
-    state, known, balances = store.start_append(
+    start = start_append(
+        connection,
         {(p.account, p.asset) for r in requests for p in r.postings},
         {r.idempotency_key for r in requests if r.idempotency_key is not None},
     )
+    prepared = prepare_append(connection, start, requests)
+    finish_append(connection, prepared)
+    if cache is not None:
+        cache.refresh(prepared.head, start.balances)
+    return prepared.results
+
+
+# An append in three steps, for a caller that sends the ledger's statements in its own
+# round trips (PostgreSQL pipelines): ``start_append`` (or ``send_start_append``) takes
+# the head lock and reads, ``prepare_append`` builds the transactions in memory, and
+# ``finish_append`` (or ``send_finish_append``) writes them. All three run in one DB
+# transaction, which the caller commits.
+
+
+@dataclass
+class AppendStart:
+    """What an append is built on, read under the chain-head lock."""
+
+    head: HeadState
+    known: dict[str, Any]
+    """Earlier transactions under the idempotency keys read, by key."""
+    balances: dict[tuple[str, str], AccountState]
+    """The accounts read that are open (an account read but absent is not opened yet)."""
+    pairs: frozenset[tuple[str, str]]
+    keys: frozenset[str]
+
+
+def start_append(
+    connection: Connection, pairs: Collection[tuple[str, str]], keys: Collection[str]
+) -> AppendStart:
+    """Take the chain-head lock, then read the head, the balances of ``pairs`` and
+    earlier uses of ``keys``: what appends touching them are built on."""
+    head, known, balances = LedgerRepository(connection).start_append(pairs, keys)
+    return AppendStart(head, known, balances, frozenset(pairs), frozenset(keys))
+
+
+def send_start_append(
+    connection: Connection, pairs: Collection[tuple[str, str]], keys: Collection[str]
+) -> Callable[[], AppendStart]:
+    """``start_append`` sent in the caller's psycopg pipeline on ``connection``; call
+    the result once the pipeline has synced."""
+    received = LedgerRepository(connection).send_start_append(pairs, keys)
+    return lambda: AppendStart(*received(), frozenset(pairs), frozenset(keys))
+
+
+@dataclass
+class PreparedAppend:
+    """Transactions built on an ``AppendStart``, not written yet."""
+
+    results: list[Receipt | LedgerError]
+    """Each request's receipt or its own error, in order."""
+    chain: _Chain
+
+    @property
+    def head(self) -> HeadState:
+        return self.chain.head()
+
+
+def prepare_append(
+    connection: Connection, start: AppendStart, requests: Sequence[TransactionRequest]
+) -> PreparedAppend:
+    """Build ``requests`` in order on ``start`` (which this consumes).
+
+    Accounts and keys that ``start`` did not read are read now, and accounts opened by
+    the batch are inserted now (a round trip each, only when needed): a guess of which
+    accounts a batch touches can cost time, never a wrong balance.
+    """
+    store = LedgerRepository(connection)
+    missing_pairs = {(p.account, p.asset) for r in requests for p in r.postings} - start.pairs
+    if missing_pairs:
+        start.balances.update(store.load_accounts(missing_pairs))
+    keys = {r.idempotency_key for r in requests if r.idempotency_key is not None}
+    if keys - start.keys:
+        start.known.update(store.find_idempotent(keys - start.keys))
     replays: dict[str, tuple[str | None, Receipt]] = {
-        key: (row.request_hash, _receipt(row)) for key, row in known.items()
+        key: (row.request_hash, _receipt(row)) for key, row in start.known.items()
     }
-    chain = _Chain(state)
-    results = _build(chain, requests, balances, replays)
-    if chain.transaction_rows:
-        opened = [a for a in chain.touched.values() if a.id is None]
+    chain = _Chain(start.head)
+    results = _build(chain, requests, start.balances, replays)
+    opened = [a for a in chain.touched.values() if a.id is None]
+    if opened:
         store.insert_accounts(opened)
-        for row, account in zip(chain.posting_rows, chain.posting_accounts, strict=True):
-            row["account_id"] = account.id
-        store.finish_append(
+    for row, account in zip(chain.posting_rows, chain.posting_accounts, strict=True):
+        row["account_id"] = account.id
+    return PreparedAppend(results, chain)
+
+
+def finish_append(connection: Connection, prepared: PreparedAppend) -> None:
+    """Write the prepared transactions, the new balances and the new head."""
+    chain = prepared.chain
+    if chain.transaction_rows:
+        LedgerRepository(connection).finish_append(
             chain.transaction_rows,
             chain.posting_rows,
             chain.node_rows,
             chain.touched.values(),
             chain.head(),
         )
-    if cache is not None:
-        cache.refresh(chain.head(), balances)
-    return results
+
+
+def send_finish_append(connection: Connection, prepared: PreparedAppend) -> None:
+    """``finish_append`` sent in the caller's psycopg pipeline on ``connection``."""
+    chain = prepared.chain
+    if chain.transaction_rows:
+        LedgerRepository(connection).send_finish_append(
+            chain.transaction_rows,
+            chain.posting_rows,
+            chain.node_rows,
+            chain.touched.values(),
+            chain.head(),
+        )
 
 
 class StaleCache(Exception):

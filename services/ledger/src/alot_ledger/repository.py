@@ -6,7 +6,7 @@ order of operations; this module only reads and writes rows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,29 +135,43 @@ class LedgerRepository:
         if raw is None:
             state = self.lock_head()
             return state, self.find_idempotent(keys), self.load_accounts(pairs)
+        with raw.pipeline():
+            received = self.send_start_append(pairs, keys)
+        return received()
+
+    def send_start_append(
+        self, pairs: Collection[tuple[str, str]], keys: Collection[str]
+    ) -> Callable[[], tuple[HeadState, dict[str, Any], dict[tuple[str, str], AccountState]]]:
+        """``start_append``'s statements, sent in the caller's psycopg pipeline on this
+        connection (PostgreSQL); call the result once the pipeline has synced."""
         from psycopg.rows import namedtuple_row
 
+        raw = self._pipelined()
+        assert raw is not None, "pipelines are for PostgreSQL"
         names = [name for name, _ in pairs]
         assets = [asset for _, asset in pairs]
-        with raw.pipeline():
-            head_cursor = raw.cursor(row_factory=namedtuple_row)
-            head_cursor.execute(_PG_LOCK_HEAD)
-            account_cursor = raw.cursor(row_factory=namedtuple_row)
-            account_cursor.execute(_PG_ACCOUNTS, (names, assets))
-            key_cursor = raw.cursor(row_factory=namedtuple_row)
-            key_cursor.execute(_PG_IDEMPOTENT, (list(keys),))
-        row = head_cursor.fetchone()
-        state = HeadState(row.size, row.last_hash, _split_peaks(row.peaks))
-        found = {
-            (r.name, r.asset): AccountState(
-                r.id, r.name, r.asset, r.must_not_go_negative, r.balance, r.version
-            )
-            for r in account_cursor.fetchall()
-        }
-        known = {r.idempotency_key: r for r in key_cursor.fetchall()}
-        for cursor in (head_cursor, account_cursor, key_cursor):
-            cursor.close()
-        return state, known, found
+        head_cursor = raw.cursor(row_factory=namedtuple_row)
+        head_cursor.execute(_PG_LOCK_HEAD)
+        account_cursor = raw.cursor(row_factory=namedtuple_row)
+        account_cursor.execute(_PG_ACCOUNTS, (names, assets))
+        key_cursor = raw.cursor(row_factory=namedtuple_row)
+        key_cursor.execute(_PG_IDEMPOTENT, (list(keys),))
+
+        def received() -> tuple[HeadState, dict[str, Any], dict[tuple[str, str], AccountState]]:
+            row = head_cursor.fetchone()
+            state = HeadState(row.size, row.last_hash, _split_peaks(row.peaks))
+            found = {
+                (r.name, r.asset): AccountState(
+                    r.id, r.name, r.asset, r.must_not_go_negative, r.balance, r.version
+                )
+                for r in account_cursor.fetchall()
+            }
+            known = {r.idempotency_key: r for r in key_cursor.fetchall()}
+            for cursor in (head_cursor, account_cursor, key_cursor):
+                cursor.close()
+            return state, known, found
+
+        return received
 
     def finish_append(
         self,
@@ -182,6 +196,31 @@ class LedgerRepository:
             self.update_balances(changed)
             self.update_head(state)
             return True
+        with raw.pipeline():
+            matched = self.send_finish_append(
+                transaction_rows,
+                posting_rows,
+                node_rows,
+                changed,
+                state,
+                expected_size=expected_size,
+            )
+        return matched()
+
+    def send_finish_append(
+        self,
+        transaction_rows: list[dict[str, Any]],
+        posting_rows: list[dict[str, Any]],
+        node_rows: list[dict[str, Any]],
+        changed: Iterable[AccountState],
+        state: HeadState,
+        *,
+        expected_size: int | None = None,
+    ) -> Callable[[], bool]:
+        """``finish_append``'s statements, sent in the caller's psycopg pipeline on this
+        connection (PostgreSQL); call the result once the pipeline has synced."""
+        raw = self._pipelined()
+        assert raw is not None, "pipelines are for PostgreSQL"
         rows = {
             "transactions": transaction_rows,
             "postings": posting_rows,
@@ -191,22 +230,29 @@ class LedgerRepository:
             ],
         }
         new_head = (state.size, state.last_hash, b"".join(state.peaks))
-        with raw.pipeline(), raw.cursor() as head_cursor, raw.cursor() as cursor:
-            if expected_size is not None:
-                head_cursor.execute(
-                    "UPDATE ledger_head SET size = %s, last_hash = %s, peaks = %s"
-                    " WHERE id = 1 AND size = %s",
-                    (*new_head, expected_size),
-                )
-            for name, columns, statement in _PG_WRITES:
-                if rows[name]:
-                    cursor.execute(statement, [[r[c] for r in rows[name]] for c in columns])
-            if expected_size is None:
-                head_cursor.execute(
-                    "UPDATE ledger_head SET size = %s, last_hash = %s, peaks = %s WHERE id = 1",
-                    new_head,
-                )
-        return bool(head_cursor.rowcount == 1)
+        head_cursor, cursor = raw.cursor(), raw.cursor()
+        if expected_size is not None:
+            head_cursor.execute(
+                "UPDATE ledger_head SET size = %s, last_hash = %s, peaks = %s"
+                " WHERE id = 1 AND size = %s",
+                (*new_head, expected_size),
+            )
+        for name, columns, statement in _PG_WRITES:
+            if rows[name]:
+                cursor.execute(statement, [[r[c] for r in rows[name]] for c in columns])
+        if expected_size is None:
+            head_cursor.execute(
+                "UPDATE ledger_head SET size = %s, last_hash = %s, peaks = %s WHERE id = 1",
+                new_head,
+            )
+
+        def matched() -> bool:
+            updated = bool(head_cursor.rowcount == 1)
+            head_cursor.close()
+            cursor.close()
+            return updated
+
+        return matched
 
     # -- the chain head -------------------------------------------------------------
 

@@ -6,16 +6,28 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
+from alot_ledger.appender import (
+    AppendStart,
+    PreparedAppend,
+    finish_append,
+    send_finish_append,
+    send_start_append,
+    start_append,
+)
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, exists, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, class_mapper
 
 from alot_platform.auth.repository import AuthRepository, SessionState
+from alot_platform.credits.repository import CreditsRepository
+from alot_platform.db import Base
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import Lot
 from alot_platform.reveals.models import Reveal, RevealStatus
@@ -33,6 +45,8 @@ _BEFORE_PURCHASE = select(
     passed_trivia(bindparam("lot_id"), bindparam("user_id")),
 ).where(Lot.id == bindparam("lot_id"))
 
+_Row = TypeVar("_Row", bound=Base)
+
 _IGNORE_EXISTING_REVEALS = {
     "postgresql": postgresql.insert(Reveal).on_conflict_do_nothing(
         index_elements=["user_id", "lot_id"]
@@ -45,19 +59,27 @@ _IGNORE_EXISTING_REVEALS = {
 class BatchReads:
     """What a batch of purchases is checked against, read after the lot's lock."""
 
-    lot_exists: bool
+    lot: Lot | None
+    """The lot as committed now, detached from the session (None: no such lot)."""
     sessions: dict[uuid.UUID, SessionState]
     """The callers' login sessions that exist."""
     earlier: dict[tuple[uuid.UUID, str], uuid.UUID]
     """Purchases already made under the batch's (user id, idempotency key) pairs."""
     passed_trivia: set[uuid.UUID]
     """The buyers who answered the lot's question correctly."""
+    tickets_held: dict[uuid.UUID, int]
+    """Tickets each buyer holds in the lot; read only when the lot has a per-user cap."""
+    credit_balances: dict[uuid.UUID, int]
+    """The credit balances of the buyers paying with credits (absent: none)."""
+    ledger: AppendStart
+    """The ledger's chain head, locked after the lot (the order settlement takes too)."""
 
 
-# On PostgreSQL a batch's reads go in one pipeline: one round trip (with the BEGIN)
-# instead of five. Every round trip of the batch is paid while the lot is locked, and
-# in a busy process each one also waits for the GIL on its way back.
-_PG_LOCK_LOT = "SELECT id FROM lots WHERE id = %s FOR UPDATE"
+# On PostgreSQL a batch's reads go in one pipeline, and its writes with the commit in a
+# second: two round trips under the lot's lock, whatever the batch's size. Every round
+# trip is paid while the lot is locked, and in a busy process each one also waits for
+# the GIL on its way back.
+_PG_LOCK_LOT = "SELECT * FROM lots WHERE id = %s FOR UPDATE"
 _PG_SESSIONS = (
     "SELECT s.id, s.user_id, s.revoked_at, u.status, u.verified_email"
     " FROM auth_sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ANY(%s)"
@@ -71,6 +93,20 @@ _PG_PASSED = (
     "SELECT DISTINCT user_id FROM lot_trivia_attempts"
     " WHERE lot_id = %s AND user_id = ANY(%s) AND is_correct"
 )
+# Sent before the lot is known: the EXISTS skips the sum for a lot without a cap.
+_PG_HELD = (
+    "SELECT user_id, sum(ticket_count) FROM lot_entries"
+    " WHERE lot_id = %(lot)s AND user_id = ANY(%(users)s) AND EXISTS"
+    " (SELECT 1 FROM lots WHERE id = %(lot)s AND max_tickets_per_user IS NOT NULL)"
+    " GROUP BY user_id"
+)
+_PG_CREDITS = "SELECT user_id, balance FROM user_universal_credits WHERE user_id = ANY(%s)"
+_PG_LOT_TOTALS = (
+    "UPDATE lots SET tickets_sold = %(tickets_sold)s, cash_cents = %(cash_cents)s,"
+    " credits_spent = %(credits_spent)s, status = %(status)s, funded_at = %(funded_at)s,"
+    " updated_at = %(updated_at)s WHERE id = %(id)s"
+)
+_LOT_TOTALS = ("tickets_sold", "cash_cents", "credits_spent", "status", "funded_at", "updated_at")
 
 
 _PG_COUNT_ENTRIES = (
@@ -113,6 +149,18 @@ def _pending_reveals(
     ]
 
 
+def _detached(model: type[_Row], values: Mapping[str, Any], dialect: Dialect) -> _Row:
+    """A ``model`` object, outside any session, from a row read without the ORM (with
+    the columns' own result processing, e.g. UTC timestamps)."""
+    fields = {}
+    for attr in class_mapper(model).column_attrs:
+        column = attr.columns[0]
+        value = values[column.name]
+        process = column.type.result_processor(dialect, None)
+        fields[attr.key] = value if process is None or value is None else process(value)
+    return model(**fields)
+
+
 def _pg_insert(table: str, values: Sequence[Mapping[str, Any]], *, ignore: str = "") -> str:
     """A psycopg INSERT into ``table`` of rows with the keys of ``values``."""
     names = list(values[0]) if values else []
@@ -131,15 +179,24 @@ class EntryRepository:
         lot_id: uuid.UUID,
         session_ids: Collection[uuid.UUID],
         keys: Collection[tuple[uuid.UUID, str]],
+        credit_users: Collection[uuid.UUID],
+        ledger_accounts: Collection[tuple[str, str]],
     ) -> BatchReads:
-        """Lock the lot's row (until commit), then read what the batch is checked
-        against (see `BatchReads`); all of it is read after the lock is granted."""
+        """Lock the lot's row and then the ledger's chain head (both until commit), and
+        read what the batch is checked against (see `BatchReads`), all after the locks
+        are granted. ``ledger_accounts``: the (account, asset) pairs the batch's ledger
+        transactions will likely touch."""
         users = list({user_id for user_id, _ in keys})
         connection = self.session.connection()
         if connection.dialect.name != "postgresql":
-            locked = self.session.scalar(select(Lot.id).where(Lot.id == lot_id))
+            lot = self.session.scalars(
+                select(Lot).where(Lot.id == lot_id).execution_options(populate_existing=True)
+            ).one_or_none()
+            if lot is not None:
+                self.session.expunge(lot)  # changed by the batch's own statements only
+            credits = CreditsRepository(self.session)
             return BatchReads(
-                lot_exists=locked is not None,
+                lot=lot,
                 sessions={
                     session_id: SessionState.of(auth_session, user)
                     for session_id, (auth_session, user) in AuthRepository(self.session)
@@ -148,21 +205,40 @@ class EntryRepository:
                 },
                 earlier={key: p.id for key, p in self.purchases_by_keys(keys).items()},
                 passed_trivia=TriviaRepository(self.session).passed_among(lot_id, users),
+                tickets_held=(
+                    self.tickets_held_by(lot_id, users)
+                    if lot is not None and lot.max_tickets_per_user is not None
+                    else {}
+                ),
+                credit_balances={
+                    user_id: row.balance
+                    for user_id in credit_users
+                    if (row := credits.get(user_id)) is not None
+                },
+                ledger=start_append(connection, ledger_accounts, ()),
             )
         raw: Any = connection.connection.driver_connection  # psycopg, for its pipeline
         with raw.pipeline():
-            lock, sessions, earlier, passed = (raw.cursor() for _ in range(4))
+            lock = raw.cursor(row_factory=dict_row)
             lock.execute(_PG_LOCK_LOT, (lot_id,))
+            sessions, earlier, passed, held, balances = (raw.cursor() for _ in range(5))
             sessions.execute(_PG_SESSIONS, (list(session_ids),))
             earlier.execute(_PG_EARLIER, ([user for user, _ in keys], [key for _, key in keys]))
             passed.execute(_PG_PASSED, (lot_id, users))
+            held.execute(_PG_HELD, {"lot": lot_id, "users": users})
+            balances.execute(_PG_CREDITS, (list(credit_users),))
+            ledger = send_start_append(connection, ledger_accounts, ())
+        row = lock.fetchone()
         return BatchReads(
-            lot_exists=lock.fetchone() is not None,
+            lot=None if row is None else _detached(Lot, row, connection.dialect),
             sessions={
                 row[0]: SessionState(row[1], row[2], row[3], row[4]) for row in sessions.fetchall()
             },
             earlier={(row[0], row[1]): row[2] for row in earlier.fetchall()},
             passed_trivia={row[0] for row in passed.fetchall()},
+            tickets_held={row[0]: int(row[1]) for row in held.fetchall()},
+            credit_balances={row[0]: row[1] for row in balances.fetchall()},
+            ledger=ledger(),
         )
 
     def purchases_by_ids(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LotEntryPurchase]:
@@ -260,23 +336,38 @@ class EntryRepository:
 
     def write_batch(
         self,
+        lot: Lot,
+        ledger: PreparedAppend,
         purchases: Sequence[LotEntryPurchase],
         entries: Sequence[LotEntry],
-        lot_id: uuid.UUID,
         entries_by_user: Mapping[uuid.UUID, int],
         now: datetime,
+        *,
+        commit: bool,
     ) -> None:
-        """A batch's new purchases, their entries, the buyers' pending reveal rows and
-        entry counts. On PostgreSQL in one pipeline: one round trip, not four."""
+        """A batch's writes: its ledger transactions, new purchases, their entries, the
+        buyers' pending reveal rows and entry counts, and the lot's totals and status
+        (the lot as `read_for_batch` gave it, changed by the batch).
+
+        On PostgreSQL in one pipeline: one round trip, with the COMMIT when ``commit``
+        (the caller's commit then has nothing left to send). The caller commits either
+        way, and writes nothing more when it asked for ``commit``.
+        """
         connection = self.session.connection()
+        totals = {"id": lot.id, **{name: getattr(lot, name) for name in _LOT_TOTALS}}
         if connection.dialect.name != "postgresql":
+            finish_append(connection, ledger)
             self.insert_new(purchases)
             self.insert_new(entries)
-            self.ensure_pending_reveals(lot_id, entries_by_user.keys(), now)
+            self.ensure_pending_reveals(lot.id, entries_by_user.keys(), now)
             self.count_entries(entries_by_user)
+            self.session.execute(
+                update(Lot).where(Lot.id == lot.id).values(**totals),
+                execution_options={"synchronize_session": False},
+            )
             return
         raw: Any = connection.connection.driver_connection  # psycopg, for its pipeline
-        reveals = _pending_reveals(lot_id, entries_by_user, now, details=Jsonb({}))
+        reveals = _pending_reveals(lot.id, entries_by_user, now, details=Jsonb({}))
         counts = [{"user": u, "entries": n} for u, n in sorted(entries_by_user.items())]
         purchase_rows, entry_rows = _column_values(purchases), _column_values(entries)
         writes = [
@@ -284,12 +375,16 @@ class EntryRepository:
             (_pg_insert("lot_entries", entry_rows), entry_rows),
             (_pg_insert("reveals", reveals, ignore="(user_id, lot_id)"), reveals),
             (_PG_COUNT_ENTRIES, counts),
+            (_PG_LOT_TOTALS, [totals]),
         ]
         try:
             with raw.pipeline(), raw.cursor() as cursor:
+                send_finish_append(connection, ledger)
                 for statement, values in writes:
                     if values:
                         cursor.executemany(statement, values)
+                if commit:
+                    cursor.execute("COMMIT")
         except psycopg.IntegrityError as error:
             # As SQLAlchemy would raise it: the batch redoes on an idempotency clash.
             raise IntegrityError("write_batch", None, error) from error

@@ -48,7 +48,7 @@ from datetime import datetime
 from typing import Any
 
 from alot_ledger import InsufficientFunds, Posting
-from alot_ledger.appender import append_batch
+from alot_ledger.appender import prepare_append
 from alot_ledger.rules import TransactionRequest, build_request
 from alot_verify.canonical import canonical_json
 from sqlalchemy.exc import IntegrityError
@@ -575,19 +575,19 @@ class _Batch:
             self._lot_id,
             {wanted.caller.session_id for wanted in batch if wanted.caller.session_id},
             {(wanted.user_id, wanted.idempotency_key) for wanted in batch},
+            {w.user_id for w in batch if w.order.method is PaymentMethod.CREDITS},
+            _ledger_accounts(self._lot_id, batch),
         )
         results: list[PurchaseOutcome | BaseException | None] = [None] * len(batch)
         self._check_callers(reads, results)
-        if not reads.lot_exists:
+        lot = reads.lot
+        if lot is None:
             missing = LotNotFound(f"no lot {self._lot_id}")
             return [missing if result is None else result for result in results]
-        # Locked by the reads already: this only loads the row (afresh) for the changes.
-        lot = LotRepository(self._session).get_for_update(self._lot_id)
-        assert lot is not None
         now = self._platform.clock()
         accepted = self._decide(lot, now, reads, results)
         if accepted:
-            self._write(lot, accepted, now)
+            self._write(lot, accepted, now, reads)
         for item in accepted:
             results[item.index] = PurchaseOutcome(
                 item.purchase, item.entry, lot, replayed=False, funded_now=item.funds
@@ -621,15 +621,12 @@ class _Batch:
         results: list[PurchaseOutcome | BaseException | None],
     ) -> list[_Accepted]:
         batch = [(i, w) for i, w in enumerate(self._batch) if results[i] is None]
-        users = {w.user_id for _, w in batch}
         found = self._entries.purchases_by_ids(set(reads.earlier.values()))
         earlier = {key: found[purchase_id] for key, purchase_id in reads.earlier.items()}
         passed = reads.passed_trivia
         cap = lot.max_tickets_per_user
-        held = self._entries.tickets_held_by(lot.id, users) if cap is not None else {}
-        credits = CreditsService(self._session, now)
-        spending = {w.user_id for _, w in batch if w.order.method is PaymentMethod.CREDITS}
-        balances = {user_id: credits.balance(user_id) for user_id in spending}
+        held = dict(reads.tickets_held)
+        balances = dict(reads.credit_balances)
         accepted: list[_Accepted] = []
         taken: set[tuple[uuid.UUID, str]] = set()
         for index, wanted in batch:
@@ -655,7 +652,7 @@ class _Batch:
                             held=mine,
                         )
                 if price.credits:
-                    balance = balances[wanted.user_id]
+                    balance = balances.get(wanted.user_id, 0)
                     if balance < price.credits:
                         raise InsufficientCredits(
                             f"needs {price.credits} credits, balance is {balance}",
@@ -725,14 +722,13 @@ class _Batch:
 
     # -- writing ------------------------------------------------------------------------
 
-    def _write(self, lot: Lot, accepted: list[_Accepted], now: datetime) -> None:
-        # The ledger first: the lot lock, then the ledger head, then buyers' rows, in
-        # the order settlement takes them too (no deadlock between the two).
-        receipts = append_batch(
-            self._session.connection(), [_ledger_request(lot, item) for item in accepted]
+    def _write(self, lot: Lot, accepted: list[_Accepted], now: datetime, reads: BatchReads) -> None:
+        connection = self._session.connection()
+        ledger = prepare_append(
+            connection, reads.ledger, [_ledger_request(lot, item) for item in accepted]
         )
         late: dict[int, BaseException] = {}
-        for item, receipt in zip(accepted, receipts, strict=True):
+        for item, receipt in zip(accepted, ledger.results, strict=True):
             if isinstance(receipt, InsufficientFunds):
                 # The ledger refuses to take a user's credits below zero even if a
                 # concurrent spend elsewhere got past the projection's check.
@@ -752,27 +748,34 @@ class _Batch:
         buyers: dict[uuid.UUID, int] = defaultdict(int)
         for item in accepted:
             buyers[item.wanted.user_id] += 1
+        spends = [item for item in accepted if item.purchase.credits_spent]
+        funds = any(item.funds for item in accepted)
         self._entries.write_batch(
+            lot,
+            ledger,
             [item.purchase for item in accepted],
             [item.entry for item in accepted],
-            lot.id,
             buyers,
             now,
+            # The common batch (cash, not funding) commits with its writes; the rest
+            # goes on through the ORM and commits after it.
+            commit=not spends and not funds,
         )
-        self._session.flush()
-        for item in accepted:
-            if item.purchase.credits_spent:
-                assert item.purchase.ledger_seq is not None
-                try:
-                    CreditsService(self._session, now).apply(
-                        [_credit_change(lot, item)], ledger_seq=item.purchase.ledger_seq
-                    )
-                except InsufficientCredits as error:
-                    raise _LateRefusal({item.index: error}) from None
-        if any(item.funds for item in accepted):
+        for item in spends:
+            assert item.purchase.ledger_seq is not None
+            try:
+                CreditsService(self._session, now).apply(
+                    [_credit_change(lot, item)], ledger_seq=item.purchase.ledger_seq
+                )
+            except InsufficientCredits as error:
+                raise _LateRefusal({item.index: error}) from None
+        if funds:
             # The funding purchase's ledger transaction is in: at this memo the ledger's
-            # escrow equals the frozen escrow.
-            DrawService(self._session, self._platform).freeze(lot)
+            # escrow equals the frozen escrow. The lot is loaded into the session (it
+            # is locked already) as the batch's writes left it.
+            funded = LotRepository(self._session).get_for_update(lot.id)
+            assert funded is not None
+            DrawService(self._session, self._platform).freeze(funded)
 
     def _replay_or_conflict(
         self, earlier: LotEntryPurchase, lot: Lot, request_hash: str
@@ -835,6 +838,19 @@ def allocate_entry(lot: Lot, purchase: LotEntryPurchase, now: datetime) -> LotEn
     lot.credits_spent += purchase.credits_spent
     lot.updated_at = now
     return entry
+
+
+def _ledger_accounts(lot_id: uuid.UUID, batch: Sequence[_Wanted]) -> set[tuple[str, str]]:
+    """The ledger accounts a batch's purchases will likely post to, read with the lot
+    (those of ``purchase_ledger_request``; one it adds is read when needed)."""
+    escrow = lot_escrow(lot_id)
+    accounts: set[tuple[str, str]] = set()
+    for wanted in batch:
+        if wanted.order.method is PaymentMethod.CASH:
+            accounts |= {(PLATFORM_CASH, USD), (escrow, USD)}
+        else:
+            accounts |= {(user_credits(wanted.user_id), CRD), (escrow, CRD)}
+    return accounts
 
 
 def _ledger_request(lot: Lot, item: _Accepted) -> TransactionRequest:
