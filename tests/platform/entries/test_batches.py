@@ -9,6 +9,7 @@ body) write nothing, the others commit, and a repeated key gets the first purcha
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -72,6 +73,36 @@ def test_the_line_answers_each_item_and_batches_late_arrivals() -> None:
 
     assert batches == [[0], [1, 2, 3]]
     assert answers == {0: "ok 0", 1: "error: odd 1", 2: "ok 2", 3: "error: odd 3"}
+    assert line.waiting("lot") == 0
+
+
+def test_coroutines_wait_in_line_on_their_loop_and_a_cancelled_one_still_runs() -> None:
+    line: PurchaseLine[int, str] = PurchaseLine()
+    release = threading.Event()
+    batches: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[str | BaseException]:
+        batches.append(list(items))
+        if items == [0]:
+            release.wait()
+        return [f"ok {i}" for i in items]
+
+    async def scenario() -> list[str]:
+        first = asyncio.create_task(line.submit_async("lot", 0, run))
+        await asyncio.to_thread(_wait_until, lambda: batches == [[0]])
+        waiters = [asyncio.create_task(line.submit_async("lot", i, run)) for i in (1, 2, 3)]
+        await asyncio.to_thread(_wait_until, lambda: line.waiting("lot") == 3)
+        waiters[1].cancel()  # its client went away: its purchase stays in the batch
+        release.set()
+        answers = await asyncio.gather(first, waiters[0], waiters[2])
+        assert waiters[1].cancelled()
+        # The line goes on, for a thread and a coroutine alike.
+        answers.append(await asyncio.to_thread(line.submit, "lot", 4, run))
+        answers.append(await line.submit_async("lot", 5, run))
+        return answers
+
+    assert asyncio.run(scenario()) == ["ok 0", "ok 1", "ok 3", "ok 4", "ok 5"]
+    assert batches == [[0], [1, 2, 3], [4], [5]]
     assert line.waiting("lot") == 0
 
 

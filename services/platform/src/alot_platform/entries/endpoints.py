@@ -33,7 +33,7 @@ from alot_platform.entries.schemas import (
     decode_entry_cursor,
     encode_entry_cursor,
 )
-from alot_platform.entries.service import EntryService, Order, buy
+from alot_platform.entries.service import EntryService, Order, buy_async
 from alot_platform.errors import AlotError
 from alot_platform.openapi_helpers import problems
 
@@ -81,7 +81,7 @@ _PURCHASE_RESPONSES = {
 }
 
 
-def _purchase(
+async def _purchase(
     lot_id: uuid.UUID,
     order: Order,
     caller: Caller,
@@ -92,12 +92,13 @@ def _purchase(
     """What both purchase endpoints do once they know the order: check the key, buy,
     and answer with the status that says whether it was new, replayed or pending.
 
-    The answer is rendered here, not by FastAPI: for a sync endpoint FastAPI validates
-    the returned model again in another worker thread, a hop the hottest endpoint can
-    do without. The route still declares ``PurchaseRead`` for the OpenAPI document.
+    The endpoints are async: a purchase waits in its lot's line on the event loop, not
+    in a worker thread (see ``line.py``). The answer is rendered here, not by FastAPI,
+    which would validate the returned model again; the route still declares
+    ``PurchaseRead`` for the OpenAPI document.
     """
     key = _idempotency_key(idempotency_key)
-    outcome = buy(platform, lot_id, caller.claims, order, key)
+    outcome = await buy_async(platform, lot_id, caller.claims, order, key)
     status, headers = 201, {}
     if outcome.replayed:
         status, headers = 200, {"Idempotent-Replayed": "true"}
@@ -123,7 +124,7 @@ def _purchase(
     responses=_PURCHASE_RESPONSES,
     summary="Buy an entry bundle with cash",
 )
-def purchase_with_cash(
+async def purchase_with_cash(
     lot_id: uuid.UUID,
     body: CashPurchase,
     caller: CurrentCaller,
@@ -132,7 +133,7 @@ def purchase_with_cash(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     order = Order(PaymentMethod.CASH, bundle_index=body.bundle_index)
-    return _purchase(lot_id, order, caller, platform, background, idempotency_key)
+    return await _purchase(lot_id, order, caller, platform, background, idempotency_key)
 
 
 @router.post(
@@ -142,7 +143,7 @@ def purchase_with_cash(
     responses=_PURCHASE_RESPONSES,
     summary="Buy tickets with credits (100 per ticket)",
 )
-def purchase_with_credits(
+async def purchase_with_credits(
     lot_id: uuid.UUID,
     body: CreditPurchase,
     caller: CurrentCaller,
@@ -151,7 +152,7 @@ def purchase_with_credits(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     order = Order(PaymentMethod.CREDITS, tickets=body.tickets)
-    return _purchase(lot_id, order, caller, platform, background, idempotency_key)
+    return await _purchase(lot_id, order, caller, platform, background, idempotency_key)
 
 
 @router.get(

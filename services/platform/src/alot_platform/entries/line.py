@@ -2,10 +2,14 @@
 
 Every purchase of a lot needs the lot's row lock and a durable commit, so one purchase
 per transaction cannot beat (one lock hold + one fsync) per purchase. The line gathers
-the purchases that arrive while a batch of the same lot is running and hands them, as
-the next batch, to one of their own request threads (the leader), which runs them in
-one transaction and one commit. Nobody waits for a timer: a purchase arriving at an
-idle lot runs at once, alone.
+the purchases that arrive while a batch of the same lot is running and runs them, as
+the next batch, in one transaction and one commit. Nobody waits for a timer: a purchase
+arriving at an idle lot runs at once, alone.
+
+Batches run on the line's own threads, one lot at a time per thread. A caller waits
+for its own answer: a thread blocks (``submit``), a coroutine awaits it on its event
+loop (``submit_async``) and so holds no thread while its purchase waits in line; the
+purchase endpoints are async for that reason.
 
 The line only decides who runs what; correctness does not depend on it. Batches of the
 same lot from other processes still queue on the lot's row lock.
@@ -13,9 +17,12 @@ same lot from other processes still queue on the lot's row lock.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -23,27 +30,36 @@ Result = TypeVar("Result")
 
 RunBatch = Callable[[Sequence[Item]], Sequence[Result | BaseException]]
 
+# Lots whose batches run at the same time in one process, each on its own database
+# connection: below the connection pool's size, so request handlers keep some.
+_RUNNERS = 8
+
 
 @dataclass(eq=False)
 class _Place(Generic[Item, Result]):
     """One purchase waiting in line, and what it gets back."""
 
     item: Item
-    woken: threading.Event = field(default_factory=threading.Event)
+    wake: Callable[[], None]
     result: Result | None = None
     error: BaseException | None = None
-    batch: list[_Place[Item, Result]] | None = None
-    """Set when this place's thread must lead the next batch."""
+
+    def answer(self) -> Result:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 class PurchaseLine(Generic[Item, Result]):
-    def __init__(self) -> None:
+    def __init__(self, runners: int = _RUNNERS) -> None:
         self._mutex = threading.Lock()
         self._waiting: dict[Hashable, list[_Place[Item, Result]]] = {}
         self._running: set[Hashable] = set()
+        self._runners = ThreadPoolExecutor(runners, thread_name_prefix="purchase-line")
 
     def waiting(self, key: Hashable) -> int:
-        """How many purchases of ``key`` wait for the batch running now (for observers)."""
+        """How many purchases of ``key`` wait for the next batch (for observers)."""
         with self._mutex:
             return len(self._waiting.get(key, ()))
 
@@ -53,49 +69,67 @@ class PurchaseLine(Generic[Item, Result]):
         ``run`` gets the batch's items in arrival order and returns one result or
         exception per item, in the same order (it raises only for the whole batch).
         """
-        place: _Place[Item, Result] = _Place(item)
-        with self._mutex:
-            if key in self._running:
-                self._waiting.setdefault(key, []).append(place)
-                leads = False
-            else:
-                self._running.add(key)
-                place.batch = [place]
-                leads = True
-        if not leads:
-            place.woken.wait()
-        if place.batch is not None:
-            self._lead(key, place.batch, run)
-        if place.error is not None:
-            raise place.error
-        assert place.result is not None
-        return place.result
+        done = threading.Event()
+        place: _Place[Item, Result] = _Place(item, done.set)
+        self._join(key, place, run)
+        done.wait()
+        return place.answer()
 
-    def _lead(
-        self, key: Hashable, batch: list[_Place[Item, Result]], run: RunBatch[Item, Result]
+    async def submit_async(self, key: Hashable, item: Item, run: RunBatch[Item, Result]) -> Result:
+        """``submit`` for a coroutine: it awaits its answer without holding a thread.
+
+        A caller cancelled while waiting does not take its purchase out of the line:
+        the purchase runs (or has run) in its batch, as a request whose client went
+        away does; a retry with the same idempotency key finds it.
+        """
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def wake() -> None:
+            with suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
+                loop.call_soon_threadsafe(_settle, done)
+
+        place: _Place[Item, Result] = _Place(item, wake)
+        self._join(key, place, run)
+        await done
+        return place.answer()
+
+    def _join(
+        self, key: Hashable, place: _Place[Item, Result], run: RunBatch[Item, Result]
     ) -> None:
+        with self._mutex:
+            self._waiting.setdefault(key, []).append(place)
+            if key in self._running:
+                return
+            self._running.add(key)
+        self._runners.submit(self._drain, key, run)
+
+    def _drain(self, key: Hashable, run: RunBatch[Item, Result]) -> None:
+        """Run ``key``'s batches one after another until nobody waits."""
+        while True:
+            with self._mutex:
+                batch = self._waiting.pop(key, [])
+                if not batch:
+                    self._running.discard(key)
+                    return
+            self._run(batch, run)
+
+    @staticmethod
+    def _run(batch: list[_Place[Item, Result]], run: RunBatch[Item, Result]) -> None:
         try:
             results: Sequence[Result | BaseException] = run([place.item for place in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"a batch of {len(batch)} returned {len(results)} results")
         except BaseException as error:  # the whole batch failed: every caller sees why
             results = [error] * len(batch)
-        self._hand_over(key)
         for place, result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):
                 place.error = result
             else:
                 place.result = result
-            place.batch = None
-            place.woken.set()
+            place.wake()
 
-    def _hand_over(self, key: Hashable) -> None:
-        """Give everyone who arrived during the batch to one of them, as the next batch."""
-        with self._mutex:
-            waiting = self._waiting.pop(key, [])
-            if not waiting:
-                self._running.discard(key)
-                return
-        leader = waiting[0]
-        leader.batch = waiting
-        leader.woken.set()
+
+def _settle(done: asyncio.Future[None]) -> None:
+    if not done.done():  # a cancelled waiter's future is done already
+        done.set_result(None)

@@ -53,6 +53,7 @@ from alot_ledger.rules import TransactionRequest, build_request
 from alot_verify.canonical import canonical_json
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from alot_platform.auth.service import AuthService, check_signed_in, require_verified
 from alot_platform.auth.tokens import Claims
@@ -155,12 +156,30 @@ def buy(
     order: Order,
     idempotency_key: str,
 ) -> PurchaseOutcome:
-    """``EntryService.buy`` for the endpoints, which hold no request session: a purchase
-    through the line opens only its batch's; a checkout provider's path opens its own."""
+    """``EntryService.buy`` for callers that hold no session: a purchase through the
+    line opens only its batch's; a checkout provider's path opens its own."""
     if not _through_checkout(platform, order):
         return _join_line(platform, lot_id, _wanted(lot_id, caller, order, idempotency_key))
     with contextmanager(unit_of_work)(platform.database) as session:
         return EntryService(session, platform).buy(lot_id, caller, order, idempotency_key)
+
+
+async def buy_async(
+    platform: PlatformContext,
+    lot_id: uuid.UUID,
+    caller: Claims,
+    order: Order,
+    idempotency_key: str,
+) -> PurchaseOutcome:
+    """``buy`` for the purchase endpoints: a purchase through the line is awaited on the
+    event loop, holding no thread while it waits; a checkout provider's path runs in a
+    worker thread."""
+    if not _through_checkout(platform, order):
+        wanted = _wanted(lot_id, caller, order, idempotency_key)
+        return await _LINE.submit_async(
+            _line_key(platform, lot_id), wanted, lambda batch: _run_batch(platform, lot_id, batch)
+        )
+    return await run_in_threadpool(buy, platform, lot_id, caller, order, idempotency_key)
 
 
 def _through_checkout(platform: PlatformContext, order: Order) -> bool:

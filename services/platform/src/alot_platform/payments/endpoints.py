@@ -53,14 +53,14 @@ class CheckoutSessionRequest(BaseModel):
     },
     summary="Start paying for an entry bundle (a Stripe Checkout Session)",
 )
-def create_checkout_session(
+async def create_checkout_session(
     body: CheckoutSessionRequest,
     caller: CurrentCaller,
     platform: PlatformDep,
     background: BackgroundTasks,
     idempotency_key: entry_endpoints.IdempotencyKeyHeader = None,
 ) -> Response:
-    return entry_endpoints.purchase_with_cash(
+    return await entry_endpoints.purchase_with_cash(
         body.lot_id,
         CashPurchase(bundle_index=body.bundle_index),
         caller,
