@@ -8,7 +8,11 @@ where its connections happened to land.
 
 Here each worker binds its own socket to the same port with ``SO_REUSEPORT`` (Linux):
 the kernel assigns each new connection to one of the sockets by a hash of its
-addresses, whatever the timing.
+addresses, whatever the timing. It can only pick among the sockets listening at that
+moment, so the workers start listening together: each loads the app first, then waits
+for the others at a barrier. (A worker that listened first while another was still
+importing got every connection of clients that connected at once: the hot-lot
+benchmark then ran at the speed of one process.)
 
 The parent process starts the workers, forwards SIGINT/SIGTERM to them and waits; a
 worker that dies takes the server down (exit status 1) instead of leaving it running
@@ -22,12 +26,14 @@ import os
 import signal
 import socket
 import time
+from multiprocessing.synchronize import Barrier
 from types import FrameType
 
 import uvicorn
 
 _BACKLOG = 2048
 _GRACE_SECONDS = 30.0
+_START_SECONDS = 120.0
 
 
 def can_share_port() -> bool:
@@ -40,8 +46,9 @@ def serve(host: str, port: int, workers: int) -> int:
     # error. (With it, a second server would silently share the port with the first.)
     _bind(host, port, share=False).close()
     spawn = multiprocessing.get_context("spawn")
+    all_loaded = spawn.Barrier(workers)
     processes = [
-        spawn.Process(target=_worker, args=(host, port), name=f"alot-worker-{n}")
+        spawn.Process(target=_worker, args=(host, port, all_loaded), name=f"alot-worker-{n}")
         for n in range(workers)
     ]
     stopping = False
@@ -90,10 +97,14 @@ def _bind(host: str, port: int, *, share: bool = True) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int) -> None:
+def _worker(host: str, port: int, all_loaded: Barrier) -> None:
     sock = _bind(host, port)
-    sock.listen(_BACKLOG)
     config = uvicorn.Config(
         "alot_platform.app:create_app", factory=True, access_log=False, log_config=None
     )
+    config.load()
+    # A worker that never gets here takes the server down (the parent sees it die);
+    # the others then stop waiting, with an error.
+    all_loaded.wait(_START_SECONDS)
+    sock.listen(_BACKLOG)
     uvicorn.Server(config).run(sockets=[sock])
