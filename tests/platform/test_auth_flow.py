@@ -216,6 +216,8 @@ def test_refresh_token_expires_after_7_days(client: TestClient, api: Any, clock:
 
 def test_tokens_are_only_accepted_as_their_own_type(client: TestClient, api: Any) -> None:
     account = api.account()
+    # Verified once (and remembered by the codec), it is still only an access token.
+    assert client.get("/api/users/me", headers=account.headers).status_code == 200
     as_access = client.get("/api/users/me", headers=_bearer(account.refresh_token))
     _problem(as_access, 401, "invalid_token")
     as_refresh = client.post("/api/auth/refresh", json={"refresh_token": account.access_token})

@@ -5,6 +5,11 @@ cannot sneak in), names our issuer and audience, and carries a `typ`: `access`,
 `refresh`, `email_verification` or `password_reset`. A token is accepted only where its
 type is expected, so a refresh token never works as an access token. Expiry is checked
 against the platform clock (injectable), not the wall clock.
+
+A player's access token comes back with every request until it expires: the codec
+remembers the tokens it verified lately (the exact token text, so the same signature
+over the same claims) and checks only their type and expiry again. Tokens that fail
+are never remembered.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 import jwt
@@ -22,6 +28,7 @@ from alot_platform.errors import NotAuthenticated
 TokenType = Literal["access", "refresh", "email_verification", "password_reset"]
 _ALGORITHM = "HS256"
 _REQUIRED = ["iss", "aud", "sub", "jti", "iat", "exp", "typ"]
+_REMEMBERED = 4096
 
 
 class InvalidToken(NotAuthenticated):
@@ -44,6 +51,7 @@ class TokenCodec:
         self._issuer = issuer
         self._audience = audience
         self._clock = clock
+        self._verified = lru_cache(maxsize=_REMEMBERED)(self._verify)
 
     def issue(
         self,
@@ -72,6 +80,15 @@ class TokenCodec:
 
     def decode(self, token: str, typ: TokenType) -> Claims:
         """Return the claims of a valid, unexpired token of this type, else InvalidToken."""
+        token_type, claims = self._verified(token)
+        if token_type != typ:
+            raise InvalidToken(f"expected a {typ} token")
+        if self._clock() >= claims.expires_at:
+            raise InvalidToken("the token has expired")
+        return claims
+
+    def _verify(self, token: str) -> tuple[str, Claims]:
+        """The type and claims of a token whose signature, issuer and audience check."""
         try:
             payload = jwt.decode(
                 token,
@@ -79,23 +96,17 @@ class TokenCodec:
                 algorithms=[_ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
-                # Time is checked below against the platform clock.
+                # Time is checked by decode against the platform clock.
                 options={"require": _REQUIRED, "verify_exp": False, "verify_iat": False},
             )
-            if payload["typ"] != typ:
-                raise InvalidToken(f"expected a {typ} token")
-            issued = datetime.fromtimestamp(int(payload["iat"]), self._clock().tzinfo)
-            expires = datetime.fromtimestamp(int(payload["exp"]), self._clock().tzinfo)
+            zone = self._clock().tzinfo
             sid = payload.get("sid")
-            claims = Claims(
+            return str(payload["typ"]), Claims(
                 uuid.UUID(str(payload["sub"])),
                 uuid.UUID(str(payload["jti"])),
-                issued,
-                expires,
+                datetime.fromtimestamp(int(payload["iat"]), zone),
+                datetime.fromtimestamp(int(payload["exp"]), zone),
                 uuid.UUID(str(sid)) if sid is not None else None,
             )
         except (jwt.PyJWTError, ValueError, TypeError, KeyError):
             raise InvalidToken() from None
-        if self._clock() >= claims.expires_at:
-            raise InvalidToken("the token has expired")
-        return claims
