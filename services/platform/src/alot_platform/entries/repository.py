@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import psycopg
 from alot_ledger.appender import (
@@ -18,8 +18,8 @@ from alot_ledger.appender import (
     start_append,
 )
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, exists, func, insert, select, tuple_, update
+from psycopg.types.json import Json
+from sqlalchemy import Table, bindparam, exists, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +46,10 @@ _BEFORE_PURCHASE = select(
 ).where(Lot.id == bindparam("lot_id"))
 
 _Row = TypeVar("_Row", bound=Base)
+_POSTGRESQL: Dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+_PURCHASES, _ENTRIES, _REVEALS = (
+    cast(Table, model.__table__) for model in (LotEntryPurchase, LotEntry, Reveal)
+)
 
 _IGNORE_EXISTING_REVEALS = {
     "postgresql": postgresql.insert(Reveal).on_conflict_do_nothing(
@@ -161,13 +165,21 @@ def _detached(model: type[_Row], values: Mapping[str, Any], dialect: Dialect) ->
     return model(**fields)
 
 
-def _pg_insert(table: str, values: Sequence[Mapping[str, Any]], *, ignore: str = "") -> str:
-    """A psycopg INSERT into ``table`` of rows with the keys of ``values``."""
-    names = list(values[0]) if values else []
-    # Table and column names are this module's own (from the models), never input.
-    columns, placeholders = ", ".join(names), ", ".join(f"%({name})s" for name in names)
-    statement = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    return statement + (f" ON CONFLICT {ignore} DO NOTHING" if ignore else "")
+def _pg_insert(
+    table: Table, rows: Sequence[Mapping[str, Any]], *, ignore: str = ""
+) -> tuple[str, list[list[Any]]]:
+    """A psycopg INSERT of ``rows`` (all with the same keys) into ``table`` as one
+    statement over one array per column, and those arrays: one command in a pipeline,
+    not one per row, which costs both the driver and the server far more."""
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        raise ValueError(f"rows for {table.name} must all set the same columns")
+    # Table and column names and types are this module's own (from the models).
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=_POSTGRESQL)}[]" for name in names)
+    statement = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    if ignore:
+        statement += f" ON CONFLICT {ignore} DO NOTHING"
+    return statement, [[row[name] for row in rows] for name in names]
 
 
 class EntryRepository:
@@ -367,22 +379,22 @@ class EntryRepository:
             )
             return
         raw: Any = connection.connection.driver_connection  # psycopg, for its pipeline
-        reveals = _pending_reveals(lot.id, entries_by_user, now, details=Jsonb({}))
+        reveals = _pending_reveals(lot.id, entries_by_user, now, details=Json({}))
         counts = [{"user": u, "entries": n} for u, n in sorted(entries_by_user.items())]
-        purchase_rows, entry_rows = _column_values(purchases), _column_values(entries)
-        writes = [
-            (_pg_insert("lot_entry_purchases", purchase_rows), purchase_rows),
-            (_pg_insert("lot_entries", entry_rows), entry_rows),
-            (_pg_insert("reveals", reveals, ignore="(user_id, lot_id)"), reveals),
-            (_PG_COUNT_ENTRIES, counts),
-            (_PG_LOT_TOTALS, [totals]),
+        tables = [
+            (_PURCHASES, _column_values(purchases), ""),
+            (_ENTRIES, _column_values(entries), ""),
+            (_REVEALS, reveals, "(user_id, lot_id)"),
         ]
+        inserts = [_pg_insert(table, rows, ignore=ignore) for table, rows, ignore in tables if rows]
         try:
             with raw.pipeline(), raw.cursor() as cursor:
                 send_finish_append(connection, ledger)
-                for statement, values in writes:
-                    if values:
-                        cursor.executemany(statement, values)
+                for statement, arrays in inserts:
+                    cursor.execute(statement, arrays)
+                # One update per buyer, in id order: other batches lock the same rows.
+                cursor.executemany(_PG_COUNT_ENTRIES, counts)
+                cursor.execute(_PG_LOT_TOTALS, totals)
                 if commit:
                     cursor.execute("COMMIT")
         except psycopg.IntegrityError as error:
