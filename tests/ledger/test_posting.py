@@ -19,6 +19,7 @@ from alot_ledger import (
     Receipt,
     UnbalancedTransaction,
     UnknownAsset,
+    export_lines,
 )
 from sqlalchemy.engine import Engine
 
@@ -386,3 +387,35 @@ def test_a_balance_never_leaves_the_safe_integer_range(
     with engine.begin() as connection, pytest.raises(InvalidTransaction, match="2\\*\\*53"):
         Ledger(connection).transfer("x", "lot:b:escrow", "platform:cash", "USD", 1)
     assert row_counts() == before
+
+
+def test_an_append_in_steps_reads_what_its_start_did_not(engine: Engine) -> None:
+    """A caller of the three-step append guesses the accounts and keys its batch will
+    touch before building it; a wrong guess costs a read, never a wrong balance or a
+    second transaction under one key."""
+    from alot_ledger.appender import finish_append, prepare_append, start_append
+    from alot_ledger.rules import build_request
+    from alot_verify.ledger import verify_ledger
+
+    _post(engine, "credit_grant", ISSUE, idempotency_key="grant-1")
+    spend = build_request(
+        "entry_purchase",
+        [("user:7:credits", "CRD", -300), ("lot:l1:escrow", "CRD", 300)],
+        refs={"lot": "l1"},
+    )
+    grant_again = build_request("credit_grant", ISSUE, idempotency_key="grant-1")
+    with engine.begin() as connection:
+        # The start read neither the user's account (open, 1000) nor the key (used).
+        start = start_append(connection, {("lot:l1:escrow", "CRD")}, ())
+        prepared = prepare_append(connection, start, [spend, grant_again])
+        finish_append(connection, prepared)
+    spent, replayed = prepared.results
+    assert isinstance(spent, Receipt)
+    assert isinstance(replayed, Receipt)
+    assert (spent.seq, replayed.seq) == (2, 1)
+    with engine.connect() as connection:
+        ledger = Ledger(connection)
+        user = ledger.balance("user:7:credits", "CRD")
+        assert (user.balance, user.version) == (700, 2)
+        assert ledger.balance("lot:l1:escrow", "CRD").balance == 300
+    verify_ledger(export_lines(engine))
