@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 import psycopg
@@ -171,15 +172,20 @@ def _pg_insert(
     """A psycopg INSERT of ``rows`` (all with the same keys) into ``table`` as one
     statement over one array per column, and those arrays: one command in a pipeline,
     not one per row, which costs both the driver and the server far more."""
-    names = list(rows[0])
+    names = tuple(rows[0])
     if any(row.keys() != rows[0].keys() for row in rows):
         raise ValueError(f"rows for {table.name} must all set the same columns")
-    # Table and column names and types are this module's own (from the models).
-    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=_POSTGRESQL)}[]" for name in names)
+    return _pg_insert_statement(table, names, ignore), [[row[n] for row in rows] for n in names]
+
+
+@lru_cache(maxsize=64)
+def _pg_insert_statement(table: Table, names: tuple[str, ...], ignore: str) -> str:
+    # Table and column names and types are this module's own (from the models). The
+    # arrays go in binary: psycopg's text form escapes every element in Python.
+    types = [table.c[name].type.compile(dialect=_POSTGRESQL) for name in names]
+    arrays = ", ".join(f"%b::{type_}[]" for type_ in types)
     statement = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"  # noqa: S608
-    if ignore:
-        statement += f" ON CONFLICT {ignore} DO NOTHING"
-    return statement, [[row[name] for row in rows] for name in names]
+    return statement + (f" ON CONFLICT {ignore} DO NOTHING" if ignore else "")
 
 
 class EntryRepository:
