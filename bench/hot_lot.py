@@ -7,10 +7,12 @@ payment provider. Prints (never asserts, but exits 1 if a correctness check fail
 
 - purchases/s, latency p50/p99/max and errors by HTTP status, for a hot lot whose target
   is far enough away not to fund during the run, and the CPU each purchase cost the
-  server, PostgreSQL and the load generator (the figure that does not move with what
-  else the machine runs);
+  server, PostgreSQL and the load generator (it moves little with what else the machine
+  runs, but follows the host's speed);
 - a second, short phase on a lot that funds part-way: the funding happens once, and
   every purchase after it is refused 409;
+- a machine check before and after the hot phase: the time of a fixed loop, since the
+  host's speed itself varies from run to run;
 - correctness: each lot's entries tile 1..N with no gap or overlap, every 201 owns
   exactly one entry (and no entry lacks its 201), lot totals equal the ledger's escrow
   balance, and the ledger export verifies with ``alot_verify.ledger.verify_ledger``.
@@ -109,6 +111,20 @@ def main() -> int:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
+def _machine_check() -> float:
+    """Milliseconds a fixed pure-Python loop takes, best of three: the speed the host
+    lends this machine's cores at the moment (the same run has varied by a third here,
+    with nothing else running on the machine)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def _database_url(database: str) -> str:
     url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=database)
     return url.render_as_string(hide_password=False)
@@ -146,10 +162,15 @@ def _run(database_url: str, var_dir: Path) -> int:
         port = _free_port()
         with _server(env, port) as server:
             base = f"http://127.0.0.1:{port}"
+            speed_before = _machine_check()
             before = _cpu_now(server.pid)
             hot = asyncio.run(_drive(base, hot_lot, tokens, seconds=SECONDS))
             _report("hot lot (target out of reach)", hot)
             _report_cpu(before, _cpu_now(server.pid), len(hot.created), hot.elapsed)
+            print(
+                f"  machine check: a fixed loop took {speed_before:.0f} ms before the phase,"
+                f" {_machine_check():.0f} ms after (compare runs only at similar figures)"
+            )
             fund = None
             if fund_lot is not None:
                 fund = asyncio.run(_drive(base, fund_lot, tokens, seconds=None))
