@@ -55,3 +55,43 @@ def test_sixty_four_requests_share_two_connections(tiny_pool_server: str) -> Non
         return [response.status_code for response in responses]
 
     assert asyncio.run(run()) == [200] * 64
+
+
+def test_a_slot_given_back_early_admits_another_request_and_is_not_given_twice() -> None:
+    """``release_request_slot``: the request goes on without its slot, another takes it,
+    and the end of the first request does not free a second slot."""
+    from alot_platform.db import RequestSlotsMiddleware, release_request_slot
+
+    async def scenario() -> list[str]:
+        done: list[str] = []
+        gates = {name: asyncio.Event() for name in ("a", "b", "c", "d")}
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            name = scope["path"].strip("/")
+            if name == "a":
+                release_request_slot(scope)
+                release_request_slot(scope)  # a second give-back changes nothing
+            await gates[name].wait()
+            done.append(name)
+
+        slots = RequestSlotsMiddleware(app, slots=1)
+
+        def request(name: str) -> asyncio.Task[None]:
+            return asyncio.create_task(slots({"type": "http", "path": f"/{name}"}, None, None))
+
+        a = request("a")
+        b = request("b")  # admitted: a gave its slot back
+        gates["b"].set()
+        await asyncio.wait_for(b, 5)
+        gates["a"].set()
+        await a
+        c, d = request("c"), request("d")  # one slot, as before: d waits for c
+        await asyncio.sleep(0.05)
+        gates["d"].set()
+        await asyncio.sleep(0.05)
+        assert not d.done()
+        gates["c"].set()
+        await asyncio.wait_for(asyncio.gather(c, d), 5)
+        return done
+
+    assert asyncio.run(scenario()) == ["b", "a", "c", "d"]

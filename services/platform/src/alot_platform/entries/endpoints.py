@@ -12,7 +12,7 @@ import re
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 
 from alot_platform.auth.dependencies import (
     Caller,
@@ -22,6 +22,7 @@ from alot_platform.auth.dependencies import (
     SessionDep,
 )
 from alot_platform.context import PlatformContext
+from alot_platform.db import release_request_slot
 from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.entries.models import PaymentMethod, PurchaseStatus
 from alot_platform.entries.schemas import (
@@ -33,7 +34,7 @@ from alot_platform.entries.schemas import (
     decode_entry_cursor,
     encode_entry_cursor,
 )
-from alot_platform.entries.service import EntryService, Order, buy_async
+from alot_platform.entries.service import EntryService, Order, buy_async, joins_the_line
 from alot_platform.errors import AlotError
 from alot_platform.openapi_helpers import problems
 
@@ -82,6 +83,7 @@ _PURCHASE_RESPONSES = {
 
 
 async def _purchase(
+    request: Request,
     lot_id: uuid.UUID,
     order: Order,
     caller: Caller,
@@ -98,6 +100,10 @@ async def _purchase(
     ``PurchaseRead`` for the OpenAPI document.
     """
     key = _idempotency_key(idempotency_key)
+    if joins_the_line(platform, order):
+        # From here the request holds no session: its batch runs on the line's own
+        # connection. Its slot goes to another request meanwhile.
+        release_request_slot(request.scope)
     outcome = await buy_async(platform, lot_id, caller.claims, order, key)
     status, headers = 201, {}
     if outcome.replayed:
@@ -125,6 +131,7 @@ async def _purchase(
     summary="Buy an entry bundle with cash",
 )
 async def purchase_with_cash(
+    request: Request,
     lot_id: uuid.UUID,
     body: CashPurchase,
     caller: CurrentCaller,
@@ -133,7 +140,7 @@ async def purchase_with_cash(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     order = Order(PaymentMethod.CASH, bundle_index=body.bundle_index)
-    return await _purchase(lot_id, order, caller, platform, background, idempotency_key)
+    return await _purchase(request, lot_id, order, caller, platform, background, idempotency_key)
 
 
 @router.post(
@@ -144,6 +151,7 @@ async def purchase_with_cash(
     summary="Buy tickets with credits (100 per ticket)",
 )
 async def purchase_with_credits(
+    request: Request,
     lot_id: uuid.UUID,
     body: CreditPurchase,
     caller: CurrentCaller,
@@ -152,7 +160,7 @@ async def purchase_with_credits(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     order = Order(PaymentMethod.CREDITS, tickets=body.tickets)
-    return await _purchase(lot_id, order, caller, platform, background, idempotency_key)
+    return await _purchase(request, lot_id, order, caller, platform, background, idempotency_key)
 
 
 @router.get(

@@ -174,7 +174,7 @@ async def buy_async(
     """``buy`` for the purchase endpoints: a purchase through the line is awaited on the
     event loop, holding no thread while it waits; a checkout provider's path runs in a
     worker thread."""
-    if not _through_checkout(platform, order):
+    if joins_the_line(platform, order):
         wanted = _wanted(lot_id, caller, order, idempotency_key)
         return await _LINE.submit_async(
             _line_key(platform, lot_id), wanted, lambda batch: _run_batch(platform, lot_id, batch)
@@ -184,6 +184,12 @@ async def buy_async(
 
 def _through_checkout(platform: PlatformContext, order: Order) -> bool:
     return order.method is PaymentMethod.CASH and not platform.payments.completes_at_once
+
+
+def joins_the_line(platform: PlatformContext, order: Order) -> bool:
+    """Whether ``buy`` of ``order`` goes straight to the lot's line, opening no session
+    of its own (a checkout provider's cash purchase is checked in one first)."""
+    return not _through_checkout(platform, order)
 
 
 def _wanted(lot_id: uuid.UUID, caller: Claims, order: Order, idempotency_key: str) -> _Wanted:

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from alot_platform.auth.dependencies import CurrentCaller, PlatformDep, SessionDep, require_roles
@@ -54,6 +54,7 @@ class CheckoutSessionRequest(BaseModel):
     summary="Start paying for an entry bundle (a Stripe Checkout Session)",
 )
 async def create_checkout_session(
+    request: Request,
     body: CheckoutSessionRequest,
     caller: CurrentCaller,
     platform: PlatformDep,
@@ -61,6 +62,7 @@ async def create_checkout_session(
     idempotency_key: entry_endpoints.IdempotencyKeyHeader = None,
 ) -> Response:
     return await entry_endpoints.purchase_with_cash(
+        request,
         body.lot_id,
         CashPurchase(bundle_index=body.bundle_index),
         caller,
