@@ -5,20 +5,22 @@ the other purchases of the same lot that arrived meanwhile in this process (see
 ``line.py``): one lock, one ledger append and one commit for the batch.
 
 1. The endpoint only verifies the access token's signature (``current_caller``).
-   Everything else is read in the batch, once for all its purchases, after the lock:
-   the callers' login sessions and accounts (an ended session is 401, an unverified
-   email 403), earlier uses of their idempotency keys, who passed the lot's trivia,
-   tickets held (for a capped lot) and credit balances.
+   Everything else is read in the batch, once for all its purchases, after the lot's
+   lock and then the ledger's chain-head lock: the lot, the callers' login sessions
+   and accounts (an ended session is 401, an unverified email 403), earlier uses of
+   their idempotency keys, who passed the lot's trivia, tickets held (for a capped
+   lot), credit balances, and the ledger's head with the balances the batch posts to.
 2. Each purchase is then checked against the lot as the purchases before it in the
    batch left it: the lot is open and before its deadline, the bundle or ticket count
    is valid, the trivia was passed, the per-user cap, the credit balance. A refused
    purchase writes nothing and charges nothing.
 3. An accepted cash purchase is charged (the sandbox provider completes at once) and
    gets tickets ``tickets_sold + 1 ..`` (the lock makes the ranges tile ``1..N``).
-   The ledger transactions of the batch come first (the ledger's chain-head lock is
-   taken once), then the purchases, entries and the buyers' reveal rows, the lot's
-   totals, the credit projection. The purchase that reaches the target is accepted
-   whole and funds the lot: the draw inputs are frozen in the same transaction.
+   The batch's ledger transactions are built in memory on the head read in step 1,
+   then written with the purchases, entries, the buyers' reveal rows and the lot's
+   totals (on PostgreSQL in one round trip, with the commit), then the credit
+   projection. The purchase that reaches the target is accepted whole and funds the
+   lot: the draw inputs are frozen in the same transaction.
 
 A provider whose buyers pay on its own page (Stripe Checkout) is charged before any of
 this, per request: the purchase is checked outside the lock and recorded ``pending``,
@@ -565,16 +567,17 @@ class _Batch:
     """One pass over a batch under the lot's row lock.
 
     Everything a purchase is checked against is read once for the whole batch, after
-    the lock: the callers' sessions and accounts, earlier uses of their idempotency
-    keys, who passed the trivia, tickets held (when the lot has a cap) and credit
-    balances. Every purchase is then checked against the lot as the purchases before it
-    in the batch left it, and refused (writing nothing) or accepted with the next
-    tickets (a cash purchase is charged once accepted); then all accepted purchases are
-    written together: their ledger transactions first (the ledger's head lock is taken
-    once), then the rows with their ledger seqs, the reveals, the buyers' counts, the
-    lot's totals, and, if one of them reached the target, the funding with its frozen
-    draw inputs. The purchase reaching the target is accepted whole; the ones after it
-    in the batch are refused like any later one.
+    the lot's lock and the ledger's head lock (taken in that order, as settlement takes
+    them): the lot, the callers' sessions and accounts, earlier uses of their
+    idempotency keys, who passed the trivia, tickets held (when the lot has a cap),
+    credit balances and the ledger's head. Every purchase is then checked against the
+    lot as the purchases before it in the batch left it, and refused (writing nothing)
+    or accepted with the next tickets (a cash purchase is charged once accepted); then
+    all accepted purchases are written together: their ledger transactions (built on
+    the head already read), the rows with their ledger seqs, the reveals, the buyers'
+    counts, the lot's totals, and, if one of them reached the target, the funding with
+    its frozen draw inputs. The purchase reaching the target is accepted whole; the ones
+    after it in the batch are refused like any later one.
     """
 
     def __init__(
