@@ -13,7 +13,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,10 +39,11 @@ def _wait_until(condition: Any) -> None:
     raise AssertionError("the condition never held")
 
 
-def test_the_line_answers_each_item_and_batches_late_arrivals() -> None:
-    line: PurchaseLine[int, str] = PurchaseLine()
-    release = threading.Event()
-    batches: list[list[int]] = []
+def _first_batch_held(
+    release: threading.Event, batches: list[list[int]]
+) -> Callable[[Sequence[int]], list[str | BaseException]]:
+    """A batch runner that records each batch and holds the first, ``[0]``, until
+    ``release``; an odd item fails with its own error."""
 
     def run(items: Sequence[int]) -> list[str | BaseException]:
         batches.append(list(items))
@@ -50,6 +51,14 @@ def test_the_line_answers_each_item_and_batches_late_arrivals() -> None:
             release.wait()
         return [ValueError(f"odd {i}") if i % 2 else f"ok {i}" for i in items]
 
+    return run
+
+
+def test_the_line_answers_each_item_and_batches_late_arrivals() -> None:
+    line: PurchaseLine[int, str] = PurchaseLine()
+    release = threading.Event()
+    batches: list[list[int]] = []
+    run = _first_batch_held(release, batches)
     answers: dict[int, str] = {}
 
     def submit(item: int) -> None:
@@ -80,29 +89,24 @@ def test_coroutines_wait_in_line_on_their_loop_and_a_cancelled_one_still_runs() 
     line: PurchaseLine[int, str] = PurchaseLine()
     release = threading.Event()
     batches: list[list[int]] = []
-
-    def run(items: Sequence[int]) -> list[str | BaseException]:
-        batches.append(list(items))
-        if items == [0]:
-            release.wait()
-        return [f"ok {i}" for i in items]
+    run = _first_batch_held(release, batches)
 
     async def scenario() -> list[str]:
         first = asyncio.create_task(line.submit_async("lot", 0, run))
         await asyncio.to_thread(_wait_until, lambda: batches == [[0]])
-        waiters = [asyncio.create_task(line.submit_async("lot", i, run)) for i in (1, 2, 3)]
+        waiters = [asyncio.create_task(line.submit_async("lot", i, run)) for i in (2, 4, 6)]
         await asyncio.to_thread(_wait_until, lambda: line.waiting("lot") == 3)
         waiters[1].cancel()  # its client went away: its purchase stays in the batch
         release.set()
         answers = await asyncio.gather(first, waiters[0], waiters[2])
         assert waiters[1].cancelled()
         # The line goes on, for a thread and a coroutine alike.
-        answers.append(await asyncio.to_thread(line.submit, "lot", 4, run))
-        answers.append(await line.submit_async("lot", 5, run))
+        answers.append(await asyncio.to_thread(line.submit, "lot", 8, run))
+        answers.append(await line.submit_async("lot", 10, run))
         return answers
 
-    assert asyncio.run(scenario()) == ["ok 0", "ok 1", "ok 3", "ok 4", "ok 5"]
-    assert batches == [[0], [1, 2, 3], [4], [5]]
+    assert asyncio.run(scenario()) == ["ok 0", "ok 2", "ok 6", "ok 8", "ok 10"]
+    assert batches == [[0], [2, 4, 6], [8], [10]]
     assert line.waiting("lot") == 0
 
 

@@ -32,7 +32,7 @@ from alot_ledger.errors import (
     InvalidTransaction,
     LedgerError,
 )
-from alot_ledger.repository import AccountState, HeadState, LedgerRepository
+from alot_ledger.repository import AccountState, AppendedRows, HeadState, LedgerRepository
 from alot_ledger.rules import TransactionRequest, must_not_go_negative
 
 GENESIS_HASH = "0" * 64
@@ -163,28 +163,14 @@ def prepare_append(
 
 def finish_append(connection: Connection, prepared: PreparedAppend) -> None:
     """Write the prepared transactions, the new balances and the new head."""
-    chain = prepared.chain
-    if chain.transaction_rows:
-        LedgerRepository(connection).finish_append(
-            chain.transaction_rows,
-            chain.posting_rows,
-            chain.node_rows,
-            chain.touched.values(),
-            chain.head(),
-        )
+    if prepared.chain.transaction_rows:
+        LedgerRepository(connection).finish_append(prepared.chain.rows())
 
 
 def send_finish_append(connection: Connection, prepared: PreparedAppend) -> None:
     """``finish_append`` sent in the caller's psycopg pipeline on ``connection``."""
-    chain = prepared.chain
-    if chain.transaction_rows:
-        LedgerRepository(connection).send_finish_append(
-            chain.transaction_rows,
-            chain.posting_rows,
-            chain.node_rows,
-            chain.touched.values(),
-            chain.head(),
-        )
+    if prepared.chain.transaction_rows:
+        LedgerRepository(connection).send_finish_append(prepared.chain.rows())
 
 
 class StaleCache(Exception):
@@ -239,14 +225,7 @@ def append_batch_cached(
         raise StaleCache("nothing to write: let the database confirm the refusals")
     for row, account in zip(chain.posting_rows, chain.posting_accounts, strict=True):
         row["account_id"] = account.id
-    matched = LedgerRepository(connection).finish_append(
-        chain.transaction_rows,
-        chain.posting_rows,
-        chain.node_rows,
-        chain.touched.values(),
-        chain.head(),
-        expected_size=head.size,
-    )
+    matched = LedgerRepository(connection).finish_append(chain.rows(), expected_size=head.size)
     if not matched:
         cache.forget()
         raise StaleCache(f"the head moved past {head.size}")
@@ -294,6 +273,15 @@ class _Chain:
 
     def head(self) -> HeadState:
         return HeadState(self.compact.size, self.last_hash, self.compact.peaks)
+
+    def rows(self) -> AppendedRows:
+        return AppendedRows(
+            self.transaction_rows,
+            self.posting_rows,
+            self.node_rows,
+            self.touched.values(),
+            self.head(),
+        )
 
     def append(
         self, request: TransactionRequest, balances: dict[tuple[str, str], AccountState]

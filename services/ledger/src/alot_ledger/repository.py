@@ -38,6 +38,17 @@ class AccountState:
 
 
 @dataclass(frozen=True, slots=True)
+class AppendedRows:
+    """What an append writes: its rows, the accounts it changed and the new head."""
+
+    transactions: list[dict[str, Any]]
+    postings: list[dict[str, Any]]
+    nodes: list[dict[str, Any]]
+    changed: Iterable[AccountState]
+    head: HeadState
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
     size: int
     root_hash: str
@@ -173,16 +184,7 @@ class LedgerRepository:
 
         return received
 
-    def finish_append(
-        self,
-        transaction_rows: list[dict[str, Any]],
-        posting_rows: list[dict[str, Any]],
-        node_rows: list[dict[str, Any]],
-        changed: Iterable[AccountState],
-        state: HeadState,
-        *,
-        expected_size: int | None = None,
-    ) -> bool:
+    def finish_append(self, rows: AppendedRows, *, expected_size: int | None = None) -> bool:
         """Write the appended rows, the new balances and the new head.
 
         With ``expected_size`` (PostgreSQL only) the head update is conditional on the
@@ -192,43 +194,30 @@ class LedgerRepository:
         raw = self._pipelined()
         if raw is None:
             assert expected_size is None, "conditional appends are for PostgreSQL"
-            self.insert_appended(transaction_rows, posting_rows, node_rows)
-            self.update_balances(changed)
-            self.update_head(state)
+            self.insert_appended(rows.transactions, rows.postings, rows.nodes)
+            self.update_balances(rows.changed)
+            self.update_head(rows.head)
             return True
         with raw.pipeline():
-            matched = self.send_finish_append(
-                transaction_rows,
-                posting_rows,
-                node_rows,
-                changed,
-                state,
-                expected_size=expected_size,
-            )
+            matched = self.send_finish_append(rows, expected_size=expected_size)
         return matched()
 
     def send_finish_append(
-        self,
-        transaction_rows: list[dict[str, Any]],
-        posting_rows: list[dict[str, Any]],
-        node_rows: list[dict[str, Any]],
-        changed: Iterable[AccountState],
-        state: HeadState,
-        *,
-        expected_size: int | None = None,
+        self, rows: AppendedRows, *, expected_size: int | None = None
     ) -> Callable[[], bool]:
         """``finish_append``'s statements, sent in the caller's psycopg pipeline on this
         connection (PostgreSQL); call the result once the pipeline has synced."""
         raw = self._pipelined()
         assert raw is not None, "pipelines are for PostgreSQL"
-        rows = {
-            "transactions": transaction_rows,
-            "postings": posting_rows,
-            "nodes": node_rows,
+        tables = {
+            "transactions": rows.transactions,
+            "postings": rows.postings,
+            "nodes": rows.nodes,
             "balances": [
-                {"b_id": a.id, "b_balance": a.balance, "b_version": a.version} for a in changed
+                {"b_id": a.id, "b_balance": a.balance, "b_version": a.version} for a in rows.changed
             ],
         }
+        state = rows.head
         new_head = (state.size, state.last_hash, b"".join(state.peaks))
         head_cursor, cursor = raw.cursor(), raw.cursor()
         if expected_size is not None:
@@ -238,8 +227,8 @@ class LedgerRepository:
                 (*new_head, expected_size),
             )
         for name, columns, statement in _PG_WRITES:
-            if rows[name]:
-                cursor.execute(statement, [[r[c] for r in rows[name]] for c in columns])
+            if tables[name]:
+                cursor.execute(statement, [[r[c] for r in tables[name]] for c in columns])
         if expected_size is None:
             head_cursor.execute(
                 "UPDATE ledger_head SET size = %s, last_hash = %s, peaks = %s WHERE id = 1",
