@@ -110,6 +110,30 @@ def test_coroutines_wait_in_line_on_their_loop_and_a_cancelled_one_still_runs() 
     assert line.waiting("lot") == 0
 
 
+def test_a_busy_lot_takes_turns_with_other_lots_for_the_line_threads() -> None:
+    line: PurchaseLine[int, str] = PurchaseLine(runners=1)
+    release = threading.Event()
+    batches: list[list[int]] = []
+    held = _first_batch_held(release, batches)
+
+    def run(lot: str) -> Callable[[Sequence[int]], list[str | BaseException]]:
+        return lambda items: held([*items]) if lot == "a" else held([100 + i for i in items])
+
+    threads = [threading.Thread(target=line.submit, args=("a", 0, run("a")))]
+    threads[0].start()
+    _wait_until(lambda: batches == [[0]])  # lot a's first batch holds the only thread
+    for lot, item in (("a", 2), ("b", 4)):
+        threads.append(threading.Thread(target=line.submit, args=(lot, item, run(lot))))
+        threads[-1].start()
+        _wait_until(lambda lot=lot: line.waiting(lot) == 1)
+    release.set()
+    for thread in threads:
+        thread.join()
+
+    # Lot b ran before lot a's second batch, though a had a purchase waiting first.
+    assert batches == [[0], [104], [2]]
+
+
 def test_a_failing_batch_fails_each_caller_and_the_line_goes_on() -> None:
     line: PurchaseLine[int, str] = PurchaseLine()
 

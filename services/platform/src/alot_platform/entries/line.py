@@ -6,7 +6,8 @@ the purchases that arrive while a batch of the same lot is running and runs them
 the next batch, in one transaction and one commit. Nobody waits for a timer: a purchase
 arriving at an idle lot runs at once, alone.
 
-Batches run on the line's own threads, one lot at a time per thread. A caller waits
+Batches run on the line's own threads, one batch at a time per thread; a lot's next
+batch queues for a thread behind the other lots' batches. A caller waits
 for its own answer: a thread blocks (``submit``), a coroutine awaits it on its event
 loop (``submit_async``) and so holds no thread while its purchase waits in line; the
 purchase endpoints are async for that reason.
@@ -40,6 +41,7 @@ class _Place(Generic[Item, Result]):
     """One purchase waiting in line, and what it gets back."""
 
     item: Item
+    run: RunBatch[Item, Result]
     wake: Callable[[], None]
     result: Result | None = None
     error: BaseException | None = None
@@ -70,8 +72,8 @@ class PurchaseLine(Generic[Item, Result]):
         exception per item, in the same order (it raises only for the whole batch).
         """
         done = threading.Event()
-        place: _Place[Item, Result] = _Place(item, done.set)
-        self._join(key, place, run)
+        place: _Place[Item, Result] = _Place(item, run, done.set)
+        self._join(key, place)
         done.wait()
         return place.answer()
 
@@ -89,35 +91,37 @@ class PurchaseLine(Generic[Item, Result]):
             with suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
                 loop.call_soon_threadsafe(_settle, done)
 
-        place: _Place[Item, Result] = _Place(item, wake)
-        self._join(key, place, run)
+        place: _Place[Item, Result] = _Place(item, run, wake)
+        self._join(key, place)
         await done
         return place.answer()
 
-    def _join(
-        self, key: Hashable, place: _Place[Item, Result], run: RunBatch[Item, Result]
-    ) -> None:
+    def _join(self, key: Hashable, place: _Place[Item, Result]) -> None:
         with self._mutex:
             self._waiting.setdefault(key, []).append(place)
             if key in self._running:
                 return
             self._running.add(key)
-        self._runners.submit(self._drain, key, run)
+        self._runners.submit(self._drain, key)
 
-    def _drain(self, key: Hashable, run: RunBatch[Item, Result]) -> None:
-        """Run ``key``'s batches one after another until nobody waits."""
-        while True:
-            with self._mutex:
-                batch = self._waiting.pop(key, [])
-                if not batch:
-                    self._running.discard(key)
-                    return
-            self._run(batch, run)
+    def _drain(self, key: Hashable) -> None:
+        """Run ``key``'s next batch, then queue its turn for the one after (if anybody
+        waits): a lot that never runs dry must not keep a runner from other lots."""
+        with self._mutex:
+            batch = self._waiting.pop(key, [])
+            if not batch:
+                self._running.discard(key)
+                return
+        self._run(batch)
+        self._runners.submit(self._drain, key)
 
     @staticmethod
-    def _run(batch: list[_Place[Item, Result]], run: RunBatch[Item, Result]) -> None:
+    def _run(batch: list[_Place[Item, Result]]) -> None:
+        """Run ``batch`` with the function its first purchase brought (every purchase of
+        one key brings an equivalent one) and hand each place its answer."""
         try:
-            results: Sequence[Result | BaseException] = run([place.item for place in batch])
+            items = [place.item for place in batch]
+            results: Sequence[Result | BaseException] = batch[0].run(items)
             if len(results) != len(batch):
                 raise RuntimeError(f"a batch of {len(batch)} returned {len(results)} results")
         except BaseException as error:  # the whole batch failed: every caller sees why
