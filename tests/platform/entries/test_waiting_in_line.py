@@ -64,12 +64,12 @@ def test_purchases_waiting_in_line_leave_their_slot_to_other_requests(
             threading.Thread(target=lambda b=b: answers.append(shop.buy(b, lot["id"]).status_code))
             for b in buyers
         ]
-        for thread in threads:
-            thread.start()
-        # Both purchases are in flight: the first batch waits for the lock, the second
-        # purchase for that batch. The one slot is free for another request.
+        # Both purchases in flight, one after the other: the first's batch waits for
+        # the lock, the second waits in line for that batch. The one slot is free.
         lot_id = uuid.UUID(lot["id"])
+        threads[0].start()
         _wait_until(lambda: _waiting_for_a_lock(locker) == 1)
+        threads[1].start()
         _wait_until(lambda: purchases_waiting(shop.platform, lot_id) == 1)
         other: list[int] = []
         probe = threading.Thread(
