@@ -100,14 +100,22 @@ def test_a_payment_for_a_lot_funded_meanwhile_is_refunded_in_full_and_explained(
     assert till.fake.created("/v1/refunds") == 1
 
 
+def _paid_after_the_deadline(
+    till: Any, *, bundle_index: int
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """A purchase pending at checkout whose payment Stripe reports (the events, not yet
+    delivered) once the lot's deadline has passed: the lot, the purchase, the events."""
+    lot = till.open_lot()
+    purchase = till.buy(till.player(lot["id"]), lot["id"], bundle_index)
+    events = till.fake.pay(purchase["payment"]["payment_id"])
+    till.clock.advance(days=8)
+    return lot, purchase, events
+
+
 def test_a_payment_after_the_deadline_is_refunded_even_before_the_expiry_tick(
     till: Any,
 ) -> None:
-    lot = till.open_lot()
-    ada = till.player(lot["id"])
-    purchase = till.buy(ada, lot["id"], 0)
-    events = till.fake.pay(purchase["payment"]["payment_id"])
-    till.clock.advance(days=8)
+    _lot, purchase, events = _paid_after_the_deadline(till, bundle_index=0)
 
     till.deliver(events[0])  # payment_intent.succeeded alone is enough
 
@@ -153,11 +161,7 @@ def test_stripe_down_during_a_late_refund_leaves_the_event_to_retry_and_refunds_
 def test_a_decided_late_refund_stands_even_if_the_lot_reopens_before_the_retry(
     till: Any,
 ) -> None:
-    lot = till.open_lot()
-    ada = till.player(lot["id"])
-    purchase = till.buy(ada, lot["id"], 1)
-    events = till.fake.pay(purchase["payment"]["payment_id"])
-    till.clock.advance(days=8)
+    lot, purchase, events = _paid_after_the_deadline(till, bundle_index=1)
     run_tick(till.platform)  # the lot expires
     till.fake.fail("/v1/refunds", "500", times=3)
     till.deliver(events[1])
@@ -290,11 +294,7 @@ def test_events_naming_no_purchase_of_ours_are_kept_as_unmatched(till: Any) -> N
 def test_a_late_refund_pending_at_stripe_is_recorded_only_once_stripe_completes_it(
     till: Any,
 ) -> None:
-    lot = till.open_lot()
-    ada = till.player(lot["id"])
-    purchase = till.buy(ada, lot["id"], 1)
-    events = till.fake.pay(purchase["payment"]["payment_id"])
-    till.clock.advance(days=8)
+    _lot, purchase, events = _paid_after_the_deadline(till, bundle_index=1)
     till.fake.refund_status = "pending"
 
     till.deliver(events[1])
