@@ -304,14 +304,7 @@ class EntryRepository:
         ).one_or_none()
 
     def tickets_held(self, lot_id: uuid.UUID, user_id: uuid.UUID) -> int:
-        return int(
-            self.session.scalar(
-                select(func.coalesce(func.sum(LotEntry.ticket_count), 0)).where(
-                    LotEntry.lot_id == lot_id, LotEntry.user_id == user_id
-                )
-            )
-            or 0
-        )
+        return self.tickets_held_by(lot_id, {user_id}).get(user_id, 0)
 
     def purchases_by_keys(
         self, keys: Collection[tuple[uuid.UUID, str]]
