@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -158,12 +158,22 @@ def _detached(model: type[_Row], values: Mapping[str, Any], dialect: Dialect) ->
     """A ``model`` object, outside any session, from a row read without the ORM (with
     the columns' own result processing, e.g. UTC timestamps)."""
     fields = {}
-    for attr in class_mapper(model).column_attrs:
-        column = attr.columns[0]
-        value = values[column.name]
-        process = column.type.result_processor(dialect, None)
-        fields[attr.key] = value if process is None or value is None else process(value)
+    for key, name, process in _result_columns(model, dialect):
+        value = values[name]
+        fields[key] = value if process is None or value is None else process(value)
     return model(**fields)
+
+
+@lru_cache(maxsize=16)
+def _result_columns(
+    model: type[Base], dialect: Dialect
+) -> list[tuple[str, str, Callable[[Any], Any] | None]]:
+    """Each of ``model``'s columns: attribute, column name and result processor (built
+    once: every batch reads its lot through ``_detached``)."""
+    return [
+        (attr.key, attr.columns[0].name, attr.columns[0].type.result_processor(dialect, None))
+        for attr in class_mapper(model).column_attrs
+    ]
 
 
 def _pg_insert(
