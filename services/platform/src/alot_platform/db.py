@@ -110,20 +110,15 @@ class Database:
 
 
 def unit_of_work(database: Database) -> Iterator[Session]:
-    """Yield a session; commit if the body finished, roll back if it raised."""
-    with database.sessions() as session:
-        try:
-            yield session
-        except AlotError as error:
-            if error.keeps_changes:
-                session.commit()
-            else:
-                session.rollback()
-            raise
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
+    """Yield a session; commit if the body finished (or raised an error that keeps its
+    changes), roll back if it raised anything else; then close it."""
+    session = database.sessions()
+    try:
+        yield session
+    except BaseException as error:
+        _end(session, error)
+        raise
+    _end(session, None)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -148,7 +143,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 def _end(session: Session, error: BaseException | None) -> None:
-    """Commit, or roll back after ``error`` (see :func:`unit_of_work`), then close."""
+    """Commit, or roll back after ``error`` unless it keeps its changes, then close."""
     try:
         if error is None or (isinstance(error, AlotError) and error.keeps_changes):
             session.commit()
