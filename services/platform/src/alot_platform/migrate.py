@@ -30,4 +30,7 @@ def migrate(settings: Settings) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # The ledger first: platform tables record ledger seqs, never the other way round.
     alot_ledger.migrate(url)
-    command.upgrade(alembic_config(url), "head")
+    config = alembic_config(url)
+    # Migrations that seal data (0005) use the keys these settings name.
+    config.attributes["settings"] = settings
+    command.upgrade(config, "head")
