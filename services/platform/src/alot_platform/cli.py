@@ -340,8 +340,8 @@ def keys() -> None:
 def keys_reseal_seeds() -> None:
     """Re-seal every lot's server seed with the first ALOT_FIELD_ENCRYPTION_KEYS key.
 
-    After putting a new key first: once this has run, the old key may be removed (the
-    personal fields it encrypted permitting). Safe to run again.
+    Run after putting a new key first. Seeds no longer need the old key then, but
+    personal fields encrypted with it still do. Safe to run again.
     """
     platform = _platform(_settings())
     try:
