@@ -303,3 +303,16 @@ def test_migration_0005_seals_the_seeds_stored_in_the_clear(
         assert sorted(v for v in plain.values() if v) == sorted(seeds.values())
     finally:
         engine.dispose()
+
+
+def test_the_sqlite_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    fresh, old = tmp_path / "fresh" / "alot.db", tmp_path / "old.db"
+    old.touch(mode=0o644)
+    old.chmod(0o644)  # as a database made before the fix, under a usual umask
+    previous_umask = os.umask(0o022)
+    try:
+        for database in (fresh, old):
+            migrate(Settings(env="test", var_dir=tmp_path, database_url=f"sqlite:///{database}"))
+            assert database.stat().st_mode & 0o077 == 0, oct(database.stat().st_mode)
+    finally:
+        os.umask(previous_umask)
