@@ -71,7 +71,9 @@ class LotFactory:
             )
             session.add(product)
             session.flush()
+            lot_id = uuid.uuid4()
             lot = Lot(
+                id=lot_id,
                 product_class_id=product.id,
                 lot_type="known",
                 title="A test lot",
@@ -88,7 +90,7 @@ class LotFactory:
                 trivia_question="?",
                 trivia_answer_hmac="0" * 64,
                 draw_algorithm=algorithm.value,
-                server_seed=seed,
+                server_seed_sealed=self.platform.seed_sealer.seal(seed, lot_id),
                 server_seed_commitment=commit,
                 created_at=now,
                 updated_at=now,

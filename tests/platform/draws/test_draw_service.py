@@ -87,7 +87,7 @@ def test_draw_and_settle(
     assert result.winning_ticket == draw.winning_ticket
     assert result.winner_user_id == str(draw.winner_user_id)
     lot = lots.lot(lot_id)
-    assert draw.server_seed == lot.server_seed
+    assert draw.server_seed == platform.seed_sealer.unseal(lot.server_seed_sealed, lot.id)
     assert lot.status == LotStatus.SETTLED.value
     assert lot.drawn_at is not None
     assert lot.settled_at is not None

@@ -46,14 +46,15 @@ def test_opening_commits_to_the_seed_in_the_ledger_and_never_serves_it(
         "commitment_ledger_seq": None,
     }
     assert ledger_lines() == []
-    assert _stored_lot(app, created["id"]).server_seed is None
+    assert _stored_lot(app, created["id"]).server_seed_sealed is None
 
     opened = lots.open(created["id"])
     assert opened["status"] == "open"
     assert opened["opened_at"] == "2026-03-01T12:00:00Z"
 
-    seed = _stored_lot(app, created["id"]).server_seed
-    assert seed is not None
+    sealed = _stored_lot(app, created["id"]).server_seed_sealed
+    assert sealed is not None
+    seed = app.state.platform.seed_sealer.unseal(sealed, uuid.UUID(created["id"]))
     assert len(seed) == 64
     assert opened["draw"]["server_seed_commitment"] == commit(seed)
 

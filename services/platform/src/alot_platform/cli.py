@@ -28,12 +28,14 @@ from alot_platform.db import unit_of_work
 from alot_platform.demo import DemoLot, ensure_demo_admin, ensure_demo_lots
 from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
+from alot_platform.lots.service import LotService
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
 from alot_platform.payments.reconcile import reconcile_payments
 from alot_platform.payments.stripe_provider import StripeProvider
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.scheduler import ledger_checkpointer, run_tick
+from alot_platform.security.crypto import SeedUnsealError
 from alot_platform.serve import can_share_port, serve
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
@@ -327,3 +329,29 @@ def _display_url(settings: Settings) -> str:
     if "@" in rest:  # hide credentials
         rest = rest.split("@", 1)[1]
     return f"{scheme}{sep}{rest}"
+
+
+@main.group()
+def keys() -> None:
+    """Key rotation chores."""
+
+
+@keys.command("reseal-seeds")
+def keys_reseal_seeds() -> None:
+    """Re-seal every lot's server seed with the first ALOT_FIELD_ENCRYPTION_KEYS key.
+
+    Run after putting a new key first. Seeds no longer need the old key then, but
+    personal fields encrypted with it still do. Safe to run again.
+    """
+    platform = _platform(_settings())
+    try:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            resealed = LotService(session, platform).reseal_seeds()
+    except SeedUnsealError as error:
+        click.echo(f"FAIL: {error}", err=True)
+        raise SystemExit(1) from None
+    finally:
+        platform.database.dispose()
+    click.echo(
+        f"OK: {resealed} server seeds re-sealed with key {platform.seed_sealer.current_key_id}"
+    )

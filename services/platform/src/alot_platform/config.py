@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     field_encryption_keys: SecretStr | None = Field(
         default=None,
-        description="comma-separated base64url 32-byte keys; the first encrypts, all decrypt",
+        description="comma-separated base64url 32-byte keys; the first encrypts, all decrypt;"
+        " personal fields, and server seeds through keys derived from them",
     )
 
     public_url: str = "http://127.0.0.1:8000"

@@ -19,7 +19,7 @@ from alot_platform.db import Database
 from alot_platform.keys import Keys
 from alot_platform.mail import Mailer
 from alot_platform.payments.provider import PaymentProvider, payment_provider_from_settings
-from alot_platform.security.crypto import FieldCipher
+from alot_platform.security.crypto import FieldCipher, SeedSealer
 
 
 @dataclass
@@ -30,6 +30,7 @@ class PlatformContext:
     database: Database
     hasher: PasswordHasher
     cipher: FieldCipher
+    seed_sealer: SeedSealer
     tokens: TokenCodec
     mailer: Mailer
     payments: PaymentProvider
@@ -47,6 +48,7 @@ class PlatformContext:
             ),
             hasher=PasswordHasher(settings),
             cipher=FieldCipher(keys.field_encryption),
+            seed_sealer=SeedSealer(keys.seed_sealing),
             tokens=TokenCodec(keys.jwt, settings.jwt_issuer, settings.jwt_audience, clock),
             mailer=mailer,
             payments=payment_provider_from_settings(settings),

@@ -1,4 +1,5 @@
-"""Secret material: the signing secret and the field-encryption keys.
+"""Secret material: the signing secret and the field-encryption keys (which also seal
+server seeds, through keys derived from them).
 
 In production both come from configuration and a missing one stops start-up. In
 development and tests they are generated once under `<var_dir>/keys/` (git-ignored)
@@ -44,6 +45,15 @@ class Keys:
     @property
     def csrf(self) -> bytes:
         return self.derive("csrf")
+
+    @property
+    def seed_sealing(self) -> tuple[bytes, ...]:
+        """The keys that seal server seeds: one per field key, in the same order (so the
+        field keys' rotation rotates them), derived so that no key serves two uses."""
+        return tuple(
+            hmac.new(key, b"alot-key:seed-sealing", hashlib.sha256).digest()
+            for key in self.field_encryption
+        )
 
 
 def load_keys(settings: Settings) -> Keys:

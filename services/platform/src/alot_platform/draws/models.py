@@ -28,7 +28,8 @@ class LotteryDraw(Base):
     inputs_ledger_seq: Mapped[int | None] = mapped_column(BigInteger)
     frozen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    # Filled when drawn.
+    # Filled when drawn. The server seed is public from then on (proof and ledger); until
+    # then it exists only sealed on the lot.
     server_seed: Mapped[str | None] = mapped_column(String(64))
     winning_ticket: Mapped[int | None] = mapped_column(Integer)
     winner_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

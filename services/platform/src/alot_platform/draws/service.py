@@ -106,7 +106,7 @@ class DrawService:
             return existing
         if lot.status != LotStatus.FUNDED.value:
             raise LotStateConflict(lot, "freeze the draw inputs")
-        if lot.server_seed is None or lot.server_seed_commitment is None:
+        if lot.server_seed_sealed is None or lot.server_seed_commitment is None:
             raise LotStateConflict(lot, "freeze the draw inputs of a lot never opened")
         self._session.flush()  # the funding purchase's entry is part of the ticket map
         entries = _ticket_map(self._draws.entries(lot.id))
@@ -158,14 +158,16 @@ class DrawService:
         draw = self._draws.get_for_lot(lot.id)
         if draw is not None and draw.proof is not None:
             return draw
-        if lot.status != LotStatus.FUNDED.value or draw is None or lot.server_seed is None:
+        if lot.status != LotStatus.FUNDED.value or draw is None or lot.server_seed_sealed is None:
             raise LotStateConflict(lot, "draw")
+        # Unsealed only here, where it is published: in the proof, the record, the ledger.
+        server_seed = self._platform.seed_sealer.unseal(lot.server_seed_sealed, lot.id)
         entries = _ticket_map(self._draws.entries(lot.id))
         if draw.algorithm == DrawAlgorithm.V2.value:
             assert draw.draw_inputs is not None
             proof = compute_v2(
                 draw_inputs=draw.draw_inputs,
-                server_seed=lot.server_seed,
+                server_seed=server_seed,
                 entries=entries,
                 beacon=self._beacon_reading(draw.draw_inputs),
             )
@@ -180,14 +182,14 @@ class DrawService:
                 created_at=draw_timestamp(lot.created_at),
                 total_tickets=draw.total_tickets,
                 escrow_balance=format_cents(draw.escrow_cents),
-                server_seed=lot.server_seed,
+                server_seed=server_seed,
                 entries=entries,
             )
             seeds = {"client_seed": proof["client_seed"], "combined_seed": proof["combined_seed"]}
         now = self._platform.clock()
         transition(lot, LotStatus.DRAWING, now, action="draw")
         lot.drawn_at = now
-        draw.server_seed = lot.server_seed
+        draw.server_seed = server_seed
         draw.winning_ticket = proof["winning_ticket"]
         draw.winner_user_id = uuid.UUID(proof["winner_user_id"])
         draw.proof = proof
@@ -197,7 +199,7 @@ class DrawService:
             refs={"lot_id": str(lot.id), "winner_user_id": proof["winner_user_id"]},
             metadata={
                 "algorithm": draw.algorithm,
-                "server_seed": lot.server_seed,
+                "server_seed": server_seed,
                 "winning_ticket": proof["winning_ticket"],
                 "proof_sha256": hashlib.sha256(canonical_json(proof)).hexdigest(),
                 **seeds,

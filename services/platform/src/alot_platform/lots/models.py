@@ -130,8 +130,10 @@ class Lot(Base):
     trivia_answer_hmac: Mapped[str] = mapped_column(String(64))
 
     draw_algorithm: Mapped[str] = mapped_column(String(16))
-    # The server seed stays secret until the draw; its commitment is public from opening.
-    server_seed: Mapped[str | None] = mapped_column(String(64))
+    # The server seed stays secret until the draw, so it is stored sealed (see
+    # security.crypto.SeedSealer; a dump shows no seed); its commitment is public from
+    # opening. The draw record keeps the seed in the clear once it is drawn.
+    server_seed_sealed: Mapped[str | None] = mapped_column(String(255))
     server_seed_commitment: Mapped[str | None] = mapped_column(String(64))
     commitment_ledger_seq: Mapped[int | None] = mapped_column(BigInteger)
 

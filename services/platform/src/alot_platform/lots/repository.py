@@ -59,6 +59,17 @@ class LotRepository:
             .execution_options(populate_existing=True)
         ).one_or_none()
 
+    def with_sealed_seeds(self) -> list[Lot]:
+        """Every lot holding a sealed server seed (opened at least once), locked."""
+        return list(
+            self.session.scalars(
+                select(Lot)
+                .where(Lot.server_seed_sealed.is_not(None))
+                .order_by(Lot.id)
+                .with_for_update(of=Lot)
+            )
+        )
+
     def add(self, row: Lot | ProductClass) -> None:
         self.session.add(row)
 

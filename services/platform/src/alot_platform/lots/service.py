@@ -3,7 +3,8 @@
 Opening a lot is where fairness starts: the server seed is drawn from `secrets`, its
 commitment is stored on the lot and written to the ledger (memo `draw_commitment`) in
 the same transaction as the `created -> open` transition, so the commitment exists
-before any entry can. The seed itself is never served before the draw.
+before any entry can. The seed itself is never served before the draw, and is stored
+only sealed (AES-GCM under a key kept outside the database), so a dump reveals none.
 
 Who sees what: lots still `created` and `private` lots are visible only to admins (and
 a private lot's creator); `unlisted` lots are reachable by id but never listed; lists
@@ -37,6 +38,7 @@ from alot_platform.lots.schemas import (
     ProductClassUpdate,
 )
 from alot_platform.lots.state import LotStateConflict, transition
+from alot_platform.security.crypto import is_plaintext_seed
 from alot_platform.trivia.service import answer_digest
 from alot_platform.users.models import Role, User
 
@@ -209,7 +211,7 @@ class LotService:
             )
         seed = secrets.token_hex(32)
         commit = commitment_v1 if lot.draw_algorithm == DrawAlgorithm.V1 else commitment_v2
-        lot.server_seed = seed
+        lot.server_seed_sealed = self._platform.seed_sealer.seal(seed, lot.id)
         lot.server_seed_commitment = commit(seed)
         transition(lot, LotStatus.OPEN, now, action="open it")
         # Last: the ledger holds its chain-head lock from here until commit.
@@ -254,6 +256,22 @@ class LotService:
         )
         self._lots.flush()
         return lot
+
+    def reseal_seeds(self) -> int:
+        """Seal every lot's server seed with the newest key (after a key rotation), and
+        any seed still in the clear; return how many changed. Safe to run again."""
+        sealer = self._platform.seed_sealer
+        resealed = 0
+        for lot in self._lots.with_sealed_seeds():
+            stored = lot.server_seed_sealed
+            assert stored is not None
+            if sealer.is_current(stored):
+                continue
+            seed = stored if is_plaintext_seed(stored) else sealer.unseal(stored, lot.id)
+            lot.server_seed_sealed = sealer.seal(seed, lot.id)
+            resealed += 1
+        self._lots.flush()
+        return resealed
 
     # -- reading --------------------------------------------------------------------
 
