@@ -17,8 +17,8 @@ import httpx
 
 from alot_sdk._base_client import (
     drop_none,
-    next_by_after_seq,
     next_by_before_size,
+    next_by_cursor,
     path_segment,
 )
 from alot_sdk._verification import check_inclusion
@@ -106,8 +106,8 @@ class Ledger(SyncResource):
             f"{_PREFIX}/transactions",
             {"after_seq": after_seq, "limit": limit},
             LedgerTransaction,
-            "transactions",
-            next_by_after_seq,
+            "items",
+            next_by_cursor,
         )
 
     def transaction(self, seq: int) -> LedgerTransaction:
@@ -219,8 +219,8 @@ class AsyncLedger(AsyncResource):
             f"{_PREFIX}/transactions",
             {"after_seq": after_seq, "limit": limit},
             LedgerTransaction,
-            "transactions",
-            next_by_after_seq,
+            "items",
+            next_by_cursor,
         )
 
     async def transaction(self, seq: int) -> LedgerTransaction:
