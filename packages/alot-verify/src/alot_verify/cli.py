@@ -294,6 +294,24 @@ def _read_key(value: str) -> str:
     return value.strip()
 
 
+def read_checkpoint(source: str) -> str:
+    """A signed checkpoint note, from its text or from the platform's checkpoint document
+    (``GET /api/ledger/checkpoint`` answers JSON with the note in ``note``)."""
+    text = read_source(source)
+    if text.lstrip().startswith("{"):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON: {exc.msg}", where=source) from exc
+        note = document.get("note") if isinstance(document, dict) else None
+        if not isinstance(note, str):
+            raise InputError(
+                "a checkpoint document carries the signed note in `note`", where=source
+            )
+        return note
+    return str(text)
+
+
 def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
     pending = b""
     for chunk in chunks:
@@ -355,7 +373,8 @@ def _is_local_file(source: str) -> bool:
     "--checkpoint",
     "checkpoint_source",
     metavar="FILE",
-    help="A signed checkpoint (file, - or URL): the export's Merkle root must match it.",
+    help="A signed checkpoint (file, - or URL; the note or the platform's checkpoint "
+    "document): the export's Merkle root must match it.",
 )
 @click.option(
     "--key",
@@ -417,12 +436,18 @@ def ledger_command(
     signed_checkpoint: str | None = None
     verifier_key: str | None = None
     with input_errors(ctx):
+        from click.core import ParameterSource
+
+        if checkpoint_source is None and (
+            ctx.get_parameter_source("key") is ParameterSource.ENVIRONMENT
+        ):
+            key = None  # a key pinned in the environment waits for a checkpoint to check
         if (checkpoint_source is None) != (key is None):
             raise InputError("--checkpoint and --key go together", where="usage")
         if checkpoint_source is not None and key is not None:
             if start_seq != 1:
                 raise InputError("a partial export cannot be checked against a checkpoint")
-            text = read_source(checkpoint_source)
+            text = read_checkpoint(checkpoint_source)
             verifier_key = _read_key(key)
             try:
                 checkpoint = verify_checkpoint(text, verifier_key)
@@ -659,7 +684,7 @@ def inclusion_command(
         if root is not None:
             root_hex, checkpoint_text = root, None
         elif checkpoint_source is not None:
-            root_hex, checkpoint_text = None, read_source(checkpoint_source)
+            root_hex, checkpoint_text = None, read_checkpoint(checkpoint_source)
         else:
             root_hex, checkpoint_text = document.get("root"), document.get("checkpoint")
         expected_root = _trusted_root(report, "root", size, root_hex, checkpoint_text, key)
@@ -726,7 +751,7 @@ def consistency_command(
             if root_flag is not None:
                 root_hex, checkpoint_text = root_flag, None
             elif checkpoint_flag is not None:
-                root_hex, checkpoint_text = None, read_source(checkpoint_flag)
+                root_hex, checkpoint_text = None, read_checkpoint(checkpoint_flag)
             else:
                 root_hex = document.get(f"{label}_root")
                 checkpoint_text = document.get(f"{label}_checkpoint")
