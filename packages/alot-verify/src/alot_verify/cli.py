@@ -309,7 +309,9 @@ def read_checkpoint(source: str) -> str:
                 "a checkpoint document carries the signed note in `note`", where=source
             )
         return note
-    return str(text)
+    text = str(text)
+    # `jq -r .note` and editors add a newline after the note's own last one.
+    return text[:-1] if text.endswith("\n\n") else text
 
 
 def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
