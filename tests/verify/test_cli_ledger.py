@@ -319,3 +319,12 @@ def test_the_platforms_checkpoint_document_is_read_for_its_note(
     result = _run(args)
     assert result.exit_code == 0, result.output
     assert "OK: Merkle root against the checkpoint" in result.stdout
+
+
+def test_a_checkpoint_saved_with_jq_r_still_reads(vectors: dict[str, str], tmp_path: Path) -> None:
+    # `jq -r .note > checkpoint.txt` adds a newline after the note's own last one.
+    saved = tmp_path / "checkpoint.txt"
+    saved.write_text(Path(vectors["checkpoint"]).read_text(encoding="utf-8") + "\n")
+    args = ["ledger", vectors["export"], "--checkpoint", str(saved), "--key", vectors["key"]]
+    result = _run(args)
+    assert result.exit_code == 0, result.output
