@@ -106,8 +106,10 @@ def test_write_read_prove_and_export(client: TestClient) -> None:
     )
 
     page = client.get("/api/ledger/transactions?after_seq=3&limit=4", headers=AUDITOR).json()
-    assert [t["seq"] for t in page["transactions"]] == [4, 5, 6, 7]
-    assert page["next_after_seq"] == 7
+    assert [t["seq"] for t in page["items"]] == [4, 5, 6, 7]
+    assert page["next_cursor"] == "7"
+    following = client.get("/api/ledger/transactions?cursor=7&limit=4", headers=AUDITOR).json()
+    assert [t["seq"] for t in following["items"]][:1] == [8]
 
     balance = client.get(
         "/api/ledger/accounts/user:0:credits/balances/CRD?as_of_seq=4", headers=AUDITOR

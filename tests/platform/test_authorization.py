@@ -26,6 +26,11 @@ PUBLIC_ROUTES = {
     # A lot's draw record and proof are public: anyone may re-check a draw.
     "/api/lots/{lot_id}/draw",
     "/api/lots/{lot_id}/draw/proof",
+    # The ledger's checkpoints, key and consistency proofs are hashes and signatures only.
+    "/api/ledger/checkpoint",
+    "/api/ledger/checkpoints/{size}",
+    "/api/ledger/verifier-key",
+    "/api/ledger/proofs/consistency",
     # Stripe's signature authenticates its webhook deliveries (payments/webhooks.py).
     "/api/webhooks/stripe",
 }
@@ -34,6 +39,7 @@ PUBLIC_READS = {
     ("GET", "/api/lots"),
     ("GET", "/api/lots/{lot_id}"),
     ("GET", "/api/lots/{lot_id}/entries"),
+    ("GET", "/api/ledger/checkpoints"),
 }
 
 

@@ -43,7 +43,7 @@ def test_reads_need_the_auditor_or_admin_role(client: TestClient, api: Any) -> N
     _post_memo(client)
     response = client.get("/api/ledger/transactions", headers=headers)
     assert response.status_code == 200, response.text
-    assert [t["kind"] for t in response.json()["transactions"]] == ["test_memo"]
+    assert [t["kind"] for t in response.json()["items"]] == ["test_memo"]
 
 
 def test_public_ledger_is_readable_anonymously_and_checkpoints_verify(make_client: Any) -> None:

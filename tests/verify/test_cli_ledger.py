@@ -295,3 +295,36 @@ def test_usage_errors_exit_2(vectors: dict[str, str], tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_a_key_pinned_in_the_environment_does_not_demand_a_checkpoint(
+    vectors: dict[str, str],
+) -> None:
+    # The auditor's guide exports ALOT_VERIFY_LEDGER_KEY once; a later run without a
+    # checkpoint still verifies everything else.
+    result = CliRunner().invoke(
+        cli, ["ledger", vectors["export"]], env={"ALOT_VERIFY_LEDGER_KEY": vectors["key"]}
+    )
+    assert result.exit_code == 0, result.output
+    assert "no checkpoint given" in result.stderr
+
+
+def test_the_platforms_checkpoint_document_is_read_for_its_note(
+    vectors: dict[str, str], tmp_path: Path
+) -> None:
+    note = Path(vectors["checkpoint"]).read_text(encoding="utf-8")
+    document = tmp_path / "checkpoint.json"
+    document.write_text(json.dumps({"origin": "o", "size": 40, "note": note}), encoding="utf-8")
+    args = ["ledger", vectors["export"], "--checkpoint", str(document), "--key", vectors["key"]]
+    result = _run(args)
+    assert result.exit_code == 0, result.output
+    assert "OK: Merkle root against the checkpoint" in result.stdout
+
+
+def test_a_checkpoint_saved_with_jq_r_still_reads(vectors: dict[str, str], tmp_path: Path) -> None:
+    # `jq -r .note > checkpoint.txt` adds a newline after the note's own last one.
+    saved = tmp_path / "checkpoint.txt"
+    saved.write_text(Path(vectors["checkpoint"]).read_text(encoding="utf-8") + "\n")
+    args = ["ledger", vectors["export"], "--checkpoint", str(saved), "--key", vectors["key"]]
+    result = _run(args)
+    assert result.exit_code == 0, result.output

@@ -1,4 +1,5 @@
-"""The checks behind `lots.verify_draw` and `ledger.verify_inclusion`, done with alot_verify.
+"""The checks behind `lots.verify_draw`, `ledger.verify_inclusion` and
+`ledger.verify_purchase`, done with alot_verify.
 
 Both work on the JSON exactly as the platform sent it (hashes are over canonical JSON,
 so nothing may be re-serialized on the way) and ignore anything the server says about
@@ -24,7 +25,7 @@ from alot_verify.errors import (
 from alot_verify.ledger import transaction_leaf_hash
 from alot_verify.merkle import verify_inclusion
 
-from alot_sdk.models import LedgerTransaction, VerifiedInclusion
+from alot_sdk.models import LedgerTransaction, Purchase, VerifiedInclusion
 
 _INCLUSION_MEMBERS = ("leaf_index", "tree_size", "leaf_hash", "transaction", "proof", "checkpoint")
 
@@ -118,6 +119,33 @@ def check_inclusion(
         root_hash=checkpoint.root_hash.hex(),
         origin=checkpoint.origin,
     )
+
+
+def check_purchase_transaction(purchase: Purchase, proved: VerifiedInclusion) -> None:
+    """That the proved transaction is the one that recorded `purchase`: its kind, ids
+    and tickets. Raises `ProofVerificationError` naming what differs."""
+    transaction = proved.transaction
+    stated = {
+        "kind": (transaction.kind, "entry_purchase"),
+        "refs.purchase_id": (transaction.refs.get("purchase_id"), str(purchase.id)),
+        "refs.lot_id": (transaction.refs.get("lot_id"), str(purchase.lot_id)),
+        "metadata.tickets": (transaction.metadata.get("tickets"), purchase.tickets),
+        "metadata.tickets_start": (
+            transaction.metadata.get("tickets_start"),
+            purchase.tickets_start,
+        ),
+        "metadata.tickets_end": (transaction.metadata.get("tickets_end"), purchase.tickets_end),
+    }
+    differing = [
+        f"{name} is {found!r}, the purchase says {expected!r}"
+        for name, (found, expected) in stated.items()
+        if found != expected
+    ]
+    if differing:
+        raise ProofVerificationError(
+            f"ledger transaction {transaction.seq} is not purchase {purchase.id}: "
+            + "; ".join(differing)
+        )
 
 
 def _hashes(value: Any) -> list[bytes]:

@@ -48,6 +48,7 @@ class Report:
 class Options:
     json_output: bool
     verbose: bool
+    token: str | None = None
 
 
 def emit(ctx: click.Context, report: Report) -> NoReturn:
@@ -90,13 +91,50 @@ def input_errors(ctx: click.Context) -> Iterator[None]:
         usage_error(ctx, str(exc))
 
 
+def _auth_headers() -> dict[str, str]:
+    """The bearer token given with --token (or ALOT_TOKEN), for the URLs that need one."""
+    ctx = click.get_current_context(silent=True)
+    options = ctx.find_object(Options) if ctx is not None else None
+    token = options.token if options is not None else None
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _refused(response: Any, source: str) -> InputError | None:
+    """A clear message for a 401/403: which token is missing or not enough."""
+    if response.status_code not in (401, 403):
+        return None
+    detail = ""
+    if response.headers.get("content-type", "").startswith("application/problem+json"):
+        try:
+            detail = str(json.loads(response.content).get("detail") or "")
+        except (ValueError, AttributeError):
+            detail = ""
+    said = f" (the server says: {detail})" if detail else ""
+    if response.status_code == 401:
+        message = (
+            f"the server needs a token for this URL (401){said}; pass --token TOKEN or set "
+            "ALOT_TOKEN to an access token of an account with the auditor role"
+        )
+    else:
+        message = (
+            f"the token may not read this URL (403){said}; it needs the auditor (or admin) "
+            "role, or the operator must publish the ledger (ALOT_LEDGER_PUBLIC=1)"
+        )
+    return InputError(message, where=source)
+
+
 def read_source(source: str, *, binary: bool = False) -> Any:
     """Read a whole input named on the command line: a path, ``-`` (stdin) or an http(s) URL."""
     if source.startswith(("http://", "https://")):
         import httpx
 
         try:
-            response = httpx.get(source, timeout=30.0, follow_redirects=True)
+            response = httpx.get(
+                source, timeout=30.0, follow_redirects=True, headers=_auth_headers()
+            )
+            refused = _refused(response, source)
+            if refused is not None:
+                raise refused
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise InputError(f"could not fetch: {exc}", where=source) from exc
@@ -126,13 +164,36 @@ def load_json(source: str) -> Any:
 @click.version_option(__version__, prog_name="alot-verify")
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON document.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks for unreadable input.")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    envvar="ALOT_TOKEN",
+    help="Bearer token sent with every URL read (env ALOT_TOKEN), for the ledger routes "
+    "that need the auditor role.",
+)
 @click.pass_context
-def cli(ctx: click.Context, json_output: bool, verbose: bool) -> None:
+def cli(ctx: click.Context, json_output: bool, verbose: bool, token: str | None) -> None:
     """Verify ALOT! draws, ledger exports, Merkle proofs and checkpoints offline.
 
     Exit status: 0 verified, 1 a check failed, 2 usage error or unreadable input.
     """
-    ctx.obj = Options(json_output=json_output, verbose=verbose)
+    ctx.obj = Options(json_output=json_output, verbose=verbose, token=token or None)
+
+
+def _set_token(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(Options).token = value
+
+
+# Also accepted after the command name (`alot-verify ledger URL --token T`), where most
+# people put it; the group's option (and ALOT_TOKEN) is the default.
+token_option = click.option(
+    "--token",
+    metavar="TOKEN",
+    expose_value=False,
+    callback=_set_token,
+    help="Bearer token for URLs that need one (default: env ALOT_TOKEN).",
+)
 
 
 # --- commands -------------------------------------------------------------------
@@ -141,7 +202,27 @@ def cli(ctx: click.Context, json_output: bool, verbose: bool) -> None:
 # command so that `alot-verify draw` starts fast.
 
 
+def _draw_proof(document: Any, source: str) -> Any:
+    """The proof itself, from either ``/draw/proof`` or the lot's ``/draw`` record.
+
+    ``GET /api/lots/{id}/draw`` answers the draw's record (stage, ledger seqs, ...) with
+    the proof in its ``proof`` member; the verifier checks that member exactly as
+    ``/draw/proof`` serves it alone.
+    """
+    if isinstance(document, dict) and "stage" in document and "proof" in document:
+        proof = document["proof"]
+        if proof is None:
+            raise InputError(
+                f"lot {document.get('lot_id')} has no draw proof yet "
+                f"(stage {document.get('stage')}, lot {document.get('lot_status')})",
+                where=source,
+            )
+        return proof
+    return document
+
+
 @cli.command("draw")
+@token_option
 @click.argument("proof_source", metavar="PROOF")
 @click.option(
     "--beacon-public-key",
@@ -151,7 +232,11 @@ def cli(ctx: click.Context, json_output: bool, verbose: bool) -> None:
 )
 @click.pass_context
 def draw_command(ctx: click.Context, proof_source: str, beacon_public_key: str | None) -> None:
-    """Verify a draw proof (alot-v1 or alot-v2) read from PROOF: a file, - or a URL."""
+    """Verify a draw proof (alot-v1 or alot-v2) read from PROOF: a file, - or a URL.
+
+    PROOF is a lot's /api/lots/{id}/draw/proof, or its /api/lots/{id}/draw record (whose
+    `proof` member is checked).
+    """
     from alot_verify.draw import draw_checks
 
     report = Report(command="draw")
@@ -162,7 +247,7 @@ def draw_command(ctx: click.Context, proof_source: str, beacon_public_key: str |
                 key = bytes.fromhex(beacon_public_key)
             except ValueError as exc:
                 raise InputError("not hex", where="--beacon-public-key") from exc
-        proof = load_json(proof_source)
+        proof = _draw_proof(load_json(proof_source), proof_source)
         checks, unchecked = draw_checks(proof, beacon_public_key=key)
     for check in checks:
         if check.passed:
@@ -209,6 +294,26 @@ def _read_key(value: str) -> str:
     return value.strip()
 
 
+def read_checkpoint(source: str) -> str:
+    """A signed checkpoint note, from its text or from the platform's checkpoint document
+    (``GET /api/ledger/checkpoint`` answers JSON with the note in ``note``)."""
+    text = read_source(source)
+    if text.lstrip().startswith("{"):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON: {exc.msg}", where=source) from exc
+        note = document.get("note") if isinstance(document, dict) else None
+        if not isinstance(note, str):
+            raise InputError(
+                "a checkpoint document carries the signed note in `note`", where=source
+            )
+        return note
+    text = str(text)
+    # `jq -r .note` and editors add a newline after the note's own last one.
+    return text[:-1] if text.endswith("\n\n") else text
+
+
 def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
     pending = b""
     for chunk in chunks:
@@ -225,7 +330,14 @@ def _raw_export_lines(source: str) -> Iterator[bytes]:
         import httpx
 
         try:
-            with httpx.stream("GET", source, timeout=30.0, follow_redirects=True) as response:
+            with httpx.stream(
+                "GET", source, timeout=30.0, follow_redirects=True, headers=_auth_headers()
+            ) as response:
+                if response.status_code in (401, 403):
+                    response.read()
+                    refused = _refused(response, source)
+                    assert refused is not None
+                    raise refused
                 response.raise_for_status()
                 yield from _split_lines(response.iter_bytes())
         except httpx.HTTPError as exc:
@@ -257,12 +369,14 @@ def _is_local_file(source: str) -> bool:
 
 
 @cli.command("ledger")
+@token_option
 @click.argument("export_source", metavar="EXPORT")
 @click.option(
     "--checkpoint",
     "checkpoint_source",
     metavar="FILE",
-    help="A signed checkpoint (file, - or URL): the export's Merkle root must match it.",
+    help="A signed checkpoint (file, - or URL; the note or the platform's checkpoint "
+    "document): the export's Merkle root must match it.",
 )
 @click.option(
     "--key",
@@ -324,12 +438,18 @@ def ledger_command(
     signed_checkpoint: str | None = None
     verifier_key: str | None = None
     with input_errors(ctx):
+        from click.core import ParameterSource
+
+        if checkpoint_source is None and (
+            ctx.get_parameter_source("key") is ParameterSource.ENVIRONMENT
+        ):
+            key = None  # a key pinned in the environment waits for a checkpoint to check
         if (checkpoint_source is None) != (key is None):
             raise InputError("--checkpoint and --key go together", where="usage")
         if checkpoint_source is not None and key is not None:
             if start_seq != 1:
                 raise InputError("a partial export cannot be checked against a checkpoint")
-            text = read_source(checkpoint_source)
+            text = read_checkpoint(checkpoint_source)
             verifier_key = _read_key(key)
             try:
                 checkpoint = verify_checkpoint(text, verifier_key)
@@ -493,6 +613,7 @@ def _pick(flag: Any, document: dict[str, Any], name: str) -> Any:
 
 
 @cli.command("inclusion")
+@token_option
 @click.argument("proof_source", metavar="[PROOF]", required=False)
 @click.option("--leaf-hash", metavar="HEX", help="The leaf (transaction) hash.")
 @click.option(
@@ -565,7 +686,7 @@ def inclusion_command(
         if root is not None:
             root_hex, checkpoint_text = root, None
         elif checkpoint_source is not None:
-            root_hex, checkpoint_text = None, read_source(checkpoint_source)
+            root_hex, checkpoint_text = None, read_checkpoint(checkpoint_source)
         else:
             root_hex, checkpoint_text = document.get("root"), document.get("checkpoint")
         expected_root = _trusted_root(report, "root", size, root_hex, checkpoint_text, key)
@@ -585,6 +706,7 @@ def inclusion_command(
 
 
 @cli.command("consistency")
+@token_option
 @click.argument("proof_source", metavar="[PROOF]", required=False)
 @click.option("--old-size", type=int, help="Size of the older tree.")
 @click.option("--new-size", type=int, help="Size of the newer tree.")
@@ -631,7 +753,7 @@ def consistency_command(
             if root_flag is not None:
                 root_hex, checkpoint_text = root_flag, None
             elif checkpoint_flag is not None:
-                root_hex, checkpoint_text = None, read_source(checkpoint_flag)
+                root_hex, checkpoint_text = None, read_checkpoint(checkpoint_flag)
             else:
                 root_hex = document.get(f"{label}_root")
                 checkpoint_text = document.get(f"{label}_checkpoint")

@@ -5,6 +5,17 @@ Session, one that authorizes reads (auditor role, or anyone when the ledger is p
 and one that authorizes writes (inside the platform / service token). ``create_app``
 runs the same router alone, with bearer tokens from the settings.
 
+What is public and what needs a reader:
+
+- Public (they reveal no transaction, only hashes and signatures): the checkpoints,
+  the verifier key and consistency proofs.
+- A transaction's party or a reader: one transaction and its inclusion proof. The
+  ``require_party`` dependency answers ``None`` for a reader (who may read any
+  transaction) or a predicate naming the transactions its caller may read (a player's
+  own purchases): per-transaction access, so that nobody walks every seq to rebuild an
+  export they may not download.
+- Readers only: transaction lists, the export and account balances.
+
 Every ledger failure is rendered by the router itself as ``application/problem+json``
 with ``type = urn:alot:problem:<code>``, so it looks the same wherever it is mounted.
 
@@ -17,7 +28,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
@@ -43,6 +54,9 @@ from alot_ledger.settings import LedgerSettings
 
 PROBLEM = "application/problem+json"
 JSONL = "application/jsonl"
+# The largest sequence number or tree size a request may name: every JSON client reads
+# it exactly (2^53 - 1), and the database and the Merkle tree code hold it.
+MAX_SEQ = 2**53 - 1
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -172,9 +186,13 @@ class CheckpointPage(BaseModel):
 
 
 class TransactionPage(BaseModel):
-    transactions: list[TransactionLine]
-    size: int
-    next_after_seq: int | None
+    """One page of transactions, in the platform's list envelope."""
+
+    items: list[TransactionLine]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` (or `after_seq`) for the next page; null at the end"
+    )
+    size: int = Field(description="the number of committed transactions now")
 
 
 class VerifierKey(BaseModel):
@@ -225,20 +243,65 @@ def _engine_of(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
+TRANSACTIONS_PAGE_MAX = 1000
+"""The largest ``limit`` of ``GET /transactions``."""
+
+TransactionFilter = Callable[[dict[str, Any]], bool]
+
+
+class NotAParty(Forbidden):
+    code = "not_a_party"
+    title = "Not your transaction"
+
+
+def _anyone() -> None:
+    """Public routes: nothing to check."""
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for the problem documents a route answers besides auth's."""
+    described = {403: "Not a party to this transaction", 404: "Not found", 422: "Out of range"}
+    return {
+        status: {"description": described[status], "content": {PROBLEM: {}}} for status in statuses
+    }
+
+
 def create_router(
     *,
     get_session: Callable[..., Any],
     require_reader: Callable[..., Any],
     require_writer: Callable[..., Any],
     checkpointer: Checkpointer,
+    require_party: Callable[..., Any] | None = None,
+    allow_anyone: Callable[..., Any] = _anyone,
 ) -> APIRouter:
-    """The ledger API; mount it with ``app.include_router(router, prefix="/api/ledger")``."""
+    """The ledger API; mount it with ``app.include_router(router, prefix="/api/ledger")``.
+
+    ``require_party`` authorizes one transaction and its inclusion proof: it returns
+    ``None`` for a caller who may read every transaction, else a predicate over the
+    transaction (default: ``require_reader``, so only readers). ``allow_anyone`` is the
+    dependency of the public routes (the platform marks them deliberately public).
+    """
     router = APIRouter(route_class=_ProblemRoute, tags=["ledger"])
+    anyone = [Depends(allow_anyone)]
     reader = [Depends(require_reader)]
     writer = [Depends(require_writer)]
     SessionDep = Annotated[Session, Depends(get_session)]
+    PartyDep = Annotated[Any, Depends(require_party or require_reader)]
 
-    @router.get("/checkpoint", dependencies=reader, response_model=CheckpointDocument)
+    def readable(may_read: TransactionFilter | None, transaction: dict[str, Any]) -> None:
+        if may_read is not None and not may_read(transaction):
+            raise NotAParty(
+                f"transaction {transaction['seq']} does not name you; other transactions "
+                "are read with the auditor role"
+            )
+
+    @router.get(
+        "/checkpoint",
+        dependencies=anyone,
+        response_model=CheckpointDocument,
+        responses=_problems(404),
+    )
     def latest_checkpoint(session: SessionDep) -> dict[str, Any]:
         """The latest signed checkpoint (C2SP signed note in ``note``)."""
         found = LedgerRepository(connection_of(session)).checkpoint()
@@ -246,10 +309,10 @@ def create_router(
             raise CheckpointNotFound("no checkpoint has been made yet")
         return _checkpoint(found)
 
-    @router.get("/checkpoints", dependencies=reader, response_model=CheckpointPage)
+    @router.get("/checkpoints", dependencies=anyone, response_model=CheckpointPage)
     def list_checkpoints(
         session: SessionDep,
-        before_size: Annotated[int | None, Query(ge=1)] = None,
+        before_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         """Historical checkpoints, newest first; page with ``before_size``."""
@@ -259,8 +322,15 @@ def create_router(
             "next_before_size": found[-1].size if len(found) == limit else None,
         }
 
-    @router.get("/checkpoints/{size}", dependencies=reader, response_model=CheckpointDocument)
-    def checkpoint_of_size(session: SessionDep, size: int) -> dict[str, Any]:
+    @router.get(
+        "/checkpoints/{size}",
+        dependencies=anyone,
+        response_model=CheckpointDocument,
+        responses=_problems(404),
+    )
+    def checkpoint_of_size(
+        session: SessionDep, size: Annotated[int, Path(ge=0, le=MAX_SEQ)]
+    ) -> dict[str, Any]:
         found = LedgerRepository(connection_of(session)).checkpoint(size)
         if found is None:
             raise CheckpointNotFound(f"no checkpoint of size {size}")
@@ -273,7 +343,7 @@ def create_router(
         """Checkpoint the committed ledger now."""
         return _checkpoint(checkpointer.checkpoint(_engine_of(session)))
 
-    @router.get("/verifier-key", dependencies=reader, response_model=VerifierKey)
+    @router.get("/verifier-key", dependencies=anyone, response_model=VerifierKey)
     def verifier_key() -> dict[str, Any]:
         """The Ed25519 verifier key (signed-note format) that signs the checkpoints."""
         return {"origin": checkpointer.origin, "verifier_key": checkpointer.verifier_key}
@@ -281,37 +351,69 @@ def create_router(
     @router.get("/transactions", dependencies=reader, response_model=TransactionPage)
     def list_transactions(
         session: SessionDep,
-        after_seq: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        cursor: Annotated[
+            str | None,
+            Query(
+                pattern=r"^[0-9]{1,16}$",
+                description="the `next_cursor` of the previous page (the last seq it held)",
+            ),
+        ] = None,
+        after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+        limit: Annotated[int, Query(ge=1, le=TRANSACTIONS_PAGE_MAX)] = 100,
     ) -> dict[str, Any]:
-        """Transactions with seq > ``after_seq``, ascending, as export line objects."""
+        """Transactions with seq > ``cursor`` (or ``after_seq``), ascending, as export lines.
+
+        The answer is the platform's list envelope: ``items`` and ``next_cursor``, which is
+        the last seq of the page as a string (null on the last page); ``limit`` is at most
+        1000.
+        """
         ledger = Ledger(session)
-        found = ledger.transactions(after_seq=after_seq, limit=limit)
+        start = int(cursor) if cursor is not None else after_seq
+        if start > MAX_SEQ:
+            raise InvalidRange(f"the cursor is past the largest seq ({MAX_SEQ})")
+        found = ledger.transactions(after_seq=start, limit=limit)
         return {
-            "transactions": found,
+            "items": found,
+            "next_cursor": str(found[-1]["seq"]) if len(found) == limit else None,
             "size": ledger.size(),
-            "next_after_seq": found[-1]["seq"] if len(found) == limit else None,
         }
 
-    @router.get("/transactions/{seq}", dependencies=reader, response_model=TransactionLine)
-    def one_transaction(session: SessionDep, seq: int) -> dict[str, Any]:
-        """One transaction, exactly as its line in the export (its proof: /proofs/inclusion)."""
-        return Ledger(session).transaction(seq)
+    @router.get(
+        "/transactions/{seq}", response_model=TransactionLine, responses=_problems(403, 404)
+    )
+    def one_transaction(
+        session: SessionDep, may_read: PartyDep, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)]
+    ) -> dict[str, Any]:
+        """One transaction, exactly as its line in the export (its proof: /proofs/inclusion).
 
-    @router.get("/proofs/inclusion", dependencies=reader, response_model=InclusionProofDocument)
+        Readable by the auditor role, and by the player it names (their purchases, their
+        prizes, their credits).
+        """
+        transaction = Ledger(session).transaction(seq)
+        readable(may_read, transaction)
+        return transaction
+
+    @router.get(
+        "/proofs/inclusion",
+        response_model=InclusionProofDocument,
+        responses=_problems(403, 404),
+    )
     def inclusion(
         session: SessionDep,
-        seq: Annotated[int, Query(ge=1)],
-        tree_size: Annotated[int | None, Query(ge=1)] = None,
+        may_read: PartyDep,
+        seq: Annotated[int, Query(ge=1, le=MAX_SEQ)],
+        tree_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
     ) -> dict[str, Any]:
         """Transaction ``seq`` with its inclusion proof in a signed checkpoint's tree.
 
         ``tree_size`` names a checkpoint (default: the latest). The document is the one
         ``alot-verify inclusion`` reads; it carries no bare root, so a verifier has to go
-        through the signed checkpoint.
+        through the signed checkpoint. Readable by the auditor role, and by the player
+        the transaction names (a purchase's ``seq`` is in the purchase's answer).
         """
         ledger = Ledger(session)
         transaction = ledger.transaction(seq)
+        readable(may_read, transaction)
         checkpoint = LedgerRepository(connection_of(session)).checkpoint(tree_size)
         if checkpoint is None:
             if tree_size is not None:
@@ -333,14 +435,15 @@ def create_router(
 
     @router.get(
         "/proofs/consistency",
-        dependencies=reader,
+        dependencies=anyone,
+        responses=_problems(404),
         response_model=ConsistencyProofDocument,
         response_model_exclude_none=True,
     )
     def consistency(
         session: SessionDep,
-        old_size: Annotated[int, Query(ge=0)],
-        new_size: Annotated[int, Query(ge=0)],
+        old_size: Annotated[int, Query(ge=0, le=MAX_SEQ)],
+        new_size: Annotated[int, Query(ge=0, le=MAX_SEQ)],
     ) -> dict[str, Any]:
         """The consistency proof between two tree sizes.
 
@@ -372,7 +475,7 @@ def create_router(
         session: SessionDep,
         account: str,
         asset: str,
-        as_of_seq: Annotated[int | None, Query(ge=0)] = None,
+        as_of_seq: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     ) -> dict[str, Any]:
         """The balance of (account, asset), now or right after transaction ``as_of_seq``."""
         found = Ledger(session).balance(account, asset, as_of_seq=as_of_seq)
@@ -387,8 +490,8 @@ def create_router(
     @router.get("/export", dependencies=reader, response_class=StreamingResponse)
     def export(
         session: SessionDep,
-        from_seq: Annotated[int, Query(ge=1)] = 1,
-        to_seq: Annotated[int | None, Query(ge=0)] = None,
+        from_seq: Annotated[int, Query(ge=1, le=MAX_SEQ)] = 1,
+        to_seq: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     ) -> StreamingResponse:
         """JSON Lines export of committed transactions from_seq..to_seq, streamed."""
         engine = _engine_of(session)

@@ -84,7 +84,10 @@ class Settings(BaseSettings):
     # The ledger (services/ledger) shares the platform's database. Its own settings
     # (ALOT_LEDGER_SIGNING_KEY_FILE, ALOT_LEDGER_ORIGIN, ...) are read by alot_ledger.
     ledger_public: bool = Field(
-        default=False, description="ledger reads open to anyone (else auditors and admins)"
+        default=False,
+        description="every ledger read open to anyone (else the transaction list, export"
+        " and balances need the auditor or admin role; checkpoints, the verifier key and"
+        " consistency proofs are always public, a player's own transactions theirs)",
     )
     ledger_checkpoint_interval_seconds: int = Field(default=60, gt=0)
 

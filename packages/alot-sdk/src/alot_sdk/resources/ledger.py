@@ -1,11 +1,15 @@
 """`client.ledger`: the public ledger, its signed checkpoints and proofs, and verification.
 
-Reading the ledger needs the auditor or admin role unless the platform publishes it.
+Checkpoints, the verifier key and consistency proofs are public. A player reads their
+own transactions and their inclusion proofs with no role; transaction lists, the export
+and balances need the auditor or admin role unless the platform publishes the ledger.
 `verify_inclusion` proves that one transaction is in the ledger without trusting the
-platform: the transaction is re-hashed, its Merkle path walked to a root, and that root
-must be in a checkpoint signed by the key *you* pinned (the client's
-`ledger_verifier_key` or `ALOT_VERIFY_LEDGER_KEY`), never by whatever key the server
-offers. `export` streams the JSON Lines export for `alot_verify.ledger.verify_ledger`.
+platform (`verify_purchase` does it for a purchase's `ledger_seq` and checks that the
+transaction is that purchase's): the transaction is re-hashed, its Merkle path walked
+to a root, and that root must be in a checkpoint signed by the key *you* pinned (the
+client's `ledger_verifier_key` or `ALOT_VERIFY_LEDGER_KEY`), never by whatever key the
+server offers. `export` streams the JSON Lines export for
+`alot_verify.ledger.verify_ledger`.
 """
 
 from __future__ import annotations
@@ -17,17 +21,19 @@ import httpx
 
 from alot_sdk._base_client import (
     drop_none,
-    next_by_after_seq,
     next_by_before_size,
+    next_by_cursor,
     path_segment,
 )
-from alot_sdk._verification import check_inclusion
+from alot_sdk._verification import check_inclusion, check_purchase_transaction
+from alot_sdk.errors import AlotError
 from alot_sdk.models import (
     Balance,
     Checkpoint,
     ConsistencyProof,
     InclusionProof,
     LedgerTransaction,
+    Purchase,
     VerifiedInclusion,
     VerifierKey,
 )
@@ -47,6 +53,14 @@ def _balance_path(account: str, asset: str) -> str:
 
 def _export_params(from_seq: int, to_seq: int | None) -> dict[str, Any]:
     return drop_none({"from_seq": from_seq, "to_seq": to_seq})
+
+
+def _purchase_seq(purchase: Purchase) -> int:
+    if purchase.ledger_seq is None:
+        raise AlotError(
+            f"purchase {purchase.id} is {purchase.status}: no ledger transaction records it yet"
+        )
+    return purchase.ledger_seq
 
 
 def _split_lines(buffer: bytes, chunk: bytes) -> tuple[list[bytes], bytes]:
@@ -106,8 +120,8 @@ class Ledger(SyncResource):
             f"{_PREFIX}/transactions",
             {"after_seq": after_seq, "limit": limit},
             LedgerTransaction,
-            "transactions",
-            next_by_after_seq,
+            "items",
+            next_by_cursor,
         )
 
     def transaction(self, seq: int) -> LedgerTransaction:
@@ -183,6 +197,20 @@ class Ledger(SyncResource):
         )
         return check_inclusion(document, transaction, seq, key)
 
+    def verify_purchase(
+        self, purchase: Purchase, *, tree_size: int | None = None, verifier_key: str | None = None
+    ) -> VerifiedInclusion:
+        """Prove that `purchase` is in the ledger: `verify_inclusion` of its `ledger_seq`,
+        and that the transaction proved is this purchase's (ids and tickets).
+
+        Needs no role: a player reads the transactions that name them. A purchase is
+        provable once a checkpoint covers it (`NotFoundError` `not_checkpointed` before).
+        """
+        seq = _purchase_seq(purchase)
+        proved = self.verify_inclusion(seq, tree_size=tree_size, verifier_key=verifier_key)
+        check_purchase_transaction(purchase, proved)
+        return proved
+
 
 class AsyncLedger(AsyncResource):
     async def checkpoint(self, size: int | None = None) -> Checkpoint:
@@ -219,8 +247,8 @@ class AsyncLedger(AsyncResource):
             f"{_PREFIX}/transactions",
             {"after_seq": after_seq, "limit": limit},
             LedgerTransaction,
-            "transactions",
-            next_by_after_seq,
+            "items",
+            next_by_cursor,
         )
 
     async def transaction(self, seq: int) -> LedgerTransaction:
@@ -297,3 +325,17 @@ class AsyncLedger(AsyncResource):
             )
         )
         return check_inclusion(document, transaction, seq, key)
+
+    async def verify_purchase(
+        self, purchase: Purchase, *, tree_size: int | None = None, verifier_key: str | None = None
+    ) -> VerifiedInclusion:
+        """Prove that `purchase` is in the ledger: `verify_inclusion` of its `ledger_seq`,
+        and that the transaction proved is this purchase's (ids and tickets).
+
+        Needs no role: a player reads the transactions that name them. A purchase is
+        provable once a checkpoint covers it (`NotFoundError` `not_checkpointed` before).
+        """
+        seq = _purchase_seq(purchase)
+        proved = await self.verify_inclusion(seq, tree_size=tree_size, verifier_key=verifier_key)
+        check_purchase_transaction(purchase, proved)
+        return proved

@@ -57,7 +57,11 @@ class PurchaseRead(BaseModel):
     tickets_start: int | None
     tickets_end: int | None
     payment: PaymentRead | None = Field(description="for cash purchases")
-    ledger_seq: int | None = Field(description="the ledger transaction that recorded it")
+    ledger_seq: int | None = Field(
+        description="the ledger transaction that recorded it (null while a payment is"
+        " pending); its buyer reads its inclusion proof at"
+        " /api/ledger/proofs/inclusion?seq= with no role"
+    )
     lot_status: LotStatus = Field(description="the lot's state now (funded if this filled it)")
     created_at: datetime
     completed_at: datetime | None

@@ -1,12 +1,17 @@
 """The ledger's HTTP API (alot_ledger.http) mounted at /api/ledger with platform auth.
 
-Reads: anyone when ALOT_LEDGER_PUBLIC=true, else auditors and admins. Writes over HTTP
-are refused: every ledger transaction is written by the platform in the same database
-transaction as the state change it records, never posted from outside.
+Public to anyone: checkpoints, the verifier key and consistency proofs (hashes and
+signatures only). One transaction and its inclusion proof: auditors and admins, and the
+player the transaction names (refs ``user_id`` / ``winner_user_id``, or a posting to
+their credits), so a player checks their own purchase without any role. Transaction
+lists, the export and balances: auditors and admins. ALOT_LEDGER_PUBLIC=true opens every
+read to anyone. Writes over HTTP are refused: every ledger transaction is written by the
+platform in the same database transaction as the state change it records.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -19,7 +24,12 @@ from sqlalchemy.orm import Session
 from alot_platform.auth.dependencies import SessionDep, current_user, public, require_roles
 from alot_platform.config import Settings
 from alot_platform.errors import Forbidden
+from alot_platform.ledger.accounts import user_credits
 from alot_platform.users.models import Role, User
+
+READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
+# The refs that name a player in the platform's transactions (ledger/accounts.py: ids only).
+_PARTY_REFS = ("user_id", "winner_user_id")
 
 
 class LedgerWritesRefused(Forbidden):
@@ -45,13 +55,30 @@ def ledger_settings(settings: Settings) -> LedgerSettings:
     return LedgerSettings(database_url=settings.resolved_database_url, var_dir=settings.var_dir)
 
 
+def names_player(transaction: dict[str, Any], user_id: str) -> bool:
+    """Whether a ledger transaction is one of the player's: a ref or a posting names them."""
+    refs = transaction.get("refs") or {}
+    if any(refs.get(name) == user_id for name in _PARTY_REFS):
+        return True
+    own_credits = user_credits(uuid.UUID(user_id))
+    return any(p.get("account") == own_credits for p in transaction.get("postings") or ())
+
+
+async def _party(user: Annotated[User, Depends(current_user)]) -> Callable[..., bool] | None:
+    """None for a reader (any transaction); else the test of the player's own."""
+    if user.roles & READER_ROLES:
+        return None
+    user_id = str(user.id)
+    return lambda transaction: names_player(transaction, user_id)
+
+
 def create_ledger_router(settings: Settings) -> APIRouter:
-    reader: Callable[..., Any] = (
-        public if settings.ledger_public else require_roles(Role.AUDITOR, Role.ADMIN)
-    )
+    reader: Callable[..., Any] = public if settings.ledger_public else require_roles(*READER_ROLES)
     return create_router(
         get_session=_request_session,
         require_reader=reader,
         require_writer=_refuse_writes,
         checkpointer=Checkpointer.from_settings(ledger_settings(settings)),
+        require_party=reader if settings.ledger_public else _party,
+        allow_anyone=public,
     )
