@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
@@ -33,16 +35,31 @@ from alot_platform.auth.service import AuthService, IssuedTokens
 from alot_platform.auth.tokens import InvalidToken
 from alot_platform.context import PlatformContext
 from alot_platform.errors import NotAuthenticated
-from alot_platform.mail import OutgoingEmail
 from alot_platform.openapi_helpers import problems
+from alot_platform.outbox.service import deliver
 from alot_platform.security.csrf import CSRF_COOKIE, CSRF_HEADER, check_csrf_token, issue_csrf_token
 
+_log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 _public = [Depends(public)]
 
 
-def _send(background: BackgroundTasks, platform: PlatformContext, email: OutgoingEmail) -> None:
-    background.add_task(platform.mailer.send, email)
+def _deliver_later(
+    background: BackgroundTasks, platform: PlatformContext, email_id: uuid.UUID
+) -> None:
+    """Send an outbox email after the response (and the commit that wrote it).
+
+    Off the request path: the answer is the same, in the same time, whatever the email
+    turns out to need. If this fails, the scheduler's tick sends it.
+    """
+    background.add_task(_deliver, platform, email_id)
+
+
+def _deliver(platform: PlatformContext, email_id: uuid.UUID) -> None:
+    try:
+        deliver(platform, email_id)
+    except Exception:  # the outbox keeps it; the tick retries
+        _log.exception("auth: email %s left to the outbox tick", email_id)
 
 
 def _session_response(
@@ -120,14 +137,14 @@ def register(
     platform: PlatformDep,
     background: BackgroundTasks,
 ) -> Accepted:
-    email = AuthService(session, platform).register(
+    email_id = AuthService(session, platform).register(
         email=body.email,
         username=body.username,
         password=body.password,
         date_of_birth=body.date_of_birth,
         full_name=body.full_name,
     )
-    _send(background, platform, email)
+    _deliver_later(background, platform, email_id)
     return Accepted(detail="check your email to confirm the address")
 
 
@@ -242,7 +259,8 @@ def resend_verification(
     user: CurrentUser, session: SessionDep, platform: PlatformDep, background: BackgroundTasks
 ) -> Accepted:
     if not user.verified_email:
-        _send(background, platform, AuthService(session, platform).email_verification(user))
+        email_id = AuthService(session, platform).email_verification(user)
+        _deliver_later(background, platform, email_id)
     return Accepted(detail="if the address still needs confirming, an email is on its way")
 
 
@@ -259,9 +277,8 @@ def request_password_reset(
     platform: PlatformDep,
     background: BackgroundTasks,
 ) -> Accepted:
-    email = AuthService(session, platform).request_password_reset(body.email)
-    if email is not None:
-        _send(background, platform, email)
+    email_id = AuthService(session, platform).request_password_reset(body.email)
+    _deliver_later(background, platform, email_id)
     return Accepted(detail="if an account uses this address, a reset email is on its way")
 
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
+from alot_platform.auth import emails
+from alot_platform.auth.models import AuthSession, RefreshToken
 from alot_platform.auth.passwords import check_password_rules
 from alot_platform.auth.repository import AuthRepository, SessionState
 from alot_platform.auth.tokens import Claims, InvalidToken, TokenType
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Forbidden, NotAuthenticated
-from alot_platform.mail import OutgoingEmail
+from alot_platform.outbox.service import enqueue
 from alot_platform.users.models import User, UserStatus
 from alot_platform.users.repository import DuplicateUser
 from alot_platform.users.service import UsernameTaken, UserService, normalize_email
@@ -68,12 +69,13 @@ class Authenticated:
     session_id: uuid.UUID
 
 
-_VERIFY: TokenType = "email_verification"
-_RESET: TokenType = "password_reset"
+_VERIFY: TokenType = emails.EMAIL_VERIFICATION
+_RESET: TokenType = emails.PASSWORD_RESET
 
 
 class AuthService:
     def __init__(self, session: Session, platform: PlatformContext) -> None:
+        self.session = session
         self.platform = platform
         self.auth = AuthRepository(session)
         self.users = UserService(session, platform)
@@ -88,19 +90,22 @@ class AuthService:
         password: str,
         date_of_birth: date,
         full_name: str | None,
-    ) -> OutgoingEmail:
-        """Create a player and return the email to send.
+    ) -> uuid.UUID:
+        """Create a player; return the outbox email to deliver once committed.
 
-        The response must not reveal whether the email is registered, so for a known
-        address nothing is created and the owner is told instead (by email).
+        The answer must not depend on whether the email has an account: every check
+        that can fail (password, age, username) comes before the email is looked at,
+        and a known address gets the same answer, with no account created and its
+        owner told by email instead. Both emails go through the outbox.
         """
         email = normalize_email(email)
         check_password_rules(password, email=email, username=username)
         self.users.check_age(date_of_birth)
         hashed = self.platform.hasher.hash(password)  # also for known emails: same cost
-        if self.users.get_by_email(email) is not None:
-            return self._already_registered(email)
         self.users.check_username_free(username)
+        owner = self.users.get_by_email(email)
+        if owner is not None:
+            return self._already_registered(owner)
         try:
             user = self.users.create(
                 email=email,
@@ -110,54 +115,54 @@ class AuthService:
                 full_name=full_name,
             )
         except DuplicateUser:
-            # A concurrent registration committed first: answer as if we had seen it.
-            if self.users.get_by_email(email) is not None:
-                return self._already_registered(email)
+            # A concurrent registration committed first: answer as if we had seen it,
+            # in the same order (the username first).
+            self.users.check_username_free(username)
+            owner = self.users.get_by_email(email)
+            if owner is not None:
+                return self._already_registered(owner)
             raise UsernameTaken(f"the username {username!r} is taken") from None
         return self.email_verification(user)
 
-    def _already_registered(self, email: str) -> OutgoingEmail:
-        return OutgoingEmail(
-            to=email,
-            subject="Someone tried to register with your email",
-            body="Somebody (maybe you) tried to create an ALOT! account with this "
-            "address, which already has one. If you forgot your password, reset it: "
-            f"{self.platform.settings.public_url}/docs#/auth (POST "
-            "/api/auth/password-reset/request). Otherwise ignore this message.",
-        )
+    def _already_registered(self, owner: User) -> uuid.UUID:
+        return enqueue(
+            self.session,
+            key=f"already-registered:{uuid.uuid4()}",
+            user_id=owner.id,
+            subject=emails.ALREADY_REGISTERED_SUBJECT,
+            body=emails.already_registered_body(self.platform),
+            now=self._now(),
+        ).id
 
-    def email_verification(self, user: User) -> OutgoingEmail:
-        token = self._one_time_token(
-            user, _VERIFY, self.platform.settings.email_verification_ttl_seconds
-        )
-        return OutgoingEmail(
-            to=user.email,
-            subject="Confirm your email for ALOT!",
-            body="Confirm your email address by sending this token to POST "
-            f"/api/auth/verify-email:\n\n{token}\n\nIt expires in "
-            f"{self.platform.settings.email_verification_ttl_seconds // 3600} hours.",
-        )
+    def email_verification(self, user: User) -> uuid.UUID:
+        """Queue a verification email (its link is minted when it is sent)."""
+        return enqueue(
+            self.session,
+            key=f"email-verification:{uuid.uuid4()}",
+            user_id=user.id,
+            kind=emails.EMAIL_VERIFICATION,
+            now=self._now(),
+        ).id
 
     def verify_email(self, token: str) -> None:
         user = self._use_one_time_token(token, _VERIFY)
         user.verified_email = True
         user.updated_at = self.platform.clock()
 
-    def request_password_reset(self, email: str) -> OutgoingEmail | None:
-        user = self.users.get_by_email(email)
-        if user is None or user.status != UserStatus.ACTIVE.value:
-            return None
-        token = self._one_time_token(
-            user, _RESET, self.platform.settings.password_reset_ttl_seconds
-        )
-        return OutgoingEmail(
-            to=user.email,
-            subject="Reset your ALOT! password",
-            body="Set a new password by sending this token with the new password to POST "
-            f"/api/auth/password-reset/confirm:\n\n{token}\n\nIt expires in "
-            f"{self.platform.settings.password_reset_ttl_seconds // 60} minutes and works "
-            "once. If you did not ask for it, ignore this message.",
-        )
+    def request_password_reset(self, email: str) -> uuid.UUID:
+        """Queue a reset email to the account of ``email``, if one exists when it is sent.
+
+        The request path does not look the address up: it writes the same outbox row
+        for a known and an unknown address, so both answer alike and in the same time.
+        The sender resolves the address, mints the token and sends (or drops the row).
+        """
+        return enqueue(
+            self.session,
+            key=f"password-reset:{uuid.uuid4()}",
+            address=normalize_email(email),
+            kind=emails.PASSWORD_RESET,
+            now=self._now(),
+        ).id
 
     def confirm_password_reset(self, token: str, new_password: str) -> None:
         user = self._use_one_time_token(token, _RESET)
@@ -260,19 +265,6 @@ class AuthService:
             access_expires_in=int(self.platform.access_ttl.total_seconds()),
             refresh_expires_in=int(self.platform.refresh_ttl.total_seconds()),
         )
-
-    def _one_time_token(self, user: User, purpose: TokenType, ttl_seconds: int) -> str:
-        token, claims = self.platform.tokens.issue(purpose, user.id, timedelta(seconds=ttl_seconds))
-        self.auth.add_one_time_token(
-            OneTimeToken(
-                id=claims.token_id,
-                user_id=user.id,
-                purpose=purpose,
-                issued_at=claims.issued_at,
-                expires_at=claims.expires_at,
-            )
-        )
-        return token
 
     def _use_one_time_token(self, token: str, purpose: TokenType) -> User:
         claims = self.platform.tokens.decode(token, purpose)
