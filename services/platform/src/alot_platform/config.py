@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     jwt_audience: str = "alot-api"
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    refresh_reuse_grace_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=300,
+        description="a used refresh token presented again this soon gets the same new pair",
+    )
     email_verification_ttl_seconds: int = Field(default=48 * 3600, gt=0)
     password_reset_ttl_seconds: int = Field(default=3600, gt=0)
 

@@ -3,15 +3,19 @@
 A login creates an `AuthSession` (a refresh-token family). Each refresh uses up the
 presented refresh token and issues a new pair in the same session; a used refresh token
 presented again means someone holds a copy, so the session is revoked for everyone
-(the attacker and the user both have to log in again). Access tokens carry the session
-id and die with it, so logout and password change take effect at once.
+(the attacker and the user both have to log in again). Except within a short grace
+window (``ALOT_REFRESH_REUSE_GRACE_SECONDS``) after the rotation: two browser tabs
+refreshing with the same token at once both get the same new pair, as the OAuth 2.0
+Security BCP describes for concurrent refresh. Access tokens carry the session id and
+die with it, so logout and password change take effect at once.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -61,6 +65,7 @@ class IssuedTokens:
     refresh_token: str
     access_expires_in: int
     refresh_expires_in: int
+    refresh_token_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -194,14 +199,51 @@ class AuthService:
         auth_session = self.auth.get_session(stored.session_id)
         if auth_session is None or auth_session.revoked_at is not None:
             raise InvalidToken("this session has ended; log in again")
-        if not self.auth.use_refresh_token(stored.id, self._now()):
-            self.auth.revoke_session(auth_session.id, "refresh_token_reuse", self._now())
-            raise RefreshTokenReused(
-                "this refresh token was already used; the session is revoked, log in again"
-            )
         user = self.users.get(auth_session.user_id)
         _ensure_active(user.status)
-        return self._issue(user.id, auth_session.id)
+        access_id, refresh_id = uuid.uuid4(), uuid.uuid4()
+        if self.auth.use_refresh_token(
+            stored.id, self._now(), rotated_to_id=refresh_id, rotated_access_id=access_id
+        ):
+            return self._issue(user.id, auth_session.id, access_id=access_id, refresh_id=refresh_id)
+        again = self._rotated_within_grace(stored.id)
+        if again is not None:
+            return again
+        self.auth.revoke_session(auth_session.id, "refresh_token_reuse", self._now())
+        raise RefreshTokenReused(
+            "this refresh token was already used; the session is revoked, log in again"
+        )
+
+    def _rotated_within_grace(self, token_id: uuid.UUID) -> IssuedTokens | None:
+        """The pair a used refresh token was swapped for, if it was swapped less than the
+        grace window ago: two tabs refreshing at once both get the winner's pair.
+
+        The pair is not stored: it is signed again from the ids and time recorded with
+        the rotation, which gives the same token text.
+        """
+        used = self.auth.get_refresh_token(token_id, fresh=True)
+        if (
+            used is None
+            or used.used_at is None
+            or used.rotated_to_id is None
+            or used.rotated_access_id is None
+        ):
+            return None
+        grace = timedelta(seconds=self.platform.settings.refresh_reuse_grace_seconds)
+        if self._now() - used.used_at >= grace:
+            return None
+        rotated = self.auth.get_refresh_token(used.rotated_to_id)
+        if rotated is None or rotated.session_id != used.session_id:
+            return None
+        auth_session = self.auth.get_session(used.session_id)
+        assert auth_session is not None
+        return self._sign(
+            auth_session.user_id,
+            used.session_id,
+            access_id=used.rotated_access_id,
+            refresh_id=rotated.id,
+            issued_at=rotated.issued_at,
+        )
 
     def authenticate(self, access_token: str) -> Authenticated:
         claims = access_claims(self.platform, access_token)
@@ -244,26 +286,67 @@ class AuthService:
         user.updated_at = self._now()
         self.auth.revoke_all_sessions(user.id, reason, self._now())
 
-    def _issue(self, user_id: uuid.UUID, session_id: uuid.UUID) -> IssuedTokens:
-        tokens = self.platform.tokens
-        access, _ = tokens.issue("access", user_id, self.platform.access_ttl, session_id=session_id)
-        refresh, claims = tokens.issue(
-            "refresh", user_id, self.platform.refresh_ttl, session_id=session_id
+    def _issue(
+        self,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        *,
+        access_id: uuid.UUID | None = None,
+        refresh_id: uuid.UUID | None = None,
+    ) -> IssuedTokens:
+        now = self._now().replace(microsecond=0)
+        issued = self._sign(
+            user_id,
+            session_id,
+            access_id=access_id or uuid.uuid4(),
+            refresh_id=refresh_id or uuid.uuid4(),
+            issued_at=now,
         )
         self.auth.add_refresh_token(
             RefreshToken(
-                id=claims.token_id,
+                id=issued.refresh_token_id,
                 session_id=session_id,
-                issued_at=claims.issued_at,
-                expires_at=claims.expires_at,
+                issued_at=now,
+                expires_at=now + self.platform.refresh_ttl,
             )
         )
+        return issued
+
+    def _sign(
+        self,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        *,
+        access_id: uuid.UUID,
+        refresh_id: uuid.UUID,
+        issued_at: datetime,
+    ) -> IssuedTokens:
+        """The pair with these ids and issue time (the same text every time)."""
+        tokens = self.platform.tokens
+        access, access_claims = tokens.issue(
+            "access",
+            user_id,
+            self.platform.access_ttl,
+            token_id=access_id,
+            session_id=session_id,
+            issued_at=issued_at,
+        )
+        refresh, refresh_claims = tokens.issue(
+            "refresh",
+            user_id,
+            self.platform.refresh_ttl,
+            token_id=refresh_id,
+            session_id=session_id,
+            issued_at=issued_at,
+        )
+        now = self._now()
         return IssuedTokens(
             session_id=session_id,
             access_token=access,
             refresh_token=refresh,
-            access_expires_in=int(self.platform.access_ttl.total_seconds()),
-            refresh_expires_in=int(self.platform.refresh_ttl.total_seconds()),
+            access_expires_in=_seconds_until(access_claims.expires_at, now),
+            refresh_expires_in=_seconds_until(refresh_claims.expires_at, now),
+            refresh_token_id=refresh_id,
         )
 
     def _use_one_time_token(self, token: str, purpose: TokenType) -> User:
@@ -293,6 +376,10 @@ def check_signed_in(claims: Claims, state: SessionState | None) -> None:
 def require_verified(user: User | SessionState) -> None:
     if not user.verified_email:
         raise EmailNotVerified("verify your email address first")
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(0, math.ceil((moment - now).total_seconds()))
 
 
 def _ensure_active(status: str) -> None:
