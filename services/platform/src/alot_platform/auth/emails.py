@@ -22,11 +22,13 @@ from alot_platform.users.models import User, UserStatus
 
 EMAIL_VERIFICATION: TokenType = "email_verification"
 PASSWORD_RESET: TokenType = "password_reset"  # noqa: S105 - a token kind
-KINDS: frozenset[str] = frozenset({EMAIL_VERIFICATION, PASSWORD_RESET})
+FAILED_LOGINS = "failed_logins"
+KINDS: frozenset[str] = frozenset({EMAIL_VERIFICATION, PASSWORD_RESET, FAILED_LOGINS})
 
 ALREADY_REGISTERED_SUBJECT = "Someone tried to register with your email"
 VERIFICATION_SUBJECT = "Confirm your email for ALOT!"
 RESET_SUBJECT = "Reset your ALOT! password"
+FAILED_LOGINS_SUBJECT = "Failed sign-ins to your ALOT! account"
 
 
 def link(platform: PlatformContext, page: str, token: str) -> str:
@@ -71,6 +73,17 @@ def write(
             f"It expires in {ttl // 60} minutes and works once. If you did not ask for it, "
             "ignore this message. API clients: send the token below with the new password "
             f"to POST /api/auth/password-reset/confirm.\n\ntoken:\n{token}\n"
+        )
+    if kind == FAILED_LOGINS:
+        if user.status != UserStatus.ACTIVE.value:
+            return None
+        reset_page = f"{settings.public_url.rstrip('/')}/reset-password"
+        return FAILED_LOGINS_SUBJECT, (
+            "Someone failed to sign in to your ALOT! account several times, from several "
+            "addresses. If that was you, all is well. If not, your password held and the "
+            "attempts are being slowed down; you can still sign in as usual. If your "
+            f"password is used anywhere else, change it, or ask for a reset link at "
+            f"{reset_page}."
         )
     raise ValueError(f"no account email of kind {kind!r}")
 

@@ -31,17 +31,31 @@ from alot_platform.auth.schemas import (
     Transport,
     VerifyEmailRequest,
 )
-from alot_platform.auth.service import AuthService, IssuedTokens
+from alot_platform.auth.service import (
+    AuthService,
+    InvalidCredentials,
+    InvalidCredentialsNoted,
+    IssuedTokens,
+)
+from alot_platform.auth.throttle import LoginThrottle
 from alot_platform.auth.tokens import InvalidToken
 from alot_platform.context import PlatformContext
 from alot_platform.errors import NotAuthenticated
 from alot_platform.openapi_helpers import problems
 from alot_platform.outbox.service import deliver
+from alot_platform.security.client_address import client_address
 from alot_platform.security.csrf import CSRF_COOKIE, CSRF_HEADER, check_csrf_token, issue_csrf_token
+from alot_platform.users.service import normalize_email
 
 _log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 _public = [Depends(public)]
+
+
+async def login_throttle(request: Request) -> LoginThrottle:
+    """The app's login throttle (``async``: no I/O, so no worker thread)."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 def _deliver_later(
@@ -155,9 +169,27 @@ def register(
     summary="Log in; tokens in the body (bearer) or in HttpOnly cookies (cookie)",
 )
 def login(
-    body: LoginRequest, response: Response, session: SessionDep, platform: PlatformDep
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    platform: PlatformDep,
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
 ) -> SessionTokens:
-    issued = AuthService(session, platform).login(body.email, body.password)
+    settings = platform.settings
+    ip = client_address(request.scope, settings.trusted_proxies, settings.forwarded_header)
+    email = normalize_email(body.email)
+    throttle.check(email, ip)  # before the password is tried at all
+    service = AuthService(session, platform)
+    try:
+        issued = service.login(email, body.password)
+    except InvalidCredentials:
+        if throttle.failed(email, ip):
+            # Sent by the outbox's tick; the answer is the same 401.
+            service.alert_failed_logins(email)
+            raise InvalidCredentialsNoted() from None
+        raise
+    throttle.succeeded(email, ip)
     return _session_response(response, platform, issued, body.transport)
 
 

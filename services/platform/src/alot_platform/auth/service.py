@@ -37,6 +37,12 @@ class InvalidCredentials(NotAuthenticated):
     title = "Invalid email or password"
 
 
+class InvalidCredentialsNoted(InvalidCredentials):
+    """The same answer; the owner's alert written with it must be committed."""
+
+    keeps_changes = True
+
+
 class WrongPassword(Forbidden):
     code = "wrong_password"
     title = "Current password is wrong"
@@ -166,6 +172,20 @@ class AuthService:
             key=f"password-reset:{uuid.uuid4()}",
             address=normalize_email(email),
             kind=emails.PASSWORD_RESET,
+            now=self._now(),
+        ).id
+
+    def alert_failed_logins(self, email: str) -> uuid.UUID:
+        """Queue an email telling the owner of ``email`` (if any) of failed sign-ins.
+
+        Written for the address, like a reset: the same work whether or not it has an
+        account, so a failed login answers alike either way.
+        """
+        return enqueue(
+            self.session,
+            key=f"failed-logins:{uuid.uuid4()}",
+            address=normalize_email(email),
+            kind=emails.FAILED_LOGINS,
             now=self._now(),
         ).id
 
