@@ -89,6 +89,30 @@ def test_registration_checks_everything_before_the_email(client: TestClient, api
     assert taken.json()["code"] == "username_taken"
 
 
+def test_a_registration_spends_its_username_whether_or_not_the_email_was_taken(
+    client: TestClient, api: Any, count_rows: Callable[[str], int]
+) -> None:
+    """Else a second registration with the same username would tell the cases apart."""
+    api.register("owner@example.com", username="owner")
+    body = {"password": PASSWORD, "date_of_birth": "1990-05-17"}
+
+    def probe(email: str, username: str) -> tuple[tuple[int, Any], tuple[int, Any]]:
+        first = client.post(
+            "/api/auth/register", json={**body, "email": email, "username": username}
+        )
+        second = client.post(
+            "/api/auth/register",
+            json={**body, "email": f"{username}-again@example.com", "username": username},
+        )
+        return _answer(first), _answer(second)
+
+    taken = probe("owner@example.com", "probeone")
+    fresh = probe("fresh@example.com", "probetwo")
+    assert repr(taken).replace("probeone", "NAME") == repr(fresh).replace("probetwo", "NAME")
+    assert taken[1][1]["code"] == "username_taken"
+    assert count_rows("reserved_usernames") == 1  # probeone; probetwo is an account's
+
+
 def test_both_registration_emails_go_through_the_outbox(
     client: TestClient, api: Any, platform: PlatformContext
 ) -> None:

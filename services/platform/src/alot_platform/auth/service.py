@@ -106,8 +106,9 @@ class AuthService:
 
         The answer must not depend on whether the email has an account: every check
         that can fail (password, age, username) comes before the email is looked at,
-        and a known address gets the same answer, with no account created and its
-        owner told by email instead. Both emails go through the outbox.
+        and a known address gets the same answer, with no account created (but the
+        username spent, as an account would have spent it) and its owner told by email
+        instead. Both emails go through the outbox.
         """
         email = normalize_email(email)
         check_password_rules(password, email=email, username=username)
@@ -116,6 +117,8 @@ class AuthService:
         self.users.check_username_free(username)
         owner = self.users.get_by_email(email)
         if owner is not None:
+            # The username is spent as a new account would have taken it.
+            self.users.reserve_username(username)
             return self._already_registered(owner)
         try:
             user = self.users.create(
@@ -131,6 +134,7 @@ class AuthService:
             self.users.check_username_free(username)
             owner = self.users.get_by_email(email)
             if owner is not None:
+                self.users.reserve_username(username)
                 return self._already_registered(owner)
             raise UsernameTaken(f"the username {username!r} is taken") from None
         return self.email_verification(user)

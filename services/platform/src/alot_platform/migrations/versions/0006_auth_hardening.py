@@ -1,5 +1,6 @@
 """refresh_tokens remember their rotation (a reuse grace window), outbox_emails may be
-addressed to an email address resolved when sending (no enumeration by timing)
+addressed to an email address resolved when sending (no enumeration by timing),
+reserved_usernames (registering spends the username whether or not the email was taken)
 
 Revision ID: 0006
 Revises: 0004
@@ -18,6 +19,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "reserved_usernames",
+        sa.Column("username", sa.String(length=50), nullable=False),
+        sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("username", name=op.f("pk_reserved_usernames")),
+    )
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rotated_to_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("rotated_access_id", sa.Uuid(), nullable=True))
@@ -42,3 +49,4 @@ def downgrade() -> None:
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
         batch_op.drop_column("rotated_access_id")
         batch_op.drop_column("rotated_to_id")
+    op.drop_table("reserved_usernames")
