@@ -173,6 +173,18 @@ def test_failures_back_off_per_account_and_ip_and_the_owner_still_gets_in(
     assert [_status(attacker, account.email) for _ in range(3)] == [401] * 3
 
 
+def test_an_ipv6_client_cannot_dodge_the_backoff_within_its_64(
+    make_client: Callable[..., TestClient], api: Any
+) -> None:
+    app = make_client(login_failures_before_backoff=2).app
+    assert isinstance(app, FastAPI)
+    account = type(api)(_from(app, "192.0.2.50")).account()
+    for n in range(3):
+        assert _status(_from(app, f"2001:db8:1:2::{n + 1}"), account.email) == 401
+    assert _throttled(_login(_from(app, "2001:db8:1:2::ffff"), account.email)) == 1
+    assert _status(_from(app, "2001:db8:1:3::1"), account.email) == 401  # another /64
+
+
 def test_unknown_and_known_emails_are_throttled_alike(
     make_client: Callable[..., TestClient], api: Any
 ) -> None:

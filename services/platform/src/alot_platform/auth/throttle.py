@@ -25,6 +25,7 @@ limiter does): the platform stays up.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 from collections.abc import Callable
@@ -99,7 +100,7 @@ class LoginThrottle:
 
     def check(self, email: str, ip: str) -> None:
         """Raise ``LoginThrottled`` if this IP must wait before trying this account."""
-        wait = self._safely(lambda: self._wait(_account(email), ip), 0.0)
+        wait = self._safely(lambda: self._wait(_account(email), _place(ip)), 0.0)
         if wait > 0:
             raise LoginThrottled(
                 "too many failed logins for this account from here; try again later",
@@ -108,10 +109,10 @@ class LoginThrottle:
 
     def failed(self, email: str, ip: str) -> bool:
         """Count a failed login; True if the owner is to be alerted now."""
-        return self._safely(lambda: self._failed(_account(email), ip), False)
+        return self._safely(lambda: self._failed(_account(email), _place(ip)), False)
 
     def succeeded(self, email: str, ip: str) -> None:
-        account = _account(email)
+        account, ip = _account(email), _place(ip)
 
         def forget() -> None:
             now = self._now()
@@ -170,6 +171,17 @@ class LoginThrottle:
         except redis.RedisError:
             _log.exception("login throttle store unavailable; attempt allowed")
             return fallback
+
+
+def _place(ip: str) -> str:
+    """What counts as one address: an IPv6 client holds a whole /64, so that is one."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _account(email: str) -> str:
