@@ -67,6 +67,17 @@ def test_a_reuse_within_the_grace_window_gets_the_same_pair_and_later_revokes(
     assert _refresh(client, rotated[1]).status_code == 401
 
 
+def test_no_grace_once_the_new_pair_was_used(client: TestClient, api: Any) -> None:
+    """The tab that rotated has refreshed again: the old token can only be a copy."""
+    account = api.account()
+    rotated = _pair(_refresh(client, account.refresh_token))
+    newest = _pair(_refresh(client, rotated[1]))
+    replay = _refresh(client, account.refresh_token)
+    assert replay.status_code == 401
+    assert replay.json()["code"] == "refresh_token_reused"
+    assert _me(client, newest[0]) == 401
+
+
 def test_the_grace_window_is_configurable_and_zero_turns_it_off(
     make_client: Callable[..., TestClient], api: Any, clock: Any
 ) -> None:

@@ -240,7 +240,8 @@ class AuthService:
 
     def _rotated_within_grace(self, token_id: uuid.UUID) -> IssuedTokens | None:
         """The pair a used refresh token was swapped for, if it was swapped less than the
-        grace window ago: two tabs refreshing at once both get the winner's pair.
+        grace window ago and that pair's refresh token is unused: two tabs refreshing at
+        once both get the winner's pair.
 
         The pair is not stored: it is signed again from the ids and time recorded with
         the rotation, which gives the same token text.
@@ -256,9 +257,9 @@ class AuthService:
         grace = timedelta(seconds=self.platform.settings.refresh_reuse_grace_seconds)
         if self._now() - used.used_at >= grace:
             return None
-        rotated = self.auth.get_refresh_token(used.rotated_to_id)
-        if rotated is None or rotated.session_id != used.session_id:
-            return None
+        rotated = self.auth.get_refresh_token(used.rotated_to_id, fresh=True)
+        if rotated is None or rotated.session_id != used.session_id or rotated.used_at is not None:
+            return None  # the pair has moved on: the old token is a copy after all
         auth_session = self.auth.get_session(used.session_id)
         assert auth_session is not None
         return self._sign(
