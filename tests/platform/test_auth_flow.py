@@ -138,7 +138,9 @@ def test_username_taken_is_a_conflict(client: TestClient, api: Any) -> None:
     _problem(response, 409, "username_taken")
 
 
-def test_refresh_rotates_and_reuse_revokes_the_family(client: TestClient, api: Any) -> None:
+def test_refresh_rotates_and_reuse_revokes_the_family(
+    client: TestClient, api: Any, clock: Any
+) -> None:
     account = api.account()
     first = client.post("/api/auth/refresh", json={"refresh_token": account.refresh_token})
     assert first.status_code == 200, first.text
@@ -146,7 +148,9 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client: TestClient, api: A
     assert rotated["refresh_token"] != account.refresh_token
     assert client.get("/api/users/me", headers=_bearer(rotated["access_token"])).status_code == 200
 
-    # The old refresh token is replayed (e.g. it was stolen): the whole session dies.
+    # The old refresh token is replayed after the grace window (e.g. it was stolen):
+    # the whole session dies.
+    clock.advance(seconds=11)
     replay = client.post("/api/auth/refresh", json={"refresh_token": account.refresh_token})
     _problem(replay, 401, "refresh_token_reused")
     after = client.post("/api/auth/refresh", json={"refresh_token": rotated["refresh_token"]})

@@ -20,6 +20,7 @@ from alot_platform import health
 from alot_platform.admin import endpoints as admin_endpoints
 from alot_platform.auth import endpoints as auth_endpoints
 from alot_platform.auth.dependencies import current_caller, current_principal, public
+from alot_platform.auth.throttle import LoginThrottle
 from alot_platform.clock import Clock, system_clock
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
@@ -67,6 +68,7 @@ def create_app(
         settings, clock, keys, mailer if mailer is not None else mailer_from_settings(settings)
     )
     limiter = RateLimiter.from_settings(settings, clock) if settings.rate_limit_enabled else None
+    login_throttle = LoginThrottle.from_settings(settings, clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +80,7 @@ def create_app(
             scheduler.stop()
         if limiter is not None:
             limiter.close()
+        login_throttle.close()
         platform.database.dispose()
 
     app = FastAPI(
@@ -87,6 +90,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.platform = platform
+    app.state.login_throttle = login_throttle
     install_error_handlers(app)
     _include_routers(app, settings)
     _check_deny_by_default(app)
@@ -95,7 +99,7 @@ def create_app(
     # Added innermost first: a request meets security headers, request context (id,
     # log, last-resort 500), CORS, then the rate limit.
     if limiter is not None:
-        app.add_middleware(RateLimitMiddleware, limiter=limiter)
+        app.add_middleware(RateLimitMiddleware, limiter=limiter, settings=settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[settings.frontend_origin],

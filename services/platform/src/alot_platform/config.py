@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alot_platform.security.client_address import parse_networks
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -47,6 +49,12 @@ class Settings(BaseSettings):
     jwt_audience: str = "alot-api"
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    refresh_reuse_grace_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=300,
+        description="a used refresh token presented again this soon gets the same new pair",
+    )
     email_verification_ttl_seconds: int = Field(default=48 * 3600, gt=0)
     password_reset_ttl_seconds: int = Field(default=3600, gt=0)
 
@@ -64,6 +72,33 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_default: str = Field(default="300/minute", description="per client, all routes")
     rate_limit_auth: str = Field(default="20/minute", description="per client, /api/auth/*")
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated IPs/CIDRs whose forwarded header names the client; "
+        "none: the socket peer is the client",
+    )
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        default="x-forwarded-for", description="the header the trusted proxies set"
+    )
+
+    # The login throttle (per account; see docs/platform/auth.md).
+    login_failures_before_backoff: int = Field(
+        default=5, ge=1, le=1000, description="failed logins per account and IP before backoff"
+    )
+    login_backoff_max_seconds: int = Field(default=900, ge=1, le=86400)
+    login_account_ceiling: str = Field(
+        default="20/hour",
+        description="failed logins per account from all IPs; above it, unknown IPs are slowed",
+    )
+    login_slowed_seconds: int = Field(
+        default=10, ge=1, le=3600, description="one attempt per IP this often while slowed"
+    )
+    login_alert_ips: int = Field(
+        default=3, ge=2, le=1000, description="failing IPs in a ceiling window that alert the owner"
+    )
+    login_alert_every_seconds: int = Field(
+        default=24 * 3600, ge=60, description="at most one alert email per account this often"
+    )
 
     # Email: the dev mailbox (log + GET /api/dev/mailbox) unless an SMTP host is set.
     smtp_host: str | None = None
@@ -139,10 +174,16 @@ class Settings(BaseSettings):
         description="where Checkout sends the buyer back; default <frontend origin>/checkout",
     )
 
-    @field_validator("rate_limit_default", "rate_limit_auth")
+    @field_validator("rate_limit_default", "rate_limit_auth", "login_account_ceiling")
     @classmethod
     def _rate_is_parsable(cls, value: str) -> str:
         parse_rate(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        parse_networks(value)
         return value
 
     @model_validator(mode="after")

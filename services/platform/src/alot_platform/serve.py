@@ -28,8 +28,18 @@ import socket
 import time
 from multiprocessing.synchronize import Barrier
 from types import FrameType
+from typing import Any
 
 import uvicorn
+
+SERVER_OPTIONS: dict[str, Any] = {
+    "access_log": False,  # the app writes its own access lines
+    "log_config": None,
+    # uvicorn would trust X-Forwarded-For from loopback and rewrite the client address:
+    # the app reads forwarded headers itself, from ALOT_TRUSTED_PROXIES only.
+    "proxy_headers": False,
+}
+"""How every server of the API runs uvicorn (``alot run`` and ``alot serve``)."""
 
 _BACKLOG = 2048
 _GRACE_SECONDS = 30.0
@@ -99,9 +109,7 @@ def _bind(host: str, port: int, *, share: bool = True) -> socket.socket:
 
 def _worker(host: str, port: int, all_loaded: Barrier) -> None:
     sock = _bind(host, port)
-    config = uvicorn.Config(
-        "alot_platform.app:create_app", factory=True, access_log=False, log_config=None
-    )
+    config = uvicorn.Config("alot_platform.app:create_app", factory=True, **SERVER_OPTIONS)
     config.load()
     # A worker that never gets here takes the server down (the parent sees it die);
     # the others then stop waiting, with an error.

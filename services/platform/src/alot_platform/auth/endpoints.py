@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
@@ -29,20 +31,49 @@ from alot_platform.auth.schemas import (
     Transport,
     VerifyEmailRequest,
 )
-from alot_platform.auth.service import AuthService, IssuedTokens
+from alot_platform.auth.service import (
+    AuthService,
+    InvalidCredentials,
+    InvalidCredentialsNoted,
+    IssuedTokens,
+)
+from alot_platform.auth.throttle import LoginThrottle
 from alot_platform.auth.tokens import InvalidToken
 from alot_platform.context import PlatformContext
 from alot_platform.errors import NotAuthenticated
-from alot_platform.mail import OutgoingEmail
 from alot_platform.openapi_helpers import problems
+from alot_platform.outbox.service import deliver
+from alot_platform.security.client_address import client_address
 from alot_platform.security.csrf import CSRF_COOKIE, CSRF_HEADER, check_csrf_token, issue_csrf_token
+from alot_platform.users.service import normalize_email
 
+_log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 _public = [Depends(public)]
 
 
-def _send(background: BackgroundTasks, platform: PlatformContext, email: OutgoingEmail) -> None:
-    background.add_task(platform.mailer.send, email)
+async def login_throttle(request: Request) -> LoginThrottle:
+    """The app's login throttle (``async``: no I/O, so no worker thread)."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def _deliver_later(
+    background: BackgroundTasks, platform: PlatformContext, email_id: uuid.UUID
+) -> None:
+    """Send an outbox email after the response (and the commit that wrote it).
+
+    Off the request path: the answer is the same, in the same time, whatever the email
+    turns out to need. If this fails, the scheduler's tick sends it.
+    """
+    background.add_task(_deliver, platform, email_id)
+
+
+def _deliver(platform: PlatformContext, email_id: uuid.UUID) -> None:
+    try:
+        deliver(platform, email_id)
+    except Exception:  # the outbox keeps it; the tick retries
+        _log.exception("auth: email %s left to the outbox tick", email_id)
 
 
 def _session_response(
@@ -120,14 +151,14 @@ def register(
     platform: PlatformDep,
     background: BackgroundTasks,
 ) -> Accepted:
-    email = AuthService(session, platform).register(
+    email_id = AuthService(session, platform).register(
         email=body.email,
         username=body.username,
         password=body.password,
         date_of_birth=body.date_of_birth,
         full_name=body.full_name,
     )
-    _send(background, platform, email)
+    _deliver_later(background, platform, email_id)
     return Accepted(detail="check your email to confirm the address")
 
 
@@ -138,9 +169,27 @@ def register(
     summary="Log in; tokens in the body (bearer) or in HttpOnly cookies (cookie)",
 )
 def login(
-    body: LoginRequest, response: Response, session: SessionDep, platform: PlatformDep
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    platform: PlatformDep,
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
 ) -> SessionTokens:
-    issued = AuthService(session, platform).login(body.email, body.password)
+    settings = platform.settings
+    ip = client_address(request.scope, settings.trusted_proxies, settings.forwarded_header)
+    email = normalize_email(body.email)
+    throttle.check(email, ip)  # before the password is tried at all
+    service = AuthService(session, platform)
+    try:
+        issued = service.login(email, body.password)
+    except InvalidCredentials:
+        if throttle.failed(email, ip):
+            # Sent by the outbox's tick; the answer is the same 401.
+            service.alert_failed_logins(email)
+            raise InvalidCredentialsNoted() from None
+        raise
+    throttle.succeeded(email, ip)
     return _session_response(response, platform, issued, body.transport)
 
 
@@ -242,7 +291,8 @@ def resend_verification(
     user: CurrentUser, session: SessionDep, platform: PlatformDep, background: BackgroundTasks
 ) -> Accepted:
     if not user.verified_email:
-        _send(background, platform, AuthService(session, platform).email_verification(user))
+        email_id = AuthService(session, platform).email_verification(user)
+        _deliver_later(background, platform, email_id)
     return Accepted(detail="if the address still needs confirming, an email is on its way")
 
 
@@ -259,9 +309,8 @@ def request_password_reset(
     platform: PlatformDep,
     background: BackgroundTasks,
 ) -> Accepted:
-    email = AuthService(session, platform).request_password_reset(body.email)
-    if email is not None:
-        _send(background, platform, email)
+    email_id = AuthService(session, platform).request_password_reset(body.email)
+    _deliver_later(background, platform, email_id)
     return Accepted(detail="if an account uses this address, a reset email is on its way")
 
 

@@ -4,7 +4,11 @@
   everywhere at once: its access tokens (they carry the session id) and its refresh
   tokens.
 - `refresh_tokens`: every refresh token issued, by its JWT id. A token is used once;
-  presenting a used one again means it was copied, so the whole session is revoked.
+  presenting a used one again means it was copied, so the whole session is revoked,
+  unless it comes within the reuse grace window of its rotation: then the same
+  rotated pair is issued again (two browser tabs refreshing at once). The rotated
+  pair is not stored, only the ids it was minted with: signing is deterministic, so
+  the same claims give the same tokens.
 - `one_time_tokens`: email-verification and password-reset tokens (signed JWTs whose
   ids are recorded here so each works once).
 """
@@ -42,6 +46,10 @@ class RefreshToken(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rotated_to_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    """The refresh token this one was swapped for (its row holds the rotation's time)."""
+    rotated_access_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    """The id of the access token issued beside it."""
 
 
 class OneTimeToken(Base):

@@ -89,20 +89,30 @@ class AuthRepository:
         self.session.add(token)
         self.session.flush()
 
-    def use_refresh_token(self, token_id: uuid.UUID, now: datetime) -> bool:
-        """Mark an unused refresh token used; False if it was already used (a replay).
+    def use_refresh_token(
+        self,
+        token_id: uuid.UUID,
+        now: datetime,
+        *,
+        rotated_to_id: uuid.UUID,
+        rotated_access_id: uuid.UUID,
+    ) -> bool:
+        """Mark an unused refresh token used, naming the pair it is swapped for; False if
+        it was already used.
 
-        A conditional UPDATE, so two concurrent refreshes with one token cannot both win.
+        A conditional UPDATE, so two concurrent refreshes with one token cannot both win:
+        the loser waits for the winner's row lock and then finds the token used.
         """
         result = self.session.execute(
             update(RefreshToken)
             .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
-            .values(used_at=now)
+            .values(used_at=now, rotated_to_id=rotated_to_id, rotated_access_id=rotated_access_id)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    def get_refresh_token(self, token_id: uuid.UUID) -> RefreshToken | None:
-        return self.session.get(RefreshToken, token_id)
+    def get_refresh_token(self, token_id: uuid.UUID, *, fresh: bool = False) -> RefreshToken | None:
+        """The token's row; ``fresh``: as committed now, not as this session last read it."""
+        return self.session.get(RefreshToken, token_id, populate_existing=fresh)
 
     def add_one_time_token(self, token: OneTimeToken) -> None:
         self.session.add(token)

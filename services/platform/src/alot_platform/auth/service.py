@@ -3,25 +3,30 @@
 A login creates an `AuthSession` (a refresh-token family). Each refresh uses up the
 presented refresh token and issues a new pair in the same session; a used refresh token
 presented again means someone holds a copy, so the session is revoked for everyone
-(the attacker and the user both have to log in again). Access tokens carry the session
-id and die with it, so logout and password change take effect at once.
+(the attacker and the user both have to log in again). Except within a short grace
+window (``ALOT_REFRESH_REUSE_GRACE_SECONDS``) after the rotation: two browser tabs
+refreshing with the same token at once both get the same new pair, as the OAuth 2.0
+Security BCP describes for concurrent refresh. Access tokens carry the session id and
+die with it, so logout and password change take effect at once.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
+from alot_platform.auth import emails
+from alot_platform.auth.models import AuthSession, RefreshToken
 from alot_platform.auth.passwords import check_password_rules
 from alot_platform.auth.repository import AuthRepository, SessionState
 from alot_platform.auth.tokens import Claims, InvalidToken, TokenType
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Forbidden, NotAuthenticated
-from alot_platform.mail import OutgoingEmail
+from alot_platform.outbox.service import enqueue
 from alot_platform.users.models import User, UserStatus
 from alot_platform.users.repository import DuplicateUser
 from alot_platform.users.service import UsernameTaken, UserService, normalize_email
@@ -30,6 +35,12 @@ from alot_platform.users.service import UsernameTaken, UserService, normalize_em
 class InvalidCredentials(NotAuthenticated):
     code = "invalid_credentials"
     title = "Invalid email or password"
+
+
+class InvalidCredentialsNoted(InvalidCredentials):
+    """The same answer; the owner's alert written with it must be committed."""
+
+    keeps_changes = True
 
 
 class WrongPassword(Forbidden):
@@ -60,6 +71,7 @@ class IssuedTokens:
     refresh_token: str
     access_expires_in: int
     refresh_expires_in: int
+    refresh_token_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -68,12 +80,13 @@ class Authenticated:
     session_id: uuid.UUID
 
 
-_VERIFY: TokenType = "email_verification"
-_RESET: TokenType = "password_reset"
+_VERIFY: TokenType = emails.EMAIL_VERIFICATION
+_RESET: TokenType = emails.PASSWORD_RESET
 
 
 class AuthService:
     def __init__(self, session: Session, platform: PlatformContext) -> None:
+        self.session = session
         self.platform = platform
         self.auth = AuthRepository(session)
         self.users = UserService(session, platform)
@@ -88,19 +101,25 @@ class AuthService:
         password: str,
         date_of_birth: date,
         full_name: str | None,
-    ) -> OutgoingEmail:
-        """Create a player and return the email to send.
+    ) -> uuid.UUID:
+        """Create a player; return the outbox email to deliver once committed.
 
-        The response must not reveal whether the email is registered, so for a known
-        address nothing is created and the owner is told instead (by email).
+        The answer must not depend on whether the email has an account: every check
+        that can fail (password, age, username) comes before the email is looked at,
+        and a known address gets the same answer, with no account created (but the
+        username spent, as an account would have spent it) and its owner told by email
+        instead. Both emails go through the outbox.
         """
         email = normalize_email(email)
         check_password_rules(password, email=email, username=username)
         self.users.check_age(date_of_birth)
         hashed = self.platform.hasher.hash(password)  # also for known emails: same cost
-        if self.users.get_by_email(email) is not None:
-            return self._already_registered(email)
         self.users.check_username_free(username)
+        owner = self.users.get_by_email(email)
+        if owner is not None:
+            # The username is spent as a new account would have taken it.
+            self.users.reserve_username(username)
+            return self._already_registered(owner)
         try:
             user = self.users.create(
                 email=email,
@@ -110,54 +129,69 @@ class AuthService:
                 full_name=full_name,
             )
         except DuplicateUser:
-            # A concurrent registration committed first: answer as if we had seen it.
-            if self.users.get_by_email(email) is not None:
-                return self._already_registered(email)
+            # A concurrent registration committed first: answer as if we had seen it,
+            # in the same order (the username first).
+            self.users.check_username_free(username)
+            owner = self.users.get_by_email(email)
+            if owner is not None:
+                self.users.reserve_username(username)
+                return self._already_registered(owner)
             raise UsernameTaken(f"the username {username!r} is taken") from None
         return self.email_verification(user)
 
-    def _already_registered(self, email: str) -> OutgoingEmail:
-        return OutgoingEmail(
-            to=email,
-            subject="Someone tried to register with your email",
-            body="Somebody (maybe you) tried to create an ALOT! account with this "
-            "address, which already has one. If you forgot your password, reset it: "
-            f"{self.platform.settings.public_url}/docs#/auth (POST "
-            "/api/auth/password-reset/request). Otherwise ignore this message.",
-        )
+    def _already_registered(self, owner: User) -> uuid.UUID:
+        return enqueue(
+            self.session,
+            key=f"already-registered:{uuid.uuid4()}",
+            user_id=owner.id,
+            subject=emails.ALREADY_REGISTERED_SUBJECT,
+            body=emails.already_registered_body(self.platform),
+            now=self._now(),
+        ).id
 
-    def email_verification(self, user: User) -> OutgoingEmail:
-        token = self._one_time_token(
-            user, _VERIFY, self.platform.settings.email_verification_ttl_seconds
-        )
-        return OutgoingEmail(
-            to=user.email,
-            subject="Confirm your email for ALOT!",
-            body="Confirm your email address by sending this token to POST "
-            f"/api/auth/verify-email:\n\n{token}\n\nIt expires in "
-            f"{self.platform.settings.email_verification_ttl_seconds // 3600} hours.",
-        )
+    def email_verification(self, user: User) -> uuid.UUID:
+        """Queue a verification email (its link is minted when it is sent)."""
+        return enqueue(
+            self.session,
+            key=f"email-verification:{uuid.uuid4()}",
+            user_id=user.id,
+            kind=emails.EMAIL_VERIFICATION,
+            now=self._now(),
+        ).id
 
     def verify_email(self, token: str) -> None:
         user = self._use_one_time_token(token, _VERIFY)
         user.verified_email = True
         user.updated_at = self.platform.clock()
 
-    def request_password_reset(self, email: str) -> OutgoingEmail | None:
-        user = self.users.get_by_email(email)
-        if user is None or user.status != UserStatus.ACTIVE.value:
-            return None
-        token = self._one_time_token(
-            user, _RESET, self.platform.settings.password_reset_ttl_seconds
-        )
-        return OutgoingEmail(
-            to=user.email,
-            subject="Reset your ALOT! password",
-            body="Set a new password by sending this token with the new password to POST "
-            f"/api/auth/password-reset/confirm:\n\n{token}\n\nIt expires in "
-            f"{self.platform.settings.password_reset_ttl_seconds // 60} minutes and works "
-            "once. If you did not ask for it, ignore this message.",
-        )
+    def request_password_reset(self, email: str) -> uuid.UUID:
+        """Queue a reset email to the account of ``email``, if one exists when it is sent.
+
+        The request path does not look the address up: it writes the same outbox row
+        for a known and an unknown address, so both answer alike and in the same time.
+        The sender resolves the address, mints the token and sends (or drops the row).
+        """
+        return enqueue(
+            self.session,
+            key=f"password-reset:{uuid.uuid4()}",
+            address=normalize_email(email),
+            kind=emails.PASSWORD_RESET,
+            now=self._now(),
+        ).id
+
+    def alert_failed_logins(self, email: str) -> uuid.UUID:
+        """Queue an email telling the owner of ``email`` (if any) of failed sign-ins.
+
+        Written for the address, like a reset: the same work whether or not it has an
+        account, so a failed login answers alike either way.
+        """
+        return enqueue(
+            self.session,
+            key=f"failed-logins:{uuid.uuid4()}",
+            address=normalize_email(email),
+            kind=emails.FAILED_LOGINS,
+            now=self._now(),
+        ).id
 
     def confirm_password_reset(self, token: str, new_password: str) -> None:
         user = self._use_one_time_token(token, _RESET)
@@ -189,14 +223,52 @@ class AuthService:
         auth_session = self.auth.get_session(stored.session_id)
         if auth_session is None or auth_session.revoked_at is not None:
             raise InvalidToken("this session has ended; log in again")
-        if not self.auth.use_refresh_token(stored.id, self._now()):
-            self.auth.revoke_session(auth_session.id, "refresh_token_reuse", self._now())
-            raise RefreshTokenReused(
-                "this refresh token was already used; the session is revoked, log in again"
-            )
         user = self.users.get(auth_session.user_id)
         _ensure_active(user.status)
-        return self._issue(user.id, auth_session.id)
+        access_id, refresh_id = uuid.uuid4(), uuid.uuid4()
+        if self.auth.use_refresh_token(
+            stored.id, self._now(), rotated_to_id=refresh_id, rotated_access_id=access_id
+        ):
+            return self._issue(user.id, auth_session.id, access_id=access_id, refresh_id=refresh_id)
+        again = self._rotated_within_grace(stored.id)
+        if again is not None:
+            return again
+        self.auth.revoke_session(auth_session.id, "refresh_token_reuse", self._now())
+        raise RefreshTokenReused(
+            "this refresh token was already used; the session is revoked, log in again"
+        )
+
+    def _rotated_within_grace(self, token_id: uuid.UUID) -> IssuedTokens | None:
+        """The pair a used refresh token was swapped for, if it was swapped less than the
+        grace window ago and that pair's refresh token is unused: two tabs refreshing at
+        once both get the winner's pair.
+
+        The pair is not stored: it is signed again from the ids and time recorded with
+        the rotation, which gives the same token text.
+        """
+        used = self.auth.get_refresh_token(token_id, fresh=True)
+        if (
+            used is None
+            or used.used_at is None
+            or used.rotated_to_id is None
+            or used.rotated_access_id is None
+        ):
+            return None
+        grace = timedelta(seconds=self.platform.settings.refresh_reuse_grace_seconds)
+        if self._now() - used.used_at >= grace:
+            return None
+        rotated = self.auth.get_refresh_token(used.rotated_to_id, fresh=True)
+        if rotated is None or rotated.session_id != used.session_id or rotated.used_at is not None:
+            return None  # the pair has moved on: the old token is a copy after all
+        auth_session = self.auth.get_session(used.session_id)
+        assert auth_session is not None
+        return self._sign(
+            auth_session.user_id,
+            used.session_id,
+            access_id=used.rotated_access_id,
+            refresh_id=rotated.id,
+            issued_at=rotated.issued_at,
+        )
 
     def authenticate(self, access_token: str) -> Authenticated:
         claims = access_claims(self.platform, access_token)
@@ -239,40 +311,68 @@ class AuthService:
         user.updated_at = self._now()
         self.auth.revoke_all_sessions(user.id, reason, self._now())
 
-    def _issue(self, user_id: uuid.UUID, session_id: uuid.UUID) -> IssuedTokens:
-        tokens = self.platform.tokens
-        access, _ = tokens.issue("access", user_id, self.platform.access_ttl, session_id=session_id)
-        refresh, claims = tokens.issue(
-            "refresh", user_id, self.platform.refresh_ttl, session_id=session_id
+    def _issue(
+        self,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        *,
+        access_id: uuid.UUID | None = None,
+        refresh_id: uuid.UUID | None = None,
+    ) -> IssuedTokens:
+        now = self._now().replace(microsecond=0)
+        issued = self._sign(
+            user_id,
+            session_id,
+            access_id=access_id or uuid.uuid4(),
+            refresh_id=refresh_id or uuid.uuid4(),
+            issued_at=now,
         )
         self.auth.add_refresh_token(
             RefreshToken(
-                id=claims.token_id,
+                id=issued.refresh_token_id,
                 session_id=session_id,
-                issued_at=claims.issued_at,
-                expires_at=claims.expires_at,
+                issued_at=now,
+                expires_at=now + self.platform.refresh_ttl,
             )
         )
+        return issued
+
+    def _sign(
+        self,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        *,
+        access_id: uuid.UUID,
+        refresh_id: uuid.UUID,
+        issued_at: datetime,
+    ) -> IssuedTokens:
+        """The pair with these ids and issue time (the same text every time)."""
+        tokens = self.platform.tokens
+        access, access_claims = tokens.issue(
+            "access",
+            user_id,
+            self.platform.access_ttl,
+            token_id=access_id,
+            session_id=session_id,
+            issued_at=issued_at,
+        )
+        refresh, refresh_claims = tokens.issue(
+            "refresh",
+            user_id,
+            self.platform.refresh_ttl,
+            token_id=refresh_id,
+            session_id=session_id,
+            issued_at=issued_at,
+        )
+        now = self._now()
         return IssuedTokens(
             session_id=session_id,
             access_token=access,
             refresh_token=refresh,
-            access_expires_in=int(self.platform.access_ttl.total_seconds()),
-            refresh_expires_in=int(self.platform.refresh_ttl.total_seconds()),
+            access_expires_in=_seconds_until(access_claims.expires_at, now),
+            refresh_expires_in=_seconds_until(refresh_claims.expires_at, now),
+            refresh_token_id=refresh_id,
         )
-
-    def _one_time_token(self, user: User, purpose: TokenType, ttl_seconds: int) -> str:
-        token, claims = self.platform.tokens.issue(purpose, user.id, timedelta(seconds=ttl_seconds))
-        self.auth.add_one_time_token(
-            OneTimeToken(
-                id=claims.token_id,
-                user_id=user.id,
-                purpose=purpose,
-                issued_at=claims.issued_at,
-                expires_at=claims.expires_at,
-            )
-        )
-        return token
 
     def _use_one_time_token(self, token: str, purpose: TokenType) -> User:
         claims = self.platform.tokens.decode(token, purpose)
@@ -301,6 +401,10 @@ def check_signed_in(claims: Claims, state: SessionState | None) -> None:
 def require_verified(user: User | SessionState) -> None:
     if not user.verified_email:
         raise EmailNotVerified("verify your email address first")
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(0, math.ceil((moment - now).total_seconds()))
 
 
 def _ensure_active(status: str) -> None:

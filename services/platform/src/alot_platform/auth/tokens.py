@@ -61,8 +61,11 @@ class TokenCodec:
         *,
         token_id: uuid.UUID | None = None,
         session_id: uuid.UUID | None = None,
+        issued_at: datetime | None = None,
     ) -> tuple[str, Claims]:
-        now = self._clock().replace(microsecond=0)
+        """Sign a token. HS256 is deterministic: the same claims (``token_id`` and
+        ``issued_at`` given again) give the same token text."""
+        now = (issued_at or self._clock()).replace(microsecond=0)
         claims = Claims(subject, token_id or uuid.uuid4(), now, now + ttl, session_id)
         payload: dict[str, Any] = {
             "iss": self._issuer,

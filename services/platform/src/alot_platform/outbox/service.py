@@ -8,6 +8,11 @@ with the error and a later ``next_attempt_at`` (backing off to an hour); ``deliv
 (the scheduler's tick) sends whatever is due. A process that dies after the server took
 the message but before marking it may send it once more when the lease ends: an email
 is never lost, and at worst repeated once.
+
+A message to an ``address`` (see ``OutboxEmail``) is resolved to its account when it is
+claimed: no account (or a message with nothing left to say) drops it and forgets the
+address. A message with a ``kind`` is written when claimed (alot_platform.auth.emails),
+its one-time token committed with the claim; a retry writes it again with a new token.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alot_platform.auth import emails as account_emails
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.mail import OutgoingEmail
@@ -40,9 +46,25 @@ DeliveryOutcome = Literal["sent", "not_due", "failed", "dropped"]
 
 
 def enqueue(
-    session: Session, *, key: str, user_id: uuid.UUID, subject: str, body: str, now: datetime
+    session: Session,
+    *,
+    key: str,
+    user_id: uuid.UUID | None = None,
+    address: str | None = None,
+    kind: str | None = None,
+    subject: str = "",
+    body: str = "",
+    now: datetime,
 ) -> OutboxEmail:
-    """Add a message to the caller's unit of work; one message per ``key``."""
+    """Add a message to the caller's unit of work; one message per ``key``.
+
+    To ``user_id``, or to the account of ``address`` if there is one when it is sent.
+    With a ``kind`` (an account email) the subject and body are written when sending.
+    """
+    if (user_id is None) == (address is None):
+        raise ValueError("an outbox message goes to a user id or to an address")
+    if kind is not None and kind not in account_emails.KINDS:
+        raise ValueError(f"no account email of kind {kind!r}")
     existing = session.scalars(select(OutboxEmail).where(OutboxEmail.key == key)).one_or_none()
     if existing is not None:
         return existing
@@ -50,6 +72,8 @@ def enqueue(
         id=uuid.uuid4(),
         key=key,
         user_id=user_id,
+        address=address,
+        kind=kind,
         subject=subject,
         body=body,
         status=OutboxStatus.PENDING.value,
@@ -69,12 +93,18 @@ def deliver(platform: PlatformContext, email_id: uuid.UUID) -> DeliveryOutcome:
         email = _claim(session, email_id, now)
         if email is None:
             return "not_due"
-        user = session.get(User, email.user_id)
+        user = _recipient(session, email)
         if user is None:
-            email.status = OutboxStatus.DROPPED.value
-            email.last_error = "the recipient no longer exists"
+            _drop(email, "the recipient no longer exists")
             return "dropped"
-        message = OutgoingEmail(to=user.email, subject=email.subject, body=email.body)
+        subject, body = email.subject, email.body
+        if email.kind is not None:
+            written = account_emails.write(email.kind, session, platform, user)
+            if written is None:
+                _drop(email, "nothing to send any more")
+                return "dropped"
+            subject, body = written
+        message = OutgoingEmail(to=user.email, subject=subject, body=body)
         attempts = email.attempts
     try:
         platform.mailer.deliver(message)  # no transaction open, no row locked
@@ -129,6 +159,23 @@ def _claim(session: Session, email_id: uuid.UUID, now: datetime) -> OutboxEmail 
     email.attempts += 1
     email.next_attempt_at = now + LEASE
     return email
+
+
+def _recipient(session: Session, email: OutboxEmail) -> User | None:
+    """The account the message goes to; a message to an address is bound to it now."""
+    if email.user_id is not None:
+        return session.get(User, email.user_id)
+    user = session.scalars(select(User).where(User.email == email.address)).one_or_none()
+    if user is not None:
+        email.user_id = user.id
+        email.address = None  # the users table holds it; no copy here
+    return user
+
+
+def _drop(email: OutboxEmail, reason: str) -> None:
+    email.status = OutboxStatus.DROPPED.value
+    email.last_error = reason
+    email.address = None  # an address with no account behind it is not kept
 
 
 def _locked(session: Session, email_id: uuid.UUID) -> OutboxEmail | None:

@@ -1,5 +1,9 @@
 """Rate limiting for every route: fixed windows per client, stricter on /api/auth/.
 
+The client is its IP address as ``security.client_address`` finds it (forwarded
+headers count only from ``ALOT_TRUSTED_PROXIES``). The stores here also keep the login
+throttle's counters and holds (alot_platform/auth/throttle.py).
+
 In-process by default; with `ALOT_REDIS_URL` the counters live in Redis, so every API
 process behind a load balancer counts against the same limit. Over the limit a client
 gets a 429 problem with `Retry-After` (seconds until its window ends). Health probes
@@ -25,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from alot_platform.clock import Clock
 from alot_platform.config import Settings, parse_rate
 from alot_platform.errors import RateLimited, problem_response
+from alot_platform.security.client_address import client_address
 
 _log = logging.getLogger(__name__)
 _EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
@@ -32,8 +37,26 @@ AUTH_PREFIX = "/api/auth/"
 
 
 class CounterStore(Protocol):
+    """Counters and holds with a lifetime (``now`` is the platform clock's timestamp)."""
+
     def increment(self, key: str, now: float, lifetime: int) -> int:
         """Add one to the counter at key, which lives `lifetime` seconds; return it."""
+        ...
+
+    def hold(self, key: str, now: float, seconds: float) -> None:
+        """Set key to exist for the next `seconds` (replacing what was there)."""
+        ...
+
+    def claim(self, key: str, now: float, seconds: float) -> bool:
+        """Set key for `seconds` unless it exists; True if this call set it."""
+        ...
+
+    def held_for(self, key: str, now: float) -> float:
+        """Seconds until key expires; 0 if it does not exist."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """Delete key."""
         ...
 
 
@@ -52,9 +75,33 @@ class MemoryCounterStore:
             self._calls += 1
             if self._calls % self._SWEEP_EVERY == 0:
                 self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
-            count, expires_at = self._counts.get(key, (0, now + lifetime))
+            count, expires_at = self._live(key, now) or (0, now + lifetime)
             self._counts[key] = (count + 1, expires_at)
             return count + 1
+
+    def hold(self, key: str, now: float, seconds: float) -> None:
+        with self._lock:
+            self._counts[key] = (1, now + seconds)
+
+    def claim(self, key: str, now: float, seconds: float) -> bool:
+        with self._lock:
+            if self._live(key, now) is not None:
+                return False
+            self._counts[key] = (1, now + seconds)
+            return True
+
+    def held_for(self, key: str, now: float) -> float:
+        with self._lock:
+            live = self._live(key, now)
+            return 0.0 if live is None else live[1] - now
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._counts.pop(key, None)
+
+    def _live(self, key: str, now: float) -> tuple[int, float] | None:
+        found = self._counts.get(key)
+        return found if found is not None and found[1] > now else None
 
 
 class RedisCounterStore:
@@ -70,6 +117,20 @@ class RedisCounterStore:
         pipe.expire(self._prefix + key, lifetime, nx=True)
         count, _ = pipe.execute()
         return int(count)
+
+    def hold(self, key: str, now: float, seconds: float) -> None:
+        self._redis.set(self._prefix + key, 1, px=max(1, math.ceil(seconds * 1000)))
+
+    def claim(self, key: str, now: float, seconds: float) -> bool:
+        ms = max(1, math.ceil(seconds * 1000))
+        return bool(self._redis.set(self._prefix + key, 1, px=ms, nx=True))
+
+    def held_for(self, key: str, now: float) -> float:
+        ms = int(self._redis.pttl(self._prefix + key))
+        return ms / 1000 if ms > 0 else 0.0
+
+    def forget(self, key: str) -> None:
+        self._redis.delete(self._prefix + key)
 
     def close(self) -> None:
         self._redis.close()
@@ -121,9 +182,11 @@ class RateLimiter:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, settings: Settings) -> None:
         self.app = app
         self.limiter = limiter
+        self.trusted_proxies = settings.trusted_proxies
+        self.forwarded_header = settings.forwarded_header
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -133,7 +196,7 @@ class RateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        client = scope["client"][0] if scope.get("client") else "unknown"
+        client = client_address(scope, self.trusted_proxies, self.forwarded_header)
         is_auth = scope["path"].startswith(AUTH_PREFIX)
         group, rate = ("auth", self.limiter.auth) if is_auth else ("all", self.limiter.default)
         try:

@@ -81,3 +81,14 @@ class UserRole(Base):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="role_grants")
+
+
+class ReservedUsername(Base):
+    """A username spent by a registration that created no account (its email already
+    had one). Registering takes the username whether or not the email was taken, so a
+    second registration with it cannot tell the two cases apart."""
+
+    __tablename__ = "reserved_usernames"
+
+    username: Mapped[str] = mapped_column(String(50), primary_key=True)
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime)

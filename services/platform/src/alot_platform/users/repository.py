@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alot_platform.users.models import User
+from alot_platform.users.models import ReservedUsername, User
 
 
 class DuplicateUser(Exception):
@@ -29,6 +30,18 @@ class UserRepository:
 
     def get_by_username(self, username: str) -> User | None:
         return self.session.scalar(select(User).where(User.username == username))
+
+    def username_reserved(self, username: str) -> bool:
+        return self.session.get(ReservedUsername, username) is not None
+
+    def reserve_username(self, username: str, now: datetime) -> None:
+        """Keep ``username`` from later registrations (once; a repeat changes nothing)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(ReservedUsername(username=username, reserved_at=now))
+                self.session.flush()
+        except IntegrityError:
+            pass  # reserved already, by a concurrent registration
 
     def add(self, user: User) -> User:
         """Insert ``user``; raise DuplicateUser if a concurrent insert took its email/username."""

@@ -65,8 +65,13 @@ class UserService:
             raise Underage(f"players must be at least {minimum} years old", field="date_of_birth")
 
     def check_username_free(self, username: str) -> None:
-        if self.users.get_by_username(normalize_username(username)) is not None:
-            raise UsernameTaken(f"the username {normalize_username(username)!r} is taken")
+        """Raise unless nobody has ``username`` and no registration reserved it."""
+        name = normalize_username(username)
+        if self.users.get_by_username(name) is not None or self.users.username_reserved(name):
+            raise UsernameTaken(f"the username {name!r} is taken")
+
+    def reserve_username(self, username: str) -> None:
+        self.users.reserve_username(normalize_username(username), self.platform.clock())
 
     def get_by_email(self, email: str) -> User | None:
         return self.users.get_by_email(normalize_email(email))
