@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntry
 from alot_platform.lots.models import Lot, LotStatus, ProductClass, Visibility
+from alot_platform.pagination import keyset_after
 from alot_platform.users.models import User
 
 
@@ -68,17 +69,15 @@ class LotRepository:
     def get_product_class(self, product_class_id: uuid.UUID) -> ProductClass | None:
         return self.session.get(ProductClass, product_class_id)
 
-    def list_product_classes(self, *, limit: int, offset: int) -> list[ProductClass]:
-        query = (
-            select(ProductClass)
-            .order_by(ProductClass.created_at, ProductClass.id)
-            .limit(limit)
-            .offset(offset)
-        )
+    def list_product_classes(
+        self, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[ProductClass]:
+        """Product classes, oldest first, strictly after the ``after`` key."""
+        keys = (ProductClass.created_at, ProductClass.id)
+        query = select(ProductClass).order_by(*keys).limit(limit)
+        if after is not None:
+            query = query.where(keyset_after(keys, after, descending=(False, False)))
         return list(self.session.scalars(query))
-
-    def count_product_classes(self) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(ProductClass)) or 0)
 
     def get_product_class_by_name(self, name: str) -> ProductClass | None:
         return self.session.scalars(
@@ -134,8 +133,11 @@ class LotRepository:
         )
         return list(self.session.scalars(statement))
 
-    def leaderboard(self, lot_id: uuid.UUID, *, limit: int, offset: int) -> list[LeaderboardEntry]:
-        """Tickets per player, most first; usernames only (never emails)."""
+    def leaderboard(
+        self, lot_id: uuid.UUID, *, after: tuple[int, str] | None, limit: int
+    ) -> list[LeaderboardEntry]:
+        """Tickets per player, most first, ties by username (unique), strictly after the
+        ``after`` (tickets, username) key; usernames only (never emails)."""
         tickets = func.sum(LotEntry.ticket_count)
         statement = (
             select(User.username, tickets, func.count(LotEntry.id))
@@ -144,8 +146,11 @@ class LotRepository:
             .group_by(User.id, User.username)
             .order_by(tickets.desc(), User.username)
             .limit(limit)
-            .offset(offset)
         )
+        if after is not None:
+            statement = statement.having(
+                keyset_after((tickets, User.username), after, descending=(True, False))
+            )
         return [
             LeaderboardEntry(username, int(total), int(count))
             for username, total, count in self.session.execute(statement)
