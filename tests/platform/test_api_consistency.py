@@ -18,12 +18,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from alot_platform.pagination import encode_cursor
 from alot_platform.payments.repository import PaymentRepository
 from fastapi.testclient import TestClient
 
 # The ledger's own lists (checkpoints, transactions) are served by alot_ledger's router;
 # its postings carry an asset code beside a bare `amount`, as the ledger spec says.
 LEDGER = "/api/ledger"
+
+# The development mailbox (never mounted in production) answers a bare array of the few
+# messages kept for one address.
+DEV_ONLY = {"/api/dev/mailbox"}
 
 # Every list the platform serves: the walk below must find exactly these.
 LISTS = {
@@ -124,6 +129,8 @@ def test_every_list_has_one_envelope_a_cursor_and_a_bounded_limit(client: TestCl
     for path, method, operation in _operations(document):
         params = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
         bodies = [_resolve(document, s) for s in _body_schemas(operation)]
+        if path not in DEV_ONLY:
+            assert all(body.get("type") != "array" for body in bodies), f"bare list: {path}"
         has_items = any("items" in body.get("properties", {}) for body in bodies)
         if method != "get" or not (has_items or {"limit", "offset", "cursor"} & params.keys()):
             continue
@@ -272,3 +279,24 @@ def test_a_bad_cursor_or_limit_is_a_422_problem(client: TestClient, world: dict[
         for limit in (0, 101):
             response = client.get(path, params={"limit": limit}, headers=headers)
             assert response.status_code == 422, (path, limit)
+
+
+def test_a_forged_cursor_is_refused_before_it_reaches_the_database(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    path = f"/api/lots/{world['lots'][0]['id']}/entries"
+    for forged in (
+        encode_cursor("leaderboard", 2**64, "ada", 1),
+        encode_cursor("leaderboard", -1, "ada", 1),
+        encode_cursor("leaderboard", 3, "ada", 2**70),
+        encode_cursor("leaderboard", 3, "ada"),
+        encode_cursor("entries", 3, "ada", 1),
+    ):
+        response = client.get(path, params={"cursor": forged})
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "invalid_cursor"
+    naive = encode_cursor("users", "2026-01-01T00:00:00", str(uuid.uuid4()))
+    response = client.get(
+        "/api/admin/users", params={"cursor": naive}, headers=world["desk"].admin.headers
+    )
+    assert response.status_code == 422, response.text

@@ -44,6 +44,7 @@ __all__ = [
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
 _MAX_CURSOR_LENGTH = 500
+_MAX_KEY_INT = 2**63 - 1
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -114,8 +115,10 @@ def _convert(part: Any, want: type[KeyPart]) -> KeyPart:
     if want is uuid.UUID:
         return uuid.UUID(part)
     if want is int:
-        if type(part) is not int:
-            raise ValueError("not an integer")
+        # Sort keys here are counts (tickets, ranks): a forged one must not reach the
+        # database as a number no integer column holds.
+        if type(part) is not int or not 0 <= part <= _MAX_KEY_INT:
+            raise ValueError("not a count")
         return part
     if type(part) is not str:
         raise ValueError("not a string")
