@@ -19,7 +19,7 @@ from alot_platform.auth.dependencies import (
 )
 from alot_platform.lots.models import LotStatus, Tier
 from alot_platform.lots.schemas import (
-    Leaderboard,
+    LeaderboardPage,
     LeaderboardRow,
     LotCreate,
     LotExtend,
@@ -150,11 +150,11 @@ def leaderboard(
     platform: PlatformDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> Leaderboard:
+) -> LeaderboardPage:
     service = LotService(session, platform)
     lot = service.get_visible(lot_id, viewer)
     rows, next_cursor = service.leaderboard(lot, cursor=cursor, limit=limit)
-    return Leaderboard(
+    return LeaderboardPage(
         items=[
             LeaderboardRow(rank=rank, username=r.username, tickets=r.tickets, entries=r.entries)
             for rank, r in rows

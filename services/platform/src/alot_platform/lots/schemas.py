@@ -265,7 +265,7 @@ class LeaderboardRow(BaseModel):
     entries: int
 
 
-class Leaderboard(Page[LeaderboardRow]):
+class LeaderboardPage(Page[LeaderboardRow]):
     """Tickets per player in a lot, most first (the lot's `tickets_sold` is the total)."""
 
 

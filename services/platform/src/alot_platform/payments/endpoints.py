@@ -107,7 +107,7 @@ class PaymentEventRead(BaseModel):
         )
 
 
-class PaymentEventList(Page[PaymentEventRead]):
+class PaymentEventPage(Page[PaymentEventRead]):
     """Events needing attention, oldest first."""
 
 
@@ -121,7 +121,7 @@ def events_needing_attention(
     outcome: Annotated[str | None, Query(max_length=32, description="e.g. disputed")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> PaymentEventList:
+) -> PaymentEventPage:
     after = decode_cursor(cursor, "payment_events", datetime, str) if cursor else None
     events, next_cursor = page_of(
         PaymentRepository(session).events_needing_attention(
@@ -130,6 +130,6 @@ def events_needing_attention(
         limit,
         lambda event: encode_cursor("payment_events", event.received_at, event.id),
     )
-    return PaymentEventList(
+    return PaymentEventPage(
         items=[PaymentEventRead.of(event) for event in events], next_cursor=next_cursor
     )
