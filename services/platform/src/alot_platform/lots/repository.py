@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntry
@@ -117,13 +117,14 @@ class LotRepository:
                 (Lot.cash_cents + Lot.credits_spent) * 100
                 >= Lot.funding_target_cents * query.min_progress_percent
             )
+        newest = query.sort == "newest"
         if query.after_key is not None and query.after_id is not None:
-            at, last_id = query.after_key, query.after_id
-            if query.sort == "newest":
-                conditions.append(or_(key < at, and_(key == at, Lot.id < last_id)))
-            else:
-                conditions.append(or_(key > at, and_(key == at, Lot.id > last_id)))
-        order = (key.desc(), Lot.id.desc()) if query.sort == "newest" else (key, Lot.id)
+            conditions.append(
+                keyset_after(
+                    (key, Lot.id), (query.after_key, query.after_id), descending=(newest, newest)
+                )
+            )
+        order = (key.desc(), Lot.id.desc()) if newest else (key, Lot.id)
         statement = (
             select(Lot)
             .join(ProductClass, ProductClass.id == Lot.product_class_id)
