@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"OK: ticket {draw.winning_ticket} won ({outcome}); verified on this machine")
 
         spent = sum(entry.amount_paid_cents for entry in client.entries.mine())
-        credits = client.credits.balance()
-        print(f"    spent {format_money(spent)}; credits now {format_credits(credits.balance)}")
+        credits = client.credits.balance().balance_credits
+        print(f"    spent {format_money(spent)}; credits now {format_credits(credits)}")
     return 0
 
 

@@ -44,7 +44,12 @@ def test_catalogue_lots_and_users(
     assert classes.get(made[0].id).specifications == {"case_mm": 41}
     listed = classes.list(limit=2)
     assert len(listed.items) == 2
-    assert {c.id for c in listed} == {c.id for c in made}  # the offset pages, walked
+    assert listed.next_cursor is not None
+    walked = [c.id for c in listed]  # the pages walked, each class once
+    assert sorted(walked) == sorted(c.id for c in made)
+    resumed = classes.list(limit=2, cursor=listed.next_cursor)
+    assert [c.id for c in resumed.items] == walked[2:]
+    assert resumed.next_cursor is None
     assert classes.update(made[1].id, name="Submariner Date").name == "Submariner Date"
     classes.delete(made[2].id)
     with pytest.raises(NotFoundError):

@@ -74,10 +74,10 @@ def test_a_lot_from_trivia_to_verified_draw(
         (1, bob.username, 6),
         (2, ada.username, 1),
     ]
-    assert board.tickets_sold == 7
-    assert [r.username for r in ada.client.lots.leaderboard(lot.id, limit=1, offset=1).items] == [
-        ada.username
-    ]
+    assert board.next_cursor is None
+    top = ada.client.lots.leaderboard(lot.id, limit=1)
+    assert [r.username for r in top.get_next_page().items] == [ada.username]
+    assert [(r.rank, r.username) for r in top] == [(1, bob.username), (2, ada.username)]
 
     assert [e.ticket_count for e in ada.client.entries.mine()] == [1]
     assert sorted(e.tickets_start for e in bob.client.entries.mine()) == [2, 5]
@@ -90,18 +90,18 @@ def test_a_lot_from_trivia_to_verified_draw(
     # The loser is paid credits (this lot: 50% of what they paid), which buy tickets.
     credits = loser.client.credits.balance()
     paid = sum(e.amount_paid_cents for e in loser.client.entries.mine())
-    assert credits.balance == paid // 2
-    assert credits.total_earned == credits.balance
+    assert credits.balance_credits == paid // 2
+    assert credits.total_earned_credits == credits.balance_credits
     assert credits.balance_display.endswith("credits")
     history = list(loser.client.credits.transactions())
-    assert sum(t.amount for t in history) == credits.balance
+    assert sum(t.amount_credits for t in history) == credits.balance_credits
     assert [r.lot_id for r in loser.client.reveals.list()] == [lot.id]
 
     second = open_lot()
     assert loser.client.trivia.attempt(second.id, second.answer).correct
     bought = loser.client.entries.purchase_with_credits(second.id, tickets=1)
-    assert (bought.method, bought.credits_spent, bought.amount_cents) == ("credits", 100, 0)
-    assert loser.client.credits.balance().balance == credits.balance - 100
+    assert (bought.method, bought.spent_credits, bought.amount_cents) == ("credits", 100, 0)
+    assert loser.client.credits.balance().balance_credits == credits.balance_credits - 100
 
     request_log.clear()
     with pytest.raises(ConflictError) as refused:
@@ -134,7 +134,7 @@ def test_a_buyer_of_an_expired_lot_chooses_credits(
     chosen = ada.client.refunds.choose(purchase.id, "credits")
     assert (chosen.refund_choice, chosen.refunded_credits) == ("credits", 750)  # 1.5 x 500
     assert chosen.refund_status == "succeeded"
-    assert ada.client.credits.balance().balance == 750
+    assert ada.client.credits.balance().balance_credits == 750
     assert admin.client.admin.lots.refunds(lot.id).purchases.get("refunded") == 1
     with pytest.raises(ConflictError):
         ada.client.refunds.choose(purchase.id, "cash")

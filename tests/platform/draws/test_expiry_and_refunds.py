@@ -114,7 +114,8 @@ def test_expired_lot_extended_then_refunded_both_ways(
 
 
 def _credits(http: Any, account: Any) -> int:
-    mine = http.client.get("/api/users/me/credits", headers=account.headers).json()["balance"]
+    credits = http.client.get("/api/users/me/credits", headers=account.headers).json()
+    mine = credits["balance_credits"]
     assert mine == http.ledger_balance(f"user:{account.id}:credits", "CRD")
     return int(mine)
 

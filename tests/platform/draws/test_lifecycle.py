@@ -46,7 +46,7 @@ def _credits_match_ledger(http: Any, players: list[Any]) -> dict[str, int]:
         mine = http.client.get("/api/users/me/credits", headers=player.headers)
         assert mine.status_code == 200, mine.text
         ledger = http.ledger_balance(f"user:{player.id}:credits", "CRD")
-        assert mine.json()["balance"] == ledger
+        assert mine.json()["balance_credits"] == ledger
         balances[player.id] = ledger
     return balances
 

@@ -17,11 +17,11 @@ def test_a_player_without_credits_has_a_zero_balance(shop: Any) -> None:
     response = shop.client.get("/api/users/me/credits", headers=ada.headers)
     assert response.status_code == 200
     assert response.json() == {
-        "balance": 0,
+        "balance_credits": 0,
         "value": "0.00",
         "tickets_affordable": 0,
-        "total_earned": 0,
-        "total_spent": 0,
+        "total_earned_credits": 0,
+        "total_spent_credits": 0,
     }
     history = shop.client.get("/api/users/me/credits/transactions", headers=ada.headers)
     assert history.json() == {"items": [], "next_cursor": None}
@@ -49,7 +49,7 @@ def test_credit_history_pages_newest_first_and_is_private(shop: Any) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert [t["balance_after"] for t in seen] == [600, 700, 800, 900, 1_000]
+    assert [t["balance_after_credits"] for t in seen] == [600, 700, 800, 900, 1_000]
     assert [t["type"] for t in seen] == ["entry_purchase"] * 4 + ["adjustment"]
     assert all(t["ledger_seq"] for t in seen)
 
@@ -100,9 +100,9 @@ def test_my_entries_page_across_lots(shop: Any) -> None:
         "ticket_count": 3,
         "amount_paid_cents": 500,
         "amount_paid": "5.00",
-        "credits_spent": 0,
+        "spent_credits": 0,
         "is_winner": False,
-        "credits_awarded": 0,
+        "awarded_credits": 0,
     }
     garbage = shop.client.get("/api/users/me/entries?cursor=zzz", headers=ada.headers)
     assert garbage.status_code == 422

@@ -18,7 +18,7 @@ def test_cash_purchases_take_consecutive_tickets_and_post_to_escrow(shop: Any) -
     body = first.json()
     assert (body["tickets_start"], body["tickets_end"], body["tickets"]) == (1, 1, 1)
     assert body["status"] == "succeeded"
-    assert (body["amount_cents"], body["amount"], body["credits_spent"]) == (200, "2.00", 0)
+    assert (body["amount_cents"], body["amount"], body["spent_credits"]) == (200, "2.00", 0)
     assert body["payment"]["provider"] == "sandbox"
     assert body["payment"]["test_mode"] is True
     assert body["payment"]["payment_id"].startswith("sandbox_pay_")
@@ -78,21 +78,21 @@ def test_credit_purchase_spends_100_credits_a_ticket(shop: Any) -> None:
     response = shop.buy_with_credits(ada, lot["id"], 3)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert (body["method"], body["tickets"], body["credits_spent"]) == ("credits", 3, 300)
+    assert (body["method"], body["tickets"], body["spent_credits"]) == ("credits", 3, 300)
     assert (body["amount_cents"], body["payment"]) == (0, None)
     assert (body["tickets_start"], body["tickets_end"]) == (1, 3)
 
     credits = shop.client.get("/api/users/me/credits", headers=ada.headers).json()
     assert credits == {
-        "balance": 200,
+        "balance_credits": 200,
         "value": "2.00",
         "tickets_affordable": 2,
-        "total_earned": 500,
-        "total_spent": 300,
+        "total_earned_credits": 500,
+        "total_spent_credits": 300,
     }
     history = shop.client.get("/api/users/me/credits/transactions", headers=ada.headers).json()
     spent = next(item for item in history["items"] if item["type"] == "entry_purchase")
-    assert (spent["amount"], spent["balance_after"], spent["purchase_id"]) == (
+    assert (spent["amount_credits"], spent["balance_after_credits"], spent["purchase_id"]) == (
         -300,
         200,
         body["id"],
@@ -112,7 +112,7 @@ def test_insufficient_credits_is_409_and_writes_nothing(shop: Any) -> None:
     assert response.status_code == 409, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "insufficient_credits"
-    assert (response.json()["balance"], response.json()["needed"]) == (250, 300)
+    assert (response.json()["balance_credits"], response.json()["needed_credits"]) == (250, 300)
     assert shop.census() == before
 
 

@@ -53,7 +53,7 @@ def test_a_lot_paid_through_stripe_is_drawn_settled_and_verifiable(
 
     for player in (ada, bob, cy):
         mine = till.client.get("/api/users/me/credits", headers=player.headers).json()
-        assert mine["balance"] == till.ledger_balance(f"user:{player.id}:credits", "CRD")
+        assert mine["balance_credits"] == till.ledger_balance(f"user:{player.id}:credits", "CRD")
     assert till.ledger_balance(f"lot:{lot_id}:escrow", "USD") == 0
     purchases = till.ledger("entry_purchase")
     cash = [refs for refs, metadata in purchases if metadata["method"] == "cash"]

@@ -266,15 +266,14 @@ class BaseClient:
 Params = dict[str, Any]
 
 
-def next_by_cursor(data: Mapping[str, Any], params: Params) -> Params | None:
+def cursor_of(data: Mapping[str, Any]) -> str | None:
     cursor = data.get("next_cursor")
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
+def next_by_cursor(data: Mapping[str, Any], params: Params) -> Params | None:
+    cursor = cursor_of(data)
     return {**params, "cursor": cursor} if cursor else None
-
-
-def next_by_offset(data: Mapping[str, Any], params: Params) -> Params | None:
-    offset = int(data.get("offset", 0)) + len(data.get("items", []))
-    total = data.get("total")
-    return {**params, "offset": offset} if isinstance(total, int) and offset < total else None
 
 
 def next_by_after_seq(data: Mapping[str, Any], params: Params) -> Params | None:

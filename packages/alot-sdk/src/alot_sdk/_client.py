@@ -19,7 +19,7 @@ from typing import Any, Self
 import anyio
 import httpx
 
-from alot_sdk._base_client import BaseClient, M, Params, RequestSpec
+from alot_sdk._base_client import BaseClient, M, Params, RequestSpec, cursor_of
 from alot_sdk.errors import (
     AlotError,
     APIConnectionError,
@@ -242,6 +242,7 @@ class Alot(BaseClient):
             items,
             next_params(data, params),
             lambda following: self._get_page(path, following, model, items_key, next_params),
+            cursor_of(data),
         )
 
 
@@ -427,4 +428,5 @@ class AsyncAlot(BaseClient):
             items,
             next_params(data, params),
             lambda following: self._get_page(path, following, model, items_key, next_params),
+            cursor_of(data),
         )

@@ -1,9 +1,10 @@
 """Pydantic models of what the platform returns (and the few shapes callers send).
 
 Ids are strings (pass `lot.id` straight back to any method); timestamps are aware
-datetimes; money is integers in minor units (`*_cents`, credits) beside the platform's
-own two-decimal display strings. Models accept members this SDK does not know yet, so
-an older SDK keeps working against a newer platform.
+datetimes; money is integers named for their unit: `*_cents` for US cents, `*_credits`
+for whole credits, beside the platform's own two-decimal display strings. Models accept
+members this SDK does not know yet, so an older SDK keeps working against a newer
+platform.
 
 Ledger documents (`LedgerTransaction`, `InclusionProof`) are parsed for convenience
 only: verification always hashes the JSON exactly as it arrived.
@@ -33,7 +34,6 @@ __all__ = [
     "EntryBundle",
     "Funding",
     "InclusionProof",
-    "Leaderboard",
     "LeaderboardRow",
     "LedgerTransaction",
     "Lot",
@@ -155,7 +155,7 @@ class Funding(AlotModel):
     funded_cents: int
     funded: str
     cash_cents: int
-    credits_spent: int
+    spent_credits: int
     progress_bps: int
     """Progress in basis points: 10_000 is fully funded."""
     progress_percent: str
@@ -224,18 +224,12 @@ class Lot(AlotModel):
 
 
 class LeaderboardRow(AlotModel):
+    """One buyer of a lot: `rank` 1 has the most tickets (ties by username)."""
+
     rank: int
     username: str
     tickets: int
     entries: int
-
-
-class Leaderboard(AlotModel):
-    lot_id: str
-    tickets_sold: int
-    items: list[LeaderboardRow]
-    limit: int
-    offset: int
 
 
 # -- trivia, entries, credits, reveals, refunds --------------------------------------
@@ -274,7 +268,7 @@ class Purchase(AlotModel):
     tickets: int
     amount_cents: int
     amount: str
-    credits_spent: int
+    spent_credits: int
     currency: str
     tickets_start: int | None
     tickets_end: int | None
@@ -305,30 +299,31 @@ class Entry(AlotModel):
     ticket_count: int
     amount_paid_cents: int
     amount_paid: str
-    credits_spent: int
+    spent_credits: int
     is_winner: bool
-    credits_awarded: int
+    awarded_credits: int
     created_at: datetime
 
 
 class Credits(AlotModel):
-    """A player's credits: `balance` whole credits, each worth one cent."""
+    """A player's credits: `balance_credits` whole credits, each worth one cent."""
 
-    balance: int
+    balance_credits: int
     value: str
     tickets_affordable: int
-    total_earned: int
-    total_spent: int
+    total_earned_credits: int
+    total_spent_credits: int
 
     @property
     def balance_display(self) -> str:
-        return format_credits(self.balance)
+        return format_credits(self.balance_credits)
 
 
 class CreditTransaction(AlotModel):
     id: str
-    amount: int
-    balance_after: int
+    amount_credits: int
+    """Positive earned, negative spent."""
+    balance_after_credits: int
     type: str
     lot_id: str | None
     purchase_id: str | None
@@ -354,7 +349,7 @@ class PurchaseRefund(AlotModel):
     status: str
     method: str
     amount_cents: int
-    credits_spent: int
+    spent_credits: int
     refund_choice: str | None
     refunded_cents: int | None
     refunded_credits: int | None

@@ -3,9 +3,13 @@
 A list method returns its first page. Iterating a page walks every item of the list,
 fetching the following pages as it goes (`for lot in client.lots.list(): ...`;
 `async for lot in await client.lots.list(): ...`). `iter_pages` walks page by page;
-`has_next_page` / `get_next_page` step by hand. The platform pages lists in several
-ways (an opaque cursor, an offset, a ledger sequence number): a page keeps the query
-parameters of the next one, so callers never see the difference.
+`has_next_page` / `get_next_page` step by hand.
+
+Every platform list answers `{"items": [...], "next_cursor": "..."}` and takes the
+cursor back as `?cursor=`; `page.next_cursor` is that opaque string (None on the last
+page), so a caller can keep it and resume later with `list(cursor=...)`. The ledger's
+own lists page by sequence number and tree size; a page keeps the query parameters of
+the next one, so callers never see the difference.
 """
 
 from __future__ import annotations
@@ -21,8 +25,13 @@ Params = dict[str, Any]
 
 
 class _Page(Generic[T]):
-    def __init__(self, items: list[T], next_params: Params | None) -> None:
+    def __init__(
+        self, items: list[T], next_params: Params | None, next_cursor: str | None = None
+    ) -> None:
         self.items = items
+        self.next_cursor = next_cursor
+        """The platform's opaque cursor of the next page (None on the last page, and on
+        the ledger's lists, which page by number)."""
         self._next_params = next_params
 
     def has_next_page(self) -> bool:
@@ -43,8 +52,9 @@ class SyncPage(_Page[T]):
         items: list[T],
         next_params: Params | None,
         fetch: Callable[[Params], SyncPage[T]],
+        next_cursor: str | None = None,
     ) -> None:
-        super().__init__(items, next_params)
+        super().__init__(items, next_params, next_cursor)
         self._fetch = fetch
 
     def get_next_page(self) -> SyncPage[T]:
@@ -72,8 +82,9 @@ class AsyncPage(_Page[T]):
         items: list[T],
         next_params: Params | None,
         fetch: Callable[[Params], Awaitable[AsyncPage[T]]],
+        next_cursor: str | None = None,
     ) -> None:
-        super().__init__(items, next_params)
+        super().__init__(items, next_params, next_cursor)
         self._fetch = fetch
 
     async def get_next_page(self) -> AsyncPage[T]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import TypeAdapter
 
-from alot_sdk._base_client import drop_none, next_by_offset, path_segment
+from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
 from alot_sdk.models import (
     Draw,
     DrawAlgorithm,
@@ -128,13 +128,14 @@ def _user_path(user_id: str, tail: str = "") -> str:
 
 
 class AdminProductClasses(SyncResource):
-    def list(self, *, limit: int = 50) -> SyncPage[ProductClass]:
+    def list(self, *, limit: int = 50, cursor: str | None = None) -> SyncPage[ProductClass]:
+        """The catalogue, oldest first (iterate for all of it)."""
         return self._client._get_page(
             "/api/admin/product-classes",
-            {"limit": limit, "offset": 0},
+            drop_none({"limit": limit, "cursor": cursor}),
             ProductClass,
             "items",
-            next_by_offset,
+            next_by_cursor,
         )
 
     def create(
@@ -254,9 +255,14 @@ class AdminLots(SyncResource):
 
 
 class AdminUsers(SyncResource):
-    def list(self, *, limit: int = 50) -> SyncPage[User]:
+    def list(self, *, limit: int = 50, cursor: str | None = None) -> SyncPage[User]:
+        """Accounts, oldest first (iterate for all of them)."""
         return self._client._get_page(
-            "/api/admin/users", {"limit": limit, "offset": 0}, User, "items", next_by_offset
+            "/api/admin/users",
+            drop_none({"limit": limit, "cursor": cursor}),
+            User,
+            "items",
+            next_by_cursor,
         )
 
     def get(self, user_id: str) -> User:
@@ -287,13 +293,14 @@ class Admin(SyncResource):
 
 
 class AsyncAdminProductClasses(AsyncResource):
-    async def list(self, *, limit: int = 50) -> AsyncPage[ProductClass]:
+    async def list(self, *, limit: int = 50, cursor: str | None = None) -> AsyncPage[ProductClass]:
+        """The catalogue, oldest first (iterate for all of it)."""
         return await self._client._get_page(
             "/api/admin/product-classes",
-            {"limit": limit, "offset": 0},
+            drop_none({"limit": limit, "cursor": cursor}),
             ProductClass,
             "items",
-            next_by_offset,
+            next_by_cursor,
         )
 
     async def create(
@@ -419,9 +426,14 @@ class AsyncAdminLots(AsyncResource):
 
 
 class AsyncAdminUsers(AsyncResource):
-    async def list(self, *, limit: int = 50) -> AsyncPage[User]:
+    async def list(self, *, limit: int = 50, cursor: str | None = None) -> AsyncPage[User]:
+        """Accounts, oldest first (iterate for all of them)."""
         return await self._client._get_page(
-            "/api/admin/users", {"limit": limit, "offset": 0}, User, "items", next_by_offset
+            "/api/admin/users",
+            drop_none({"limit": limit, "cursor": cursor}),
+            User,
+            "items",
+            next_by_cursor,
         )
 
     async def get(self, user_id: str) -> User:

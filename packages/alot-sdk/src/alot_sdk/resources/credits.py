@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alot_sdk._base_client import next_by_cursor
+from alot_sdk._base_client import drop_none, next_by_cursor
 from alot_sdk.models import Credits as CreditsModel
 from alot_sdk.models import CreditTransaction
 from alot_sdk.pagination import AsyncPage, SyncPage
@@ -16,11 +16,13 @@ class Credits(SyncResource):
             self._client._request("GET", "/api/users/me/credits"), CreditsModel
         )
 
-    def transactions(self, *, limit: int = 50) -> SyncPage[CreditTransaction]:
+    def transactions(
+        self, *, limit: int = 50, cursor: str | None = None
+    ) -> SyncPage[CreditTransaction]:
         """Credit movements, newest first (iterate for all of them)."""
         return self._client._get_page(
             "/api/users/me/credits/transactions",
-            {"limit": limit},
+            drop_none({"limit": limit, "cursor": cursor}),
             CreditTransaction,
             "items",
             next_by_cursor,
@@ -34,11 +36,13 @@ class AsyncCredits(AsyncResource):
             await self._client._request("GET", "/api/users/me/credits"), CreditsModel
         )
 
-    async def transactions(self, *, limit: int = 50) -> AsyncPage[CreditTransaction]:
+    async def transactions(
+        self, *, limit: int = 50, cursor: str | None = None
+    ) -> AsyncPage[CreditTransaction]:
         """Credit movements, newest first (iterate for all of them)."""
         return await self._client._get_page(
             "/api/users/me/credits/transactions",
-            {"limit": limit},
+            drop_none({"limit": limit, "cursor": cursor}),
             CreditTransaction,
             "items",
             next_by_cursor,

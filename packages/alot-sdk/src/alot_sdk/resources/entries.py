@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import httpx
 
-from alot_sdk._base_client import BaseClient, next_by_cursor, path_segment
+from alot_sdk._base_client import BaseClient, drop_none, next_by_cursor, path_segment
 from alot_sdk.models import Entry, Purchase
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources._resource import AsyncResource, SyncResource
@@ -59,10 +59,14 @@ class Entries(SyncResource):
         )
         return _purchase(response)
 
-    def mine(self, *, limit: int = 50) -> SyncPage[Entry]:
+    def mine(self, *, limit: int = 50, cursor: str | None = None) -> SyncPage[Entry]:
         """My entries across lots, newest first (iterate for all of them)."""
         return self._client._get_page(
-            "/api/users/me/entries", {"limit": limit}, Entry, "items", next_by_cursor
+            "/api/users/me/entries",
+            drop_none({"limit": limit, "cursor": cursor}),
+            Entry,
+            "items",
+            next_by_cursor,
         )
 
 
@@ -97,8 +101,12 @@ class AsyncEntries(AsyncResource):
         )
         return _purchase(response)
 
-    async def mine(self, *, limit: int = 50) -> AsyncPage[Entry]:
+    async def mine(self, *, limit: int = 50, cursor: str | None = None) -> AsyncPage[Entry]:
         """My entries across lots, newest first (iterate for all of them)."""
         return await self._client._get_page(
-            "/api/users/me/entries", {"limit": limit}, Entry, "items", next_by_cursor
+            "/api/users/me/entries",
+            drop_none({"limit": limit, "cursor": cursor}),
+            Entry,
+            "items",
+            next_by_cursor,
         )

@@ -13,7 +13,7 @@ from alot_verify.draw import DrawResult
 
 from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
 from alot_sdk._verification import check_draw
-from alot_sdk.models import Draw, Leaderboard, Lot, LotSort, LotStatus, Tier
+from alot_sdk.models import Draw, LeaderboardRow, Lot, LotSort, LotStatus, Tier
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources._resource import AsyncResource, SyncResource
 
@@ -26,6 +26,7 @@ def _discovery(
     min_progress_percent: int | None,
     sort: LotSort,
     limit: int,
+    cursor: str | None,
 ) -> dict[str, Any]:
     states = [state] if isinstance(state, str) else list(state) if state is not None else None
     return drop_none(
@@ -37,6 +38,7 @@ def _discovery(
             "min_progress": min_progress_percent,
             "sort": sort,
             "limit": limit,
+            "cursor": cursor,
         }
     )
 
@@ -55,23 +57,29 @@ class Lots(SyncResource):
         ending_within_hours: int | None = None,
         min_progress_percent: int | None = None,
         sort: LotSort = "newest",
-        limit: int = 20,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> SyncPage[Lot]:
         """Lots visible to the caller; iterating the page walks every matching lot."""
         params = _discovery(
-            state, tier, category, ending_within_hours, min_progress_percent, sort, limit
+            state, tier, category, ending_within_hours, min_progress_percent, sort, limit, cursor
         )
         return self._client._get_page("/api/lots", params, Lot, "items", next_by_cursor)
 
     def get(self, lot_id: str) -> Lot:
         return self._client._parse(self._client._request("GET", _lot(lot_id)), Lot)
 
-    def leaderboard(self, lot_id: str, *, limit: int = 50, offset: int = 0) -> Leaderboard:
-        """Buyers ranked by tickets (usernames only)."""
-        response = self._client._request(
-            "GET", _lot(lot_id, "/entries"), params={"limit": limit, "offset": offset}
+    def leaderboard(
+        self, lot_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> SyncPage[LeaderboardRow]:
+        """Buyers ranked by tickets, most first (usernames only; iterate for all)."""
+        return self._client._get_page(
+            _lot(lot_id, "/entries"),
+            drop_none({"limit": limit, "cursor": cursor}),
+            LeaderboardRow,
+            "items",
+            next_by_cursor,
         )
-        return self._client._parse(response, Leaderboard)
 
     def draw(self, lot_id: str) -> Draw:
         """The lot's draw record: commitment, frozen inputs, result and proof."""
@@ -116,23 +124,29 @@ class AsyncLots(AsyncResource):
         ending_within_hours: int | None = None,
         min_progress_percent: int | None = None,
         sort: LotSort = "newest",
-        limit: int = 20,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> AsyncPage[Lot]:
         """Lots visible to the caller; iterating the page walks every matching lot."""
         params = _discovery(
-            state, tier, category, ending_within_hours, min_progress_percent, sort, limit
+            state, tier, category, ending_within_hours, min_progress_percent, sort, limit, cursor
         )
         return await self._client._get_page("/api/lots", params, Lot, "items", next_by_cursor)
 
     async def get(self, lot_id: str) -> Lot:
         return self._client._parse(await self._client._request("GET", _lot(lot_id)), Lot)
 
-    async def leaderboard(self, lot_id: str, *, limit: int = 50, offset: int = 0) -> Leaderboard:
-        """Buyers ranked by tickets (usernames only)."""
-        response = await self._client._request(
-            "GET", _lot(lot_id, "/entries"), params={"limit": limit, "offset": offset}
+    async def leaderboard(
+        self, lot_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> AsyncPage[LeaderboardRow]:
+        """Buyers ranked by tickets, most first (usernames only; iterate for all)."""
+        return await self._client._get_page(
+            _lot(lot_id, "/entries"),
+            drop_none({"limit": limit, "cursor": cursor}),
+            LeaderboardRow,
+            "items",
+            next_by_cursor,
         )
-        return self._client._parse(response, Leaderboard)
 
     async def draw(self, lot_id: str) -> Draw:
         """The lot's draw record: commitment, frozen inputs, result and proof."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from alot_platform.admin.schemas import RolesUpdate, StatusUpdate, UserPage
 from alot_platform.admin.service import AdminService
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, require_roles
 from alot_platform.openapi_helpers import problems
+from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from alot_platform.users.models import Role, User
 from alot_platform.users.schemas import UserRead
 from alot_platform.users.service import UserService
@@ -25,16 +26,16 @@ router = APIRouter(
 Admin = Annotated[User, Depends(require_admin)]
 
 
-@router.get("/users", summary="List accounts")
+@router.get("/users", responses=problems(422), summary="List accounts, oldest first")
 def list_users(
     session: SessionDep,
     platform: PlatformDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> UserPage:
+    users, next_cursor = AdminService(session, platform).list_users(cursor=cursor, limit=limit)
     service = UserService(session, platform)
-    users, total = service.list(limit=limit, offset=offset)
-    return UserPage(items=[service.read(u) for u in users], total=total, limit=limit, offset=offset)
+    return UserPage(items=[service.read(u) for u in users], next_cursor=next_cursor)
 
 
 @router.get("/users/{user_id}", responses=problems(404), summary="One account")

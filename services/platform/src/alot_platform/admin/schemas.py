@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alot_platform.pagination import Page
 from alot_platform.users.models import Role, UserStatus
 from alot_platform.users.schemas import UserRead
 
 
-class UserPage(BaseModel):
-    items: list[UserRead]
-    total: int
-    limit: int
-    offset: int
+class UserPage(Page[UserRead]):
+    """Accounts, oldest first."""
 
 
 class RolesUpdate(BaseModel):

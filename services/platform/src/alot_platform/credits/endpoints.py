@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep
 from alot_platform.credits.schemas import CreditsRead, CreditTransactionPage, CreditTransactionRead
-from alot_platform.credits.service import CreditsService, InvalidCursor
+from alot_platform.credits.service import CreditsService
 from alot_platform.openapi_helpers import problems
+from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 
 router = APIRouter(prefix="/api/users/me/credits", tags=["credits"])
 
@@ -29,22 +27,12 @@ def my_credit_transactions(
     user: CurrentUser,
     session: SessionDep,
     platform: PlatformDep,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> CreditTransactionPage:
-    before = _decode(cursor) if cursor else None
-    rows = CreditsService(session, platform.clock()).history(
-        user.id, before=before, limit=limit + 1
+    rows, next_cursor = CreditsService(session, platform.clock()).history(
+        user.id, cursor=cursor, limit=limit
     )
-    page = rows[:limit]
     return CreditTransactionPage(
-        items=[CreditTransactionRead.of(row) for row in page],
-        next_cursor=page[-1].id.hex if len(rows) > limit else None,
+        items=[CreditTransactionRead.of(row) for row in rows], next_cursor=next_cursor
     )
-
-
-def _decode(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(hex=cursor)
-    except ValueError:
-        raise InvalidCursor("the cursor is not one this API returned") from None

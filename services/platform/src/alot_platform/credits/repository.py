@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
+from alot_platform.pagination import keyset_after
 
 
 class CreditsRepository:
@@ -37,19 +39,13 @@ class CreditsRepository:
         self.session.add(row)
 
     def history(
-        self, user_id: uuid.UUID, *, before: uuid.UUID | None, limit: int
+        self, user_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int
     ) -> list[CreditTransaction]:
+        """The user's movements, newest first, strictly after the ``after`` key."""
+        keys = (CreditTransaction.created_at, CreditTransaction.id)
         query = select(CreditTransaction).where(CreditTransaction.user_id == user_id)
-        if before is not None:
-            anchor = self.session.get(CreditTransaction, before)
-            if anchor is not None and anchor.user_id == user_id:
-                query = query.where(
-                    (CreditTransaction.created_at < anchor.created_at)
-                    | (
-                        (CreditTransaction.created_at == anchor.created_at)
-                        & (CreditTransaction.id < anchor.id)
-                    )
-                )
+        if after is not None:
+            query = query.where(keyset_after(keys, after, descending=(True, True)))
         query = query.order_by(CreditTransaction.created_at.desc(), CreditTransaction.id.desc())
         return list(self.session.scalars(query.limit(limit)))
 

@@ -10,33 +10,34 @@ from pydantic import BaseModel, Field
 
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
 from alot_platform.money import CREDITS_PER_TICKET, format_cents
+from alot_platform.pagination import Page
 
 
 class CreditsRead(BaseModel):
     """A player's credits (1 credit = $0.01 of platform value, 100 credits = 1 ticket)."""
 
-    balance: int
+    balance_credits: int
     value: str = Field(description="the balance's platform value in dollars", examples=["12.50"])
     tickets_affordable: int = Field(description="tickets the balance buys")
-    total_earned: int
-    total_spent: int
+    total_earned_credits: int
+    total_spent_credits: int
 
     @classmethod
     def of(cls, row: UserUniversalCredits | None) -> CreditsRead:
         balance = row.balance if row else 0
         return cls(
-            balance=balance,
+            balance_credits=balance,
             value=format_cents(balance),
             tickets_affordable=balance // CREDITS_PER_TICKET,
-            total_earned=row.total_earned if row else 0,
-            total_spent=row.total_spent if row else 0,
+            total_earned_credits=row.total_earned if row else 0,
+            total_spent_credits=row.total_spent if row else 0,
         )
 
 
 class CreditTransactionRead(BaseModel):
     id: uuid.UUID
-    amount: int = Field(description="credits: positive earned, negative spent")
-    balance_after: int
+    amount_credits: int = Field(description="positive earned, negative spent")
+    balance_after_credits: int
     type: str = Field(
         description="lot_settlement, expired_conversion, credit_refund, entry_purchase, adjustment"
     )
@@ -51,8 +52,8 @@ class CreditTransactionRead(BaseModel):
     def of(cls, row: CreditTransaction) -> CreditTransactionRead:
         return cls(
             id=row.id,
-            amount=row.amount,
-            balance_after=row.balance_after,
+            amount_credits=row.amount,
+            balance_after_credits=row.balance_after,
             type=row.transaction_type,
             lot_id=row.lot_id,
             purchase_id=row.purchase_id,
@@ -63,8 +64,5 @@ class CreditTransactionRead(BaseModel):
         )
 
 
-class CreditTransactionPage(BaseModel):
-    items: list[CreditTransactionRead]
-    next_cursor: str | None = Field(
-        description="pass as `cursor` for the next page; null at the end"
-    )
+class CreditTransactionPage(Page[CreditTransactionRead]):
+    """The caller's credit movements, newest first."""

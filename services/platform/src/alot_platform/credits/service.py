@@ -22,18 +22,14 @@ from alot_platform.credits.models import (
     UserUniversalCredits,
 )
 from alot_platform.credits.repository import CreditsRepository
-from alot_platform.errors import Conflict, InvalidInput
+from alot_platform.errors import Conflict
 from alot_platform.ledger.accounts import CRD, user_credits
+from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 
 
 class InsufficientCredits(Conflict):
     code = "insufficient_credits"
     title = "Not enough credits"
-
-
-class InvalidCursor(InvalidInput):
-    code = "invalid_cursor"
-    title = "Invalid cursor"
 
 
 @dataclass(frozen=True)
@@ -60,14 +56,13 @@ class CreditsService:
         return self._credits.get(user_id)
 
     def history(
-        self, user_id: uuid.UUID, *, before: uuid.UUID | None, limit: int
-    ) -> list[CreditTransaction]:
-        """The user's credit movements, newest first, after the movement ``before``."""
-        if before is not None:
-            anchor = self._credits.transaction(before)
-            if anchor is None or anchor.user_id != user_id:
-                raise InvalidCursor("the cursor is not one this API returned")
-        return self._credits.history(user_id, before=before, limit=limit)
+        self, user_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> tuple[list[CreditTransaction], str | None]:
+        """A page of the user's credit movements, newest first, and the next cursor."""
+        kind = "credit_transactions"
+        after = decode_cursor(cursor, kind, datetime, uuid.UUID) if cursor else None
+        rows = self._credits.history(user_id, after=after, limit=limit + 1)
+        return page_of(rows, limit, lambda row: encode_cursor(kind, row.created_at, row.id))
 
     def balance(self, user_id: uuid.UUID) -> int:
         row = self._credits.get(user_id)
@@ -78,7 +73,9 @@ class CreditsService:
         balance = self.balance(user_id)
         if balance < needed:
             raise InsufficientCredits(
-                f"needs {needed} credits, balance is {balance}", balance=balance, needed=needed
+                f"needs {needed} credits, balance is {balance}",
+                balance_credits=balance,
+                needed_credits=needed,
             )
 
     def apply(self, changes: Sequence[CreditChange], *, ledger_seq: int) -> None:
@@ -104,8 +101,8 @@ class CreditsService:
             if row.balance + change.amount < 0:
                 raise InsufficientCredits(
                     f"needs {-change.amount} credits, balance is {row.balance}",
-                    balance=row.balance,
-                    needed=-change.amount,
+                    balance_credits=row.balance,
+                    needed_credits=-change.amount,
                 )
             row.balance += change.amount
             if change.amount > 0:

@@ -12,7 +12,7 @@ import re
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 
 from alot_platform.auth.dependencies import (
     Caller,
@@ -31,12 +31,11 @@ from alot_platform.entries.schemas import (
     EntryPage,
     EntryRead,
     PurchaseRead,
-    decode_entry_cursor,
-    encode_entry_cursor,
 )
 from alot_platform.entries.service import EntryService, Order, buy_async, joins_the_line
 from alot_platform.errors import AlotError
 from alot_platform.openapi_helpers import problems
+from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 
 router = APIRouter(tags=["entries"])
 
@@ -172,13 +171,11 @@ def my_entries(
     user: CurrentUser,
     session: SessionDep,
     platform: PlatformDep,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> EntryPage:
-    before = decode_entry_cursor(cursor) if cursor else None
-    rows = EntryService(session, platform).entries_of(user, before=before, limit=limit + 1)
-    page = rows[:limit]
+    rows, next_cursor = EntryService(session, platform).entries_of(user, cursor=cursor, limit=limit)
     return EntryPage(
-        items=[EntryRead.of(entry, purchase, lot) for entry, purchase, lot in page],
-        next_cursor=encode_entry_cursor(page[-1][0]) if len(rows) > limit else None,
+        items=[EntryRead.of(entry, purchase, lot) for entry, purchase, lot in rows],
+        next_cursor=next_cursor,
     )

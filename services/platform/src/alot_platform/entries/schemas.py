@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod, PurchaseStatus
-from alot_platform.errors import InvalidInput
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.money import format_cents
+from alot_platform.pagination import Page
 
 
 class CashPurchase(BaseModel):
@@ -52,7 +49,7 @@ class PurchaseRead(BaseModel):
     tickets: int
     amount_cents: int = Field(description="cash paid, in cents")
     amount: str = Field(description="cash paid, for display", examples=["2.00"])
-    credits_spent: int
+    spent_credits: int
     currency: str
     tickets_start: int | None
     tickets_end: int | None
@@ -93,7 +90,7 @@ class PurchaseRead(BaseModel):
             tickets=purchase.tickets,
             amount_cents=purchase.amount_cents,
             amount=format_cents(purchase.amount_cents),
-            credits_spent=purchase.credits_spent,
+            spent_credits=purchase.credits_spent,
             currency=purchase.currency,
             tickets_start=entry.tickets_start if entry else None,
             tickets_end=entry.tickets_end if entry else None,
@@ -119,9 +116,9 @@ class EntryRead(BaseModel):
     ticket_count: int
     amount_paid_cents: int
     amount_paid: str = Field(examples=["2.00"])
-    credits_spent: int
+    spent_credits: int
     is_winner: bool
-    credits_awarded: int
+    awarded_credits: int = Field(description="credits this entry earned when its lot settled")
     created_at: datetime
 
     @classmethod
@@ -138,37 +135,12 @@ class EntryRead(BaseModel):
             ticket_count=entry.ticket_count,
             amount_paid_cents=entry.amount_paid_cents,
             amount_paid=format_cents(entry.amount_paid_cents),
-            credits_spent=entry.credits_spent,
+            spent_credits=entry.credits_spent,
             is_winner=entry.is_winner,
-            credits_awarded=entry.credits_awarded,
+            awarded_credits=entry.credits_awarded,
             created_at=entry.created_at,
         )
 
 
-class EntryPage(BaseModel):
-    items: list[EntryRead]
-    next_cursor: str | None = Field(
-        description="pass as `cursor` for the next page; null at the end"
-    )
-
-
-class InvalidCursor(InvalidInput):
-    code = "invalid_cursor"
-    title = "Invalid cursor"
-
-
-def encode_entry_cursor(entry: LotEntry) -> str:
-    raw = json.dumps([entry.created_at.isoformat(), str(entry.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_entry_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, entry_id = json.loads(raw)
-        moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(entry_id)
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidCursor("the cursor is not one this API returned") from None
+class EntryPage(Page[EntryRead]):
+    """The caller's entries, newest first."""

@@ -78,6 +78,7 @@ from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import CREDITS_PER_TICKET
+from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.payments.provider import ChargeResult
 from alot_platform.trivia.service import require_passed_trivia
 from alot_platform.users.models import User
@@ -215,10 +216,14 @@ class EntryService:
     # -- reading --------------------------------------------------------------------
 
     def entries_of(
-        self, user: User, *, before: tuple[datetime, uuid.UUID] | None, limit: int
-    ) -> list[tuple[LotEntry, LotEntryPurchase, Lot]]:
-        """``user``'s entries across lots, newest first."""
-        return self._entries.entries_of_user(user.id, before=before, limit=limit)
+        self, user: User, *, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[LotEntry, LotEntryPurchase, Lot]], str | None]:
+        """A page of ``user``'s entries across lots, newest first, and the next cursor."""
+        before = decode_cursor(cursor, "entries", datetime, uuid.UUID) if cursor else None
+        rows = self._entries.entries_of_user(user.id, before=before, limit=limit + 1)
+        return page_of(
+            rows, limit, lambda row: encode_cursor("entries", row[0].created_at, row[0].id)
+        )
 
     # -- buying ---------------------------------------------------------------------
 
@@ -684,8 +689,8 @@ class _Batch:
                     if balance < price.credits:
                         raise InsufficientCredits(
                             f"needs {price.credits} credits, balance is {balance}",
-                            balance=balance,
-                            needed=price.credits,
+                            balance_credits=balance,
+                            needed_credits=price.credits,
                         )
                 payment_id = self._paid(lot, index, wanted, price)
             except AlotError as error:
@@ -763,8 +768,8 @@ class _Batch:
                 late[item.index] = InsufficientCredits(
                     f"needs {item.purchase.credits_spent} credits,"
                     f" balance is {receipt.extra['balance']}",
-                    balance=receipt.extra["balance"],
-                    needed=item.purchase.credits_spent,
+                    balance_credits=receipt.extra["balance"],
+                    needed_credits=item.purchase.credits_spent,
                 )
             elif isinstance(receipt, BaseException):
                 late[item.index] = receipt

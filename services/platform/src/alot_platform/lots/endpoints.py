@@ -19,7 +19,7 @@ from alot_platform.auth.dependencies import (
 )
 from alot_platform.lots.models import LotStatus, Tier
 from alot_platform.lots.schemas import (
-    Leaderboard,
+    LeaderboardPage,
     LeaderboardRow,
     LotCreate,
     LotExtend,
@@ -36,6 +36,7 @@ from alot_platform.lots.schemas import (
 )
 from alot_platform.lots.service import LotService, is_admin
 from alot_platform.openapi_helpers import problems
+from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from alot_platform.users.models import Role, User
 
 require_admin = require_roles(Role.ADMIN)
@@ -86,8 +87,8 @@ def list_lots(
         int | None, Query(ge=0, le=100, description="funded at least this percent")
     ] = None,
     sort: LotSort = "newest",
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> LotPage:
     lots, next_cursor = LotService(session, platform).discover(
         viewer,
@@ -138,46 +139,47 @@ def update_lot(
 
 
 @router.get(
-    "/{lot_id}/entries", responses=problems(401, 404), summary="Leaderboard: tickets per player"
+    "/{lot_id}/entries",
+    responses=problems(401, 404, 422),
+    summary="Leaderboard: tickets per player",
 )
 def leaderboard(
     lot_id: uuid.UUID,
     viewer: Viewer,
     session: SessionDep,
     platform: PlatformDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> Leaderboard:
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> LeaderboardPage:
     service = LotService(session, platform)
     lot = service.get_visible(lot_id, viewer)
-    rows = service.leaderboard(lot, limit=limit, offset=offset)
-    return Leaderboard(
-        lot_id=lot.id,
-        tickets_sold=lot.tickets_sold,
+    rows, next_cursor = service.leaderboard(lot, cursor=cursor, limit=limit)
+    return LeaderboardPage(
         items=[
-            LeaderboardRow(
-                rank=offset + i + 1, username=r.username, tickets=r.tickets, entries=r.entries
-            )
-            for i, r in enumerate(rows)
+            LeaderboardRow(rank=rank, username=r.username, tickets=r.tickets, entries=r.entries)
+            for rank, r in rows
         ],
-        limit=limit,
-        offset=offset,
+        next_cursor=next_cursor,
     )
 
 
 # -- admin: catalogue and lifecycle ------------------------------------------------------
 
 
-@admin_router.get("/product-classes", summary="List product classes")
+@admin_router.get(
+    "/product-classes", responses=problems(422), summary="List product classes, oldest first"
+)
 def list_product_classes(
     session: SessionDep,
     platform: PlatformDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> ProductClassPage:
-    products, total = LotService(session, platform).list_product_classes(limit=limit, offset=offset)
+    products, next_cursor = LotService(session, platform).list_product_classes(
+        cursor=cursor, limit=limit
+    )
     return ProductClassPage(
-        items=[product_class_read(p) for p in products], total=total, limit=limit, offset=offset
+        items=[product_class_read(p) for p in products], next_cursor=next_cursor
     )
 
 

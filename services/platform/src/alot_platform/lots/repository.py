@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntry
 from alot_platform.lots.models import Lot, LotStatus, ProductClass, Visibility
+from alot_platform.pagination import keyset_after
 from alot_platform.users.models import User
 
 
@@ -79,17 +80,15 @@ class LotRepository:
     def get_product_class(self, product_class_id: uuid.UUID) -> ProductClass | None:
         return self.session.get(ProductClass, product_class_id)
 
-    def list_product_classes(self, *, limit: int, offset: int) -> list[ProductClass]:
-        query = (
-            select(ProductClass)
-            .order_by(ProductClass.created_at, ProductClass.id)
-            .limit(limit)
-            .offset(offset)
-        )
+    def list_product_classes(
+        self, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[ProductClass]:
+        """Product classes, oldest first, strictly after the ``after`` key."""
+        keys = (ProductClass.created_at, ProductClass.id)
+        query = select(ProductClass).order_by(*keys).limit(limit)
+        if after is not None:
+            query = query.where(keyset_after(keys, after, descending=(False, False)))
         return list(self.session.scalars(query))
-
-    def count_product_classes(self) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(ProductClass)) or 0)
 
     def get_product_class_by_name(self, name: str) -> ProductClass | None:
         return self.session.scalars(
@@ -129,13 +128,14 @@ class LotRepository:
                 (Lot.cash_cents + Lot.credits_spent) * 100
                 >= Lot.funding_target_cents * query.min_progress_percent
             )
+        newest = query.sort == "newest"
         if query.after_key is not None and query.after_id is not None:
-            at, last_id = query.after_key, query.after_id
-            if query.sort == "newest":
-                conditions.append(or_(key < at, and_(key == at, Lot.id < last_id)))
-            else:
-                conditions.append(or_(key > at, and_(key == at, Lot.id > last_id)))
-        order = (key.desc(), Lot.id.desc()) if query.sort == "newest" else (key, Lot.id)
+            conditions.append(
+                keyset_after(
+                    (key, Lot.id), (query.after_key, query.after_id), descending=(newest, newest)
+                )
+            )
+        order = (key.desc(), Lot.id.desc()) if newest else (key, Lot.id)
         statement = (
             select(Lot)
             .join(ProductClass, ProductClass.id == Lot.product_class_id)
@@ -145,8 +145,11 @@ class LotRepository:
         )
         return list(self.session.scalars(statement))
 
-    def leaderboard(self, lot_id: uuid.UUID, *, limit: int, offset: int) -> list[LeaderboardEntry]:
-        """Tickets per player, most first; usernames only (never emails)."""
+    def leaderboard(
+        self, lot_id: uuid.UUID, *, after: tuple[int, str] | None, limit: int
+    ) -> list[LeaderboardEntry]:
+        """Tickets per player, most first, ties by username (unique), strictly after the
+        ``after`` (tickets, username) key; usernames only (never emails)."""
         tickets = func.sum(LotEntry.ticket_count)
         statement = (
             select(User.username, tickets, func.count(LotEntry.id))
@@ -155,8 +158,11 @@ class LotRepository:
             .group_by(User.id, User.username)
             .order_by(tickets.desc(), User.username)
             .limit(limit)
-            .offset(offset)
         )
+        if after is not None:
+            statement = statement.having(
+                keyset_after((tickets, User.username), after, descending=(True, False))
+            )
         return [
             LeaderboardEntry(username, int(total), int(count))
             for username, total, count in self.session.execute(statement)

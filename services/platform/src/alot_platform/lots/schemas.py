@@ -22,6 +22,7 @@ from alot_platform.lots.models import (
     Visibility,
 )
 from alot_platform.money import format_cents
+from alot_platform.pagination import Page
 
 _MAX_CENTS = 10**12  # ten billion dollars: far above any prize, far below BigInteger
 
@@ -95,11 +96,8 @@ class ProductClassRead(BaseModel):
     updated_at: datetime
 
 
-class ProductClassPage(BaseModel):
-    items: list[ProductClassRead]
-    total: int
-    limit: int
-    offset: int
+class ProductClassPage(Page[ProductClassRead]):
+    """The catalogue, oldest first."""
 
 
 class EntryBundle(BaseModel):
@@ -197,7 +195,7 @@ class FundingRead(BaseModel):
     funded_cents: int = Field(description="cash paid plus credits spent (1 credit = 1 cent)")
     funded: str
     cash_cents: int
-    credits_spent: int
+    spent_credits: int = Field(description="credits spent on tickets (1 credit = 1 cent)")
     progress_bps: int = Field(description="funded / target in basis points (10000 = 100%)")
     progress_percent: str = Field(examples=["42.50"])
 
@@ -253,29 +251,22 @@ class LotRead(BaseModel):
     closed_at: datetime | None
 
 
-class LotPage(BaseModel):
-    items: list[LotRead]
-    next_cursor: str | None = Field(
-        description="pass as `cursor` for the next page; null at the end"
-    )
+class LotPage(Page[LotRead]):
+    """Lots in the order `sort` asks for."""
 
 
 LotSort = Literal["newest", "ending_soon"]
 
 
 class LeaderboardRow(BaseModel):
-    rank: int
+    rank: int = Field(description="1-based position: most tickets first, ties by username")
     username: str
     tickets: int
     entries: int
 
 
-class Leaderboard(BaseModel):
-    lot_id: uuid.UUID
-    tickets_sold: int
-    items: list[LeaderboardRow]
-    limit: int
-    offset: int
+class LeaderboardPage(Page[LeaderboardRow]):
+    """Tickets per player in a lot, most first (the lot's `tickets_sold` is the total)."""
 
 
 # -- building responses ----------------------------------------------------------------
@@ -348,7 +339,7 @@ def lot_read(lot: Lot, now: datetime, *, show_product: bool = False) -> LotRead:
             funded_cents=funded,
             funded=format_cents(funded),
             cash_cents=lot.cash_cents,
-            credits_spent=lot.credits_spent,
+            spent_credits=lot.credits_spent,
             progress_bps=progress,
             progress_percent=format_cents(progress),
         ),

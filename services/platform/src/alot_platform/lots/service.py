@@ -13,9 +13,6 @@ show `public` lots only (admins see every lot).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -38,6 +35,7 @@ from alot_platform.lots.schemas import (
     ProductClassUpdate,
 )
 from alot_platform.lots.state import LotStateConflict, transition
+from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.security.crypto import is_plaintext_seed
 from alot_platform.trivia.service import answer_digest
 from alot_platform.users.models import Role, User
@@ -71,11 +69,6 @@ class InvalidLot(InvalidInput):
     title = "Invalid lot"
 
 
-class InvalidCursor(InvalidInput):
-    code = "invalid_cursor"
-    title = "Invalid cursor"
-
-
 def draw_timestamp(moment: datetime) -> str:
     """A timestamp as alot-v1 and the ledger write it: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
 
@@ -102,11 +95,13 @@ class LotService:
             raise ProductClassNotFound(f"no product class {product_class_id}")
         return product
 
-    def list_product_classes(self, *, limit: int, offset: int) -> tuple[list[ProductClass], int]:
-        return (
-            self._lots.list_product_classes(limit=limit, offset=offset),
-            self._lots.count_product_classes(),
-        )
+    def list_product_classes(
+        self, *, cursor: str | None, limit: int
+    ) -> tuple[list[ProductClass], str | None]:
+        """A page of the catalogue, oldest first, and the cursor of the next page."""
+        after = decode_cursor(cursor, "product_classes", datetime, uuid.UUID) if cursor else None
+        rows = self._lots.list_product_classes(after=after, limit=limit + 1)
+        return page_of(rows, limit, lambda p: encode_cursor("product_classes", p.created_at, p.id))
 
     def create_product_class(self, data: ProductClassCreate) -> ProductClass:
         now = self._platform.clock()
@@ -299,7 +294,9 @@ class LotService:
         admin = is_admin(viewer)
         now = self._platform.clock()
         shown = [s for s in (statuses or LotStatus) if admin or s != LotStatus.CREATED]
-        after_key, after_id = _decode_cursor(cursor, sort) if cursor else (None, None)
+        after_key, after_id = (
+            decode_cursor(cursor, f"lots:{sort}", datetime, uuid.UUID) if cursor else (None, None)
+        )
         query = LotQuery(
             statuses=shown,
             public_only=not admin,
@@ -317,13 +314,26 @@ class LotService:
             after_id=after_id,
         )
         lots = self._lots.discover(query, limit=limit + 1) if shown else []
-        if len(lots) <= limit:
-            return lots, None
-        last = lots[limit - 1]
-        return lots[:limit], _encode_cursor(sort, last)
+        return page_of(lots, limit, lambda lot: _lot_cursor(sort, lot))
 
-    def leaderboard(self, lot: Lot, *, limit: int, offset: int) -> list[LeaderboardEntry]:
-        return self._lots.leaderboard(lot.id, limit=limit, offset=offset)
+    def leaderboard(
+        self, lot: Lot, *, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[int, LeaderboardEntry]], str | None]:
+        """A page of ``(rank, row)``: most tickets first, ties by username; the rank
+        (1-based position) travels in the cursor."""
+        after = decode_cursor(cursor, "leaderboard", int, str, int) if cursor else None
+        rows = self._lots.leaderboard(
+            lot.id, after=(after[0], after[1]) if after else None, limit=limit + 1
+        )
+        start = after[2] if after else 0
+        ranked = [(start + i + 1, row) for i, row in enumerate(rows)]
+        return page_of(
+            ranked,
+            limit,
+            lambda ranked_row: encode_cursor(
+                "leaderboard", ranked_row[1].tickets, ranked_row[1].username, ranked_row[0]
+            ),
+        )
 
     def _locked(self, lot_id: uuid.UUID) -> Lot:
         lot = self._lots.get_for_update(lot_id)
@@ -375,23 +385,7 @@ def _check_cap(bundles: Sequence[EntryBundle], cap: int | None) -> None:
         )
 
 
-def _encode_cursor(sort: LotSort, lot: Lot) -> str:
-    key = lot.created_at if sort == "newest" else lot.deadline
-    raw = json.dumps([sort, draw_timestamp(key), str(lot.id)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: LotSort) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, key, lot_id = json.loads(raw)
-        if cursor_sort != sort:
-            raise ValueError("sort")
-        return (
-            datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
-            uuid.UUID(lot_id),
-        )
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor(
-            "the cursor is not one this listing returned (or its sort differs)", field="cursor"
-        ) from None
+def _lot_cursor(sort: LotSort, lot: Lot) -> str:
+    return encode_cursor(
+        f"lots:{sort}", lot.created_at if sort == "newest" else lot.deadline, lot.id
+    )

@@ -22,6 +22,15 @@ from alot_platform.auth.dependencies import CurrentCaller, PlatformDep, SessionD
 from alot_platform.entries import endpoints as entry_endpoints
 from alot_platform.entries.schemas import CashPurchase, PurchaseRead
 from alot_platform.openapi_helpers import problems
+from alot_platform.pagination import (
+    DEFAULT_LIMIT,
+    CursorParam,
+    LimitParam,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+)
 from alot_platform.payments.models import PaymentEvent
 from alot_platform.payments.repository import PaymentRepository
 from alot_platform.users.models import Role
@@ -98,8 +107,8 @@ class PaymentEventRead(BaseModel):
         )
 
 
-class PaymentEventList(BaseModel):
-    items: list[PaymentEventRead]
+class PaymentEventPage(Page[PaymentEventRead]):
+    """Events needing attention, oldest first."""
 
 
 @admin_router.get(
@@ -110,8 +119,17 @@ class PaymentEventList(BaseModel):
 def events_needing_attention(
     session: SessionDep,
     outcome: Annotated[str | None, Query(max_length=32, description="e.g. disputed")] = None,
-) -> PaymentEventList:
-    events = PaymentRepository(session).events_needing_attention()
-    if outcome is not None:
-        events = [event for event in events if event.outcome == outcome]
-    return PaymentEventList(items=[PaymentEventRead.of(event) for event in events])
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> PaymentEventPage:
+    after = decode_cursor(cursor, "payment_events", datetime, str) if cursor else None
+    events, next_cursor = page_of(
+        PaymentRepository(session).events_needing_attention(
+            outcome=outcome, after=after, limit=limit + 1
+        ),
+        limit,
+        lambda event: encode_cursor("payment_events", event.received_at, event.id),
+    )
+    return PaymentEventPage(
+        items=[PaymentEventRead.of(event) for event in events], next_cursor=next_cursor
+    )

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntryPurchase
+from alot_platform.pagination import keyset_after
 from alot_platform.payments.models import PaymentEvent
 
 
@@ -67,9 +68,17 @@ class PaymentRepository:
             .limit(limit)
         ).all()
 
-    def events_needing_attention(self) -> Sequence[PaymentEvent]:
-        """Unprocessed events and those whose outcome a human must look at."""
-        return self._session.scalars(
+    def events_needing_attention(
+        self,
+        *,
+        outcome: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> Sequence[PaymentEvent]:
+        """Unprocessed events and those whose outcome a human must look at, oldest first
+        (ties by id), strictly after the ``after`` (received_at, id) key."""
+        keys = (PaymentEvent.received_at, PaymentEvent.id)
+        query = (
             select(PaymentEvent)
             .where(
                 or_(
@@ -77,8 +86,15 @@ class PaymentRepository:
                     PaymentEvent.outcome.in_(("unmatched", "refund_mismatch", "disputed")),
                 )
             )
-            .order_by(PaymentEvent.received_at)
-        ).all()
+            .order_by(*keys)
+        )
+        if outcome is not None:
+            query = query.where(PaymentEvent.outcome == outcome)
+        if after is not None:
+            query = query.where(keyset_after(keys, after, descending=(False, False)))
+        if limit is not None:
+            query = query.limit(limit)
+        return self._session.scalars(query).all()
 
     def late_refund_decided(self, purchase_id: uuid.UUID) -> PaymentEvent | None:
         """The event that decided to refund ``purchase_id``'s payment, if one did."""

@@ -27,7 +27,7 @@ class PurchaseRefundRead(BaseModel):
     status: str
     method: str
     amount_cents: int
-    credits_spent: int
+    spent_credits: int
     refund_choice: str | None
     refunded_cents: int | None
     refunded_credits: int | None
@@ -63,7 +63,7 @@ def purchase_refund_read(
         status=purchase.status,
         method=purchase.method,
         amount_cents=purchase.amount_cents,
-        credits_spent=purchase.credits_spent,
+        spent_credits=purchase.credits_spent,
         refund_choice=purchase.refund_choice,
         refunded_cents=purchase.refunded_cents,
         refunded_credits=purchase.refunded_credits,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from alot_platform.auth.dependencies import CurrentUser, SessionDep
 from alot_platform.openapi_helpers import problems
+from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from alot_platform.reveals.schemas import RevealPage
 from alot_platform.reveals.service import RevealService
 
@@ -18,7 +17,7 @@ router = APIRouter(prefix="/api/users/me", tags=["reveals"])
 def my_reveals(
     user: CurrentUser,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> RevealPage:
     return RevealService(session).mine(user, cursor=cursor, limit=limit)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alot_platform.lots.models import Lot
+from alot_platform.pagination import keyset_after
 from alot_platform.reveals.models import Reveal
 
 
@@ -16,9 +18,10 @@ class RevealRepository:
         self.session = session
 
     def page(
-        self, user_id: uuid.UUID, *, after: Reveal | None, limit: int
+        self, user_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int
     ) -> list[tuple[Reveal, Lot]]:
-        """The user's reveals, newest first, after the ``after`` reveal."""
+        """The user's reveals, newest first, strictly after the ``after`` (created_at, id)."""
+        keys = (Reveal.created_at, Reveal.id)
         query = (
             select(Reveal, Lot)
             .join(Lot, Lot.id == Reveal.lot_id)
@@ -26,10 +29,7 @@ class RevealRepository:
             .order_by(Reveal.created_at.desc(), Reveal.id.desc())
         )
         if after is not None:
-            query = query.where(
-                (Reveal.created_at < after.created_at)
-                | ((Reveal.created_at == after.created_at) & (Reveal.id < after.id))
-            )
+            query = query.where(keyset_after(keys, after, descending=(True, True)))
         return [(reveal, lot) for reveal, lot in self.session.execute(query.limit(limit))]
 
     def get(self, reveal_id: uuid.UUID) -> Reveal | None:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from alot_platform.pagination import Page
+
 
 class RevealRead(BaseModel):
     id: uuid.UUID
@@ -18,6 +20,5 @@ class RevealRead(BaseModel):
     created_at: datetime
 
 
-class RevealPage(BaseModel):
-    items: list[RevealRead]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+class RevealPage(Page[RevealRead]):
+    """The caller's reveals, newest first."""

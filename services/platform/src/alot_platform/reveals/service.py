@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alot_platform.errors import InvalidInput
+from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.reveals.repository import RevealRepository
 from alot_platform.reveals.schemas import RevealPage, RevealRead
 from alot_platform.users.models import User
-
-
-class InvalidCursor(InvalidInput):
-    code = "invalid_cursor"
-    title = "Invalid cursor"
 
 
 class RevealService:
@@ -23,15 +19,12 @@ class RevealService:
         self._reveals = RevealRepository(session)
 
     def mine(self, user: User, *, cursor: str | None, limit: int) -> RevealPage:
-        after = None
-        if cursor is not None:
-            try:
-                after = self._reveals.get(uuid.UUID(cursor))
-            except ValueError:
-                after = None
-            if after is None or after.user_id != user.id:
-                raise InvalidCursor("the cursor is not one this endpoint returned")
-        rows = self._reveals.page(user.id, after=after, limit=limit + 1)
+        after = decode_cursor(cursor, "reveals", datetime, uuid.UUID) if cursor else None
+        rows, next_cursor = page_of(
+            self._reveals.page(user.id, after=after, limit=limit + 1),
+            limit,
+            lambda row: encode_cursor("reveals", row[0].created_at, row[0].id),
+        )
         items = [
             RevealRead(
                 id=reveal.id,
@@ -42,7 +35,6 @@ class RevealService:
                 revealed_at=reveal.revealed_at,
                 created_at=reveal.created_at,
             )
-            for reveal, lot in rows[:limit]
+            for reveal, lot in rows
         ]
-        more = len(rows) > limit
-        return RevealPage(items=items, next_cursor=str(items[-1].id) if more else None)
+        return RevealPage(items=items, next_cursor=next_cursor)

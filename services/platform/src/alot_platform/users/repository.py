@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alot_platform.pagination import keyset_after
 from alot_platform.users.models import ReservedUsername, User
 
 
@@ -63,9 +64,10 @@ class UserRepository:
     def flush(self) -> None:
         self.session.flush()
 
-    def list(self, *, limit: int, offset: int) -> list[User]:
-        query = select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+    def list(self, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[User]:
+        """Accounts, oldest first, strictly after the ``after`` (created_at, id) key."""
+        keys = (User.created_at, User.id)
+        query = select(User).order_by(*keys).limit(limit)
+        if after is not None:
+            query = query.where(keyset_after(keys, after, descending=(False, False)))
         return list(self.session.scalars(query))
-
-    def count(self) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(User)) or 0)

@@ -160,9 +160,6 @@ class UserService:
             raise UsernameTaken(f"the username {username!r} is taken") from None
         return user
 
-    def list(self, *, limit: int, offset: int) -> tuple[list[User], int]:
-        return self.users.list(limit=limit, offset=offset), self.users.count()
-
     def set_status(self, user: User, status: UserStatus) -> None:
         user.status = status.value
         user.updated_at = self.platform.clock()
