@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
@@ -43,6 +43,9 @@ from alot_ledger.settings import LedgerSettings
 
 PROBLEM = "application/problem+json"
 JSONL = "application/jsonl"
+# The largest sequence number or tree size a request may name: every JSON client reads
+# it exactly (2^53 - 1), and the database and the Merkle tree code hold it.
+MAX_SEQ = 2**53 - 1
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -249,7 +252,7 @@ def create_router(
     @router.get("/checkpoints", dependencies=reader, response_model=CheckpointPage)
     def list_checkpoints(
         session: SessionDep,
-        before_size: Annotated[int | None, Query(ge=1)] = None,
+        before_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         """Historical checkpoints, newest first; page with ``before_size``."""
@@ -260,7 +263,9 @@ def create_router(
         }
 
     @router.get("/checkpoints/{size}", dependencies=reader, response_model=CheckpointDocument)
-    def checkpoint_of_size(session: SessionDep, size: int) -> dict[str, Any]:
+    def checkpoint_of_size(
+        session: SessionDep, size: Annotated[int, Path(ge=0, le=MAX_SEQ)]
+    ) -> dict[str, Any]:
         found = LedgerRepository(connection_of(session)).checkpoint(size)
         if found is None:
             raise CheckpointNotFound(f"no checkpoint of size {size}")
@@ -281,7 +286,7 @@ def create_router(
     @router.get("/transactions", dependencies=reader, response_model=TransactionPage)
     def list_transactions(
         session: SessionDep,
-        after_seq: Annotated[int, Query(ge=0)] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         """Transactions with seq > ``after_seq``, ascending, as export line objects."""
@@ -294,15 +299,17 @@ def create_router(
         }
 
     @router.get("/transactions/{seq}", dependencies=reader, response_model=TransactionLine)
-    def one_transaction(session: SessionDep, seq: int) -> dict[str, Any]:
+    def one_transaction(
+        session: SessionDep, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)]
+    ) -> dict[str, Any]:
         """One transaction, exactly as its line in the export (its proof: /proofs/inclusion)."""
         return Ledger(session).transaction(seq)
 
     @router.get("/proofs/inclusion", dependencies=reader, response_model=InclusionProofDocument)
     def inclusion(
         session: SessionDep,
-        seq: Annotated[int, Query(ge=1)],
-        tree_size: Annotated[int | None, Query(ge=1)] = None,
+        seq: Annotated[int, Query(ge=1, le=MAX_SEQ)],
+        tree_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
     ) -> dict[str, Any]:
         """Transaction ``seq`` with its inclusion proof in a signed checkpoint's tree.
 
@@ -339,8 +346,8 @@ def create_router(
     )
     def consistency(
         session: SessionDep,
-        old_size: Annotated[int, Query(ge=0)],
-        new_size: Annotated[int, Query(ge=0)],
+        old_size: Annotated[int, Query(ge=0, le=MAX_SEQ)],
+        new_size: Annotated[int, Query(ge=0, le=MAX_SEQ)],
     ) -> dict[str, Any]:
         """The consistency proof between two tree sizes.
 
@@ -372,7 +379,7 @@ def create_router(
         session: SessionDep,
         account: str,
         asset: str,
-        as_of_seq: Annotated[int | None, Query(ge=0)] = None,
+        as_of_seq: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     ) -> dict[str, Any]:
         """The balance of (account, asset), now or right after transaction ``as_of_seq``."""
         found = Ledger(session).balance(account, asset, as_of_seq=as_of_seq)
@@ -387,8 +394,8 @@ def create_router(
     @router.get("/export", dependencies=reader, response_class=StreamingResponse)
     def export(
         session: SessionDep,
-        from_seq: Annotated[int, Query(ge=1)] = 1,
-        to_seq: Annotated[int | None, Query(ge=0)] = None,
+        from_seq: Annotated[int, Query(ge=1, le=MAX_SEQ)] = 1,
+        to_seq: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     ) -> StreamingResponse:
         """JSON Lines export of committed transactions from_seq..to_seq, streamed."""
         engine = _engine_of(session)
