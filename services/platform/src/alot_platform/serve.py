@@ -28,12 +28,26 @@ import socket
 import time
 from multiprocessing.synchronize import Barrier
 from types import FrameType
+from typing import Any
 
 import uvicorn
+
+from alot_platform.config import Settings
 
 _BACKLOG = 2048
 _GRACE_SECONDS = 30.0
 _START_SECONDS = 120.0
+
+
+def http_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn options that cap a request's head (request line and headers).
+
+    httptools, uvicorn's faster parser, buffers a request head of any size; h11 refuses
+    one that grows past ``h11_max_incomplete_event_size`` before it ends with a 400. (One
+    that arrives whole in a single read is parsed, and the app answers it 431; body size
+    is limited in the app too: see ``security.limits``.)
+    """
+    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes}
 
 
 def can_share_port() -> bool:
@@ -100,7 +114,11 @@ def _bind(host: str, port: int, *, share: bool = True) -> socket.socket:
 def _worker(host: str, port: int, all_loaded: Barrier) -> None:
     sock = _bind(host, port)
     config = uvicorn.Config(
-        "alot_platform.app:create_app", factory=True, access_log=False, log_config=None
+        "alot_platform.app:create_app",
+        factory=True,
+        access_log=False,
+        log_config=None,
+        **http_limits(Settings()),
     )
     config.load()
     # A worker that never gets here takes the server down (the parent sees it die);
