@@ -9,17 +9,23 @@ nothing smaller is natural).
 
 Free text refuses C0 and C1 control characters and the bidirectional overrides and
 isolates (U+202A-U+202E, U+2066-U+2069) that make a name display as something else;
-`MultilineText` allows line feeds and tabs. The check runs on the text as sent, before
-any whitespace is stripped, and the same rule is the `pattern` in the OpenAPI document.
+`MultilineText` allows line feeds and tabs. The rule is a `pattern`, so the OpenAPI
+document states it and clients can check it before sending. (Where a field strips
+surrounding whitespace, a line feed or tab at either end is stripped, not refused:
+what is stored never holds one.) A field that needs a pattern of its own (a username)
+states one that allows no control characters either.
+
+Put these types first and further constraints after them, as in
+`Annotated[PlainText, StringConstraints(max_length=200)]`; no validator function runs
+before the constraints (pydantic would leave constraints placed after a validator out
+of the OpenAPI document).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BeforeValidator, Field, Strict
-from pydantic_core import PydanticCustomError
+from pydantic import Field, Strict
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer every JSON client reads exactly (JavaScript's Number)."""
@@ -27,51 +33,27 @@ MAX_SAFE_INTEGER = 2**53 - 1
 MAX_CENTS = 10**12
 """Ten billion dollars in cents: far above any prize, far below BigInteger."""
 
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_LINE_REFUSED = f"\x00-\x1f\x7f-\x9f{_BIDI}"
-_MULTILINE_REFUSED = f"\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}"
-# The same sets, spelled with escapes for the OpenAPI document (JSON Schema regexes).
-_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
-_MULTILINE_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+# Escapes, not the characters themselves: the same text is a Rust regex (pydantic) and
+# an ECMA 262 / Python regex (the OpenAPI document and its readers).
+CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+"""A regex character range of what free text may not hold (for patterns of its own)."""
+_MULTILINE_REFUSED = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 
-
-def _refusing(characters: str, what: str) -> BeforeValidator:
-    found = re.compile(f"[{characters}]")
-
-    def check(value: Any) -> Any:
-        if isinstance(value, str) and (match := found.search(value)):
-            raise PydanticCustomError(
-                "control_character",
-                "must not contain {what} (found U+{code} at position {position})",
-                {"what": what, "code": f"{ord(match.group()):04X}", "position": match.start()},
-            )
-        return value
-
-    return BeforeValidator(check)
-
-
-PlainText = Annotated[
-    str,
-    _refusing(_LINE_REFUSED, "control characters or bidirectional overrides"),
-    Field(pattern=_LINE_PATTERN),
-]
+PlainText = Annotated[str, Field(pattern=f"^[^{CONTROL_CHARACTERS}]*$")]
 """One line of text a human reads (names, titles, answers): no control characters."""
 
-MultilineText = Annotated[
-    str,
-    _refusing(
-        _MULTILINE_REFUSED,
-        "control characters other than line feed and tab, or bidirectional overrides",
-    ),
-    Field(pattern=_MULTILINE_PATTERN),
-]
+MultilineText = Annotated[str, Field(pattern=f"^[^{_MULTILINE_REFUSED}]*$")]
 """Text that may span lines (descriptions): line feeds and tabs, no other controls."""
 
 # -- integers in bodies: strict, and bounded on both sides -------------------------------
 
-StrictInt = Annotated[int, Strict(), Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
-"""A JSON integer (not a boolean, string or float) a client can hold; narrow it with
-`Field(ge=..., le=...)` on the field."""
+StrictInt = Annotated[int, Strict()]
+"""A JSON integer, not a boolean, string or float. Bound it on the field:
+`tickets: StrictInt = Field(ge=1, le=10_000)`. (The types below carry their bounds;
+give them no `Field(ge=..., le=...)` of their own, which pydantic would ignore.)"""
+
+SafeInt = Annotated[StrictInt, Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
+"""Any integer a JSON client reads exactly, for free-form values."""
 
 Cents = Annotated[int, Strict(), Field(gt=0, le=MAX_CENTS, description="US cents")]
 """A positive amount of money in cents."""

@@ -6,11 +6,13 @@ where a client would show it. Timestamps are ISO 8601 UTC.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -31,10 +33,12 @@ from alot_platform.lots.models import (
 )
 from alot_platform.money import format_cents
 from alot_platform.types import (
+    CONTROL_CHARACTERS,
     Cents,
     MultilineText,
     Percent,
     PlainText,
+    SafeInt,
     StrictInt,
 )
 
@@ -47,14 +51,31 @@ Category = Annotated[
     Field(description="e.g. watch, bag, memorabilia (stored lower-case)", examples=["watch"]),
 ]
 Url = Annotated[
-    PlainText, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://\S+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=500,
+        pattern=rf"^https?://[^\s{CONTROL_CHARACTERS}]+$",
+    ),
 ]
 SpecificationValue = (
-    Annotated[PlainText, StringConstraints(max_length=1000)] | StrictInt | Annotated[bool, Strict()]
+    Annotated[PlainText, StringConstraints(max_length=1000)] | SafeInt | Annotated[bool, Strict()]
 )
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+
+
+def _plain_names(specifications: dict[str, Any]) -> dict[str, Any]:
+    # Checked here, not by a pattern on the key type: JSON Schema would turn that into
+    # `patternProperties`, which leaves every other name unconstrained.
+    if any(_CONTROL.search(name) for name in specifications):
+        raise ValueError("a specification name holds a control character")
+    return specifications
+
+
 Specifications = Annotated[
-    dict[Annotated[PlainText, StringConstraints(max_length=100)], SpecificationValue],
+    dict[Annotated[str, StringConstraints(max_length=100)], SpecificationValue],
     Field(max_length=100, description='free-form facts, e.g. {"case_mm": 40}'),
+    AfterValidator(_plain_names),
 ]
 Question = Annotated[
     PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)

@@ -12,7 +12,7 @@ from alot_platform.types import PlainText
 from alot_platform.users.models import Role, UserStatus
 
 Username = Annotated[
-    PlainText,
+    str,
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_]{3,32}$"),
     Field(description="3-32 letters, digits or underscores; stored lower-case", examples=["ada"]),
 ]
