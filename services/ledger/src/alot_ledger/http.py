@@ -241,7 +241,12 @@ def create_router(
     writer = [Depends(require_writer)]
     SessionDep = Annotated[Session, Depends(get_session)]
 
-    @router.get("/checkpoint", dependencies=reader, response_model=CheckpointDocument)
+    @router.get(
+        "/checkpoint",
+        dependencies=reader,
+        response_model=CheckpointDocument,
+        summary="The latest signed checkpoint",
+    )
     def latest_checkpoint(session: SessionDep) -> dict[str, Any]:
         """The latest signed checkpoint (C2SP signed note in ``note``)."""
         found = LedgerRepository(connection_of(session)).checkpoint()
@@ -249,7 +254,12 @@ def create_router(
             raise CheckpointNotFound("no checkpoint has been made yet")
         return _checkpoint(found)
 
-    @router.get("/checkpoints", dependencies=reader, response_model=CheckpointPage)
+    @router.get(
+        "/checkpoints",
+        dependencies=reader,
+        response_model=CheckpointPage,
+        summary="Signed checkpoints, newest first",
+    )
     def list_checkpoints(
         session: SessionDep,
         before_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
@@ -262,7 +272,12 @@ def create_router(
             "next_before_size": found[-1].size if len(found) == limit else None,
         }
 
-    @router.get("/checkpoints/{size}", dependencies=reader, response_model=CheckpointDocument)
+    @router.get(
+        "/checkpoints/{size}",
+        dependencies=reader,
+        response_model=CheckpointDocument,
+        summary="The signed checkpoint of one tree size",
+    )
     def checkpoint_of_size(
         session: SessionDep, size: Annotated[int, Path(ge=0, le=MAX_SEQ)]
     ) -> dict[str, Any]:
@@ -272,18 +287,32 @@ def create_router(
         return _checkpoint(found)
 
     @router.post(
-        "/checkpoints", dependencies=writer, status_code=201, response_model=CheckpointDocument
+        "/checkpoints",
+        dependencies=writer,
+        status_code=201,
+        response_model=CheckpointDocument,
+        summary="Checkpoint the ledger now (the platform's scheduler does this)",
     )
     def make_checkpoint(session: SessionDep) -> dict[str, Any]:
         """Checkpoint the committed ledger now."""
         return _checkpoint(checkpointer.checkpoint(_engine_of(session)))
 
-    @router.get("/verifier-key", dependencies=reader, response_model=VerifierKey)
+    @router.get(
+        "/verifier-key",
+        dependencies=reader,
+        response_model=VerifierKey,
+        summary="The key that verifies the checkpoint signatures",
+    )
     def verifier_key() -> dict[str, Any]:
         """The Ed25519 verifier key (signed-note format) that signs the checkpoints."""
         return {"origin": checkpointer.origin, "verifier_key": checkpointer.verifier_key}
 
-    @router.get("/transactions", dependencies=reader, response_model=TransactionPage)
+    @router.get(
+        "/transactions",
+        dependencies=reader,
+        response_model=TransactionPage,
+        summary="Transactions after a sequence number, oldest first",
+    )
     def list_transactions(
         session: SessionDep,
         after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
@@ -298,14 +327,24 @@ def create_router(
             "next_after_seq": found[-1]["seq"] if len(found) == limit else None,
         }
 
-    @router.get("/transactions/{seq}", dependencies=reader, response_model=TransactionLine)
+    @router.get(
+        "/transactions/{seq}",
+        dependencies=reader,
+        response_model=TransactionLine,
+        summary="One transaction, as its line in the export",
+    )
     def one_transaction(
         session: SessionDep, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)]
     ) -> dict[str, Any]:
         """One transaction, exactly as its line in the export (its proof: /proofs/inclusion)."""
         return Ledger(session).transaction(seq)
 
-    @router.get("/proofs/inclusion", dependencies=reader, response_model=InclusionProofDocument)
+    @router.get(
+        "/proofs/inclusion",
+        dependencies=reader,
+        response_model=InclusionProofDocument,
+        summary="A transaction and its inclusion proof in a signed checkpoint",
+    )
     def inclusion(
         session: SessionDep,
         seq: Annotated[int, Query(ge=1, le=MAX_SEQ)],
@@ -343,6 +382,7 @@ def create_router(
         dependencies=reader,
         response_model=ConsistencyProofDocument,
         response_model_exclude_none=True,
+        summary="A consistency proof between two tree sizes",
     )
     def consistency(
         session: SessionDep,
@@ -373,7 +413,10 @@ def create_router(
         return document
 
     @router.get(
-        "/accounts/{account}/balances/{asset}", dependencies=reader, response_model=BalanceDocument
+        "/accounts/{account}/balances/{asset}",
+        dependencies=reader,
+        response_model=BalanceDocument,
+        summary="An account's balance in one asset, now or after a transaction",
     )
     def balance(
         session: SessionDep,
@@ -391,7 +434,12 @@ def create_router(
             "as_of_seq": found.as_of_seq,
         }
 
-    @router.get("/export", dependencies=reader, response_class=StreamingResponse)
+    @router.get(
+        "/export",
+        dependencies=reader,
+        response_class=StreamingResponse,
+        summary="Export committed transactions as JSON Lines",
+    )
     def export(
         session: SessionDep,
         from_seq: Annotated[int, Query(ge=1, le=MAX_SEQ)] = 1,
@@ -414,7 +462,11 @@ def create_router(
         )
 
     @router.post(
-        "/transactions", dependencies=writer, status_code=201, response_model=ReceiptDocument
+        "/transactions",
+        dependencies=writer,
+        status_code=201,
+        response_model=ReceiptDocument,
+        summary="Append a transaction (the platform's service token only)",
     )
     def post_transaction(
         session: SessionDep,

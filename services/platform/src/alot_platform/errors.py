@@ -15,8 +15,10 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _log = logging.getLogger(__name__)
@@ -180,6 +182,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    431: "request_header_fields_too_large",
 }
 
 
@@ -188,14 +191,28 @@ def _http_error(request: Request, error: Exception) -> JSONResponse:
     code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
     title = code.replace("_", " ").capitalize()
     detail = error.detail if isinstance(error.detail, str) else title
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     return problem_response(
         error.status_code,
         code,
         title,
         detail,
         request_id=_request_id(request),
-        headers=error.headers,
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the request's path. (Starlette's 405 names only those of the first
+    route matching the path, while each method of a path is a route of its own.)"""
+    methods: set[str] = set()
+    scope = {**request.scope, "method": ""}
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.matches(scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
