@@ -186,6 +186,9 @@ def test_free_text_refuses_control_characters_and_bidi_overrides(
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["loc"] == ["body", "full_name"]
     assert response.json()["errors"][0]["type"] == "string_pattern_mismatch"
+    assert response.json()["errors"][0]["message"] == (
+        "must not contain control characters or bidirectional overrides"
+    )
     response = client.post(
         "/api/auth/register", json={**GOOD, "email": "ctl@example.com", "username": f"ad{control}a"}
     )

@@ -20,6 +20,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from alot_platform.types import MULTILINE_TEXT_PATTERN, PLAIN_TEXT_PATTERN
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _log = logging.getLogger(__name__)
 
@@ -158,7 +160,8 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
     fields = [
         FieldProblem(
             loc=[p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
-            message=str(e.get("msg", "invalid")),
+            message=_TEXT_RULES.get(str((e.get("ctx") or {}).get("pattern")))
+            or str(e.get("msg", "invalid")),
             type=str(e.get("type", "value_error")),
         )
         for e in error.errors()
@@ -173,6 +176,13 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
         errors=fields,
     )
 
+
+# The free-text patterns (alot_platform.types), said in words rather than as a regex.
+_TEXT_RULES = {
+    PLAIN_TEXT_PATTERN: "must not contain control characters or bidirectional overrides",
+    MULTILINE_TEXT_PATTERN: "must not contain control characters (other than line feeds and"
+    " tabs) or bidirectional overrides",
+}
 
 _HTTP_CODES = {
     400: "bad_request",

@@ -39,10 +39,13 @@ CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 """A regex character range of what free text may not hold (for patterns of its own)."""
 _MULTILINE_REFUSED = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 
-PlainText = Annotated[str, Field(pattern=f"^[^{CONTROL_CHARACTERS}]*$")]
+PLAIN_TEXT_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
+MULTILINE_TEXT_PATTERN = f"^[^{_MULTILINE_REFUSED}]*$"
+
+PlainText = Annotated[str, Field(pattern=PLAIN_TEXT_PATTERN)]
 """One line of text a human reads (names, titles, answers): no control characters."""
 
-MultilineText = Annotated[str, Field(pattern=f"^[^{_MULTILINE_REFUSED}]*$")]
+MultilineText = Annotated[str, Field(pattern=MULTILINE_TEXT_PATTERN)]
 """Text that may span lines (descriptions): line feeds and tabs, no other controls."""
 
 # -- integers in bodies: strict, and bounded on both sides -------------------------------
