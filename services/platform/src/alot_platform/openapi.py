@@ -57,7 +57,7 @@ def install_openapi(app: FastAPI) -> None:
         for path, path_item in schema.get("paths", {}).items():
             for method, operation in path_item.items():
                 if method in _HTTP_METHODS:
-                    _rewrite(operation, public=(path, method) in open_to_anyone)
+                    _rewrite(operation, anyone=(path, method) in open_to_anyone)
         app.openapi_schema = schema
         return schema
 
@@ -84,7 +84,7 @@ def _public_operations(app: FastAPI) -> set[tuple[str, str]]:
     }
 
 
-def _rewrite(operation: dict[str, Any], *, public: bool) -> None:
+def _rewrite(operation: dict[str, Any], *, anyone: bool) -> None:
     for parameter in operation.get("parameters", ()):
         if parameter["in"] == "header" and parameter["name"] in _REQUIRED_HEADERS:
             parameter["required"] = True
@@ -98,7 +98,7 @@ def _rewrite(operation: dict[str, Any], *, public: bool) -> None:
         responses["413"] = _problem("The body is over the size limit (ALOT_MAX_BODY_BYTES)")
     if operation.get("parameters") or operation.get("requestBody"):
         responses["422"] = _problem("Invalid input: the `errors` member lists the fields")
-    if public and operation.get("security"):
+    if anyone and operation.get("security"):
         operation["security"] = [{}, *operation["security"]]
     if operation.get("security"):
         responses.setdefault("401", _problem("Not authenticated, or the token is invalid"))
