@@ -150,12 +150,17 @@ def served(client: TestClient) -> Iterator[int]:
 
 
 def _raw(port: int, head: bytes) -> bytes:
+    """What the server answered before closing the connection (b"" if it reset it); a
+    server still waiting for the rest of the request times the test out."""
+    received = b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(head)
-        received = b""
-        while chunk := conn.recv(65_536):
-            received += chunk
-        return received
+        try:
+            conn.sendall(head)
+            while chunk := conn.recv(65_536):
+                received += chunk
+        except ConnectionResetError:
+            pass  # closed with unread bytes of ours in its buffer: refused all the same
+    return received
 
 
 def test_an_oversized_request_head_is_refused_by_the_server(served: int) -> None:
@@ -163,7 +168,8 @@ def test_an_oversized_request_head_is_refused_by_the_server(served: int) -> None
     assert ok.startswith(b"HTTP/1.1 200"), ok[:200]
     # A head still growing past the limit is refused without waiting for its end.
     endless = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 40_000
-    assert _raw(served, endless).startswith(b"HTTP/1.1 400")
+    answer = _raw(served, endless)
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 400"), answer[:200]
 
 
 def test_an_oversized_request_head_is_refused_by_the_app(client: TestClient) -> None:
