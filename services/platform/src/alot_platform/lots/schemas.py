@@ -34,6 +34,7 @@ from alot_platform.lots.models import (
 from alot_platform.money import format_cents
 from alot_platform.types import (
     CONTROL_CHARACTERS,
+    PLAIN_TEXT_PATTERN,
     Cents,
     MultilineText,
     Percent,
@@ -66,7 +67,8 @@ _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 def _plain_names(specifications: dict[str, Any]) -> dict[str, Any]:
     # Checked here, not by a pattern on the key type: JSON Schema would turn that into
-    # `patternProperties`, which leaves every other name unconstrained.
+    # `patternProperties`, which leaves every other name unconstrained (the document
+    # states the rule as `propertyNames` instead).
     if any(_CONTROL.search(name) for name in specifications):
         raise ValueError("a specification name holds a control character")
     return specifications
@@ -74,7 +76,11 @@ def _plain_names(specifications: dict[str, Any]) -> dict[str, Any]:
 
 Specifications = Annotated[
     dict[Annotated[str, StringConstraints(max_length=100)], SpecificationValue],
-    Field(max_length=100, description='free-form facts, e.g. {"case_mm": 40}'),
+    Field(
+        max_length=100,
+        description='free-form facts, e.g. {"case_mm": 40}',
+        json_schema_extra={"propertyNames": {"maxLength": 100, "pattern": PLAIN_TEXT_PATTERN}},
+    ),
     AfterValidator(_plain_names),
 ]
 Question = Annotated[
