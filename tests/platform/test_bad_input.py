@@ -253,3 +253,24 @@ GOOD_PRODUCT = {
     "tier": "GRAIL",
     "retail_value_cents": 700_000,
 }
+
+
+@pytest.mark.parametrize(
+    "deadline", ["9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00Z"]
+)
+def test_a_deadline_no_column_can_hold_is_refused(
+    client: TestClient, make_lot_desk: Callable[..., Any], deadline: str
+) -> None:
+    desk = make_lot_desk()
+    admin = desk.admin.headers
+    created = client.post("/api/lots", json=desk.lot_body(deadline=deadline), headers=admin)
+    assert created.status_code == 422, created.text
+    assert created.json()["errors"][0]["loc"] == ["body", "deadline"]
+    lot = desk.create()
+    changed = client.patch(f"/api/lots/{lot['id']}", json={"deadline": deadline}, headers=admin)
+    assert changed.status_code == 422, changed.text
+    extended = client.post(
+        f"/api/admin/lots/{lot['id']}/extend", json={"deadline": deadline}, headers=admin
+    )
+    assert extended.status_code == 422, extended.text
+    assert client.get(f"/api/lots/{lot['id']}", headers=admin).json()["deadline"] == lot["deadline"]

@@ -23,9 +23,10 @@ of the OpenAPI document).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import Field, Strict
+from pydantic import AfterValidator, AwareDatetime, Field, Strict
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer every JSON client reads exactly (JavaScript's Number)."""
@@ -62,3 +63,20 @@ Cents = Annotated[int, Strict(), Field(gt=0, le=MAX_CENTS, description="US cents
 """A positive amount of money in cents."""
 
 Percent = Annotated[int, Strict(), Field(ge=0, le=100)]
+
+# -- moments -----------------------------------------------------------------------------
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+
+
+def _storable(moment: datetime) -> datetime:
+    # 9999-12-31T23:59:59-14:00 is a valid timestamp that no UTC column can hold, and a
+    # deadline near the end of time leaves no room for the refund window after it.
+    if not _EARLIEST <= moment <= _LATEST:
+        raise ValueError("must be between 1970-01-01 and 2999-12-31 (UTC)")
+    return moment.astimezone(UTC)
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_storable)]
+"""A moment with its UTC offset (ISO 8601), between 1970 and 2999; read as UTC."""

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -41,6 +40,7 @@ from alot_platform.types import (
     PlainText,
     SafeInt,
     StrictInt,
+    Timestamp,
 )
 
 Name = Annotated[PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
@@ -174,7 +174,7 @@ class LotCreate(BaseModel):
     title: Name = Field(description="shown to players; for a mystery lot, do not name the product")
     lot_type: LotType = LotType.KNOWN
     funding_target_cents: Cents
-    deadline: AwareDatetime = Field(description="must be in the future")
+    deadline: Timestamp = Field(description="must be in the future")
     entry_bundles: EntryBundles
     visibility: Visibility = Visibility.PUBLIC
     trivia_question: Question
@@ -203,7 +203,7 @@ class LotUpdate(BaseModel):
     title: Name | None = None
     lot_type: LotType | None = None
     funding_target_cents: Cents | None = None
-    deadline: AwareDatetime | None = None
+    deadline: Timestamp | None = None
     entry_bundles: EntryBundles | None = None
     visibility: Visibility | None = None
     trivia_question: Question | None = None
@@ -221,7 +221,7 @@ class LotUpdate(BaseModel):
 class LotExtend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    deadline: AwareDatetime = Field(description="later than both now and the current deadline")
+    deadline: Timestamp = Field(description="later than both now and the current deadline")
 
 
 class ProductRead(BaseModel):
