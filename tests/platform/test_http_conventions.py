@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,52 @@ def test_unexpected_errors_are_a_generic_500_with_the_request_id(
     assert body["request_id"] == response.headers["x-request-id"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert any("secret internals" in (r.exc_text or "") for r in caplog.records)
+
+
+def test_a_405_allows_every_method_of_the_path(client: TestClient) -> None:
+    for method, path, allowed in (
+        ("DELETE", "/api/lots", {"GET", "POST"}),
+        ("PUT", "/api/users/me", {"GET", "PATCH"}),
+        ("DELETE", f"/api/lots/{'0' * 8}-0000-0000-0000-{'0' * 12}", {"GET", "PATCH"}),
+        ("DELETE", "/api/ledger/checkpoints", {"GET", "POST"}),
+    ):
+        response = client.request(method, path)
+        assert response.status_code == 405, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert set(response.headers["allow"].split(", ")) == allowed, path
+
+
+def test_the_openapi_document_says_what_the_api_does(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    paths = document["paths"]
+    # Public reads take credentials if sent (an admin sees hidden lots) but need none.
+    for path in ("/api/lots", "/api/lots/{lot_id}", "/api/lots/{lot_id}/draw"):
+        security = paths[path]["get"]["security"]
+        assert security[0] == {}, path
+        assert client.get(path.replace("{lot_id}", str(uuid.uuid4()))).status_code != 401
+    assert paths["/api/users/me"]["get"]["security"][0] != {}
+    # Every operation that reads a body says a body can be unreadable, too large or invalid.
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if "requestBody" in operation:
+                assert {"400", "413", "422"} <= set(operation["responses"]), (method, path)
+    # Ledger summaries are written, not generated from function names.
+    summaries = [
+        operation["summary"]
+        for path, item in paths.items()
+        if path.startswith("/api/ledger/")
+        for operation in item.values()
+    ]
+    assert "Latest Checkpoint" not in summaries
+    assert "Export" not in summaries
+    assert paths["/api/ledger/export"]["get"]["summary"].startswith("Export committed")
+
+
+def test_an_unreadable_body_is_a_documented_400(client: TestClient) -> None:
+    response = client.post(
+        "/api/auth/login", content=b"\xff\xfe{", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    responses = client.get("/openapi.json").json()["paths"]["/api/auth/login"]["post"]["responses"]
+    assert "400" in responses

@@ -301,6 +301,7 @@ def create_router(
         dependencies=anyone,
         response_model=CheckpointDocument,
         responses=_problems(404),
+        summary="The latest signed checkpoint",
     )
     def latest_checkpoint(session: SessionDep) -> dict[str, Any]:
         """The latest signed checkpoint (C2SP signed note in ``note``)."""
@@ -309,7 +310,12 @@ def create_router(
             raise CheckpointNotFound("no checkpoint has been made yet")
         return _checkpoint(found)
 
-    @router.get("/checkpoints", dependencies=anyone, response_model=CheckpointPage)
+    @router.get(
+        "/checkpoints",
+        dependencies=anyone,
+        response_model=CheckpointPage,
+        summary="Signed checkpoints, newest first",
+    )
     def list_checkpoints(
         session: SessionDep,
         before_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
@@ -327,6 +333,7 @@ def create_router(
         dependencies=anyone,
         response_model=CheckpointDocument,
         responses=_problems(404),
+        summary="The signed checkpoint of one tree size",
     )
     def checkpoint_of_size(
         session: SessionDep, size: Annotated[int, Path(ge=0, le=MAX_SEQ)]
@@ -337,18 +344,32 @@ def create_router(
         return _checkpoint(found)
 
     @router.post(
-        "/checkpoints", dependencies=writer, status_code=201, response_model=CheckpointDocument
+        "/checkpoints",
+        dependencies=writer,
+        status_code=201,
+        response_model=CheckpointDocument,
+        summary="Checkpoint the ledger now (the platform's scheduler does this)",
     )
     def make_checkpoint(session: SessionDep) -> dict[str, Any]:
         """Checkpoint the committed ledger now."""
         return _checkpoint(checkpointer.checkpoint(_engine_of(session)))
 
-    @router.get("/verifier-key", dependencies=anyone, response_model=VerifierKey)
+    @router.get(
+        "/verifier-key",
+        dependencies=anyone,
+        response_model=VerifierKey,
+        summary="The key that verifies the checkpoint signatures",
+    )
     def verifier_key() -> dict[str, Any]:
         """The Ed25519 verifier key (signed-note format) that signs the checkpoints."""
         return {"origin": checkpointer.origin, "verifier_key": checkpointer.verifier_key}
 
-    @router.get("/transactions", dependencies=reader, response_model=TransactionPage)
+    @router.get(
+        "/transactions",
+        dependencies=reader,
+        response_model=TransactionPage,
+        summary="Transactions after a sequence number, oldest first",
+    )
     def list_transactions(
         session: SessionDep,
         cursor: Annotated[
@@ -379,7 +400,10 @@ def create_router(
         }
 
     @router.get(
-        "/transactions/{seq}", response_model=TransactionLine, responses=_problems(403, 404)
+        "/transactions/{seq}",
+        response_model=TransactionLine,
+        responses=_problems(403, 404),
+        summary="One transaction, as its line in the export",
     )
     def one_transaction(
         session: SessionDep, may_read: PartyDep, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)]
@@ -397,6 +421,7 @@ def create_router(
         "/proofs/inclusion",
         response_model=InclusionProofDocument,
         responses=_problems(403, 404),
+        summary="A transaction and its inclusion proof in a signed checkpoint",
     )
     def inclusion(
         session: SessionDep,
@@ -439,6 +464,7 @@ def create_router(
         responses=_problems(404),
         response_model=ConsistencyProofDocument,
         response_model_exclude_none=True,
+        summary="A consistency proof between two tree sizes",
     )
     def consistency(
         session: SessionDep,
@@ -469,7 +495,10 @@ def create_router(
         return document
 
     @router.get(
-        "/accounts/{account}/balances/{asset}", dependencies=reader, response_model=BalanceDocument
+        "/accounts/{account}/balances/{asset}",
+        dependencies=reader,
+        response_model=BalanceDocument,
+        summary="An account's balance in one asset, now or after a transaction",
     )
     def balance(
         session: SessionDep,
@@ -487,7 +516,12 @@ def create_router(
             "as_of_seq": found.as_of_seq,
         }
 
-    @router.get("/export", dependencies=reader, response_class=StreamingResponse)
+    @router.get(
+        "/export",
+        dependencies=reader,
+        response_class=StreamingResponse,
+        summary="Export committed transactions as JSON Lines",
+    )
     def export(
         session: SessionDep,
         from_seq: Annotated[int, Query(ge=1, le=MAX_SEQ)] = 1,
@@ -510,7 +544,11 @@ def create_router(
         )
 
     @router.post(
-        "/transactions", dependencies=writer, status_code=201, response_model=ReceiptDocument
+        "/transactions",
+        dependencies=writer,
+        status_code=201,
+        response_model=ReceiptDocument,
+        summary="Append a transaction (the platform's service token only)",
     )
     def post_transaction(
         session: SessionDep,

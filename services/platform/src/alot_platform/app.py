@@ -42,6 +42,7 @@ from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
 from alot_platform.scheduler import Scheduler
 from alot_platform.security.headers import SecurityHeadersMiddleware
+from alot_platform.security.limits import RequestSizeLimitMiddleware
 from alot_platform.security.ratelimit import RateLimiter, RateLimitMiddleware
 from alot_platform.trivia import endpoints as trivia_endpoints
 from alot_platform.users import endpoints as user_endpoints
@@ -97,9 +98,14 @@ def create_app(
     install_openapi(app)
 
     # Added innermost first: a request meets security headers, request context (id,
-    # log, last-resort 500), CORS, then the rate limit.
+    # log, last-resort 500), CORS, the size limits, then the rate limit.
     if limiter is not None:
         app.add_middleware(RateLimitMiddleware, limiter=limiter, settings=settings)
+    app.add_middleware(
+        RequestSizeLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[settings.frontend_origin],

@@ -36,7 +36,7 @@ from alot_platform.payments.stripe_provider import StripeProvider
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.scheduler import ledger_checkpointer, run_tick
 from alot_platform.security.crypto import SeedUnsealError
-from alot_platform.serve import SERVER_OPTIONS, can_share_port, serve
+from alot_platform.serve import SERVER_OPTIONS, can_share_port, http_limits, serve
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
 from alot_platform.users.service import UserService
@@ -293,7 +293,7 @@ def run(host: str, port: int) -> None:
         click.echo(f"  dev mailbox          {base}/api/dev/mailbox")
     click.echo("")
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, **SERVER_OPTIONS)
+    uvicorn.run(app, host=host, port=port, **SERVER_OPTIONS, **http_limits(settings))
 
 
 @main.command("serve")

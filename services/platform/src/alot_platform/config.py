@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         default=24 * 3600, ge=60, description="at most one alert email per account this often"
     )
 
+    # Request size: a larger body is refused (413) before it is read; larger headers are
+    # refused by the HTTP server (see serve.http_limits).
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
+    max_header_bytes: int = Field(default=16_384, ge=4096, le=1_048_576)
+
     # Email: the dev mailbox (log + GET /api/dev/mailbox) unless an SMTP host is set.
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -15,8 +15,12 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from alot_platform.types import MULTILINE_TEXT_PATTERN, PLAIN_TEXT_PATTERN
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _log = logging.getLogger(__name__)
@@ -156,7 +160,8 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
     fields = [
         FieldProblem(
             loc=[p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
-            message=str(e.get("msg", "invalid")),
+            message=_TEXT_RULES.get(str((e.get("ctx") or {}).get("pattern")))
+            or str(e.get("msg", "invalid")),
             type=str(e.get("type", "value_error")),
         )
         for e in error.errors()
@@ -172,6 +177,13 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+# The free-text patterns (alot_platform.types), said in words rather than as a regex.
+_TEXT_RULES = {
+    PLAIN_TEXT_PATTERN: "must not contain control characters or bidirectional overrides",
+    MULTILINE_TEXT_PATTERN: "must not contain control characters (other than line feeds and"
+    " tabs) or bidirectional overrides",
+}
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "not_authenticated",
@@ -180,6 +192,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    431: "request_header_fields_too_large",
 }
 
 
@@ -188,14 +201,28 @@ def _http_error(request: Request, error: Exception) -> JSONResponse:
     code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
     title = code.replace("_", " ").capitalize()
     detail = error.detail if isinstance(error.detail, str) else title
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     return problem_response(
         error.status_code,
         code,
         title,
         detail,
         request_id=_request_id(request),
-        headers=error.headers,
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the request's path. (Starlette's 405 names only those of the first
+    route matching the path, while each method of a path is a route of its own.)"""
+    methods: set[str] = set()
+    scope = {**request.scope, "method": ""}
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.matches(scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -32,6 +32,8 @@ from typing import Any
 
 import uvicorn
 
+from alot_platform.config import Settings
+
 SERVER_OPTIONS: dict[str, Any] = {
     "access_log": False,  # the app writes its own access lines
     "log_config": None,
@@ -44,6 +46,17 @@ SERVER_OPTIONS: dict[str, Any] = {
 _BACKLOG = 2048
 _GRACE_SECONDS = 30.0
 _START_SECONDS = 120.0
+
+
+def http_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn options that cap a request's head (request line and headers).
+
+    httptools, uvicorn's faster parser, buffers a request head of any size; h11 refuses
+    one that grows past ``h11_max_incomplete_event_size`` before it ends with a 400. (One
+    that arrives whole in a single read is parsed, and the app answers it 431; body size
+    is limited in the app too: see ``security.limits``.)
+    """
+    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes}
 
 
 def can_share_port() -> bool:
@@ -109,7 +122,12 @@ def _bind(host: str, port: int, *, share: bool = True) -> socket.socket:
 
 def _worker(host: str, port: int, all_loaded: Barrier) -> None:
     sock = _bind(host, port)
-    config = uvicorn.Config("alot_platform.app:create_app", factory=True, **SERVER_OPTIONS)
+    config = uvicorn.Config(
+        "alot_platform.app:create_app",
+        factory=True,
+        **SERVER_OPTIONS,
+        **http_limits(Settings()),
+    )
     config.load()
     # A worker that never gets here takes the server down (the parent sees it die);
     # the others then stop waiting, with an error.

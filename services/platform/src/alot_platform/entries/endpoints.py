@@ -47,6 +47,9 @@ IdempotencyKeyHeader = Annotated[
     Header(
         alias="Idempotency-Key",
         description="a unique key per purchase (e.g. a UUID), reused on every retry of it",
+        # Documented, not enforced by FastAPI: the endpoint checks the key itself and
+        # answers 400 idempotency_key_required / invalid_idempotency_key.
+        json_schema_extra={"pattern": r"^[\x21-\x7e]+$", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
     ),
 ]
 

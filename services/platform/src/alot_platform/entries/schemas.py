@@ -11,6 +11,9 @@ from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMeth
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.money import format_cents
 from alot_platform.pagination import Page
+from alot_platform.types import StrictInt
+
+MAX_BUNDLE_INDEX = 99  # a lot has at most 20 bundles; an index past them answers 4xx
 
 
 class CashPurchase(BaseModel):
@@ -18,7 +21,9 @@ class CashPurchase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    bundle_index: int = Field(ge=0, description="index into the lot's `bundles`")
+    bundle_index: StrictInt = Field(
+        ge=0, le=MAX_BUNDLE_INDEX, description="index into the lot's `bundles`"
+    )
 
 
 class CreditPurchase(BaseModel):
@@ -26,7 +31,7 @@ class CreditPurchase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tickets: int = Field(ge=1, le=10_000)
+    tickets: StrictInt = Field(ge=1, le=10_000)
 
 
 class PaymentRead(BaseModel):

@@ -6,11 +6,20 @@ where a client would show it. Timestamps are ISO 8601 UTC.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
 
 from alot_platform.lots.models import (
     DrawAlgorithm,
@@ -23,10 +32,19 @@ from alot_platform.lots.models import (
 )
 from alot_platform.money import format_cents
 from alot_platform.pagination import Page
+from alot_platform.types import (
+    CONTROL_CHARACTERS,
+    PLAIN_TEXT_PATTERN,
+    Cents,
+    MultilineText,
+    Percent,
+    PlainText,
+    SafeInt,
+    StrictInt,
+    Timestamp,
+)
 
-_MAX_CENTS = 10**12  # ten billion dollars: far above any prize, far below BigInteger
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Name = Annotated[PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Category = Annotated[
     str,
     StringConstraints(
@@ -35,15 +53,42 @@ Category = Annotated[
     Field(description="e.g. watch, bag, memorabilia (stored lower-case)", examples=["watch"]),
 ]
 Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://\S+$")
-]
-Specifications = Annotated[
-    dict[Annotated[str, StringConstraints(max_length=100)], str | int | bool],
-    Field(max_length=100, description='free-form facts, e.g. {"case_mm": 40}'),
-]
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Answer = Annotated[
     str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=500,
+        pattern=rf"^https?://[^\s{CONTROL_CHARACTERS}]+$",
+    ),
+]
+SpecificationValue = (
+    Annotated[PlainText, StringConstraints(max_length=1000)] | SafeInt | Annotated[bool, Strict()]
+)
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+
+
+def _plain_names(specifications: dict[str, Any]) -> dict[str, Any]:
+    # Checked here, not by a pattern on the key type: JSON Schema would turn that into
+    # `patternProperties`, which leaves every other name unconstrained (the document
+    # states the rule as `propertyNames` instead).
+    if any(_CONTROL.search(name) for name in specifications):
+        raise ValueError("a specification name holds a control character")
+    return specifications
+
+
+Specifications = Annotated[
+    dict[Annotated[str, StringConstraints(max_length=100)], SpecificationValue],
+    Field(
+        max_length=100,
+        description='free-form facts, e.g. {"case_mm": 40}',
+        json_schema_extra={"propertyNames": {"maxLength": 100, "pattern": PLAIN_TEXT_PATTERN}},
+    ),
+    AfterValidator(_plain_names),
+]
+Question = Annotated[
+    PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+Answer = Annotated[
+    PlainText,
     StringConstraints(min_length=1, max_length=500),
     Field(description="compared case-, accent-, spacing- and end-punctuation-insensitively"),
 ]
@@ -56,8 +101,8 @@ class ProductClassCreate(BaseModel):
     brand: Name | None = None
     category: Category
     tier: Tier
-    retail_value_cents: int = Field(gt=0, le=_MAX_CENTS)
-    description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    retail_value_cents: Cents
+    description: Annotated[MultilineText, StringConstraints(max_length=20_000)] | None = None
     specifications: Specifications = Field(default_factory=dict)
     images: list[Url] = Field(default_factory=list, max_length=20)
     authenticity_certificate_url: Url | None = None
@@ -72,8 +117,8 @@ class ProductClassUpdate(BaseModel):
     brand: Name | None = None
     category: Category | None = None
     tier: Tier | None = None
-    retail_value_cents: int | None = Field(default=None, gt=0, le=_MAX_CENTS)
-    description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    retail_value_cents: Cents | None = None
+    description: Annotated[MultilineText, StringConstraints(max_length=20_000)] | None = None
     specifications: Specifications | None = None
     images: list[Url] | None = Field(default=None, max_length=20)
     authenticity_certificate_url: Url | None = None
@@ -105,8 +150,8 @@ class EntryBundle(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    price_cents: int = Field(gt=0, le=10**9)
-    tickets: int = Field(gt=0, le=100_000)
+    price_cents: StrictInt = Field(gt=0, le=10**9)
+    tickets: StrictInt = Field(gt=0, le=100_000)
 
 
 EntryBundles = Annotated[list[EntryBundle], Field(min_length=1, max_length=20)]
@@ -126,8 +171,8 @@ class LotCreate(BaseModel):
     product_class_id: uuid.UUID
     title: Name = Field(description="shown to players; for a mystery lot, do not name the product")
     lot_type: LotType = LotType.KNOWN
-    funding_target_cents: int = Field(gt=0, le=_MAX_CENTS)
-    deadline: AwareDatetime = Field(description="must be in the future")
+    funding_target_cents: Cents
+    deadline: Timestamp = Field(description="must be in the future")
     entry_bundles: EntryBundles
     visibility: Visibility = Visibility.PUBLIC
     trivia_question: Question
@@ -135,8 +180,8 @@ class LotCreate(BaseModel):
     draw_algorithm: DrawAlgorithm | None = Field(
         default=None, description="default: the platform's ALOT_DRAW_ALGORITHM_DEFAULT"
     )
-    max_tickets_per_user: int | None = Field(default=None, ge=1, le=10_000_000)
-    non_winner_credit_rate_percent: int = Field(default=10, ge=0, le=100)
+    max_tickets_per_user: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    non_winner_credit_rate_percent: Percent = 10
 
     @model_validator(mode="after")
     def _bundles_distinct(self) -> LotCreate:
@@ -155,15 +200,15 @@ class LotUpdate(BaseModel):
     product_class_id: uuid.UUID | None = None
     title: Name | None = None
     lot_type: LotType | None = None
-    funding_target_cents: int | None = Field(default=None, gt=0, le=_MAX_CENTS)
-    deadline: AwareDatetime | None = None
+    funding_target_cents: Cents | None = None
+    deadline: Timestamp | None = None
     entry_bundles: EntryBundles | None = None
     visibility: Visibility | None = None
     trivia_question: Question | None = None
     trivia_answer: Answer | None = None
     draw_algorithm: DrawAlgorithm | None = None
-    max_tickets_per_user: int | None = Field(default=None, ge=1, le=10_000_000)
-    non_winner_credit_rate_percent: int | None = Field(default=None, ge=0, le=100)
+    max_tickets_per_user: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    non_winner_credit_rate_percent: Percent | None = None
 
     @model_validator(mode="after")
     def _bundles_distinct(self) -> LotUpdate:
@@ -174,7 +219,7 @@ class LotUpdate(BaseModel):
 class LotExtend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    deadline: AwareDatetime = Field(description="later than both now and the current deadline")
+    deadline: Timestamp = Field(description="later than both now and the current deadline")
 
 
 class ProductRead(BaseModel):

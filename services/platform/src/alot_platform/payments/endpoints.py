@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alot_platform.auth.dependencies import CurrentCaller, PlatformDep, SessionDep, require_roles
 from alot_platform.entries import endpoints as entry_endpoints
-from alot_platform.entries.schemas import CashPurchase, PurchaseRead
+from alot_platform.entries.schemas import MAX_BUNDLE_INDEX, CashPurchase, PurchaseRead
 from alot_platform.openapi_helpers import problems
 from alot_platform.pagination import (
     DEFAULT_LIMIT,
@@ -33,6 +33,7 @@ from alot_platform.pagination import (
 )
 from alot_platform.payments.models import PaymentEvent
 from alot_platform.payments.repository import PaymentRepository
+from alot_platform.types import StrictInt
 from alot_platform.users.models import Role
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
@@ -48,7 +49,9 @@ class CheckoutSessionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lot_id: uuid.UUID
-    bundle_index: int = Field(ge=0, description="index into the lot's `bundles`")
+    bundle_index: StrictInt = Field(
+        ge=0, le=MAX_BUNDLE_INDEX, description="index into the lot's `bundles`"
+    )
 
 
 @router.post(

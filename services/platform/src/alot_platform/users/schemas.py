@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from alot_platform.types import PlainText
 from alot_platform.users.models import Role, UserStatus
 
 Username = Annotated[
@@ -15,7 +16,9 @@ Username = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_]{3,32}$"),
     Field(description="3-32 letters, digits or underscores; stored lower-case", examples=["ada"]),
 ]
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+FullName = Annotated[
+    PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 
 
 class UserRead(BaseModel):
