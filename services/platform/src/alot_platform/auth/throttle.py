@@ -37,7 +37,7 @@ import redis
 from alot_platform.clock import Clock
 from alot_platform.config import Settings, parse_rate
 from alot_platform.errors import RateLimited
-from alot_platform.security.ratelimit import CounterStore, MemoryCounterStore, RedisCounterStore
+from alot_platform.security.ratelimit import CounterStore, RedisCounterStore, counter_store
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -91,12 +91,7 @@ class LoginThrottle:
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> LoginThrottle:
-        store: CounterStore
-        if settings.redis_url:
-            store = RedisCounterStore(settings.redis_url, settings.redis_prefix + "login:")
-        else:
-            store = MemoryCounterStore()
-        return cls(store, LoginPolicy.from_settings(settings), clock)
+        return cls(counter_store(settings, "login:"), LoginPolicy.from_settings(settings), clock)
 
     def check(self, email: str, ip: str) -> None:
         """Raise ``LoginThrottled`` if this IP must wait before trying this account."""

@@ -146,6 +146,13 @@ class Rate:
         return cls(*parse_rate(text))
 
 
+def counter_store(settings: Settings, namespace: str) -> CounterStore:
+    """Counters shared by every API process through Redis, or this process's own."""
+    if settings.redis_url:
+        return RedisCounterStore(settings.redis_url, settings.redis_prefix + namespace)
+    return MemoryCounterStore()
+
+
 class RateLimiter:
     def __init__(self, store: CounterStore, default: Rate, auth: Rate, clock: Clock) -> None:
         self.store = store
@@ -155,13 +162,8 @@ class RateLimiter:
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> RateLimiter:
-        store: CounterStore
-        if settings.redis_url:
-            store = RedisCounterStore(settings.redis_url, settings.redis_prefix + "ratelimit:")
-        else:
-            store = MemoryCounterStore()
         return cls(
-            store,
+            counter_store(settings, "ratelimit:"),
             Rate.parse(settings.rate_limit_default),
             Rate.parse(settings.rate_limit_auth),
             clock,
