@@ -110,9 +110,11 @@ def test_write_read_prove_and_export(client: TestClient) -> None:
     assert page["next_cursor"] == "7"
     following = client.get("/api/ledger/transactions?cursor=7&limit=4", headers=AUDITOR).json()
     assert [t["seq"] for t in following["items"]][:1] == [8]
-    for bad in ("x", "-1", "7.0", " 7", str(2**53), "1" * 17, "\u0667"):
+    for bad in ("x", "-1", "7.0", " 7", str(2**53), "1" * 40, "\u0667"):
         response = client.get("/api/ledger/transactions", params={"cursor": bad}, headers=AUDITOR)
-        _problem(response, 422, "invalid_cursor" if len(bad) < 17 else "validation_error")
+        _problem(response, 422, "invalid_cursor")
+    too_long = client.get("/api/ledger/transactions", params={"cursor": "1" * 501}, headers=AUDITOR)
+    _problem(too_long, 422, "validation_error")
 
     balance = client.get(
         "/api/ledger/accounts/user:0:credits/balances/CRD?as_of_seq=4", headers=AUDITOR

@@ -254,7 +254,8 @@ TRANSACTIONS_PAGE_MAX = 1000
 CHECKPOINTS_PAGE_MAX = 1000
 """The largest ``limit`` of ``GET /checkpoints``."""
 
-_CURSOR_DIGITS = len(str(MAX_SEQ))
+_MAX_CURSOR_LENGTH = 500
+"""As the platform's lists: longer is refused unread, shorter is parsed and judged."""
 
 
 def _cursor(value: str | None) -> int | None:
@@ -272,7 +273,7 @@ def _cursor(value: str | None) -> int | None:
 
 def _cursor_param(what: str) -> Any:
     return Query(
-        max_length=_CURSOR_DIGITS,
+        max_length=_MAX_CURSOR_LENGTH,
         description=f"`next_cursor` of the previous page ({what} as a decimal string);"
         " omit for the first page",
     )
