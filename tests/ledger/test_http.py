@@ -109,7 +109,11 @@ def test_write_read_prove_and_export(client: TestClient) -> None:
     assert [t["seq"] for t in page["items"]] == [4, 5, 6, 7]
     assert page["next_cursor"] == "7"
     following = client.get("/api/ledger/transactions?cursor=7&limit=4", headers=AUDITOR).json()
-    assert [t["seq"] for t in following["items"]][:1] == [8]
+    assert [t["seq"] for t in following["items"]] == [8, 9, 10]
+    assert following["next_cursor"] is None
+    # A page that ends exactly at the head is the last one: no empty page follows.
+    ending = client.get("/api/ledger/transactions?cursor=6&limit=4", headers=AUDITOR).json()
+    assert ([t["seq"] for t in ending["items"]], ending["next_cursor"]) == ([7, 8, 9, 10], None)
     for bad in ("x", "-1", "7.0", " 7", str(2**53), "1" * 40, "\u0667"):
         response = client.get("/api/ledger/transactions", params={"cursor": bad}, headers=AUDITOR)
         _problem(response, 422, "invalid_cursor")

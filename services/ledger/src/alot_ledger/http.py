@@ -445,10 +445,13 @@ def create_router(
         ledger = Ledger(session)
         start = _cursor(cursor)
         found = ledger.transactions(after_seq=after_seq if start is None else start, limit=limit)
+        size = ledger.size()
+        # Seqs are dense: the page is the last one when it reaches the committed head.
+        more = len(found) == limit and found[-1]["seq"] < size
         return {
             "items": found,
-            "next_cursor": str(found[-1]["seq"]) if len(found) == limit else None,
-            "size": ledger.size(),
+            "next_cursor": str(found[-1]["seq"]) if more else None,
+            "size": size,
         }
 
     @router.get(
