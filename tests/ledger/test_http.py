@@ -89,7 +89,7 @@ def test_write_read_prove_and_export(client: TestClient) -> None:
 
     _grant(client, "9", 5)
     client.post("/api/ledger/checkpoints", headers=SERVICE)
-    history = client.get("/api/ledger/checkpoints", headers=AUDITOR).json()["checkpoints"]
+    history = client.get("/api/ledger/checkpoints", headers=AUDITOR).json()["items"]
     assert [c["size"] for c in history] == [10, 9]
     old = client.get("/api/ledger/proofs/inclusion?seq=4&tree_size=9", headers=AUDITOR).json()
     assert old["tree_size"] == 9
@@ -109,7 +109,16 @@ def test_write_read_prove_and_export(client: TestClient) -> None:
     assert [t["seq"] for t in page["items"]] == [4, 5, 6, 7]
     assert page["next_cursor"] == "7"
     following = client.get("/api/ledger/transactions?cursor=7&limit=4", headers=AUDITOR).json()
-    assert [t["seq"] for t in following["items"]][:1] == [8]
+    assert [t["seq"] for t in following["items"]] == [8, 9, 10]
+    assert following["next_cursor"] is None
+    # A page that ends exactly at the head is the last one: no empty page follows.
+    ending = client.get("/api/ledger/transactions?cursor=6&limit=4", headers=AUDITOR).json()
+    assert ([t["seq"] for t in ending["items"]], ending["next_cursor"]) == ([7, 8, 9, 10], None)
+    for bad in ("x", "-1", "7.0", " 7", str(2**53), "1" * 40, "\u0667"):
+        response = client.get("/api/ledger/transactions", params={"cursor": bad}, headers=AUDITOR)
+        _problem(response, 422, "invalid_cursor")
+    too_long = client.get("/api/ledger/transactions", params={"cursor": "1" * 501}, headers=AUDITOR)
+    _problem(too_long, 422, "validation_error")
 
     balance = client.get(
         "/api/ledger/accounts/user:0:credits/balances/CRD?as_of_seq=4", headers=AUDITOR
@@ -287,3 +296,35 @@ def test_not_found_and_out_of_range(client: TestClient) -> None:
         422,
         "invalid_transaction",
     )
+
+
+def test_checkpoints_page_newest_first_behind_a_cursor(client: TestClient) -> None:
+    """The checkpoint list is the platform's envelope: ``items`` and ``next_cursor``
+    (the size of the page's last checkpoint), null on the last page, ``before_size``
+    still accepted; a bad cursor or limit is a 422 problem and nothing else."""
+    for n in range(5):
+        _grant(client, str(n), 10 + n)
+        assert client.post("/api/ledger/checkpoints", headers=SERVICE).status_code == 201
+    seen: list[int] = []
+    params: dict[str, object] = {"limit": 2}
+    for _ in range(10):
+        page = client.get("/api/ledger/checkpoints", params=params).json()
+        assert set(page) == {"items", "next_cursor"}
+        seen += [c["size"] for c in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert seen == [5, 4, 3, 2, 1]
+    whole = client.get("/api/ledger/checkpoints", params={"limit": 5}).json()
+    assert [c["size"] for c in whole["items"]] == seen
+    assert whole["next_cursor"] is None  # no trailing empty page
+    older = client.get("/api/ledger/checkpoints", params={"before_size": 3}).json()
+    assert [c["size"] for c in older["items"]] == [2, 1]
+    both = client.get("/api/ledger/checkpoints", params={"cursor": "2", "before_size": 5})
+    assert [c["size"] for c in both.json()["items"]] == [1]
+    for bad in ("x", "-1", "2.5", str(2**53)):
+        response = client.get("/api/ledger/checkpoints", params={"cursor": bad})
+        _problem(response, 422, "invalid_cursor")
+    for limit in (0, 1001):
+        response = client.get("/api/ledger/checkpoints", params={"limit": limit})
+        _problem(response, 422, "validation_error")

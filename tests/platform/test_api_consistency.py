@@ -4,7 +4,9 @@ document the app serves and on the lists themselves.
 Lists: `{items, next_cursor}`, a `cursor` query parameter and a `limit` of 1 to 100
 (default 50); paging with a small limit returns every item exactly once, ties included
 (the fake clock gives many rows the same timestamp, so the id must break them); a cursor
-that is garbage or another list's is a 422 problem.
+that is garbage or another list's is a 422 problem. The ledger's lists follow the same
+rule, with the differences named in `LEDGER_LISTS` (and documented in their OpenAPI
+descriptions), none by skipping them.
 
 Money: every integer member of a request or response body ends in `_cents` (USD) or
 `_credits` (CRD), unless it is a count or a position named in `NOT_MONEY`.
@@ -18,13 +20,40 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from alot_ledger import Checkpointer
+from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.pagination import encode_cursor
 from alot_platform.payments.repository import PaymentRepository
 from fastapi.testclient import TestClient
 
-# The ledger's own lists (checkpoints, transactions) are served by alot_ledger's router;
-# its postings carry an asset code beside a bare `amount`, as the ledger spec says.
+# The ledger's own routes are served by alot_ledger's router; its postings carry an
+# asset code beside a bare `amount`, as the ledger spec says, so the money rule skips them.
 LEDGER = "/api/ledger"
+
+
+class ListRule:
+    """What one list may add to the envelope: `limit` bounds (minimum, maximum, default),
+    extra members of the answer and extra query parameters that alias the cursor. Each
+    extra must carry a description in the OpenAPI document."""
+
+    def __init__(
+        self,
+        limit: tuple[int, int, int] = (1, 100, 50),
+        members: frozenset[str] = frozenset(),
+        cursor_aliases: frozenset[str] = frozenset(),
+    ) -> None:
+        self.limit, self.members, self.cursor_aliases = limit, members, cursor_aliases
+
+
+# The ledger's lists (docs/ledger.md, "Lists"): auditors read in bulk, so up to 1000 a
+# page; the transactions answer also says how many transactions are committed; the
+# cursor (a seq or tree size) may also be given as a number under its older name.
+LEDGER_LISTS = {
+    "/api/ledger/transactions": ListRule(
+        (1, 1000, 100), frozenset({"size"}), frozenset({"after_seq"})
+    ),
+    "/api/ledger/checkpoints": ListRule((1, 1000, 100), cursor_aliases=frozenset({"before_size"})),
+}
 
 # The development mailbox (never mounted in production) answers a bare array of the few
 # messages kept for one address.
@@ -40,6 +69,7 @@ LISTS = {
     "/api/admin/users",
     "/api/admin/product-classes",
     "/api/admin/payments/events",
+    *LEDGER_LISTS,
 }
 
 # Integers that are not money: counts, positions, rates, durations, sequence numbers.
@@ -80,9 +110,11 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
     return schema
 
 
-def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def _operations(
+    document: dict[str, Any], *, ledger: bool = False
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in document["paths"].items():
-        if path.startswith(LEDGER):
+        if path.startswith(LEDGER) and not ledger:
             continue
         for method, operation in item.items():
             if method in {"get", "post", "put", "patch", "delete"}:
@@ -126,7 +158,7 @@ def _integer_members(
 def test_every_list_has_one_envelope_a_cursor_and_a_bounded_limit(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     found = set()
-    for path, method, operation in _operations(document):
+    for path, method, operation in _operations(document, ledger=True):
         params = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
         bodies = [_resolve(document, s) for s in _body_schemas(operation)]
         if path not in DEV_ONLY:
@@ -135,14 +167,28 @@ def test_every_list_has_one_envelope_a_cursor_and_a_bounded_limit(client: TestCl
         if method != "get" or not (has_items or {"limit", "offset", "cursor"} & params.keys()):
             continue
         found.add(path)
+        rule = LEDGER_LISTS.get(path, ListRule())
         [body] = bodies
-        assert set(body["properties"]) == {"items", "next_cursor"}, path
+        assert set(body["properties"]) == {"items", "next_cursor"} | rule.members, path
+        for member in rule.members:
+            assert body["properties"][member].get("description"), (path, member)
         assert body["properties"]["items"]["type"] == "array", path
         assert {"type": "null"} in body["properties"]["next_cursor"]["anyOf"], path
         assert "offset" not in params, path
         assert params["cursor"]["schema"]["anyOf"][0]["type"] == "string", path
+        assert params["cursor"]["schema"]["anyOf"][0]["maxLength"] <= 500, path
+        for alias in rule.cursor_aliases:
+            assert params[alias].get("description"), (path, alias)
+            assert (
+                "maximum"
+                in _resolve(document, params[alias]["schema"]).get(
+                    "anyOf", [params[alias]["schema"]]
+                )[0]
+            ), (path, alias)
         limit = params["limit"]["schema"]
-        assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 50), path
+        assert (limit["minimum"], limit["maximum"], limit["default"]) == rule.limit, path
+        # The maximum is documented where a client reads the parameter.
+        assert f"1 to {rule.limit[1]}" in params["limit"]["description"], path
         assert "422" in operation["responses"], path
     assert found == LISTS
 
@@ -193,6 +239,8 @@ def world(make_lot_desk: Any, services: Any, client: TestClient) -> dict[str, An
     """Five lots, players with entries, credits and reveals in several of them, and
     payment events needing attention; the clock stands still, so timestamps tie."""
     desk = make_lot_desk()
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    checkpointer = Checkpointer.from_settings(ledger_settings(platform.settings))
     lots = [desk.open_lot(title=f"Lot {n}") for n in range(5)]
     players = [desk.player() for _ in range(3)]
     ada = players[0]
@@ -203,6 +251,7 @@ def world(make_lot_desk: Any, services: Any, client: TestClient) -> dict[str, An
             assert desk.buy(player, lot["id"], 0).status_code == 201
         assert desk.buy(ada, lot["id"], 1).status_code == 201
         assert desk.buy_with_credits(ada, lot["id"], 1).status_code == 201
+        checkpointer.checkpoint(platform.database.engine)
     with services.session() as session:
         events = PaymentRepository(session)
         for n in range(5):
@@ -240,6 +289,12 @@ def test_paging_every_list_returns_each_item_once(
     assert len(_walk(client, "/api/admin/product-classes", admin, "id")) == 5
     events = _walk(client, "/api/admin/payments/events", admin, "id")
     assert events == [f"evt_{n}" for n in range(5)]
+    seqs = _walk(client, "/api/ledger/transactions", admin, "seq")
+    assert len(seqs) > 10
+    assert seqs == list(range(1, len(seqs) + 1))
+    sizes = _walk(client, "/api/ledger/checkpoints", {}, "size")
+    assert len(sizes) == 3
+    assert sizes == sorted(sizes, reverse=True)
 
 
 def test_leaderboard_ranks_continue_across_pages(client: TestClient, world: dict[str, Any]) -> None:
@@ -262,6 +317,8 @@ def test_a_bad_cursor_or_limit_is_a_422_problem(client: TestClient, world: dict[
         "/api/admin/users": admin,
         "/api/admin/product-classes": admin,
         "/api/admin/payments/events": admin,
+        "/api/ledger/transactions": admin,
+        "/api/ledger/checkpoints": {},
     }
     assert set(lists) - {f"/api/lots/{lot}/entries"} | {"/api/lots/{lot_id}/entries"} == LISTS
     cursors = {}
@@ -270,13 +327,19 @@ def test_a_bad_cursor_or_limit_is_a_422_problem(client: TestClient, world: dict[
         assert page["next_cursor"], path
         cursors[path] = page["next_cursor"]
     for path, headers in lists.items():
-        others = [cursor for other, cursor in cursors.items() if other != path]
+        # The ledger's cursors are positions (a seq, a tree size): one is a valid
+        # position in the other ledger list, so only the platform's are foreign there.
+        others = [
+            cursor
+            for other, cursor in cursors.items()
+            if other != path and not (path in LEDGER_LISTS and other in LEDGER_LISTS)
+        ]
         for cursor in ["zzz", "bm90IGpzb24", str(uuid.uuid4()), *others]:
             response = client.get(path, params={"cursor": cursor}, headers=headers)
             assert response.status_code == 422, (path, cursor, response.text)
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["code"] == "invalid_cursor", path
-        for limit in (0, 101):
+        for limit in (0, LEDGER_LISTS.get(path, ListRule()).limit[1] + 1):
             response = client.get(path, params={"limit": limit}, headers=headers)
             assert response.status_code == 422, (path, limit)
 

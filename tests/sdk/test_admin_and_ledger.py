@@ -127,6 +127,13 @@ def test_ledger_reads_proofs_export_and_verification(
     checkpoint = ledger.checkpoint()
     assert (checkpoint.size, ledger.checkpoint(first_size).size) == (size, first_size)
     assert [c.size for c in ledger.checkpoints(limit=1)] == [size, first_size]
+    newest = ledger.checkpoints(limit=1)
+    assert newest.next_cursor == str(size)
+    resumed = ledger.checkpoints(limit=1, cursor=newest.next_cursor)
+    assert ([c.size for c in resumed.items], resumed.next_cursor) == ([first_size], None)
+    head = ledger.transactions(limit=2)
+    assert head.next_cursor == "2"
+    assert [t.seq for t in ledger.transactions(limit=2, cursor=head.next_cursor).items] == [3, 4]
     assert ledger.verifier_key().verifier_key == pinned_key
 
     transactions = list(ledger.transactions(limit=3))

@@ -239,7 +239,10 @@ def test_a_purchase_whose_answer_is_lost_is_retried_once_and_bought_once(
     keys = _keys(proxy, marker)
     assert len(keys) == 2
     assert keys[0] == keys[1]
-    assert [e.purchase_id for e in ada.client.entries.mine()] == [purchase.id]
+    assert [(e.purchase_id, e.ledger_seq) for e in ada.client.entries.mine()] == [
+        (purchase.id, purchase.ledger_seq)
+    ]
+    assert purchase.ledger_seq is not None
     assert ada.client.lots.get(lot.id).tickets_sold == 3
 
 

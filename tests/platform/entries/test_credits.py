@@ -103,6 +103,7 @@ def test_my_entries_page_across_lots(shop: Any) -> None:
         "spent_credits": 0,
         "is_winner": False,
         "awarded_credits": 0,
+        "ledger_seq": bought[-1]["ledger_seq"],
     }
     garbage = shop.client.get("/api/users/me/entries?cursor=zzz", headers=ada.headers)
     assert garbage.status_code == 422

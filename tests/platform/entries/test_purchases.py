@@ -70,6 +70,22 @@ def test_a_second_purchase_by_the_same_player_keeps_one_reveal(shop: Any) -> Non
     assert [(e["tickets_start"], e["tickets_end"]) for e in mine] == [(2, 4), (1, 1)]
 
 
+def test_each_entry_names_its_purchases_ledger_transaction(shop: Any) -> None:
+    lot = shop.open_lot()
+    ada = shop.player(lot["id"])
+    shop.grant_credits(ada.id, 500)
+    cash = shop.buy(ada, lot["id"], 0).json()
+    shop.clock.advance(seconds=1)
+    credits = shop.buy_with_credits(ada, lot["id"], 2).json()
+    assert None not in (cash["ledger_seq"], credits["ledger_seq"])
+    assert cash["ledger_seq"] != credits["ledger_seq"]
+    mine = shop.client.get("/api/users/me/entries", headers=ada.headers).json()["items"]
+    assert [(e["purchase_id"], e["ledger_seq"]) for e in mine] == [
+        (credits["id"], credits["ledger_seq"]),
+        (cash["id"], cash["ledger_seq"]),
+    ]
+
+
 def test_credit_purchase_spends_100_credits_a_ticket(shop: Any) -> None:
     lot = shop.open_lot()
     ada = shop.player(lot["id"])

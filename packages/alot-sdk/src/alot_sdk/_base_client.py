@@ -276,15 +276,5 @@ def next_by_cursor(data: Mapping[str, Any], params: Params) -> Params | None:
     return {**params, "cursor": cursor} if cursor else None
 
 
-def next_by_after_seq(data: Mapping[str, Any], params: Params) -> Params | None:
-    after = data.get("next_after_seq")
-    return {**params, "after_seq": after} if after is not None else None
-
-
-def next_by_before_size(data: Mapping[str, Any], params: Params) -> Params | None:
-    before = data.get("next_before_size")
-    return {**params, "before_size": before} if before is not None else None
-
-
 def drop_none(params: Mapping[str, Any]) -> Params:
     return {name: value for name, value in params.items() if value is not None}

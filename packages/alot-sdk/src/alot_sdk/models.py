@@ -302,6 +302,8 @@ class Entry(AlotModel):
     spent_credits: int
     is_winner: bool
     awarded_credits: int
+    ledger_seq: int | None = None
+    """The ledger transaction that recorded the purchase (as `Purchase.ledger_seq`)."""
     created_at: datetime
 
 

@@ -5,11 +5,10 @@ fetching the following pages as it goes (`for lot in client.lots.list(): ...`;
 `async for lot in await client.lots.list(): ...`). `iter_pages` walks page by page;
 `has_next_page` / `get_next_page` step by hand.
 
-Every platform list answers `{"items": [...], "next_cursor": "..."}` and takes the
-cursor back as `?cursor=`; `page.next_cursor` is that opaque string (None on the last
-page), so a caller can keep it and resume later with `list(cursor=...)`. The ledger's
-own lists page by sequence number and tree size; a page keeps the query parameters of
-the next one, so callers never see the difference.
+Every list, the ledger's included, answers `{"items": [...], "next_cursor": "..."}`
+and takes the cursor back as `?cursor=`; `page.next_cursor` is that opaque string (None
+on the last page), so a caller can keep it and resume later with `list(cursor=...)`
+(`ledger.transactions(cursor=...)`, `ledger.checkpoints(cursor=...)`).
 """
 
 from __future__ import annotations
@@ -30,8 +29,7 @@ class _Page(Generic[T]):
     ) -> None:
         self.items = items
         self.next_cursor = next_cursor
-        """The platform's opaque cursor of the next page (None on the last page, and on
-        the ledger's lists, which page by number)."""
+        """The opaque cursor of the next page (None on the last page)."""
         self._next_params = next_params
 
     def has_next_page(self) -> bool:

@@ -17,6 +17,7 @@ problem+json responses as ``type = urn:alot:problem:<code>``.
      |    +-- CheckpointNotFound       no checkpoint (of that size) has been made
      |    +-- NotCheckpointed          the transaction exists but no checkpoint covers it
      +-- InvalidRange (422)            a seq or tree size outside what the ledger holds
+     |    +-- InvalidCursor            a list's cursor that is not one it returned
      +-- LedgerUnavailable (503)       the committing writer is stopped
 """
 
@@ -136,6 +137,11 @@ class InvalidRange(LedgerError):
     status_code = 422
     code = "invalid_range"
     title = "Outside the ledger"
+
+
+class InvalidCursor(InvalidRange):
+    code = "invalid_cursor"
+    title = "Invalid cursor"
 
 
 class LedgerUnavailable(LedgerError):

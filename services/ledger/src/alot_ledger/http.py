@@ -42,6 +42,7 @@ from alot_ledger.db import create_engine, migrate
 from alot_ledger.errors import (
     CheckpointNotFound,
     Forbidden,
+    InvalidCursor,
     InvalidRange,
     LedgerError,
     NotAuthenticated,
@@ -181,8 +182,12 @@ class CheckpointDocument(BaseModel):
 
 
 class CheckpointPage(BaseModel):
-    checkpoints: list[CheckpointDocument]
-    next_before_size: int | None
+    """One page of checkpoints, newest first, in the platform's list envelope."""
+
+    items: list[CheckpointDocument]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class TransactionPage(BaseModel):
@@ -246,6 +251,40 @@ def _engine_of(session: Session) -> Engine:
 TRANSACTIONS_PAGE_MAX = 1000
 """The largest ``limit`` of ``GET /transactions``."""
 
+CHECKPOINTS_PAGE_MAX = 1000
+"""The largest ``limit`` of ``GET /checkpoints``."""
+
+_MAX_CURSOR_LENGTH = 500
+"""As the platform's lists: longer is refused unread, shorter is parsed and judged."""
+
+
+def _cursor(value: str | None) -> int | None:
+    """A ledger list's cursor: the decimal seq or tree size it ended on, 0 to ``MAX_SEQ``;
+    ``InvalidCursor`` (422 ``invalid_cursor``) for anything else."""
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_SEQ:
+        raise InvalidCursor(
+            f"the cursor is not one this list returned (a decimal number 0 to {MAX_SEQ})",
+            field="cursor",
+        )
+    return int(value)
+
+
+def _cursor_param(what: str) -> Any:
+    return Query(
+        max_length=_MAX_CURSOR_LENGTH,
+        description=f"`next_cursor` of the previous page ({what} as a decimal string);"
+        " omit for the first page",
+    )
+
+
+def _limit_param(maximum: int, default: int) -> Any:
+    return Query(
+        ge=1, le=maximum, description=f"items per page, 1 to {maximum} (default {default})"
+    )
+
+
 TransactionFilter = Callable[[dict[str, Any]], bool]
 
 
@@ -260,7 +299,11 @@ def _anyone() -> None:
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` entries for the problem documents a route answers besides auth's."""
-    described = {403: "Not a party to this transaction", 404: "Not found", 422: "Out of range"}
+    described = {
+        403: "Not a party to this transaction",
+        404: "Not found",
+        422: "Out of range, or a bad cursor",
+    }
     return {
         status: {"description": described[status], "content": {PROBLEM: {}}} for status in statuses
     }
@@ -315,17 +358,31 @@ def create_router(
         dependencies=anyone,
         response_model=CheckpointPage,
         summary="Signed checkpoints, newest first",
+        responses=_problems(422),
     )
     def list_checkpoints(
         session: SessionDep,
-        before_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        cursor: Annotated[str | None, _cursor_param("the tree size it ended on")] = None,
+        before_size: Annotated[
+            int | None,
+            Query(ge=1, le=MAX_SEQ, description="checkpoints of smaller sizes only (alias)"),
+        ] = None,
+        limit: Annotated[int, _limit_param(CHECKPOINTS_PAGE_MAX, 100)] = 100,
     ) -> dict[str, Any]:
-        """Historical checkpoints, newest first; page with ``before_size``."""
-        found = LedgerRepository(connection_of(session)).checkpoints(before_size, limit)
+        """Historical checkpoints, newest first, in the platform's list envelope.
+
+        ``next_cursor`` is the size of the page's last checkpoint as a string (null on
+        the last page); the next page holds the checkpoints of smaller sizes.
+        ``before_size`` is the same cursor as a number; ``cursor`` wins if both are
+        given. ``limit`` is at most 1000.
+        """
+        start = _cursor(cursor)
+        below = start if start is not None else before_size
+        found = LedgerRepository(connection_of(session)).checkpoints(below, limit + 1)
+        page = found[:limit]
         return {
-            "checkpoints": [_checkpoint(c) for c in found],
-            "next_before_size": found[-1].size if len(found) == limit else None,
+            "items": [_checkpoint(c) for c in page],
+            "next_cursor": str(page[-1].size) if len(found) > limit else None,
         }
 
     @router.get(
@@ -369,34 +426,32 @@ def create_router(
         dependencies=reader,
         response_model=TransactionPage,
         summary="Transactions after a sequence number, oldest first",
+        responses=_problems(422),
     )
     def list_transactions(
         session: SessionDep,
-        cursor: Annotated[
-            str | None,
-            Query(
-                pattern=r"^[0-9]{1,16}$",
-                description="the `next_cursor` of the previous page (the last seq it held)",
-            ),
-        ] = None,
-        after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
-        limit: Annotated[int, Query(ge=1, le=TRANSACTIONS_PAGE_MAX)] = 100,
+        cursor: Annotated[str | None, _cursor_param("the last seq it held")] = None,
+        after_seq: Annotated[
+            int, Query(ge=0, le=MAX_SEQ, description="transactions after this seq (alias)")
+        ] = 0,
+        limit: Annotated[int, _limit_param(TRANSACTIONS_PAGE_MAX, 100)] = 100,
     ) -> dict[str, Any]:
         """Transactions with seq > ``cursor`` (or ``after_seq``), ascending, as export lines.
 
         The answer is the platform's list envelope: ``items`` and ``next_cursor``, which is
-        the last seq of the page as a string (null on the last page); ``limit`` is at most
-        1000.
+        the last seq of the page as a string (null on the last page), plus ``size``, the
+        number of committed transactions; ``limit`` is at most 1000.
         """
         ledger = Ledger(session)
-        start = int(cursor) if cursor is not None else after_seq
-        if start > MAX_SEQ:
-            raise InvalidRange(f"the cursor is past the largest seq ({MAX_SEQ})")
-        found = ledger.transactions(after_seq=start, limit=limit)
+        start = _cursor(cursor)
+        found = ledger.transactions(after_seq=after_seq if start is None else start, limit=limit)
+        size = ledger.size()
+        # Seqs are dense: the page is the last one when it reaches the committed head.
+        more = len(found) == limit and found[-1]["seq"] < size
         return {
             "items": found,
-            "next_cursor": str(found[-1]["seq"]) if len(found) == limit else None,
-            "size": ledger.size(),
+            "next_cursor": str(found[-1]["seq"]) if more else None,
+            "size": size,
         }
 
     @router.get(

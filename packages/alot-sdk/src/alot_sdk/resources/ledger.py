@@ -19,12 +19,7 @@ from typing import Any
 
 import httpx
 
-from alot_sdk._base_client import (
-    drop_none,
-    next_by_before_size,
-    next_by_cursor,
-    path_segment,
-)
+from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
 from alot_sdk._verification import check_inclusion, check_purchase_transaction
 from alot_sdk.errors import AlotError
 from alot_sdk.models import (
@@ -94,14 +89,15 @@ class Ledger(SyncResource):
         """The latest signed checkpoint, or the one of tree size `size`."""
         return self._client._parse(self._client._request("GET", _checkpoint_path(size)), Checkpoint)
 
-    def checkpoints(self, *, limit: int = 100) -> SyncPage[Checkpoint]:
-        """Every checkpoint made, newest first (iterate for all of them)."""
+    def checkpoints(self, *, limit: int = 100, cursor: str | None = None) -> SyncPage[Checkpoint]:
+        """Every checkpoint made, newest first (iterate for all of them); `cursor` is a
+        page's `next_cursor`, to resume there."""
         return self._client._get_page(
             f"{_PREFIX}/checkpoints",
-            {"limit": limit},
+            drop_none({"limit": limit, "cursor": cursor}),
             Checkpoint,
-            "checkpoints",
-            next_by_before_size,
+            "items",
+            next_by_cursor,
         )
 
     def verifier_key(self) -> VerifierKey:
@@ -114,11 +110,14 @@ class Ledger(SyncResource):
             self._client._request("GET", f"{_PREFIX}/verifier-key"), VerifierKey
         )
 
-    def transactions(self, *, after_seq: int = 0, limit: int = 100) -> SyncPage[LedgerTransaction]:
-        """Transactions after `after_seq`, oldest first (iterate for all of them)."""
+    def transactions(
+        self, *, after_seq: int = 0, limit: int = 100, cursor: str | None = None
+    ) -> SyncPage[LedgerTransaction]:
+        """Transactions after `after_seq` (or after a page's `next_cursor`, `cursor`),
+        oldest first (iterate for all of them)."""
         return self._client._get_page(
             f"{_PREFIX}/transactions",
-            {"after_seq": after_seq, "limit": limit},
+            drop_none({"after_seq": after_seq, "limit": limit, "cursor": cursor}),
             LedgerTransaction,
             "items",
             next_by_cursor,
@@ -219,14 +218,17 @@ class AsyncLedger(AsyncResource):
             await self._client._request("GET", _checkpoint_path(size)), Checkpoint
         )
 
-    async def checkpoints(self, *, limit: int = 100) -> AsyncPage[Checkpoint]:
-        """Every checkpoint made, newest first (iterate for all of them)."""
+    async def checkpoints(
+        self, *, limit: int = 100, cursor: str | None = None
+    ) -> AsyncPage[Checkpoint]:
+        """Every checkpoint made, newest first (iterate for all of them); `cursor` is a
+        page's `next_cursor`, to resume there."""
         return await self._client._get_page(
             f"{_PREFIX}/checkpoints",
-            {"limit": limit},
+            drop_none({"limit": limit, "cursor": cursor}),
             Checkpoint,
-            "checkpoints",
-            next_by_before_size,
+            "items",
+            next_by_cursor,
         )
 
     async def verifier_key(self) -> VerifierKey:
@@ -240,12 +242,13 @@ class AsyncLedger(AsyncResource):
         )
 
     async def transactions(
-        self, *, after_seq: int = 0, limit: int = 100
+        self, *, after_seq: int = 0, limit: int = 100, cursor: str | None = None
     ) -> AsyncPage[LedgerTransaction]:
-        """Transactions after `after_seq`, oldest first (iterate for all of them)."""
+        """Transactions after `after_seq` (or after a page's `next_cursor`, `cursor`),
+        oldest first (iterate for all of them)."""
         return await self._client._get_page(
             f"{_PREFIX}/transactions",
-            {"after_seq": after_seq, "limit": limit},
+            drop_none({"after_seq": after_seq, "limit": limit, "cursor": cursor}),
             LedgerTransaction,
             "items",
             next_by_cursor,

@@ -124,6 +124,11 @@ class EntryRead(BaseModel):
     spent_credits: int
     is_winner: bool
     awarded_credits: int = Field(description="credits this entry earned when its lot settled")
+    ledger_seq: int | None = Field(
+        description="the ledger transaction that recorded its purchase (the purchase's"
+        " `ledger_seq`); its buyer reads its inclusion proof at"
+        " /api/ledger/proofs/inclusion?seq= with no role"
+    )
     created_at: datetime
 
     @classmethod
@@ -143,6 +148,7 @@ class EntryRead(BaseModel):
             spent_credits=entry.credits_spent,
             is_winner=entry.is_winner,
             awarded_credits=entry.credits_awarded,
+            ledger_seq=purchase.ledger_seq,
             created_at=entry.created_at,
         )
 
