@@ -4,14 +4,13 @@ migrations (each with its own version table). Safe to run any number of times.""
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 import alot_ledger
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import make_url
 
 from alot_platform.config import Settings
+from alot_platform.db import prepare_sqlite_file
 
 VERSION_TABLE = "alembic_version_platform"
 
@@ -25,9 +24,7 @@ def alembic_config(database_url: str) -> Config:
 
 def migrate(settings: Settings) -> None:
     url = settings.resolved_database_url
-    database = make_url(url).database
-    if url.startswith("sqlite") and database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    prepare_sqlite_file(url)  # owner-only folder and file, before the first connection
     # The ledger first: platform tables record ledger seqs, never the other way round.
     alot_ledger.migrate(url)
     command.upgrade(alembic_config(url), "head")
