@@ -227,11 +227,13 @@ def newcomer_walkthrough(base: str, dev_secret: str | None, demo_lots: list[Demo
         "ME=newcomer$(date +%s)   # a fresh username each time you paste",
         "# 1. register (the answer is 202 whatever happens: no account enumeration)",
         f'curl -sS -X POST "$ALOT/api/auth/register" {_JSON} -d \'{{"email": "\'$ME\'@example.com",'
-        f' "username": "\'$ME\'", "password": "{_PASSWORD}", "date_of_birth": "1990-01-01"}}\'',
+        f' "username": "\'$ME\'", "password": "{_PASSWORD}", "date_of_birth": "1990-01-01"}}\''
+        "; echo",
         "# 2. verify: the confirmation email waits in the dev mailbox (this run's secret opens it)",
         'TOKEN=$(curl -sS "$ALOT/api/dev/mailbox?to=$ME@example.com" -H "X-Dev-Secret: $DEV_SECRET"'
         " | grep -o 'ey[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*' | tail -n 1)",
-        f'curl -sS -X POST "$ALOT/api/auth/verify-email" {_JSON} -d \'{{"token": "\'$TOKEN\'"}}\'',
+        f'curl -sS -X POST "$ALOT/api/auth/verify-email" {_JSON}'
+        " -d '{\"token\": \"'$TOKEN'\"}'; echo",
         f'ACCESS=$(curl -sS -X POST "$ALOT/api/auth/login" {_JSON}'
         f' -d \'{{"email": "\'$ME\'@example.com", "password": "{_PASSWORD}"}}\''
         f" | {_pick('access_token')})",
