@@ -257,6 +257,7 @@ def _listens(pid: int, port: int) -> bool:
     return False
 
 
+@pytest.mark.timeout(60)
 def test_alot_run_on_a_taken_port_says_so_and_creates_nothing(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -274,6 +275,7 @@ def test_alot_run_on_a_taken_port_says_so_and_creates_nothing(
     assert not Path(cli_env["ALOT_VAR_DIR"]).exists()  # no database, keys or demo admin
 
 
+@pytest.mark.timeout(60)  # a server that did start would never return
 @pytest.mark.parametrize("command", ["run", "serve"])
 @pytest.mark.parametrize("host", [EVERY_INTERFACE, "::", "192.0.2.7"])
 def test_a_development_server_refuses_a_network_address(
@@ -281,7 +283,8 @@ def test_a_development_server_refuses_a_network_address(
 ) -> None:
     env = {**cli_env}
     env.pop("ALOT_DATABASE_URL")
-    result = CliRunner().invoke(main, [command, "--host", host, "--port", "1"], env=env)
+    port = str(_free_port())
+    result = CliRunner().invoke(main, [command, "--host", host, "--port", port], env=env)
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output

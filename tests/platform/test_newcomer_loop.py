@@ -41,6 +41,7 @@ def _wait_until_ready(base: str, process: subprocess.Popen[str]) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.timeout(240)  # a banner that never ends would otherwise block on readline
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the printed steps use curl")
 def test_the_printed_walkthrough_ends_in_a_verified_draw(tmp_path: Path) -> None:
     port = _free_port()
