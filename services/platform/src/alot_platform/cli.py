@@ -407,11 +407,17 @@ def serve_command(host: str, port: int, workers: int, unsafe_dev_on_network: boo
         raise click.UsageError("`alot serve` needs SO_REUSEPORT (Linux); use uvicorn here")
     # The workers build their apps from the environment: tell them where they listen (the
     # dev mailbox is mounted on loopback only).
+    previous = os.environ.get("ALOT_DEV_BIND_HOST")
     os.environ["ALOT_DEV_BIND_HOST"] = host
     try:
         status = serve(host, port, workers)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+    finally:
+        if previous is None:
+            os.environ.pop("ALOT_DEV_BIND_HOST", None)
+        else:
+            os.environ["ALOT_DEV_BIND_HOST"] = previous
     raise SystemExit(status)
 
 
