@@ -61,13 +61,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def prepare_sqlite_file(url: str) -> None:
+def prepare_sqlite_file(url: str, *, create_folder: bool = True) -> None:
     """Create a SQLite database file readable by its owner only, before anything opens it.
 
     The file holds password hashes, tokens and (until they are sealed) draw seeds. Its
     folder is created 0700 and the file 0600; SQLite gives the -wal and -shm files the
     database file's mode. An existing file (or -wal/-shm) that others could read is
     narrowed to 0600. Other URLs (PostgreSQL, in-memory SQLite) are left alone.
+    Without ``create_folder`` (an app's engine) a missing folder stays missing: the
+    database is then unreachable, as ``/readyz`` reports; ``alot migrate`` creates it.
     """
     if not url.startswith("sqlite"):
         return
@@ -75,7 +77,10 @@ def prepare_sqlite_file(url: str) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if create_folder:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        return
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         try:
@@ -87,7 +92,7 @@ def prepare_sqlite_file(url: str) -> None:
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Engine:
     if url.startswith("sqlite"):
-        prepare_sqlite_file(url)
+        prepare_sqlite_file(url, create_folder=False)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
