@@ -26,4 +26,3 @@ def _variables(settings: type[BaseSettings]) -> set[str]:
 def test_every_setting_has_a_row(settings: type[BaseSettings]) -> None:
     missing = sorted(_variables(settings) - _documented())
     assert not missing, f"add a row to {DOC.name} for: {', '.join(missing)}"
-
