@@ -14,7 +14,7 @@ an auditor or admin account (`ALOT_EMAIL` / `ALOT_PASSWORD`, or `ALOT_API_TOKEN`
 Against `make run`:
 
     ALOT_VERIFY_LEDGER_KEY='alot.local/ledger+...' ALOT_EMAIL=admin@alot.example.com \\
-        ALOT_PASSWORD=... uv run python examples/auditor.py
+        ALOT_PASSWORD=... .venv/bin/python examples/auditor.py
 
 Exit 0 when everything verified, 1 when anything failed, 2 for a usage error.
 """

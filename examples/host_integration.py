@@ -10,8 +10,8 @@
 Against `make run` (the demo admin's credentials are printed at start):
 
     ALOT_EMAIL=admin@alot.example.com ALOT_PASSWORD=... \\
-        uv run python examples/host_integration.py --publish
-    uv run python examples/host_integration.py          # the read-only widgets
+        .venv/bin/python examples/host_integration.py --publish
+    .venv/bin/python examples/host_integration.py          # the read-only widgets
 
 `ALOT_BASE_URL` points it elsewhere. Exit 0 on success, 1 on any failure.
 """

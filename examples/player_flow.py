@@ -4,10 +4,12 @@ Register, confirm the email (through the development mailbox), pass the lot's tr
 buy tickets until the lot is funded, follow it to its draw, and verify the draw with
 alot-verify instead of taking the platform's word for who won.
 
-Against `make run`, which opens the demo lots and prints their trivia answers:
+Against `make run`, which opens the demo lots and prints their trivia answers and the
+dev secret that opens the dev mailbox (in the mailbox URL, `?secret=...`):
 
-    uv run python examples/player_flow.py
-    uv run python examples/player_flow.py --lot-title "Rookie card quick draw" --answer 5
+    ALOT_DEV_SECRET=<the secret> .venv/bin/python examples/player_flow.py
+    ALOT_DEV_SECRET=<the secret> .venv/bin/python examples/player_flow.py \
+        --lot-title "Rookie card quick draw" --answer 5
 
 `ALOT_BASE_URL` points it elsewhere. Exit 0 when the draw verified, 1 otherwise.
 """
@@ -15,6 +17,7 @@ Against `make run`, which opens the demo lots and prints their trivia answers:
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import sys
@@ -33,7 +36,8 @@ def confirmation_token(client: Alot, email: str, wait_seconds: float = 10.0) -> 
     """The token in the confirmation email (sent just after registering answers)."""
     deadline = time.monotonic() + wait_seconds
     while True:
-        for message in reversed(client.dev.mailbox(to=email)):
+        secret = os.environ.get("ALOT_DEV_SECRET")
+        for message in reversed(client.dev.mailbox(to=email, secret=secret)):
             match = _TOKEN.search(message.body)
             if "Confirm" in message.subject and match:
                 return match.group(1)

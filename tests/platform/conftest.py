@@ -38,6 +38,8 @@ BASE_URL = "https://testserver"  # https: the session cookies are Secure
 PASSWORD = "correct-horse-battery"
 TRIVIA_QUESTION = "Which Swiss maker's logo is a crown?"
 TRIVIA_ANSWER = "Rolex"
+DEV_SECRET = "dev-secret-of-the-test-run"
+DEV_HEADERS = {"X-Dev-Secret": DEV_SECRET}  # opens the dev mailbox
 
 
 class FakeClock:
@@ -60,7 +62,10 @@ def clock() -> FakeClock:
 
 def _settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "env": "test",
+        # development on loopback with a dev secret: the dev mailbox is mounted
+        "env": "development",
+        "dev_bind_host": "127.0.0.1",
+        "dev_mailbox_secret": DEV_SECRET,
         "var_dir": var_dir,
         "database_url": database_url,
         "redis_url": None,
@@ -178,7 +183,7 @@ class Api:
         return email, username
 
     def mailbox(self, to: str) -> list[dict[str, Any]]:
-        response = self.client.get("/api/dev/mailbox", params={"to": to})
+        response = self.client.get("/api/dev/mailbox", params={"to": to}, headers=DEV_HEADERS)
         assert response.status_code == 200, response.text
         messages: list[dict[str, Any]] = response.json()
         return messages

@@ -22,7 +22,6 @@ PUBLIC_ROUTES = {
     "/api/auth/verify-email",
     "/api/auth/password-reset/request",
     "/api/auth/password-reset/confirm",
-    "/api/dev/mailbox",
     # A lot's draw record and proof are public: anyone may re-check a draw.
     "/api/lots/{lot_id}/draw",
     "/api/lots/{lot_id}/draw/proof",

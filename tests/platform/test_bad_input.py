@@ -61,7 +61,11 @@ def test_bad_registration_changes_nothing(
     if field is not None:
         assert ["body", field] in [e["loc"][:2] for e in body["errors"]]
     assert _counts(count_rows) == before
-    assert client.get("/api/dev/mailbox", params={"to": "new@example.com"}).json() == []
+    secret = client.app.state.platform.settings.dev_mailbox_secret.get_secret_value()  # type: ignore[attr-defined]
+    mail = client.get(
+        "/api/dev/mailbox", params={"to": "new@example.com"}, headers={"X-Dev-Secret": secret}
+    )
+    assert mail.json() == []
 
 
 def test_eighteen_today_is_old_enough(client: TestClient, clock: Any) -> None:

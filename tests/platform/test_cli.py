@@ -18,6 +18,8 @@ from alot_platform.cli import main
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 (what a server must refuse)
+
 
 @pytest.fixture
 def cli_env(db_url: str, tmp_path: Path) -> dict[str, str]:
@@ -253,3 +255,81 @@ def _listens(pid: int, port: int) -> bool:
             if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port and inode in inodes:
                 return True
     return False
+
+
+@pytest.mark.timeout(60)
+def test_alot_run_on_a_taken_port_says_so_and_creates_nothing(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**cli_env}
+    env.pop("ALOT_DATABASE_URL")  # the default: SQLite under the var dir
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["run", "--port", str(port)], env=env)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in lines[0]
+    assert not Path(cli_env["ALOT_VAR_DIR"]).exists()  # no database, keys or demo admin
+
+
+@pytest.mark.timeout(60)  # a server that did start would never return
+@pytest.mark.parametrize("command", ["run", "serve"])
+@pytest.mark.parametrize("host", [EVERY_INTERFACE, "::", "192.0.2.7"])
+def test_a_development_server_refuses_a_network_address(
+    cli_env: dict[str, str], command: str, host: str
+) -> None:
+    env = {**cli_env}
+    env.pop("ALOT_DATABASE_URL")
+    port = str(_free_port())
+    result = CliRunner().invoke(main, [command, "--host", host, "--port", port], env=env)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert f"refusing to serve ALOT_ENV=development on {host}" in lines[0]
+    assert "--unsafe-dev-on-network" in lines[0]
+    assert not Path(cli_env["ALOT_VAR_DIR"]).exists()
+
+
+def test_unsafe_dev_on_network_serves_without_the_mailbox(
+    cli_env: dict[str, str], db_url: str
+) -> None:
+    """With the flag the server starts off loopback, but the dev mailbox stays unmounted."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("`make run` is the embedded SQLite path")
+    port = _free_port()
+    env = {**os.environ, **cli_env}
+    env.pop("ALOT_DATABASE_URL")
+    alot = Path(sys.executable).with_name("alot")
+    # The wildcard address, as a careless user would; the test then talks to it on loopback.
+    process = subprocess.Popen(
+        [
+            str(alot),
+            "run",
+            "--host",
+            EVERY_INTERFACE,
+            "--port",
+            str(port),
+            "--unsafe-dev-on-network",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        banner = ""
+        while "dev mailbox" not in banner:
+            line = process.stdout.readline() if process.stdout else ""
+            assert line, f"alot run ended early: {banner}"
+            banner += line
+        assert "dev mailbox          off" in banner
+        assert "secret=" not in banner
+        _wait_until_ready(port, process)
+        mailbox = httpx.get(f"http://127.0.0.1:{port}/api/dev/mailbox")
+        assert mailbox.status_code == 404
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)

@@ -68,15 +68,55 @@ def test_key_rotation_keeps_old_ciphertexts_readable() -> None:
 def test_dev_keys_are_generated_once_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = Settings(env="development", var_dir=tmp_path)
+    settings = Settings(env="development", var_dir=tmp_path / "var")
     with caplog.at_level(logging.WARNING):
         first = load_keys(settings)
-    assert sum("generated a development key" in r.message for r in caplog.records) == 2
-    assert (tmp_path / "keys" / "secret.key").stat().st_mode & 0o077 == 0
+    # One warning, naming the keys, where they live and what production sets instead.
+    [warning] = [r.getMessage() for r in caplog.records if "generated" in r.getMessage()]
+    folder = str((tmp_path / "var" / "keys").resolve())
+    for part in ("secret.key", "field_encryption.key", folder, "ALOT_SECRET_KEY"):
+        assert part in warning, warning
+    for path in (tmp_path / "var", tmp_path / "var" / "keys"):
+        assert path.stat().st_mode & 0o777 == 0o700, path
+    for path in (tmp_path / "var" / "keys").iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert sorted(p.name for p in (tmp_path / "var" / "keys").iterdir()) == [
+        "field_encryption.key",
+        "secret.key",
+    ]
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         assert load_keys(settings) == first
     assert not caplog.records
+
+
+def test_dev_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    settings = Settings(env="development", var_dir=var)
+    migrate(settings)
+    database = var / "alot.db"
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:  # WAL mode: -wal and -shm exist while open
+            connection.execute(text("PRAGMA journal_mode=WAL"))
+            connection.execute(text("CREATE TABLE scratch (x INTEGER)"))
+            connection.commit()
+            files = [database, var / "alot.db-wal", var / "alot.db-shm"]
+            for path in files:
+                assert path.exists(), path
+                assert path.stat().st_mode & 0o777 == 0o600, (path, oct(path.stat().st_mode))
+    finally:
+        engine.dispose()
+    assert var.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_world_readable_dev_database_is_narrowed(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "alot.db").touch(mode=0o644)
+    (var / "alot.db").chmod(0o644)
+    migrate(Settings(env="development", var_dir=var))
+    assert (var / "alot.db").stat().st_mode & 0o777 == 0o600
 
 
 def test_production_never_generates_keys(tmp_path: Path) -> None:

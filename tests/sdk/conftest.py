@@ -45,6 +45,9 @@ PASSWORD = "correct-horse-battery"
 BASE_URL = "http://platform.test"
 
 
+DEV_SECRET = "dev-secret-of-the-sdk-tests"  # opens the dev mailbox
+
+
 class FakeClock:
     """The platform clock, under the test's control."""
 
@@ -65,7 +68,10 @@ def clock() -> FakeClock:
 
 def platform_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "env": "test",
+        # development on loopback with a dev secret: the dev mailbox is mounted
+        "env": "development",
+        "dev_bind_host": "127.0.0.1",
+        "dev_mailbox_secret": DEV_SECRET,
         "var_dir": tmp_path / "var",
         "database_url": f"sqlite:///{tmp_path / 'alot.db'}",
         "redis_url": None,
@@ -216,7 +222,7 @@ async def make_async_client(
 
 def confirmation_token(client: Alot, email: str) -> str:
     """The token of the latest confirmation email the dev mailbox kept for `email`."""
-    for message in reversed(client.dev.mailbox(to=email)):
+    for message in reversed(client.dev.mailbox(to=email, secret=DEV_SECRET)):
         if "Confirm" in message.subject:
             match = re.search(r"^(ey[\w-]+\.[\w-]+\.[\w-]+)$", message.body, re.M)
             assert match, message.body

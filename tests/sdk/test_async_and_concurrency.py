@@ -16,6 +16,8 @@ import pytest
 from alot_sdk import APIConnectionError, AsyncAlot, AuthenticationError, ConflictError
 from alot_verify.ledger import verify_ledger
 
+DEV_SECRET = "dev-secret-of-the-sdk-tests"  # tests/sdk/conftest.py sets it
+
 pytestmark = pytest.mark.anyio
 
 PASSWORD = "correct-horse-battery"
@@ -31,7 +33,9 @@ async def _async_player(
     await client.auth.register(
         email=email, username=name, password=PASSWORD, date_of_birth="1990-05-17"
     )
-    mail = [m for m in await client.dev.mailbox(to=email) if "Confirm" in m.subject]
+    mail = [
+        m for m in await client.dev.mailbox(to=email, secret=DEV_SECRET) if "Confirm" in m.subject
+    ]
     token = next(line for line in mail[-1].body.splitlines() if line.startswith("ey"))
     await client.auth.verify_email(token)
     await client.auth.login(email, PASSWORD)

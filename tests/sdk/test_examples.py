@@ -52,7 +52,7 @@ def test_player_host_and_auditor_examples(
 ) -> None:
     email, password = demo_admin
 
-    played = run_example("player_flow.py")
+    played = run_example("player_flow.py", ALOT_DEV_SECRET="dev-secret-of-the-sdk-tests")
     assert played.returncode == 0, played.stdout + played.stderr
     assert "OK: trivia passed" in played.stdout
     assert "verified on this machine" in played.stdout

@@ -18,6 +18,8 @@ from alot_sdk import (
 )
 from alot_verify.errors import DrawVerificationError
 
+DEV_SECRET = "dev-secret-of-the-sdk-tests"  # tests/sdk/conftest.py sets it
+
 PASSWORD = "correct-horse-battery"
 
 
@@ -174,7 +176,9 @@ def test_account_and_session(make_player: Callable[..., Any], make_client: Any) 
     ada.client.auth.change_password(PASSWORD, "another-horse-battery")
     assert ada.client.access_token is None
     ada.client.auth.request_password_reset(ada.email)
-    reset = next(m for m in ada.client.dev.mailbox(to=ada.email) if "Reset" in m.subject)
+    reset = next(
+        m for m in ada.client.dev.mailbox(to=ada.email, secret=DEV_SECRET) if "Reset" in m.subject
+    )
     token = next(line for line in reset.body.splitlines() if line.startswith("ey"))
     ada.client.auth.confirm_password_reset(token, "third-horse-battery")
     ada.client.auth.login(ada.email, "third-horse-battery")
@@ -185,7 +189,10 @@ def test_unverified_player_can_resend_the_confirmation(make_player: Callable[...
     eve = make_player(verified=False)
     assert not eve.client.users.me().verified_email
     eve.client.auth.resend_verification()
-    assert sum("Confirm" in m.subject for m in eve.client.dev.mailbox(to=eve.email)) == 2
+    assert (
+        sum("Confirm" in m.subject for m in eve.client.dev.mailbox(to=eve.email, secret=DEV_SECRET))
+        == 2
+    )
 
 
 def test_lot_reads_are_public(client: Any, open_lot: Callable[..., Any]) -> None:

@@ -241,7 +241,13 @@ class Till:
             return [str(row[0]) for row in rows]
 
     def mails_to(self, email: str) -> list[dict[str, Any]]:
-        response = self.client.get("/api/dev/mailbox", params={"to": email})
+        secret = self.platform.settings.dev_mailbox_secret
+        assert secret is not None
+        response = self.client.get(
+            "/api/dev/mailbox",
+            params={"to": email},
+            headers={"X-Dev-Secret": secret.get_secret_value()},
+        )
         assert response.status_code == 200, response.text
         mails: list[dict[str, Any]] = response.json()
         return mails

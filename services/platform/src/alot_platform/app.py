@@ -147,7 +147,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         app.include_router(payment_webhooks.router)
     app.include_router(payment_endpoints.router)
     app.include_router(payment_endpoints.admin_router)
-    if settings.dev_tools_enabled:
+    if dev_endpoints.mailbox_enabled(settings):  # development, bound to loopback only
         app.include_router(dev_endpoints.router)
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from contextlib import contextmanager
 
 import click
 import uvicorn
-from pydantic import EmailStr, TypeAdapter, ValidationError
+from pydantic import EmailStr, SecretStr, TypeAdapter, ValidationError
 
 from alot_platform.app import create_app
 from alot_platform.auth.passwords import (
@@ -25,7 +26,14 @@ from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.credits.service import reconcile_credits
 from alot_platform.db import unit_of_work
-from alot_platform.demo import DemoLot, ensure_demo_admin, ensure_demo_lots
+from alot_platform.demo import (
+    WALKTHROUGH_HEADER,
+    DemoLot,
+    ensure_demo_admin,
+    ensure_demo_lots,
+    newcomer_walkthrough,
+)
+from alot_platform.dev.endpoints import is_loopback, mailbox_enabled
 from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
 from alot_platform.lots.service import LotService
@@ -36,7 +44,7 @@ from alot_platform.payments.stripe_provider import StripeProvider
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.scheduler import ledger_checkpointer, run_tick
 from alot_platform.security.crypto import SeedUnsealError
-from alot_platform.serve import SERVER_OPTIONS, can_share_port, http_limits, serve
+from alot_platform.serve import SERVER_OPTIONS, bind_socket, can_share_port, http_limits, serve
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
 from alot_platform.users.service import UserService
@@ -136,6 +144,17 @@ def seed_demo() -> None:
     click.echo(f"    email:    {credentials.email}")
     click.echo(f"    password: {credentials.password}")
     _echo_demo_lots(demo_lots)
+    if settings.env == "development" and not settings.smtp_host:
+        click.echo("")
+        click.echo(WALKTHROUGH_HEADER)
+        secret = settings.dev_mailbox_secret
+        steps = newcomer_walkthrough(
+            settings.public_url.rstrip("/"),
+            secret.get_secret_value() if secret is not None else None,
+            demo_lots,
+        )
+        for line in steps:
+            click.echo(f"    {line}")
 
 
 def _echo_demo_lots(demo_lots: list[DemoLot]) -> None:
@@ -267,37 +286,106 @@ def payments_retry_events(older_than: int) -> None:
     click.echo(f"OK: {report.applied} event(s) applied")
 
 
+_HOST_HELP = "the address to listen on (a loopback address unless --unsafe-dev-on-network)"
+_UNSAFE_HELP = (
+    "allow a development server (ALOT_ENV other than production) on a non-loopback"
+    " address; the dev mailbox stays unmounted there"
+)
+
+
+def _check_bind_address(settings: Settings, host: str, unsafe_dev_on_network: bool) -> None:
+    """A development server listens on loopback only, unless the user insists."""
+    if settings.env != "production" and not is_loopback(host) and not unsafe_dev_on_network:
+        raise BadInput(
+            f"refusing to serve ALOT_ENV={settings.env} on {host}, which is not a loopback"
+            " address: use --host 127.0.0.1, or pass --unsafe-dev-on-network"
+        )
+
+
 @main.command("run")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help=_HOST_HELP)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def run(host: str, port: int) -> None:
-    """Migrate, seed the demo admin and demo lots, and serve the API."""
+@click.option("--unsafe-dev-on-network", is_flag=True, help=_UNSAFE_HELP)
+def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
+    """Migrate, seed the demo admin and demo lots, and serve the API.
+
+    The port is taken first: if it is in use nothing is migrated or seeded (exit 2). In
+    development each start generates a new dev secret for the dev mailbox and prints it.
+    """
     settings = _settings()
-    if "ALOT_SCHEDULER_ENABLED" not in os.environ:  # a server runs its periodic jobs
-        settings = settings.model_copy(update={"scheduler_enabled": True})
-    migrate(settings)
-    platform = _platform(settings)
+    _check_bind_address(settings, host, unsafe_dev_on_network)
     try:
-        credentials, _ = ensure_demo_admin(platform)
-        demo_lots = ensure_demo_lots(platform)
+        sock = bind_socket(host, port)
+    except OSError as error:
+        raise BadInput(
+            f"cannot listen on {host}:{port}: {error.strerror or error}"
+            " (another server there? pick one with --port, or PORT= for make run)"
+        ) from None
+    try:
+        updates: dict[str, object] = {"dev_bind_host": host}
+        if "ALOT_SCHEDULER_ENABLED" not in os.environ:  # a server runs its periodic jobs
+            updates["scheduler_enabled"] = True
+        if settings.dev_mailbox_secret is None:  # a fresh one per start
+            updates["dev_mailbox_secret"] = SecretStr(secrets.token_urlsafe(24))
+        settings = settings.model_copy(update=updates)
+        migrate(settings)
+        platform = _platform(settings)
+        try:
+            credentials, _ = ensure_demo_admin(platform)
+            demo_lots = ensure_demo_lots(platform)
+        finally:
+            platform.database.dispose()
+        _echo_demo_lots(demo_lots)
+        base = f"http://{_url_host(host)}:{port}"
+        mailbox = _mailbox_url(settings, base)
+        click.echo("")
+        click.echo(f"  ALOT! platform API   {base}")
+        click.echo(f"  interactive docs     {base}/docs")
+        click.echo(f"  database             {_display_url(settings)}")
+        click.echo(f"  demo admin           {credentials.email} / {credentials.password}")
+        if mailbox is not None:
+            click.echo(f"  dev mailbox          {mailbox}")
+        elif settings.env == "development" and not is_loopback(host):
+            click.echo("  dev mailbox          off: the server is not on a loopback address")
+        click.echo("")
+        _echo_walkthrough(settings, base, demo_lots)
+        app = create_app(settings)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, **SERVER_OPTIONS, **http_limits(settings))
+        )
+        server.run(sockets=[sock])
     finally:
-        platform.database.dispose()
-    _echo_demo_lots(demo_lots)
-    base = f"http://{host}:{port}"
-    click.echo("")
-    click.echo(f"  ALOT! platform API   {base}")
-    click.echo(f"  interactive docs     {base}/docs")
-    click.echo(f"  database             {_display_url(settings)}")
-    click.echo(f"  demo admin           {credentials.email} / {credentials.password}")
-    if settings.dev_tools_enabled:
-        click.echo(f"  dev mailbox          {base}/api/dev/mailbox")
-    click.echo("")
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, **SERVER_OPTIONS, **http_limits(settings))
+        sock.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _mailbox_url(settings: Settings, base: str) -> str | None:
+    """The dev mailbox's URL with this run's secret, if the server mounts it."""
+    if not mailbox_enabled(settings) or settings.smtp_host:
+        return None
+    secret = settings.dev_mailbox_secret
+    if secret is None:
+        return f"{base}/api/dev/mailbox (admins only: no ALOT_DEV_MAILBOX_SECRET)"
+    return f"{base}/api/dev/mailbox?secret={secret.get_secret_value()}"
+
+
+def _echo_walkthrough(settings: Settings, base: str, demo_lots: list[DemoLot]) -> None:
+    secret = settings.dev_mailbox_secret
+    if not mailbox_enabled(settings) or settings.smtp_host or secret is None:
+        return
+    steps = newcomer_walkthrough(base, secret.get_secret_value(), demo_lots)
+    if steps:
+        click.echo(WALKTHROUGH_HEADER)
+        for line in steps:
+            click.echo(f"    {line}")
+        click.echo("")
 
 
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help=_HOST_HELP)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--workers",
@@ -306,7 +394,8 @@ def run(host: str, port: int) -> None:
     type=click.IntRange(1, 64),
     help="server processes, each with its own socket on the port (SO_REUSEPORT)",
 )
-def serve_command(host: str, port: int, workers: int) -> None:
+@click.option("--unsafe-dev-on-network", is_flag=True, help=_UNSAFE_HELP)
+def serve_command(host: str, port: int, workers: int, unsafe_dev_on_network: bool) -> None:
     """Serve the API for production: no migrations, no demo data, WORKERS processes.
 
     Configure with ALOT_* variables and run `alot migrate` first. The kernel spreads
@@ -314,12 +403,23 @@ def serve_command(host: str, port: int, workers: int) -> None:
     tick` every minute, or set ALOT_SCHEDULER_ENABLED=true to tick in every worker (a
     tick is safe to run several times at once).
     """
+    settings = _settings()
+    _check_bind_address(settings, host, unsafe_dev_on_network)
     if not can_share_port():
         raise click.UsageError("`alot serve` needs SO_REUSEPORT (Linux); use uvicorn here")
+    # The workers build their apps from the environment: tell them where they listen (the
+    # dev mailbox is mounted on loopback only).
+    previous = os.environ.get("ALOT_DEV_BIND_HOST")
+    os.environ["ALOT_DEV_BIND_HOST"] = host
     try:
         status = serve(host, port, workers)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+    finally:
+        if previous is None:
+            os.environ.pop("ALOT_DEV_BIND_HOST", None)
+        else:
+            os.environ["ALOT_DEV_BIND_HOST"] = previous
     raise SystemExit(status)
 
 

@@ -113,6 +113,20 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     mail_from: str = "ALOT! <no-reply@alot.local>"
 
+    # The dev mailbox endpoint reveals every verification and reset link: it is mounted
+    # only with env=development on a server bound to loopback, and read with the dev
+    # secret or an admin's token (dev/endpoints.py). `alot run` sets both per start.
+    dev_bind_host: str | None = Field(
+        default=None,
+        description="the address the development server listens on (set by `alot run`);"
+        " the dev mailbox is mounted only when it is a loopback address",
+    )
+    dev_mailbox_secret: SecretStr | None = Field(
+        default=None,
+        description="reads the dev mailbox without an admin login (`alot run` generates one"
+        " per start); unset: admins only",
+    )
+
     log_level: str = "INFO"
 
     # Pooled database connections per process. Requests in flight are bounded by
@@ -245,7 +259,8 @@ class Settings(BaseSettings):
 
     @property
     def dev_tools_enabled(self) -> bool:
-        """The dev mailbox endpoint and generated keys exist only outside production."""
+        """Generated keys and the sandbox exist only outside production (the dev mailbox
+        needs more: see ``alot_platform.dev.endpoints.mailbox_enabled``)."""
         return self.env != "production"
 
 

@@ -9,12 +9,14 @@ refresh-token reuse whose revocation must stick, commits before it is rendered).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -59,8 +61,38 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def prepare_sqlite_file(url: str, *, create_folder: bool = True) -> None:
+    """Create a SQLite database file readable by its owner only, before anything opens it.
+
+    The file holds password hashes, tokens and (until they are sealed) draw seeds. Its
+    folder is created 0700 and the file 0600; SQLite gives the -wal and -shm files the
+    database file's mode. An existing file (or -wal/-shm) that others could read is
+    narrowed to 0600. Other URLs (PostgreSQL, in-memory SQLite) are left alone.
+    Without ``create_folder`` (an app's engine) a missing folder stays missing: the
+    database is then unreachable, as ``/readyz`` reports; ``alot migrate`` creates it.
+    """
+    if not url.startswith("sqlite"):
+        return
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if create_folder:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        return
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            continue
+
+
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Engine:
     if url.startswith("sqlite"):
+        prepare_sqlite_file(url, create_folder=False)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

@@ -194,3 +194,59 @@ def ensure_demo_lots(platform: PlatformContext) -> list[DemoLot]:
                 )
             )
     return found
+
+
+QUICK_DRAW_TITLE = "Rookie card quick draw"  # one player funds it with two $5 bundles
+WALKTHROUGH_HEADER = (
+    "  Play the quick draw from a shell at the repository root (curl and python3;"
+    " the server above must be running):"
+)
+_PASSWORD = "paste-and-play-42"  # noqa: S105 (the walkthrough's throwaway player)
+_JSON = "-H 'Content-Type: application/json'"
+
+
+def _pick(field: str) -> str:
+    """A shell filter printing one field of a JSON object read on stdin."""
+    return f"python3 -c 'import json,sys; print(json.load(sys.stdin)[\"{field}\"])'"
+
+
+def newcomer_walkthrough(base: str, dev_secret: str | None, demo_lots: list[DemoLot]) -> list[str]:
+    """Shell lines taking a newcomer through the product's loop on the quick-draw lot.
+
+    register -> verify (the link from the dev mailbox, opened with this run's dev secret)
+    -> log in -> trivia -> buy until funded (the funding purchase draws the lot) ->
+    ``alot-verify draw`` on the proof. ``tests/platform/test_newcomer_loop.py`` runs them.
+    """
+    lot = next((lot for lot in demo_lots if lot.title == QUICK_DRAW_TITLE), None)
+    if lot is None:
+        return []
+    secret = dev_secret if dev_secret is not None else "<the dev secret in the make run banner>"
+    auth = '-H "Authorization: Bearer $ACCESS"'
+    return [
+        f"export ALOT={base} DEV_SECRET={secret} LOT={lot.id}",
+        "ME=newcomer$(date +%s)   # a fresh username each time you paste",
+        "# 1. register (the answer is 202 whatever happens: no account enumeration)",
+        f'curl -sS -X POST "$ALOT/api/auth/register" {_JSON} -d \'{{"email": "\'$ME\'@example.com",'
+        f' "username": "\'$ME\'", "password": "{_PASSWORD}", "date_of_birth": "1990-01-01"}}\''
+        "; echo",
+        "# 2. verify: the confirmation email waits in the dev mailbox (this run's secret opens it)",
+        'TOKEN=$(curl -sS "$ALOT/api/dev/mailbox?to=$ME@example.com" -H "X-Dev-Secret: $DEV_SECRET"'
+        " | grep -o 'ey[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*' | tail -n 1)",
+        f'curl -sS -X POST "$ALOT/api/auth/verify-email" {_JSON}'
+        " -d '{\"token\": \"'$TOKEN'\"}'; echo",
+        f'ACCESS=$(curl -sS -X POST "$ALOT/api/auth/login" {_JSON}'
+        f' -d \'{{"email": "\'$ME\'@example.com", "password": "{_PASSWORD}"}}\''
+        f" | {_pick('access_token')})",
+        f"# 3. trivia: {lot.question} ({lot.answer})",
+        f'curl -sS -X POST "$ALOT/api/lots/$LOT/trivia/attempt" {auth} {_JSON}'
+        f' -d \'{{"answer": "{lot.answer}"}}\'; echo',
+        "# 4. buy the $5 bundle twice (the Idempotency-Key makes a retry safe): the second"
+        " purchase funds the $10 lot, which then draws",
+        'for n in 1 2; do curl -sS -X POST "$ALOT/api/lots/$LOT/entries/purchase"'
+        f' {auth} -H "Idempotency-Key: $ME-$n" {_JSON} -d \'{{"bundle_index": 1}}\'; echo; done',
+        "# 5. the draw: wait for its proof",
+        'until curl -sf "$ALOT/api/lots/$LOT/draw/proof" >/dev/null; do sleep 1; done',
+        'curl -sS "$ALOT/api/lots/$LOT/draw"; echo',
+        "# 6. check the draw on your own machine, without trusting the server",
+        '.venv/bin/alot-verify draw "$ALOT/api/lots/$LOT/draw/proof"',
+    ]

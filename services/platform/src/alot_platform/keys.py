@@ -15,6 +15,7 @@ import hmac
 import logging
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +58,19 @@ class Keys:
 
 
 def load_keys(settings: Settings) -> Keys:
+    made: list[tuple[str, str]] = []  # (file, the setting that replaces it) generated now
     if settings.secret_key is not None:
         secret = settings.secret_key.get_secret_value().encode()
         if len(secret) < 32:
             raise MissingSecretError("ALOT_SECRET_KEY must be at least 32 characters")
     else:
-        secret = _generated(settings, "secret.key", lambda: secrets.token_urlsafe(48)).encode()
+        secret = _generated(
+            settings,
+            "secret.key",
+            lambda: secrets.token_urlsafe(48),
+            made=made,
+            setting="ALOT_SECRET_KEY",
+        ).encode()
     if settings.field_encryption_keys is not None:
         encoded = [k.strip() for k in settings.field_encryption_keys.get_secret_value().split(",")]
     else:
@@ -71,8 +79,11 @@ def load_keys(settings: Settings) -> Keys:
                 settings,
                 "field_encryption.key",
                 lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
+                made=made,
+                setting="ALOT_FIELD_ENCRYPTION_KEYS",
             )
         ]
+    _warn_generated(settings, made)
     field_keys = tuple(_decode_field_key(k) for k in encoded if k)
     if not field_keys:
         raise MissingSecretError("ALOT_FIELD_ENCRYPTION_KEYS holds no key")
@@ -89,23 +100,62 @@ def _decode_field_key(encoded: str) -> bytes:
     return key
 
 
-def _generated(settings: Settings, name: str, make: Callable[[], str]) -> str:
-    path: Path = settings.var_dir / "keys" / name
+def _warn_generated(settings: Settings, made: list[tuple[str, str]]) -> None:
+    """One warning for the keys this call generated: which ones, and where they live."""
+    if not made:
+        return
+    folder = (settings.var_dir / "keys").resolve()
+    _log.warning(
+        "generated development key(s) %s in %s (kept for the next runs; git-ignored);"
+        " production sets %s instead",
+        ", ".join(name for name, _ in made),
+        folder,
+        " and ".join(setting for _, setting in made),
+        extra={"key_dir": str(folder)},
+    )
+
+
+def _generated(
+    settings: Settings,
+    name: str,
+    make: Callable[[], str],
+    *,
+    made: list[tuple[str, str]] | None = None,
+    setting: str = "",
+) -> str:
+    """The key kept in ``<var_dir>/keys/<name>``, generated now if absent (never in production).
+
+    A generated key is added to ``made`` for one warning (or warned about here without it).
+    """
+    folder: Path = settings.var_dir / "keys"
+    path = folder / name
     if path.exists():
         return path.read_text().strip()
     if not settings.dev_tools_enabled:
         raise MissingSecretError(f"{name} is not configured; production never generates keys")
     value = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: if two processes start at once, one writes and the other reads its key.
+    _private_dir(settings.var_dir)
+    _private_dir(folder)
+    # Written whole to a temporary file, then linked into place: if two processes (two
+    # workers) start at once, one key wins and the other process reads it, never a
+    # half-written file.
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    _log.warning(
-        "generated a development key; production must configure it instead",
-        extra={"key_file": str(path)},
-    )
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return path.read_text().strip()
+    finally:
+        os.unlink(temporary)
+    if made is not None:
+        made.append((name, setting or name))
+    else:
+        _warn_generated(settings, [(name, setting or name)])
     return value
+
+
+def _private_dir(path: Path) -> None:
+    """Create ``path`` readable by its owner only (an existing one is left as it is)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)

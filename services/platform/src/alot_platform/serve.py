@@ -106,6 +106,15 @@ def serve(host: str, port: int, workers: int) -> int:
             signal.signal(sig, handler)
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (not listening yet), or ``OSError`` if it is taken.
+
+    ``alot run`` takes its port with it before it migrates or seeds anything, and hands
+    the socket to uvicorn: no other server can take the port in between.
+    """
+    return _bind(host, port, share=False)
+
+
 def _bind(host: str, port: int, *, share: bool = True) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -1,1 +1,1 @@
-"""Development-only endpoints (never mounted when ALOT_ENV=production)."""
+"""Development-only endpoints: mounted only with ALOT_ENV=development on a loopback address."""
