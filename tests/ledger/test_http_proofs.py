@@ -99,6 +99,23 @@ def test_inclusion_defaults_to_the_latest_checkpoint(client: TestClient, ledger:
     assert _verify("inclusion", document, ledger).exit_code == 0
 
 
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-reader"}])
+def test_a_proof_for_anyone_leaves_the_transaction_out(
+    client: TestClient, ledger: str, headers: dict[str, str]
+) -> None:
+    for seq in range(1, 14):
+        response = client.get(f"/api/ledger/proofs/inclusion?seq={seq}", headers=headers)
+        assert response.status_code == 200, response.text
+        document = response.json()
+        assert set(document) == {"leaf_index", "tree_size", "leaf_hash", "proof", "checkpoint"}
+        assert "user:" not in response.text
+        assert "lot-" not in response.text
+        result = _verify("inclusion", response.text, ledger)
+        assert result.exit_code == 0, (seq, result.output)
+        assert "NOTE: the transaction itself was not provided" in result.output
+        assert document["leaf_hash"] == _get(client, f"/api/ledger/transactions/{seq}")["hash"]
+
+
 def _tampered_inclusions(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     def copy() -> dict[str, Any]:
         return json.loads(json.dumps(document))  # type: ignore[no-any-return]
@@ -198,7 +215,8 @@ def test_openapi_declares_the_proof_documents(client: TestClient) -> None:
     assert set(inclusion["properties"]) == {
         "leaf_index", "tree_size", "leaf_hash", "transaction", "proof", "checkpoint"
     }  # fmt: skip
-    assert set(inclusion["required"]) == set(inclusion["properties"])
+    # The transaction is there only for its party and readers (optional in the schema).
+    assert set(inclusion["required"]) == set(inclusion["properties"]) - {"transaction"}
     consistency = response_schema("/api/ledger/proofs/consistency")
     assert set(consistency["properties"]) == {
         "old_size", "new_size", "proof", "old_root", "new_root", "old_checkpoint", "new_checkpoint"

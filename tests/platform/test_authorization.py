@@ -25,11 +25,13 @@ PUBLIC_ROUTES = {
     # A lot's draw record and proof are public: anyone may re-check a draw.
     "/api/lots/{lot_id}/draw",
     "/api/lots/{lot_id}/draw/proof",
-    # The ledger's checkpoints, key and consistency proofs are hashes and signatures only.
+    # The ledger's checkpoints, key, consistency and inclusion proofs are hashes and
+    # signatures only (an inclusion proof's transaction is for its party and readers).
     "/api/ledger/checkpoint",
     "/api/ledger/checkpoints/{size}",
     "/api/ledger/verifier-key",
     "/api/ledger/proofs/consistency",
+    "/api/ledger/proofs/inclusion",
     # Stripe's signature authenticates its webhook deliveries (payments/webhooks.py).
     "/api/webhooks/stripe",
 }

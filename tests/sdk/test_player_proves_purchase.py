@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from alot_sdk import AlotError, AsyncAlot, NotFoundError, PermissionDeniedError
+from alot_sdk._verification import check_inclusion
 from alot_verify.errors import ProofVerificationError
 
 
@@ -64,6 +65,26 @@ def test_nobody_else_proves_a_players_purchase(
     with pytest.raises(PermissionDeniedError) as refused:
         stranger.client.ledger.verify_purchase(purchase)
     assert refused.value.code == "not_a_party"
+    # The inclusion proof itself is public, without the transaction.
+    proof = stranger.client.ledger.inclusion_proof(purchase.ledger_seq)
+    assert proof.transaction is None
+    assert proof.leaf_index == purchase.ledger_seq - 1
+
+
+def test_a_proof_without_its_transaction_checks_the_one_fetched_alone(
+    purchased: tuple[Any, Any], make_checkpoint: Callable[[], int], pinned_key: str
+) -> None:
+    buyer, purchase = purchased
+    make_checkpoint()
+    seq = purchase.ledger_seq
+    mine = buyer.client.ledger.transaction(seq).model_dump(mode="json")
+    public = buyer.client.ledger.inclusion_proof(seq).model_dump(mode="json")
+    del public["transaction"]
+    proved = check_inclusion(public, mine, seq, pinned_key)
+    assert proved.transaction.refs["purchase_id"] == purchase.id
+    forged = {**mine, "metadata": {**mine["metadata"], "tickets": 99}}
+    with pytest.raises(ProofVerificationError):
+        check_inclusion(public, forged, seq, pinned_key)
 
 
 @pytest.mark.anyio

@@ -86,6 +86,65 @@ def test_inclusion_with_transaction_and_checkpoint(
     assert "OK: checkpoint for alot.local/ledger (size 40) verifies" in result.stdout
 
 
+def _public(tree: MemoryTree, index: int, size: int) -> dict[str, Any]:
+    """An inclusion proof as served to anyone: the signed checkpoint, no transaction."""
+    document = _inclusion(tree, index, size)
+    del document["root"]
+    document["checkpoint"] = _checkpoint(tree, size)
+    return document
+
+
+def test_a_proof_without_its_transaction_proves_the_leaf_and_says_so(
+    tree: MemoryTree, key: str
+) -> None:
+    result = _run(["inclusion", "-", "--key", key], _public(tree, 12, 40))
+    assert result.exit_code == 0, result.output
+    assert "OK: checkpoint for alot.local/ledger (size 40) verifies" in result.stdout
+    assert f"OK: leaf {tree.perfect(0, 12).hex()} is at index 12" in result.stdout
+    assert "NOTE: the transaction itself was not provided" in result.stdout
+    as_json = _run(["--json", "inclusion", "-", "--key", key], _public(tree, 12, 40))
+    report = json.loads(as_json.stdout)
+    assert report["verified"] is True
+    assert report["transaction_checked"] is False
+    assert "not provided" in report["notes"][0]
+
+
+def test_transaction_flag_checks_the_public_leaf(
+    tree: MemoryTree, transactions: list[dict[str, Any]], key: str, tmp_path: Path
+) -> None:
+    own, other = tmp_path / "own.json", tmp_path / "other.json"
+    own.write_text(json.dumps(transactions[12]), encoding="utf-8")
+    other.write_text(json.dumps(transactions[20]), encoding="utf-8")
+    document = _public(tree, 12, 40)
+    right = _run(["inclusion", "-", "--key", key, "--transaction", str(own)], document)
+    assert right.exit_code == 0, right.output
+    assert "NOTE:" not in right.stdout
+    wrong = _run(["inclusion", "-", "--key", key, "--transaction", str(other)], document)
+    assert wrong.exit_code == 1, wrong.output
+    assert "FAIL: transaction seq 21 is not leaf index 12" in wrong.stdout
+    assert "is not the transaction's hash" in wrong.stdout
+    # An export line as the file's one line (with its newline) reads the same.
+    own.write_text(json.dumps(transactions[12]) + "\n", encoding="utf-8")
+    again = _run(["inclusion", "-", "--key", key, "--transaction", str(own)], document)
+    assert again.exit_code == 0, again.output
+    unreadable = _run(
+        ["inclusion", "-", "--key", key, "--transaction", str(tmp_path / "missing.json")], document
+    )
+    assert unreadable.exit_code == 2
+
+
+@pytest.mark.parametrize("what", ["leaf_hash", "proof"])
+def test_a_tampered_public_proof_fails(tree: MemoryTree, key: str, what: str) -> None:
+    document = _public(tree, 12, 40)
+    if what == "leaf_hash":
+        document["leaf_hash"] = _flip(document["leaf_hash"])
+    else:
+        document["proof"][0] = _flip(document["proof"][0])
+    result = _run(["inclusion", "-", "--key", key], document)
+    assert result.exit_code == 1, result.output
+    assert "FAIL: inclusion: " in result.stdout
+
+
 def test_inclusion_from_flags_only(tree: MemoryTree) -> None:
     document = _inclusion(tree, 3, 9)
     args = ["inclusion", "--leaf-hash", document["leaf_hash"], "--index", "3", "--tree-size", "9"]

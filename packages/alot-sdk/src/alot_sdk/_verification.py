@@ -27,7 +27,8 @@ from alot_verify.merkle import verify_inclusion
 
 from alot_sdk.models import LedgerTransaction, Purchase, VerifiedInclusion
 
-_INCLUSION_MEMBERS = ("leaf_index", "tree_size", "leaf_hash", "transaction", "proof", "checkpoint")
+# `transaction` is optional: the public proof leaves it out for a caller it does not name.
+_INCLUSION_MEMBERS = ("leaf_index", "tree_size", "leaf_hash", "proof", "checkpoint")
 
 
 def check_draw(
@@ -73,7 +74,8 @@ def check_inclusion(
     """Check an inclusion proof document for transaction `seq` against a pinned key.
 
     `transaction` is the same transaction fetched on its own; it must be the proof's,
-    byte for byte in canonical form. Raises `InputError` for a malformed document,
+    byte for byte in canonical form (when the proof leaves it out, the proof's leaf
+    must still be its hash). Raises `InputError` for a malformed document,
     `CheckpointVerificationError` when the checkpoint is not signed by `verifier_key`,
     `ProofVerificationError` when anything else does not match.
     """
@@ -82,7 +84,9 @@ def check_inclusion(
     missing = [name for name in _INCLUSION_MEMBERS if name not in document]
     if missing:
         raise InputError(f"missing member(s) {', '.join(missing)}", where="inclusion proof")
-    proved = document["transaction"]
+    proved = document.get("transaction")
+    if proved is None:
+        proved = transaction
     leaf = transaction_leaf_hash(proved)
     if canonical_json(transaction) != canonical_json(proved):
         raise ProofVerificationError(

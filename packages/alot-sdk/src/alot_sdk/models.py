@@ -442,7 +442,9 @@ class InclusionProof(AlotModel):
     leaf_index: int
     tree_size: int
     leaf_hash: str
-    transaction: LedgerTransaction
+    # Only for the player the transaction names and for auditors: anyone else's proof
+    # carries the leaf hash alone.
+    transaction: LedgerTransaction | None = None
     proof: list[str]
     checkpoint: str
 

@@ -32,12 +32,17 @@ class Report:
     command: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def ok(self, check: str, message: str) -> None:
         self.checks.append({"check": check, "ok": True, "message": message})
 
     def fail(self, check: str, message: str) -> None:
         self.checks.append({"check": check, "ok": False, "message": message})
+
+    def note(self, message: str) -> None:
+        """Something the reader must know that is neither a pass nor a failure."""
+        self.notes.append(message)
 
     @property
     def passed(self) -> bool:
@@ -59,6 +64,7 @@ def emit(ctx: click.Context, report: Report) -> NoReturn:
             "command": report.command,
             "verified": report.passed,
             "checks": report.checks,
+            **({"notes": report.notes} if report.notes else {}),
             **report.details,
         }
         click.echo(json.dumps(document, indent=2, sort_keys=True))
@@ -66,6 +72,8 @@ def emit(ctx: click.Context, report: Report) -> NoReturn:
         for check in report.checks:
             prefix = "OK" if check["ok"] else "FAIL"
             click.echo(f"{prefix}: {check['message']}")
+        for note in report.notes:
+            click.echo(f"NOTE: {note}")
     ctx.exit(EXIT_OK if report.passed else EXIT_FAILED)
 
 
@@ -620,7 +628,7 @@ def _pick(flag: Any, document: dict[str, Any], name: str) -> Any:
     "--transaction",
     "transaction_source",
     metavar="FILE",
-    help="One export line (JSON): its leaf hash is recomputed.",
+    help="The transaction (an export line, or /transactions/{seq}): the leaf must be its hash.",
 )
 @click.option("--index", type=int, help="0-based leaf index (= seq - 1).")
 @click.option("--tree-size", type=int, help="Size of the tree the proof is for.")
@@ -651,7 +659,9 @@ def inclusion_command(
     """Verify that one leaf is in the tree of a given size (RFC 9162 inclusion proof).
 
     PROOF is a proof document (file, - or URL; see docs/spec/proofs.md); options give
-    or override its members. Exit 0 included, 1 not proven, 2 malformed input.
+    or override its members. A public proof carries no transaction: it then proves the
+    leaf hash only, unless --transaction names the transaction it must be the hash of.
+    Exit 0 included, 1 not proven, 2 malformed input.
     """
     from alot_verify.errors import ProofVerificationError
     from alot_verify.ledger import transaction_leaf_hash
@@ -683,6 +693,12 @@ def inclusion_command(
             leaf = leaf or stated
         if leaf is None:
             raise InputError("give leaf_hash or transaction", where="leaf_hash")
+        if transaction is None:
+            report.note(
+                f"the transaction itself was not provided: this proves only that leaf "
+                f"{leaf.hex()} is in the tree; pass --transaction FILE (its export line) "
+                "to check which transaction it is"
+            )
         if root is not None:
             root_hex, checkpoint_text = root, None
         elif checkpoint_source is not None:
@@ -701,7 +717,12 @@ def inclusion_command(
                 f"leaf {leaf.hex()} is at index {leaf_index} of the tree of size {size} "
                 f"with root {expected_root.hex()}",
             )
-    report.details = {"leaf_index": leaf_index, "tree_size": size, "leaf_hash": leaf.hex()}
+    report.details = {
+        "leaf_index": leaf_index,
+        "tree_size": size,
+        "leaf_hash": leaf.hex(),
+        "transaction_checked": transaction is not None,
+    }
     emit(ctx, report)
 
 

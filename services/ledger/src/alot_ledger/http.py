@@ -8,12 +8,15 @@ runs the same router alone, with bearer tokens from the settings.
 What is public and what needs a reader:
 
 - Public (they reveal no transaction, only hashes and signatures): the checkpoints,
-  the verifier key and consistency proofs.
-- A transaction's party or a reader: one transaction and its inclusion proof. The
-  ``require_party`` dependency answers ``None`` for a reader (who may read any
-  transaction) or a predicate naming the transactions its caller may read (a player's
-  own purchases): per-transaction access, so that nobody walks every seq to rebuild an
-  export they may not download.
+  the verifier key, consistency proofs and inclusion proofs. An inclusion proof
+  carries the transaction itself only for a caller who may read it (see below);
+  anyone else gets the leaf hash, the audit path and the signed checkpoint.
+- A transaction's party or a reader: one transaction (alone, or inside its inclusion
+  proof). The ``require_party`` dependency answers ``None`` for a reader (who may read
+  any transaction) or a predicate naming the transactions its caller may read (a
+  player's own purchases): per-transaction access, so that nobody walks every seq to
+  rebuild an export they may not download. ``view_party`` is the same answer for the
+  public inclusion proof, where an anonymous caller reads no transaction.
 - Readers only: transaction lists, the export and account balances.
 
 Every ledger failure is rendered by the router itself as ``application/problem+json``
@@ -153,7 +156,10 @@ class InclusionProofDocument(_Strict):
     leaf_index: int
     tree_size: int
     leaf_hash: str
-    transaction: TransactionLine
+    transaction: TransactionLine | None = Field(
+        default=None,
+        description="the transaction itself: only for the player it names and for readers",
+    )
     proof: list[str] = Field(description="RFC 9162 audit path, leaf to root, hex")
     checkpoint: str = Field(description="the signed checkpoint note of size tree_size")
 
@@ -297,6 +303,11 @@ def _anyone() -> None:
     """Public routes: nothing to check."""
 
 
+def _nobody() -> TransactionFilter:
+    """Public inclusion proofs without a ``view_party``: no caller reads the transaction."""
+    return lambda _transaction: False
+
+
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` entries for the problem documents a route answers besides auth's."""
     described = {
@@ -317,6 +328,7 @@ def create_router(
     checkpointer: Checkpointer,
     require_party: Callable[..., Any] | None = None,
     allow_anyone: Callable[..., Any] = _anyone,
+    view_party: Callable[..., Any] | None = None,
 ) -> APIRouter:
     """The ledger API; mount it with ``app.include_router(router, prefix="/api/ledger")``.
 
@@ -324,6 +336,9 @@ def create_router(
     ``None`` for a caller who may read every transaction, else a predicate over the
     transaction (default: ``require_reader``, so only readers). ``allow_anyone`` is the
     dependency of the public routes (the platform marks them deliberately public).
+    ``view_party`` is the public inclusion proof's: ``None`` or a predicate as
+    ``require_party``, for anyone (anonymous callers included); the proof carries the
+    transaction only where the predicate admits it (default: nobody's).
     """
     router = APIRouter(route_class=_ProblemRoute, tags=["ledger"])
     anyone = [Depends(allow_anyone)]
@@ -331,6 +346,7 @@ def create_router(
     writer = [Depends(require_writer)]
     SessionDep = Annotated[Session, Depends(get_session)]
     PartyDep = Annotated[Any, Depends(require_party or require_reader)]
+    ViewDep = Annotated[Any, Depends(view_party or _nobody)]
 
     def readable(may_read: TransactionFilter | None, transaction: dict[str, Any]) -> None:
         if may_read is not None and not may_read(transaction):
@@ -475,25 +491,28 @@ def create_router(
     @router.get(
         "/proofs/inclusion",
         response_model=InclusionProofDocument,
-        responses=_problems(403, 404),
-        summary="A transaction and its inclusion proof in a signed checkpoint",
+        response_model_exclude_none=True,
+        responses=_problems(404),
+        summary="A transaction's inclusion proof in a signed checkpoint",
     )
     def inclusion(
         session: SessionDep,
-        may_read: PartyDep,
+        may_read: ViewDep,
         seq: Annotated[int, Query(ge=1, le=MAX_SEQ)],
         tree_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
     ) -> dict[str, Any]:
-        """Transaction ``seq`` with its inclusion proof in a signed checkpoint's tree.
+        """The inclusion proof of transaction ``seq`` in a signed checkpoint's tree.
 
         ``tree_size`` names a checkpoint (default: the latest). The document is the one
         ``alot-verify inclusion`` reads; it carries no bare root, so a verifier has to go
-        through the signed checkpoint. Readable by the auditor role, and by the player
-        the transaction names (a purchase's ``seq`` is in the purchase's answer).
+        through the signed checkpoint. Public: anyone gets the leaf hash, the audit path
+        and the checkpoint (hashes and signatures only). The ``transaction`` itself is
+        there only for the auditor role and for the player the transaction names (a
+        purchase's ``seq`` is in the purchase's answer).
         """
         ledger = Ledger(session)
         transaction = ledger.transaction(seq)
-        readable(may_read, transaction)
+        shown = transaction if may_read is None or may_read(transaction) else None
         checkpoint = LedgerRepository(connection_of(session)).checkpoint(tree_size)
         if checkpoint is None:
             if tree_size is not None:
@@ -508,7 +527,7 @@ def create_router(
             "leaf_index": found.leaf_index,
             "tree_size": found.tree_size,
             "leaf_hash": found.leaf_hash.hex(),
-            "transaction": transaction,
+            "transaction": shown,
             "proof": [h.hex() for h in found.path],
             "checkpoint": checkpoint.note,
         }
@@ -667,6 +686,19 @@ def create_app(settings: LedgerSettings | None = None, engine: Engine | None = N
         if not _matches(token, settings.ledger_service_token):
             raise Forbidden("only the platform's service token may write to the ledger")
 
+    def view_party(
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> TransactionFilter | None:
+        # The public inclusion proof: a reader's token shows the transaction, anything
+        # else (no token, a wrong one) gets the proof without it.
+        token = _bearer(authorization)
+        if settings.ledger_public or any(
+            _matches(token, secret)
+            for secret in (settings.ledger_auditor_token, settings.ledger_service_token)
+        ):
+            return None
+        return lambda _transaction: False
+
     periodic = PeriodicCheckpoints(checkpointer, engine, settings.ledger_checkpoint_interval)
 
     @asynccontextmanager
@@ -684,6 +716,7 @@ def create_app(settings: LedgerSettings | None = None, engine: Engine | None = N
             require_reader=require_reader,
             require_writer=require_writer,
             checkpointer=checkpointer,
+            view_party=view_party,
         ),
         prefix="/api/ledger",
     )

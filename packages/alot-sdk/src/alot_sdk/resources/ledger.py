@@ -1,8 +1,9 @@
 """`client.ledger`: the public ledger, its signed checkpoints and proofs, and verification.
 
-Checkpoints, the verifier key and consistency proofs are public. A player reads their
-own transactions and their inclusion proofs with no role; transaction lists, the export
-and balances need the auditor or admin role unless the platform publishes the ledger.
+Checkpoints, the verifier key, consistency and inclusion proofs are public (an inclusion
+proof carries its transaction only for the player it names and for auditors). A player
+reads their own transactions with no role; transaction lists, the export and balances
+need the auditor or admin role unless the platform publishes the ledger.
 `verify_inclusion` proves that one transaction is in the ledger without trusting the
 platform (`verify_purchase` does it for a purchase's `ledger_seq` and checks that the
 transaction is that purchase's): the transaction is re-hashed, its Merkle path walked
@@ -130,7 +131,9 @@ class Ledger(SyncResource):
         )
 
     def inclusion_proof(self, seq: int, *, tree_size: int | None = None) -> InclusionProof:
-        """Transaction `seq` with its Merkle path to a signed checkpoint (default: latest)."""
+        """Transaction `seq`'s Merkle path to a signed checkpoint (default: latest).
+
+        Public; `transaction` is set only for the player it names and for auditors."""
         response = self._client._request(
             "GET",
             f"{_PREFIX}/proofs/inclusion",
@@ -262,7 +265,9 @@ class AsyncLedger(AsyncResource):
         )
 
     async def inclusion_proof(self, seq: int, *, tree_size: int | None = None) -> InclusionProof:
-        """Transaction `seq` with its Merkle path to a signed checkpoint (default: latest)."""
+        """Transaction `seq`'s Merkle path to a signed checkpoint (default: latest).
+
+        Public; `transaction` is set only for the player it names and for auditors."""
         response = await self._client._request(
             "GET",
             f"{_PREFIX}/proofs/inclusion",

@@ -1,9 +1,10 @@
 """The ledger's HTTP API (alot_ledger.http) mounted at /api/ledger with platform auth.
 
-Public to anyone: checkpoints, the verifier key and consistency proofs (hashes and
-signatures only). One transaction and its inclusion proof: auditors and admins, and the
-player the transaction names (refs ``user_id`` / ``winner_user_id``, or a posting to
-their credits), so a player checks their own purchase without any role. Transaction
+Public to anyone: checkpoints, the verifier key, consistency proofs and inclusion proofs
+(hashes and signatures only). One transaction, alone or inside its inclusion proof:
+auditors and admins, and the player the transaction names (refs ``user_id`` /
+``winner_user_id``, or a posting to their credits), so a player checks their own
+purchase without any role; anyone else's inclusion proof leaves the transaction out. Transaction
 lists, the export and balances: auditors and admins. ALOT_LEDGER_PUBLIC=true opens every
 read to anyone. Writes over HTTP are refused: every ledger transaction is written by the
 platform in the same database transaction as the state change it records.
@@ -18,10 +19,19 @@ from typing import Annotated, Any
 from alot_ledger import Checkpointer
 from alot_ledger.http import create_router
 from alot_ledger.settings import LedgerSettings
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from alot_platform.auth.dependencies import SessionDep, current_user, public, require_roles
+from alot_platform.auth.dependencies import (
+    ACCESS_COOKIE,
+    PlatformDep,
+    SessionDep,
+    current_principal,
+    current_user,
+    public,
+    require_roles,
+)
 from alot_platform.config import Settings
 from alot_platform.errors import Forbidden
 from alot_platform.ledger.accounts import user_credits
@@ -72,6 +82,34 @@ async def _party(user: Annotated[User, Depends(current_user)]) -> Callable[..., 
     return lambda transaction: names_player(transaction, user_id)
 
 
+_bearer = HTTPBearer(auto_error=False, description="optional: an access token")
+_access_cookie = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False)
+
+
+def _nobody(_transaction: dict[str, Any]) -> bool:
+    return False
+
+
+def _view_party(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_access_cookie)],
+    _open: Annotated[None, Depends(public)],
+) -> Callable[..., bool] | None:
+    """The public inclusion proof: who may see the transaction inside it. Anonymous
+    callers see none; a caller who sends credentials is identified by them (an invalid
+    token is refused, as everywhere)."""
+    if bearer is None and not cookie:
+        return _nobody
+    user = current_principal(request, session, platform, bearer, cookie).user
+    if user.roles & READER_ROLES:
+        return None
+    user_id = str(user.id)
+    return lambda transaction: names_player(transaction, user_id)
+
+
 def create_ledger_router(settings: Settings) -> APIRouter:
     reader: Callable[..., Any] = public if settings.ledger_public else require_roles(*READER_ROLES)
     return create_router(
@@ -81,4 +119,5 @@ def create_ledger_router(settings: Settings) -> APIRouter:
         checkpointer=Checkpointer.from_settings(ledger_settings(settings)),
         require_party=reader if settings.ledger_public else _party,
         allow_anyone=public,
+        view_party=public if settings.ledger_public else _view_party,
     )
