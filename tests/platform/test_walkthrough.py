@@ -41,7 +41,8 @@ def _free_port() -> str:
 def test_every_command_of_the_walkthrough_works_against_a_live_server(tmp_path: Path) -> None:
     commands = page_commands(PAGE.read_text(encoding="utf-8"))
     starts = [c for c in commands if ".venv/bin/alot run " in c.text]
-    assert len(starts) == 1 and starts[0].text.endswith(" &"), "update this test"
+    assert len(starts) == 1, "update this test"
+    assert starts[0].text.endswith(" &"), "update this test"
     assert any("alot-verify ledger" in c.text for c in commands)
     assert any("alot-verify draw" in c.text for c in commands)
 
