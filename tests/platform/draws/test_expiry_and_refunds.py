@@ -60,6 +60,9 @@ def test_expired_lot_extended_then_refunded_both_ways(
     assert started.json()["purchases"] == {"refunded": 1, "succeeded": 4}
     assert http.admin_post(f"/api/admin/lots/{lot_id}/refunds").json() == started.json()
     assert _credits(http, cy) == 200  # credits spent came back 1:1 at once
+    totals = http.client.get("/api/users/me/credits", headers=cy.headers).json()
+    # a spend given back is a spend undone, not credits earned
+    assert (totals["total_earned_credits"], totals["total_spent_credits"]) == (200, 0)
 
     def choose(account: Any, purchase: str, how: str) -> Any:
         return http.client.post(
