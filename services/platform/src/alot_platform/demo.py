@@ -231,7 +231,8 @@ def newcomer_walkthrough(base: str, dev_secret: str | None, demo_lots: list[Demo
         "; echo",
         "# 2. verify: the confirmation email lands in the dev mailbox just after the 202"
         " (this run's secret opens it)",
-        'until TOKEN=$(curl -sS "$ALOT/api/dev/mailbox?to=$ME@example.com" -H "X-Dev-Secret: $DEV_SECRET"'
+        'until TOKEN=$(curl -sS "$ALOT/api/dev/mailbox?to=$ME@example.com"'
+        ' -H "X-Dev-Secret: $DEV_SECRET"'
         " | grep -o 'ey[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*' | tail -n 1);"
         ' [ -n "$TOKEN" ]; do sleep 0.5; done',
         f'curl -sS -X POST "$ALOT/api/auth/verify-email" {_JSON}'
