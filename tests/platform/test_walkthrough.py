@@ -5,7 +5,8 @@ Every `$ ` command of the page runs in bash, in order, from a checkout-like fold
 to the commands after it (its environment is saved, not its `export` run again), as in
 the one shell the page asks for. The command that starts the server in
 the background is started by the test instead (on a free port, which replaces the
-page's) so that it can be stopped at the end. A command must exit 0, and print exactly
+page's) so that it can be stopped at the end. A command must exit 0 (under `set -e`
+and `pipefail`; a variable it exports must not be empty or `null`), and print exactly
 the lines the page shows under it; every line `alot-verify` prints must be an `OK:`.
 The only addition to the page is fast password hashing.
 """
@@ -13,6 +14,7 @@ The only addition to the page is fast password hashing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -66,7 +68,11 @@ def test_every_command_of_the_walkthrough_works_against_a_live_server(tmp_path: 
                 script = f". {state}\nexec {text.removesuffix('&').strip()}"
                 server = subprocess.Popen(["bash", "-c", script], cwd=root, env=env)
                 continue
-            script = f". {state}\nset -o pipefail\n{text}\nrc=$?\nexport -p > {state}\nexit $rc"
+            script = f". {state}\nset -eo pipefail\n{text}\n"
+            if text.startswith("export "):  # `export X="$(failing)"` exits 0: check X
+                for name in re.findall(r"\b([A-Z][A-Z0-9_]*)=", text.split("\n", 1)[0]):
+                    script += f'[ -n "${name}" ] && [ "${name}" != null ] || exit 1\n'
+            script += f"export -p > {state}\n"
             ran = subprocess.run(
                 ["bash", "-c", script],
                 cwd=root,
