@@ -12,7 +12,6 @@ not repeated is installing: the suite runs the verifier installed in its environ
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -22,7 +21,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,8 @@ from alot_platform.users.models import Role
 from alot_platform.users.service import UserService
 from fastapi import FastAPI
 
+from .doc_commands import page_commands, shape
+
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "auditors.md"
 VENV_BIN = Path(sys.executable).parent
 
@@ -48,39 +48,6 @@ SIZES = "old_size=40&new_size=57"
 AUDITOR = "auditor@example.com"
 PLAYER = "you@example.com"
 PASSWORD = "your-password"
-
-
-@dataclass
-class Command:
-    text: str
-    expected: list[str]
-
-
-def guide_commands(markdown: str) -> list[Command]:
-    """Every `$ ` command of the guide's console blocks (continuation lines joined),
-    with the output lines shown under it."""
-    commands: list[Command] = []
-    for block in re.findall(r"```console\n(.*?)```", markdown, re.S):
-        lines = block.splitlines()
-        i = 0
-        while i < len(lines):
-            line = lines[i]
-            i += 1
-            if not line.startswith("$ "):
-                if commands and line.strip():
-                    commands[-1].expected.append(line)
-                continue
-            text = line[2:]
-            while text.endswith("\\") and i < len(lines):
-                text = text + "\n" + lines[i]
-                i += 1
-            commands.append(Command(text, []))
-    return commands
-
-
-def _shape(line: str) -> str:
-    """A line with its numbers and hashes blanked, to compare example and live output."""
-    return re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{16,}|\d+", "#", line)
 
 
 class FrozenNow:
@@ -148,7 +115,7 @@ def test_every_command_of_the_auditors_guide_works_against_a_live_server(
     markdown = GUIDE.read_text(encoding="utf-8")
     for example in (BASE, LOT, SEQ, SIZES, AUDITOR, PLAYER, PASSWORD):
         assert example in markdown, f"the guide no longer shows {example!r}: update this test"
-    commands = guide_commands(markdown)
+    commands = page_commands(markdown)
     assert len(commands) >= 10
 
     # The story before the audit, through the API in process (its dev mailbox answers
@@ -211,8 +178,8 @@ def test_every_command_of_the_auditors_guide_works_against_a_live_server(
                 assert printed, (command.text, ran.stderr)
                 assert all(line.startswith("OK: ") for line in printed), (command.text, printed)
             if command.expected:
-                assert [_shape(line) for line in ran.stdout.splitlines()] == [
-                    _shape(line) for line in command.expected
+                assert [shape(line) for line in ran.stdout.splitlines()] == [
+                    shape(line) for line in command.expected
                 ], (command.text, ran.stdout)
 
         # What the guide's commands left behind is what it says they leave.

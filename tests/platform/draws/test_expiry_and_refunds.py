@@ -60,6 +60,9 @@ def test_expired_lot_extended_then_refunded_both_ways(
     assert started.json()["purchases"] == {"refunded": 1, "succeeded": 4}
     assert http.admin_post(f"/api/admin/lots/{lot_id}/refunds").json() == started.json()
     assert _credits(http, cy) == 200  # credits spent came back 1:1 at once
+    totals = http.client.get("/api/users/me/credits", headers=cy.headers).json()
+    # a spend given back is a spend undone, not credits earned
+    assert (totals["total_earned_credits"], totals["total_spent_credits"]) == (200, 0)
 
     def choose(account: Any, purchase: str, how: str) -> Any:
         return http.client.post(
@@ -111,6 +114,43 @@ def test_expired_lot_extended_then_refunded_both_ways(
         verify_cli, ["ledger", str(export), "--checkpoint", str(note), "--key", key]
     )
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_buyer_reads_the_refund_of_their_purchase_without_choosing(
+    http: Any, platform: Any, clock: Any
+) -> None:
+    """Refunded in cash by the tick, or still waiting for a choice: the buyer can see
+    which, and how much, without a POST that would make the choice for them."""
+    lot_id = http.open_lot(deadline=(clock.now + timedelta(hours=1)).isoformat())["id"]
+    ada, bob = http.player(lot_id), http.player(lot_id)
+    adas = http.buy(ada, lot_id, 1).json()["id"]  # 4.50
+    bobs = http.buy(bob, lot_id, 0).json()["id"]  # 1.00
+
+    def read(account: Any, purchase: str) -> Any:
+        return http.client.get(f"/api/purchases/{purchase}/refund", headers=account.headers)
+
+    before = read(ada, adas)
+    assert before.status_code == 200, before.text
+    assert before.json()["status"] == "succeeded"
+    assert before.json()["refund_status"] == "none"
+    assert read(bob, adas).status_code == 404  # not bob's
+    assert http.client.get(f"/api/purchases/{adas}/refund").status_code == 401
+
+    http.advance(ada, bob, hours=1)
+    run_tick(platform)
+    assert http.admin_post(f"/api/admin/lots/{lot_id}/refunds").status_code == 200
+    waiting = read(ada, adas).json()
+    assert (waiting["refund_status"], waiting["refund_choice"]) == ("none", None)
+    assert read(ada, adas).json() == waiting  # reading chose nothing
+
+    http.advance(ada, bob, days=7, seconds=1)
+    assert run_tick(platform).refunded_after_deadline == 2
+    refunded = read(ada, adas).json()
+    assert refunded["status"] == "refunded"
+    assert refunded["refund_choice"] == "cash"
+    assert refunded["refunded_cents"] == 441  # 98% of 4.50, sent by the tick
+    assert refunded["refund_status"] == "succeeded"
+    assert read(bob, bobs).json()["refunded_cents"] == 98
 
 
 def _credits(http: Any, account: Any) -> int:

@@ -229,9 +229,12 @@ def newcomer_walkthrough(base: str, dev_secret: str | None, demo_lots: list[Demo
         f'curl -sS -X POST "$ALOT/api/auth/register" {_JSON} -d \'{{"email": "\'$ME\'@example.com",'
         f' "username": "\'$ME\'", "password": "{_PASSWORD}", "date_of_birth": "1990-01-01"}}\''
         "; echo",
-        "# 2. verify: the confirmation email waits in the dev mailbox (this run's secret opens it)",
-        'TOKEN=$(curl -sS "$ALOT/api/dev/mailbox?to=$ME@example.com" -H "X-Dev-Secret: $DEV_SECRET"'
-        " | grep -o 'ey[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*' | tail -n 1)",
+        "# 2. verify: the confirmation email lands in the dev mailbox just after the 202"
+        " (this run's secret opens it)",
+        'until TOKEN=$(curl -sS "$ALOT/api/dev/mailbox?to=$ME@example.com"'
+        ' -H "X-Dev-Secret: $DEV_SECRET"'
+        " | grep -o 'ey[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*' | tail -n 1);"
+        ' [ -n "$TOKEN" ]; do sleep 0.5; done',
         f'curl -sS -X POST "$ALOT/api/auth/verify-email" {_JSON}'
         " -d '{\"token\": \"'$TOKEN'\"}'; echo",
         f'ACCESS=$(curl -sS -X POST "$ALOT/api/auth/login" {_JSON}'

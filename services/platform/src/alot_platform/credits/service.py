@@ -105,7 +105,9 @@ class CreditsService:
                     needed_credits=-change.amount,
                 )
             row.balance += change.amount
-            if change.amount > 0:
+            if change.transaction_type == CreditTransactionType.CREDIT_REFUND:
+                row.total_spent -= change.amount  # a spend undone, not credits earned
+            elif change.amount > 0:
                 row.total_earned += change.amount
             else:
                 row.total_spent -= change.amount

@@ -41,6 +41,18 @@ def read_refunds(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) 
     return lot_refunds_read(RefundService(session, platform).get_summary(lot_id))
 
 
+@router.get(
+    "/{purchase_id}/refund",
+    responses=problems(401, 404),
+    summary="How the refund of my purchase stands (choosing nothing)",
+)
+def read_refund(
+    purchase_id: uuid.UUID, user: CurrentUser, session: SessionDep, platform: PlatformDep
+) -> PurchaseRefundRead:
+    found = RefundService(session, platform).read(purchase_id, user)
+    return purchase_refund_read(found.purchase, found.request)
+
+
 @router.post(
     "/{purchase_id}/refund-choice",
     responses={

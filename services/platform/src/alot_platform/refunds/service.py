@@ -177,6 +177,13 @@ class RefundService:
 
     # -- the buyer's choice ---------------------------------------------------------
 
+    def read(self, purchase_id: uuid.UUID, buyer: User) -> ChosenRefund:
+        """``buyer``'s purchase as its refund stands (chosen, sent by the tick, or not yet)."""
+        purchase = self._refunds.purchase(purchase_id)
+        if purchase is None or purchase.user_id != buyer.id:
+            raise PurchaseNotFound(f"you have no purchase {purchase_id}")
+        return ChosenRefund(purchase, self._refunds.refund_request(purchase.id))
+
     def choose(self, purchase_id: uuid.UUID, buyer: User, choice: RefundChoice) -> ChosenRefund:
         """Refund ``buyer``'s cash purchase as they choose; the same choice again is a no-op.
 
