@@ -106,6 +106,11 @@ def test_the_printed_walkthrough_ends_in_a_verified_draw(tmp_path: Path) -> None
         assert ran.stdout.count('"status":"succeeded"') == 2, ran.stdout  # two purchases
         assert "FAIL" not in ran.stdout
         assert "OK" in ran.stdout.splitlines()[-1], ran.stdout
+
+        # The emails' links point at this server, on whatever port it was given.
+        kept = httpx.get(mailbox_url).json()
+        assert kept, "the mailbox kept no email"
+        assert all(f"{base}/verify?token=" in m["body"] for m in kept), kept
     finally:
         process.terminate()
         process.communicate(timeout=30)

@@ -322,7 +322,10 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
             " (another server there? pick one with --port, or PORT= for make run)"
         ) from None
     try:
+        base = f"http://{_url_host(host)}:{port}"
         updates: dict[str, object] = {"dev_bind_host": host}
+        if "ALOT_PUBLIC_URL" not in os.environ:  # the emails' links point at this server
+            updates["public_url"] = base
         if "ALOT_SCHEDULER_ENABLED" not in os.environ:  # a server runs its periodic jobs
             updates["scheduler_enabled"] = True
         if settings.dev_mailbox_secret is None:  # a fresh one per start
@@ -336,7 +339,6 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
         finally:
             platform.database.dispose()
         _echo_demo_lots(demo_lots)
-        base = f"http://{_url_host(host)}:{port}"
         mailbox = _mailbox_url(settings, base)
         click.echo("")
         click.echo(f"  ALOT! platform API   {base}")
