@@ -132,12 +132,15 @@ def test_a_buyer_of_an_expired_lot_chooses_credits(
     refunds = admin.client.admin.lots.start_refunds(lot.id)
     assert refunds.lot_status == "refunding"
     assert admin.client.admin.lots.start_refunds(lot.id).lot_id == lot.id  # a repeat is fine
+    pending = ada.client.refunds.get(purchase.id)  # reading chooses nothing
+    assert (pending.refund_choice, pending.refunded_credits) == (None, None)
 
     chosen = ada.client.refunds.choose(purchase.id, "credits")
     assert (chosen.refund_choice, chosen.refunded_credits) == ("credits", 750)  # 1.5 x 500
     assert chosen.refund_status == "succeeded"
     assert ada.client.credits.balance().balance_credits == 750
     assert admin.client.admin.lots.refunds(lot.id).purchases.get("refunded") == 1
+    assert ada.client.refunds.get(purchase.id) == chosen
     with pytest.raises(ConflictError):
         ada.client.refunds.choose(purchase.id, "cash")
 
