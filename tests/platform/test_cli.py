@@ -10,13 +10,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from alot_platform.cli import main
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
+
+from .live_server import free_port, wait_until_ready
 
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 (what a server must refuse)
 
@@ -142,16 +143,10 @@ def test_bad_configuration_exits_2(invoke: Callable[..., object], cli_env: dict[
     assert "invalid ALOT_* configuration" in result.output  # type: ignore[attr-defined]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_alot_run_migrates_seeds_and_serves(cli_env: dict[str, str], db_url: str) -> None:
     if not db_url.startswith("sqlite"):
         pytest.skip("`make run` is the embedded SQLite path")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **cli_env}
     env.pop("ALOT_DATABASE_URL")  # the default: SQLite under the var dir
     alot = Path(sys.executable).with_name("alot")
@@ -170,7 +165,7 @@ def test_alot_run_migrates_seeds_and_serves(cli_env: dict[str, str], db_url: str
             banner += line
         assert f"http://127.0.0.1:{port}/docs" in banner
         password = banner.split("demo admin", 1)[1].split("/")[-1].strip()
-        _wait_until_ready(port, process)
+        wait_until_ready(f"http://127.0.0.1:{port}", process)
         login = httpx.post(
             f"http://127.0.0.1:{port}/api/auth/login",
             json={"email": "admin@alot.example.com", "password": password},
@@ -188,7 +183,7 @@ def test_alot_serve_runs_its_workers_on_one_port_and_stops_on_sigterm(
     if not db_url.startswith("sqlite"):
         pytest.skip("the server is the same on either database; SQLite starts fastest")
     assert getattr(invoke("migrate"), "exit_code", None) == 0
-    port = _free_port()
+    port = free_port()
     alot = Path(sys.executable).with_name("alot")
     process = subprocess.Popen(
         [str(alot), "serve", "--port", str(port), "--workers", "2"],
@@ -197,7 +192,7 @@ def test_alot_serve_runs_its_workers_on_one_port_and_stops_on_sigterm(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_until_ready(port, process)
+        wait_until_ready(f"http://127.0.0.1:{port}", process)
         # Two server processes (and multiprocessing's resource tracker), both listening
         # as soon as one answers: they start listening together, so clients connecting
         # at once are spread over both. (The half second only absorbs the scheduling of
@@ -221,19 +216,6 @@ def test_alot_serve_runs_its_workers_on_one_port_and_stops_on_sigterm(
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
-
-
-def _wait_until_ready(port: int, process: subprocess.Popen[Any]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, "the server ended early"
-        assert time.monotonic() < deadline, "the server never became ready"
-        time.sleep(0.2)
 
 
 def _listening_workers(parent: int, port: int) -> list[int]:
@@ -283,7 +265,7 @@ def test_a_development_server_refuses_a_network_address(
 ) -> None:
     env = {**cli_env}
     env.pop("ALOT_DATABASE_URL")
-    port = str(_free_port())
+    port = str(free_port())
     result = CliRunner().invoke(main, [command, "--host", host, "--port", port], env=env)
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
@@ -299,7 +281,7 @@ def test_unsafe_dev_on_network_serves_without_the_mailbox(
     """With the flag the server starts off loopback, but the dev mailbox stays unmounted."""
     if not db_url.startswith("sqlite"):
         pytest.skip("`make run` is the embedded SQLite path")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **cli_env}
     env.pop("ALOT_DATABASE_URL")
     alot = Path(sys.executable).with_name("alot")
@@ -327,7 +309,7 @@ def test_unsafe_dev_on_network_serves_without_the_mailbox(
             banner += line
         assert "dev mailbox          off" in banner
         assert "secret=" not in banner
-        _wait_until_ready(port, process)
+        wait_until_ready(f"http://127.0.0.1:{port}", process)
         mailbox = httpx.get(f"http://127.0.0.1:{port}/api/dev/mailbox")
         assert mailbox.status_code == 404
     finally:

@@ -10,41 +10,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from .live_server import free_port, wait_until_ready
+
 HEADER = "Play the quick draw from a shell"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_ready(base: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, "the server ended early"
-        assert time.monotonic() < deadline, "the server never became ready"
-        time.sleep(0.2)
 
 
 @pytest.mark.timeout(240)  # a banner that never ends would otherwise block on readline
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the printed steps use curl")
 def test_the_printed_walkthrough_ends_in_a_verified_draw(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -81,7 +62,7 @@ def test_the_printed_walkthrough_ends_in_a_verified_draw(tmp_path: Path) -> None
         steps = [line.removeprefix("    ").rstrip("\n") for line in printed[start:-1]]
         assert steps[0].startswith(f"export ALOT={base} DEV_SECRET={secret} LOT=")
         assert any("alot-verify draw" in step for step in steps), banner
-        _wait_until_ready(base, process)
+        wait_until_ready(base, process)
 
         # The mailbox itself: closed without this run's secret.
         assert httpx.get(f"{base}/api/dev/mailbox").status_code == 401

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,12 +15,7 @@ from alot_platform.app import create_app
 from alot_platform.config import Settings
 from alot_platform.migrate import migrate
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from .live_server import free_port
 
 
 @pytest.fixture
@@ -29,7 +23,7 @@ def tiny_pool_server(make_settings: Callable[..., Settings], clock: Any) -> Iter
     """A real uvicorn server (one event loop, 40 threads) with only 2 pooled connections."""
     settings = make_settings(db_pool_size=2, db_max_overflow=0)
     migrate(settings)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings, clock=clock), host="127.0.0.1", port=port, log_level="warning"
     )

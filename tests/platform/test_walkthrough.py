@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,15 +23,10 @@ from pathlib import Path
 import pytest
 
 from .doc_commands import page_commands
+from .live_server import free_port
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "platform" / "walkthrough.md"
 PORT = "8300"
-
-
-def _free_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return str(sock.getsockname()[1])
 
 
 @pytest.mark.timeout(240)
@@ -57,7 +51,7 @@ def test_every_command_of_the_walkthrough_works_against_a_live_server(tmp_path: 
         ALOT_ARGON2_MEMORY_KIB="1024",
         ALOT_ARGON2_PARALLELISM="1",
     )
-    port = _free_port()
+    port = str(free_port())
     state = tmp_path / "exported.sh"
     state.write_text("")
     server: subprocess.Popen[bytes] | None = None
