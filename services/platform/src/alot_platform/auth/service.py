@@ -151,13 +151,7 @@ class AuthService:
 
     def email_verification(self, user: User) -> uuid.UUID:
         """Queue a verification email (its link is minted when it is sent)."""
-        return enqueue(
-            self.session,
-            key=f"email-verification:{uuid.uuid4()}",
-            user_id=user.id,
-            kind=emails.EMAIL_VERIFICATION,
-            now=self._now(),
-        ).id
+        return self._queue(emails.EMAIL_VERIFICATION, user_id=user.id)
 
     def verify_email(self, token: str) -> None:
         user = self._use_one_time_token(token, _VERIFY)
@@ -171,13 +165,7 @@ class AuthService:
         for a known and an unknown address, so both answer alike and in the same time.
         The sender resolves the address, mints the token and sends (or drops the row).
         """
-        return enqueue(
-            self.session,
-            key=f"password-reset:{uuid.uuid4()}",
-            address=normalize_email(email),
-            kind=emails.PASSWORD_RESET,
-            now=self._now(),
-        ).id
+        return self._queue(emails.PASSWORD_RESET, address=normalize_email(email))
 
     def alert_failed_logins(self, email: str) -> uuid.UUID:
         """Queue an email telling the owner of ``email`` (if any) of failed sign-ins.
@@ -185,11 +173,19 @@ class AuthService:
         Written for the address, like a reset: the same work whether or not it has an
         account, so a failed login answers alike either way.
         """
+        return self._queue(emails.FAILED_LOGINS, address=normalize_email(email))
+
+    def _queue(
+        self, kind: str, *, user_id: uuid.UUID | None = None, address: str | None = None
+    ) -> uuid.UUID:
+        """An account email of ``kind`` in the outbox; written (and its token minted)
+        when it is sent."""
         return enqueue(
             self.session,
-            key=f"failed-logins:{uuid.uuid4()}",
-            address=normalize_email(email),
-            kind=emails.FAILED_LOGINS,
+            key=f"{kind.replace('_', '-')}:{uuid.uuid4()}",  # e.g. password-reset:<uuid>
+            user_id=user_id,
+            address=address,
+            kind=kind,
             now=self._now(),
         ).id
 
