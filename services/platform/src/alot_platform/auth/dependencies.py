@@ -124,6 +124,25 @@ def _caller(
     raise NotAuthenticated("send an access token as a Bearer header or the session cookie")
 
 
+_optional_bearer = HTTPBearer(auto_error=False, description="optional: an access token")
+_optional_access_cookie = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False)
+
+
+def optional_user(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
+    cookie: Annotated[str | None, Depends(_optional_access_cookie)],
+    _open: Annotated[None, Depends(public)],
+) -> User | None:
+    """For routes open to anyone: None for an anonymous caller; a caller who sends
+    credentials is identified by them (an invalid token is refused, as everywhere)."""
+    if bearer is None and not cookie:
+        return None
+    return current_principal(request, session, platform, bearer, cookie).user
+
+
 # The dependencies below only look at what current_principal loaded: ``async`` so that
 # FastAPI runs them on the event loop instead of sending each to a worker thread (a
 # thread hop costs more CPU than they do).

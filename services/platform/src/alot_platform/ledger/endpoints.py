@@ -19,16 +19,13 @@ from typing import Annotated, Any
 from alot_ledger import Checkpointer
 from alot_ledger.http import create_router
 from alot_ledger.settings import LedgerSettings
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from alot_platform.auth.dependencies import (
-    ACCESS_COOKIE,
-    PlatformDep,
     SessionDep,
-    current_principal,
     current_user,
+    optional_user,
     public,
     require_roles,
 )
@@ -82,28 +79,17 @@ async def _party(user: Annotated[User, Depends(current_user)]) -> Callable[..., 
     return lambda transaction: names_player(transaction, user_id)
 
 
-_bearer = HTTPBearer(auto_error=False, description="optional: an access token")
-_access_cookie = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False)
-
-
 def _nobody(_transaction: dict[str, Any]) -> bool:
     return False
 
 
 def _view_party(
-    request: Request,
-    session: SessionDep,
-    platform: PlatformDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    cookie: Annotated[str | None, Depends(_access_cookie)],
-    _open: Annotated[None, Depends(public)],
+    user: Annotated[User | None, Depends(optional_user)],
 ) -> Callable[..., bool] | None:
     """The public inclusion proof: who may see the transaction inside it. Anonymous
-    callers see none; a caller who sends credentials is identified by them (an invalid
-    token is refused, as everywhere)."""
-    if bearer is None and not cookie:
+    callers see none; a caller who sends credentials is identified by them."""
+    if user is None:
         return _nobody
-    user = current_principal(request, session, platform, bearer, cookie).user
     if user.roles & READER_ROLES:
         return None
     user_id = str(user.id)

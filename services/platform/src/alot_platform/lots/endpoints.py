@@ -6,15 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, Query, Response
 
 from alot_platform.auth.dependencies import (
-    ACCESS_COOKIE,
     PlatformDep,
     SessionDep,
-    current_principal,
-    public,
+    optional_user,
     require_roles,
 )
 from alot_platform.lots.models import LotStatus, Tier
@@ -42,26 +39,9 @@ from alot_platform.users.models import Role, User
 require_admin = require_roles(Role.ADMIN)
 Admin = Annotated[User, Depends(require_admin)]
 
-_bearer = HTTPBearer(auto_error=False, description="optional: an access token")
-_access_cookie = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False)
-
-
-def _viewer(
-    request: Request,
-    session: SessionDep,
-    platform: PlatformDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    cookie: Annotated[str | None, Depends(_access_cookie)],
-    _open: Annotated[None, Depends(public)],
-) -> User | None:
-    """Anonymous callers are welcome; a caller who sends credentials is identified by them
-    (admins then see hidden lots, a private lot's creator sees it)."""
-    if bearer is None and not cookie:
-        return None
-    return current_principal(request, session, platform, bearer, cookie).user
-
-
-Viewer = Annotated[User | None, Depends(_viewer)]
+# Anonymous callers are welcome; a signed-in admin also sees hidden lots, and a private
+# lot's creator sees it.
+Viewer = Annotated[User | None, Depends(optional_user)]
 
 router = APIRouter(prefix="/api/lots", tags=["lots"])
 admin_router = APIRouter(
