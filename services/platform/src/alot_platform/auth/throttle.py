@@ -38,6 +38,7 @@ from alot_platform.clock import Clock
 from alot_platform.config import Settings, parse_rate
 from alot_platform.errors import RateLimited
 from alot_platform.security.ratelimit import CounterStore, RedisCounterStore, counter_store
+from alot_platform.users.service import normalize_email
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -181,4 +182,4 @@ def _place(ip: str) -> str:
 
 def _account(email: str) -> str:
     """The throttle's key for an email: no address is written to the store."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
