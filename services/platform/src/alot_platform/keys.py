@@ -120,12 +120,13 @@ def _generated(
     name: str,
     make: Callable[[], str],
     *,
-    made: list[tuple[str, str]] | None = None,
-    setting: str = "",
+    made: list[tuple[str, str]],
+    setting: str,
 ) -> str:
     """The key kept in ``<var_dir>/keys/<name>``, generated now if absent (never in production).
 
-    A generated key is added to ``made`` for one warning (or warned about here without it).
+    A generated key is added to ``made`` (with the ``setting`` that replaces it in
+    production) for the caller's one warning.
     """
     folder: Path = settings.var_dir / "keys"
     path = folder / name
@@ -149,10 +150,7 @@ def _generated(
             return path.read_text().strip()
     finally:
         os.unlink(temporary)
-    if made is not None:
-        made.append((name, setting or name))
-    else:
-        _warn_generated(settings, [(name, setting or name)])
+    made.append((name, setting))
     return value
 
 
