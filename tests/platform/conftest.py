@@ -67,6 +67,8 @@ def _settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
         "dev_bind_host": "127.0.0.1",
         "dev_mailbox_secret": DEV_SECRET,
         "var_dir": var_dir,
+        # No web client unless a test builds one: API paths answer as the API.
+        "web_dir": var_dir / "no-web-client",
         "database_url": database_url,
         "redis_url": None,
         "rate_limit_default": "100000/minute",

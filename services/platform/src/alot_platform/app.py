@@ -46,6 +46,7 @@ from alot_platform.security.limits import RequestSizeLimitMiddleware
 from alot_platform.security.ratelimit import RateLimiter, RateLimitMiddleware
 from alot_platform.trivia import endpoints as trivia_endpoints
 from alot_platform.users import endpoints as user_endpoints
+from alot_platform.web import WebClientMiddleware
 
 _DESCRIPTION = """\
 The ALOT! platform API. Errors are `application/problem+json` (RFC 9457) with a stable
@@ -98,7 +99,9 @@ def create_app(
     install_openapi(app)
 
     # Added innermost first: a request meets security headers, request context (id,
-    # log, last-resort 500), CORS, the size limits, then the rate limit.
+    # log, last-resort 500), CORS, the size limits, the rate limit, then the web client
+    # (which answers page and asset paths, never /api).
+    app.add_middleware(WebClientMiddleware, dist=settings.web_dir)
     if limiter is not None:
         app.add_middleware(RateLimitMiddleware, limiter=limiter, settings=settings)
     app.add_middleware(

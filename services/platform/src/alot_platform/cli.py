@@ -181,6 +181,13 @@ def tick() -> None:
     click.echo(f"OK: {report.summary()}")
 
 
+@main.command("openapi")
+def openapi() -> None:
+    """Print the API's OpenAPI document (JSON): what the web client's types come from."""
+    app = create_app(_settings())
+    click.echo(json.dumps(app.openapi(), indent=2, sort_keys=True))
+
+
 @main.command("reconcile")
 @click.option("--json", "as_json", is_flag=True, help="print the differences as JSON")
 def reconcile(as_json: bool) -> None:
@@ -341,6 +348,10 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
         _echo_demo_lots(demo_lots)
         mailbox = _mailbox_url(settings, base)
         click.echo("")
+        if (settings.web_dir / "index.html").is_file():
+            click.echo(f"  web client           {base}/   <- open this to play")
+        else:
+            click.echo("  web client           not built (needs Node.js 20+; make run builds it)")
         click.echo(f"  ALOT! platform API   {base}")
         click.echo(f"  interactive docs     {base}/docs")
         click.echo(f"  database             {_display_url(settings)}")

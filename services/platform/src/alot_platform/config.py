@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     )
 
     public_url: str = "http://127.0.0.1:8000"
+    web_dir: Path = Field(
+        default=Path("web/dist"),
+        description="the built web client, served at /; without it / says how to build it",
+    )
     frontend_origin: str = "http://127.0.0.1:5173"
 
     jwt_issuer: str = "alot"

@@ -1,0 +1,70 @@
+// Who is logged in, from GET /api/users/me (the session itself lives in httpOnly
+// cookies the script cannot read). `null` means nobody; the query is refetched after
+// login and logout.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, type ReactNode } from "react";
+import { Navigate, useLocation, useNavigate } from "react-router";
+import { api, onSessionExpired, unwrap } from "../api/client";
+import type { components } from "../api/schema";
+import { ApiError } from "../api/problem";
+
+export type Me = components["schemas"]["UserRead"];
+export const ME_KEY = ["me"] as const;
+
+async function fetchMe(): Promise<Me | null> {
+  try {
+    return unwrap(await api.GET("/api/users/me"));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+export function useMe() {
+  return useQuery({ queryKey: ME_KEY, queryFn: fetchMe, staleTime: 60_000 });
+}
+
+export function isAdmin(me: Me | null | undefined): boolean {
+  return !!me && me.roles.includes("admin");
+}
+
+/** Where to come back to after logging in: the page the player was on. */
+export function loginPath(from: { pathname: string; search: string }): string {
+  const next = from.pathname + from.search;
+  return next === "/" || next.startsWith("/login") ? "/login" : `/login?next=${encodeURIComponent(next)}`;
+}
+
+/** Sends the player to log in (and back) when the session expires mid-flow. */
+export function SessionExpiryWatcher() {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const queryClient = useQueryClient();
+  useEffect(
+    () =>
+      onSessionExpired(() => {
+        const hadSession = queryClient.getQueryData(ME_KEY);
+        queryClient.setQueryData(ME_KEY, null);
+        if (hadSession) navigate(loginPath(location), { state: { expired: true } });
+      }),
+    [navigate, location, queryClient],
+  );
+  return null;
+}
+
+/** Renders its children for a logged-in player; otherwise sends them to log in and back. */
+export function RequireAuth({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
+  const me = useMe();
+  const location = useLocation();
+  if (me.isPending) return <p role="status">Loading…</p>;
+  if (me.isError) return <p role="alert">We couldn't check your session. Reload to try again.</p>;
+  if (!me.data) return <Navigate to={loginPath(location)} replace />;
+  if (admin && !isAdmin(me.data)) {
+    return (
+      <section aria-labelledby="forbidden-title">
+        <h1 id="forbidden-title">Admins only</h1>
+        <p>This page is for the ALOT! team. Your account doesn't have access to it.</p>
+      </section>
+    );
+  }
+  return <>{children}</>;
+}

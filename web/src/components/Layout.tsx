@@ -1,0 +1,71 @@
+import { NavLink, Outlet } from "react-router";
+import { isAdmin, useMe } from "../auth/session";
+import { Suspense } from "react";
+
+export function Layout() {
+  const me = useMe();
+  const user = me.data;
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="site-header">
+        <nav aria-label="Main" className="container nav">
+          <NavLink to="/" className="brand" end>
+            ALOT!
+          </NavLink>
+          <ul>
+            <li>
+              <NavLink to="/" end>
+                Lots
+              </NavLink>
+            </li>
+            {user ? (
+              <>
+                <li>
+                  <NavLink to="/me/entries">My entries</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/me/credits">Credits</NavLink>
+                </li>
+                {isAdmin(user) && (
+                  <li>
+                    <NavLink to="/admin">Admin</NavLink>
+                  </li>
+                )}
+                <li>
+                  <NavLink to="/account" aria-label={`Account (${user.username})`}>
+                    {user.username}
+                  </NavLink>
+                </li>
+              </>
+            ) : (
+              <>
+                <li>
+                  <NavLink to="/login">Log in</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/register" className="button small">
+                    Sign up
+                  </NavLink>
+                </li>
+              </>
+            )}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" className="container" tabIndex={-1}>
+        <Suspense fallback={<p role="status">Loading…</p>}>
+          <Outlet />
+        </Suspense>
+      </main>
+      <footer className="site-footer container">
+        <p>
+          Every draw is provably fair: recompute it yourself from the published proof.{" "}
+          <a href="/docs">API</a>
+        </p>
+      </footer>
+    </>
+  );
+}

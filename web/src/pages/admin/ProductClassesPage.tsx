@@ -1,0 +1,5 @@
+import { Placeholder } from "../../components/Placeholder";
+
+export default function ProductClassesPage() {
+  return <Placeholder title="Product classes" />;
+}
