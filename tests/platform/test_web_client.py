@@ -89,3 +89,14 @@ def test_without_a_build_root_explains_and_the_api_works(
     assert other.status_code == 404
     assert other.headers["content-type"] == "application/problem+json"
     assert client.get("/healthz").status_code == 200
+
+
+def test_text_is_gzipped_for_clients_that_accept_it(web: TestClient) -> None:
+    zipped = web.get("/assets/index-abc123.js", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in zipped.headers["vary"]
+    assert zipped.content == ASSET  # httpx decodes it
+    plain = web.get("/assets/index-abc123.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == ASSET
+    assert web.get("/lots/1", headers={"Accept-Encoding": "gzip"}).content == INDEX
