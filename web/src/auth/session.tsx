@@ -4,7 +4,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, type ReactNode } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
-import { api, onSessionExpired, unwrap } from "../api/client";
+import { api, csrfToken, onSessionExpired, unwrap } from "../api/client";
 import type { components } from "../api/schema";
 import { ApiError } from "../api/problem";
 
@@ -12,6 +12,9 @@ export type Me = components["schemas"]["UserRead"];
 export const ME_KEY = ["me"] as const;
 
 async function fetchMe(): Promise<Me | null> {
+  // Login sets the readable CSRF cookie for as long as the session can be refreshed:
+  // without it nobody is logged in, and asking would only log a 401 in the console.
+  if (!csrfToken()) return null;
   try {
     return unwrap(await api.GET("/api/users/me"));
   } catch (error) {
