@@ -17,6 +17,7 @@ export const DEV_SECRET = "e2e-dev-mailbox-secret";
 
 export default defineConfig({
   testDir: "e2e",
+  globalTeardown: "./e2e/teardown.ts",
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
