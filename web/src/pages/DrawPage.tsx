@@ -321,7 +321,7 @@ function VerifyDraw({ lot, draw }: { lot: Lot; draw: Draw }) {
         {running ? "Verifying…" : report ? "Verify again" : "Verify in your browser"}
       </button>
       <p role="status" className="muted">
-        {running ? phase : verdict ? "Verification finished." : ""}
+        {running ? phase : verdict ? `Verification finished: ${verdict.tone === "ok" ? "the draw is verified" : "the draw is NOT verified"}.` : ""}
       </p>
       <ProblemAlert error={error} />
       {report && verdict && (
