@@ -1,0 +1,643 @@
+// Draw proofs (docs/spec/draw.md): recompute an alot-v1 or alot-v2 draw from the proof's
+// inputs and compare every derived value with the published one, step by step.
+//
+// As the reference verifier (packages/alot-verify, alot_verify.draw) does, each derived
+// value is recomputed from the *inputs*, never from another stored derived value, so a
+// tampered derived value fails alone and a tampered input fails everything built on it.
+// All checks run; a proof that cannot be read at all is a DrawProofFormatError naming the
+// member (`entries[3].tickets_end: missing field`), not a failed draw.
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { KNOWN_CHAINS, SCHEME_CHAINED, SCHEME_SIZES, roundTime, verifyBeaconSignature } from "./beacon";
+import { concat, enc, fromHex, toBigInt, toHex, u64, utf8 } from "./bytes";
+import { canonicalJson, canonicalJsonText, MAX_SAFE_INTEGER } from "./canonical";
+import { leafHash, merkleRoot } from "./merkle";
+import { compareStep, type Step } from "./steps";
+
+export const ALGORITHM_V1 = "alot-v1";
+export const ALGORITHM_V2 = "alot-v2";
+
+export const TAG_COMMIT = utf8("ALOT-DRAW-V2/commit");
+export const TAG_INPUTS = utf8("ALOT-DRAW-V2/inputs");
+export const TAG_SEED = utf8("ALOT-DRAW-V2/seed");
+export const TAG_SELECT = utf8("ALOT-DRAW-V2/select");
+
+export type Entry = { user_id: string; tickets_start: number; tickets_end: number };
+
+export class DrawProofFormatError extends Error {
+  override name = "DrawProofFormatError";
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}
+
+export type DrawVerification = {
+  algorithm: typeof ALGORITHM_V1 | typeof ALGORITHM_V2;
+  lotId: string;
+  steps: Step[];
+  /** The ticket this verifier computed from the inputs. */
+  winningTicket: number;
+  /** The one entry holding the computed ticket (null when none or several do). */
+  winnerUserId: string | null;
+  published: { winningTicket: number; winnerUserId: string; serverSeedCommitment: string; serverSeed: string };
+  /** No step failed (steps that could not be checked are listed, not passed). */
+  ok: boolean;
+};
+
+export type DrawOptions = {
+  /** Public keys (hex) of drand chains by chain hash; the spec's known chains are built in. */
+  beaconPublicKeys?: Record<string, string>;
+};
+
+// --- the formulas --------------------------------------------------------------------
+
+/** alot-v1: hex(SHA-256(ASCII(server_seed))), the 64 characters hashed, not the bytes. */
+export const commitmentV1 = (serverSeed: string): string => toHex(sha256(utf8(serverSeed)));
+
+export const clientSeedV1 = (lotId: string, createdAt: string, totalTickets: number, escrowBalance: string): string =>
+  toHex(sha256(utf8(`${lotId}:${createdAt}:${totalTickets}:${escrowBalance}`)));
+
+export const combinedSeedV1 = (serverSeed: string, clientSeed: string, nonce = 0): string =>
+  toHex(sha256(utf8(`${serverSeed}${clientSeed}${nonce}`)));
+
+/** 1 + int(combined_seed[0:8], 16) mod total_tickets */
+export const winningTicketV1 = (combinedSeed: string, totalTickets: number): number =>
+  1 + (parseInt(combinedSeed.slice(0, 8), 16) % totalTickets);
+
+/** alot-v2: hex(SHA-256(enc(TAG_COMMIT) || enc(server_seed bytes))) */
+export const commitmentPreimageV2 = (serverSeed: string): Uint8Array => concat(enc(TAG_COMMIT), enc(fromHex(serverSeed)));
+export const commitmentV2 = (serverSeed: string): string => toHex(sha256(commitmentPreimageV2(serverSeed)));
+
+export const entryLeaf = (entry: Entry): Uint8Array =>
+  canonicalJson({ user_id: entry.user_id, tickets_start: entry.tickets_start, tickets_end: entry.tickets_end });
+
+/** The RFC 9162 root over the canonical JSON of each entry, in ticket order. */
+export const ticketMapRoot = (entries: Entry[]): string => toHex(merkleRoot(entries.map((e) => leafHash(entryLeaf(e)))));
+
+export const drawInputsHashPreimage = (drawInputs: unknown): Uint8Array => concat(enc(TAG_INPUTS), enc(canonicalJson(drawInputs)));
+export const drawInputsHash = (drawInputs: unknown): string => toHex(sha256(drawInputsHashPreimage(drawInputs)));
+
+export const seedMessageV2 = (inputsHash: string, randomness: Uint8Array): Uint8Array =>
+  concat(enc(TAG_SEED), enc(fromHex(inputsHash)), enc(randomness));
+
+/** seed = HMAC(server_seed bytes, enc(TAG_SEED) || enc(inputs hash bytes) || enc(R)) */
+export const seedV2 = (serverSeed: string, inputsHash: string, randomness: Uint8Array): Uint8Array =>
+  hmac(sha256, fromHex(serverSeed), seedMessageV2(inputsHash, randomness));
+
+/** bit_length(n - 1): 0 when n = 1. */
+export const selectionBits = (totalTickets: number): number => (totalTickets <= 1 ? 0 : (totalTickets - 1).toString(2).length);
+
+export type SelectionRound = { counter: number; block: string; candidate: number; accepted: boolean };
+
+/** HMAC counter mode with rejection sampling: every ticket has probability 1/N. */
+export function selectV2(seed: Uint8Array, totalTickets: number): { ticket: number; counter: number; rounds: SelectionRound[] } {
+  if (!(Number.isSafeInteger(totalTickets) && totalTickets >= 1)) throw new RangeError("total_tickets must be at least 1");
+  const bits = selectionBits(totalTickets);
+  const rounds: SelectionRound[] = [];
+  for (let counter = 0; ; counter++) {
+    const block = hmac(sha256, seed, concat(enc(TAG_SELECT), u64(counter)));
+    const candidate = Number(toBigInt(block) >> BigInt(256 - bits));
+    const accepted = candidate < totalTickets;
+    rounds.push({ counter, block: toHex(block), candidate, accepted });
+    if (accepted) return { ticket: candidate + 1, counter, rounds };
+  }
+}
+
+// --- reading a proof -------------------------------------------------------------------
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z$/;
+const DOLLARS = /^(0|[1-9][0-9]*)\.[0-9]{2}$/;
+const HEX = /^(?:[0-9a-f]{2})*$/;
+
+type Obj = Record<string, unknown>;
+
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
+
+function exactMembers(value: unknown, names: readonly string[], where: string): Obj {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new DrawProofFormatError("must be a JSON object", where || "$");
+  }
+  const prefix = where ? `${where}.` : "";
+  for (const name of names) if (!Object.prototype.hasOwnProperty.call(value, name)) throw new DrawProofFormatError("missing field", `${prefix}${name}`);
+  for (const name of Object.keys(value)) if (!names.includes(name)) throw new DrawProofFormatError("unknown field", `${prefix}${name}`);
+  return value as Obj;
+}
+
+function str(value: unknown, where: string): string {
+  if (typeof value !== "string") throw new DrawProofFormatError(`must be a string, got ${jsonType(value)}`, where);
+  return value;
+}
+
+function integer(value: unknown, where: string, minimum: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) throw new DrawProofFormatError(`must be an integer, got ${jsonType(value)}`, where);
+  if (value < minimum || value > MAX_SAFE_INTEGER) throw new DrawProofFormatError(`must be between ${minimum} and 2**53 - 1, got ${value}`, where);
+  return value;
+}
+
+const ticketNumber = (value: unknown, where: string) => integer(value, where, 1);
+
+function hex(value: unknown, where: string, size?: number): string {
+  const text = str(value, where);
+  if (size !== undefined && text.length !== 2 * size) throw new DrawProofFormatError(`must be ${2 * size} lowercase hex characters, got ${text.length}`, where);
+  if (!HEX.test(text)) throw new DrawProofFormatError("must be lowercase hex (0-9a-f, whole bytes)", where);
+  return text;
+}
+
+function uuid(value: unknown, where: string): string {
+  const text = str(value, where);
+  if (!UUID.test(text)) throw new DrawProofFormatError(`must be a lowercase hyphenated UUID, got ${JSON.stringify(text)}`, where);
+  return text;
+}
+
+/** Microseconds since the Unix epoch of a spec timestamp, or null if it is not one. */
+export function timestampMicros(text: string): number | null {
+  const m = TIMESTAMP.exec(text);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s, us] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  // A real calendar date and time: nothing rolled over (no Feb 30, hour 24, second 60).
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) {
+    return null;
+  }
+  return ms * 1000 + us;
+}
+
+function timestamp(value: unknown, where: string): string {
+  const text = str(value, where);
+  if (!TIMESTAMP.test(text)) throw new DrawProofFormatError(`must be YYYY-MM-DDTHH:MM:SS.ffffffZ, got ${JSON.stringify(text)}`, where);
+  if (timestampMicros(text) === null) throw new DrawProofFormatError(`not a valid date and time: ${JSON.stringify(text)}`, where);
+  return text;
+}
+
+function dollars(value: unknown, where: string): string {
+  const text = str(value, where);
+  if (!DOLLARS.test(text)) throw new DrawProofFormatError(`must be dollars with exactly two decimals (e.g. 5123.50), got ${JSON.stringify(text)}`, where);
+  return text;
+}
+
+function entries(value: unknown, where: string): Entry[] {
+  if (!Array.isArray(value) || value.length === 0) throw new DrawProofFormatError("must be a non-empty array of entries", where);
+  return value.map((item, i) => {
+    const here = `${where}[${i}]`;
+    const e = exactMembers(item, ["user_id", "tickets_start", "tickets_end"], here);
+    return {
+      user_id: uuid(e.user_id, `${here}.user_id`),
+      tickets_start: ticketNumber(e.tickets_start, `${here}.tickets_start`),
+      tickets_end: ticketNumber(e.tickets_end, `${here}.tickets_end`),
+    };
+  });
+}
+
+// --- shared checks ---------------------------------------------------------------------
+
+/** Every way the entries fail to tile 1..total exactly (empty: they tile). */
+export function tilingProblems(list: Entry[], total: number): string[] {
+  const problems: string[] = [];
+  let expectedStart = 1;
+  let held = 0;
+  list.forEach((entry, i) => {
+    if (entry.tickets_start !== expectedStart) {
+      const kind = entry.tickets_start > expectedStart ? "a gap" : "an overlap or entries out of order";
+      problems.push(`entries[${i}] starts at ticket ${entry.tickets_start}, expected ${expectedStart} (${kind})`);
+    }
+    if (entry.tickets_end < entry.tickets_start) problems.push(`entries[${i}] ends at ${entry.tickets_end}, before it starts at ${entry.tickets_start}`);
+    held += Math.max(0, entry.tickets_end - entry.tickets_start + 1);
+    expectedStart = entry.tickets_end + 1;
+  });
+  const last = list[list.length - 1]!;
+  if (last.tickets_end !== total) problems.push(`the last entry ends at ticket ${last.tickets_end}, not at the last ticket ${total}`);
+  if (held !== total) problems.push(`the entries hold ${held} tickets, not ${total}`);
+  return problems;
+}
+
+export const holders = (list: Entry[], ticket: number): string[] =>
+  list.filter((e) => e.tickets_start <= ticket && ticket <= e.tickets_end).map((e) => e.user_id);
+
+function tilingStep(list: Entry[], total: number): Step {
+  const problems = tilingProblems(list, total);
+  return {
+    id: "entries",
+    title: `The entries cover tickets 1 to ${total} exactly, with no gap or overlap`,
+    inputs: [
+      { label: "entries", value: `${list.length} ${list.length === 1 ? "entry" : "entries"}` },
+      { label: "total tickets", value: String(total) },
+    ],
+    expected: `tickets 1..${total}, each held once`,
+    computed: problems.length ? problems.join("; ") : `tickets 1..${total}, each held once`,
+    status: problems.length ? "fail" : "pass",
+    ...(problems.length ? { detail: problems.join("; ") } : {}),
+  };
+}
+
+function winnerStep(list: Entry[], ticket: number, published: string): { step: Step; winner: string | null } {
+  const found = holders(list, ticket);
+  const winner = found.length === 1 ? found[0]! : null;
+  const base = {
+    id: "winner_user_id",
+    title: `The winner is the player holding ticket ${ticket}`,
+    inputs: [
+      { label: "winning ticket (computed)", value: String(ticket) },
+      { label: "entries", value: `${list.length}` },
+    ],
+  };
+  if (winner === null) {
+    const detail = found.length ? `${found.length} entries hold ticket ${ticket}` : `no entry holds ticket ${ticket}`;
+    return { step: { ...base, expected: published, computed: detail, status: "fail", detail }, winner };
+  }
+  return { step: compareStep(base, published, winner, `the proof names ${published}, but ticket ${ticket} is held by ${winner}`), winner };
+}
+
+// --- alot-v1 ---------------------------------------------------------------------------
+
+const V1_FIELDS = [
+  "algorithm",
+  "lot_id",
+  "created_at",
+  "total_tickets",
+  "escrow_balance",
+  "server_seed_commitment",
+  "server_seed",
+  "client_seed",
+  "nonce",
+  "combined_seed",
+  "winning_ticket",
+  "entries",
+  "winner_user_id",
+] as const;
+
+function verifyV1(proof: Obj): DrawVerification {
+  const p = exactMembers(proof, V1_FIELDS, "");
+  const lotId = uuid(p.lot_id, "lot_id");
+  const createdAt = timestamp(p.created_at, "created_at");
+  const total = ticketNumber(p.total_tickets, "total_tickets");
+  const escrow = dollars(p.escrow_balance, "escrow_balance");
+  const commitment = hex(p.server_seed_commitment, "server_seed_commitment", 32);
+  const serverSeed = hex(p.server_seed, "server_seed", 32);
+  const clientSeed = hex(p.client_seed, "client_seed", 32);
+  const nonce = integer(p.nonce, "nonce", 0);
+  const combinedSeed = hex(p.combined_seed, "combined_seed", 32);
+  const winningTicket = ticketNumber(p.winning_ticket, "winning_ticket");
+  const list = entries(p.entries, "entries");
+  const winnerUserId = uuid(p.winner_user_id, "winner_user_id");
+
+  const client = clientSeedV1(lotId, createdAt, total, escrow);
+  const combined = combinedSeedV1(serverSeed, client, 0);
+  const ticket = winningTicketV1(combined, total);
+  const { step: winner, winner: computedWinner } = winnerStep(list, ticket, winnerUserId);
+  const steps: Step[] = [
+    compareStep(
+      {
+        id: "server_seed_commitment",
+        title: "The revealed server seed matches the commitment published when the lot opened",
+        formula: "hex(SHA-256(ASCII(server_seed)))",
+        inputs: [{ label: "server seed (revealed)", value: serverSeed }],
+      },
+      commitment,
+      commitmentV1(serverSeed),
+      "the revealed server seed does not hash to the published commitment",
+    ),
+    compareStep({ id: "nonce", title: "The nonce is 0 (an alot-v1 draw is never redrawn)", inputs: [] }, nonce, 0),
+    compareStep(
+      {
+        id: "client_seed",
+        title: "The client seed follows from the lot's public data",
+        formula: "hex(SHA-256(ASCII(lot_id:created_at:total_tickets:escrow_balance)))",
+        inputs: [
+          { label: "lot id", value: lotId },
+          { label: "created at", value: createdAt },
+          { label: "total tickets", value: String(total) },
+          { label: "escrow balance (dollars)", value: escrow },
+        ],
+      },
+      clientSeed,
+      client,
+    ),
+    compareStep(
+      {
+        id: "combined_seed",
+        title: "The combined seed mixes the server seed, the client seed and the nonce",
+        formula: "hex(SHA-256(ASCII(server_seed client_seed nonce)))",
+        inputs: [
+          { label: "server seed", value: serverSeed },
+          { label: "client seed (computed)", value: client },
+          { label: "nonce", value: "0" },
+        ],
+      },
+      combinedSeed,
+      combined,
+    ),
+    compareStep(
+      {
+        id: "winning_ticket",
+        title: "The winning ticket follows from the combined seed",
+        formula: "1 + int(combined_seed[0:8], 16) mod total_tickets",
+        inputs: [
+          { label: "combined seed (computed), first 8 hex digits", value: `${combined.slice(0, 8)} = ${parseInt(combined.slice(0, 8), 16)}` },
+          { label: "total tickets", value: String(total) },
+        ],
+      },
+      winningTicket,
+      ticket,
+    ),
+    tilingStep(list, total),
+    winner,
+  ];
+  return {
+    algorithm: ALGORITHM_V1,
+    lotId,
+    steps,
+    winningTicket: ticket,
+    winnerUserId: computedWinner,
+    published: { winningTicket, winnerUserId, serverSeedCommitment: commitment, serverSeed },
+    ok: steps.every((s) => s.status !== "fail"),
+  };
+}
+
+// --- alot-v2 ---------------------------------------------------------------------------
+
+const V2_FIELDS = ["algorithm", "draw_inputs", "draw_inputs_hash", "server_seed", "beacon", "seed", "selection_counter", "winning_ticket", "entries", "winner_user_id"] as const;
+const DRAW_INPUT_FIELDS = ["algorithm", "lot_id", "funded_at", "total_tickets", "escrow_cents", "ticket_map_root", "server_seed_commitment", "beacon"] as const;
+
+type BeaconChoice = { chainHash: string; scheme: string; round: number };
+type BeaconReading = { round: number; randomness: string; signature: Uint8Array; previousSignature: Uint8Array };
+
+function parseDrawInputs(value: unknown, where = "draw_inputs") {
+  const v = exactMembers(value, DRAW_INPUT_FIELDS, where);
+  if (v.algorithm !== ALGORITHM_V2) throw new DrawProofFormatError(`must be "${ALGORITHM_V2}"`, `${where}.algorithm`);
+  let beacon: BeaconChoice | null = null;
+  if (v.beacon !== null) {
+    const b = exactMembers(v.beacon, ["chain_hash", "scheme", "round"], `${where}.beacon`);
+    const scheme = str(b.scheme, `${where}.beacon.scheme`);
+    if (!(scheme in SCHEME_SIZES)) {
+      throw new DrawProofFormatError(`unsupported drand scheme ${JSON.stringify(scheme)} (supported: ${Object.keys(SCHEME_SIZES).sort().join(", ")})`, `${where}.beacon.scheme`);
+    }
+    beacon = { chainHash: hex(b.chain_hash, `${where}.beacon.chain_hash`, 32), scheme, round: integer(b.round, `${where}.beacon.round`, 1) };
+  }
+  return {
+    lotId: uuid(v.lot_id, `${where}.lot_id`),
+    fundedAt: timestamp(v.funded_at, `${where}.funded_at`),
+    totalTickets: ticketNumber(v.total_tickets, `${where}.total_tickets`),
+    escrowCents: integer(v.escrow_cents, `${where}.escrow_cents`, 0),
+    ticketMapRoot: hex(v.ticket_map_root, `${where}.ticket_map_root`, 32),
+    serverSeedCommitment: hex(v.server_seed_commitment, `${where}.server_seed_commitment`, 32),
+    beacon,
+  };
+}
+
+function parseBeaconReading(value: unknown, scheme: string, where = "beacon"): BeaconReading {
+  const chained = scheme === SCHEME_CHAINED;
+  const r = exactMembers(value, chained ? ["round", "randomness", "signature", "previous_signature"] : ["round", "randomness", "signature"], where);
+  const signature = hex(r.signature, `${where}.signature`, SCHEME_SIZES[scheme]!.signature);
+  let previous: Uint8Array = new Uint8Array(0);
+  if (chained) {
+    const previousHex = hex(r.previous_signature, `${where}.previous_signature`);
+    if (!previousHex) throw new DrawProofFormatError("must not be empty", `${where}.previous_signature`);
+    previous = fromHex(previousHex);
+  }
+  return {
+    round: integer(r.round, `${where}.round`, 1),
+    randomness: hex(r.randomness, `${where}.randomness`, 32),
+    signature: fromHex(signature),
+    previousSignature: previous,
+  };
+}
+
+const isoSeconds = (unix: number) => new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, ".000000Z");
+
+async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerification> {
+  const p = exactMembers(proof, V2_FIELDS, "");
+  const inputs = parseDrawInputs(p.draw_inputs);
+  let reading: BeaconReading | null = null;
+  if (p.beacon !== null) {
+    if (inputs.beacon === null) {
+      // Without a frozen scheme the reading's shape is unknown; the beacon step reports it.
+      if (typeof p.beacon !== "object" || Array.isArray(p.beacon)) throw new DrawProofFormatError("must be an object or null", "beacon");
+    } else {
+      reading = parseBeaconReading(p.beacon, inputs.beacon.scheme);
+    }
+  }
+  const publishedInputsHash = hex(p.draw_inputs_hash, "draw_inputs_hash", 32);
+  const serverSeed = hex(p.server_seed, "server_seed", 32);
+  const publishedSeed = hex(p.seed, "seed", 32);
+  const selectionCounter = integer(p.selection_counter, "selection_counter", 0);
+  const winningTicket = ticketNumber(p.winning_ticket, "winning_ticket");
+  const list = entries(p.entries, "entries");
+  const winnerUserId = uuid(p.winner_user_id, "winner_user_id");
+  const total = inputs.totalTickets;
+
+  const inputsHash = drawInputsHash(p.draw_inputs);
+  const root = ticketMapRoot(list);
+  const steps: Step[] = [
+    compareStep(
+      {
+        id: "server_seed_commitment",
+        title: "The revealed server seed matches the commitment published when the lot opened",
+        formula: 'hex(SHA-256(enc("ALOT-DRAW-V2/commit") || enc(server_seed bytes)))',
+        inputs: [{ label: "server seed (revealed)", value: serverSeed }],
+      },
+      inputs.serverSeedCommitment,
+      commitmentV2(serverSeed),
+      "the revealed server seed does not hash to the commitment frozen in the draw inputs",
+    ),
+    compareStep(
+      {
+        id: "draw_inputs_hash",
+        title: "The draw inputs hash is the hash of the inputs frozen at funding",
+        formula: 'hex(SHA-256(enc("ALOT-DRAW-V2/inputs") || enc(CJSON(draw_inputs))))',
+        inputs: [{ label: "canonical JSON of the draw inputs", value: canonicalJsonText(p.draw_inputs) }],
+      },
+      publishedInputsHash,
+      inputsHash,
+    ),
+    compareStep(
+      {
+        id: "ticket_map_root",
+        title: "The entries hash to the ticket map root frozen at funding",
+        formula: "RFC 9162 Merkle root of SHA-256(0x00 || CJSON(entry)), in ticket order",
+        inputs: [{ label: "entries (leaves)", value: String(list.length) }],
+      },
+      inputs.ticketMapRoot,
+      root,
+      "the entries in the proof are not the ticket map frozen at funding",
+    ),
+    tilingStep(list, total),
+  ];
+
+  let randomness: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  const choice = inputs.beacon;
+  if (choice === null) {
+    steps.push({
+      id: "beacon",
+      title: "No drand beacon was frozen at funding, and the proof carries no beacon reading",
+      inputs: [],
+      expected: "no reading",
+      computed: p.beacon === null ? "no reading" : "a reading",
+      status: p.beacon === null ? "pass" : "fail",
+      ...(p.beacon === null ? {} : { detail: "the proof carries a beacon reading although no drand round was frozen at funding" }),
+    });
+  } else if (reading === null) {
+    steps.push({
+      id: "beacon",
+      title: `The proof carries the reading of drand round ${choice.round}, frozen at funding`,
+      inputs: [],
+      expected: `the reading of round ${choice.round}`,
+      computed: "no reading",
+      status: "fail",
+      detail: "the draw inputs name a drand round but the proof has no reading of it",
+    });
+  } else {
+    randomness = sha256(reading.signature);
+    const chain = KNOWN_CHAINS[choice.chainHash];
+    steps.push(
+      {
+        id: "beacon",
+        title: `The proof carries a reading of the drand round frozen at funding`,
+        inputs: [{ label: "chain", value: chain ? `drand ${chain.name} (${choice.chainHash})` : choice.chainHash }],
+        expected: "a reading",
+        computed: "a reading",
+        status: "pass",
+      },
+      compareStep(
+        { id: "beacon.round", title: `The reading is of round ${choice.round}, the round frozen at funding`, inputs: [] },
+        choice.round,
+        reading.round,
+      ),
+      compareStep(
+        {
+          id: "beacon.randomness",
+          title: "The beacon's randomness is the SHA-256 of its signature",
+          formula: "SHA-256(signature)",
+          inputs: [{ label: "signature", value: toHex(reading.signature) }],
+        },
+        reading.randomness,
+        toHex(randomness),
+      ),
+    );
+    if (!chain) {
+      steps.push({
+        id: "beacon.chosen_before_published",
+        title: `Round ${choice.round} was not yet published when the inputs were frozen`,
+        inputs: [{ label: "chain", value: choice.chainHash }],
+        status: "not_checked",
+        detail: `this verifier does not know drand chain ${choice.chainHash}; check yourself that round ${choice.round} was published after ${inputs.fundedAt}`,
+      });
+    } else {
+      const due = roundTime(chain, choice.round);
+      const problems: string[] = [];
+      if (choice.scheme !== chain.scheme) problems.push(`drand ${chain.name} uses ${chain.scheme}, the inputs say ${choice.scheme}`);
+      if (due * 1_000_000 <= timestampMicros(inputs.fundedAt)!) problems.push(`round ${choice.round} was due at ${isoSeconds(due)}, not after funding at ${inputs.fundedAt}`);
+      steps.push({
+        id: "beacon.chosen_before_published",
+        title: `Round ${choice.round} of drand ${chain.name} was not yet published when the inputs were frozen`,
+        formula: "genesis + (round − 1) × period > funded_at",
+        inputs: [
+          { label: "funded at", value: inputs.fundedAt },
+          { label: `round ${choice.round} due at`, value: isoSeconds(due) },
+        ],
+        expected: `due after ${inputs.fundedAt}`,
+        computed: problems.length ? problems.join("; ") : `due at ${isoSeconds(due)}`,
+        status: problems.length ? "fail" : "pass",
+        ...(problems.length ? { detail: problems.join("; ") } : {}),
+      });
+    }
+    const publicKey = options.beaconPublicKeys?.[choice.chainHash] ?? chain?.publicKey;
+    if (!publicKey) {
+      steps.push({
+        id: "beacon.signature",
+        title: `The beacon signature is drand's signature of round ${choice.round}`,
+        inputs: [],
+        status: "not_checked",
+        detail: "the chain's public key is not known to this verifier, so the BLS signature was not checked",
+      });
+    } else {
+      const valid = await verifyBeaconSignature({
+        scheme: choice.scheme,
+        round: choice.round,
+        signature: reading.signature,
+        publicKey,
+        previousSignature: reading.previousSignature,
+      });
+      steps.push({
+        id: "beacon.signature",
+        title: `The beacon signature is drand's signature of round ${choice.round}`,
+        formula: choice.scheme === SCHEME_CHAINED ? "BLS on BLS12-381 over SHA-256(previous_signature || u64(round))" : "BLS on BLS12-381 over SHA-256(u64(round))",
+        inputs: [
+          { label: "scheme", value: choice.scheme },
+          { label: "public key", value: `${publicKey}${chain && chain.publicKey === publicKey ? ` (drand ${chain.name})` : ""}` },
+        ],
+        expected: "a valid signature",
+        computed: valid ? "a valid signature" : "does not verify",
+        status: valid ? "pass" : "fail",
+        ...(valid ? {} : { detail: "the BLS signature does not verify under the chain's public key" }),
+      });
+    }
+  }
+
+  const seed = seedV2(serverSeed, inputsHash, randomness);
+  const selection = selectV2(seed, total);
+  const rejected = selection.rounds.filter((r) => !r.accepted).map((r) => r.candidate);
+  steps.push(
+    compareStep(
+      {
+        id: "seed",
+        title: "The seed mixes the server seed, the draw inputs and the beacon",
+        formula: 'HMAC-SHA256(server_seed, enc("ALOT-DRAW-V2/seed") || enc(draw_inputs_hash) || enc(beacon randomness))',
+        inputs: [
+          { label: "server seed", value: serverSeed },
+          { label: "draw inputs hash (computed)", value: inputsHash },
+          { label: "beacon randomness", value: randomness.length ? toHex(randomness) : "(none: empty string)" },
+        ],
+      },
+      publishedSeed,
+      toHex(seed),
+    ),
+    compareStep(
+      {
+        id: "winning_ticket",
+        title: "The winning ticket follows from the seed, without bias",
+        formula: `block = HMAC-SHA256(seed, enc("ALOT-DRAW-V2/select") || u64(counter)); candidate = first ${selectionBits(total)} bits; accept when < ${total}`,
+        inputs: [
+          { label: "seed (computed)", value: toHex(seed) },
+          { label: "total tickets", value: String(total) },
+          { label: "candidates rejected", value: rejected.length ? rejected.join(", ") : "none" },
+        ],
+      },
+      `ticket ${winningTicket} at counter ${selectionCounter}`,
+      `ticket ${selection.ticket} at counter ${selection.counter}`,
+    ),
+  );
+  const { step: winner, winner: computedWinner } = winnerStep(list, selection.ticket, winnerUserId);
+  steps.push(winner);
+  return {
+    algorithm: ALGORITHM_V2,
+    lotId: inputs.lotId,
+    steps,
+    winningTicket: selection.ticket,
+    winnerUserId: computedWinner,
+    published: { winningTicket, winnerUserId, serverSeedCommitment: inputs.serverSeedCommitment, serverSeed },
+    ok: steps.every((s) => s.status !== "fail"),
+  };
+}
+
+/**
+ * Recompute a draw proof and compare every published value with its recomputation.
+ * Throws DrawProofFormatError when the proof is malformed (unreadable, not a failed draw).
+ */
+export async function verifyDrawProof(proof: unknown, options: DrawOptions = {}): Promise<DrawVerification> {
+  if (typeof proof !== "object" || proof === null || Array.isArray(proof)) throw new DrawProofFormatError("a draw proof is a JSON object", "$");
+  const algorithm = (proof as Obj).algorithm;
+  if (algorithm === ALGORITHM_V1) return verifyV1(proof as Obj);
+  if (algorithm === ALGORITHM_V2) return verifyV2(proof as Obj, options);
+  if (algorithm === undefined) throw new DrawProofFormatError("missing field", "algorithm");
+  throw new DrawProofFormatError(`unsupported algorithm ${JSON.stringify(algorithm)} (supported: ${ALGORITHM_V1}, ${ALGORITHM_V2})`, "algorithm");
+}

@@ -1,0 +1,205 @@
+// A ledger transaction's place in the signed log (docs/spec/proofs.md): the inclusion
+// proof document the ledger serves at /api/ledger/proofs/inclusion, checked against a
+// checkpoint signed by the ledger's verifier key, and (when the ledger shows it) the
+// transaction itself, whose leaf hash is recomputed from its canonical body.
+import { fromHex, isHex, toHex } from "./bytes";
+import { canonicalJson, CanonicalJsonError } from "./canonical";
+import { CheckpointFormatError, parseVerifierKey, verifyCheckpoint, type Checkpoint } from "./checkpoint";
+import { leafHash, MerkleProofError, verifyInclusion } from "./merkle";
+import type { Step } from "./steps";
+
+type Obj = Record<string, unknown>;
+
+export type InclusionCheck = {
+  steps: Step[];
+  ok: boolean;
+  /** The transaction, when the document carried it and its hash verified. */
+  transaction: Obj | null;
+  checkpoint: Checkpoint | null;
+};
+
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The RFC 9162 leaf hash of a transaction: SHA-256(0x00 || CJSON(body without `hash`)). */
+export function transactionLeafHash(transaction: Obj): string {
+  const body: Obj = { ...transaction };
+  delete body.hash;
+  return toHex(leafHash(canonicalJson(body)));
+}
+
+/**
+ * Check an inclusion proof document for transaction `seq` against `verifierKey`:
+ * the checkpoint's signature and size, the transaction (when shown), and the audit path.
+ * Each is its own step; nothing the document does not carry is reported as passed.
+ */
+export function verifyInclusionDocument(document: unknown, verifierKey: string, seq: number): InclusionCheck {
+  const steps: Step[] = [];
+  const fail = (step: Omit<Step, "status">): InclusionCheck => {
+    steps.push({ ...step, status: "fail" });
+    return { steps, ok: false, transaction: null, checkpoint: null };
+  };
+  if (!isObj(document)) return fail({ id: "document", title: "The inclusion proof can be read", inputs: [], detail: "it is not a JSON object" });
+  const { leaf_index: index, tree_size: size, leaf_hash: leafHex, proof, checkpoint: note, transaction } = document;
+  if (
+    typeof index !== "number" ||
+    typeof size !== "number" ||
+    !Array.isArray(proof) ||
+    !proof.every((h) => isHex(h, 32)) ||
+    typeof note !== "string" ||
+    (leafHex !== undefined && !isHex(leafHex, 32))
+  ) {
+    return fail({ id: "document", title: "The inclusion proof can be read", inputs: [], detail: "a member is missing or has the wrong form" });
+  }
+
+  // 1. The checkpoint is signed by the ledger's key, and is of the proof's size.
+  let checkpoint: Checkpoint | null = null;
+  let keyText = verifierKey;
+  try {
+    keyText = parseVerifierKey(verifierKey).text;
+    checkpoint = verifyCheckpoint(note, verifierKey);
+    steps.push({
+      id: "checkpoint.signature",
+      title: `The ledger checkpoint of ${checkpoint.size} transactions is signed by the ledger's key`,
+      formula: "Ed25519 over the checkpoint body (C2SP signed note)",
+      inputs: [
+        { label: "origin", value: checkpoint.origin },
+        { label: "root", value: toHex(checkpoint.rootHash) },
+        { label: "verifier key", value: keyText },
+      ],
+      expected: "a valid signature",
+      computed: "a valid signature",
+      status: "pass",
+    });
+  } catch (error) {
+    const detail = error instanceof CheckpointFormatError ? `the checkpoint cannot be read: ${error.message}` : error instanceof Error ? error.message : String(error);
+    steps.push({
+      id: "checkpoint.signature",
+      title: "The ledger checkpoint is signed by the ledger's key",
+      formula: "Ed25519 over the checkpoint body (C2SP signed note)",
+      inputs: [{ label: "verifier key", value: keyText }],
+      expected: "a valid signature",
+      computed: "does not verify",
+      status: "fail",
+      detail,
+    });
+  }
+  if (checkpoint) {
+    steps.push({
+      id: "checkpoint.size",
+      title: "The proof is for the tree the checkpoint signs",
+      inputs: [],
+      expected: `${checkpoint.size} transactions`,
+      computed: `${size} transactions`,
+      status: checkpoint.size === size ? "pass" : "fail",
+      ...(checkpoint.size === size ? {} : { detail: `the proof is for a tree of ${size}, the checkpoint signs ${checkpoint.size}` }),
+    });
+  }
+
+  // 2. The leaf is the transaction asked for.
+  const indexOk = index === seq - 1;
+  steps.push({
+    id: "leaf_index",
+    title: `The proof is for ledger transaction ${seq}`,
+    inputs: [],
+    expected: `leaf ${seq - 1}`,
+    computed: `leaf ${index}`,
+    status: indexOk ? "pass" : "fail",
+    ...(indexOk ? {} : { detail: `the proof is for leaf ${index}, transaction ${seq} is leaf ${seq - 1}` }),
+  });
+  let leaf = typeof leafHex === "string" ? leafHex : null;
+  let shown: Obj | null = null;
+  if (isObj(transaction)) {
+    let computed: string;
+    try {
+      computed = transactionLeafHash(transaction);
+    } catch (error) {
+      computed = error instanceof CanonicalJsonError ? `cannot be hashed: ${error.message}` : String(error);
+    }
+    const problems: string[] = [];
+    if (transaction.hash !== computed) problems.push("the transaction's hash is not the hash of its content");
+    if (leaf !== null && leaf !== computed) problems.push("the proof's leaf hash is not the transaction's hash");
+    if (transaction.seq !== index + 1) problems.push(`the transaction's seq is ${String(transaction.seq)}, not ${index + 1}`);
+    steps.push({
+      id: "transaction.hash",
+      title: "The transaction's content hashes to the leaf in the proof",
+      formula: "SHA-256(0x00 || canonical JSON of the transaction without its hash)",
+      inputs: [{ label: "transaction kind", value: String(transaction.kind) }],
+      expected: String(leaf ?? transaction.hash),
+      computed,
+      status: problems.length ? "fail" : "pass",
+      ...(problems.length ? { detail: problems.join("; ") } : {}),
+    });
+    if (!problems.length) shown = transaction;
+    leaf ??= computed;
+  } else {
+    steps.push({
+      id: "transaction.hash",
+      title: "The transaction's content hashes to the leaf in the proof",
+      inputs: [],
+      status: "not_checked",
+      detail: "the ledger did not show this transaction (it shows a transaction only to the player it names and to auditors), so only its hash is known, not what it says",
+    });
+  }
+
+  // 3. The audit path leads from the leaf to the signed root.
+  if (leaf === null || !isHex(leaf, 32)) {
+    steps.push({ id: "inclusion", title: "The transaction is in the signed ledger", inputs: [], status: "fail", detail: "the proof has no leaf hash" });
+  } else if (!checkpoint) {
+    steps.push({ id: "inclusion", title: "The transaction is in the signed ledger", inputs: [], status: "not_checked", detail: "without a verified checkpoint there is no root to check the proof against" });
+  } else {
+    const path = (proof as string[]).map((h) => fromHex(h));
+    let detail: string | undefined;
+    try {
+      verifyInclusion(fromHex(leaf), index, size, path, checkpoint.rootHash);
+    } catch (error) {
+      detail = error instanceof MerkleProofError ? error.message : String(error);
+    }
+    steps.push({
+      id: "inclusion",
+      title: `Transaction ${seq} is in the signed ledger of ${checkpoint.size} transactions`,
+      formula: "RFC 9162 inclusion proof: leaf hash + audit path → root",
+      inputs: [
+        { label: "leaf hash", value: leaf },
+        { label: "audit path", value: `${path.length} ${path.length === 1 ? "hash" : "hashes"}` },
+      ],
+      expected: toHex(checkpoint.rootHash),
+      computed: detail ? "a different root" : toHex(checkpoint.rootHash),
+      status: detail ? "fail" : "pass",
+      ...(detail ? { detail } : {}),
+    });
+  }
+  return { steps, ok: steps.every((s) => s.status !== "fail"), transaction: shown, checkpoint };
+}
+
+/**
+ * The draw commitment in the ledger: the `draw_commitment` memo written when the lot
+ * opened must name this lot and hold the same commitment as the proof. Only possible
+ * when the ledger shows the transaction; otherwise the step says it was not checked.
+ */
+export function commitmentMemoStep(transaction: Obj | null, lotId: string, commitment: string, seq: number): Step {
+  const base = {
+    id: "ledger.draw_commitment",
+    title: `The ledger's record from the lot's opening (transaction ${seq}) holds the same commitment`,
+    inputs: [{ label: "ledger transaction", value: String(seq) }],
+  };
+  if (!transaction) {
+    return {
+      ...base,
+      status: "not_checked",
+      detail: "the ledger shows this record only to auditors, so the browser cannot read the commitment it holds; an auditor checks it with alot-verify",
+    };
+  }
+  const refs = isObj(transaction.refs) ? transaction.refs : {};
+  const metadata = isObj(transaction.metadata) ? transaction.metadata : {};
+  const problems: string[] = [];
+  if (transaction.kind !== "draw_commitment") problems.push(`it is a ${String(transaction.kind)} transaction, not draw_commitment`);
+  if (refs.lot_id !== lotId) problems.push("it is about another lot");
+  if (metadata.server_seed_commitment !== commitment) problems.push("it holds a different commitment");
+  return {
+    ...base,
+    expected: commitment,
+    computed: String(metadata.server_seed_commitment),
+    status: problems.length ? "fail" : "pass",
+    ...(problems.length ? { detail: problems.join("; ") } : {}),
+  };
+}
