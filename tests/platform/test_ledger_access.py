@@ -2,8 +2,8 @@
 
 Public: checkpoints, the verifier key, consistency and inclusion proofs (hashes and
 signatures only). A transaction, alone or inside its inclusion proof: the auditor role,
-and the player it names. Lists, the export and balances: the auditor role (or
-ALOT_LEDGER_PUBLIC).
+and the player it names; a lot's seed commitment (it names no player): anyone. Lists,
+the export and balances: the auditor role (or ALOT_LEDGER_PUBLIC).
 """
 
 from __future__ import annotations
@@ -153,8 +153,11 @@ def test_nobody_else_reads_a_players_transaction(
     assert refused.status_code == 403, path
     assert refused.json()["code"] == "not_a_party"
     assert refused.headers["content-type"].startswith("application/problem+json")
-    # The lot's own transactions (its commitment) name no player: auditors only.
-    assert client.get("/api/ledger/transactions/1", headers=stranger.headers).status_code == 403
+    # The lot's seed commitment names no player and repeats what the lot page shows:
+    # anyone logged in reads it (and anyone sees it inside its inclusion proof).
+    commitment = client.get("/api/ledger/transactions/1", headers=stranger.headers)
+    assert commitment.status_code == 200, commitment.text
+    assert commitment.json()["kind"] == "draw_commitment"
     # Its inclusion proof is public, without the transaction.
     for headers in ({}, stranger.headers):
         proof = client.get(f"/api/ledger/proofs/inclusion?seq={seq}", headers=headers)
@@ -248,12 +251,27 @@ def test_walking_every_seq_anonymously_reveals_no_transaction(
         if isinstance(value, str)
     }
     assert player.id in named
+    kinds = {json.loads(line)["seq"]: json.loads(line)["kind"] for line in everyone.splitlines()}
+    lots = _lot_ids(everyone)
+    shown = []
     for seq in range(1, size + 1):
         answer = client.get(f"/api/ledger/proofs/inclusion?seq={seq}")
         assert answer.status_code == 200, answer.text
-        assert "transaction" not in answer.json()
-        for value in named:
+        if "transaction" in answer.json():
+            shown.append(kinds[seq])
+        for value in named - lots:
             assert value not in answer.text, (seq, value)
+    # Only the lots' seed commitments are shown to anyone, and they name no player.
+    assert shown == ["draw_commitment"] * len(shown)
+    assert shown
+
+
+def _lot_ids(export: str) -> set[str]:
+    return {
+        json.loads(line)["refs"]["lot_id"]
+        for line in export.splitlines()
+        if "lot_id" in json.loads(line)["refs"]
+    }
 
 
 def test_a_public_ledger_is_readable_by_anyone(make_client: Callable[..., TestClient]) -> None:

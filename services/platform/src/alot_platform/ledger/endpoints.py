@@ -71,29 +71,39 @@ def names_player(transaction: dict[str, Any], user_id: str) -> bool:
     return any(p.get("account") == own_credits for p in transaction.get("postings") or ())
 
 
+# Transactions anyone may read: a lot's seed commitment names no player and only repeats
+# what the lot page publishes, and a player checking a draw in their browser must be able
+# to see that the ledger recorded it when the lot opened.
+PUBLIC_KINDS = frozenset({"draw_commitment"})
+
+
+def _public_kind(transaction: dict[str, Any]) -> bool:
+    return transaction.get("kind") in PUBLIC_KINDS
+
+
 async def _party(user: Annotated[User, Depends(current_user)]) -> Callable[..., bool] | None:
-    """None for a reader (any transaction); else the test of the player's own."""
+    """None for a reader (any transaction); else the test of the player's own (or public)."""
     if user.roles & READER_ROLES:
         return None
     user_id = str(user.id)
-    return lambda transaction: names_player(transaction, user_id)
+    return lambda transaction: _public_kind(transaction) or names_player(transaction, user_id)
 
 
-def _nobody(_transaction: dict[str, Any]) -> bool:
-    return False
+def _nobody(transaction: dict[str, Any]) -> bool:
+    return _public_kind(transaction)
 
 
 def _view_party(
     user: Annotated[User | None, Depends(optional_user)],
 ) -> Callable[..., bool] | None:
     """The public inclusion proof: who may see the transaction inside it. Anonymous
-    callers see none; a caller who sends credentials is identified by them."""
+    callers see only the public kinds; a caller who sends credentials is identified by them."""
     if user is None:
         return _nobody
     if user.roles & READER_ROLES:
         return None
     user_id = str(user.id)
-    return lambda transaction: names_player(transaction, user_id)
+    return lambda transaction: _public_kind(transaction) or names_player(transaction, user_id)
 
 
 def create_ledger_router(settings: Settings) -> APIRouter:
