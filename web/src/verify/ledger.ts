@@ -186,7 +186,7 @@ export function commitmentMemoStep(transaction: Obj | null, lotId: string, commi
     return {
       ...base,
       status: "not_checked",
-      detail: "the ledger shows this record only to auditors, so the browser cannot read the commitment it holds; an auditor checks it with alot-verify",
+      detail: "the ledger did not show this record, so the browser cannot read the commitment it holds; an auditor checks it with alot-verify",
     };
   }
   const refs = isObj(transaction.refs) ? transaction.refs : {};
