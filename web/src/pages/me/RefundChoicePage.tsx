@@ -43,6 +43,7 @@ function useNow(ms = 30_000): number {
 export default function RefundChoicePage() {
   const { purchaseId = "" } = useParams();
   const refund = useRefund(purchaseId);
+  const purchase = refund.data;
   const client = useQueryClient();
   const [asking, setAsking] = useState<Choice | null>(null);
   const [done, setDone] = useState<PurchaseRefundRead | null>(null);
@@ -72,11 +73,10 @@ export default function RefundChoicePage() {
     if (done) resultRef.current?.focus();
   }, [done]);
 
-  const purchase = refund.data;
   return (
     <section aria-labelledby="refund-title">
       <MeNav />
-      <h1 id="refund-title">Choose your refund</h1>
+      <h1 id="refund-title">{purchase && !purchase.can_choose ? "Your refund" : "Choose your refund"}</h1>
       {refund.isPending && <p role="status">Loading your purchase…</p>}
       {refund.isError && !purchase && (
         <p role="alert" className="alert error">
@@ -300,7 +300,7 @@ function Settled({ purchase }: { purchase: PurchaseRefundRead }) {
   if (purchase.refund_choice) {
     return (
       <>
-        <h2>Your refund</h2>
+        <h2>Your choice</h2>
         <dl className="facts" data-testid="refund-made">
           <dt>Choice</dt>
           <dd>{purchase.refund_choice === "cash" ? "Cash" : "Credits"}</dd>
