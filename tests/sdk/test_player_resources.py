@@ -134,6 +134,12 @@ def test_a_buyer_of_an_expired_lot_chooses_credits(
     assert admin.client.admin.lots.start_refunds(lot.id).lot_id == lot.id  # a repeat is fine
     pending = ada.client.refunds.get(purchase.id)  # reading chooses nothing
     assert (pending.refund_choice, pending.refunded_credits) == (None, None)
+    # both choices' amounts, as the platform computes them, before choosing
+    assert (pending.cash_offer_cents, pending.credits_offer_credits) == (490, 750)
+    assert pending.can_choose
+    assert pending.refund_choice_deadline == refunds.refund_choice_deadline
+    (entry,) = ada.client.entries.mine()
+    assert (entry.purchase_status, entry.refund_choice) == ("succeeded", None)
 
     chosen = ada.client.refunds.choose(purchase.id, "credits")
     assert (chosen.refund_choice, chosen.refunded_credits) == ("credits", 750)  # 1.5 x 500
@@ -141,6 +147,15 @@ def test_a_buyer_of_an_expired_lot_chooses_credits(
     assert ada.client.credits.balance().balance_credits == 750
     assert admin.client.admin.lots.refunds(lot.id).purchases.get("refunded") == 1
     assert ada.client.refunds.get(purchase.id) == chosen
+    assert not chosen.can_choose
+    (entry,) = ada.client.entries.mine()
+    assert (entry.purchase_status, entry.refund_choice, entry.refunded_credits) == (
+        "refunded",
+        "credits",
+        750,
+    )
+    (reveal,) = ada.client.reveals.list()
+    assert (reveal.status, reveal.refunded_credits, reveal.refunded_cents) == ("refunded", 750, 0)
     with pytest.raises(ConflictError):
         ada.client.refunds.choose(purchase.id, "cash")
 

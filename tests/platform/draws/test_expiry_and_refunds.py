@@ -71,6 +71,23 @@ def test_expired_lot_extended_then_refunded_both_ways(
             headers=account.headers,
         )
 
+    offer = http.client.get(f"/api/purchases/{first}/refund", headers=ada.headers).json()
+    # both amounts, computed by the platform, before anything is chosen
+    assert (offer["cash_offer_cents"], offer["credits_offer_credits"]) == (441, 675)
+    assert offer["can_choose"] is True
+    assert offer["lot_status"] == "refunding"
+    assert offer["refund_choice_deadline"] == started.json()["refund_choice_deadline"]
+    assert offer["tickets"] == 5
+    cys = http.client.get("/api/users/me/entries", headers=cy.headers).json()["items"]
+    cys_refund = http.client.get(
+        f"/api/purchases/{cys[0]['purchase_id']}/refund", headers=cy.headers
+    ).json()
+    assert cys_refund["can_choose"] is False  # credits came back by themselves
+    assert (cys_refund["cash_offer_cents"], cys_refund["credits_offer_credits"]) == (None, None)
+    entries = http.client.get("/api/users/me/entries", headers=ada.headers).json()["items"]
+    assert {(e["purchase_status"], e["refund_choice"]) for e in entries} == {("succeeded", None)}
+    assert {e["refund_choice_deadline"] for e in entries} == {offer["refund_choice_deadline"]}
+
     assert choose(bob, first, "cash").status_code == 404  # not bob's
     assert choose(ada, first, "gold").status_code == 422
     cash = choose(ada, first, "cash")
@@ -82,6 +99,20 @@ def test_expired_lot_extended_then_refunded_both_ways(
     assert converted.status_code == 200, converted.text
     assert converted.json()["refunded_credits"] == 150  # 1.5x 1.00
     assert _credits(http, ada) == 150
+    assert (cash.json()["can_choose"], converted.json()["can_choose"]) == (False, False)
+    entries = http.client.get("/api/users/me/entries", headers=ada.headers).json()["items"]
+    assert {(e["purchase_id"], e["purchase_status"], e["refund_choice"]) for e in entries} == {
+        (first, "refunded", "cash"),
+        (second, "refunded", "credits"),
+    }
+    reveal = http.client.get("/api/users/me/reveals", headers=ada.headers).json()["items"][0]
+    assert reveal["status"] == "refunded"
+    assert (reveal["tickets"], reveal["refunded_cents"], reveal["refunded_credits"]) == (
+        6,
+        441,
+        150,
+    )
+    assert reveal["prize_name"]
     refunds = {r.payment_id: r.amount_cents for r in platform.payments.refunds}
     assert sorted(refunds.values()) == [441]
 
@@ -98,6 +129,8 @@ def test_expired_lot_extended_then_refunded_both_ways(
     for account in (ada, bob, cy):
         reveals = http.client.get("/api/users/me/reveals", headers=account.headers).json()
         assert [r["status"] for r in reveals["items"]] == ["refunded"]
+    cys_reveal = http.client.get("/api/users/me/reveals", headers=cy.headers).json()["items"][0]
+    assert (cys_reveal["refunded_cents"], cys_reveal["refunded_credits"]) == (0, 200)
     escrow = f"lot:{lot_id}:escrow"
     assert http.ledger_balance(escrow, "USD") == 0
     assert http.ledger_balance(escrow, "CRD") == 0

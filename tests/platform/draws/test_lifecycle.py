@@ -103,6 +103,11 @@ def test_funded_lot_is_drawn_settled_and_verifiable(
         assert balances[player.id] == (0 if player.id == winner else per_entry[player.id])
         reveals = http.client.get("/api/users/me/reveals", headers=player.headers).json()
         assert [r["status"] for r in reveals["items"]] == ["won" if player.id == winner else "lost"]
+        # what the result meant: the credits earned, the tickets held, no refund
+        mine = reveals["items"][0]
+        assert mine["awarded_credits"] == balances[player.id]
+        assert mine["tickets"] == {ada.id: 5, bob.id: 6, cy.id: 3}[player.id]
+        assert (mine["refunded_cents"], mine["refunded_credits"]) == (0, 0)
     assert sum(spend.values()) == 1300
     assert http.ledger_balance(f"lot:{lot_id}:escrow", "USD") == 0
     assert http.ledger_balance(f"lot:{lot_id}:escrow", "CRD") == 0

@@ -104,6 +104,11 @@ def test_my_entries_page_across_lots(shop: Any) -> None:
         "is_winner": False,
         "awarded_credits": 0,
         "ledger_seq": bought[-1]["ledger_seq"],
+        "purchase_status": "succeeded",
+        "refund_choice": None,
+        "refunded_cents": None,
+        "refunded_credits": None,
+        "refund_choice_deadline": None,
     }
     garbage = shop.client.get("/api/users/me/entries?cursor=zzz", headers=ada.headers)
     assert garbage.status_code == 422

@@ -1290,6 +1290,28 @@ export interface components {
              * Format: uuid
              */
             purchase_id: string;
+            /** @description succeeded, or refunded */
+            purchase_status: components["schemas"]["PurchaseStatus"];
+            /**
+             * Refund Choice
+             * @description cash or credits once the purchase's refund is chosen (or made by the platform: credits spent come back as credits, no choice after the date is cash)
+             */
+            refund_choice: string | null;
+            /**
+             * Refund Choice Deadline
+             * @description the lot's date to choose a refund by, once its refunds started
+             */
+            refund_choice_deadline: string | null;
+            /**
+             * Refunded Cents
+             * @description cash refunded, once done
+             */
+            refunded_cents: number | null;
+            /**
+             * Refunded Credits
+             * @description credits given back, once done
+             */
+            refunded_credits: number | null;
             /** Spent Credits */
             spent_credits: number;
             /** Ticket Count */
@@ -1993,10 +2015,29 @@ export interface components {
             /** Amount Cents */
             amount_cents: number;
             /**
+             * Can Choose
+             * @description true while this purchase waits for its buyer's choice: a cash purchase not refunded, in a refunding lot, before `refund_choice_deadline`
+             */
+            can_choose: boolean;
+            /**
+             * Cash Offer Cents
+             * @description what choosing cash returns: 98% of `amount_cents`, rounded down (null for a credit purchase, which has no choice)
+             */
+            cash_offer_cents: number | null;
+            /**
+             * Credits Offer Credits
+             * @description what choosing credits returns: 1.5x `amount_cents` as credits, rounded down (null for a credit purchase)
+             */
+            credits_offer_credits: number | null;
+            /**
              * Lot Id
              * Format: uuid
              */
             lot_id: string;
+            /** Lot Status */
+            lot_status: string;
+            /** Lot Title */
+            lot_title: string;
             /** Method */
             method: string;
             /** Provider Refund Id */
@@ -2008,6 +2049,11 @@ export interface components {
             purchase_id: string;
             /** Refund Choice */
             refund_choice: string | null;
+            /**
+             * Refund Choice Deadline
+             * @description the lot's date to choose by (set when refunds start); after it, a purchase without a choice is refunded in cash
+             */
+            refund_choice_deadline: string | null;
             /**
              * Refund Status
              * @description requested: cash chosen and recorded, the payment provider's refund not confirmed yet (retried with the same key until it is); pending: the provider accepted it and has not completed it; succeeded: refunded; failed: the provider refused it (support will contact you); none: not refunded
@@ -2024,6 +2070,8 @@ export interface components {
             spent_credits: number;
             /** Status */
             status: string;
+            /** Tickets */
+            tickets: number;
         };
         /**
          * PurchaseStatus
@@ -2106,6 +2154,11 @@ export interface components {
         /** RevealRead */
         RevealRead: {
             /**
+             * Awarded Credits
+             * @description credits the player's entries earned at settlement
+             */
+            awarded_credits: number;
+            /**
              * Created At
              * Format: date-time
              */
@@ -2124,6 +2177,23 @@ export interface components {
             lot_status: string;
             /** Lot Title */
             lot_title: string;
+            /**
+             * Prize Name
+             * @description the lot's product (what a winner receives)
+             */
+            prize_name: string;
+            /** Prize Retail Value Cents */
+            prize_retail_value_cents: number;
+            /**
+             * Refunded Cents
+             * @description cash refunded to the player in this lot
+             */
+            refunded_cents: number;
+            /**
+             * Refunded Credits
+             * @description credits the player got back in this lot: credits spent, returned 1:1, and cash purchases converted at 1.5x
+             */
+            refunded_credits: number;
             /** Revealed At */
             revealed_at: string | null;
             /**
@@ -2131,6 +2201,11 @@ export interface components {
              * @description pending until drawn, then won or lost; refunded
              */
             status: string;
+            /**
+             * Tickets
+             * @description tickets the player bought in the lot
+             */
+            tickets: number;
         };
         /**
          * Role

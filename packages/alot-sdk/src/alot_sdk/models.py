@@ -305,6 +305,13 @@ class Entry(AlotModel):
     ledger_seq: int | None = None
     """The ledger transaction that recorded the purchase (as `Purchase.ledger_seq`)."""
     created_at: datetime
+    purchase_status: str | None = None
+    """``succeeded``, or ``refunded`` once the lot refunded it."""
+    refund_choice: str | None = None
+    refunded_cents: int | None = None
+    refunded_credits: int | None = None
+    refund_choice_deadline: datetime | None = None
+    """The lot's date to choose a refund by, once its refunds started."""
 
 
 class Credits(AlotModel):
@@ -343,6 +350,13 @@ class Reveal(AlotModel):
     status: str
     revealed_at: datetime | None
     created_at: datetime
+    prize_name: str | None = None
+    prize_retail_value_cents: int | None = None
+    tickets: int = 0
+    awarded_credits: int = 0
+    """Credits the player's entries earned when the lot settled."""
+    refunded_cents: int = 0
+    refunded_credits: int = 0
 
 
 class PurchaseRefund(AlotModel):
@@ -352,6 +366,16 @@ class PurchaseRefund(AlotModel):
     method: str
     amount_cents: int
     spent_credits: int
+    lot_title: str | None = None
+    lot_status: str | None = None
+    refund_choice_deadline: datetime | None = None
+    tickets: int | None = None
+    cash_offer_cents: int | None = None
+    """What choosing cash returns (98%, rounded down); None for a credit purchase."""
+    credits_offer_credits: int | None = None
+    """What choosing credits returns (1.5x, in credits); None for a credit purchase."""
+    can_choose: bool = False
+    """True while the purchase waits for its buyer's choice."""
     refund_choice: str | None
     refunded_cents: int | None
     refunded_credits: int | None

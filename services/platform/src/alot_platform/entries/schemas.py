@@ -115,6 +115,7 @@ class EntryRead(BaseModel):
     lot_title: str
     lot_status: LotStatus
     purchase_id: uuid.UUID
+    purchase_status: PurchaseStatus = Field(description="succeeded, or refunded")
     method: PaymentMethod
     tickets_start: int
     tickets_end: int
@@ -124,6 +125,15 @@ class EntryRead(BaseModel):
     spent_credits: int
     is_winner: bool
     awarded_credits: int = Field(description="credits this entry earned when its lot settled")
+    refund_choice: str | None = Field(
+        description="cash or credits once the purchase's refund is chosen (or made by the"
+        " platform: credits spent come back as credits, no choice after the date is cash)"
+    )
+    refunded_cents: int | None = Field(description="cash refunded, once done")
+    refunded_credits: int | None = Field(description="credits given back, once done")
+    refund_choice_deadline: datetime | None = Field(
+        description="the lot's date to choose a refund by, once its refunds started"
+    )
     ledger_seq: int | None = Field(
         description="the ledger transaction that recorded its purchase (the purchase's"
         " `ledger_seq`); its buyer reads its inclusion proof at"
@@ -139,6 +149,7 @@ class EntryRead(BaseModel):
             lot_title=lot.title,
             lot_status=LotStatus(lot.status),
             purchase_id=entry.purchase_id,
+            purchase_status=PurchaseStatus(purchase.status),
             method=PaymentMethod(purchase.method),
             tickets_start=entry.tickets_start,
             tickets_end=entry.tickets_end,
@@ -148,6 +159,10 @@ class EntryRead(BaseModel):
             spent_credits=entry.credits_spent,
             is_winner=entry.is_winner,
             awarded_credits=entry.credits_awarded,
+            refund_choice=purchase.refund_choice,
+            refunded_cents=purchase.refunded_cents,
+            refunded_credits=purchase.refunded_credits,
+            refund_choice_deadline=lot.refund_choice_deadline,
             ledger_seq=purchase.ledger_seq,
             created_at=entry.created_at,
         )

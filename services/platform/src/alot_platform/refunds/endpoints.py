@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Response
+from sqlalchemy.orm import Session
 
 from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep, require_roles
+from alot_platform.context import PlatformContext
+from alot_platform.lots.models import Lot
 from alot_platform.openapi_helpers import problems
 from alot_platform.refunds.schemas import (
     LotRefundsRead,
@@ -15,7 +18,7 @@ from alot_platform.refunds.schemas import (
     lot_refunds_read,
     purchase_refund_read,
 )
-from alot_platform.refunds.service import RefundService
+from alot_platform.refunds.service import ChosenRefund, RefundService
 from alot_platform.users.models import Role
 
 router = APIRouter(prefix="/api/purchases", tags=["refunds"])
@@ -50,7 +53,7 @@ def read_refund(
     purchase_id: uuid.UUID, user: CurrentUser, session: SessionDep, platform: PlatformDep
 ) -> PurchaseRefundRead:
     found = RefundService(session, platform).read(purchase_id, user)
-    return purchase_refund_read(found.purchase, found.request)
+    return _read(found, session, platform)
 
 
 @router.post(
@@ -75,4 +78,10 @@ def choose_refund(
     chosen = RefundService(session, platform).choose(purchase_id, user, body.choice)
     if chosen.in_flight:
         response.status_code = 202
-    return purchase_refund_read(chosen.purchase, chosen.request)
+    return _read(chosen, session, platform)
+
+
+def _read(found: ChosenRefund, session: Session, platform: PlatformContext) -> PurchaseRefundRead:
+    lot = session.get(Lot, found.purchase.lot_id)
+    assert lot is not None  # a purchase's lot is never deleted
+    return purchase_refund_read(found.purchase, lot, platform.clock(), found.request)

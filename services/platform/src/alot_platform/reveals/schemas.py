@@ -16,6 +16,15 @@ class RevealRead(BaseModel):
     lot_title: str
     lot_status: str
     status: str = Field(description="pending until drawn, then won or lost; refunded")
+    prize_name: str = Field(description="the lot's product (what a winner receives)")
+    prize_retail_value_cents: int
+    tickets: int = Field(description="tickets the player bought in the lot")
+    awarded_credits: int = Field(description="credits the player's entries earned at settlement")
+    refunded_cents: int = Field(description="cash refunded to the player in this lot")
+    refunded_credits: int = Field(
+        description="credits the player got back in this lot: credits spent, returned 1:1,"
+        " and cash purchases converted at 1.5x"
+    )
     revealed_at: datetime | None
     created_at: datetime
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
-from alot_platform.reveals.repository import RevealRepository
+from alot_platform.reveals.repository import LotTotals, RevealRepository
 from alot_platform.reveals.schemas import RevealPage, RevealRead
 from alot_platform.users.models import User
 
@@ -25,16 +25,25 @@ class RevealService:
             limit,
             lambda row: encode_cursor("reveals", row[0].created_at, row[0].id),
         )
-        items = [
-            RevealRead(
-                id=reveal.id,
-                lot_id=lot.id,
-                lot_title=lot.title,
-                lot_status=lot.status,
-                status=reveal.status,
-                revealed_at=reveal.revealed_at,
-                created_at=reveal.created_at,
+        totals = self._reveals.totals(user.id, [lot.id for _, lot in rows])
+        items = []
+        for reveal, lot in rows:
+            mine = totals.get(lot.id, LotTotals())
+            items.append(
+                RevealRead(
+                    id=reveal.id,
+                    lot_id=lot.id,
+                    lot_title=lot.title,
+                    lot_status=lot.status,
+                    status=reveal.status,
+                    prize_name=lot.product_class.name,
+                    prize_retail_value_cents=lot.product_class.retail_value_cents,
+                    tickets=mine.tickets,
+                    awarded_credits=mine.awarded_credits,
+                    refunded_cents=mine.refunded_cents,
+                    refunded_credits=mine.refunded_credits,
+                    revealed_at=reveal.revealed_at,
+                    created_at=reveal.created_at,
+                )
             )
-            for reveal, lot in rows
-        ]
         return RevealPage(items=items, next_cursor=next_cursor)

@@ -1,0 +1,20 @@
+import { NavLink } from "react-router";
+
+/** Links between the player's own records. */
+export function MeNav() {
+  return (
+    <nav aria-label="My records" className="me-nav">
+      <ul>
+        <li>
+          <NavLink to="/me/entries">My entries</NavLink>
+        </li>
+        <li>
+          <NavLink to="/me/reveals">My results</NavLink>
+        </li>
+        <li>
+          <NavLink to="/me/credits">Credits</NavLink>
+        </li>
+      </ul>
+    </nav>
+  );
+}
