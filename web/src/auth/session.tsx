@@ -11,7 +11,7 @@ import { ApiError } from "../api/problem";
 export type Me = components["schemas"]["UserRead"];
 export const ME_KEY = ["me"] as const;
 
-async function fetchMe(): Promise<Me | null> {
+export async function fetchMe(): Promise<Me | null> {
   try {
     return unwrap(await api.GET("/api/users/me"));
   } catch (error) {
