@@ -2,6 +2,7 @@
 // them, so each action asks it to, then forgets the player on this page (the `me`
 // query and anything cached for them) once the screen has moved on.
 import { useMutation, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
 import { useNavigate, type NavigateOptions } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ME_KEY } from "./session";
@@ -16,14 +17,26 @@ export function forgetPlayer(queryClient: QueryClient) {
   queryClient.setQueryData(ME_KEY, null);
 }
 
-/** Go to `to`, then forget the player: in that order, so a page that needs a login is
- * left before it sees nobody is logged in (and does not send to log in itself). */
+/** Go to `to`, then forget the player once the page calling this is gone.
+ *
+ * In that order because a page that needs a login, still on screen, would see nobody
+ * logged in and send to log in itself (losing the reason the new page shows). The
+ * router's update is a transition that waits for the next page's code, while a change
+ * to the `me` query renders at once: so the player is forgotten when this component
+ * unmounts, which is when the next page has replaced it. */
 export function useLeaveAndForget() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const leaving = useRef(false);
+  useEffect(
+    () => () => {
+      if (leaving.current) forgetPlayer(queryClient);
+    },
+    [queryClient],
+  );
   return async (to: string, options?: NavigateOptions) => {
+    leaving.current = true;
     await navigate(to, options);
-    forgetPlayer(queryClient);
   };
 }
 

@@ -77,7 +77,10 @@ export default function LoginPage() {
     );
   }
 
-  if (me.data && !login.isPending && !login.isSuccess) {
+  // Sent here because the session ended (the player is forgotten a moment later):
+  // straight to the form, not "you're logged in".
+  const sentToLogIn = state.expired || state.reason;
+  if (me.data && !sentToLogIn && !login.isPending && !login.isSuccess) {
     return (
       <section className="auth-page" aria-labelledby="login-title">
         <h1 id="login-title">You're logged in</h1>
