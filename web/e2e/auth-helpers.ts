@@ -26,3 +26,22 @@ export function yearsAgo(years: number, plusDays = 0): string {
   const date = new Date(Date.UTC(now.getUTCFullYear() - years, now.getUTCMonth(), now.getUTCDate() + plusDays));
   return date.toISOString().slice(0, 10);
 }
+
+/** Fails logins to `email` from this machine until the throttle makes it wait at
+ * least `seconds` (the backoff doubles with each failure past the threshold). */
+export async function throttleLogins(email: string, seconds: number) {
+  const api = await playwrightRequest.newContext({ baseURL });
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const response = await api.post("/api/auth/login", {
+      data: { email, password: "not-the-password-at-all", transport: "bearer" },
+    });
+    if (response.status() === 429) {
+      const wait = Number(response.headers()["retry-after"]);
+      if (wait >= seconds) break;
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000 + 150));
+    } else {
+      expect(response.status()).toBe(401);
+    }
+  }
+  await api.dispose();
+}

@@ -1,7 +1,7 @@
 // The account screens in a real browser against the real API: register, confirm by the
 // mailbox link, log in (by keyboard), reset and change the password, log out here and
 // everywhere, the open-redirect guard and a session that expires mid-flow.
-import { loginStatus, tabTo, yearsAgo } from "./auth-helpers";
+import { loginStatus, tabTo, throttleLogins, yearsAgo } from "./auth-helpers";
 import {
   createPlayer,
   expect,
@@ -279,4 +279,21 @@ test("an expired session refreshes by itself, and a dead one sends to log in and
   await expect(page).toHaveURL(/\/login\?next=%2Fme%2Fcredits$/);
   await logInWithForm(page, player.email, player.password);
   await expect(page).toHaveURL(/\/me\/credits$/);
+});
+
+test("a throttled login shows how long to wait, then the right password works", async ({ page }) => {
+  const player = await createPlayer("throttled");
+  await page.goto("/login");
+  await page.getByLabel("Email", { exact: true }).fill(player.email);
+  await page.getByLabel("Password", { exact: true }).fill(player.password);
+  await throttleLogins(player.email, 4);
+  const submit = page.getByRole("button", { name: "Log in" });
+  await submit.click();
+  await expect(page.getByRole("alert")).toContainText(/Too many attempts .* Wait \d+ seconds?, then try again\./);
+  await expect(submit).toBeDisabled();
+  await expectAccessible(page);
+  await expect(page.getByText("You can try again now.")).toBeVisible({ timeout: 20_000 });
+  await expect(submit).toBeEnabled();
+  await submit.click();
+  await expect(page.getByRole("link", { name: `Account (${player.username})` })).toBeVisible();
 });

@@ -14,8 +14,16 @@ import { ResendButton } from "../../auth/ResendVerification";
 import { ME_KEY, useMe, type Me } from "../../auth/session";
 import "../../auth/auth.css";
 
+const DATE: Intl.DateTimeFormatOptions = { year: "numeric", month: "long", day: "numeric" };
+
+/** A calendar date ("1990-04-01"): the same day in every time zone. */
+function formatDay(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { ...DATE, timeZone: "UTC" });
+}
+
+/** A moment, as the day it was where the player is. */
 function formatDate(iso: string): string {
-  return new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric" });
+  return new Date(iso).toLocaleDateString(undefined, DATE);
 }
 
 function Profile({ me }: { me: Me }) {
@@ -53,7 +61,7 @@ function Profile({ me }: { me: Me }) {
         {me.date_of_birth && (
           <>
             <dt>Date of birth</dt>
-            <dd>{formatDate(me.date_of_birth)}</dd>
+            <dd>{formatDay(me.date_of_birth)}</dd>
           </>
         )}
         <dt>Member since</dt>

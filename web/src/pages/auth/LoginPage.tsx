@@ -132,10 +132,14 @@ export default function LoginPage() {
           error={fieldError(login.error, "password")}
         />
         {throttled ? (
-          <p role="alert" className="alert error">
-            Too many attempts for this account from here.{" "}
-            {wait > 0 ? `Wait ${formatWait(wait)}, then try again.` : "You can try again now."}
-          </p>
+          <>
+            {/* Announced once; the countdown beside it is not a live region. */}
+            <p role="alert" className="alert error">
+              Too many attempts for this account from here. Wait{" "}
+              {formatWait((login.error as ApiError).retryAfter ?? 60)}, then try again.
+            </p>
+            <p className="muted">{wait > 0 ? `You can try again in ${formatWait(wait)}.` : "You can try again now."}</p>
+          </>
         ) : (
           <FormError error={login.error} />
         )}
