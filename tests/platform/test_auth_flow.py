@@ -74,6 +74,43 @@ def test_resend_verification(client: TestClient, api: Any) -> None:
     assert client.get("/api/users/me", headers=account.headers).json()["verified_email"] is True
 
 
+def test_resend_verification_to_an_email_typed_answers_alike_for_every_address(
+    client: TestClient, api: Any
+) -> None:
+    waiting, _ = api.register()  # registered, not confirmed yet
+    confirmed = api.account()
+    answers = [
+        client.post("/api/auth/verify-email/resend", json={"email": email})
+        for email in (waiting.upper(), confirmed.email, "nobody-here@example.com")
+    ]
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.text for a in answers}) == 1  # nothing tells the addresses apart
+    confirms = [m for m in api.mailbox(waiting) if "Confirm" in m["subject"]]
+    assert len(confirms) == 2  # the registration's and the resent one
+    assert len([m for m in api.mailbox(confirmed.email) if "Confirm" in m["subject"]]) == 1
+    assert api.mailbox("nobody-here@example.com") == []
+    api.verify(waiting)  # the newest link works
+    _problem(client.post("/api/auth/verify-email/resend", json={}), 401, "not_authenticated")
+    not_an_email = client.post("/api/auth/verify-email/resend", json={"email": "x"})
+    _problem(not_an_email, 422, "validation_error")
+
+
+def test_logout_everywhere_ends_every_session_of_the_user(client: TestClient, api: Any) -> None:
+    account = api.account()
+    second = api.login(account.email)
+    bystander = api.account()
+    response = client.post("/api/auth/logout-everywhere", headers=account.headers)
+    assert response.status_code == 204, response.text
+    for token in (account.access_token, second["access_token"]):
+        _problem(client.get("/api/users/me", headers=_bearer(token)), 401, "invalid_token")
+    for refresh in (account.refresh_token, second["refresh_token"]):
+        refreshed = client.post("/api/auth/refresh", json={"refresh_token": refresh})
+        _problem(refreshed, 401, "invalid_token")
+    assert client.get("/api/users/me", headers=bystander.headers).status_code == 200
+    api.login(account.email)  # the password still works: only the sessions ended
+    _problem(client.post("/api/auth/logout-everywhere"), 401, "not_authenticated")
+
+
 def test_login_failures_do_not_reveal_whether_the_email_exists(
     client: TestClient, api: Any
 ) -> None:

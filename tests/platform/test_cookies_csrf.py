@@ -108,6 +108,22 @@ def test_cookie_logout_clears_cookies_and_ends_the_session(client: TestClient, a
     assert client.get("/api/users/me").status_code == 401
 
 
+def test_cookie_logout_everywhere_needs_csrf_and_clears_cookies(
+    client: TestClient, api: Any
+) -> None:
+    account = api.account()
+    session = _cookie_login(client, account.email)
+    refused = client.post("/api/auth/logout-everywhere")
+    assert refused.status_code == 403  # no CSRF: another site cannot log the user out
+    assert client.get("/api/users/me", headers=account.headers).status_code == 200
+    response = client.post(
+        "/api/auth/logout-everywhere", headers={"X-CSRF-Token": session["csrf_token"]}
+    )
+    assert response.status_code == 204
+    assert client.cookies.get("alot_access") is None
+    assert client.get("/api/users/me", headers=account.headers).status_code == 401
+
+
 def test_bearer_header_wins_over_cookies(client: TestClient, api: Any) -> None:
     cookie_email, _ = api.register()
     _cookie_login(client, cookie_email)

@@ -211,6 +211,29 @@ def test_unverified_player_can_resend_the_confirmation(make_player: Callable[...
         sum("Confirm" in m.subject for m in eve.client.dev.mailbox(to=eve.email, secret=DEV_SECRET))
         == 2
     )
+    # Without a login, by the address (as on the web client's "resend the link").
+    eve.client.auth.logout()
+    eve.client.auth.resend_verification(email=eve.email)
+    assert (
+        sum("Confirm" in m.subject for m in eve.client.dev.mailbox(to=eve.email, secret=DEV_SECRET))
+        == 3
+    )
+
+
+def test_logout_everywhere_ends_every_session(
+    make_player: Callable[..., Any], make_client: Callable[..., Any]
+) -> None:
+    ada = make_player()
+    elsewhere = make_client()
+    elsewhere.auth.login(ada.email, PASSWORD)
+    assert elsewhere.users.me().id == ada.id
+    ada.client.auth.logout_everywhere()
+    assert ada.client.access_token is None
+    with pytest.raises(AuthenticationError) as ended:
+        elsewhere.users.me()
+    assert ended.value.code == "invalid_token"
+    ada.client.auth.login(ada.email, PASSWORD)  # the password is unchanged
+    assert ada.client.users.me().id == ada.id
 
 
 def test_lot_reads_are_public(client: Any, open_lot: Callable[..., Any]) -> None:

@@ -242,6 +242,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/logout-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session of the current user, on every device (this one too) */
+        post: operations["logout_everywhere_api_auth_logout_everywhere_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/password-reset/confirm": {
         parameters: {
             query?: never;
@@ -353,7 +370,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a new verification email to the current user */
+        /**
+         * Send a new verification email (to the current user, or to an email typed)
+         * @description Logged in: to the caller's own address. Anonymous (just registered, or holding
+         *     an expired link): to the ``email`` in the body, if it has an account still waiting
+         *     for confirmation; the answer is the same either way (no user enumeration).
+         */
         post: operations["resend_verification_api_auth_verify_email_resend_post"];
         delete?: never;
         options?: never;
@@ -2138,6 +2160,14 @@ export interface components {
              */
             username: string;
         };
+        /** ResendVerificationRequest */
+        ResendVerificationRequest: {
+            /**
+             * Email
+             * @description anonymous callers: the address to send a new link to (the same answer whether or not it has an account waiting for confirmation)
+             */
+            email?: string | null;
+        };
         /**
          * RevealPage
          * @description The caller's reveals, newest first.
@@ -3836,6 +3866,53 @@ export interface operations {
             };
         };
     };
+    logout_everywhere_api_auth_logout_everywhere_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     confirm_password_reset_api_auth_password_reset_confirm_post: {
         parameters: {
             query?: never;
@@ -4272,7 +4349,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResendVerificationRequest"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             202: {
@@ -4283,7 +4364,16 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description Not authenticated, or the token is invalid */
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4294,6 +4384,24 @@ export interface operations {
             };
             /** @description Not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,7 +2,7 @@
 // cookies the script cannot read). `null` means nobody; the query is refetched after
 // login and logout.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { api, csrfToken, onSessionExpired, unwrap } from "../api/client";
 import type { components } from "../api/schema";
@@ -11,7 +11,7 @@ import { ApiError } from "../api/problem";
 export type Me = components["schemas"]["UserRead"];
 export const ME_KEY = ["me"] as const;
 
-async function fetchMe(): Promise<Me | null> {
+export async function fetchMe(): Promise<Me | null> {
   // Login sets the readable CSRF cookie for as long as the session can be refreshed:
   // without it nobody is logged in, and asking would only log a 401 in the console.
   if (!csrfToken()) return null;
@@ -42,12 +42,26 @@ export function SessionExpiryWatcher() {
   const navigate = useNavigate();
   const location = useLocation();
   const queryClient = useQueryClient();
+  // Set when the player is being sent to log in; they are forgotten (the `me` query
+  // says nobody) once the login page is on screen. Sooner, a protected page still on
+  // screen would send to log in itself, without the "expired" note: the router's
+  // update is a transition that waits for the next page's code, a `me` update is not.
+  const leaving = useRef(false);
+  useEffect(() => {
+    if (!leaving.current) return;
+    leaving.current = false;
+    queryClient.setQueryData(ME_KEY, null);
+  }, [location, queryClient]);
   useEffect(
     () =>
       onSessionExpired(() => {
-        const hadSession = queryClient.getQueryData(ME_KEY);
-        queryClient.setQueryData(ME_KEY, null);
-        if (hadSession) navigate(loginPath(location), { state: { expired: true } });
+        if (!queryClient.getQueryData(ME_KEY)) {
+          queryClient.setQueryData(ME_KEY, null);
+          return;
+        }
+        if (leaving.current) return; // parallel requests failing together: one trip
+        leaving.current = true;
+        void navigate(loginPath(location), { state: { expired: true } });
       }),
     [navigate, location, queryClient],
   );

@@ -51,9 +51,19 @@ class Auth(SyncResource):
             "POST", "/api/auth/verify-email", json={"token": token}, authenticated=False
         )
 
-    def resend_verification(self) -> Accepted:
-        """Send the logged-in user a new verification email."""
-        response = self._client._request("POST", "/api/auth/verify-email/resend")
+    def resend_verification(self, email: str | None = None) -> Accepted:
+        """Send a new verification email: to the logged-in user, or (with ``email``, no
+        login needed) to that address if it has an account waiting for confirmation
+        (the same answer either way)."""
+        if email is not None:
+            response = self._client._request(
+                "POST",
+                "/api/auth/verify-email/resend",
+                json={"email": email},
+                authenticated=False,
+            )
+        else:
+            response = self._client._request("POST", "/api/auth/verify-email/resend")
         return self._client._parse(response, Accepted)
 
     def login(self, email: str, password: str) -> SessionTokens:
@@ -86,6 +96,12 @@ class Auth(SyncResource):
             )
         elif self._client.access_token is not None:
             self._client._request("POST", "/api/auth/logout")
+        self._client._forget_tokens()
+
+    def logout_everywhere(self) -> None:
+        """End every session of the logged-in user, on every device (this client's
+        too), and forget its tokens."""
+        self._client._request("POST", "/api/auth/logout-everywhere")
         self._client._forget_tokens()
 
     def request_password_reset(self, email: str) -> Accepted:
@@ -137,9 +153,19 @@ class AsyncAuth(AsyncResource):
             "POST", "/api/auth/verify-email", json={"token": token}, authenticated=False
         )
 
-    async def resend_verification(self) -> Accepted:
-        """Send the logged-in user a new verification email."""
-        response = await self._client._request("POST", "/api/auth/verify-email/resend")
+    async def resend_verification(self, email: str | None = None) -> Accepted:
+        """Send a new verification email: to the logged-in user, or (with ``email``, no
+        login needed) to that address if it has an account waiting for confirmation
+        (the same answer either way)."""
+        if email is not None:
+            response = await self._client._request(
+                "POST",
+                "/api/auth/verify-email/resend",
+                json={"email": email},
+                authenticated=False,
+            )
+        else:
+            response = await self._client._request("POST", "/api/auth/verify-email/resend")
         return self._client._parse(response, Accepted)
 
     async def login(self, email: str, password: str) -> SessionTokens:
@@ -172,6 +198,12 @@ class AsyncAuth(AsyncResource):
             )
         elif self._client.access_token is not None:
             await self._client._request("POST", "/api/auth/logout")
+        self._client._forget_tokens()
+
+    async def logout_everywhere(self) -> None:
+        """End every session of the logged-in user, on every device (this client's
+        too), and forget its tokens."""
+        await self._client._request("POST", "/api/auth/logout-everywhere")
         self._client._forget_tokens()
 
     async def request_password_reset(self, email: str) -> Accepted:

@@ -12,11 +12,11 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, stat
 from alot_platform.auth.dependencies import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
-    CurrentUser,
     PlatformDep,
     Principal,
     SessionDep,
     current_principal,
+    optional_user,
     public,
 )
 from alot_platform.auth.schemas import (
@@ -27,6 +27,7 @@ from alot_platform.auth.schemas import (
     PasswordResetRequest,
     RefreshRequest,
     RegisterRequest,
+    ResendVerificationRequest,
     SessionTokens,
     Transport,
     VerifyEmailRequest,
@@ -45,6 +46,7 @@ from alot_platform.openapi_helpers import problems
 from alot_platform.outbox.service import deliver
 from alot_platform.security.client_address import client_address
 from alot_platform.security.csrf import CSRF_COOKIE, CSRF_HEADER, check_csrf_token, issue_csrf_token
+from alot_platform.users.models import User
 from alot_platform.users.service import normalize_email
 
 _log = logging.getLogger(__name__)
@@ -272,6 +274,22 @@ def logout(
 
 
 @router.post(
+    "/logout-everywhere",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403),
+    summary="End every session of the current user, on every device (this one too)",
+)
+def logout_everywhere(
+    response: Response,
+    principal: Annotated[Principal, Depends(current_principal)],
+    session: SessionDep,
+    platform: PlatformDep,
+) -> None:
+    AuthService(session, platform).logout_everywhere(principal.user)
+    _clear_session_cookies(response, platform)
+
+
+@router.post(
     "/verify-email",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=_public,
@@ -285,14 +303,27 @@ def verify_email(body: VerifyEmailRequest, session: SessionDep, platform: Platfo
 @router.post(
     "/verify-email/resend",
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Send a new verification email to the current user",
+    responses=problems(401, 422),
+    summary="Send a new verification email (to the current user, or to an email typed)",
 )
 def resend_verification(
-    user: CurrentUser, session: SessionDep, platform: PlatformDep, background: BackgroundTasks
+    user: Annotated[User | None, Depends(optional_user)],
+    session: SessionDep,
+    platform: PlatformDep,
+    background: BackgroundTasks,
+    body: ResendVerificationRequest | None = None,
 ) -> Accepted:
-    if not user.verified_email:
-        email_id = AuthService(session, platform).email_verification(user)
-        _deliver_later(background, platform, email_id)
+    """Logged in: to the caller's own address. Anonymous (just registered, or holding
+    an expired link): to the ``email`` in the body, if it has an account still waiting
+    for confirmation; the answer is the same either way (no user enumeration)."""
+    service = AuthService(session, platform)
+    if user is not None:
+        if not user.verified_email:
+            _deliver_later(background, platform, service.email_verification(user))
+    elif body is not None and body.email:
+        _deliver_later(background, platform, service.email_verification_to(body.email))
+    else:
+        raise NotAuthenticated("log in, or send the email address to confirm")
     return Accepted(detail="if the address still needs confirming, an email is on its way")
 
 

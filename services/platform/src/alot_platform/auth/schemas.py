@@ -75,6 +75,15 @@ class VerifyEmailRequest(_Strict):
     token: Token
 
 
+class ResendVerificationRequest(_Strict):
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=254,
+        description="anonymous callers: the address to send a new link to (the same answer "
+        "whether or not it has an account waiting for confirmation)",
+    )
+
+
 class PasswordResetRequest(_Strict):
     email: EmailStr = Field(max_length=254)
 

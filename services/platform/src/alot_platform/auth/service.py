@@ -153,6 +153,12 @@ class AuthService:
         """Queue a verification email (its link is minted when it is sent)."""
         return self._queue(emails.EMAIL_VERIFICATION, user_id=user.id)
 
+    def email_verification_to(self, email: str) -> uuid.UUID:
+        """Queue a verification email to the account of ``email``, if one exists and
+        still needs confirming when it is sent (written like a reset: the same work
+        whether or not the address has an account)."""
+        return self._queue(emails.EMAIL_VERIFICATION, address=normalize_email(email))
+
     def verify_email(self, token: str) -> None:
         user = self._use_one_time_token(token, _VERIFY)
         user.verified_email = True
@@ -289,6 +295,10 @@ class AuthService:
 
     def logout(self, session_id: uuid.UUID) -> None:
         self.auth.revoke_session(session_id, "logout", self._now())
+
+    def logout_everywhere(self, user: User) -> None:
+        """End every session of ``user`` (every device, this one too)."""
+        self.auth.revoke_all_sessions(user.id, "logout_everywhere", self._now())
 
     def change_password(self, user: User, current_password: str, new_password: str) -> None:
         matches, _ = self.platform.hasher.verify(current_password, user.hashed_password)
