@@ -217,7 +217,7 @@ export function BuyPanel({ lot }: { lot: Lot }) {
         </p>
         {credits.isError && <ProblemAlert error={credits.error} />}
         <div className="field">
-          <label htmlFor={`${ids}-tickets`}>Tickets</label>
+          <label htmlFor={`${ids}-tickets`}>Number of tickets</label>
           <input
             id={`${ids}-tickets`}
             type="number"

@@ -51,8 +51,10 @@ export function TriviaGate({ lotId, children }: { lotId: string; children: (stat
 
   return (
     <section className="card stack" aria-labelledby={`${ids}-title`}>
-      <h2 id={`${ids}-title`}>Answer to enter</h2>
-      <p className="muted">A skill question stands between you and the tickets: answer it correctly once to buy.</p>
+      <h2 id={`${ids}-title`} style={{ margin: 0 }}>
+        Answer to enter
+      </h2>
+      <p className="muted" style={{ margin: 0 }}>A skill question stands between you and the tickets: answer it correctly once to buy.</p>
       {coolingDown ? (
         <div className="alert info" role="status">
           <p style={{ margin: 0 }}>Too many wrong answers. You can try again in</p>
@@ -60,7 +62,7 @@ export function TriviaGate({ lotId, children }: { lotId: string; children: (stat
             {clock((until - now) / 1000)}
           </p>
           <p style={{ margin: 0 }}>
-            at {new Date(until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}.
+            ({new Date(until).toLocaleString([], { weekday: "long", hour: "2-digit", minute: "2-digit" })}).
           </p>
         </div>
       ) : (

@@ -48,8 +48,8 @@ function LiveStatus({ updatedAt, failing, error }: { updatedAt: number; failing:
 function MyTickets({ lot }: { lot: Lot }) {
   const entries = useQuery({
     queryKey: myLotEntriesKey(lot.id),
+    // Changes when this player buys (the buy flow invalidates it), not with others' sales.
     queryFn: () => fetchMyLotEntries(lot.id),
-    refetchInterval: live(lot) ? LIVE_MS : false,
   });
   if (entries.isPending) return <p role="status">Loading your tickets…</p>;
   if (entries.isError) return <ProblemAlert error={entries.error} />;
@@ -95,7 +95,7 @@ function Leaderboard({ lot }: { lot: Lot }) {
       ) : board.data.items.length === 0 ? (
         <p>No one has bought tickets yet. Be the first.</p>
       ) : (
-        <div className="table-scroll">
+        <div className="table-scroll" tabIndex={0} role="region" aria-label="Leaderboard table">
           <table>
             <caption className="muted" style={{ textAlign: "left" }}>
               Most tickets first{board.data.next_cursor ? " (top 20)" : ""}
