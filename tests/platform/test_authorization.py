@@ -34,6 +34,8 @@ PUBLIC_ROUTES = {
     "/api/ledger/proofs/inclusion",
     # Stripe's signature authenticates its webhook deliveries (payments/webhooks.py).
     "/api/webhooks/stripe",
+    # Which payment provider is active (sandbox or Stripe, test mode or not).
+    "/api/payments/config",
 }
 # Discovery is open to anyone (the same paths take admin writes, which must still refuse).
 PUBLIC_READS = {

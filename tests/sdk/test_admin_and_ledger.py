@@ -205,3 +205,20 @@ def test_pages_walk_every_lot_once(
     for _ in range(3):
         buyer.client.entries.purchase(made[0], bundle_index=0)
     assert len(list(buyer.client.entries.mine(limit=2))) == 3
+
+
+def test_search_and_most_funded(
+    client: Any, open_lot: Callable[..., Any], make_player: Callable[..., Any], clock: Any
+) -> None:
+    plain = open_lot(title="Plain lot")
+    starry = open_lot(title="Starry Night lot")
+    assert [lot.id for lot in client.lots.list(search="STARRY night")] == [starry.id]
+    # The product's name is searched too (both lots share the demo product class).
+    assert len(list(client.lots.list(search="jordan"))) == 2
+
+    buyer = make_player()
+    buyer.client.trivia.attempt(plain.id, "5")
+    buyer.client.entries.purchase(plain.id, bundle_index=1)  # 500 of 1000 cents
+    ranked = list(client.lots.list(sort="most_funded", limit=1))
+    assert [lot.id for lot in ranked] == [plain.id, starry.id]
+    assert ranked[0].funding.progress_bps == 5_000

@@ -765,6 +765,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/payments/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The active payment provider (public) */
+        get: operations["payment_config_api_payments_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/payments/create-checkout-session": {
         parameters: {
             query?: never;
@@ -1699,6 +1716,29 @@ export interface components {
              * Format: email
              */
             email: string;
+        };
+        /**
+         * PaymentConfigRead
+         * @description Which payment provider takes cash purchases: public, so a client can say before
+         *     the purchase whether real money moves and whether the buyer goes to Checkout.
+         */
+        PaymentConfigRead: {
+            /**
+             * Completes At Once
+             * @description true when a cash purchase completes in its answer (the sandbox); false when the answer is `pending` with a `payment.checkout_url`
+             */
+            completes_at_once: boolean;
+            /**
+             * Provider
+             * @description `sandbox` or `stripe`
+             * @example sandbox
+             */
+            provider: string;
+            /**
+             * Test Mode
+             * @description true when no real money moves
+             */
+            test_mode: boolean;
         };
         /**
          * PaymentEventPage
@@ -5111,7 +5151,10 @@ export interface operations {
                 ending_soon?: number | null;
                 /** @description funded at least this percent */
                 min_progress?: number | null;
-                sort?: "newest" | "ending_soon";
+                /** @description search: words in the title, or the product's name or brand (case-insensitive; a mystery lot's product is not searched until it settles) */
+                q?: string | null;
+                /** @description `newest` (created, newest first), `ending_soon` (deadline, soonest first) or `most_funded` (funding progress, highest first) */
+                sort?: "newest" | "ending_soon" | "most_funded";
                 /** @description `next_cursor` of the previous page; omit for the first page */
                 cursor?: string | null;
                 /** @description items per page, 1 to 100 */
@@ -6048,6 +6091,37 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    payment_config_api_payments_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentConfigRead"];
                 };
             };
             /** @description Rate limited */

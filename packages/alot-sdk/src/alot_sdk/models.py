@@ -63,7 +63,7 @@ LotStatus = Literal[
     "created", "open", "funded", "drawing", "settled", "expired", "refunding", "closed"
 ]
 Tier = Literal["ICON", "RARE", "GRAIL", "MYTHIC"]
-LotSort = Literal["newest", "ending_soon"]
+LotSort = Literal["newest", "ending_soon", "most_funded"]
 Role = Literal["player", "host", "admin", "auditor"]
 DrawAlgorithm = Literal["alot-v1", "alot-v2"]
 

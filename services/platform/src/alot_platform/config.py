@@ -194,7 +194,7 @@ class Settings(BaseSettings):
     stripe_max_network_retries: int = Field(default=2, ge=0, le=10)
     stripe_checkout_return_url: str | None = Field(
         default=None,
-        description="where Checkout sends the buyer back; default <frontend origin>/checkout",
+        description="where Checkout sends the buyer back; default <public url>/checkout",
     )
 
     @field_validator("rate_limit_default", "rate_limit_auth", "login_account_ceiling")

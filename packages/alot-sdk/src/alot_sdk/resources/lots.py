@@ -24,6 +24,7 @@ def _discovery(
     category: str | None,
     ending_within_hours: int | None,
     min_progress_percent: int | None,
+    search: str | None,
     sort: LotSort,
     limit: int,
     cursor: str | None,
@@ -36,6 +37,7 @@ def _discovery(
             "category": category,
             "ending_soon": ending_within_hours,
             "min_progress": min_progress_percent,
+            "q": search,
             "sort": sort,
             "limit": limit,
             "cursor": cursor,
@@ -56,13 +58,27 @@ class Lots(SyncResource):
         category: str | None = None,
         ending_within_hours: int | None = None,
         min_progress_percent: int | None = None,
+        search: str | None = None,
         sort: LotSort = "newest",
         limit: int = 50,
         cursor: str | None = None,
     ) -> SyncPage[Lot]:
-        """Lots visible to the caller; iterating the page walks every matching lot."""
+        """Lots visible to the caller; iterating the page walks every matching lot.
+
+        `search`: words that must each occur in the title or the product's name or brand
+        (case-insensitive, at most 100 characters); `sort`: `newest`, `ending_soon` or
+        `most_funded` (funding progress, highest first).
+        """
         params = _discovery(
-            state, tier, category, ending_within_hours, min_progress_percent, sort, limit, cursor
+            state,
+            tier,
+            category,
+            ending_within_hours,
+            min_progress_percent,
+            search,
+            sort,
+            limit,
+            cursor,
         )
         return self._client._get_page("/api/lots", params, Lot, "items", next_by_cursor)
 
@@ -123,13 +139,27 @@ class AsyncLots(AsyncResource):
         category: str | None = None,
         ending_within_hours: int | None = None,
         min_progress_percent: int | None = None,
+        search: str | None = None,
         sort: LotSort = "newest",
         limit: int = 50,
         cursor: str | None = None,
     ) -> AsyncPage[Lot]:
-        """Lots visible to the caller; iterating the page walks every matching lot."""
+        """Lots visible to the caller; iterating the page walks every matching lot.
+
+        `search`: words that must each occur in the title or the product's name or brand
+        (case-insensitive, at most 100 characters); `sort`: `newest`, `ending_soon` or
+        `most_funded` (funding progress, highest first).
+        """
         params = _discovery(
-            state, tier, category, ending_within_hours, min_progress_percent, sort, limit, cursor
+            state,
+            tier,
+            category,
+            ending_within_hours,
+            min_progress_percent,
+            search,
+            sort,
+            limit,
+            cursor,
         )
         return await self._client._get_page("/api/lots", params, Lot, "items", next_by_cursor)
 

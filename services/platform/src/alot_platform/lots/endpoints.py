@@ -31,7 +31,7 @@ from alot_platform.lots.schemas import (
     lot_read,
     product_class_read,
 )
-from alot_platform.lots.service import LotService, is_admin
+from alot_platform.lots.service import MAX_SEARCH_LENGTH, LotService, is_admin
 from alot_platform.openapi_helpers import problems
 from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from alot_platform.users.models import Role, User
@@ -66,7 +66,21 @@ def list_lots(
     min_progress: Annotated[
         int | None, Query(ge=0, le=100, description="funded at least this percent")
     ] = None,
-    sort: LotSort = "newest",
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_SEARCH_LENGTH,
+            description="search: words in the title, or the product's name or brand"
+            " (case-insensitive; a mystery lot's product is not searched until it settles)",
+        ),
+    ] = None,
+    sort: Annotated[
+        LotSort,
+        Query(
+            description="`newest` (created, newest first), `ending_soon` (deadline, soonest"
+            " first) or `most_funded` (funding progress, highest first)"
+        ),
+    ] = "newest",
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> LotPage:
@@ -77,6 +91,7 @@ def list_lots(
         category=category,
         ending_within_hours=ending_soon,
         min_progress_percent=min_progress,
+        search=q,
         sort=sort,
         cursor=cursor,
         limit=limit,

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntry
-from alot_platform.lots.models import Lot, LotStatus, ProductClass, Visibility
+from alot_platform.lots.models import Lot, LotStatus, LotType, ProductClass, Visibility
 from alot_platform.pagination import keyset_after
 from alot_platform.users.models import User
 
@@ -27,10 +28,35 @@ class LotQuery:
     deadline_after: datetime | None = None
     deadline_until: datetime | None = None
     min_progress_percent: int | None = None
+    # Each word must occur in the title, or in the product's name or brand where the
+    # product is shown (known lots, settled mystery lots; every lot when not public_only).
+    search_words: Sequence[str] = ()
     sort: str = "newest"
     # Keyset position: the (sort key, id) of the last lot on the previous page.
-    after_key: datetime | None = None
+    after_key: datetime | int | None = None
     after_id: uuid.UUID | None = None
+
+
+def progress_bps() -> ColumnElement[int]:
+    """funded / target in basis points, rounded down: the integer ``lot_read`` shows as
+    ``progress_bps`` (integer division on SQLite and PostgreSQL alike)."""
+    return ((Lot.cash_cents + Lot.credits_spent) * 10_000) // Lot.funding_target_cents
+
+
+def _matches(word: str, public_only: bool) -> ColumnElement[bool]:
+    """``word`` (LIKE wildcards taken literally) in the title, or in the product's name
+    or brand unless the product is hidden from this viewer (a mystery lot before it
+    settles: searching its product must not reveal it)."""
+    in_product = or_(
+        ProductClass.name.icontains(word, autoescape=True),
+        ProductClass.brand.icontains(word, autoescape=True),
+    )
+    if public_only:
+        in_product = and_(
+            or_(Lot.lot_type != LotType.MYSTERY.value, Lot.status == LotStatus.SETTLED.value),
+            in_product,
+        )
+    return or_(Lot.title.icontains(word, autoescape=True), in_product)
 
 
 @dataclass(frozen=True)
@@ -111,7 +137,13 @@ class LotRepository:
 
     def discover(self, query: LotQuery, *, limit: int) -> list[Lot]:
         """One page of lots in a stable order (the id breaks ties)."""
-        key = Lot.created_at if query.sort == "newest" else Lot.deadline
+        key: SQLColumnExpression[Any]
+        if query.sort == "newest":
+            key = Lot.created_at
+        elif query.sort == "ending_soon":
+            key = Lot.deadline
+        else:
+            key = progress_bps()
         conditions: list[ColumnElement[bool]] = [Lot.status.in_([s.value for s in query.statuses])]
         if query.public_only:
             conditions.append(Lot.visibility == Visibility.PUBLIC.value)
@@ -128,7 +160,9 @@ class LotRepository:
                 (Lot.cash_cents + Lot.credits_spent) * 100
                 >= Lot.funding_target_cents * query.min_progress_percent
             )
-        newest = query.sort == "newest"
+        for word in query.search_words:
+            conditions.append(_matches(word, query.public_only))
+        newest = query.sort in ("newest", "most_funded")  # both descending
         if query.after_key is not None and query.after_id is not None:
             conditions.append(
                 keyset_after(

@@ -300,7 +300,7 @@ class LotPage(Page[LotRead]):
     """Lots in the order `sort` asks for."""
 
 
-LotSort = Literal["newest", "ending_soon"]
+LotSort = Literal["newest", "ending_soon", "most_funded"]
 
 
 class LeaderboardRow(BaseModel):

@@ -41,6 +41,9 @@ from alot_platform.trivia.service import answer_digest
 from alot_platform.users.models import Role, User
 
 DRAW_COMMITMENT = "draw_commitment"
+# Discovery search: at most this many characters, split into at most MAX_SEARCH_WORDS words.
+MAX_SEARCH_LENGTH = 100
+MAX_SEARCH_WORDS = 8
 LOT_EXTENDED = "lot_extended"
 
 
@@ -286,17 +289,26 @@ class LotService:
         category: str | None = None,
         ending_within_hours: int | None = None,
         min_progress_percent: int | None = None,
+        search: str | None = None,
         sort: LotSort = "newest",
         cursor: str | None = None,
         limit: int = 20,
     ) -> tuple[list[Lot], str | None]:
-        """A page of lots and the cursor of the next page (None at the end)."""
+        """A page of lots and the cursor of the next page (None at the end).
+
+        ``search``: every word (whitespace-separated) must occur, case-insensitively, in
+        the title, or in the product's name or brand where the viewer may see the product.
+        """
         admin = is_admin(viewer)
         now = self._platform.clock()
         shown = [s for s in (statuses or LotStatus) if admin or s != LotStatus.CREATED]
+        key_type = int if sort == "most_funded" else datetime
         after_key, after_id = (
-            decode_cursor(cursor, f"lots:{sort}", datetime, uuid.UUID) if cursor else (None, None)
+            decode_cursor(cursor, f"lots:{sort}", key_type, uuid.UUID) if cursor else (None, None)
         )
+        words = (search or "")[:MAX_SEARCH_LENGTH].split()
+        if len(words) > MAX_SEARCH_WORDS:
+            raise InvalidInput(f"search for at most {MAX_SEARCH_WORDS} words at once", field="q")
         query = LotQuery(
             statuses=shown,
             public_only=not admin,
@@ -309,6 +321,7 @@ class LotService:
                 else None
             ),
             min_progress_percent=min_progress_percent,
+            search_words=tuple(words),
             sort=sort,
             after_key=after_key,
             after_id=after_id,
@@ -386,6 +399,12 @@ def _check_cap(bundles: Sequence[EntryBundle], cap: int | None) -> None:
 
 
 def _lot_cursor(sort: LotSort, lot: Lot) -> str:
-    return encode_cursor(
-        f"lots:{sort}", lot.created_at if sort == "newest" else lot.deadline, lot.id
-    )
+    key: datetime | int
+    if sort == "newest":
+        key = lot.created_at
+    elif sort == "ending_soon":
+        key = lot.deadline
+    else:
+        # The same integer the query orders by (funded / target in basis points).
+        key = lot.funded_cents * 10_000 // lot.funding_target_cents
+    return encode_cursor(f"lots:{sort}", key, lot.id)

@@ -18,7 +18,13 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from alot_platform.auth.dependencies import CurrentCaller, PlatformDep, SessionDep, require_roles
+from alot_platform.auth.dependencies import (
+    CurrentCaller,
+    PlatformDep,
+    SessionDep,
+    public,
+    require_roles,
+)
 from alot_platform.entries import endpoints as entry_endpoints
 from alot_platform.entries.schemas import MAX_BUNDLE_INDEX, CashPurchase, PurchaseRead
 from alot_platform.openapi_helpers import problems
@@ -81,6 +87,30 @@ async def create_checkout_session(
         platform,
         background,
         idempotency_key,
+    )
+
+
+class PaymentConfigRead(BaseModel):
+    """Which payment provider takes cash purchases: public, so a client can say before
+    the purchase whether real money moves and whether the buyer goes to Checkout."""
+
+    provider: str = Field(description="`sandbox` or `stripe`", examples=["sandbox"])
+    test_mode: bool = Field(description="true when no real money moves")
+    completes_at_once: bool = Field(
+        description="true when a cash purchase completes in its answer (the sandbox);"
+        " false when the answer is `pending` with a `payment.checkout_url`"
+    )
+
+
+@router.get(
+    "/config", dependencies=[Depends(public)], summary="The active payment provider (public)"
+)
+def payment_config(platform: PlatformDep) -> PaymentConfigRead:
+    provider = platform.payments
+    return PaymentConfigRead(
+        provider=provider.name,
+        test_mode=provider.test_mode,
+        completes_at_once=provider.completes_at_once,
     )
 
 

@@ -91,7 +91,7 @@ class StripeProvider:
             http_client=stripe.RequestsClient(timeout=settings.stripe_timeout_seconds),
         )
         self._return_url = (
-            settings.stripe_checkout_return_url or f"{settings.frontend_origin}/checkout"
+            settings.stripe_checkout_return_url or f"{settings.public_url.rstrip('/')}/checkout"
         ).rstrip("/")
 
     def charge(
