@@ -205,3 +205,27 @@ def test_pages_walk_every_lot_once(
     for _ in range(3):
         buyer.client.entries.purchase(made[0], bundle_index=0)
     assert len(list(buyer.client.entries.mine(limit=2))) == 3
+
+
+def test_the_admin_desk_overview_reconciliation_and_user_search(
+    admin: Any, make_player: Callable[..., Any], open_lot: Callable[..., Any]
+) -> None:
+    open_lot()
+    ada = make_player()
+    desk = admin.client.admin
+
+    overview = desk.overview()
+    assert overview.lots_by_status["open"] == 1
+    assert overview.lots_by_status["settled"] == 0
+    assert overview.payment_events_needing_attention == 0
+
+    report = desk.reconciliation()
+    assert (report.ok, report.scope, report.differences) == (True, "credits", [])
+    assert report.checked_at.tzinfo is not None
+
+    assert [u.id for u in desk.users.list(q=ada.username.upper())] == [ada.id]
+    assert list(desk.users.list(q="no-such-account-anywhere")) == []
+
+    with pytest.raises(PermissionDeniedError) as refused:
+        ada.client.admin.reconciliation()
+    assert refused.value.code == "missing_role"
