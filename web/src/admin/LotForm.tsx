@@ -142,7 +142,7 @@ export function LotForm({ lot, busy, error, submitLabel, onSubmit }: Props) {
         ]}
       />
       <Field label="Title *" value={title} onChange={(e) => setTitle(e.target.value)} error={fieldError("title")} />
-      <div className="pair" style={{ gridTemplateColumns: "1fr 1fr" }}>
+      <div className="pair two">
         <SelectField
           label="Type"
           value={lotType}
@@ -217,7 +217,7 @@ export function LotForm({ lot, busy, error, submitLabel, onSubmit }: Props) {
         )}
       </fieldset>
 
-      <div className="pair" style={{ gridTemplateColumns: "1fr 1fr" }}>
+      <div className="pair two">
         <Field
           label="Non-winner credit rate (%)"
           inputMode="numeric"

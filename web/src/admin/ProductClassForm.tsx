@@ -96,7 +96,7 @@ export function ProductClassForm({ initial, submitLabel, busy, error, onSubmit, 
       </p>
       <Field label="Name *" value={name} onChange={(e) => setName(e.target.value)} error={fieldError("name")} required />
       <Field label="Brand" value={brand} onChange={(e) => setBrand(e.target.value)} error={fieldError("brand")} />
-      <div className="pair" style={{ gridTemplateColumns: "1fr 1fr" }}>
+      <div className="pair two">
         <Field
           label="Category *"
           hint="e.g. watch, bag, memorabilia"

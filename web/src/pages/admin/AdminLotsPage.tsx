@@ -53,7 +53,7 @@ export default function AdminLotsPage() {
       )}
       {lots.data && lots.data.items.length > 0 && (
         <div className="table-scroll">
-          <table className="admin-table">
+          <table className="admin-table" aria-busy={lots.isFetching}>
             <caption className="muted" style={{ textAlign: "left" }}>
               Newest first{lots.isFetching && !lots.isPending ? " (updating…)" : ""}
             </caption>

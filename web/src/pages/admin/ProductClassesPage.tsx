@@ -109,7 +109,7 @@ export default function ProductClassesPage() {
       {list.data && list.data.items.length === 0 && <p>No product classes yet: add the first one.</p>}
       {list.data && list.data.items.length > 0 && (
         <div className="table-scroll">
-          <table className="admin-table">
+          <table className="admin-table" aria-busy={list.isFetching}>
             <caption className="muted" style={{ textAlign: "left" }}>
               Oldest first
             </caption>

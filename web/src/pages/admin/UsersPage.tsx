@@ -99,7 +99,7 @@ export default function UsersPage() {
       {users.data && users.data.items.length === 0 && <p>No account matches.</p>}
       {users.data && users.data.items.length > 0 && (
         <div className="table-scroll">
-          <table className="admin-table">
+          <table className="admin-table" aria-busy={users.isFetching}>
             <caption className="muted" style={{ textAlign: "left" }}>
               Oldest first
             </caption>
@@ -120,7 +120,7 @@ export default function UsersPage() {
                       {user.username}
                     </Link>
                   </td>
-                  <td className="wrap">{user.email}</td>
+                  <td>{user.email}</td>
                   <td>{user.roles.join(", ")}</td>
                   <td>{STATUS_WORDS[user.status]}</td>
                   <td>{formatMoment(user.created_at)}</td>
