@@ -285,7 +285,7 @@ test("an admin makes a player an admin and back; cancelling a confirmation chang
   await admin.dispose();
 });
 
-test("a product class a lot uses can't be deleted, an unused one can; payment events are explained", async ({ page }) => {
+test("a created lot is edited; a product class a lot uses can't be deleted, an unused one can; payment events are explained", async ({ page }) => {
   const admin = await adminApi();
   const lot = await createLot(admin, { open: false });
   const used = (await (await admin.get(`/api/lots/${lot.id}`)).json()).product.name as string;
@@ -322,6 +322,20 @@ test("a product class a lot uses can't be deleted, an unused one can; payment ev
   await dialog.getByRole("button", { name: "Delete product class" }).click();
   await expect(page.getByRole("status").filter({ hasText: `Deleted “${spare}”` })).toBeVisible();
   expect(await findProductClass(admin, spare)).toBeUndefined();
+
+  // The lot is still `created`: its edit form changes it (PATCH), keeping the trivia answer.
+  await page.goto(`/admin/lots/${lot.id}`);
+  await expect(page.getByRole("heading", { name: "Edit" })).toBeVisible();
+  await page.getByLabel("Title *").fill(`${lot.title} (edited)`);
+  await page.getByLabel("Funding target in dollars *").fill("25.75");
+  await page.getByLabel("Bundle 1 price in dollars").fill("1.5");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Changes saved." })).toBeVisible();
+  await expect(page.getByRole("heading", { name: `${lot.title} (edited)`, level: 1 })).toBeVisible();
+  const edited = await (await admin.get(`/api/lots/${lot.id}`)).json();
+  expect(edited).toMatchObject({ title: `${lot.title} (edited)`, status: "created" });
+  expect(edited.funding.target_cents).toBe(2_575);
+  expect(edited.entry_bundles[0].price_cents).toBe(150);
 
   await page.goto("/admin/payments");
   await expect(page.getByRole("heading", { name: "Payment events needing attention" })).toBeVisible();
