@@ -87,6 +87,7 @@ NOT_MONEY = {
     "ledger_seq",
     "max_tickets_per_user",
     "non_winner_credit_rate_percent",
+    "payment_events_needing_attention",
     "progress_bps",
     "rank",
     "refresh_expires_in",

@@ -222,3 +222,27 @@ def test_search_and_most_funded(
     ranked = list(client.lots.list(sort="most_funded", limit=1))
     assert [lot.id for lot in ranked] == [plain.id, starry.id]
     assert ranked[0].funding.progress_bps == 5_000
+
+
+def test_the_admin_desk_overview_reconciliation_and_user_search(
+    admin: Any, make_player: Callable[..., Any], open_lot: Callable[..., Any]
+) -> None:
+    open_lot()
+    ada = make_player()
+    desk = admin.client.admin
+
+    overview = desk.overview()
+    assert overview.lots_by_status["open"] == 1
+    assert overview.lots_by_status["settled"] == 0
+    assert overview.payment_events_needing_attention == 0
+
+    report = desk.reconciliation()
+    assert (report.ok, report.scope, report.differences) == (True, "credits", [])
+    assert report.checked_at.tzinfo is not None
+
+    assert [u.id for u in desk.users.list(q=ada.username.upper())] == [ada.id]
+    assert list(desk.users.list(q="no-such-account-anywhere")) == []
+
+    with pytest.raises(PermissionDeniedError) as refused:
+        ada.client.admin.reconciliation()
+    assert refused.value.code == "missing_role"

@@ -86,6 +86,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The admin desk's counts: lots by status, payment events */
+        get: operations["overview_api_admin_overview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/payments/events": {
         parameters: {
             query?: never;
@@ -138,6 +155,29 @@ export interface paths {
         head?: never;
         /** Change a product class */
         patch: operations["update_product_class_api_admin_product_classes__product_class_id__patch"];
+        trace?: never;
+    };
+    "/api/admin/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check every credit balance against the ledger now (`alot reconcile`)
+         * @description `ok` is false when any player's projected credit balance differs from their
+         *     ledger account: a bug to investigate, never to paper over. Credits only: payments are
+         *     compared with the provider's records by `alot payments reconcile`, which calls the
+         *     provider and is not run here.
+         */
+        get: operations["reconciliation_api_admin_reconciliation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/admin/users": {
@@ -1689,6 +1729,24 @@ export interface components {
             trivia_question?: string | null;
             visibility?: components["schemas"]["Visibility"] | null;
         };
+        /**
+         * Overview
+         * @description The admin desk's counts.
+         */
+        Overview: {
+            /**
+             * Lots By Status
+             * @description number of lots in each status (every status present, 0 when none)
+             */
+            lots_by_status: {
+                [key: string]: number;
+            };
+            /**
+             * Payment Events Needing Attention
+             * @description what GET /api/admin/payments/events lists: unapplied, unmatched, refund mismatches and disputes
+             */
+            payment_events_needing_attention: number;
+        };
         /** PasswordChange */
         PasswordChange: {
             /** Current Password */
@@ -2154,6 +2212,53 @@ export interface components {
             prev_hash: string;
             /** Seq */
             seq: number;
+        };
+        /**
+         * Reconciliation
+         * @description `alot reconcile`, over HTTP: every credit balance checked against the ledger.
+         */
+        Reconciliation: {
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /** Differences */
+            differences: components["schemas"]["ReconciliationDifference"][];
+            /**
+             * Ok
+             * @description true when there is no difference
+             */
+            ok: boolean;
+            /**
+             * Scope
+             * @description what was compared: every player's credit balance with its ledger account (payments are reconciled with the provider by `alot payments reconcile`)
+             * @constant
+             */
+            scope: "credits";
+        };
+        /** ReconciliationDifference */
+        ReconciliationDifference: {
+            /**
+             * Account
+             * @example user:0b8e.../credits
+             */
+            account: string;
+            /**
+             * Asset
+             * @example CRD
+             */
+            asset: string;
+            /**
+             * Ledger Balance Credits
+             * @description the ledger's balance: the truth
+             */
+            ledger_balance_credits: number;
+            /**
+             * Projected Balance Credits
+             * @description the platform's projection (user_universal_credits); null: no row
+             */
+            projected_balance_credits: number | null;
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -2981,6 +3086,55 @@ export interface operations {
             };
         };
     };
+    overview_api_admin_overview_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     events_needing_attention_api_admin_payments_events_get: {
         parameters: {
             query?: {
@@ -3425,9 +3579,60 @@ export interface operations {
             };
         };
     };
+    reconciliation_api_admin_reconciliation_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciliation"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_users_api_admin_users_get: {
         parameters: {
             query?: {
+                /** @description only accounts whose email or username contains this (any case) */
+                q?: string | null;
                 /** @description `next_cursor` of the previous page; omit for the first page */
                 cursor?: string | null;
                 /** @description items per page, 1 to 100 */

@@ -21,6 +21,7 @@ from alot_sdk.money import format_credits, format_money
 
 __all__ = [
     "Accepted",
+    "AdminOverview",
     "Balance",
     "Bundle",
     "Checkpoint",
@@ -48,6 +49,8 @@ __all__ = [
     "PublicUser",
     "Purchase",
     "PurchaseRefund",
+    "Reconciliation",
+    "ReconciliationDifference",
     "Reveal",
     "Role",
     "SessionTokens",
@@ -393,6 +396,37 @@ class LotRefunds(AlotModel):
     refund_choice_deadline: datetime | None
     purchases: dict[str, int]
     """Number of the lot's purchases per status."""
+
+
+# -- the admin desk ------------------------------------------------------------------
+
+
+class AdminOverview(AlotModel):
+    """The admin desk's counts."""
+
+    lots_by_status: dict[str, int]
+    """Number of lots in each status (every status present)."""
+    payment_events_needing_attention: int
+    """What `GET /api/admin/payments/events` lists."""
+
+
+class ReconciliationDifference(AlotModel):
+    account: str
+    asset: str
+    ledger_balance_credits: int
+    """The ledger's balance: the truth."""
+    projected_balance_credits: int | None
+    """The platform's projection; None when it has no row for the account."""
+
+
+class Reconciliation(AlotModel):
+    """Every credit balance checked against the ledger (`alot reconcile`)."""
+
+    ok: bool
+    checked_at: datetime
+    scope: str
+    """What was compared: "credits" (payments are reconciled from the shell)."""
+    differences: list[ReconciliationDifference]
 
 
 # -- draws ---------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""`client.admin`: operations for admin tokens (catalogue, lots, draws, refunds, users).
+"""`client.admin`: operations for admin tokens (catalogue, lots, draws, refunds, users,
+the desk's overview and the credits reconciliation).
 
 `client.admin.product_classes`, `client.admin.lots` and `client.admin.users` group
-them. Calls without the admin role raise `PermissionDeniedError` (code
-`missing_role`). Draw, settle and start-refunds are safe to repeat: the platform
-answers a repeat with the result so far, so the client retries them like reads.
+them; `client.admin.overview()` and `client.admin.reconciliation()` are the desk's own.
+Calls without the admin role raise `PermissionDeniedError` (code `missing_role`). Draw,
+settle and start-refunds are safe to repeat: the platform answers a repeat with the
+result so far, so the client retries them like reads.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from pydantic import TypeAdapter
 
 from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
 from alot_sdk.models import (
+    AdminOverview,
     Draw,
     DrawAlgorithm,
     EntryBundle,
     Lot,
     LotRefunds,
     ProductClass,
+    Reconciliation,
     Role,
     Tier,
     User,
@@ -255,11 +259,14 @@ class AdminLots(SyncResource):
 
 
 class AdminUsers(SyncResource):
-    def list(self, *, limit: int = 50, cursor: str | None = None) -> SyncPage[User]:
-        """Accounts, oldest first (iterate for all of them)."""
+    def list(
+        self, *, q: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> SyncPage[User]:
+        """Accounts, oldest first (iterate for all of them); with `q`, only those whose
+        email or username contains it (any case)."""
         return self._client._get_page(
             "/api/admin/users",
-            drop_none({"limit": limit, "cursor": cursor}),
+            drop_none({"q": q, "limit": limit, "cursor": cursor}),
             User,
             "items",
             next_by_cursor,
@@ -287,6 +294,16 @@ class Admin(SyncResource):
         self.product_classes = AdminProductClasses(client)
         self.lots = AdminLots(client)
         self.users = AdminUsers(client)
+
+    def overview(self) -> AdminOverview:
+        """The desk's counts: lots by status, payment events needing attention."""
+        response = self._client._request("GET", "/api/admin/overview")
+        return self._client._parse(response, AdminOverview)
+
+    def reconciliation(self) -> Reconciliation:
+        """Check every credit balance against the ledger now (`alot reconcile`)."""
+        response = self._client._request("GET", "/api/admin/reconciliation")
+        return self._client._parse(response, Reconciliation)
 
 
 # -- async ----------------------------------------------------------------------------
@@ -426,11 +443,14 @@ class AsyncAdminLots(AsyncResource):
 
 
 class AsyncAdminUsers(AsyncResource):
-    async def list(self, *, limit: int = 50, cursor: str | None = None) -> AsyncPage[User]:
-        """Accounts, oldest first (iterate for all of them)."""
+    async def list(
+        self, *, q: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> AsyncPage[User]:
+        """Accounts, oldest first (iterate for all of them); with `q`, only those whose
+        email or username contains it (any case)."""
         return await self._client._get_page(
             "/api/admin/users",
-            drop_none({"limit": limit, "cursor": cursor}),
+            drop_none({"q": q, "limit": limit, "cursor": cursor}),
             User,
             "items",
             next_by_cursor,
@@ -458,3 +478,13 @@ class AsyncAdmin(AsyncResource):
         self.product_classes = AsyncAdminProductClasses(client)
         self.lots = AsyncAdminLots(client)
         self.users = AsyncAdminUsers(client)
+
+    async def overview(self) -> AdminOverview:
+        """The desk's counts: lots by status, payment events needing attention."""
+        response = await self._client._request("GET", "/api/admin/overview")
+        return self._client._parse(response, AdminOverview)
+
+    async def reconciliation(self) -> Reconciliation:
+        """Check every credit balance against the ledger now (`alot reconcile`)."""
+        response = await self._client._request("GET", "/api/admin/reconciliation")
+        return self._client._parse(response, Reconciliation)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alot_platform.admin.schemas import Overview, Reconciliation, ReconciliationDifference
 from alot_platform.auth.repository import AuthRepository
 from alot_platform.context import PlatformContext
+from alot_platform.credits.service import reconcile_credits
 from alot_platform.errors import Conflict
+from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
+from alot_platform.payments.repository import PaymentRepository
 from alot_platform.users.models import Role, User, UserStatus
 from alot_platform.users.repository import UserRepository
 from alot_platform.users.service import UserService
@@ -23,15 +28,19 @@ class LastAdmin(Conflict):
 
 class AdminService:
     def __init__(self, session: Session, platform: PlatformContext) -> None:
+        self.session = session
         self.users = UserService(session, platform)
         self.accounts = UserRepository(session)
         self.auth = AuthRepository(session)
         self.platform = platform
 
-    def list_users(self, *, cursor: str | None, limit: int) -> tuple[list[User], str | None]:
-        """A page of accounts, oldest first, and the cursor of the next page."""
+    def list_users(
+        self, *, cursor: str | None, limit: int, search: str | None = None
+    ) -> tuple[list[User], str | None]:
+        """A page of accounts, oldest first, and the cursor of the next page (the cursor
+        of a search's page is only meaningful with the same search)."""
         after = decode_cursor(cursor, "users", datetime, uuid.UUID) if cursor else None
-        rows = self.accounts.list(after=after, limit=limit + 1)
+        rows = self.accounts.list(after=after, limit=limit + 1, search=search)
         return page_of(rows, limit, lambda user: encode_cursor("users", user.created_at, user.id))
 
     def set_status(self, acting: User, user_id: uuid.UUID, status: UserStatus) -> User:
@@ -49,3 +58,35 @@ class AdminService:
             raise LastAdmin("an admin cannot remove their own admin role")
         self.users.set_roles(user, roles)
         return user
+
+    def overview(self) -> Overview:
+        """The counts the admin desk opens on."""
+        counts = dict.fromkeys(LotStatus, 0)
+        query = select(Lot.status, func.count()).group_by(Lot.status)
+        for status, count in self.session.execute(query):
+            counts[LotStatus(status)] = count
+        return Overview(
+            lots_by_status=counts,
+            payment_events_needing_attention=PaymentRepository(
+                self.session
+            ).count_events_needing_attention(),
+        )
+
+    def reconciliation(self) -> Reconciliation:
+        """`alot reconcile` (credits against the ledger). Nothing calls the payment
+        provider here: `alot payments reconcile` does that, slowly, from the shell."""
+        differences = reconcile_credits(self.session)
+        return Reconciliation(
+            ok=not differences,
+            checked_at=self.platform.clock(),
+            scope="credits",
+            differences=[
+                ReconciliationDifference(
+                    account=d.account,
+                    asset=d.asset,
+                    ledger_balance_credits=d.ledger_balance,
+                    projected_balance_credits=d.projected_balance,
+                )
+                for d in differences
+            ],
+        )

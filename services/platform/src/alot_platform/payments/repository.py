@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -78,16 +78,7 @@ class PaymentRepository:
         """Unprocessed events and those whose outcome a human must look at, oldest first
         (ties by id), strictly after the ``after`` (received_at, id) key."""
         keys = (PaymentEvent.received_at, PaymentEvent.id)
-        query = (
-            select(PaymentEvent)
-            .where(
-                or_(
-                    PaymentEvent.processed_at.is_(None),
-                    PaymentEvent.outcome.in_(("unmatched", "refund_mismatch", "disputed")),
-                )
-            )
-            .order_by(*keys)
-        )
+        query = select(PaymentEvent).where(_needs_attention()).order_by(*keys)
         if outcome is not None:
             query = query.where(PaymentEvent.outcome == outcome)
         if after is not None:
@@ -95,6 +86,11 @@ class PaymentRepository:
         if limit is not None:
             query = query.limit(limit)
         return self._session.scalars(query).all()
+
+    def count_events_needing_attention(self) -> int:
+        """How many events `events_needing_attention` lists (the admin desk's count)."""
+        query = select(func.count()).select_from(PaymentEvent).where(_needs_attention())
+        return self._session.scalar(query) or 0
 
     def late_refund_decided(self, purchase_id: uuid.UUID) -> PaymentEvent | None:
         """The event that decided to refund ``purchase_id``'s payment, if one did."""
@@ -137,3 +133,11 @@ class PaymentRepository:
             .where(LotEntryPurchase.provider == provider)
             .order_by(LotEntryPurchase.created_at, LotEntryPurchase.id)
         ).all()
+
+
+def _needs_attention() -> ColumnElement[bool]:
+    """Unprocessed events, and those whose outcome a human must look at."""
+    return or_(
+        PaymentEvent.processed_at.is_(None),
+        PaymentEvent.outcome.in_(("unmatched", "refund_mismatch", "disputed")),
+    )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,10 +64,21 @@ class UserRepository:
     def flush(self) -> None:
         self.session.flush()
 
-    def list(self, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[User]:
-        """Accounts, oldest first, strictly after the ``after`` (created_at, id) key."""
+    def list(
+        self, *, after: tuple[datetime, uuid.UUID] | None, limit: int, search: str | None = None
+    ) -> list[User]:
+        """Accounts, oldest first, strictly after the ``after`` (created_at, id) key;
+        with ``search``, only those whose email or username contains it (any case)."""
         keys = (User.created_at, User.id)
         query = select(User).order_by(*keys).limit(limit)
+        if search:
+            needle = search.lower()
+            query = query.where(
+                or_(
+                    func.lower(User.email).contains(needle, autoescape=True),
+                    func.lower(User.username).contains(needle, autoescape=True),
+                )
+            )
         if after is not None:
             query = query.where(keyset_after(keys, after, descending=(False, False)))
         return list(self.session.scalars(query))
