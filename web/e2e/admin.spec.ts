@@ -137,6 +137,10 @@ test("an admin creates a product class and a lot, opens it and extends it; a pla
   const listed = await (await anonymous.get("/api/lots", { params: { state: "open", limit: 100 } })).json();
   expect(listed.items.find((l: { id: string }) => l.id === lotId)?.status).toBe("open");
   await anonymous.dispose();
+  // And on the lot list a player sees, found by its title.
+  await page.goto("/");
+  await page.getByRole("searchbox", { name: "Search lots" }).fill(title);
+  await expect(page.getByRole("list", { name: "Lots" }).getByRole("link", { name: title })).toBeVisible();
 
   // A plain player sees "Admins only", and the API refuses them.
   const player = await createPlayer();
