@@ -1,6 +1,7 @@
 // Small pieces every admin screen uses: the breadcrumb, cursor paging, status badges
 // and the admin's own words for the API's problems.
-import { useState } from "react";
+import type { UseQueryResult } from "@tanstack/react-query";
+import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { ApiError } from "../api/problem";
 import { ProblemAlert } from "../components/ProblemAlert";
@@ -112,5 +113,56 @@ export function AdminProblem({ error }: { error: unknown }) {
       <p>{extra}</p>
       {detail && <p className="muted-error">The platform said: {detail}.</p>}
     </div>
+  );
+}
+
+/** One page of a cursor-paged admin list as a table: loading, error and empty states,
+ * the rows, and the pager. */
+export function PagedTable<T>({
+  query,
+  pages,
+  caption,
+  columns,
+  empty,
+  row,
+}: {
+  query: UseQueryResult<{ items: T[]; next_cursor?: string | null }>;
+  pages: ReturnType<typeof useCursorPages>;
+  caption: ReactNode;
+  columns: string[];
+  empty: ReactNode;
+  row: (item: T) => ReactNode;
+}) {
+  const items = query.data?.items;
+  return (
+    <>
+      {query.isPending && <p role="status">Loading…</p>}
+      <ProblemAlert error={query.error} />
+      {items && items.length === 0 && <p>{empty}</p>}
+      {items && items.length > 0 && (
+        <div className="table-scroll">
+          <table className="admin-table" aria-busy={query.isFetching}>
+            <caption className="muted table-caption">{caption}</caption>
+            <thead>
+              <tr>
+                {columns.map((column) => (
+                  <th scope="col" key={column}>
+                    {column}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>{items.map(row)}</tbody>
+          </table>
+        </div>
+      )}
+      <Pager
+        page={pages.page}
+        nextCursor={query.data?.next_cursor}
+        onNext={pages.next}
+        onPrevious={pages.previous}
+        busy={query.isFetching}
+      />
+    </>
   );
 }

@@ -4,9 +4,9 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { api, unwrap } from "../api/client";
-import { Field } from "../components/Field";
 import { FormError } from "./FormError";
-import { fieldError, useFocusFirstInvalid } from "./forms";
+import { useFocusFirstInvalid } from "./forms";
+import { EmailField } from "./EmailField";
 
 function useResend() {
   return useMutation({
@@ -60,16 +60,7 @@ export function ResendForm({ initialEmail = "" }: { initialEmail?: string }) {
   };
   return (
     <form ref={form} onSubmit={submit} noValidate aria-label="Send a new confirmation link">
-      <Field
-        label="Email"
-        type="email"
-        name="email"
-        autoComplete="email"
-        required
-        value={email}
-        onChange={(event) => setEmail(event.target.value)}
-        error={fieldError(resend.error, "email")}
-      />
+      <EmailField value={email} onChange={(event) => setEmail(event.target.value)} error={resend.error} />
       <FormError error={resend.error} />
       {resend.isSuccess && <Sent />}
       <div>

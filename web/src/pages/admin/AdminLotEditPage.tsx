@@ -8,7 +8,7 @@ import { FundingBar } from "../../components/FundingBar";
 import { formatCents } from "../../lib/money";
 import { ConfirmDialog } from "../../admin/ConfirmDialog";
 import { formatMoment, isoToLocalInput, localInputToIso, localZoneName } from "../../admin/datetime";
-import { LotForm, type Lot, type LotBody } from "../../admin/LotForm";
+import { LotForm, type LotBody } from "../../admin/LotForm";
 import { AdminProblem, Crumbs, StatusBadge } from "../../admin/parts";
 
 type Action = "open" | "extend" | "refunds" | "draw" | "settle";

@@ -1,11 +1,10 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { api, unwrap } from "../../api/client";
-import { ProblemAlert } from "../../components/ProblemAlert";
 import { formatCents } from "../../lib/money";
 import { ConfirmDialog } from "../../admin/ConfirmDialog";
 import { ProductClassForm, TIERS, type ProductClass, type ProductClassBody } from "../../admin/ProductClassForm";
-import { Crumbs, Pager, useCursorPages } from "../../admin/parts";
+import { Crumbs, PagedTable, useCursorPages } from "../../admin/parts";
 
 const KEY = ["admin", "product-classes"];
 
@@ -104,68 +103,44 @@ export default function ProductClassesPage() {
       )}
 
       <h2>Catalogue</h2>
-      {list.isPending && <p role="status">Loading…</p>}
-      <ProblemAlert error={list.error} />
-      {list.data && list.data.items.length === 0 && <p>No product classes yet: add the first one.</p>}
-      {list.data && list.data.items.length > 0 && (
-        <div className="table-scroll">
-          <table className="admin-table" aria-busy={list.isFetching}>
-            <caption className="muted" style={{ textAlign: "left" }}>
-              Oldest first
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Brand</th>
-                <th scope="col">Category</th>
-                <th scope="col">Tier</th>
-                <th scope="col">Retail value</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((product) => (
-                <tr key={product.id}>
-                  <td className="wrap">{product.name}</td>
-                  <td>{product.brand ?? "—"}</td>
-                  <td>{product.category}</td>
-                  <td>{TIERS.find((t) => t.value === product.tier)?.label ?? product.tier}</td>
-                  <td>{formatCents(product.retail_value_cents)}</td>
-                  <td>
-                    <div className="row" style={{ flexWrap: "nowrap", gap: "0.5rem" }}>
-                      <button
-                        type="button"
-                        className="secondary small"
-                        onClick={() => open({ kind: "edit", product })}
-                        aria-label={`Edit ${product.name}`}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="secondary small"
-                        onClick={() => {
-                          remove.reset();
-                          setDeleting(product);
-                        }}
-                        aria-label={`Delete ${product.name}`}
-                      >
-                        Delete
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <Pager
-        page={pages.page}
-        nextCursor={list.data?.next_cursor}
-        onNext={pages.next}
-        onPrevious={pages.previous}
-        busy={list.isFetching}
+      <PagedTable
+        query={list}
+        pages={pages}
+        caption="Oldest first"
+        columns={["Name", "Brand", "Category", "Tier", "Retail value", "Actions"]}
+        empty="No product classes yet: add the first one."
+        row={(product) => (
+          <tr key={product.id}>
+            <td className="wrap">{product.name}</td>
+            <td>{product.brand ?? "—"}</td>
+            <td>{product.category}</td>
+            <td>{TIERS.find((t) => t.value === product.tier)?.label ?? product.tier}</td>
+            <td>{formatCents(product.retail_value_cents)}</td>
+            <td>
+              <div className="row" style={{ flexWrap: "nowrap", gap: "0.5rem" }}>
+                <button
+                  type="button"
+                  className="secondary small"
+                  onClick={() => open({ kind: "edit", product })}
+                  aria-label={`Edit ${product.name}`}
+                >
+                  Edit
+                </button>
+                <button
+                  type="button"
+                  className="secondary small"
+                  onClick={() => {
+                    remove.reset();
+                    setDeleting(product);
+                  }}
+                  aria-label={`Delete ${product.name}`}
+                >
+                  Delete
+                </button>
+              </div>
+            </td>
+          </tr>
+        )}
       />
 
       <ConfirmDialog

@@ -8,7 +8,7 @@ import { ProblemAlert } from "../../components/ProblemAlert";
 import { Field } from "../../components/Field";
 import { ConfirmDialog } from "../../admin/ConfirmDialog";
 import { formatMoment } from "../../admin/datetime";
-import { Crumbs, Pager, useCursorPages } from "../../admin/parts";
+import { Crumbs, PagedTable, useCursorPages } from "../../admin/parts";
 
 type User = components["schemas"]["UserRead"];
 type Role = components["schemas"]["Role"];
@@ -94,48 +94,25 @@ export default function UsersPage() {
       {selected && <UserDetail userId={selected} onClose={() => select(null)} />}
 
       <h2>{q ? `Accounts matching “${q}”` : "Every account"}</h2>
-      {users.isPending && <p role="status">Loading…</p>}
-      <ProblemAlert error={users.error} />
-      {users.data && users.data.items.length === 0 && <p>No account matches.</p>}
-      {users.data && users.data.items.length > 0 && (
-        <div className="table-scroll">
-          <table className="admin-table" aria-busy={users.isFetching}>
-            <caption className="muted" style={{ textAlign: "left" }}>
-              Oldest first
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Email</th>
-                <th scope="col">Roles</th>
-                <th scope="col">Status</th>
-                <th scope="col">Joined</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.items.map((user) => (
-                <tr key={user.id} aria-current={user.id === selected ? "true" : undefined}>
-                  <td>
-                    <Link to={`/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), user: user.id })}`}>
-                      {user.username}
-                    </Link>
-                  </td>
-                  <td>{user.email}</td>
-                  <td>{user.roles.join(", ")}</td>
-                  <td>{STATUS_WORDS[user.status]}</td>
-                  <td>{formatMoment(user.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <Pager
-        page={pages.page}
-        nextCursor={users.data?.next_cursor}
-        onNext={pages.next}
-        onPrevious={pages.previous}
-        busy={users.isFetching}
+      <PagedTable
+        query={users}
+        pages={pages}
+        caption="Oldest first"
+        columns={["Username", "Email", "Roles", "Status", "Joined"]}
+        empty="No account matches."
+        row={(user) => (
+          <tr key={user.id} aria-current={user.id === selected ? "true" : undefined}>
+            <td>
+              <Link to={`/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), user: user.id })}`}>
+                {user.username}
+              </Link>
+            </td>
+            <td>{user.email}</td>
+            <td>{user.roles.join(", ")}</td>
+            <td>{STATUS_WORDS[user.status]}</td>
+            <td>{formatMoment(user.created_at)}</td>
+          </tr>
+        )}
       />
     </section>
   );

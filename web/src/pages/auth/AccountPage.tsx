@@ -9,7 +9,7 @@ import { ProblemAlert } from "../../components/ProblemAlert";
 import { useLeaveAndForget, useLogout, useLogoutEverywhere, type LoginState } from "../../auth/actions";
 import { FormError } from "../../auth/FormError";
 import { fieldError, useFocusFirstInvalid } from "../../auth/forms";
-import { PASSWORD_RULES } from "../../auth/passwordRules";
+import { NewPasswordFields } from "../../auth/NewPasswordFields";
 import { ResendButton } from "../../auth/ResendVerification";
 import { ME_KEY, useMe, type Me } from "../../auth/session";
 import "../../auth/auth.css";
@@ -150,32 +150,14 @@ function ChangePassword() {
           onChange={(event) => setCurrent(event.target.value)}
           error={fieldError(change.error, "current_password")}
         />
-        <Field
-          label="New password"
-          type="password"
-          name="new_password"
-          autoComplete="new-password"
-          required
-          value={next}
-          onChange={(event) => setNext(event.target.value)}
-          hint={PASSWORD_RULES}
-          error={fieldError(change.error, "new_password")}
+        <NewPasswordFields
+          password={next}
+          confirm={confirm}
+          onPassword={setNext}
+          onConfirm={setConfirm}
+          mismatch={mismatch}
+          error={change.error}
         />
-        <Field
-          label="Confirm new password"
-          type="password"
-          name="confirm_password"
-          autoComplete="new-password"
-          required
-          value={confirm}
-          onChange={(event) => setConfirm(event.target.value)}
-          error={mismatch ? "The two passwords don't match." : undefined}
-        />
-        {mismatch && (
-          <p role="alert" className="alert error">
-            The two new passwords don't match. Type the same new password twice.
-          </p>
-        )}
         <FormError error={change.error} />
         <div>
           <button type="submit" disabled={change.isPending}>

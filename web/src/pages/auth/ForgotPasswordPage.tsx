@@ -4,10 +4,10 @@ import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../../api/client";
-import { Field } from "../../components/Field";
 import { FormError } from "../../auth/FormError";
-import { fieldError, useFocusFirstInvalid } from "../../auth/forms";
+import { useFocusFirstInvalid } from "../../auth/forms";
 import "../../auth/auth.css";
+import { EmailField } from "../../auth/EmailField";
 
 export default function ForgotPasswordPage() {
   const [email, setEmail] = useState("");
@@ -46,16 +46,7 @@ export default function ForgotPasswordPage() {
       <h1 id="forgot-title">Forgot your password?</h1>
       <p>Type the email address of your account and we'll send you a link to choose a new password.</p>
       <form ref={form} onSubmit={submit} noValidate>
-        <Field
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={fieldError(request.error, "email")}
-        />
+        <EmailField value={email} onChange={(event) => setEmail(event.target.value)} error={request.error} />
         <FormError error={request.error} />
         <div className="auth-actions">
           <button type="submit" disabled={request.isPending}>

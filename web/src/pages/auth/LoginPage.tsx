@@ -13,6 +13,7 @@ import { safeNext } from "../../auth/safeNext";
 import { fetchMe, ME_KEY, useMe, type Me } from "../../auth/session";
 import { formatWait, useCountdown } from "../../auth/useCountdown";
 import "../../auth/auth.css";
+import { EmailField } from "../../auth/EmailField";
 
 const REASONS: Record<string, string> = {
   password_changed: "Your password is changed and every device was logged out. Log in with your new password.",
@@ -111,16 +112,7 @@ export default function LoginPage() {
         </p>
       )}
       <form ref={form} onSubmit={submit} noValidate>
-        <Field
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={fieldError(login.error, "email")}
-        />
+        <EmailField value={email} onChange={(event) => setEmail(event.target.value)} error={login.error} />
         <Field
           label="Password"
           type="password"

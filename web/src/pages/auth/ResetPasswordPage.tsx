@@ -5,11 +5,10 @@ import { useRef, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { ApiError } from "../../api/problem";
-import { Field } from "../../components/Field";
 import { useLeaveAndForget, type LoginState } from "../../auth/actions";
 import { FormError } from "../../auth/FormError";
-import { fieldError, useFocusFirstInvalid } from "../../auth/forms";
-import { PASSWORD_RULES } from "../../auth/passwordRules";
+import { useFocusFirstInvalid } from "../../auth/forms";
+import { NewPasswordFields } from "../../auth/NewPasswordFields";
 import "../../auth/auth.css";
 
 export default function ResetPasswordPage() {
@@ -59,32 +58,14 @@ export default function ResetPasswordPage() {
       <h1 id="reset-title">Choose a new password</h1>
       <p>Every device logged in to your account will be logged out.</p>
       <form ref={form} onSubmit={submit} noValidate>
-        <Field
-          label="New password"
-          type="password"
-          name="new_password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          hint={PASSWORD_RULES}
-          error={fieldError(reset.error, "new_password")}
+        <NewPasswordFields
+          password={password}
+          confirm={confirm}
+          onPassword={setPassword}
+          onConfirm={setConfirm}
+          mismatch={mismatch}
+          error={reset.error}
         />
-        <Field
-          label="Confirm new password"
-          type="password"
-          name="confirm_password"
-          autoComplete="new-password"
-          required
-          value={confirm}
-          onChange={(event) => setConfirm(event.target.value)}
-          error={mismatch ? "The two passwords don't match." : undefined}
-        />
-        {mismatch && (
-          <p role="alert" className="alert error">
-            The two passwords don't match. Type the same new password twice.
-          </p>
-        )}
         <FormError error={reset.error} />
         <div>
           <button type="submit" disabled={reset.isPending}>
