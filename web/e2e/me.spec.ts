@@ -123,6 +123,14 @@ test("an expired lot: cash on one purchase, credits on the other, amounts match"
   await expect(row.getByRole("cell", { name: String(movement.ledger_seq), exact: true })).toBeVisible();
   await expectAccessible(page);
   await screenshot(page, "credits");
+  // On a phone the history scrolls sideways in its own box, which a keyboard can reach.
+  await page.setViewportSize({ width: 375, height: 800 });
+  const historyBox = page.getByRole("region", { name: "Credit movements" });
+  await historyBox.focus();
+  await expect(historyBox).toBeFocused();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  await expectAccessible(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // My results: refunded, with what came back.
   await page.getByRole("navigation", { name: "My records" }).getByRole("link", { name: "My results" }).click();

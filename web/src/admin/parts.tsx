@@ -7,6 +7,7 @@ import { ApiError } from "../api/problem";
 import { ProblemAlert } from "../components/ProblemAlert";
 import type { components } from "../api/schema";
 import "./admin.css";
+import { TableScroll } from "../components/TableScroll";
 
 export type LotStatus = components["schemas"]["LotStatus"];
 
@@ -140,7 +141,7 @@ export function PagedTable<T>({
       <ProblemAlert error={query.error} />
       {items && items.length === 0 && <p>{empty}</p>}
       {items && items.length > 0 && (
-        <div className="table-scroll">
+        <TableScroll label={columns.join(", ")}>
           <table className="admin-table" aria-busy={query.isFetching}>
             <caption className="muted table-caption">{caption}</caption>
             <thead>
@@ -154,7 +155,7 @@ export function PagedTable<T>({
             </thead>
             <tbody>{items.map(row)}</tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       <Pager
         page={pages.page}

@@ -15,6 +15,7 @@ import type { Step } from "../verify/steps";
 import { StepList } from "../verify/ui/StepList";
 import type { DrawReport, PurchaseCheck } from "../verify/ui/run";
 import "../verify/verify.css";
+import { TableScroll } from "../components/TableScroll";
 
 type Lot = components["schemas"]["LotRead"];
 type Draw = components["schemas"]["DrawRead"];
@@ -232,7 +233,7 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
       {entries.length > 0 && (
         <>
           <h3>Ticket map</h3>
-          <div className="table-scroll" tabIndex={0} role="region" aria-label="Ticket map">
+          <TableScroll label="Ticket map">
             <table className="entries-table">
               <caption className="visually-hidden">Who holds which tickets</caption>
               <thead>
@@ -256,7 +257,7 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         </>
       )}
     </section>

@@ -24,6 +24,7 @@ import { Odds, STATUS_WORDS, tierWords } from "../lots/LotCard";
 import { TriviaGate } from "../lots/TriviaGate";
 import { useNow } from "../lots/useNow";
 import "../lots/lots.css";
+import { TableScroll } from "../components/TableScroll";
 
 const LIVE_MS = 5000;
 const live = (lot: Lot | undefined) => lot?.status === "open";
@@ -95,7 +96,7 @@ function Leaderboard({ lot }: { lot: Lot }) {
       ) : board.data.items.length === 0 ? (
         <p>No one has bought tickets yet. Be the first.</p>
       ) : (
-        <div className="table-scroll" tabIndex={0} role="region" aria-label="Leaderboard table">
+        <TableScroll label="Leaderboard table">
           <table>
             <caption className="muted" style={{ textAlign: "left" }}>
               Most tickets first{board.data.next_cursor ? " (top 20)" : ""}
@@ -117,7 +118,7 @@ function Leaderboard({ lot }: { lot: Lot }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </section>
   );

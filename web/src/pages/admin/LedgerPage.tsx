@@ -5,6 +5,7 @@ import { ProblemAlert } from "../../components/ProblemAlert";
 import { formatCredits } from "../../lib/money";
 import { formatMoment } from "../../admin/datetime";
 import { Crumbs } from "../../admin/parts";
+import { TableScroll } from "../../components/TableScroll";
 
 /** The signature lines of a C2SP signed note: after the blank line, "— <key name> <base64>". */
 function signatures(note: string): string[] {
@@ -99,7 +100,7 @@ export default function LedgerPage() {
               </div>
             )}
             {reconciliation.data.differences.length > 0 && (
-              <div className="table-scroll">
+              <TableScroll label="Reconciliation differences">
                 <table className="admin-table">
                   <thead>
                     <tr>
@@ -120,7 +121,7 @@ export default function LedgerPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableScroll>
             )}
           </>
         )}

@@ -7,6 +7,7 @@ import { MeNav } from "../../me/MeNav";
 import { useCredits, useCreditTransactions } from "../../me/queries";
 import { ShowMore } from "../../me/ShowMore";
 import "../../me/me.css";
+import { TableScroll } from "../../components/TableScroll";
 
 export default function CreditsPage() {
   const credits = useCredits();
@@ -53,7 +54,7 @@ export default function CreditsPage() {
         </p>
       )}
       {rows.length > 0 && (
-        <div className="table-scroll">
+        <TableScroll label="Credit movements">
           <table>
             <caption className="visually-hidden">Credit movements, newest first</caption>
             <thead>
@@ -91,7 +92,7 @@ export default function CreditsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       <ShowMore pages={history} what="movements" />
     </section>

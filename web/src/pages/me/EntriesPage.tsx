@@ -19,6 +19,7 @@ import { MeNav } from "../../me/MeNav";
 import { useEntries } from "../../me/queries";
 import { ShowMore } from "../../me/ShowMore";
 import "../../me/me.css";
+import { TableScroll } from "../../components/TableScroll";
 
 export default function EntriesPage() {
   const entries = useEntries();
@@ -80,7 +81,7 @@ function LotEntries({ entries, now }: { entries: [EntryRead, ...EntryRead[]]; no
         <Link to={`/lots/${lot.lot_id}`}>Lot page</Link>
         {isDrawn(lot.lot_status) && <Link to={`/lots/${lot.lot_id}/draw`}>See the draw and verify it</Link>}
       </p>
-      <div className="table-scroll me-purchases">
+      <TableScroll label={`Your purchases in ${lot.lot_title}`} className="me-purchases">
         <table>
           <caption className="visually-hidden">Your purchases in {lot.lot_title}</caption>
           <thead>
@@ -108,7 +109,7 @@ function LotEntries({ entries, now }: { entries: [EntryRead, ...EntryRead[]]; no
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </li>
   );
 }
