@@ -120,6 +120,7 @@ export function AdminProblem({ error }: { error: unknown }) {
 /** One page of a cursor-paged admin list as a table: loading, error and empty states,
  * the rows, and the pager. */
 export function PagedTable<T>({
+  label,
   query,
   pages,
   caption,
@@ -127,6 +128,8 @@ export function PagedTable<T>({
   empty,
   row,
 }: {
+  /** The table's name (it names the scrolling region too). */
+  label: string;
   query: UseQueryResult<{ items: T[]; next_cursor?: string | null }>;
   pages: ReturnType<typeof useCursorPages>;
   caption: ReactNode;
@@ -141,7 +144,7 @@ export function PagedTable<T>({
       <ProblemAlert error={query.error} />
       {items && items.length === 0 && <p>{empty}</p>}
       {items && items.length > 0 && (
-        <TableScroll label={columns.join(", ")}>
+        <TableScroll label={label}>
           <table className="admin-table" aria-busy={query.isFetching}>
             <caption className="muted table-caption">{caption}</caption>
             <thead>

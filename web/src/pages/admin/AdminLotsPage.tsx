@@ -46,6 +46,7 @@ export default function AdminLotsPage() {
       </div>
 
       <PagedTable
+        label="Lots"
         query={lots}
         pages={pages}
         caption={<>Newest first{lots.isFetching && !lots.isPending ? " (updating…)" : ""}</>}

@@ -104,6 +104,7 @@ export default function ProductClassesPage() {
 
       <h2>Catalogue</h2>
       <PagedTable
+        label="Product classes"
         query={list}
         pages={pages}
         caption="Oldest first"

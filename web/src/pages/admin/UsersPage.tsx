@@ -95,6 +95,7 @@ export default function UsersPage() {
 
       <h2>{q ? `Accounts matching “${q}”` : "Every account"}</h2>
       <PagedTable
+        label="Accounts"
         query={users}
         pages={pages}
         caption="Oldest first"
