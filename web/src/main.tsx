@@ -1,7 +1,8 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { RouterProvider } from "react-router";
+// From react-router/dom: the DOM provider, which honours navigations made with flushSync.
+import { RouterProvider } from "react-router/dom";
 import { ApiError } from "./api/problem";
 import { router } from "./App";
 import "./styles.css";

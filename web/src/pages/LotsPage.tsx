@@ -54,14 +54,19 @@ export default function LotsPage() {
   });
 
   function update(changes: Record<string, string | null>) {
-    setParams((current) => {
-      const next = new URLSearchParams(current);
-      for (const [name, value] of Object.entries(changes)) {
-        if (value === null || value === "") next.delete(name);
-        else next.set(name, value);
-      }
-      return next;
-    });
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        for (const [name, value] of Object.entries(changes)) {
+          if (value === null || value === "") next.delete(name);
+          else next.set(name, value);
+        }
+        return next;
+      },
+      // The filters are controlled by the URL: without a synchronous update a checkbox
+      // flips back until the (transition) navigation renders, and reads as unchanged.
+      { flushSync: true },
+    );
   }
 
   // The search box types freely; the URL follows after a pause (or at once on Enter).
