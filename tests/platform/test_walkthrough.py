@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from .doc_commands import page_commands
-from .live_server import free_port
+from .live_server import free_port, wait_until_ready
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "platform" / "walkthrough.md"
 PORT = "8300"
@@ -51,7 +51,7 @@ def test_every_command_of_the_walkthrough_works_against_a_live_server(tmp_path: 
         ALOT_ARGON2_MEMORY_KIB="1024",
         ALOT_ARGON2_PARALLELISM="1",
     )
-    port = str(free_port())
+    port = PORT  # until the server has its own
     state = tmp_path / "exported.sh"
     state.write_text("")
     server: subprocess.Popen[bytes] | None = None
@@ -59,8 +59,7 @@ def test_every_command_of_the_walkthrough_works_against_a_live_server(tmp_path: 
         for command in commands:
             text = command.text.replace(PORT, port)
             if command is starts[0]:
-                script = f". {state}\nexec {text.removesuffix('&').strip()}"
-                server = subprocess.Popen(["bash", "-c", script], cwd=root, env=env)
+                server, port = _start_server(command.text, state, root, env)
                 continue
             script = f". {state}\nset -eo pipefail\n{text}\n"
             if text.startswith("export "):  # `export X="$(failing)"` exits 0: check X
@@ -75,8 +74,8 @@ def test_every_command_of_the_walkthrough_works_against_a_live_server(tmp_path: 
                 text=True,
                 timeout=90,
             )
-            assert ran.returncode == 0, (command.text, ran.stdout, ran.stderr)
-            assert server is None or server.poll() is None, "the server stopped"
+            assert server is None or server.poll() is None, ("the server stopped", _log(root))
+            assert ran.returncode == 0, (command.text, ran.stdout, ran.stderr, _log(root))
             printed = ran.stdout.splitlines()
             if "alot-verify " in text:
                 assert printed, (command.text, ran.stderr)
@@ -91,3 +90,35 @@ def test_every_command_of_the_walkthrough_works_against_a_live_server(tmp_path: 
             server.terminate()
             server.wait(timeout=30)
     assert server is not None
+
+
+def _start_server(
+    text: str, state: Path, root: Path, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the page's `alot run` on a free port and wait until it answers as itself.
+
+    A port found free can be taken by another program before the server binds it; the
+    server then exits 2 and the page's wait loop would be answered by whatever took it.
+    So the test waits for its own process to be ready, and takes another port if the
+    server could not listen.
+    """
+    for _attempt in range(3):
+        port = str(free_port())
+        command = text.replace(PORT, port).removesuffix("&").strip()
+        server = subprocess.Popen(["bash", "-c", f". {state}\nexec {command}"], cwd=root, env=env)
+        try:
+            wait_until_ready(f"http://127.0.0.1:{port}", server)
+            return server, port
+        except AssertionError:
+            if server.poll() is None:
+                server.terminate()
+                server.wait(timeout=30)
+            if "cannot listen" not in _log(root):
+                raise AssertionError(("the server did not start", _log(root))) from None
+    raise AssertionError(("no free port after 3 tries", _log(root)))
+
+
+def _log(root: Path) -> str:
+    """The end of the server's output (the page sends it to alot-run.log)."""
+    log = root / "alot-run.log"
+    return log.read_text(errors="replace")[-3000:] if log.exists() else "(no alot-run.log)"
