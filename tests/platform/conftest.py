@@ -78,6 +78,8 @@ def _settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
         "argon2_parallelism": 1,
         "frontend_origin": "https://app.example.com",
         "smtp_host": None,
+        # Outbox tasks run in the committing thread: done when the request returns.
+        "task_runner": "inline",
     }
     values.update(overrides)
     return Settings(**values)

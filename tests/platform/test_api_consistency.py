@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from alot_ledger import Checkpointer
 from alot_platform.ledger.endpoints import ledger_settings
+from alot_platform.outbox.models import OutboxItem, OutboxStatus
 from alot_platform.pagination import encode_cursor
 from alot_platform.payments.repository import PaymentRepository
 from fastapi.testclient import TestClient
@@ -69,6 +70,7 @@ LISTS = {
     "/api/admin/users",
     "/api/admin/product-classes",
     "/api/admin/payments/events",
+    "/api/admin/tasks/failed",
     *LEDGER_LISTS,
 }
 
@@ -266,6 +268,20 @@ def world(make_lot_desk: Any, services: Any, client: TestClient) -> dict[str, An
                     "received_at": desk.clock.now + timedelta(seconds=n // 2),
                 }
             )
+        # Dead tasks (their handler failed on every attempt), all dead at the same time.
+        for n in range(5):
+            session.add(
+                OutboxItem(
+                    key=f"draw:dead-{n}",
+                    task="draw",
+                    payload={"lot_id": str(uuid.uuid4())},
+                    status=OutboxStatus.DEAD.value,
+                    attempts=10,
+                    last_error="LookupError: no lot",
+                    created_at=desk.clock.now,
+                    next_attempt_at=desk.clock.now,
+                )
+            )
     return {"desk": desk, "lots": lots, "players": players, "ada": ada}
 
 
@@ -290,6 +306,7 @@ def test_paging_every_list_returns_each_item_once(
     assert len(_walk(client, "/api/admin/product-classes", admin, "id")) == 5
     events = _walk(client, "/api/admin/payments/events", admin, "id")
     assert events == [f"evt_{n}" for n in range(5)]
+    assert len(set(_walk(client, "/api/admin/tasks/failed", admin, "id"))) == 5
     seqs = _walk(client, "/api/ledger/transactions", admin, "seq")
     assert len(seqs) > 10
     assert seqs == list(range(1, len(seqs) + 1))
@@ -318,6 +335,7 @@ def test_a_bad_cursor_or_limit_is_a_422_problem(client: TestClient, world: dict[
         "/api/admin/users": admin,
         "/api/admin/product-classes": admin,
         "/api/admin/payments/events": admin,
+        "/api/admin/tasks/failed": admin,
         "/api/ledger/transactions": admin,
         "/api/ledger/checkpoints": {},
     }

@@ -20,7 +20,7 @@ from alot_platform.auth.service import AuthService
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.mail import DevMailbox
-from alot_platform.outbox.service import deliver_due
+from alot_platform.outbox.service import run_due
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -38,7 +38,7 @@ def _answer(response: Any) -> tuple[int, dict[str, Any]]:
 def _outbox(platform: PlatformContext) -> list[dict[str, Any]]:
     with platform.database.engine.connect() as connection:
         rows = connection.execute(
-            text("SELECT key, user_id, address, kind, status, body, last_error FROM outbox_emails")
+            text("SELECT key, user_id, address, kind, status, body, last_error FROM outbox")
         )
         return [dict(row._mapping) for row in rows]
 
@@ -120,7 +120,7 @@ def test_both_registration_emails_go_through_the_outbox(
     api.register("owner@example.com", username="someoneelse")
     rows = {row["key"].split(":")[0]: row for row in _outbox(platform)}
     assert sorted(rows) == ["already-registered", "email-verification"]
-    assert {row["status"] for row in rows.values()} == {"sent"}
+    assert {row["status"] for row in rows.values()} == {"done"}
     # The verification body is written when sent: no token rests in the outbox.
     assert rows["email-verification"]["body"] == ""
     subjects = [message["subject"] for message in api.mailbox("owner@example.com")]
@@ -139,19 +139,20 @@ def test_reset_requests_write_the_same_outbox_row_and_mint_nothing_inline(
     with contextmanager(unit_of_work)(platform.database) as session:
         AuthService(session, platform).request_password_reset(account.email.upper())
         AuthService(session, platform).request_password_reset("nobody@example.com")
-    assert len(mailbox.messages()) == sent_before  # nothing sent inline
-    assert count_rows("one_time_tokens") == tokens_before  # no token minted inline
-    resets = {row["address"]: row for row in _outbox(platform) if row["kind"] == "password_reset"}
-    assert sorted(resets) == sorted([account.email, "nobody@example.com"])
-    assert {(row["user_id"], row["status"]) for row in resets.values()} == {(None, "pending")}
-    known_key, unknown_key = resets[account.email]["key"], resets["nobody@example.com"]["key"]
+        assert len(mailbox.messages()) == sent_before  # nothing sent inline
+        tokens = session.scalar(text("SELECT count(*) FROM one_time_tokens"))
+        assert tokens == tokens_before  # no token minted inline
+        written = session.execute(text("SELECT key, user_id, address, kind, status FROM outbox"))
+        resets = {row.address: row for row in written if row.kind == "password_reset"}
+        assert sorted(resets) == sorted([account.email, "nobody@example.com"])
+        assert {(row.user_id, row.status) for row in resets.values()} == {(None, "pending")}
+    known_key, unknown_key = resets[account.email].key, resets["nobody@example.com"].key
 
-    # The sender resolves each address: the known one gets a link, the unknown one is
-    # dropped and its address forgotten.
-    assert deliver_due(platform).sent == 1
+    # Once committed, the sender resolves each address: the known one gets a link, the
+    # unknown one is dropped and its address forgotten.
     after = {row["key"]: row for row in _outbox(platform)}
     known, unknown = after[known_key], after[unknown_key]
-    assert (known["address"], known["status"]) == (None, "sent")
+    assert (known["address"], known["status"]) == (None, "done")
     assert (unknown["address"], unknown["status"], unknown["user_id"]) == (None, "dropped", None)
     assert uuid.UUID(str(known["user_id"])) == uuid.UUID(account.id)
     assert count_rows("one_time_tokens") == tokens_before + 1
@@ -185,7 +186,7 @@ def test_a_reset_answers_before_the_mail_server_is_asked(
 
     platform.mailer = DevMailbox()  # the mail server is back
     clock.advance(minutes=1)
-    assert deliver_due(platform).sent == 1
+    assert run_due(platform).done == 1
     sent = platform.mailer.messages("known@example.com")
     assert [message.subject for message in sent] == ["Reset your ALOT! password"]
 

@@ -81,6 +81,7 @@ def platform_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "argon2_memory_kib": 1024,
         "argon2_parallelism": 1,
         "smtp_host": None,
+        "task_runner": "inline",
         "draw_algorithm_default": "alot-v1",
     }
     values.update(overrides)

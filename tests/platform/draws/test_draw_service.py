@@ -25,11 +25,19 @@ from alot_platform.ledger.accounts import (
 )
 from alot_platform.lots.models import DrawAlgorithm, LotStatus
 from alot_platform.lots.state import LotStateConflict
+from alot_platform.outbox.models import OutboxItem
 from alot_platform.reveals.models import Reveal
 from alot_platform.users.models import User
 from alot_verify.cli import cli as verify_cli
 from alot_verify.draw import verify_draw_proof
 from click.testing import CliRunner
+
+
+@pytest.fixture(autouse=True)
+def _steps_by_hand(platform: PlatformContext) -> None:
+    """No runner for the outbox: these tests take the draw's steps themselves, where a
+    runner would take them right after the funding commits (test_draw_task.py)."""
+    platform.relay = None
 
 
 def _balance(lots: Any, account: str, asset: str) -> int:
@@ -64,6 +72,9 @@ def test_funding_freezes_the_inputs_in_the_ledger(api: Any, lots: Any) -> None:
     assert memo["metadata"]["draw_inputs"] == draw.draw_inputs
     assert memo["metadata"]["draw_inputs_hash"] == draw.draw_inputs_hash
     assert lots.lot(lot_id).status == LotStatus.FUNDED.value
+    # ...and, in the same transaction, the task that draws it once that commits.
+    (task,) = lots.rows(OutboxItem, key=f"draw:{lot_id}")
+    assert (task.task, task.payload, task.status) == ("draw", {"lot_id": str(lot_id)}, "pending")
 
 
 @pytest.mark.parametrize("algorithm", [DrawAlgorithm.V1, DrawAlgorithm.V2])

@@ -36,6 +36,7 @@ from alot_platform.logs import RequestContextMiddleware, configure_logging
 from alot_platform.lots import endpoints as lot_endpoints
 from alot_platform.mail import Mailer, mailer_from_settings
 from alot_platform.openapi import install_openapi
+from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
 from alot_platform.refunds import endpoints as refund_endpoints
@@ -80,6 +81,8 @@ def create_app(
         yield
         if scheduler is not None:
             scheduler.stop()
+        if platform.relay is not None:
+            platform.relay.stop()  # what was handed over is run (or published) first
         if limiter is not None:
             limiter.close()
         login_throttle.close()
@@ -137,6 +140,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(auth_endpoints.router)
     app.include_router(user_endpoints.router)
     app.include_router(admin_endpoints.router)
+    app.include_router(outbox_endpoints.admin_router)
     app.include_router(lot_endpoints.router)
     app.include_router(lot_endpoints.admin_router)
     app.include_router(trivia_endpoints.router)

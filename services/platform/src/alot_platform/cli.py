@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import uuid
 from contextlib import contextmanager
 
 import click
@@ -39,6 +40,9 @@ from alot_platform.keys import MissingSecretError, load_keys
 from alot_platform.lots.service import LotService
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
+from alot_platform.outbox import service as outbox
+from alot_platform.outbox.models import OutboxItem, OutboxStatus
+from alot_platform.outbox.schemas import TaskRead
 from alot_platform.payments.reconcile import reconcile_payments
 from alot_platform.payments.stripe_provider import StripeProvider
 from alot_platform.payments.tasks import retry_unprocessed_events
@@ -48,6 +52,7 @@ from alot_platform.serve import SERVER_OPTIONS, bind_socket, can_share_port, htt
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
 from alot_platform.users.service import UserService
+from alot_platform.worker import make_app
 
 
 class BadInput(click.ClickException):
@@ -62,6 +67,10 @@ def _settings() -> Settings:
 
 
 def _platform(settings: Settings) -> PlatformContext:
+    if settings.task_runner == "thread":
+        # A command ends when its work does: the tasks its commits write run before it
+        # returns, not on a thread that would die with it.
+        settings = settings.model_copy(update={"task_runner": "inline"})
     try:
         keys = load_keys(settings)
     except MissingSecretError as error:
@@ -442,6 +451,117 @@ def _display_url(settings: Settings) -> str:
     if "@" in rest:  # hide credentials
         rest = rest.split("@", 1)[1]
     return f"{scheme}{sep}{rest}"
+
+
+@main.command("worker", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a Celery worker for the outbox's tasks and the periodic jobs (needs
+    ALOT_REDIS_URL). Extra arguments go to `celery worker` (e.g. --concurrency 4)."""
+    _celery(ctx, "worker", "--loglevel", "INFO")
+
+
+@main.command("beat", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def beat(ctx: click.Context) -> None:
+    """Run Celery beat: the tick every ALOT_SCHEDULER_INTERVAL_SECONDS and the outbox sweep
+    every ALOT_OUTBOX_SWEEP_SECONDS. Run one; a second one by mistake does no harm."""
+    settings = _settings()
+    schedule = settings.var_dir / "celerybeat-schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    _celery(ctx, "beat", "--loglevel", "INFO", "--schedule", str(schedule), settings=settings)
+
+
+def _celery(
+    ctx: click.Context, command: str, *defaults: str, settings: Settings | None = None
+) -> None:
+    settings = settings or _settings()
+    if not settings.redis_url:
+        raise BadInput(f"alot {command} needs ALOT_REDIS_URL: Celery's broker is Redis")
+    if settings.task_runner != "celery":
+        click.echo(
+            "note: ALOT_TASK_RUNNER is not celery here; the API must run with"
+            " ALOT_TASK_RUNNER=celery for its tasks to reach this " + command,
+            err=True,
+        )
+    make_app(settings).start([command, *defaults, *ctx.args])
+
+
+@main.group()
+def tasks() -> None:
+    """The outbox's background tasks: dead letters."""
+
+
+@tasks.command("failed")
+@click.option("--json", "as_json", is_flag=True, help="print them as JSON lines")
+def tasks_failed(as_json: bool) -> None:
+    """List the dead tasks (failed on every attempt), latest first."""
+    platform = _platform(_settings())
+    try:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            found: list[TaskRead] = []
+            cursor: str | None = None
+            while True:
+                items, cursor = outbox.dead(session, cursor=cursor, limit=500)
+                found += [TaskRead.of(item) for item in items]
+                if cursor is None:
+                    break
+    finally:
+        platform.database.dispose()
+    for task in found:
+        if as_json:
+            click.echo(task.model_dump_json())
+        else:
+            click.echo(f"{task.id}  {task.key}  attempts {task.attempts}  {task.last_error}")
+    click.echo(f"OK: {len(found)} dead task(s)", err=as_json)
+
+
+@tasks.command("retry")
+@click.argument("task_ids", nargs=-1, type=click.UUID)
+@click.option("--all", "retry_all", is_flag=True, help="retry every dead task")
+def tasks_retry(task_ids: tuple[uuid.UUID, ...], retry_all: bool) -> None:
+    """Give dead tasks a new round of attempts (by id, or --all), and run them.
+
+    Each handler is idempotent: retrying work that in fact succeeded does nothing twice.
+    """
+    if bool(task_ids) == retry_all:
+        raise BadInput("name the tasks to retry (their ids), or pass --all")
+    platform = _platform(_settings())
+    try:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            if retry_all:
+                ids: list[uuid.UUID] = []
+                cursor: str | None = None
+                while True:
+                    items, cursor = outbox.dead(session, cursor=cursor, limit=500)
+                    ids += [item.id for item in items]
+                    if cursor is None:
+                        break
+            else:
+                ids = list(task_ids)
+            for task_id in ids:
+                outbox.retry(session, task_id, platform.clock())
+        if platform.settings.task_runner == "celery":
+            click.echo(f"OK: {len(ids)} task(s) pending again, sent to the workers")
+            return
+        # Committed, and so run (inline) before the commit returned.
+        with contextmanager(unit_of_work)(platform.database) as session:
+            failing = [
+                f"{task_id}: {item.last_error}"
+                for task_id in ids
+                if (item := session.get(OutboxItem, task_id)) is not None
+                and item.status != OutboxStatus.DONE.value
+            ]
+    except AlotError as error:
+        raise BadInput(error.detail) from None
+    finally:
+        platform.database.dispose()
+    if failing:
+        click.echo(f"FAIL: {len(failing)} of {len(ids)} task(s) failed again", err=True)
+        for line in failing:
+            click.echo(f"  {line}", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {len(ids)} task(s) retried and done")
 
 
 @main.group()

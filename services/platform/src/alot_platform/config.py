@@ -165,6 +165,25 @@ class Settings(BaseSettings):
         " `alot run` turns it on unless set",
     )
     scheduler_interval_seconds: int = Field(default=60, gt=0)
+
+    # Background work: the outbox's runner (alot_platform.outbox).
+    task_runner: Literal["thread", "inline", "celery"] = Field(
+        default="thread",
+        description="who runs outbox tasks after a commit: a thread of this process"
+        " (embedded), the committing thread (tests, scripts), or Celery workers on"
+        " ALOT_REDIS_URL (`alot worker`, `alot beat`)",
+    )
+    task_max_attempts: int = Field(
+        default=10, ge=1, le=100, description="failed attempts before a task is dead"
+    )
+    task_lease_seconds: int = Field(
+        default=600,
+        ge=5,
+        description="how long a runner owns a task it claimed; longer than the longest task",
+    )
+    outbox_sweep_seconds: int = Field(
+        default=15, gt=0, description="how often beat sends the outbox's due tasks again"
+    )
     refund_choice_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="time buyers of an expired lot have to choose"
     )
@@ -223,6 +242,12 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"ALOT_PAYMENT_PROVIDER=stripe requires {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _celery_has_a_broker(self) -> Settings:
+        if self.task_runner == "celery" and not self.redis_url:
+            raise ValueError("ALOT_TASK_RUNNER=celery requires ALOT_REDIS_URL (the broker)")
         return self
 
     @model_validator(mode="after")

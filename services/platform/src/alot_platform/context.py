@@ -18,6 +18,7 @@ from alot_platform.config import Settings
 from alot_platform.db import Database
 from alot_platform.keys import Keys
 from alot_platform.mail import Mailer
+from alot_platform.outbox.relay import Relay, install, relay_for
 from alot_platform.payments.provider import PaymentProvider, payment_provider_from_settings
 from alot_platform.security.crypto import FieldCipher, SeedSealer
 
@@ -34,10 +35,12 @@ class PlatformContext:
     tokens: TokenCodec
     mailer: Mailer
     payments: PaymentProvider
+    relay: Relay | None = None
+    """Told of the outbox rows each commit wrote (alot_platform.outbox.relay)."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, keys: Keys, mailer: Mailer) -> PlatformContext:
-        return cls(
+        platform = cls(
             settings=settings,
             clock=clock,
             keys=keys,
@@ -53,6 +56,9 @@ class PlatformContext:
             mailer=mailer,
             payments=payment_provider_from_settings(settings),
         )
+        platform.relay = relay_for(platform)
+        install(platform)
+        return platform
 
     @property
     def access_ttl(self) -> timedelta:

@@ -6,7 +6,7 @@ from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import Lot, ProductClass
-from alot_platform.outbox.models import OutboxEmail
+from alot_platform.outbox.models import OutboxItem
 from alot_platform.payments.models import PaymentEvent, PaymentFee
 from alot_platform.refunds.models import RefundRequest
 from alot_platform.reveals.models import Reveal
@@ -23,7 +23,7 @@ __all__ = [
     "LotTriviaAttempt",
     "LotteryDraw",
     "OneTimeToken",
-    "OutboxEmail",
+    "OutboxItem",
     "PaymentEvent",
     "PaymentFee",
     "ProductClass",

@@ -33,7 +33,7 @@ from alot_platform.draws.repository import DrawRepository
 from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.lots.models import LotStatus
-from alot_platform.outbox.service import deliver_due
+from alot_platform.outbox.service import due, run_due
 from alot_platform.payments.fees import post_due_fees
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.refunds.repository import RefundRepository
@@ -55,8 +55,11 @@ class TickReport:
     payment_events_applied: int = 0
     fees_posted: int = 0
     fees_waiting: int = 0
-    emails_sent: int = 0
-    emails_failed: int = 0
+    tasks_done: int = 0
+    """Outbox rows run by this tick (emails, draws, ...): ones their relay lost, or
+    due again after a failure."""
+    tasks_failed: int = 0
+    tasks_published: int = 0
     checkpoint_size: int | None = None
     failures: list[str] = field(default_factory=list)
 
@@ -68,7 +71,8 @@ class TickReport:
             f" open), drew {self.drawn}, settled {self.settled}, "
             f"applied {self.payment_events_applied} stored payment event(s), "
             f"posted {self.fees_posted} processing fee(s) ({self.fees_waiting} waiting), "
-            f"sent {self.emails_sent} email(s) ({self.emails_failed} failed), "
+            f"ran {self.tasks_done} outbox task(s) ({self.tasks_failed} failed,"
+            f" {self.tasks_published} sent to workers), "
             f"checkpoint {checkpoint}, {len(self.failures)} failure(s)"
         )
 
@@ -81,7 +85,7 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "draws", lambda: _draw_pending(platform, report))
     _guard(report, "payment events", lambda: _retry_payment_events(platform, report))
     _guard(report, "processing fees", lambda: _post_fees(platform, report))
-    _guard(report, "outbox", lambda: _send_emails(platform, report))
+    _guard(report, "outbox", lambda: _sweep_outbox(platform, report))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
     return report
@@ -104,10 +108,18 @@ def _post_fees(platform: PlatformContext, report: TickReport) -> None:
     report.fees_waiting += fees.waiting
 
 
-def _send_emails(platform: PlatformContext, report: TickReport) -> None:
-    sent = deliver_due(platform)
-    report.emails_sent += sent.sent
-    report.emails_failed += sent.failed
+def _sweep_outbox(platform: PlatformContext, report: TickReport) -> None:
+    """Run (embedded) or publish again (Celery) every outbox row that is due."""
+    if platform.settings.task_runner == "celery":
+        from alot_platform.worker import publish
+
+        for item_id in due(platform):
+            publish(platform.settings, item_id)
+            report.tasks_published += 1
+        return
+    swept = run_due(platform)
+    report.tasks_done += swept.done
+    report.tasks_failed += swept.failed
 
 
 def _expire(platform: PlatformContext, report: TickReport) -> None:
@@ -190,7 +202,7 @@ class Scheduler:
     def _run(self) -> None:
         while True:
             report = run_tick(self._platform, self._checkpointer)
-            busy = report.drawn or report.settled or report.fees_posted or report.emails_sent
+            busy = report.drawn or report.settled or report.fees_posted or report.tasks_done
             if report.expired or busy or report.failures:
                 _log.info("scheduler tick: %s", report.summary())
             if self._stop.wait(self._interval):

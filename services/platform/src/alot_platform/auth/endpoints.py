@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from alot_platform.auth.dependencies import (
     ACCESS_COOKIE,
@@ -43,7 +42,6 @@ from alot_platform.auth.tokens import InvalidToken
 from alot_platform.context import PlatformContext
 from alot_platform.errors import NotAuthenticated
 from alot_platform.openapi_helpers import problems
-from alot_platform.outbox.service import deliver
 from alot_platform.security.client_address import client_address
 from alot_platform.security.csrf import CSRF_COOKIE, CSRF_HEADER, check_csrf_token, issue_csrf_token
 from alot_platform.users.models import User
@@ -58,24 +56,6 @@ async def login_throttle(request: Request) -> LoginThrottle:
     """The app's login throttle (``async``: no I/O, so no worker thread)."""
     throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
-
-
-def _deliver_later(
-    background: BackgroundTasks, platform: PlatformContext, email_id: uuid.UUID
-) -> None:
-    """Send an outbox email after the response (and the commit that wrote it).
-
-    Off the request path: the answer is the same, in the same time, whatever the email
-    turns out to need. If this fails, the scheduler's tick sends it.
-    """
-    background.add_task(_deliver, platform, email_id)
-
-
-def _deliver(platform: PlatformContext, email_id: uuid.UUID) -> None:
-    try:
-        deliver(platform, email_id)
-    except Exception:  # the outbox keeps it; the tick retries
-        _log.exception("auth: email %s left to the outbox tick", email_id)
 
 
 def _session_response(
@@ -151,16 +131,16 @@ def register(
     body: RegisterRequest,
     session: SessionDep,
     platform: PlatformDep,
-    background: BackgroundTasks,
 ) -> Accepted:
-    email_id = AuthService(session, platform).register(
+    # The email is in the outbox: sent after the commit, off the request path, so the
+    # answer takes as long whatever the email turns out to need.
+    AuthService(session, platform).register(
         email=body.email,
         username=body.username,
         password=body.password,
         date_of_birth=body.date_of_birth,
         full_name=body.full_name,
     )
-    _deliver_later(background, platform, email_id)
     return Accepted(detail="check your email to confirm the address")
 
 
@@ -310,7 +290,6 @@ def resend_verification(
     user: Annotated[User | None, Depends(optional_user)],
     session: SessionDep,
     platform: PlatformDep,
-    background: BackgroundTasks,
     body: ResendVerificationRequest | None = None,
 ) -> Accepted:
     """Logged in: to the caller's own address. Anonymous (just registered, or holding
@@ -319,9 +298,9 @@ def resend_verification(
     service = AuthService(session, platform)
     if user is not None:
         if not user.verified_email:
-            _deliver_later(background, platform, service.email_verification(user))
+            service.email_verification(user)
     elif body is not None and body.email:
-        _deliver_later(background, platform, service.email_verification_to(body.email))
+        service.email_verification_to(body.email)
     else:
         raise NotAuthenticated("log in, or send the email address to confirm")
     return Accepted(detail="if the address still needs confirming, an email is on its way")
@@ -338,10 +317,8 @@ def request_password_reset(
     body: PasswordResetRequest,
     session: SessionDep,
     platform: PlatformDep,
-    background: BackgroundTasks,
 ) -> Accepted:
-    email_id = AuthService(session, platform).request_password_reset(body.email)
-    _deliver_later(background, platform, email_id)
+    AuthService(session, platform).request_password_reset(body.email)
     return Accepted(detail="if an account uses this address, a reset email is on its way")
 
 

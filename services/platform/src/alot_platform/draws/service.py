@@ -59,6 +59,7 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import LotNotFound, draw_timestamp
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import format_cents, percent_of
+from alot_platform.outbox.service import enqueue_task
 from alot_platform.reveals.models import Reveal, RevealStatus
 
 
@@ -148,6 +149,14 @@ class DrawService:
             idempotency_key=f"draw_inputs:{lot.id}",
         )
         draw.inputs_ledger_seq = receipt.seq
+        # The draw and settlement run after this commits (alot_platform.outbox.handlers).
+        enqueue_task(
+            self._session,
+            task="draw",
+            key=f"draw:{lot.id}",
+            payload={"lot_id": str(lot.id)},
+            now=self._platform.clock(),
+        )
         return draw
 
     # -- 2. draw --------------------------------------------------------------------

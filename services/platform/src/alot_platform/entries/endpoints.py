@@ -3,7 +3,7 @@
 Purchases need a verified email and an `Idempotency-Key` header. A new purchase
 answers 201 (202 while its payment is pending); repeating the request with the same key
 answers 200 with the first purchase and `Idempotent-Replayed: true`. When a purchase
-funds its lot, the draw runs after the response, once the purchase is committed.
+funds its lot, its draw is an outbox task committed with it: it runs after the commit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 
 from alot_platform.auth.dependencies import (
     Caller,
@@ -23,7 +23,6 @@ from alot_platform.auth.dependencies import (
 )
 from alot_platform.context import PlatformContext
 from alot_platform.db import release_request_slot
-from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.entries.models import PaymentMethod, PurchaseStatus
 from alot_platform.entries.schemas import (
     CashPurchase,
@@ -90,7 +89,6 @@ async def _purchase(
     order: Order,
     caller: Caller,
     platform: PlatformContext,
-    background: BackgroundTasks,
     idempotency_key: str | None,
 ) -> Response:
     """What both purchase endpoints do once they know the order: check the key, buy,
@@ -112,9 +110,6 @@ async def _purchase(
         status, headers = 200, {"Idempotent-Replayed": "true"}
     elif outcome.purchase.status == PurchaseStatus.PENDING.value:
         status = 202
-    if outcome.funded_now:
-        # Background tasks run after the response, so after the funding was committed.
-        background.add_task(run_draw_and_settle, platform, outcome.lot.id)
     body = PurchaseRead.of(
         outcome.purchase,
         outcome.entry,
@@ -138,11 +133,10 @@ async def purchase_with_cash(
     body: CashPurchase,
     caller: CurrentCaller,
     platform: PlatformDep,
-    background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     order = Order(PaymentMethod.CASH, bundle_index=body.bundle_index)
-    return await _purchase(request, lot_id, order, caller, platform, background, idempotency_key)
+    return await _purchase(request, lot_id, order, caller, platform, idempotency_key)
 
 
 @router.post(
@@ -158,11 +152,10 @@ async def purchase_with_credits(
     body: CreditPurchase,
     caller: CurrentCaller,
     platform: PlatformDep,
-    background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     order = Order(PaymentMethod.CREDITS, tickets=body.tickets)
-    return await _purchase(request, lot_id, order, caller, platform, background, idempotency_key)
+    return await _purchase(request, lot_id, order, caller, platform, idempotency_key)
 
 
 @router.get(

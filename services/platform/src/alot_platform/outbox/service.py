@@ -1,17 +1,22 @@
-"""Writing an email into the outbox in the caller's transaction, and delivering it after.
+"""Writing work into the outbox in the caller's transaction, and running it after.
 
-``enqueue`` adds the message to the caller's unit of work: it exists exactly when the
-change it reports was committed. ``deliver`` sends one message: it claims the row for a
-lease (committed), resolves the recipient's address, hands the message to the mailer
-outside any transaction, then marks it ``sent``. A mailer failure leaves it ``pending``
-with the error and a later ``next_attempt_at`` (backing off to an hour); ``deliver_due``
-(the scheduler's tick) sends whatever is due. A process that dies after the server took
-the message but before marking it may send it once more when the lease ends: an email
-is never lost, and at worst repeated once.
+``enqueue`` (an email) and ``enqueue_task`` (a task for a handler) add a row to the
+caller's unit of work: it exists exactly when the change it follows was committed, and
+the relay (alot_platform.outbox.relay) is told of it after the commit. ``run`` does one
+row: it claims the row for a lease (committed), then runs it outside any transaction of
+its own (a handler opens its own units of work; an email is handed to the mailer with no
+row locked), then marks it ``done``. A failure leaves it ``pending`` with the error and a
+later ``next_attempt_at`` (backing off to an hour); after ALOT_TASK_MAX_ATTEMPTS failures
+it is ``dead``: listed for admins (``GET /api/admin/tasks/failed``), and run again only
+when one retries it. A handler that raises ``Later`` is not failing: it waits for its
+time (a drand round not published yet). A runner that dies after the work but before
+marking it runs it once more when the lease ends: every handler is idempotent (keyed by
+what it is about, under row locks), so at-least-once delivery has exactly-once effects;
+an email is never lost, and at worst repeated once.
 
-A message to an ``address`` (see ``OutboxEmail``) is resolved to its account when it is
+An email to an ``address`` (see ``OutboxItem``) is resolved to its account when it is
 claimed: no account (or a message with nothing left to say) drops it and forgets the
-address. A message with a ``kind`` is written when claimed (alot_platform.auth.emails),
+address. An email with a ``kind`` is written when claimed (alot_platform.auth.emails),
 its one-time token committed with the claim; a retry writes it again with a new token.
 """
 
@@ -22,7 +27,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,19 +35,40 @@ from sqlalchemy.orm import Session
 from alot_platform.auth import emails as account_emails
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
+from alot_platform.errors import AlotError
 from alot_platform.mail import OutgoingEmail
-from alot_platform.outbox.models import OutboxEmail, OutboxStatus
+from alot_platform.outbox.models import EMAIL, OutboxItem, OutboxStatus
+from alot_platform.outbox.repository import OutboxRepository
+from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.users.models import User
 
 _log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-"""How long a sender owns a message it claimed (well above the SMTP timeout)."""
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=1)
-_BATCH = 100
+_BATCH = 200
 
-DeliveryOutcome = Literal["sent", "not_due", "failed", "dropped"]
+RunOutcome = Literal["done", "not_due", "failed", "dead", "dropped", "later"]
+
+
+class Later(Exception):
+    """Raised by a handler whose work cannot be done yet: run it again at ``at``."""
+
+    def __init__(self, at: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.at = at
+
+
+class TaskNotFound(AlotError):
+    status_code = 404
+    code = "task_not_found"
+    title = "Task not found"
+
+
+class TaskNotDead(AlotError):
+    status_code = 409
+    code = "task_not_dead"
+    title = "Task not failed"
 
 
 def enqueue(
@@ -55,8 +81,8 @@ def enqueue(
     subject: str = "",
     body: str = "",
     now: datetime,
-) -> OutboxEmail:
-    """Add a message to the caller's unit of work; one message per ``key``.
+) -> OutboxItem:
+    """Add an email to the caller's unit of work; one message per ``key``.
 
     To ``user_id``, or to the account of ``address`` if there is one when it is sent.
     With a ``kind`` (an account email) the subject and body are written when sending.
@@ -65,123 +91,224 @@ def enqueue(
         raise ValueError("an outbox message goes to a user id or to an address")
     if kind is not None and kind not in account_emails.KINDS:
         raise ValueError(f"no account email of kind {kind!r}")
-    existing = session.scalars(select(OutboxEmail).where(OutboxEmail.key == key)).one_or_none()
+    return _add(
+        session,
+        OutboxItem(
+            id=uuid.uuid4(),
+            key=key,
+            task=EMAIL,
+            user_id=user_id,
+            address=address,
+            kind=kind,
+            subject=subject,
+            body=body,
+        ),
+        now,
+        now,
+    )
+
+
+def enqueue_task(
+    session: Session,
+    *,
+    task: str,
+    key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    run_at: datetime | None = None,
+) -> OutboxItem:
+    """Add a task for the handler named ``task`` to the caller's unit of work; one per
+    ``key``. Not run before ``run_at`` (default: as soon as the transaction commits)."""
+    from alot_platform.outbox.handlers import HANDLERS  # the handlers import the domains
+
+    if task == EMAIL or task not in HANDLERS:
+        raise ValueError(f"no outbox task {task!r}")
+    item = OutboxItem(id=uuid.uuid4(), key=key, task=task, payload=payload)
+    return _add(session, item, now, run_at or now)
+
+
+def _add(session: Session, item: OutboxItem, now: datetime, due: datetime) -> OutboxItem:
+    existing = session.scalars(select(OutboxItem).where(OutboxItem.key == item.key)).one_or_none()
     if existing is not None:
         return existing
-    email = OutboxEmail(
-        id=uuid.uuid4(),
-        key=key,
-        user_id=user_id,
-        address=address,
-        kind=kind,
-        subject=subject,
-        body=body,
-        status=OutboxStatus.PENDING.value,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(email)
+    item.status = OutboxStatus.PENDING.value
+    item.attempts = 0
+    item.created_at = now
+    item.next_attempt_at = due
+    session.add(item)
     session.flush()
-    return email
+    # Told to the relay once the transaction commits (alot_platform.outbox.relay).
+    session.info.setdefault("outbox_new", []).append(item.id)
+    return item
 
 
-def deliver(platform: PlatformContext, email_id: uuid.UUID) -> DeliveryOutcome:
-    """Send one pending message if it is due (see the module docstring)."""
+def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
+    """Run one pending row if it is due (see the module docstring)."""
+    settings = platform.settings
     now = platform.clock()
     with contextmanager(unit_of_work)(platform.database) as session:
-        email = _claim(session, email_id, now)
-        if email is None:
+        item = _claim(session, item_id, now, timedelta(seconds=settings.task_lease_seconds))
+        if item is None:
             return "not_due"
-        user = _recipient(session, email)
-        if user is None:
-            _drop(email, "the recipient no longer exists")
-            return "dropped"
-        subject, body = email.subject, email.body
-        if email.kind is not None:
-            written = account_emails.write(email.kind, session, platform, user)
-            if written is None:
-                _drop(email, "nothing to send any more")
+        attempts, task, payload = item.attempts, item.task, dict(item.payload or {})
+        message: OutgoingEmail | None = None
+        if task == EMAIL:
+            message = _email_of(session, platform, item)
+            if message is None:
                 return "dropped"
-            subject, body = written
-        message = OutgoingEmail(to=user.email, subject=subject, body=body)
-        attempts = email.attempts
     try:
-        platform.mailer.deliver(message)  # no transaction open, no row locked
-    except Exception as error:
-        _log.warning("outbox: email %s not sent (attempt %d): %s", email_id, attempts, error)
+        if message is not None:
+            platform.mailer.deliver(message)  # no transaction open, no row locked
+        else:
+            from alot_platform.outbox.handlers import HANDLERS
+
+            handler = HANDLERS.get(task)
+            if handler is None:
+                raise LookupError(f"no handler for task {task!r}")
+            handler(platform, payload)
+    except Later as later:
         with contextmanager(unit_of_work)(platform.database) as session:
-            row = _locked(session, email_id)
+            row = _locked(session, item_id)
+            if row is not None and row.status == OutboxStatus.PENDING.value:
+                row.attempts -= 1  # waiting is not failing
+                row.next_attempt_at = later.at
+                row.last_error = f"waiting: {later}"[:2000]
+        return "later"
+    except Exception as error:
+        gives_up = attempts >= settings.task_max_attempts
+        log = _log.error if gives_up else _log.warning
+        log("outbox: %s %s failed (attempt %d): %s", task, item_id, attempts, error)
+        with contextmanager(unit_of_work)(platform.database) as session:
+            row = _locked(session, item_id)
             if row is not None and row.status == OutboxStatus.PENDING.value:
                 row.last_error = f"{type(error).__name__}: {error}"[:2000]
-                row.next_attempt_at = platform.clock() + _backoff(attempts)
-        return "failed"
+                if gives_up:  # the dead letter: when it died, for the admins' list
+                    row.status = OutboxStatus.DEAD.value
+                    row.next_attempt_at = platform.clock()
+                else:
+                    row.next_attempt_at = platform.clock() + _backoff(attempts)
+        return "dead" if gives_up else "failed"
     with contextmanager(unit_of_work)(platform.database) as session:
-        row = _locked(session, email_id)
+        row = _locked(session, item_id)
         if row is not None and row.status == OutboxStatus.PENDING.value:
-            row.status = OutboxStatus.SENT.value
-            row.sent_at = platform.clock()
+            row.status = OutboxStatus.DONE.value
+            row.done_at = platform.clock()
             row.last_error = None
-    return "sent"
+    return "done"
 
 
 @dataclass(frozen=True)
-class OutboxReport:
-    sent: int
+class SweepReport:
+    done: int
     failed: int
 
 
-def deliver_due(platform: PlatformContext) -> OutboxReport:
-    """Send every pending message whose time has come (the scheduler's tick)."""
+def due(platform: PlatformContext, *, limit: int = _BATCH) -> list[uuid.UUID]:
+    """Pending rows whose time has come (not claimed, or their lease ended), oldest first."""
     with contextmanager(unit_of_work)(platform.database) as session:
-        due = list(
+        return list(
             session.scalars(
-                select(OutboxEmail.id)
-                .where(OutboxEmail.status == OutboxStatus.PENDING.value)
-                .where(OutboxEmail.next_attempt_at <= platform.clock())
-                .order_by(OutboxEmail.next_attempt_at)
-                .limit(_BATCH)
+                select(OutboxItem.id)
+                .where(OutboxItem.status == OutboxStatus.PENDING.value)
+                .where(OutboxItem.next_attempt_at <= platform.clock())
+                .order_by(OutboxItem.next_attempt_at)
+                .limit(limit)
             )
         )
-    sent = failed = 0
-    for email_id in due:
-        outcome = deliver(platform, email_id)
-        sent += outcome == "sent"
-        failed += outcome == "failed"
-    return OutboxReport(sent, failed)
 
 
-def _claim(session: Session, email_id: uuid.UUID, now: datetime) -> OutboxEmail | None:
-    """The message, if pending and due, leased to this sender (committed with the caller)."""
-    email = _locked(session, email_id)
-    if email is None or email.status != OutboxStatus.PENDING.value or email.next_attempt_at > now:
+def run_due(platform: PlatformContext) -> SweepReport:
+    """Run every row that is due, in batches, until none is (the embedded sweep).
+
+    A row that fails is due again only after its backoff, so the loop ends."""
+    done = failed = 0
+    seen: set[uuid.UUID] = set()
+    while batch := [item_id for item_id in due(platform) if item_id not in seen]:
+        for item_id in batch:
+            seen.add(item_id)
+            outcome = run(platform, item_id)
+            done += outcome == "done"
+            failed += outcome in ("failed", "dead")
+    return SweepReport(done, failed)
+
+
+def dead(
+    session: Session, *, cursor: str | None, limit: int
+) -> tuple[list[OutboxItem], str | None]:
+    """A page of dead rows, the latest to die first, and the next page's cursor."""
+    after = decode_cursor(cursor, "dead-tasks", datetime, uuid.UUID) if cursor else None
+    rows = OutboxRepository(session).dead(after=after, limit=limit + 1)
+    return page_of(
+        rows, limit, lambda row: encode_cursor("dead-tasks", row.next_attempt_at, row.id)
+    )
+
+
+def retry(session: Session, item_id: uuid.UUID, now: datetime) -> OutboxItem:
+    """Give a dead row a new round of attempts, from now (the relay is told on commit)."""
+    item = _locked(session, item_id)
+    if item is None:
+        raise TaskNotFound(f"no outbox task {item_id}")
+    if item.status != OutboxStatus.DEAD.value:
+        raise TaskNotDead(f"task {item_id} is {item.status}, not dead: nothing to retry")
+    item.status = OutboxStatus.PENDING.value
+    item.attempts = 0
+    item.next_attempt_at = now
+    session.flush()
+    session.info.setdefault("outbox_new", []).append(item.id)
+    return item
+
+
+def _email_of(
+    session: Session, platform: PlatformContext, item: OutboxItem
+) -> OutgoingEmail | None:
+    """The message to send for a claimed email, or None once it is dropped."""
+    user = _recipient(session, item)
+    if user is None:
+        _drop(item, "the recipient no longer exists")
         return None
-    email.attempts += 1
-    email.next_attempt_at = now + LEASE
-    return email
+    subject, body = item.subject, item.body
+    if item.kind is not None:
+        written = account_emails.write(item.kind, session, platform, user)
+        if written is None:
+            _drop(item, "nothing to send any more")
+            return None
+        subject, body = written
+    return OutgoingEmail(to=user.email, subject=subject, body=body)
 
 
-def _recipient(session: Session, email: OutboxEmail) -> User | None:
-    """The account the message goes to; a message to an address is bound to it now."""
-    if email.user_id is not None:
-        return session.get(User, email.user_id)
-    user = session.scalars(select(User).where(User.email == email.address)).one_or_none()
+def _claim(
+    session: Session, item_id: uuid.UUID, now: datetime, lease: timedelta
+) -> OutboxItem | None:
+    """The row, if pending and due, leased to this runner (committed with the caller)."""
+    item = _locked(session, item_id)
+    if item is None or item.status != OutboxStatus.PENDING.value or item.next_attempt_at > now:
+        return None
+    item.attempts += 1
+    item.next_attempt_at = now + lease
+    return item
+
+
+def _recipient(session: Session, item: OutboxItem) -> User | None:
+    """The account an email goes to; an email to an address is bound to it now."""
+    if item.user_id is not None:
+        return session.get(User, item.user_id)
+    user = session.scalars(select(User).where(User.email == item.address)).one_or_none()
     if user is not None:
-        email.user_id = user.id
-        email.address = None  # the users table holds it; no copy here
+        item.user_id = user.id
+        item.address = None  # the users table holds it; no copy here
     return user
 
 
-def _drop(email: OutboxEmail, reason: str) -> None:
-    email.status = OutboxStatus.DROPPED.value
-    email.last_error = reason
-    email.address = None  # an address with no account behind it is not kept
+def _drop(item: OutboxItem, reason: str) -> None:
+    item.status = OutboxStatus.DROPPED.value
+    item.last_error = reason
+    item.address = None  # an address with no account behind it is not kept
 
 
-def _locked(session: Session, email_id: uuid.UUID) -> OutboxEmail | None:
+def _locked(session: Session, item_id: uuid.UUID) -> OutboxItem | None:
     return session.scalars(
-        select(OutboxEmail)
-        .where(OutboxEmail.id == email_id)
+        select(OutboxItem)
+        .where(OutboxItem.id == item_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()

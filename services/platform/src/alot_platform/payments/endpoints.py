@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from alot_platform.auth.dependencies import (
@@ -76,7 +76,6 @@ async def create_checkout_session(
     body: CheckoutSessionRequest,
     caller: CurrentCaller,
     platform: PlatformDep,
-    background: BackgroundTasks,
     idempotency_key: entry_endpoints.IdempotencyKeyHeader = None,
 ) -> Response:
     return await entry_endpoints.purchase_with_cash(
@@ -85,7 +84,6 @@ async def create_checkout_session(
         CashPurchase(bundle_index=body.bundle_index),
         caller,
         platform,
-        background,
         idempotency_key,
     )
 

@@ -1,11 +1,10 @@
-"""Background work of the payments area: apply stored provider events, each in its own
-unit of work, after the webhook has answered; then what follows a commit: the late
-refund's email (from the outbox), the processing fee (read from Stripe, then posted),
-the draw of a lot just funded.
+"""Background work of the payments area: apply a stored provider event, in its own
+units of work, after the webhook has answered (the outbox's ``payment_event`` task);
+then the processing fee (read from Stripe, then posted). A late refund's email and a
+funded lot's draw are outbox rows of their own, committed with the event's changes.
 
-In-process (FastAPI background tasks) by default; the functions take only the platform
-and an event id, so a task queue can run them later. Safe to run any number of times,
-at once too: ``PaymentEventService.process`` applies an event once.
+Safe to run any number of times, at once too: ``PaymentEventService.process`` applies
+an event once.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ from datetime import timedelta
 
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
-from alot_platform.draws.tasks import run_draw_and_settle
-from alot_platform.outbox.service import deliver
 from alot_platform.payments.fees import post_fee
 from alot_platform.payments.models import PaymentOutcome
 from alot_platform.payments.service import PaymentEventService, Processed
@@ -51,16 +48,12 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
         return None
     if processed.outcome is not None:
         _log.info("payments: event %s -> %s", event_id, processed.outcome.value)
-    if processed.late_refund is not None:
-        # Committed in the outbox with the refund; if this fails the tick sends it.
-        email_id = processed.late_refund.email_id
-        _after_commit("late-refund email", lambda: deliver(platform, email_id))
     if processed.fee_due is not None:
         # Stripe may publish the fee later: then the tick posts it.
         purchase_id = processed.fee_due
         _after_commit("processing fee", lambda: post_fee(platform, purchase_id))
-    if processed.funded_lot_id is not None:
-        run_draw_and_settle(platform, processed.funded_lot_id)
+    # A late refund's email and a funded lot's draw are outbox rows committed with the
+    # event: the relay runs them.
     return processed
 
 

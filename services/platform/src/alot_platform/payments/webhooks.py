@@ -16,7 +16,7 @@ import json
 from typing import Annotated, Any, Literal
 
 import stripe
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, public
@@ -24,8 +24,8 @@ from alot_platform.config import Settings
 from alot_platform.context import PlatformContext, get_platform
 from alot_platform.errors import AlotError
 from alot_platform.openapi_helpers import problems
+from alot_platform.outbox.service import enqueue_task
 from alot_platform.payments.service import HANDLED_EVENT_TYPES, InvalidEvent, PaymentEventService
-from alot_platform.payments.tasks import process_payment_event
 
 router = APIRouter(tags=["payments"])
 
@@ -93,15 +93,20 @@ def stripe_webhook(
     event: Annotated[dict[str, Any], Depends(verified_stripe_event)],
     session: SessionDep,
     platform: PlatformDep,
-    background: BackgroundTasks,
 ) -> WebhookReceipt:
     event_id = event.get("id") if isinstance(event.get("id"), str) else None
     if event.get("type") not in HANDLED_EVENT_TYPES:
         return WebhookReceipt(event_id=event_id, status="ignored")
     recorded = PaymentEventService(session, platform).record(event)
     if recorded.needs_processing:
-        # Runs after the unit of work has committed the event.
-        background.add_task(process_payment_event, platform, recorded.event_id)
+        # Applied after the event is committed, by whoever runs the outbox's tasks.
+        enqueue_task(
+            session,
+            task="payment_event",
+            key=f"payment-event:{recorded.event_id}",
+            payload={"event_id": recorded.event_id},
+            now=platform.clock(),
+        )
     return WebhookReceipt(
         event_id=recorded.event_id, status="stored" if recorded.stored else "duplicate"
     )
