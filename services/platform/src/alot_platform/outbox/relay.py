@@ -4,7 +4,8 @@ The unit of work records the ids it added (``session.info["outbox_new"]``); when
 commits, they are given to the relay once the transaction has ended (its connection
 back in the pool); a rollback forgets them (their rows are gone with it). The relay
 never decides anything: a row it loses (the process dies, Redis is down) is still
-pending in the database, and the periodic sweep (``alot_platform.scheduler``) runs it or sends it again.
+pending in the database, and the periodic sweep (``alot_platform.scheduler``) runs it
+or sends it again.
 
 Three relays, one set of handlers (alot_platform.outbox.handlers):
 - ``celery``: publishes ``alot.outbox.run(id)`` to the broker, from a thread of its own
