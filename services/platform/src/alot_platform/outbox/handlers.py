@@ -22,6 +22,8 @@ Handler = Callable[[PlatformContext, dict[str, Any]], None]
 
 _BEACON_RETRY = timedelta(seconds=10)
 """How soon a draw waiting for its drand round looks again."""
+_FEE_RETRY = timedelta(minutes=1)
+"""How soon a fee Stripe has not published yet is asked for again."""
 
 
 def _draw(platform: PlatformContext, payload: dict[str, Any]) -> None:
@@ -46,7 +48,20 @@ def _payment_event(platform: PlatformContext, payload: dict[str, Any]) -> None:
         raise RuntimeError(f"payment event {event_id} not applied (its error is on the event)")
 
 
+def _processing_fee(platform: PlatformContext, payload: dict[str, Any]) -> None:
+    """Read a paid purchase's processing fee from Stripe and post it (once)."""
+    from alot_platform.outbox.service import Later
+    from alot_platform.payments.fees import post_fee
+
+    outcome = post_fee(platform, uuid.UUID(payload["purchase_id"]))
+    if outcome == "not_yet_available":
+        raise Later(platform.clock() + _FEE_RETRY, "Stripe has not published the fee yet")
+    if outcome == "failed":
+        raise RuntimeError("the fee was not read or posted (the reason is on payment_fees)")
+
+
 HANDLERS: dict[str, Handler] = {
     "draw": _draw,
     "payment_event": _payment_event,
+    "processing_fee": _processing_fee,
 }

@@ -5,15 +5,17 @@ how much (``fee``, in minor units). The unit of work that applies a payment (tic
 allocated, or a late payment refunded) writes a ``payment_fees`` row ``due``; after its
 commit the fee is read from Stripe (payment intent -> latest charge -> balance
 transaction, expanded in one request) outside any lock, then posted and the row marked
-``posted`` in one transaction:
+``posted`` in one transaction (the ``processing_fee`` outbox task, written with the
+row):
 
     payment_processing_fee   platform:cash +fee, platform:processing_fees -fee
     refs: lot, purchase, user, payment_intent, charge, balance_transaction
 
 under the ledger idempotency key ``processing-fee:<purchase id>``, so it is posted once
 whoever posts it. Stripe sometimes publishes the balance transaction later than the
-payment: the fee then stays ``due`` (with ``attempts`` and why) and the scheduler's tick
-asks again, as it does after Stripe was unreachable. The sandbox provider takes no fee
+payment: the fee then stays ``due`` (with ``attempts`` and why) and its task asks again
+a minute later, as it does (with backoff) after Stripe was unreachable; the scheduler's
+tick also posts every fee still due. The sandbox provider takes no fee
 and writes no row.
 """
 
@@ -34,6 +36,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.entries.models import LotEntryPurchase
 from alot_platform.ledger.accounts import PLATFORM_CASH, PROCESSING_FEES, USD
+from alot_platform.outbox.service import enqueue_task
 from alot_platform.payments.models import FeeStatus, PaymentFee
 from alot_platform.payments.stripe_provider import ProcessingFee, StripeProvider
 
@@ -56,6 +59,14 @@ def record_fee_due(session: Session, purchase: LotEntryPurchase, now: datetime) 
             attempts=0,
             created_at=now,
         )
+    )
+    # Read from Stripe and posted after this commits (alot_platform.outbox.handlers).
+    enqueue_task(
+        session,
+        task="processing_fee",
+        key=f"processing-fee:{purchase.id}",
+        payload={"purchase_id": str(purchase.id)},
+        now=now,
     )
 
 

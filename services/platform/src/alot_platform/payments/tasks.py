@@ -1,7 +1,7 @@
 """Background work of the payments area: apply a stored provider event, in its own
-units of work, after the webhook has answered (the outbox's ``payment_event`` task);
-then the processing fee (read from Stripe, then posted). A late refund's email and a
-funded lot's draw are outbox rows of their own, committed with the event's changes.
+units of work, after the webhook has answered (the outbox's ``payment_event`` task). A
+late refund's email, the processing fee and a funded lot's draw are outbox rows of their
+own, committed with the event's changes.
 
 Safe to run any number of times, at once too: ``PaymentEventService.process`` applies
 an event once.
@@ -10,14 +10,12 @@ an event once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
-from alot_platform.payments.fees import post_fee
 from alot_platform.payments.models import PaymentOutcome
 from alot_platform.payments.service import PaymentEventService, Processed
 from alot_platform.refunds.service import RefundService
@@ -48,21 +46,9 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
         return None
     if processed.outcome is not None:
         _log.info("payments: event %s -> %s", event_id, processed.outcome.value)
-    if processed.fee_due is not None:
-        # Stripe may publish the fee later: then the tick posts it.
-        purchase_id = processed.fee_due
-        _after_commit("processing fee", lambda: post_fee(platform, purchase_id))
-    # A late refund's email and a funded lot's draw are outbox rows committed with the
-    # event: the relay runs them.
+    # A late refund's email, the processing fee and a funded lot's draw are outbox rows
+    # committed with the event: the relay runs them.
     return processed
-
-
-def _after_commit(what: str, run: Callable[[], object]) -> None:
-    """Work the committed state already owes (the tick does it if this fails)."""
-    try:
-        run()
-    except Exception:
-        _log.exception("payments: %s left to the tick", what)
 
 
 @dataclass(frozen=True)
