@@ -9,6 +9,7 @@ are throttled; Argon2 runs with small parameters so the suite stays fast.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,9 +159,11 @@ class Account:
 class Api:
     """Short-hands for the flows most tests start from, all over HTTP."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient, *, mail_wait: float = 0) -> None:
         self.client = client
         self._serial = 0
+        self.mail_wait = mail_wait
+        """Seconds to wait for an email (0: the app runs its tasks inline)."""
 
     def register(
         self,
@@ -192,16 +195,22 @@ class Api:
         messages: list[dict[str, Any]] = response.json()
         return messages
 
-    def token_from_mail(self, to: str, subject_word: str) -> str:
-        for message in reversed(self.mailbox(to)):
-            if subject_word in message["subject"]:
-                match = re.search(r"^(ey[\w-]+\.[\w-]+\.[\w-]+)$", message["body"], re.M)
-                assert match, message["body"]
-                return match.group(1)
-        raise AssertionError(f"no '{subject_word}' email to {to}")
+    def token_from_mail(self, to: str, subject_word: str, *, wait: float = 0) -> str:
+        """The token in the latest such email; ``wait`` seconds for it (an app whose
+        tasks run on a thread sends it just after answering)."""
+        deadline = time.monotonic() + wait
+        while True:
+            for message in reversed(self.mailbox(to)):
+                if subject_word in message["subject"]:
+                    match = re.search(r"^(ey[\w-]+\.[\w-]+\.[\w-]+)$", message["body"], re.M)
+                    assert match, message["body"]
+                    return match.group(1)
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no '{subject_word}' email to {to}")
+            time.sleep(0.05)
 
     def verify(self, email: str) -> None:
-        token = self.token_from_mail(email, "Confirm")
+        token = self.token_from_mail(email, "Confirm", wait=self.mail_wait)
         response = self.client.post("/api/auth/verify-email", json={"token": token})
         assert response.status_code == 204, response.text
 
