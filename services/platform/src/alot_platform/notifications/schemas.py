@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from alot_platform.notifications.messages import render
 from alot_platform.notifications.models import Notification, NotificationKind
@@ -108,9 +109,10 @@ class PreferencesUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reminder_emails: StrictBool | None = None
-    credits_emails: StrictBool | None = None
-    marketing_emails: StrictBool | None = None
+    # Omitted means unchanged; null is refused (below), so the schema says boolean only.
+    reminder_emails: StrictBool | SkipJsonSchema[None] = None
+    credits_emails: StrictBool | SkipJsonSchema[None] = None
+    marketing_emails: StrictBool | SkipJsonSchema[None] = None
 
     @model_validator(mode="before")
     @classmethod
