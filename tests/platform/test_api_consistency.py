@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from alot_ledger import Checkpointer
 from alot_platform.ledger.endpoints import ledger_settings
+from alot_platform.notifications.models import NotificationKind
+from alot_platform.notifications.service import notify
 from alot_platform.outbox.models import OutboxItem, OutboxStatus
 from alot_platform.pagination import encode_cursor
 from alot_platform.payments.repository import PaymentRepository
@@ -55,6 +57,10 @@ LEDGER_LISTS = {
     ),
     "/api/ledger/checkpoints": ListRule((1, 1000, 100), cursor_aliases=frozenset({"before_size"})),
 }
+# Platform lists that answer one more member (described in the document).
+EXTENDED_LISTS = {
+    "/api/users/me/notifications": ListRule(members=frozenset({"unread_count"})),
+}
 
 # The development mailbox (never mounted in production) answers a bare array of the few
 # messages kept for one address.
@@ -67,6 +73,7 @@ LISTS = {
     "/api/users/me/entries",
     "/api/users/me/reveals",
     "/api/users/me/credits/transactions",
+    "/api/users/me/notifications",
     "/api/admin/users",
     "/api/admin/product-classes",
     "/api/admin/payments/events",
@@ -87,6 +94,7 @@ NOT_MONEY = {
     "index",
     "inputs_ledger_seq",
     "ledger_seq",
+    "marked",
     "max_tickets_per_user",
     "non_winner_credit_rate_percent",
     "payment_events_needing_attention",
@@ -103,6 +111,7 @@ NOT_MONEY = {
     "tickets_sold",
     "tickets_start",
     "total_tickets",
+    "unread_count",
     "winning_ticket",
 }
 
@@ -170,7 +179,7 @@ def test_every_list_has_one_envelope_a_cursor_and_a_bounded_limit(client: TestCl
         if method != "get" or not (has_items or {"limit", "offset", "cursor"} & params.keys()):
             continue
         found.add(path)
-        rule = LEDGER_LISTS.get(path, ListRule())
+        rule = {**LEDGER_LISTS, **EXTENDED_LISTS}.get(path, ListRule())
         [body] = bodies
         assert set(body["properties"]) == {"items", "next_cursor"} | rule.members, path
         for member in rule.members:
@@ -282,6 +291,21 @@ def world(make_lot_desk: Any, services: Any, client: TestClient) -> dict[str, An
                     next_attempt_at=desk.clock.now,
                 )
             )
+        for n in range(5):
+            notify(
+                session,
+                user_id=uuid.UUID(ada.id),
+                kind=NotificationKind.LOT_CLOSING,
+                key=f"paging:{n}",
+                data={
+                    "lot_id": lots[0]["id"],
+                    "lot_title": "Lot 0",
+                    "reason": "closing_soon",
+                    "deadline": lots[0]["deadline"],
+                    "funded_percent": 10,
+                },
+                now=desk.clock.now,
+            )
     return {"desk": desk, "lots": lots, "players": players, "ada": ada}
 
 
@@ -302,6 +326,7 @@ def test_paging_every_list_returns_each_item_once(
     assert len(_walk(client, "/api/users/me/entries", ada.headers, "id")) == 9
     assert len(_walk(client, "/api/users/me/reveals", ada.headers, "id")) == 3
     assert len(_walk(client, "/api/users/me/credits/transactions", ada.headers, "id")) == 4
+    assert len(_walk(client, "/api/users/me/notifications", ada.headers, "id")) == 5
     assert len(_walk(client, "/api/admin/users", admin, "id")) == 4
     assert len(_walk(client, "/api/admin/product-classes", admin, "id")) == 5
     events = _walk(client, "/api/admin/payments/events", admin, "id")
@@ -332,6 +357,7 @@ def test_a_bad_cursor_or_limit_is_a_422_problem(client: TestClient, world: dict[
         "/api/users/me/entries": ada,
         "/api/users/me/reveals": ada,
         "/api/users/me/credits/transactions": ada,
+        "/api/users/me/notifications": ada,
         "/api/admin/users": admin,
         "/api/admin/product-classes": admin,
         "/api/admin/payments/events": admin,

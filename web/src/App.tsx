@@ -47,6 +47,7 @@ export const router = createBrowserRouter([
           { path: "me/entries", element: player(() => import("./pages/me/EntriesPage")) },
           { path: "me/reveals", element: player(() => import("./pages/me/RevealsPage")) },
           { path: "me/credits", element: player(() => import("./pages/me/CreditsPage")) },
+          { path: "me/notifications", element: player(() => import("./pages/me/NotificationsPage")) },
           { path: "purchases/:purchaseId/refund", element: player(() => import("./pages/me/RefundChoicePage")) },
 
           { path: "admin", element: admin(() => import("./pages/admin/AdminHomePage")) },

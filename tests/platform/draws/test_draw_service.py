@@ -31,13 +31,33 @@ from alot_platform.users.models import User
 from alot_verify.cli import cli as verify_cli
 from alot_verify.draw import verify_draw_proof
 from click.testing import CliRunner
+from sqlalchemy import select
 
 
 @pytest.fixture(autouse=True)
 def _steps_by_hand(platform: PlatformContext) -> None:
-    """No runner for the outbox: these tests take the draw's steps themselves, where a
-    runner would take them right after the funding commits (test_draw_task.py)."""
-    platform.relay = None
+    """The draw task is not run: these tests take the draw's steps themselves, where the
+    runner takes them right after the funding commits (other tasks, such as the
+    players' emails, run as usual)."""
+    runner = platform.relay
+    assert runner is not None
+
+    class _AllButDraws:
+        def nudge(self, item_ids: list[uuid.UUID]) -> None:
+            with platform.database.sessions() as session:
+                draws = set(
+                    session.scalars(
+                        select(OutboxItem.id)
+                        .where(OutboxItem.id.in_(item_ids))
+                        .where(OutboxItem.task == "draw")
+                    )
+                )
+            runner.nudge([item_id for item_id in item_ids if item_id not in draws])
+
+        def stop(self) -> None:
+            runner.stop()
+
+    platform.relay = _AllButDraws()
 
 
 def _balance(lots: Any, account: str, asset: str) -> int:

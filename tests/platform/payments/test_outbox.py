@@ -86,6 +86,7 @@ def _late_payment(till: Any) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]
     late = till.buy(ada, lot["id"], 1)
     events = till.fake.pay(late["payment"]["payment_id"])
     till.deliver(till.fake.pay(till.buy(bob, lot["id"], 1)["payment"]["payment_id"])[1])
+    run_tick(till.platform)  # the lot's settlement emails (its winner's) are sent first
     return ada, late, events
 
 

@@ -180,6 +180,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/tasks/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Background tasks that failed on every attempt (dead letters), latest first */
+        get: operations["failed_tasks_api_admin_tasks_failed_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tasks/{task_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a dead task again, with a new round of attempts (`alot tasks retry`)
+         * @description The task is pending again once this commits, and runs at once. Its handler is
+         *     idempotent: retrying work that in fact succeeded does nothing twice.
+         */
+        post: operations["retry_task_api_admin_tasks__task_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users": {
         parameters: {
             query?: never;
@@ -940,6 +978,58 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My notifications, newest first, with the unread count */
+        get: operations["my_notifications_api_users_me_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark some notifications, or all up to one, read */
+        post: operations["mark_notifications_read_api_users_me_notifications_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My email preferences */
+        get: operations["my_preferences_api_users_me_preferences_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change my email preferences (transactional emails are always sent) */
+        patch: operations["update_my_preferences_api_users_me_preferences_patch"];
         trace?: never;
     };
     "/api/users/me/reveals": {
@@ -1730,6 +1820,93 @@ export interface components {
             visibility?: components["schemas"]["Visibility"] | null;
         };
         /**
+         * MarkRead
+         * @description Which notifications to mark read: some ``ids``, or every one ``up_to`` one
+         *     (that one and all older). Marking a read notification again changes nothing.
+         */
+        MarkRead: {
+            /** Ids */
+            ids?: string[] | null;
+            /**
+             * Up To
+             * @description this notification and every older one
+             */
+            up_to?: string | null;
+        };
+        /** MarkedRead */
+        MarkedRead: {
+            /**
+             * Marked
+             * @description notifications that were unread and are now read
+             */
+            marked: number;
+            /** Unread Count */
+            unread_count: number;
+        };
+        /**
+         * NotificationKind
+         * @enum {string}
+         */
+        NotificationKind: "won" | "credits_awarded" | "refund_available" | "refund_done" | "lot_closing";
+        /**
+         * NotificationPage
+         * @description The caller's notifications, newest first, and how many are unread in all.
+         */
+        NotificationPage: {
+            /** Items */
+            items: components["schemas"]["NotificationRead"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+            /**
+             * Unread Count
+             * @description unread notifications in all, not only on this page
+             */
+            unread_count: number;
+        };
+        /**
+         * NotificationRead
+         * @description Something that happened to the player, with its words and where to see it.
+         */
+        NotificationRead: {
+            /** Body */
+            body: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Data
+             * @description the facts, by kind: won {lot_id, lot_title, winning_ticket, total_tickets}; credits_awarded {... credits, winning_ticket}; refund_available {... refund_choice_deadline, purchase_ids, cash_percent, credits_percent}; refund_done {... purchase_id, refund_choice, refunded_cents | refunded_credits, tickets}; lot_closing {... reason (nearly_funded | closing_soon), funded_percent, deadline}
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["NotificationKind"];
+            /**
+             * Link
+             * @description the web client's page about it (a path: /lots/{id}/draw, /purchases/{id}/refund, /me/entries, /lots/{id})
+             * @example /lots/0b7c.../draw
+             */
+            link: string;
+            /** Lot Id */
+            lot_id: string | null;
+            /** Read */
+            read: boolean;
+            /** Read At */
+            read_at: string | null;
+            /** Title */
+            title: string;
+        };
+        /**
          * Overview
          * @description The admin desk's counts.
          */
@@ -1891,6 +2068,53 @@ export interface components {
             asset: string;
             /** Balance After */
             balance_after: number;
+        };
+        /**
+         * PreferencesRead
+         * @description The caller's email choices. Transactional emails (a win, a refund to choose or
+         *     made, account emails such as password resets) are always sent and cannot be
+         *     turned off; in-app notifications are written whatever the choices.
+         */
+        PreferencesRead: {
+            /**
+             * Credits Emails
+             * @description credits you earned when a lot you entered was drawn
+             */
+            credits_emails: boolean;
+            /**
+             * Marketing Emails
+             * @description news and offers; off unless you turn it on
+             */
+            marketing_emails: boolean;
+            /**
+             * Reminder Emails
+             * @description a lot you entered is 90% funded or closes within 24 hours
+             */
+            reminder_emails: boolean;
+            /**
+             * Transactional Emails
+             * @description always sent: wins, refunds, account security
+             * @default true
+             * @constant
+             */
+            transactional_emails: true;
+            /**
+             * Updated At
+             * @description null: never changed (the defaults)
+             */
+            updated_at: string | null;
+        };
+        /**
+         * PreferencesUpdate
+         * @description Only the choices to change.
+         */
+        PreferencesUpdate: {
+            /** Credits Emails */
+            credits_emails?: boolean;
+            /** Marketing Emails */
+            marketing_emails?: boolean;
+            /** Reminder Emails */
+            reminder_emails?: boolean;
         };
         /**
          * Problem
@@ -2425,6 +2649,79 @@ export interface components {
         /** StatusUpdate */
         StatusUpdate: {
             status: components["schemas"]["UserStatus"];
+        };
+        /**
+         * TaskPage
+         * @description Dead tasks, the latest to die first.
+         */
+        TaskPage: {
+            /** Items */
+            items: components["schemas"]["TaskRead"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * TaskRead
+         * @description An outbox row, as an admin sees it: what it is about, and why it failed. An
+         *     email's body is not shown (it may be personal); its subject and recipient are.
+         */
+        TaskRead: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Key
+             * @description what it is about, e.g. `draw:<lot id>`
+             * @example draw:…
+             */
+            key: string;
+            /** Last Error */
+            last_error: string | null;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             * @description a dead task: when it died; a pending one: when it runs next
+             */
+            next_attempt_at: string;
+            /**
+             * Payload
+             * @description a task's arguments; null for an email
+             */
+            payload: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Status
+             * @description `pending`, `done`, `dropped` or `dead`
+             */
+            status: string;
+            /**
+             * Subject
+             * @description an email's subject
+             */
+            subject: string | null;
+            /**
+             * Task
+             * @description `email`, or the handler's name (`draw`, `payment_event`)
+             */
+            task: string;
+            /**
+             * User Id
+             * @description an email's recipient
+             */
+            user_id: string | null;
         };
         /**
          * Tier
@@ -3608,6 +3905,147 @@ export interface operations {
             };
             /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    failed_tasks_api_admin_tasks_failed_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; omit for the first page */
+                cursor?: string | null;
+                /** @description items per page, 1 to 100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retry_task_api_admin_tasks__task_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6935,6 +7373,289 @@ export interface operations {
             };
             /** @description Not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_notifications_api_users_me_notifications_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; omit for the first page */
+                cursor?: string | null;
+                /** @description items per page, 1 to 100 */
+                limit?: number;
+                /** @description only the unread ones */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_notifications_read_api_users_me_notifications_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_preferences_api_users_me_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_my_preferences_api_users_me_preferences_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,7 @@
 import { NavLink, Outlet } from "react-router";
 import { isAdmin, useMe } from "../auth/session";
 import { Suspense } from "react";
+import { NotificationBell } from "./NotificationBell";
 
 export function Layout() {
   const me = useMe();
@@ -34,6 +35,9 @@ export function Layout() {
                     <NavLink to="/admin">Admin</NavLink>
                   </li>
                 )}
+                <li>
+                  <NotificationBell />
+                </li>
                 <li>
                   <NavLink to="/account" aria-label={`Account (${user.username})`}>
                     {user.username}

@@ -14,6 +14,9 @@ export function MeNav() {
         <li>
           <NavLink to="/me/credits">Credits</NavLink>
         </li>
+        <li>
+          <NavLink to="/me/notifications">Notifications</NavLink>
+        </li>
       </ul>
     </nav>
   );

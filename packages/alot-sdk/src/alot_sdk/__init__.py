@@ -11,8 +11,9 @@ with Alot(base_url="https://alot.example") as client:
 
 `Alot` (sync) and `AsyncAlot` (async) offer the same resources with the same
 methods: `auth`, `users`, `lots`, `trivia`, `entries`, `credits`, `reveals`, `refunds`,
-`ledger`, `admin` and `dev`. Errors are described in `alot_sdk.errors`, money helpers
-in `alot_sdk.money`, response models in `alot_sdk.models`.
+`notifications`, `ledger`, `admin` and `dev`. Errors are described in
+`alot_sdk.errors`, money helpers in `alot_sdk.money`, response models in
+`alot_sdk.models`.
 """
 
 from alot_sdk._client import Alot, AsyncAlot

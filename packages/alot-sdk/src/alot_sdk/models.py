@@ -31,6 +31,7 @@ __all__ = [
     "Draw",
     "DrawAlgorithm",
     "DrawCommitment",
+    "EmailPreferences",
     "Entry",
     "EntryBundle",
     "Funding",
@@ -42,6 +43,10 @@ __all__ = [
     "LotSort",
     "LotStatus",
     "MailboxMessage",
+    "MarkedRead",
+    "Notification",
+    "NotificationKind",
+    "NotificationList",
     "Payment",
     "Posting",
     "Product",
@@ -388,6 +393,62 @@ class PurchaseRefund(AlotModel):
     """``succeeded``; or, after choosing cash, ``requested``/``pending`` while the payment
     provider has not confirmed the refund (answered with HTTP 202), ``failed`` if it
     refused it; ``none`` when not refunded."""
+
+
+# -- notifications -------------------------------------------------------------------
+
+NotificationKind = Literal[
+    "won", "credits_awarded", "refund_available", "refund_done", "lot_closing"
+]
+
+
+class Notification(AlotModel):
+    """Something that happened to the player, in the platform's words.
+
+    ``data`` holds the facts by kind (see docs/platform/notifications.md): e.g.
+    ``winning_ticket`` for ``won``, ``credits`` for ``credits_awarded``,
+    ``refund_choice_deadline`` and ``purchase_ids`` for ``refund_available``."""
+
+    id: str
+    kind: str
+    """One of `NotificationKind` (a newer platform may add kinds)."""
+    title: str
+    body: str
+    link: str
+    """The web client's page about it, as a path (``/lots/<id>/draw``)."""
+    lot_id: str | None
+    data: dict[str, Any]
+    read: bool
+    read_at: datetime | None
+    created_at: datetime
+
+
+class NotificationList(AlotModel):
+    """One page of notifications as the API answers it, with the unread count."""
+
+    items: list[Notification]
+    next_cursor: str | None
+    unread_count: int
+
+
+class MarkedRead(AlotModel):
+    marked: int
+    """Notifications that were unread and are now read (0 when repeated)."""
+    unread_count: int
+
+
+class EmailPreferences(AlotModel):
+    """A player's email choices. Transactional emails (wins, refunds, account security)
+    are always sent; in-app notifications are written whatever the choices."""
+
+    reminder_emails: bool
+    """A lot I entered is 90% funded or closes within 24 hours."""
+    credits_emails: bool
+    """Credits I earned when a lot I entered was drawn."""
+    marketing_emails: bool
+    """News and offers (off unless turned on)."""
+    transactional_emails: bool = True
+    updated_at: datetime | None
 
 
 class LotRefunds(AlotModel):

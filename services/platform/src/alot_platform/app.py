@@ -35,6 +35,7 @@ from alot_platform.ledger import endpoints as ledger_endpoints
 from alot_platform.logs import RequestContextMiddleware, configure_logging
 from alot_platform.lots import endpoints as lot_endpoints
 from alot_platform.mail import Mailer, mailer_from_settings
+from alot_platform.notifications import endpoints as notification_endpoints
 from alot_platform.openapi import install_openapi
 from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
@@ -150,6 +151,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(refund_endpoints.router)
     app.include_router(refund_endpoints.admin_router)
     app.include_router(reveal_endpoints.router)
+    app.include_router(notification_endpoints.router)
     if payment_webhooks.enabled(settings):
         app.include_router(payment_webhooks.router)
     app.include_router(payment_endpoints.router)

@@ -6,6 +6,7 @@ from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import Lot, ProductClass
+from alot_platform.notifications.models import Notification, NotificationPreferences
 from alot_platform.outbox.models import OutboxItem
 from alot_platform.payments.models import PaymentEvent, PaymentFee
 from alot_platform.refunds.models import RefundRequest
@@ -22,6 +23,8 @@ __all__ = [
     "LotEntryPurchase",
     "LotTriviaAttempt",
     "LotteryDraw",
+    "Notification",
+    "NotificationPreferences",
     "OneTimeToken",
     "OutboxItem",
     "PaymentEvent",

@@ -33,6 +33,7 @@ from alot_platform.draws.repository import DrawRepository
 from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.lots.models import LotStatus
+from alot_platform.notifications.tasks import send_due_emails, send_reminders
 from alot_platform.outbox.service import due, run_due
 from alot_platform.payments.fees import post_due_fees
 from alot_platform.payments.tasks import retry_unprocessed_events
@@ -55,6 +56,9 @@ class TickReport:
     payment_events_applied: int = 0
     fees_posted: int = 0
     fees_waiting: int = 0
+    reminders: int = 0
+    notification_emails: int = 0
+    """Notification emails decided: queued in the outbox, or skipped per preference."""
     tasks_done: int = 0
     """Outbox rows run by this tick (emails, draws, ...): ones their relay lost, or
     due again after a failure."""
@@ -71,6 +75,8 @@ class TickReport:
             f" open), drew {self.drawn}, settled {self.settled}, "
             f"applied {self.payment_events_applied} stored payment event(s), "
             f"posted {self.fees_posted} processing fee(s) ({self.fees_waiting} waiting), "
+            f"wrote {self.reminders} reminder(s), "
+            f"decided {self.notification_emails} notification email(s), "
             f"ran {self.tasks_done} outbox task(s) ({self.tasks_failed} failed,"
             f" {self.tasks_published} sent to workers), "
             f"checkpoint {checkpoint}, {len(self.failures)} failure(s)"
@@ -85,6 +91,8 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "draws", lambda: _draw_pending(platform, report))
     _guard(report, "payment events", lambda: _retry_payment_events(platform, report))
     _guard(report, "processing fees", lambda: _post_fees(platform, report))
+    _guard(report, "reminders", lambda: _remind(platform, report))
+    _guard(report, "notification emails", lambda: _notification_emails(platform, report))
     _guard(report, "outbox", lambda: _sweep_outbox(platform, report))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
@@ -106,6 +114,14 @@ def _post_fees(platform: PlatformContext, report: TickReport) -> None:
     fees = post_due_fees(platform)
     report.fees_posted += fees.posted
     report.fees_waiting += fees.waiting
+
+
+def _remind(platform: PlatformContext, report: TickReport) -> None:
+    report.reminders += send_reminders(platform)
+
+
+def _notification_emails(platform: PlatformContext, report: TickReport) -> None:
+    report.notification_emails += send_due_emails(platform)
 
 
 def _sweep_outbox(platform: PlatformContext, report: TickReport) -> None:
@@ -202,7 +218,13 @@ class Scheduler:
     def _run(self) -> None:
         while True:
             report = run_tick(self._platform, self._checkpointer)
-            busy = report.drawn or report.settled or report.fees_posted or report.tasks_done
+            busy = (
+                report.drawn
+                or report.settled
+                or report.fees_posted
+                or report.reminders
+                or report.tasks_done
+            )
             if report.expired or busy or report.failures:
                 _log.info("scheduler tick: %s", report.summary())
             if self._stop.wait(self._interval):

@@ -12,6 +12,7 @@ import { fieldError, useFocusFirstInvalid } from "../../auth/forms";
 import { NewPasswordFields } from "../../auth/NewPasswordFields";
 import { ResendButton } from "../../auth/ResendVerification";
 import { ME_KEY, useMe, type Me } from "../../auth/session";
+import { EmailPreferences } from "../../notifications/EmailPreferences";
 import "../../auth/auth.css";
 
 const DATE: Intl.DateTimeFormatOptions = { year: "numeric", month: "long", day: "numeric" };
@@ -211,9 +212,13 @@ export default function AccountPage() {
           <li>
             <Link to="/me/credits">Credits</Link>
           </li>
+          <li>
+            <Link to="/me/notifications">Notifications</Link>
+          </li>
         </ul>
       </nav>
       <Profile me={me.data} />
+      <EmailPreferences />
       <ChangePassword />
       <Sessions />
     </div>

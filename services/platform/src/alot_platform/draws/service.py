@@ -59,6 +59,7 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import LotNotFound, draw_timestamp
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import format_cents, percent_of
+from alot_platform.notifications.service import notify_settled
 from alot_platform.outbox.service import enqueue_task
 from alot_platform.reveals.models import Reveal, RevealStatus
 
@@ -302,6 +303,7 @@ class DrawService:
             idempotency_key=f"lot_settlement:{lot.id}",
         )
         CreditsService(self._session, now).apply(changes, ledger_seq=receipt.seq)
+        notify_settled(self._session, self._platform, lot, draw)
         return draw
 
     def _reveal(

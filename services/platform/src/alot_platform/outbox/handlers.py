@@ -60,8 +60,16 @@ def _processing_fee(platform: PlatformContext, payload: dict[str, Any]) -> None:
         raise RuntimeError("the fee was not read or posted (the reason is on payment_fees)")
 
 
+def _notification_emails(platform: PlatformContext, payload: dict[str, Any]) -> None:
+    """Decide the notification emails left due (an event that reached every entrant)."""
+    from alot_platform.notifications.tasks import run_notification_emails
+
+    run_notification_emails(platform, payload)
+
+
 HANDLERS: dict[str, Handler] = {
     "draw": _draw,
+    "notification_emails": _notification_emails,
     "payment_event": _payment_event,
     "processing_fee": _processing_fee,
 }

@@ -71,6 +71,7 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import LotNotFound
 from alot_platform.lots.state import transition
 from alot_platform.money import percent_of
+from alot_platform.notifications.service import notify_refund_done, notify_refunds_started
 from alot_platform.payments.provider import RefundFailed, RefundResult
 from alot_platform.refunds.models import OPEN_REFUND_STATUSES, RefundRequest, RefundRequestStatus
 from alot_platform.refunds.repository import RefundRepository
@@ -162,6 +163,7 @@ class RefundService:
         for purchase in self._refunds.purchases(lot.id, PurchaseStatus.SUCCEEDED):
             if purchase.method == PaymentMethod.CREDITS.value:
                 self._refund_spent_credits(lot, purchase, now)
+        notify_refunds_started(self._session, lot, now)
         self._close_if_done(lot, now)
         return self.summary(lot)
 
@@ -416,6 +418,7 @@ class RefundService:
             metadata={"refunded_cents": back, "fee_cents": paid - back, "chosen": chosen},
             idempotency_key=key,
         )
+        notify_refund_done(self._session, self._platform, lot, purchase, now)
 
     def _convert_to_credits(self, lot: Lot, purchase: LotEntryPurchase, now: datetime) -> None:
         paid = purchase.amount_cents
@@ -447,6 +450,7 @@ class RefundService:
             ],
             ledger_seq=receipt.seq,
         )
+        notify_refund_done(self._session, self._platform, lot, purchase, now)
 
     def _refund_spent_credits(self, lot: Lot, purchase: LotEntryPurchase, now: datetime) -> None:
         credits = purchase.credits_spent
@@ -474,6 +478,7 @@ class RefundService:
             ],
             ledger_seq=receipt.seq,
         )
+        notify_refund_done(self._session, self._platform, lot, purchase, now)
 
     def _mark_refunded(self, purchase: LotEntryPurchase, how: RefundChoice, now: datetime) -> None:
         purchase.status = PurchaseStatus.REFUNDED.value
