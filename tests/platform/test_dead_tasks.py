@@ -81,7 +81,7 @@ def test_a_poison_task_backs_off_then_dies_and_is_listed_for_admins(
 
     first = _row(services, item_id)
     assert (first.status, first.attempts) == ("pending", 1)
-    assert first.last_error is not None and first.last_error.startswith("LookupError: no lot")
+    assert str(first.last_error).startswith("LookupError: no lot")
     assert first.next_attempt_at == started + timedelta(minutes=1)
 
     # Not due before its backoff ends: neither the sweep nor the tick runs it.
@@ -163,7 +163,7 @@ def test_retry_gives_a_new_round_of_attempts_and_runs_it(
     row = _row(services, item_id)
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.next_attempt_at == clock.now + timedelta(minutes=1)
-    assert row.last_error is not None and row.last_error.startswith("LookupError")
+    assert str(row.last_error).startswith("LookupError")
     assert _failed(client, admin) == []
 
     # A task that is not dead has nothing to retry; an unknown one is not found.
