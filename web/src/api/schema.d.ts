@@ -93,7 +93,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The admin desk's counts: lots by status, payment events */
+        /** The admin desk's counts: lots by status, payment events, failed background tasks */
         get: operations["overview_api_admin_overview_get"];
         put?: never;
         post?: never;
@@ -174,6 +174,44 @@ export interface paths {
         get: operations["reconciliation_api_admin_reconciliation_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tasks/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Background tasks that failed on every attempt (dead letters), latest first */
+        get: operations["failed_tasks_api_admin_tasks_failed_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tasks/{task_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a dead task again, with a new round of attempts (`alot tasks retry`)
+         * @description The task is pending again once this commits, and runs at once. Its handler is
+         *     idempotent: retrying work that in fact succeeded does nothing twice.
+         */
+        post: operations["retry_task_api_admin_tasks__task_id__retry_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1735,6 +1773,11 @@ export interface components {
          */
         Overview: {
             /**
+             * Failed Tasks
+             * @description background tasks that failed on every attempt: what GET /api/admin/tasks/failed lists
+             */
+            failed_tasks: number;
+            /**
              * Lots By Status
              * @description number of lots in each status (every status present, 0 when none)
              */
@@ -2425,6 +2468,79 @@ export interface components {
         /** StatusUpdate */
         StatusUpdate: {
             status: components["schemas"]["UserStatus"];
+        };
+        /**
+         * TaskPage
+         * @description Dead tasks, the latest to die first.
+         */
+        TaskPage: {
+            /** Items */
+            items: components["schemas"]["TaskRead"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * TaskRead
+         * @description An outbox row, as an admin sees it: what it is about, and why it failed. An
+         *     email's body is not shown (it may be personal); its subject and recipient are.
+         */
+        TaskRead: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Key
+             * @description what it is about, e.g. `draw:<lot id>`
+             * @example draw:…
+             */
+            key: string;
+            /** Last Error */
+            last_error: string | null;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             * @description a dead task: when it died; a pending one: when it runs next
+             */
+            next_attempt_at: string;
+            /**
+             * Payload
+             * @description a task's arguments; null for an email
+             */
+            payload: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Status
+             * @description `pending`, `done`, `dropped` or `dead`
+             */
+            status: string;
+            /**
+             * Subject
+             * @description an email's subject
+             */
+            subject: string | null;
+            /**
+             * Task
+             * @description `email`, or the handler's name (`draw`, `payment_event`)
+             */
+            task: string;
+            /**
+             * User Id
+             * @description an email's recipient
+             */
+            user_id: string | null;
         };
         /**
          * Tier
@@ -3608,6 +3724,147 @@ export interface operations {
             };
             /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    failed_tasks_api_admin_tasks_failed_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; omit for the first page */
+                cursor?: string | null;
+                /** @description items per page, 1 to 100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retry_task_api_admin_tasks__task_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
