@@ -55,7 +55,6 @@ __all__ = [
     "Role",
     "SessionTokens",
     "Task",
-    "TaskStatus",
     "Tier",
     "TriviaAttempt",
     "TriviaStatus",
@@ -71,7 +70,6 @@ Tier = Literal["ICON", "RARE", "GRAIL", "MYTHIC"]
 LotSort = Literal["newest", "ending_soon", "most_funded"]
 Role = Literal["player", "host", "admin", "auditor"]
 DrawAlgorithm = Literal["alot-v1", "alot-v2"]
-TaskStatus = Literal["pending", "done", "dropped", "dead"]
 
 
 class AlotModel(BaseModel):
@@ -428,8 +426,9 @@ class Task(AlotModel):
     """What it is about, e.g. `draw:<lot id>`: one task per key."""
     task: str
     """`email`, or the handler's name (`draw`, `payment_event`, ...)."""
-    status: TaskStatus
-    """`dead` in `admin.failed_tasks()`; `pending` once retried."""
+    status: str
+    """`pending`, `done`, `dropped` or `dead`: `dead` in `admin.failed_tasks()`,
+    `pending` once retried."""
     payload: dict[str, Any] | None
     """A task's arguments; None for an email."""
     user_id: str | None
