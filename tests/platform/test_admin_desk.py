@@ -119,6 +119,7 @@ def test_the_overview_counts_lots_by_status_and_payment_events(
         "closed": 0,
     }
     assert body["payment_events_needing_attention"] == 2
+    assert body["failed_tasks"] == 0  # counted in test_dead_tasks
 
 
 def test_the_user_list_searches_email_and_username(client: TestClient, api: Api) -> None:

@@ -91,6 +91,7 @@ NOT_MONEY = {
     "commitment_ledger_seq",
     "entries",
     "expires_in",
+    "failed_tasks",
     "index",
     "inputs_ledger_seq",
     "ledger_seq",

@@ -58,6 +58,7 @@ export const router = createBrowserRouter([
           { path: "admin/users", element: admin(() => import("./pages/admin/UsersPage")) },
           { path: "admin/payments", element: admin(() => import("./pages/admin/PaymentsPage")) },
           { path: "admin/ledger", element: admin(() => import("./pages/admin/LedgerPage")) },
+          { path: "admin/tasks", element: admin(() => import("./pages/admin/TasksPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],

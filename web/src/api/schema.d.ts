@@ -93,7 +93,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The admin desk's counts: lots by status, payment events */
+        /** The admin desk's counts: lots by status, payment events, failed background tasks */
         get: operations["overview_api_admin_overview_get"];
         put?: never;
         post?: never;
@@ -1911,6 +1911,11 @@ export interface components {
          * @description The admin desk's counts.
          */
         Overview: {
+            /**
+             * Failed Tasks
+             * @description background tasks that failed on every attempt: what GET /api/admin/tasks/failed lists
+             */
+            failed_tasks: number;
             /**
              * Lots By Status
              * @description number of lots in each status (every status present, 0 when none)

@@ -59,6 +59,7 @@ __all__ = [
     "Reveal",
     "Role",
     "SessionTokens",
+    "Task",
     "Tier",
     "TriviaAttempt",
     "TriviaStatus",
@@ -469,6 +470,38 @@ class AdminOverview(AlotModel):
     """Number of lots in each status (every status present)."""
     payment_events_needing_attention: int
     """What `GET /api/admin/payments/events` lists."""
+    failed_tasks: int
+    """Background tasks that failed on every attempt: what `admin.failed_tasks()` lists."""
+
+
+class Task(AlotModel):
+    """A background task of the platform's outbox (an email, a draw, a payment event
+    to apply), as an admin sees it: what it is about, and why it failed.
+
+    An email's body is not shown (it may be personal); its `subject` and recipient
+    (`user_id`) are.
+    """
+
+    id: str
+    key: str
+    """What it is about, e.g. `draw:<lot id>`: one task per key."""
+    task: str
+    """`email`, or the handler's name (`draw`, `payment_event`, ...)."""
+    status: str
+    """`pending`, `done`, `dropped` or `dead`: `dead` in `admin.failed_tasks()`,
+    `pending` once retried."""
+    payload: dict[str, Any] | None
+    """A task's arguments; None for an email."""
+    user_id: str | None
+    """An email's recipient."""
+    subject: str | None
+    """An email's subject."""
+    attempts: int
+    """Failed attempts in this round (a retry starts a new round at 0)."""
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    """A dead task: when it died; a pending one: when it runs next."""
 
 
 class ReconciliationDifference(AlotModel):

@@ -12,6 +12,7 @@ const SECTIONS = [
   { to: "/admin/users", label: "Users", what: "find an account, set its roles or suspend it" },
   { to: "/admin/payments", label: "Payment events", what: "events and disputes needing a person" },
   { to: "/admin/ledger", label: "Ledger", what: "the latest signed checkpoint and the credits reconciliation" },
+  { to: "/admin/tasks", label: "Background tasks", what: "tasks that failed on every attempt: why, and retry them" },
 ];
 
 export default function AdminHomePage() {
@@ -69,6 +70,19 @@ export default function AdminHomePage() {
                 "— nothing to look at."
               ) : (
                 <Link to="/admin/payments">See them</Link>
+              )}
+            </p>
+          )}
+        </section>
+        <section className="card" aria-labelledby="tasks-count-title">
+          <h3 id="tasks-count-title">Failed background tasks</h3>
+          {overview.data && (
+            <p>
+              <strong className="big-number">{overview.data.failed_tasks}</strong>{" "}
+              {overview.data.failed_tasks === 0 ? (
+                "— nothing failed."
+              ) : (
+                <Link to="/admin/tasks">See and retry them</Link>
               )}
             </p>
           )}

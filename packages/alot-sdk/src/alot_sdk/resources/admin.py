@@ -2,7 +2,8 @@
 the desk's overview and the credits reconciliation).
 
 `client.admin.product_classes`, `client.admin.lots` and `client.admin.users` group
-them; `client.admin.overview()` and `client.admin.reconciliation()` are the desk's own.
+them; `client.admin.overview()`, `client.admin.reconciliation()`,
+`client.admin.failed_tasks()` and `client.admin.retry_task()` are the desk's own.
 Calls without the admin role raise `PermissionDeniedError` (code `missing_role`). Draw,
 settle and start-refunds are safe to repeat: the platform answers a repeat with the
 result so far, so the client retries them like reads.
@@ -27,6 +28,7 @@ from alot_sdk.models import (
     ProductClass,
     Reconciliation,
     Role,
+    Task,
     Tier,
     User,
 )
@@ -126,6 +128,10 @@ def _product_class_path(product_class_id: str) -> str:
 
 def _user_path(user_id: str, tail: str = "") -> str:
     return f"/api/admin/users/{path_segment(user_id)}{tail}"
+
+
+def _retry_path(task_id: str) -> str:
+    return f"/api/admin/tasks/{path_segment(task_id)}/retry"
 
 
 # -- sync ----------------------------------------------------------------------------
@@ -296,7 +302,8 @@ class Admin(SyncResource):
         self.users = AdminUsers(client)
 
     def overview(self) -> AdminOverview:
-        """The desk's counts: lots by status, payment events needing attention."""
+        """The desk's counts: lots by status, payment events needing attention, failed
+        background tasks."""
         response = self._client._request("GET", "/api/admin/overview")
         return self._client._parse(response, AdminOverview)
 
@@ -304,6 +311,26 @@ class Admin(SyncResource):
         """Check every credit balance against the ledger now (`alot reconcile`)."""
         response = self._client._request("GET", "/api/admin/reconciliation")
         return self._client._parse(response, Reconciliation)
+
+    def failed_tasks(self, *, limit: int = 50, cursor: str | None = None) -> SyncPage[Task]:
+        """Background tasks that failed on every attempt (dead letters), the latest to
+        die first (iterate for all of them); `alot tasks failed` on the server."""
+        return self._client._get_page(
+            "/api/admin/tasks/failed",
+            drop_none({"limit": limit, "cursor": cursor}),
+            Task,
+            "items",
+            next_by_cursor,
+        )
+
+    def retry_task(self, task_id: str) -> Task:
+        """Give a dead task a new round of attempts, run at once after the platform
+        commits (`alot tasks retry`). Returns it `pending` with `attempts` 0: whether it
+        then succeeds shows later (it leaves `failed_tasks()`, or comes back after a
+        full round of failures). `ConflictError` (code `task_not_dead`) when it is not
+        dead (already retried), `NotFoundError` (`task_not_found`) when unknown."""
+        response = self._client._request("POST", _retry_path(task_id))
+        return self._client._parse(response, Task)
 
 
 # -- async ----------------------------------------------------------------------------
@@ -480,7 +507,8 @@ class AsyncAdmin(AsyncResource):
         self.users = AsyncAdminUsers(client)
 
     async def overview(self) -> AdminOverview:
-        """The desk's counts: lots by status, payment events needing attention."""
+        """The desk's counts: lots by status, payment events needing attention, failed
+        background tasks."""
         response = await self._client._request("GET", "/api/admin/overview")
         return self._client._parse(response, AdminOverview)
 
@@ -488,3 +516,20 @@ class AsyncAdmin(AsyncResource):
         """Check every credit balance against the ledger now (`alot reconcile`)."""
         response = await self._client._request("GET", "/api/admin/reconciliation")
         return self._client._parse(response, Reconciliation)
+
+    async def failed_tasks(self, *, limit: int = 50, cursor: str | None = None) -> AsyncPage[Task]:
+        """Background tasks that failed on every attempt (dead letters), the latest to
+        die first (iterate for all of them); `alot tasks failed` on the server."""
+        return await self._client._get_page(
+            "/api/admin/tasks/failed",
+            drop_none({"limit": limit, "cursor": cursor}),
+            Task,
+            "items",
+            next_by_cursor,
+        )
+
+    async def retry_task(self, task_id: str) -> Task:
+        """Give a dead task a new round of attempts, run at once after the platform
+        commits (`alot tasks retry`); see `Admin.retry_task`."""
+        response = await self._client._request("POST", _retry_path(task_id))
+        return self._client._parse(response, Task)

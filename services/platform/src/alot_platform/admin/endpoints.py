@@ -80,7 +80,10 @@ def set_status(
     return UserService(session, platform).read(user)
 
 
-@router.get("/overview", summary="The admin desk's counts: lots by status, payment events")
+@router.get(
+    "/overview",
+    summary="The admin desk's counts: lots by status, payment events, failed background tasks",
+)
 def overview(session: SessionDep, platform: PlatformDep) -> Overview:
     return AdminService(session, platform).overview()
 

@@ -37,6 +37,10 @@ class Overview(BaseModel):
         description="what GET /api/admin/payments/events lists: unapplied, unmatched,"
         " refund mismatches and disputes"
     )
+    failed_tasks: int = Field(
+        description="background tasks that failed on every attempt: what"
+        " GET /api/admin/tasks/failed lists"
+    )
 
 
 class ReconciliationDifference(BaseModel):

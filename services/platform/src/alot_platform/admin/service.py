@@ -14,6 +14,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.credits.service import reconcile_credits
 from alot_platform.errors import Conflict
 from alot_platform.lots.models import Lot, LotStatus
+from alot_platform.outbox.models import OutboxItem, OutboxStatus
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.payments.repository import PaymentRepository
 from alot_platform.users.models import Role, User, UserStatus
@@ -65,11 +66,13 @@ class AdminService:
         query = select(Lot.status, func.count()).group_by(Lot.status)
         for status, count in self.session.execute(query):
             counts[LotStatus(status)] = count
+        dead = select(func.count()).where(OutboxItem.status == OutboxStatus.DEAD.value)
         return Overview(
             lots_by_status=counts,
             payment_events_needing_attention=PaymentRepository(
                 self.session
             ).count_events_needing_attention(),
+            failed_tasks=self.session.scalar(dead.select_from(OutboxItem)) or 0,
         )
 
     def reconciliation(self) -> Reconciliation:
