@@ -102,8 +102,10 @@ def test_draw_and_settle(
     expected = {p: (0 if p == winner else earned[p]) for p in players}
     entries = lots.rows(LotEntry, lot_id=lot_id)
     for entry in entries:
-        assert entry.is_winner == (str(entry.user_id) == winner)
-        awarded = 0 if entry.is_winner else (entry.amount_paid_cents + entry.credits_spent) // 10
+        holds_it = entry.tickets_start <= draw.winning_ticket <= entry.tickets_end
+        assert entry.is_winner == holds_it
+        won = str(entry.user_id) == winner
+        awarded = 0 if won else (entry.amount_paid_cents + entry.credits_spent) // 10
         assert entry.credits_awarded == awarded
     reveals = {str(r.user_id): r.status for r in lots.rows(Reveal, lot_id=lot_id)}
     assert reveals == {p: ("won" if p == winner else "lost") for p in players}
@@ -136,7 +138,7 @@ def test_draw_and_settle_refuse_lots_not_ready(api: Any, lots: Any) -> None:
         DrawService(session, lots.platform).draw(lot_id)
     lots.buy(lot_id, player, 9, cash=900)
     with lots.session() as session, pytest.raises(LotStateConflict):
-        DrawService(session, lots.platform).settle(lot_id)
+        DrawService(session, lots.platform).settle_chunk(lot_id)
     assert lots.lot(lot_id).status == LotStatus.FUNDED.value
     assert _ledger_size(lots) == size + 2  # the purchase and its draw_inputs memo only
 
@@ -168,6 +170,7 @@ def test_two_triggers_at_once_draw_and_settle_once(
     assert errors == []
     assert sum(o.drawn for o in outcomes) == 1
     assert sum(o.settled for o in outcomes) == 1
-    assert _ledger_size(lots) == size + 2  # one draw_result, one lot_settlement
+    # one draw_result, one lot_settlement_credits (a single chunk), one lot_settlement
+    assert _ledger_size(lots) == size + 3
     credits = [r.balance for r in lots.rows(UserUniversalCredits)]
     assert sorted(credits) == [10, 10, 10]

@@ -8,12 +8,18 @@ Three steps, each in the caller's unit of work and each written to the ledger:
    ledger memo ``draw_inputs``.
 2. ``draw`` (funded -> drawing): computed with ``alot_verify.draw``, the same code an
    auditor runs; the server seed is revealed in the stored proof; memo ``draw_result``.
-3. ``settle`` (drawing -> settled): the winner's reveal is won, everyone else's lost;
-   non-winners get credits at the lot's rate; the escrow moves to revenue (cash) and
-   out of circulation (credits spent); one ledger transaction ``lot_settlement``.
+3. ``settle_chunk``, called until the lot is settled (drawing -> settled): in chunks of
+   entries in ticket order, each its own unit of work, the entry holding the winning
+   ticket is marked, non-winners get credits at the lot's rate (one ledger transaction
+   ``lot_settlement_credits`` per chunk) and the settlement cursor advances; the last
+   chunk also moves the escrow to revenue (cash) and out of circulation (credits spent)
+   in the ledger transaction ``lot_settlement``, resolves the reveals (the winner's won,
+   everyone else's lost) and settles the lot. A lot of 50,000 buyers never needs one
+   huge transaction, and a crash between chunks resumes at the next one.
 
-Draw and settle take the lot's row lock and check the state under it, so running them
-twice at once does the work once; repeating a finished step returns its result.
+Draw and each settlement chunk take the lot's row lock and check the state under it,
+so running them twice at once does the work once; repeating a finished step returns
+its result.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -59,12 +66,28 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import LotNotFound, draw_timestamp
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import format_cents, percent_of
-from alot_platform.reveals.models import Reveal, RevealStatus
+from alot_platform.reveals.models import Reveal
 
 
 class DrawNotDone(NotFound):
     code = "draw_not_done"
     title = "The lot has not been drawn"
+
+
+class SettlementOutOfStep(RuntimeError):
+    """The ledger and the settlement cursor disagree: stop rather than pay twice."""
+
+
+@dataclass(frozen=True)
+class SettlementStep:
+    """What one settlement chunk did."""
+
+    entries: int
+    """Entries settled by this chunk (0 when there were none left)."""
+    settled: bool
+    """True when this chunk closed the settlement (the lot is settled now)."""
+    through_ticket: int
+    """The settlement cursor after the chunk."""
 
 
 class BeaconNotPublished(Conflict):
@@ -229,25 +252,51 @@ class DrawService:
 
     # -- 3. settle ------------------------------------------------------------------
 
-    def settle(self, lot_id: uuid.UUID) -> LotteryDraw:
-        """Settle a drawn lot (drawing -> settled); a settled lot's draw as is."""
+    def settle_chunk(self, lot_id: uuid.UUID, size: int | None = None) -> SettlementStep:
+        """Settle the next ``size`` entries of a drawn lot, in ticket order.
+
+        One chunk is one unit of work (the caller's): its entries' credits, their
+        ledger transaction ``lot_settlement_credits``, the credit balances and the
+        settlement cursor move together, so a crash between chunks leaves every chunk
+        either wholly done or not at all, and the next call resumes after the last one
+        committed. The chunk that reaches the last ticket also closes the settlement:
+        the lot's money postings (``lot_settlement``), the reveals, the winner's
+        ``total_won``, and ``drawing -> settled``. A settled lot is left as it is.
+        """
+        size = size or self._platform.settings.settlement_chunk_size
         lot = self._lock(lot_id)
         draw = self._draws.get_for_lot(lot.id)
         if lot.status == LotStatus.SETTLED.value and draw is not None:
-            return draw
+            return SettlementStep(entries=0, settled=False, through_ticket=draw.total_tickets)
         if lot.status != LotStatus.DRAWING.value or draw is None or draw.winner_user_id is None:
             raise LotStateConflict(lot, "settle (draw it first)")
         now = self._platform.clock()
-        winner_id = draw.winner_user_id
-        rate = lot.non_winner_credit_rate_percent
+        entries = self._draws.entries_after(lot.id, draw.settled_through_ticket, size)
+        if entries:
+            self._settle_entries(lot, draw, entries, now)
+            draw.settled_through_ticket = entries[-1].tickets_end
+        last = not entries or draw.settled_through_ticket >= draw.total_tickets
+        if last:
+            self._close(lot, draw, now)
+        return SettlementStep(
+            entries=len(entries), settled=last, through_ticket=draw.settled_through_ticket
+        )
 
+    def _settle_entries(
+        self, lot: Lot, draw: LotteryDraw, entries: list[LotEntry], now: datetime
+    ) -> None:
+        winner_id = draw.winner_user_id
+        winning_ticket = draw.winning_ticket
+        assert winner_id is not None
+        assert winning_ticket is not None
+        rate = lot.non_winner_credit_rate_percent
         changes: list[CreditChange] = []
         earned: dict[uuid.UUID, int] = defaultdict(int)
-        entrants: set[uuid.UUID] = set()
-        for entry in self._draws.entries(lot.id):
-            entrants.add(entry.user_id)
+        for entry in entries:
+            # Only the entry holding the winning ticket won; the winner's other entries
+            # in the lot are not winners, and earn no credits either (the prize is theirs).
+            entry.is_winner = entry.tickets_start <= winning_ticket <= entry.tickets_end
             if entry.user_id == winner_id:
-                entry.is_winner = True
                 continue
             credits = percent_of(entry.amount_paid_cents + entry.credits_spent, rate)
             entry.credits_awarded = credits
@@ -264,50 +313,71 @@ class DrawService:
                         details={"rate_percent": rate},
                     )
                 )
-        self._reveal(lot, winner_id, entrants, now)
+        self._add_missing_reveals(lot, {entry.user_id for entry in entries}, now)
+        self._session.flush()  # the rows first: the ledger's head lock is held to commit
+        issued = sum(earned.values())
+        if not issued:
+            return
+        ledger = Ledger(self._session)
+        size_before = ledger.size()
+        first, last = entries[0].tickets_start, entries[-1].tickets_end
+        receipt = ledger.post(
+            "lot_settlement_credits",
+            [
+                Posting(CREDITS_ISSUED, CRD, -issued),
+                *(Posting(user_credits(u), CRD, n) for u, n in sorted(earned.items())),
+            ],
+            refs={"lot_id": str(lot.id)},
+            metadata={
+                "first_ticket": first,
+                "last_ticket": last,
+                "entries": len(entries),
+                "credits_issued": issued,
+                "non_winner_credit_rate_percent": rate,
+            },
+            idempotency_key=f"lot_settlement_credits:{lot.id}:{first}",
+        )
+        if receipt.seq <= size_before:
+            # The ledger already holds this chunk, yet the cursor (committed with it)
+            # says it is not done: never credit the balances a second time.
+            raise SettlementOutOfStep(
+                f"lot {lot.id}: settlement chunk from ticket {first} is already ledger"
+                f" seq {receipt.seq}, but the settlement cursor is {draw.settled_through_ticket}"
+            )
+        CreditsService(self._session, now).apply(changes, ledger_seq=receipt.seq)
+
+    def _add_missing_reveals(self, lot: Lot, users: set[uuid.UUID], now: datetime) -> None:
+        # Purchases create reveals; this only covers entries made before they did.
+        for user_id in sorted(users - self._draws.users_with_reveals(lot.id, users)):
+            self._session.add(Reveal(user_id=user_id, lot_id=lot.id, details={}, created_at=now))
+
+    def _close(self, lot: Lot, draw: LotteryDraw, now: datetime) -> None:
+        """The last chunk's end: the lot's money moves, reveals resolve, the lot settles."""
+        winner_id = draw.winner_user_id
+        assert winner_id is not None
+        self._session.flush()
+        self._draws.resolve_reveals(lot.id, winner_id, now)
         winner = self._draws.user(winner_id)
         if winner is not None:
             winner.total_won += 1
             winner.updated_at = now
         transition(lot, LotStatus.SETTLED, now, action="settle")
-
-        issued = sum(earned.values())
         escrow = lot_escrow(lot.id)
-        postings = [
-            *_move(escrow, PLATFORM_REVENUE, USD, lot.cash_cents),
-            *_move(escrow, CREDITS_REDEEMED, CRD, lot.credits_spent),
-        ]
-        if issued:
-            postings.append(Posting(CREDITS_ISSUED, CRD, -issued))
-            postings += [Posting(user_credits(u), CRD, n) for u, n in sorted(earned.items())]
-        receipt = Ledger(self._session).post(
+        Ledger(self._session).post(
             "lot_settlement",
-            postings,
+            [
+                *_move(escrow, PLATFORM_REVENUE, USD, lot.cash_cents),
+                *_move(escrow, CREDITS_REDEEMED, CRD, lot.credits_spent),
+            ],
             refs={"lot_id": str(lot.id), "winner_user_id": str(winner_id)},
             metadata={
                 "revenue_cents": lot.cash_cents,
                 "credits_redeemed": lot.credits_spent,
-                "credits_issued": issued,
-                "non_winner_credit_rate_percent": rate,
+                "credits_issued": self._draws.credits_awarded(lot.id),
+                "non_winner_credit_rate_percent": lot.non_winner_credit_rate_percent,
             },
             idempotency_key=f"lot_settlement:{lot.id}",
         )
-        CreditsService(self._session, now).apply(changes, ledger_seq=receipt.seq)
-        return draw
-
-    def _reveal(
-        self, lot: Lot, winner_id: uuid.UUID, entrants: set[uuid.UUID], now: datetime
-    ) -> None:
-        reveals = {reveal.user_id: reveal for reveal in self._draws.reveals(lot.id)}
-        for user_id in sorted(entrants - reveals.keys()):
-            # Purchases create reveals; this only covers entries made before they did.
-            reveal = Reveal(user_id=user_id, lot_id=lot.id, details={}, created_at=now)
-            self._session.add(reveal)
-            reveals[user_id] = reveal
-        for user_id, reveal in reveals.items():
-            won = user_id == winner_id
-            reveal.status = (RevealStatus.WON if won else RevealStatus.LOST).value
-            reveal.revealed_at = now
 
     def _lock(self, lot_id: uuid.UUID) -> Lot:
         lot = self._lots.get_for_update(lot_id)
