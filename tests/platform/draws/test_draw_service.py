@@ -174,3 +174,22 @@ def test_two_triggers_at_once_draw_and_settle_once(
     assert _ledger_size(lots) == size + 3
     credits = [r.balance for r in lots.rows(UserUniversalCredits)]
     assert sorted(credits) == [10, 10, 10]
+
+
+def test_only_the_entry_holding_the_winning_ticket_is_the_winner(
+    api: Any, lots: Any, platform: PlatformContext
+) -> None:
+    """The winner's other entries in the lot are not winning entries (nor earn credits)."""
+    winner = api.account().id  # the only buyer, so the winner whatever the draw
+    lot_id = lots.open_lot(target_cents=1000)
+    lots.buy(lot_id, winner, 3, cash=300)
+    lots.buy(lot_id, winner, 3, cash=300)
+    lots.buy(lot_id, winner, 4, cash=400)
+    assert run_draw_and_settle(platform, lot_id).settled
+
+    (draw,) = lots.rows(LotteryDraw, lot_id=lot_id)
+    assert str(draw.winner_user_id) == winner
+    entries = sorted(lots.rows(LotEntry, lot_id=lot_id), key=lambda e: e.tickets_start)
+    holder = next(e for e in entries if e.tickets_start <= draw.winning_ticket <= e.tickets_end)
+    assert [e.is_winner for e in entries] == [e is holder for e in entries]
+    assert [e.credits_awarded for e in entries] == [0, 0, 0]
