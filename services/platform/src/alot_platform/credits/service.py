@@ -95,7 +95,8 @@ class CreditsService:
             )
             self._credits.add(row)
             rows[user_id] = row
-        self._session.flush()
+        # New rows are inserted at the next flush with their final balances (one INSERT,
+        # not an INSERT of zeros then an UPDATE: a settlement opens thousands at once).
         for change in changes:
             row = rows[change.user_id]
             if row.balance + change.amount < 0:
@@ -114,6 +115,9 @@ class CreditsService:
             row.updated_at = self._now
             self._credits.add(
                 CreditTransaction(
+                    # Set here, not by the column default, so that the ORM inserts many
+                    # rows with one prepared statement instead of reading ids back.
+                    id=uuid.uuid4(),
                     user_id=change.user_id,
                     amount=change.amount,
                     balance_after=row.balance,

@@ -49,7 +49,7 @@ from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.draws.beacon import DrandBeacon
 from alot_platform.draws.models import LotteryDraw
-from alot_platform.draws.repository import DrawRepository
+from alot_platform.draws.repository import DrawRepository, SettledEntry
 from alot_platform.entries.models import LotEntry
 from alot_platform.errors import Conflict, NotFound
 from alot_platform.ledger.accounts import (
@@ -65,7 +65,7 @@ from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import LotNotFound, draw_timestamp
 from alot_platform.lots.state import LotStateConflict, transition
-from alot_platform.money import format_cents, percent_of
+from alot_platform.money import format_cents
 from alot_platform.reveals.models import Reveal
 
 
@@ -271,11 +271,12 @@ class DrawService:
         if lot.status != LotStatus.DRAWING.value or draw is None or draw.winner_user_id is None:
             raise LotStateConflict(lot, "settle (draw it first)")
         now = self._platform.clock()
-        entries = self._draws.entries_after(lot.id, draw.settled_through_ticket, size)
+        after = draw.settled_through_ticket
+        through = self._draws.chunk_end(lot.id, after, size)
+        entries = self._settle_entries(lot, draw, after, through, now)
         if entries:
-            self._settle_entries(lot, draw, entries, now)
             draw.settled_through_ticket = entries[-1].tickets_end
-        last = not entries or draw.settled_through_ticket >= draw.total_tickets
+        last = through is None or draw.settled_through_ticket >= draw.total_tickets
         if last:
             self._close(lot, draw, now)
         return SettlementStep(
@@ -283,29 +284,35 @@ class DrawService:
         )
 
     def _settle_entries(
-        self, lot: Lot, draw: LotteryDraw, entries: list[LotEntry], now: datetime
-    ) -> None:
+        self, lot: Lot, draw: LotteryDraw, after: int, through: int | None, now: datetime
+    ) -> list[SettledEntry]:
+        """The chunk's entries: winner mark and credits, reveals, ledger and balances."""
         winner_id = draw.winner_user_id
-        winning_ticket = draw.winning_ticket
         assert winner_id is not None
-        assert winning_ticket is not None
+        assert draw.winning_ticket is not None
         rate = lot.non_winner_credit_rate_percent
-        changes: list[CreditChange] = []
+        entries = self._draws.settle_entries(
+            lot.id,
+            after_ticket=after,
+            through_start=through,
+            winner_id=winner_id,
+            winning_ticket=draw.winning_ticket,
+            rate_percent=rate,
+        )
+        # Purchases create reveals; this only covers entries made before they did.
+        for user_id in self._draws.users_without_reveal(
+            lot.id, after_ticket=after, through_start=through
+        ):
+            self._session.add(Reveal(user_id=user_id, lot_id=lot.id, details={}, created_at=now))
         earned: dict[uuid.UUID, int] = defaultdict(int)
+        changes: list[CreditChange] = []
         for entry in entries:
-            # Only the entry holding the winning ticket won; the winner's other entries
-            # in the lot are not winners, and earn no credits either (the prize is theirs).
-            entry.is_winner = entry.tickets_start <= winning_ticket <= entry.tickets_end
-            if entry.user_id == winner_id:
-                continue
-            credits = percent_of(entry.amount_paid_cents + entry.credits_spent, rate)
-            entry.credits_awarded = credits
-            if credits > 0:
-                earned[entry.user_id] += credits
+            if entry.credits_awarded > 0:
+                earned[entry.user_id] += entry.credits_awarded
                 changes.append(
                     CreditChange(
                         user_id=entry.user_id,
-                        amount=credits,
+                        amount=entry.credits_awarded,
                         transaction_type=CreditTransactionType.LOT_SETTLEMENT,
                         lot_id=lot.id,
                         lot_entry_id=entry.id,
@@ -313,11 +320,10 @@ class DrawService:
                         details={"rate_percent": rate},
                     )
                 )
-        self._add_missing_reveals(lot, {entry.user_id for entry in entries}, now)
-        self._session.flush()  # the rows first: the ledger's head lock is held to commit
         issued = sum(earned.values())
         if not issued:
-            return
+            return entries
+        self._session.flush()  # the rows first: the ledger's head lock is held to commit
         ledger = Ledger(self._session)
         size_before = ledger.size()
         first, last = entries[0].tickets_start, entries[-1].tickets_end
@@ -342,14 +348,10 @@ class DrawService:
             # says it is not done: never credit the balances a second time.
             raise SettlementOutOfStep(
                 f"lot {lot.id}: settlement chunk from ticket {first} is already ledger"
-                f" seq {receipt.seq}, but the settlement cursor is {draw.settled_through_ticket}"
+                f" seq {receipt.seq}, but the settlement cursor is {after}"
             )
         CreditsService(self._session, now).apply(changes, ledger_seq=receipt.seq)
-
-    def _add_missing_reveals(self, lot: Lot, users: set[uuid.UUID], now: datetime) -> None:
-        # Purchases create reveals; this only covers entries made before they did.
-        for user_id in sorted(users - self._draws.users_with_reveals(lot.id, users)):
-            self._session.add(Reveal(user_id=user_id, lot_id=lot.id, details={}, created_at=now))
+        return entries
 
     def _close(self, lot: Lot, draw: LotteryDraw, now: datetime) -> None:
         """The last chunk's end: the lot's money moves, reveals resolve, the lot settles."""
