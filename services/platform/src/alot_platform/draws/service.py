@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
-from alot_platform.draws.beacon import DrandBeacon
+from alot_platform.draws.beacon import DrandBeacon, RoundNotVerified
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.draws.repository import DrawRepository, SettledEntry
 from alot_platform.entries.models import LotEntry
@@ -242,7 +242,14 @@ class DrawService:
             raise BeaconNotPublished(
                 f"drand round {choice['round']} cannot be read: no drand endpoint configured"
             )
-        reading = DrandBeacon(url, chain).read(choice["round"])
+        try:
+            reading = DrandBeacon(url, chain).read(choice["round"])
+        except RoundNotVerified as refused:
+            raise BeaconNotPublished(
+                f"drand round {choice['round']} as served does not verify against the"
+                f" chain's public key ({refused.reason}); it is not used, the draw retries",
+                round=choice["round"],
+            ) from refused
         if reading is None:
             raise BeaconNotPublished(
                 f"drand round {choice['round']} is not published yet; the draw retries",
