@@ -6,7 +6,9 @@ the provider down or still pending), draw and settle funded lots still waiting (
 round not yet published, a process stopped between steps), apply payment events stored
 but not yet applied (a crash, the provider down), post the provider's processing fees
 not posted yet (Stripe had not published them), send the outbox's emails that are due
-(the mail server was down), and checkpoint the ledger when due.
+(the mail server was down), remove what no longer guards anything (ended login
+sessions, expired tokens, spent payment events: cleanup/), and checkpoint the ledger
+when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
 a tick beside `alot tick`, never do anything twice.
@@ -27,6 +29,7 @@ from datetime import timedelta
 
 from alot_ledger import Checkpointer
 
+from alot_platform.cleanup.service import run_cleanup
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.draws.repository import DrawRepository
@@ -57,6 +60,8 @@ class TickReport:
     fees_waiting: int = 0
     emails_sent: int = 0
     emails_failed: int = 0
+    cleaned: int = 0
+    """Rows the cleanup job removed (ended sessions, expired tokens, spent events)."""
     checkpoint_size: int | None = None
     failures: list[str] = field(default_factory=list)
 
@@ -69,6 +74,7 @@ class TickReport:
             f"applied {self.payment_events_applied} stored payment event(s), "
             f"posted {self.fees_posted} processing fee(s) ({self.fees_waiting} waiting), "
             f"sent {self.emails_sent} email(s) ({self.emails_failed} failed), "
+            f"cleaned up {self.cleaned} row(s), "
             f"checkpoint {checkpoint}, {len(self.failures)} failure(s)"
         )
 
@@ -82,6 +88,7 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "payment events", lambda: _retry_payment_events(platform, report))
     _guard(report, "processing fees", lambda: _post_fees(platform, report))
     _guard(report, "outbox", lambda: _send_emails(platform, report))
+    _guard(report, "cleanup", lambda: _clean_up(platform, report))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
     return report
@@ -108,6 +115,10 @@ def _send_emails(platform: PlatformContext, report: TickReport) -> None:
     sent = deliver_due(platform)
     report.emails_sent += sent.sent
     report.emails_failed += sent.failed
+
+
+def _clean_up(platform: PlatformContext, report: TickReport) -> None:
+    report.cleaned += run_cleanup(platform).total
 
 
 def _expire(platform: PlatformContext, report: TickReport) -> None:
@@ -191,6 +202,7 @@ class Scheduler:
         while True:
             report = run_tick(self._platform, self._checkpointer)
             busy = report.drawn or report.settled or report.fees_posted or report.emails_sent
+            busy = busy or report.cleaned
             if report.expired or busy or report.failures:
                 _log.info("scheduler tick: %s", report.summary())
             if self._stop.wait(self._interval):
