@@ -1348,7 +1348,10 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Is Winner */
+            /**
+             * Is Winner
+             * @description true on the one entry holding the lot's winning ticket; the winner's other entries in the lot are false
+             */
             is_winner: boolean;
             /**
              * Ledger Seq
