@@ -85,8 +85,13 @@ def test_a_lot_from_trivia_to_verified_draw(
     assert sorted(e.tickets_start for e in bob.client.entries.mine()) == [2, 5]
     winner = ada if result.winner_user_id == ada.id else bob
     loser = bob if winner is ada else ada
-    # is_winner marks every entry of the winning player in the lot.
-    assert all(e.is_winner for e in winner.client.entries.mine())
+    # is_winner marks the one entry holding the winning ticket (bob may hold two).
+    holds = [
+        e.tickets_start <= result.winning_ticket <= e.tickets_end
+        for e in winner.client.entries.mine()
+    ]
+    assert [e.is_winner for e in winner.client.entries.mine()] == holds
+    assert sum(holds) == 1
     assert not any(e.is_winner for e in loser.client.entries.mine())
 
     # The loser is paid credits (this lot: 50% of what they paid), which buy tickets.

@@ -31,33 +31,8 @@ from alot_platform.users.models import User
 from alot_verify.cli import cli as verify_cli
 from alot_verify.draw import verify_draw_proof
 from click.testing import CliRunner
-from sqlalchemy import select
 
-
-@pytest.fixture(autouse=True)
-def _steps_by_hand(platform: PlatformContext) -> None:
-    """The draw task is not run: these tests take the draw's steps themselves, where the
-    runner takes them right after the funding commits (other tasks, such as the
-    players' emails, run as usual)."""
-    runner = platform.relay
-    assert runner is not None
-
-    class _AllButDraws:
-        def nudge(self, item_ids: list[uuid.UUID]) -> None:
-            with platform.database.sessions() as session:
-                draws = set(
-                    session.scalars(
-                        select(OutboxItem.id)
-                        .where(OutboxItem.id.in_(item_ids))
-                        .where(OutboxItem.task == "draw")
-                    )
-                )
-            runner.nudge([item_id for item_id in item_ids if item_id not in draws])
-
-        def stop(self) -> None:
-            runner.stop()
-
-    platform.relay = _AllButDraws()
+pytestmark = pytest.mark.usefixtures("draw_by_hand")
 
 
 def _balance(lots: Any, account: str, asset: str) -> int:
@@ -133,8 +108,10 @@ def test_draw_and_settle(
     expected = {p: (0 if p == winner else earned[p]) for p in players}
     entries = lots.rows(LotEntry, lot_id=lot_id)
     for entry in entries:
-        assert entry.is_winner == (str(entry.user_id) == winner)
-        awarded = 0 if entry.is_winner else (entry.amount_paid_cents + entry.credits_spent) // 10
+        holds_it = entry.tickets_start <= draw.winning_ticket <= entry.tickets_end
+        assert entry.is_winner == holds_it
+        won = str(entry.user_id) == winner
+        awarded = 0 if won else (entry.amount_paid_cents + entry.credits_spent) // 10
         assert entry.credits_awarded == awarded
     reveals = {str(r.user_id): r.status for r in lots.rows(Reveal, lot_id=lot_id)}
     assert reveals == {p: ("won" if p == winner else "lost") for p in players}
@@ -167,7 +144,7 @@ def test_draw_and_settle_refuse_lots_not_ready(api: Any, lots: Any) -> None:
         DrawService(session, lots.platform).draw(lot_id)
     lots.buy(lot_id, player, 9, cash=900)
     with lots.session() as session, pytest.raises(LotStateConflict):
-        DrawService(session, lots.platform).settle(lot_id)
+        DrawService(session, lots.platform).settle_chunk(lot_id)
     assert lots.lot(lot_id).status == LotStatus.FUNDED.value
     assert _ledger_size(lots) == size + 2  # the purchase and its draw_inputs memo only
 
@@ -199,6 +176,26 @@ def test_two_triggers_at_once_draw_and_settle_once(
     assert errors == []
     assert sum(o.drawn for o in outcomes) == 1
     assert sum(o.settled for o in outcomes) == 1
-    assert _ledger_size(lots) == size + 2  # one draw_result, one lot_settlement
+    # one draw_result, one lot_settlement_credits (a single chunk), one lot_settlement
+    assert _ledger_size(lots) == size + 3
     credits = [r.balance for r in lots.rows(UserUniversalCredits)]
     assert sorted(credits) == [10, 10, 10]
+
+
+def test_only_the_entry_holding_the_winning_ticket_is_the_winner(
+    api: Any, lots: Any, platform: PlatformContext
+) -> None:
+    """The winner's other entries in the lot are not winning entries (nor earn credits)."""
+    winner = api.account().id  # the only buyer, so the winner whatever the draw
+    lot_id = lots.open_lot(target_cents=1000)
+    lots.buy(lot_id, winner, 3, cash=300)
+    lots.buy(lot_id, winner, 3, cash=300)
+    lots.buy(lot_id, winner, 4, cash=400)
+    assert run_draw_and_settle(platform, lot_id).settled
+
+    (draw,) = lots.rows(LotteryDraw, lot_id=lot_id)
+    assert str(draw.winner_user_id) == winner
+    entries = sorted(lots.rows(LotEntry, lot_id=lot_id), key=lambda e: e.tickets_start)
+    holder = next(e for e in entries if e.tickets_start <= draw.winning_ticket <= e.tickets_end)
+    assert [e.is_winner for e in entries] == [e is holder for e in entries]
+    assert [e.credits_awarded for e in entries] == [0, 0, 0]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from alot_platform.draws.service import DrawService
-from alot_platform.draws.tasks import run_draw_and_settle
+from alot_platform.draws.tasks import run_draw_and_settle, settle_lot
 from alot_platform.notifications.models import Notification
 from alot_platform.outbox.models import OutboxItem
 from sqlalchemy import func, select
@@ -61,9 +60,7 @@ def test_the_winner_and_the_others_are_told_once(desk: Any, platform: Any) -> No
 
     # Settling again (a retried task, the tick) notifies nobody twice.
     assert run_draw_and_settle(platform, uuid.UUID(lot_id)).settled is False
-    with platform.database.sessions() as session:
-        DrawService(session, platform).settle(uuid.UUID(lot_id))
-        session.commit()
+    assert settle_lot(platform, uuid.UUID(lot_id)) == (False, "settled")
     desk.tick()
     with platform.database.sessions() as session:
         count = session.scalar(select(func.count()).select_from(Notification))

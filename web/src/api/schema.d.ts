@@ -1438,7 +1438,10 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Is Winner */
+            /**
+             * Is Winner
+             * @description true on the one entry holding the lot's winning ticket; the winner's other entries in the lot are false
+             */
             is_winner: boolean;
             /**
              * Ledger Seq

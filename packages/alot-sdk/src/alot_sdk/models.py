@@ -310,6 +310,8 @@ class Entry(AlotModel):
     amount_paid: str
     spent_credits: int
     is_winner: bool
+    """True on the one entry holding the lot's winning ticket (the winner's other
+    entries in the lot say False)."""
     awarded_credits: int
     ledger_seq: int | None = None
     """The ledger transaction that recorded the purchase (as `Purchase.ledger_seq`)."""

@@ -277,9 +277,20 @@ class LedgerRepository:
     ) -> dict[tuple[str, str], AccountState]:
         if not pairs:
             return {}
-        rows = self.connection.execute(
-            sa.select(accounts).where(sa.tuple_(accounts.c.name, accounts.c.asset).in_(list(pairs)))
-        )
+        rows: Any
+        if self._pipelined() is not None:
+            # PostgreSQL plans a long (name, asset) IN list as a scan of every account
+            # (0.6 s for 1,000 pairs among 80,000 accounts); the join over two arrays
+            # uses the (name, asset) index.
+            rows = self.connection.exec_driver_sql(
+                _PG_ACCOUNTS, ([name for name, _ in pairs], [asset for _, asset in pairs])
+            )
+        else:
+            rows = self.connection.execute(
+                sa.select(accounts).where(
+                    sa.tuple_(accounts.c.name, accounts.c.asset).in_(list(pairs))
+                )
+            )
         return {
             (r.name, r.asset): AccountState(
                 r.id, r.name, r.asset, r.must_not_go_negative, r.balance, r.version

@@ -187,6 +187,19 @@ class Settings(BaseSettings):
     refund_choice_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="time buyers of an expired lot have to choose"
     )
+    settlement_chunk_size: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="entries a lot's settlement handles per committed unit of work",
+    )
+    cleanup_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="how long ended login sessions, expired tokens and spent payment"
+        " events are kept before the cleanup job removes them",
+    )
     drand_url: str | None = Field(
         default=None, description="drand HTTP endpoint for alot-v2 beacons; none: no beacon"
     )

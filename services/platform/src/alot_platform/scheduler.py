@@ -6,7 +6,9 @@ the provider down or still pending), draw and settle funded lots still waiting (
 round not yet published, a process stopped between steps), apply payment events stored
 but not yet applied (a crash, the provider down), post the provider's processing fees
 not posted yet (Stripe had not published them), send the outbox's emails that are due
-(the mail server was down), and checkpoint the ledger when due.
+(the mail server was down), remove what no longer guards anything (ended login
+sessions, expired tokens, spent payment events: cleanup/), and checkpoint the ledger
+when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
 a tick beside `alot tick`, never do anything twice.
@@ -27,6 +29,7 @@ from datetime import timedelta
 
 from alot_ledger import Checkpointer
 
+from alot_platform.cleanup.service import run_cleanup
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.draws.repository import DrawRepository
@@ -64,6 +67,8 @@ class TickReport:
     due again after a failure."""
     tasks_failed: int = 0
     tasks_published: int = 0
+    cleaned: int = 0
+    """Rows the cleanup job removed (ended sessions, expired tokens, spent events)."""
     checkpoint_size: int | None = None
     failures: list[str] = field(default_factory=list)
 
@@ -79,6 +84,7 @@ class TickReport:
             f"decided {self.notification_emails} notification email(s), "
             f"ran {self.tasks_done} outbox task(s) ({self.tasks_failed} failed,"
             f" {self.tasks_published} sent to workers), "
+            f"cleaned up {self.cleaned} row(s), "
             f"checkpoint {checkpoint}, {len(self.failures)} failure(s)"
         )
 
@@ -94,6 +100,7 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "reminders", lambda: _remind(platform, report))
     _guard(report, "notification emails", lambda: _notification_emails(platform, report))
     _guard(report, "outbox", lambda: _sweep_outbox(platform, report))
+    _guard(report, "cleanup", lambda: _clean_up(platform, report))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
     return report
@@ -136,6 +143,10 @@ def _sweep_outbox(platform: PlatformContext, report: TickReport) -> None:
     swept = run_due(platform)
     report.tasks_done += swept.done
     report.tasks_failed += swept.failed
+
+
+def _clean_up(platform: PlatformContext, report: TickReport) -> None:
+    report.cleaned += run_cleanup(platform).total
 
 
 def _expire(platform: PlatformContext, report: TickReport) -> None:
@@ -224,6 +235,7 @@ class Scheduler:
                 or report.fees_posted
                 or report.reminders
                 or report.tasks_done
+                or report.cleaned
             )
             if report.expired or busy or report.failures:
                 _log.info("scheduler tick: %s", report.summary())

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
@@ -37,6 +38,16 @@ class CreditsRepository:
 
     def add(self, row: UserUniversalCredits | CreditTransaction) -> None:
         self.session.add(row)
+
+    def insert_balances(self, rows: Sequence[dict[str, Any]]) -> None:
+        """New balance rows, in one statement."""
+        if rows:
+            self.session.execute(insert(UserUniversalCredits), list(rows))
+
+    def insert_movements(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Credit movements (with their ids), in one statement."""
+        if rows:
+            self.session.execute(insert(CreditTransaction), list(rows))
 
     def history(
         self, user_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int

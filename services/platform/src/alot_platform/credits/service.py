@@ -79,23 +79,22 @@ class CreditsService:
             )
 
     def apply(self, changes: Sequence[CreditChange], *, ledger_seq: int) -> None:
-        """Mirror ledger transaction ``ledger_seq``'s credit movements in the projection."""
+        """Mirror ledger transaction ``ledger_seq``'s credit movements in the projection.
+
+        Users with no balance row yet get one, inserted with its final figures; the new
+        rows and the movements are written with one statement each (a settlement
+        credits a thousand players at once: ORM objects for each would cost more than
+        the database does).
+        """
         if not changes:
             return
         user_ids = [change.user_id for change in changes]
-        rows = self._credits.lock_many(user_ids)
-        for user_id in sorted(set(user_ids) - rows.keys()):
-            row = UserUniversalCredits(
-                user_id=user_id,
-                balance=0,
-                total_earned=0,
-                total_spent=0,
-                created_at=self._now,
-                updated_at=self._now,
-            )
-            self._credits.add(row)
-            rows[user_id] = row
-        self._session.flush()
+        rows: dict[uuid.UUID, UserUniversalCredits | _NewBalance] = {
+            **self._credits.lock_many(user_ids)
+        }
+        new = {user_id: _NewBalance() for user_id in sorted(set(user_ids) - rows.keys())}
+        rows.update(new)
+        movements: list[dict[str, Any]] = []
         for change in changes:
             row = rows[change.user_id]
             if row.balance + change.amount < 0:
@@ -112,20 +111,45 @@ class CreditsService:
             else:
                 row.total_spent -= change.amount
             row.updated_at = self._now
-            self._credits.add(
-                CreditTransaction(
-                    user_id=change.user_id,
-                    amount=change.amount,
-                    balance_after=row.balance,
-                    transaction_type=change.transaction_type.value,
-                    lot_id=change.lot_id,
-                    lot_entry_id=change.lot_entry_id,
-                    purchase_id=change.purchase_id,
-                    ledger_seq=ledger_seq,
-                    details=change.details,
-                    created_at=self._now,
-                )
+            movements.append(
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": change.user_id,
+                    "amount": change.amount,
+                    "balance_after": row.balance,
+                    "transaction_type": change.transaction_type.value,
+                    "lot_id": change.lot_id,
+                    "lot_entry_id": change.lot_entry_id,
+                    "purchase_id": change.purchase_id,
+                    "ledger_seq": ledger_seq,
+                    "details": change.details,
+                    "created_at": self._now,
+                }
             )
+        self._credits.insert_balances(
+            [
+                {
+                    "user_id": user_id,
+                    "balance": row.balance,
+                    "total_earned": row.total_earned,
+                    "total_spent": row.total_spent,
+                    "created_at": self._now,
+                    "updated_at": self._now,
+                }
+                for user_id, row in new.items()
+            ]
+        )
+        self._credits.insert_movements(movements)
+
+
+@dataclass
+class _NewBalance:
+    """The figures of a balance row not written yet."""
+
+    balance: int = 0
+    total_earned: int = 0
+    total_spent: int = 0
+    updated_at: datetime | None = None
 
 
 def reconcile_credits(session: Session) -> list[Difference]:

@@ -3,6 +3,13 @@
 Only configured when `ALOT_DRAND_URL` is set; without it lots are frozen with
 `"beacon": null` and `make run` works offline. The chain must be one `alot-verify`
 knows (its scheme and timing are then checked by every verifier).
+
+A round is used only once its BLS signature verifies under the chain's public key
+pinned in `alot-verify` (the check an auditor runs with `alot-verify draw
+--beacon-public-key`): the drand endpoint, or anything between it and us, cannot feed
+the draw a randomness of its choosing. A round that does not verify is refused like a
+round not published yet: it is logged, never used, and the draw waits for a copy that
+verifies.
 """
 
 from __future__ import annotations
@@ -12,7 +19,15 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from alot_verify.beacon import KNOWN_CHAINS, DrandChain
+from alot_verify.beacon import (
+    KNOWN_CHAINS,
+    SCHEME_CHAINED,
+    DrandChain,
+    randomness_from_signature,
+    signature_size,
+    verify_beacon_signature,
+)
+from alot_verify.errors import VerificationError
 
 from alot_platform.config import Settings
 
@@ -51,7 +66,11 @@ class DrandBeacon:
         }
 
     def read(self, round_number: int) -> dict[str, Any] | None:
-        """The published round as drand serves it, or None if it is not available yet."""
+        """The published round as drand serves it, or None if it is not available yet.
+
+        Raises RoundNotVerified when what is served is not that round signed by the
+        chain's key.
+        """
         url = f"{self.url}/{self.chain.chain_hash}/public/{round_number}"
         try:
             response = httpx.get(url, timeout=self._timeout)
@@ -61,5 +80,53 @@ class DrandBeacon:
         if response.status_code != 200:
             _log.info("drand round %s not served yet (%s)", round_number, response.status_code)
             return None
-        reading: dict[str, Any] = response.json()
-        return reading
+        try:
+            reading = response.json()
+            self.check(round_number, reading)
+        except (ValueError, VerificationError) as error:
+            _log.error(
+                "drand round %s from %s does not verify, not used (the draw waits): %s",
+                round_number,
+                self.url,
+                error,
+            )
+            raise RoundNotVerified(round_number, str(error)) from error
+        checked: dict[str, Any] = reading
+        return checked
+
+    def check(self, round_number: int, reading: Any) -> None:
+        """Raise unless ``reading`` is round ``round_number`` of this chain, its
+        randomness the hash of its signature, and the signature the chain's key's."""
+        if not isinstance(reading, dict) or reading.get("round") != round_number:
+            raise ValueError(f"not round {round_number}")
+        signature = _hex(reading.get("signature"), "signature")
+        if len(signature) != signature_size(self.chain.scheme):
+            raise ValueError(f"a {self.chain.scheme} signature has the wrong length")
+        randomness = reading.get("randomness")
+        if randomness is not None and randomness != randomness_from_signature(signature).hex():
+            raise ValueError("randomness is not sha256(signature)")
+        previous = b""
+        if self.chain.scheme == SCHEME_CHAINED:
+            previous = _hex(reading.get("previous_signature"), "previous_signature")
+        verify_beacon_signature(
+            scheme=self.chain.scheme,
+            round_number=round_number,
+            signature=signature,
+            public_key=bytes.fromhex(self.chain.public_key),
+            previous_signature=previous,
+        )
+
+
+class RoundNotVerified(Exception):
+    """drand served something for the round that is not the round signed by the chain."""
+
+    def __init__(self, round_number: int, reason: str) -> None:
+        super().__init__(f"drand round {round_number} does not verify: {reason}")
+        self.round = round_number
+        self.reason = reason
+
+
+def _hex(value: Any, name: str) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is not a hex string")
+    return bytes.fromhex(value)

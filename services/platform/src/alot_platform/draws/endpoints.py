@@ -11,8 +11,11 @@ from fastapi.responses import JSONResponse
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, require_roles
 from alot_platform.draws.schemas import DrawRead, draw_read
 from alot_platform.draws.service import DrawNotDone, DrawService
+from alot_platform.draws.tasks import settle_lot
 from alot_platform.lots.endpoints import Viewer
+from alot_platform.lots.models import LotStatus
 from alot_platform.lots.service import LotService
+from alot_platform.lots.state import LotStateConflict
 from alot_platform.openapi_helpers import problems
 from alot_platform.users.models import Role
 
@@ -70,7 +73,13 @@ def trigger_draw(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) 
     summary="Settle a drawn lot now (repeating returns the result)",
 )
 def trigger_settle(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> DrawRead:
-    service = DrawService(session, platform)
-    draw = service.settle(lot_id)
-    lot, _ = service.get(draw.lot_id)
+    # Chunk by chunk, each committed in its own unit of work as the background task
+    # does, then this request's session reads the result. The request has only read
+    # (who is calling) so far: end that read first, or on SQLite, where every
+    # transaction holds the database's write lock, the chunks would wait on it.
+    session.rollback()
+    settle_lot(platform, lot_id)
+    lot, draw = DrawService(session, platform).get(lot_id)
+    if lot.status != LotStatus.SETTLED.value or draw is None:
+        raise LotStateConflict(lot, "settle (draw it first)")
     return draw_read(lot, draw)

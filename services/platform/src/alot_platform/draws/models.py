@@ -36,3 +36,8 @@ class LotteryDraw(Base):
     proof: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result_ledger_seq: Mapped[int | None] = mapped_column(BigInteger)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Settlement runs in chunks of entries in ticket order, each its own transaction;
+    # this is how far the committed chunks reached (the last ticket of the last entry
+    # settled), written in the chunk's own transaction, so a crash resumes after it.
+    settled_through_ticket: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -8,12 +8,18 @@ Three steps, each in the caller's unit of work and each written to the ledger:
    ledger memo ``draw_inputs``.
 2. ``draw`` (funded -> drawing): computed with ``alot_verify.draw``, the same code an
    auditor runs; the server seed is revealed in the stored proof; memo ``draw_result``.
-3. ``settle`` (drawing -> settled): the winner's reveal is won, everyone else's lost;
-   non-winners get credits at the lot's rate; the escrow moves to revenue (cash) and
-   out of circulation (credits spent); one ledger transaction ``lot_settlement``.
+3. ``settle_chunk``, called until the lot is settled (drawing -> settled): in chunks of
+   entries in ticket order, each its own unit of work, the entry holding the winning
+   ticket is marked, non-winners get credits at the lot's rate (one ledger transaction
+   ``lot_settlement_credits`` per chunk) and the settlement cursor advances; the last
+   chunk also moves the escrow to revenue (cash) and out of circulation (credits spent)
+   in the ledger transaction ``lot_settlement``, resolves the reveals (the winner's won,
+   everyone else's lost) and settles the lot. A lot of 50,000 buyers never needs one
+   huge transaction, and a crash between chunks resumes at the next one.
 
-Draw and settle take the lot's row lock and check the state under it, so running them
-twice at once does the work once; repeating a finished step returns its result.
+Draw and each settlement chunk take the lot's row lock and check the state under it,
+so running them twice at once does the work once; repeating a finished step returns
+its result.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,9 +47,9 @@ from sqlalchemy.orm import Session
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
-from alot_platform.draws.beacon import DrandBeacon
+from alot_platform.draws.beacon import DrandBeacon, RoundNotVerified
 from alot_platform.draws.models import LotteryDraw
-from alot_platform.draws.repository import DrawRepository
+from alot_platform.draws.repository import DrawRepository, SettledEntry
 from alot_platform.entries.models import LotEntry
 from alot_platform.errors import Conflict, NotFound
 from alot_platform.ledger.accounts import (
@@ -58,15 +65,31 @@ from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import LotNotFound, draw_timestamp
 from alot_platform.lots.state import LotStateConflict, transition
-from alot_platform.money import format_cents, percent_of
+from alot_platform.money import format_cents
 from alot_platform.notifications.service import notify_settled
 from alot_platform.outbox.service import enqueue_task
-from alot_platform.reveals.models import Reveal, RevealStatus
+from alot_platform.reveals.models import Reveal
 
 
 class DrawNotDone(NotFound):
     code = "draw_not_done"
     title = "The lot has not been drawn"
+
+
+class SettlementOutOfStep(RuntimeError):
+    """The ledger and the settlement cursor disagree: stop rather than pay twice."""
+
+
+@dataclass(frozen=True)
+class SettlementStep:
+    """What one settlement chunk did."""
+
+    entries: int
+    """Entries settled by this chunk (0 when there were none left)."""
+    settled: bool
+    """True when this chunk closed the settlement (the lot is settled now)."""
+    through_ticket: int
+    """The settlement cursor after the chunk."""
 
 
 class BeaconNotPublished(Conflict):
@@ -229,7 +252,14 @@ class DrawService:
             raise BeaconNotPublished(
                 f"drand round {choice['round']} cannot be read: no drand endpoint configured"
             )
-        reading = DrandBeacon(url, chain).read(choice["round"])
+        try:
+            reading = DrandBeacon(url, chain).read(choice["round"])
+        except RoundNotVerified as refused:
+            raise BeaconNotPublished(
+                f"drand round {choice['round']} as served does not verify against the"
+                f" chain's public key ({refused.reason}); it is not used, the draw retries",
+                round=choice["round"],
+            ) from refused
         if reading is None:
             raise BeaconNotPublished(
                 f"drand round {choice['round']} is not published yet; the draw retries",
@@ -239,34 +269,67 @@ class DrawService:
 
     # -- 3. settle ------------------------------------------------------------------
 
-    def settle(self, lot_id: uuid.UUID) -> LotteryDraw:
-        """Settle a drawn lot (drawing -> settled); a settled lot's draw as is."""
+    def settle_chunk(self, lot_id: uuid.UUID, size: int | None = None) -> SettlementStep:
+        """Settle the next ``size`` entries of a drawn lot, in ticket order.
+
+        One chunk is one unit of work (the caller's): its entries' credits, their
+        ledger transaction ``lot_settlement_credits``, the credit balances and the
+        settlement cursor move together, so a crash between chunks leaves every chunk
+        either wholly done or not at all, and the next call resumes after the last one
+        committed. The chunk that reaches the last ticket also closes the settlement:
+        the lot's money postings (``lot_settlement``), the reveals, the winner's
+        ``total_won``, and ``drawing -> settled``. A settled lot is left as it is.
+        """
+        size = size or self._platform.settings.settlement_chunk_size
         lot = self._lock(lot_id)
         draw = self._draws.get_for_lot(lot.id)
         if lot.status == LotStatus.SETTLED.value and draw is not None:
-            return draw
+            return SettlementStep(entries=0, settled=False, through_ticket=draw.total_tickets)
         if lot.status != LotStatus.DRAWING.value or draw is None or draw.winner_user_id is None:
             raise LotStateConflict(lot, "settle (draw it first)")
         now = self._platform.clock()
-        winner_id = draw.winner_user_id
-        rate = lot.non_winner_credit_rate_percent
+        after = draw.settled_through_ticket
+        through = self._draws.chunk_end(lot.id, after, size)
+        entries = self._settle_entries(lot, draw, after, through, now)
+        if entries:
+            draw.settled_through_ticket = entries[-1].tickets_end
+        last = through is None or draw.settled_through_ticket >= draw.total_tickets
+        if last:
+            self._close(lot, draw, now)
+        return SettlementStep(
+            entries=len(entries), settled=last, through_ticket=draw.settled_through_ticket
+        )
 
-        changes: list[CreditChange] = []
+    def _settle_entries(
+        self, lot: Lot, draw: LotteryDraw, after: int, through: int | None, now: datetime
+    ) -> list[SettledEntry]:
+        """The chunk's entries: winner mark and credits, reveals, ledger and balances."""
+        winner_id = draw.winner_user_id
+        assert winner_id is not None
+        assert draw.winning_ticket is not None
+        rate = lot.non_winner_credit_rate_percent
+        entries = self._draws.settle_entries(
+            lot.id,
+            after_ticket=after,
+            through_start=through,
+            winner_id=winner_id,
+            winning_ticket=draw.winning_ticket,
+            rate_percent=rate,
+        )
+        # Purchases create reveals; this only covers entries made before they did.
+        for user_id in self._draws.users_without_reveal(
+            lot.id, after_ticket=after, through_start=through
+        ):
+            self._session.add(Reveal(user_id=user_id, lot_id=lot.id, details={}, created_at=now))
         earned: dict[uuid.UUID, int] = defaultdict(int)
-        entrants: set[uuid.UUID] = set()
-        for entry in self._draws.entries(lot.id):
-            entrants.add(entry.user_id)
-            if entry.user_id == winner_id:
-                entry.is_winner = True
-                continue
-            credits = percent_of(entry.amount_paid_cents + entry.credits_spent, rate)
-            entry.credits_awarded = credits
-            if credits > 0:
-                earned[entry.user_id] += credits
+        changes: list[CreditChange] = []
+        for entry in entries:
+            if entry.credits_awarded > 0:
+                earned[entry.user_id] += entry.credits_awarded
                 changes.append(
                     CreditChange(
                         user_id=entry.user_id,
-                        amount=credits,
+                        amount=entry.credits_awarded,
                         transaction_type=CreditTransactionType.LOT_SETTLEMENT,
                         lot_id=lot.id,
                         lot_entry_id=entry.id,
@@ -274,51 +337,67 @@ class DrawService:
                         details={"rate_percent": rate},
                     )
                 )
-        self._reveal(lot, winner_id, entrants, now)
+        issued = sum(earned.values())
+        if not issued:
+            return entries
+        self._session.flush()  # the rows first: the ledger's head lock is held to commit
+        ledger = Ledger(self._session)
+        size_before = ledger.size()
+        first, last = entries[0].tickets_start, entries[-1].tickets_end
+        receipt = ledger.post(
+            "lot_settlement_credits",
+            [
+                Posting(CREDITS_ISSUED, CRD, -issued),
+                *(Posting(user_credits(u), CRD, n) for u, n in sorted(earned.items())),
+            ],
+            refs={"lot_id": str(lot.id)},
+            metadata={
+                "first_ticket": first,
+                "last_ticket": last,
+                "entries": len(entries),
+                "credits_issued": issued,
+                "non_winner_credit_rate_percent": rate,
+            },
+            idempotency_key=f"lot_settlement_credits:{lot.id}:{first}",
+        )
+        if receipt.seq <= size_before:
+            # The ledger already holds this chunk, yet the cursor (committed with it)
+            # says it is not done: never credit the balances a second time.
+            raise SettlementOutOfStep(
+                f"lot {lot.id}: settlement chunk from ticket {first} is already ledger"
+                f" seq {receipt.seq}, but the settlement cursor is {after}"
+            )
+        CreditsService(self._session, now).apply(changes, ledger_seq=receipt.seq)
+        return entries
+
+    def _close(self, lot: Lot, draw: LotteryDraw, now: datetime) -> None:
+        """The last chunk's end: the lot's money moves, reveals resolve, the lot settles."""
+        winner_id = draw.winner_user_id
+        assert winner_id is not None
+        self._session.flush()
+        self._draws.resolve_reveals(lot.id, winner_id, now)
         winner = self._draws.user(winner_id)
         if winner is not None:
             winner.total_won += 1
             winner.updated_at = now
         transition(lot, LotStatus.SETTLED, now, action="settle")
-
-        issued = sum(earned.values())
         escrow = lot_escrow(lot.id)
-        postings = [
-            *_move(escrow, PLATFORM_REVENUE, USD, lot.cash_cents),
-            *_move(escrow, CREDITS_REDEEMED, CRD, lot.credits_spent),
-        ]
-        if issued:
-            postings.append(Posting(CREDITS_ISSUED, CRD, -issued))
-            postings += [Posting(user_credits(u), CRD, n) for u, n in sorted(earned.items())]
-        receipt = Ledger(self._session).post(
+        Ledger(self._session).post(
             "lot_settlement",
-            postings,
+            [
+                *_move(escrow, PLATFORM_REVENUE, USD, lot.cash_cents),
+                *_move(escrow, CREDITS_REDEEMED, CRD, lot.credits_spent),
+            ],
             refs={"lot_id": str(lot.id), "winner_user_id": str(winner_id)},
             metadata={
                 "revenue_cents": lot.cash_cents,
                 "credits_redeemed": lot.credits_spent,
-                "credits_issued": issued,
-                "non_winner_credit_rate_percent": rate,
+                "credits_issued": self._draws.credits_awarded(lot.id),
+                "non_winner_credit_rate_percent": lot.non_winner_credit_rate_percent,
             },
             idempotency_key=f"lot_settlement:{lot.id}",
         )
-        CreditsService(self._session, now).apply(changes, ledger_seq=receipt.seq)
         notify_settled(self._session, self._platform, lot, draw)
-        return draw
-
-    def _reveal(
-        self, lot: Lot, winner_id: uuid.UUID, entrants: set[uuid.UUID], now: datetime
-    ) -> None:
-        reveals = {reveal.user_id: reveal for reveal in self._draws.reveals(lot.id)}
-        for user_id in sorted(entrants - reveals.keys()):
-            # Purchases create reveals; this only covers entries made before they did.
-            reveal = Reveal(user_id=user_id, lot_id=lot.id, details={}, created_at=now)
-            self._session.add(reveal)
-            reveals[user_id] = reveal
-        for user_id, reveal in reveals.items():
-            won = user_id == winner_id
-            reveal.status = (RevealStatus.WON if won else RevealStatus.LOST).value
-            reveal.revealed_at = now
 
     def _lock(self, lot_id: uuid.UUID) -> Lot:
         lot = self._lots.get_for_update(lot_id)

@@ -123,7 +123,10 @@ class EntryRead(BaseModel):
     amount_paid_cents: int
     amount_paid: str = Field(examples=["2.00"])
     spent_credits: int
-    is_winner: bool
+    is_winner: bool = Field(
+        description="true on the one entry holding the lot's winning ticket; the winner's"
+        " other entries in the lot are false"
+    )
     awarded_credits: int = Field(description="credits this entry earned when its lot settled")
     refund_choice: str | None = Field(
         description="cash or credits once the purchase's refund is chosen (or made by the"

@@ -1,0 +1,1 @@
+"""Cleanup: removing records that no longer guard or mean anything (never ledger data)."""
