@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from alot_ledger import Ledger
 from alot_platform.credits.models import UserUniversalCredits
+from alot_platform.draws.models import LotteryDraw
 from alot_platform.lots.models import LotStatus
 from alot_platform.outbox.models import OutboxItem, OutboxStatus
 from alot_platform.outbox.service import dead, enqueue, enqueue_task
@@ -176,34 +177,57 @@ def test_a_funded_lot_is_drawn_and_settled_by_a_worker(
     assert worker.poll() is None
 
 
-def test_a_worker_killed_mid_task_leaves_it_to_another_exactly_once(
-    api: Any, lots: Any, start: Callable[..., Any]
+def test_a_worker_killed_mid_settlement_leaves_it_to_another_exactly_once(
+    lots: Any, start: Callable[..., Any], worker_env: dict[str, str]
 ) -> None:
-    """SIGKILL while the draw task runs: the message was not acknowledged, the row's
-    lease ends, and the next worker runs it; the ledger has one draw and one
-    settlement, and each player's credits once."""
-    lot_id = _fund(api, lots, 4)  # no worker yet: the draw task waits in Redis
+    """SIGKILL in the middle of a settlement (chunks of 5 entries): the message was not
+    acknowledged, the row's lease ends, and the next worker resumes after the chunks
+    already committed. The ledger has one draw and one settlement, and each player's
+    credits once."""
+    players = [str(user.id) for user in _players(lots, 30)]
+    held = players[12]  # its entry is in the third chunk (tickets 11 to 15)
+    lots.grant_credits(held, 100)  # so that its balance row exists, and can be locked
+    lot_id = lots.open_lot(target_cents=3000)
+    env = {**worker_env, "ALOT_SETTLEMENT_CHUNK_SIZE": "5"}
     engine = lots.platform.database.engine
     with engine.connect() as blocker:
-        # Hold the lot's row: the worker claims the task, then waits on this lock.
-        blocker.execute(text("SELECT id FROM lots WHERE id = :id FOR UPDATE"), {"id": lot_id})
-        first = start("worker", *_worker_args())
-        _until("the worker to claim the draw", lambda: _task(lots, lot_id).attempts == 1)
+        # Hold one player's balance: the settlement commits its first two chunks, then
+        # waits on this lock in the third.
+        blocker.execute(
+            text("SELECT balance FROM user_universal_credits WHERE user_id = :id FOR UPDATE"),
+            {"id": uuid.UUID(held)},
+        )
+        first = start("worker", *_worker_args(), env=env)
+        for player in players:
+            lots.buy(lot_id, player, 1, cash=100)
+        _until("two chunks", lambda: _settled_through(lots, lot_id) == 10)
         time.sleep(0.5)
+        assert _task(lots, lot_id).attempts == 1
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
         blocker.rollback()
-    assert lots.lot(lot_id).status == LotStatus.FUNDED.value  # the killed run did nothing
+    assert lots.lot(lot_id).status == LotStatus.DRAWING.value  # settled half-way
     assert _task(lots, lot_id).status == OutboxStatus.PENDING.value
 
-    start("worker", *_worker_args())
-    start("beat")  # its sweep sends the row again once the killed worker's lease ends
+    start("worker", *_worker_args(), env=env)
+    start("beat", env=env)  # its sweep sends the row again once the killed worker's lease ends
     _until("the lot to settle", lambda: lots.lot(lot_id).status == LotStatus.SETTLED.value)
     kinds = _ledger_kinds(lots)
     assert (kinds.count("draw_result"), kinds.count("lot_settlement")) == (1, 1)
-    assert sorted(r.balance for r in lots.rows(UserUniversalCredits)) == [10, 10, 10]
+    assert kinds.count("lot_settlement_credits") == 6
+    (draw,) = lots.rows(LotteryDraw, lot_id=lot_id)
+    winner = str(draw.winner_user_id)
+    balances = {str(row.user_id): row.balance for row in lots.rows(UserUniversalCredits)}
+    for player in players:
+        expected = (0 if player == winner else 10) + (100 if player == held else 0)
+        assert balances.get(player, 0) == expected, player
     _until("the task to be marked done", lambda: _task(lots, lot_id).status == "done")
     assert _task(lots, lot_id).attempts == 2
+
+
+def _settled_through(lots: Any, lot_id: uuid.UUID) -> int:
+    draws = lots.rows(LotteryDraw, lot_id=lot_id)
+    return (draws[0].settled_through_ticket or 0) if draws else 0
 
 
 def test_a_poison_task_ends_dead_and_is_listed_for_admins(
