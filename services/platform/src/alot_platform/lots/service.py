@@ -34,7 +34,7 @@ from alot_platform.lots.schemas import (
     ProductClassCreate,
     ProductClassUpdate,
 )
-from alot_platform.lots.state import LotStateConflict, transition
+from alot_platform.lots.state import LotDeadlinePassed, LotStateConflict, transition
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.security.crypto import is_plaintext_seed
 from alot_platform.trivia.service import answer_digest
@@ -60,11 +60,6 @@ class ProductClassNotFound(NotFound):
 class ProductClassInUse(Conflict):
     code = "product_class_in_use"
     title = "Product class is used by a lot"
-
-
-class LotDeadlinePassed(Conflict):
-    code = "lot_deadline_passed"
-    title = "The lot's deadline has passed"
 
 
 class InvalidLot(InvalidInput):
@@ -229,12 +224,29 @@ class LotService:
         self._lots.flush()
         return lot
 
-    def extend(self, lot_id: uuid.UUID, deadline: datetime) -> Lot:
-        """expired -> open with a later deadline (recorded in the ledger)."""
+    def extend(self, lot_id: uuid.UUID, deadline: datetime, reason: str, admin: User) -> Lot:
+        """Move the deadline of an open lot later (recorded in the ledger with the reason).
+
+        An open lot is extended before its deadline, and stays open. From the deadline
+        on it expires and its refunds start by themselves, so it can no longer be
+        extended; an expired lot whose refunds never started (expired by an older
+        version that waited for an admin) reopens, as the seed's state machine has it.
+        """
         now = self._platform.clock()
         lot = self._locked(lot_id)
-        if lot.status != LotStatus.EXPIRED:
-            raise LotStateConflict(lot, "extend it (only an expired lot can be extended)")
+        reopens = lot.status == LotStatus.EXPIRED
+        if lot.status == LotStatus.OPEN:
+            if now >= lot.deadline:
+                raise LotDeadlinePassed(
+                    f"the deadline {lot.deadline.isoformat()} has passed: the lot expires and"
+                    " its refunds start automatically, so it can no longer be extended",
+                    lot_id=str(lot.id),
+                    deadline=lot.deadline.isoformat(),
+                )
+        elif not reopens:
+            raise LotStateConflict(
+                lot, "extend it (only an open lot can be extended, before its deadline)"
+            )
         _check_deadline(deadline, now)
         if deadline <= lot.deadline:
             raise InvalidLot(
@@ -243,13 +255,18 @@ class LotService:
             )
         previous = lot.deadline
         lot.deadline = deadline
-        transition(lot, LotStatus.OPEN, now, action="extend it")
+        if reopens:
+            transition(lot, LotStatus.OPEN, now, action="extend it")
+        else:
+            lot.updated_at = now
         Ledger(self._session).memo(
             LOT_EXTENDED,
-            refs={"lot_id": str(lot.id)},
+            refs={"lot_id": str(lot.id), "admin_id": str(admin.id)},
             metadata={
                 "previous_deadline": draw_timestamp(previous),
                 "deadline": draw_timestamp(deadline),
+                "reason": reason,
+                "reopened": reopens,
             },
         )
         self._lots.flush()

@@ -1,10 +1,18 @@
-"""Refunds of expired lots: the admin starts them, each cash buyer chooses how."""
+"""Refunds of expired lots: each cash buyer chooses how (refunds start by themselves at
+the deadline; an admin may start them early for an exceptional case).
+
+Work owed after the commit (a cash refund to ask the provider for, credits spent still
+to give back) runs once the request's unit of work has committed, never inside it
+(refunds/tasks.py); the tick does it too if this process stops first.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Response
 from sqlalchemy.orm import Session
 
 from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep, require_roles
@@ -19,7 +27,10 @@ from alot_platform.refunds.schemas import (
     purchase_refund_read,
 )
 from alot_platform.refunds.service import ChosenRefund, RefundService
+from alot_platform.refunds.tasks import run_cash_refund, run_return_spent_credits
 from alot_platform.users.models import Role
+
+_log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/purchases", tags=["refunds"])
 admin_router = APIRouter(
@@ -33,10 +44,18 @@ admin_router = APIRouter(
 @admin_router.post(
     "/{lot_id}/refunds",
     responses=problems(404, 409),
-    summary="Start refunds of an expired lot (repeating returns the progress)",
+    summary="Start refunds of a lot past its deadline now, before the tick does"
+    " (repeating returns the progress)",
 )
-def start_refunds(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> LotRefundsRead:
-    return lot_refunds_read(RefundService(session, platform).start(lot_id))
+def start_refunds(
+    lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep, background: BackgroundTasks
+) -> LotRefundsRead:
+    summary, started = RefundService(session, platform).start(lot_id)
+    if started is not None and started.credits_left:
+        background.add_task(
+            _after_commit, run_return_spent_credits, platform, {"lot_id": str(lot_id)}
+        )
+    return lot_refunds_read(summary)
 
 
 @admin_router.get("/{lot_id}/refunds", responses=problems(404), summary="Refund progress")
@@ -60,8 +79,9 @@ def read_refund(
     "/{purchase_id}/refund-choice",
     responses={
         202: {
-            "description": "Cash chosen and recorded; the payment provider has not confirmed"
-            " the refund yet (`refund_status`): it is retried with the same key until it does"
+            "description": "Cash chosen and recorded (`refund_status` `requested`): the"
+            " payment provider is asked right after this answer, and again with the same"
+            " key until it confirms; `GET /api/purchases/{id}/refund` shows when it has"
         },
         **problems(401, 404, 409, 422),
     },
@@ -74,10 +94,15 @@ def choose_refund(
     session: SessionDep,
     platform: PlatformDep,
     response: Response,
+    background: BackgroundTasks,
 ) -> PurchaseRefundRead:
     chosen = RefundService(session, platform).choose(purchase_id, user, body.choice)
     if chosen.in_flight:
+        # Cash: recorded here, asked of the provider once this request has committed.
         response.status_code = 202
+        background.add_task(
+            _after_commit, run_cash_refund, platform, {"purchase_id": str(purchase_id)}
+        )
     return _read(chosen, session, platform)
 
 
@@ -85,3 +110,16 @@ def _read(found: ChosenRefund, session: Session, platform: PlatformContext) -> P
     lot = session.get(Lot, found.purchase.lot_id)
     assert lot is not None  # a purchase's lot is never deleted
     return purchase_refund_read(found.purchase, lot, platform.clock(), found.request)
+
+
+def _after_commit(
+    run: Callable[[PlatformContext, dict[str, str]], None],
+    platform: PlatformContext,
+    payload: dict[str, str],
+) -> None:
+    """Run after the response, once the unit of work has committed; a failure is left
+    to the tick, which finds the same work undone."""
+    try:
+        run(platform, payload)
+    except Exception:
+        _log.warning("refunds: %s%s left to the tick", run.__name__, payload, exc_info=True)
