@@ -195,7 +195,7 @@ class LotService:
         """created -> open: draw the server seed and commit to it in the ledger."""
         now = self._platform.clock()
         lot = self._locked(lot_id)
-        if lot.status != LotStatus.CREATED:  # expired -> open is `extend`, not this
+        if lot.status != LotStatus.CREATED:
             raise LotStateConflict(lot, "open it")
         if lot.deadline <= now:
             raise LotDeadlinePassed(
@@ -225,27 +225,24 @@ class LotService:
         return lot
 
     def extend(self, lot_id: uuid.UUID, deadline: datetime, reason: str, admin: User) -> Lot:
-        """Move the deadline of an open lot later (recorded in the ledger with the reason).
+        """Move an open lot's deadline later, before it passes; recorded in the ledger
+        (``lot_extended``: both deadlines, the reason, the admin's id).
 
-        An open lot is extended before its deadline, and stays open. From the deadline
-        on it expires and its refunds start by themselves, so it can no longer be
-        extended; an expired lot whose refunds never started (expired by an older
-        version that waited for an admin) reopens, as the seed's state machine has it.
+        From the deadline on the lot expires and its refunds start by themselves, so
+        it is never extended after that (409), even before the tick has expired it.
         """
         now = self._platform.clock()
         lot = self._locked(lot_id)
-        reopens = lot.status == LotStatus.EXPIRED
-        if lot.status == LotStatus.OPEN:
-            if now >= lot.deadline:
-                raise LotDeadlinePassed(
-                    f"the deadline {lot.deadline.isoformat()} has passed: the lot expires and"
-                    " its refunds start automatically, so it can no longer be extended",
-                    lot_id=str(lot.id),
-                    deadline=lot.deadline.isoformat(),
-                )
-        elif not reopens:
+        if lot.status != LotStatus.OPEN:
             raise LotStateConflict(
                 lot, "extend it (only an open lot can be extended, before its deadline)"
+            )
+        if now >= lot.deadline:
+            raise LotDeadlinePassed(
+                f"the deadline {lot.deadline.isoformat()} has passed: the lot expires and its"
+                " refunds start automatically, so it can no longer be extended",
+                lot_id=str(lot.id),
+                deadline=lot.deadline.isoformat(),
             )
         _check_deadline(deadline, now)
         if deadline <= lot.deadline:
@@ -255,10 +252,7 @@ class LotService:
             )
         previous = lot.deadline
         lot.deadline = deadline
-        if reopens:
-            transition(lot, LotStatus.OPEN, now, action="extend it")
-        else:
-            lot.updated_at = now
+        lot.updated_at = now
         Ledger(self._session).memo(
             LOT_EXTENDED,
             refs={"lot_id": str(lot.id), "admin_id": str(admin.id)},
@@ -266,7 +260,6 @@ class LotService:
                 "previous_deadline": draw_timestamp(previous),
                 "deadline": draw_timestamp(deadline),
                 "reason": reason,
-                "reopened": reopens,
             },
         )
         self._lots.flush()

@@ -3,11 +3,11 @@
     created -> open                      (opened: server seed committed in the ledger)
     open -> funded | expired             (target reached | deadline passed unfunded)
     expired -> refunding -> closed       (refunds start at once; every purchase refunded)
-    expired -> open                      (extended: only a lot whose refunds never started)
     funded -> drawing -> settled         (winner drawn | prizes and credits settled)
 
 Nothing else. Each transition stamps its timestamp; any other request is refused with
-a 409 naming the current state.
+a 409 naming the current state. A deadline moves later while the lot is open (an
+admin's extension, lots/service.py), never after it: an expired lot does not reopen.
 
 The deadline rule: from its deadline on, a lot takes no part in anything an open lot
 does (tickets, trivia answers, an extension), whatever its stored status says: the
@@ -24,7 +24,7 @@ from alot_platform.lots.models import Lot, LotStatus
 _ALLOWED: dict[LotStatus, frozenset[LotStatus]] = {
     LotStatus.CREATED: frozenset({LotStatus.OPEN}),
     LotStatus.OPEN: frozenset({LotStatus.FUNDED, LotStatus.EXPIRED}),
-    LotStatus.EXPIRED: frozenset({LotStatus.OPEN, LotStatus.REFUNDING}),
+    LotStatus.EXPIRED: frozenset({LotStatus.REFUNDING}),
     LotStatus.REFUNDING: frozenset({LotStatus.CLOSED}),
     LotStatus.FUNDED: frozenset({LotStatus.DRAWING}),
     LotStatus.DRAWING: frozenset({LotStatus.SETTLED}),
@@ -77,10 +77,7 @@ def transition(lot: Lot, to: LotStatus, now: datetime, *, action: str | None = N
     if not can_transition(lot, to):
         raise LotStateConflict(lot, action or f"move to {to.value}")
     lot.status = to.value
-    stamp = _STAMPS[to]
-    # Re-opening an extended lot keeps its first opening time.
-    if not (to is LotStatus.OPEN and lot.opened_at is not None):
-        setattr(lot, stamp, now)
+    setattr(lot, _STAMPS[to], now)
     lot.updated_at = now
 
 
