@@ -133,11 +133,11 @@ def test_the_choice_commits_once_and_stripe_is_called_after_that_commit(till: An
     finally:
         event.remove(Session, "after_commit", count)
 
-    assert chosen.status_code == 202, chosen.text
-    assert committed_at_call == [True]
     commits = Counter(id(session) for session in sessions)
     assert commits, "nothing committed"
     assert max(commits.values()) == 1, "a unit of work committed more than once"
+    assert chosen.status_code == 202, chosen.text
+    assert committed_at_call == [True]
     assert till.purchase(purchase_id)["status"] == "refunded"
     assert till.fake.created("/v1/refunds") == 1
 
