@@ -328,3 +328,24 @@ def test_credits_spent_left_to_give_back_are_given_back_by_the_next_tick(
     for buyer in buyers:
         assert http.ledger_balance(f"user:{buyer.id}:credits", "CRD") == 100
     assert http.ledger_balance(f"lot:{lot_id}:escrow", "CRD") == 0
+
+
+def test_an_admin_may_start_refunds_before_the_tick_only_once_the_deadline_passed(
+    http: Any, platform: Any, clock: Any
+) -> None:
+    """The exceptional case: the scheduler has not reached a lot past its deadline."""
+    lot_id = http.open_lot(deadline=(clock.now + timedelta(hours=1)).isoformat())["id"]
+    ada = http.player(lot_id)
+    assert http.buy(ada, lot_id, 0).status_code == 201
+    early = http.admin_post(f"/api/admin/lots/{lot_id}/refunds")
+    assert (early.status_code, early.json()["code"]) == (409, "lot_state_conflict")
+    assert early.json()["state"] == "open"
+
+    http.advance(ada, hours=1)
+    started = http.admin_post(f"/api/admin/lots/{lot_id}/refunds")
+
+    assert started.status_code == 200, started.text
+    assert started.json()["lot_status"] == "refunding"
+    assert started.json()["purchases"] == {"succeeded": 1}
+    assert run_tick(platform).expired == []  # nothing left for the tick to start
+    assert len(_refund_mails(http, ada)) == 1  # the same email, once
