@@ -62,6 +62,11 @@ export default defineConfig({
       ALOT_ARGON2_MEMORY_KIB: "8192",
       ALOT_ARGON2_PARALLELISM: "1",
       ALOT_LOG_LEVEL: "WARNING",
+      // The server's own periodic jobs (expiry and refunds, draws, the outbox) every 2 s,
+      // so the tests see what a deployment does by itself: refunds that start at the
+      // deadline with no admin step, and their emails in this server's dev mailbox
+      // (an `alot tick` run beside it sends pending emails from its own process).
+      ALOT_SCHEDULER_INTERVAL_SECONDS: "2",
     },
   },
 });

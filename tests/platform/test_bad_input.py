@@ -274,7 +274,10 @@ def test_a_deadline_no_column_can_hold_is_refused(
     changed = client.patch(f"/api/lots/{lot['id']}", json={"deadline": deadline}, headers=admin)
     assert changed.status_code == 422, changed.text
     extended = client.post(
-        f"/api/admin/lots/{lot['id']}/extend", json={"deadline": deadline}, headers=admin
+        f"/api/admin/lots/{lot['id']}/extend",
+        json={"deadline": deadline, "reason": "a later date"},
+        headers=admin,
     )
     assert extended.status_code == 422, extended.text
+    assert extended.json()["errors"][0]["loc"] == ["body", "deadline"]
     assert client.get(f"/api/lots/{lot['id']}", headers=admin).json()["deadline"] == lot["deadline"]

@@ -8,7 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from alot_sdk import AlotError, AuthenticationError, NotFoundError, PermissionDeniedError
+from alot_sdk import (
+    AlotError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableEntityError,
+)
 from alot_verify.checkpoint import generate_signer_key, verifier_key_for
 from alot_verify.errors import CheckpointVerificationError
 from alot_verify.ledger import verify_ledger
@@ -72,12 +78,16 @@ def test_catalogue_lots_and_users(
     opened = lots.open(created.id)
     assert opened.status == "open"
     assert opened.draw.server_seed_commitment
-    clock.advance(days=2)  # past the deadline: the tick expires the lot
-    tick()
-    assert admin.client.lots.get(created.id).status == "expired"
     later = clock.now + timedelta(days=30)
-    extended = lots.extend(created.id, deadline=later)
+    extended = lots.extend(created.id, deadline=later, reason="The prize ships late")
     assert (extended.status, extended.deadline) == ("open", later)
+    with pytest.raises(UnprocessableEntityError) as blank:
+        lots.extend(created.id, deadline=later + timedelta(days=1), reason=" ")
+    assert blank.value.code == "validation_error"
+    with pytest.raises(UnprocessableEntityError) as earlier:
+        lots.extend(created.id, deadline=later - timedelta(days=1), reason="sooner")
+    assert earlier.value.code == "invalid_lot"
+    assert admin.client.lots.get(created.id).deadline == later
 
     ada = make_player()
     users = admin.client.admin.users

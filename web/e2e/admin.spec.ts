@@ -1,6 +1,6 @@
 // The admin desk in a real browser: scenario 3 of the issue (an admin creates, opens and
-// extends a lot; a player cannot reach the desk), refunds and the reconciliation, role
-// changes behind confirmation dialogs, and the desk at 375 px.
+// extends a lot's deadline while it sells, with a reason; a player cannot reach the
+// desk), refunds that start by themselves and their progress, and the reconciliation, role changes behind confirmation dialogs, and the desk at 375 px.
 import {
   adminApi,
   adminCredentials,
@@ -11,12 +11,13 @@ import {
   expect,
   expectAccessible,
   logInBrowser,
+  mailbox,
   newIdentity,
   screenshot,
   test,
 } from "./fixtures";
 import { request } from "@playwright/test";
-import { findProductClass, localText, lotState, tickUntil, wholeSecond, ZONE } from "./admin-helpers";
+import { findProductClass, localText, lotState, wholeSecond, ZONE } from "./admin-helpers";
 
 test.use({ timezoneId: ZONE });
 
@@ -66,12 +67,12 @@ test("an admin creates a product class and a lot, opens it and extends it; a pla
     images: ["https://img.example.com/diver.jpg"],
   });
 
-  // A lot on it, with a deadline 40 s away typed in the browser's zone (+05:30).
+  // A lot on it, with a deadline an hour away typed in the browser's zone (+05:30).
   await page.goto("/admin/lots");
   await page.getByRole("link", { name: "Create a lot" }).click();
   await expect(page.getByRole("heading", { name: "Create a lot" })).toBeVisible();
   const title = `Desk lot ${tag}`;
-  const deadline = wholeSecond(Date.now() + 40_000);
+  const deadline = wholeSecond(Date.now() + 3600_000);
   await page.getByLabel("Prize (product class) *").selectOption({ label: `Acme ${productName} ($1,250.50)` });
   await page.getByLabel("Title *").fill(title);
   await page.getByLabel("Funding target in dollars *").fill("1,000");
@@ -116,20 +117,38 @@ test("an admin creates a product class and a lot, opens it and extends it; a pla
   await expect(page.getByRole("status").filter({ hasText: "The lot is open" })).toBeVisible();
   expect((await lotState(admin, lotId)).status).toBe("open");
 
-  // Nobody funds it: past its deadline the tick expires it, and the admin extends it.
-  await tickUntil(admin, lotId, "expired", deadline);
-  await page.reload();
-  await expect(page.getByText("Expired", { exact: true })).toBeVisible();
-  const later = wholeSecond(Date.now() + 2 * 24 * 3600_000);
-  await page.getByLabel("New deadline").fill(localText(later));
+  // While it sells, the admin moves its deadline later, with a reason. Bad input first:
+  // an earlier deadline and no reason are refused on the spot, and nothing is sent.
+  await expect(page.getByRole("heading", { name: "Extend the deadline" })).toBeVisible();
+  await page.getByLabel("New deadline").fill(localText(new Date(deadline.getTime() - 60_000)));
   await page.getByRole("button", { name: "Extend…" }).click();
-  const extendDialog = page.getByRole("dialog", { name: "Extend this lot?" });
-  await expect(extendDialog).toContainText("reopens for sale at once");
-  await extendDialog.getByRole("button", { name: "Extend and reopen" }).click();
-  await expect(page.getByRole("status").filter({ hasText: "open again with its new deadline" })).toBeVisible();
+  await expect(page.getByText("The new deadline must be later than the current one")).toBeVisible();
+  await expect(page.getByText("Say why the deadline moves")).toBeVisible();
+  await expect(page.getByRole("dialog", { name: "Extend this lot's deadline?" })).toBeHidden();
+  await expectAccessible(page);
+  const later = wholeSecond(Date.now() + 2 * 24 * 3600_000);
+  const ledgerSize = (await (await admin.get("/api/ledger/transactions", { params: { limit: 1 } })).json()).size;
+  await page.getByLabel("New deadline").fill(localText(later));
+  await page.getByLabel("Reason").fill("The prize ships a week late");
+  await page.getByRole("button", { name: "Extend…" }).click();
+  const extendDialog = page.getByRole("dialog", { name: "Extend this lot's deadline?" });
+  await expect(extendDialog).toContainText("keeps selling until");
+  await expect(extendDialog).toContainText("“The prize ships a week late”");
+  await expectAccessible(page);
+  await extendDialog.getByRole("button", { name: "Extend deadline" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "The deadline is now" })).toBeVisible();
   lot = await lotState(admin, lotId);
   expect(lot.status).toBe("open");
   expect(new Date(lot.deadline).getTime()).toBe(later.getTime());
+  // Recorded in the ledger: both deadlines, the reason and who.
+  const recorded = await (
+    await admin.get("/api/ledger/transactions", { params: { after_seq: ledgerSize, limit: 10 } })
+  ).json();
+  const memo = recorded.items.find((t: { kind: string }) => t.kind === "lot_extended");
+  expect(memo.refs.lot_id).toBe(lotId);
+  expect(memo.metadata.reason).toBe("The prize ships a week late");
+  expect(memo.metadata.deadline.slice(0, 19)).toBe(later.toISOString().slice(0, 19));
+  expect(memo.metadata.previous_deadline.slice(0, 19)).toBe(deadline.toISOString().slice(0, 19));
   await expectAccessible(page);
 
   // On the public list, as open, for anyone.
@@ -158,7 +177,7 @@ test("an admin creates a product class and a lot, opens it and extends it; a pla
   expect((await refusedRead.json()).code).toBe("missing_role");
   const bearer = await bearerContext(player.email, player.password);
   const refusedWrite = await bearer.post(`/api/admin/lots/${lotId}/extend`, {
-    data: { deadline: new Date(Date.now() + 5 * 24 * 3600_000).toISOString() },
+    data: { deadline: new Date(Date.now() + 5 * 24 * 3600_000).toISOString(), reason: "mine" },
   });
   expect(refusedWrite.status()).toBe(403);
   expect((await refusedWrite.json()).code).toBe("missing_role");
@@ -168,7 +187,9 @@ test("an admin creates a product class and a lot, opens it and extends it; a pla
   await admin.dispose();
 });
 
-test("an expired lot's refunds start after confirming, and the reconciliation shows OK", async ({ page }) => {
+test("an expired lot's refunds start by themselves, the desk shows their progress, and the reconciliation shows OK", async ({
+  page,
+}) => {
   test.setTimeout(90_000);
   const admin = await adminApi();
   const deadline = wholeSecond(Date.now() + 12_000);
@@ -188,29 +209,25 @@ test("an expired lot's refunds start after confirming, and the reconciliation sh
   });
   expect(bought.status(), await bought.text()).toBe(201);
   await buyerApi.dispose();
-  await tickUntil(admin, lot.id, "expired", new Date((await lotState(admin, lot.id)).deadline));
-
+  // No admin step: past the deadline the server's scheduler expires the lot and starts
+  // its refunds, and the buyer is emailed the choice.
+  await new Promise((done) => setTimeout(done, Math.max(0, deadline.getTime() - Date.now() + 500)));
+  await expect
+    .poll(async () => (await lotState(admin, lot.id)).status, { timeout: 30_000, intervals: [1_000] })
+    .toBe("refunding");
+  await expect
+    .poll(async () => (await mailbox(buyer.email)).some((m) => m.subject.startsWith(`Choose your refund for ${lot.title}`)))
+    .toBe(true);
   await logInBrowser(page, adminCredentials());
+
+  // The desk shows a refunding lot's progress.
   await page.goto(`/admin/lots/${lot.id}`);
   await expect(page.getByRole("heading", { name: lot.title, level: 1 })).toBeVisible();
-  const refundCard = page.getByRole("region", { name: "Refunds", exact: true });
-  await expect(refundCard).toContainText("Purchases succeeded");
-  await expect(refundCard).toContainText("1");
-
-  // Escape cancels: nothing changes.
-  await page.getByRole("button", { name: "Start refunds…" }).click();
-  const dialog = page.getByRole("dialog", { name: "Start refunds?" });
-  await expect(dialog).toContainText("can no longer be extended");
-  await page.keyboard.press("Escape");
-  await expect(dialog).toBeHidden();
-  expect((await lotState(admin, lot.id)).status).toBe("expired");
-
-  await page.getByRole("button", { name: "Start refunds…" }).click();
-  await dialog.getByRole("button", { name: "Start refunds" }).click();
-  await expect(page.getByRole("status").filter({ hasText: "Refunds started" })).toBeVisible();
   await expect(page.getByText("Refunding", { exact: true })).toBeVisible();
-  expect((await lotState(admin, lot.id)).status).toBe("refunding");
+  const refundCard = page.getByRole("region", { name: "Refund progress", exact: true });
   await expect(refundCard).toContainText("Choice closes");
+  await expect(refundCard).toContainText("Purchases succeeded");
+  await expect(page.getByRole("button", { name: /Start refunds|Extend/ })).toHaveCount(0);
   await expectAccessible(page);
 
   await page.goto("/admin/lots");

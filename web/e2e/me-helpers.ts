@@ -1,7 +1,8 @@
 // Set-up for the player's records: a lot that expires unfunded with two purchases of one
-// player, made through the API as the player would elsewhere, and refunds started by an
-// admin. The expiry is the platform's own: a short deadline, then `alot tick` (what the
-// scheduler of `alot run` does every minute, run by hand as an operator would).
+// player, made through the API as the player would elsewhere. The expiry and the start
+// of its refunds are the platform's own, with no admin step and no operator: a short
+// deadline, then the server's scheduler (every 2 s in these tests). `tick()` runs the
+// same jobs by hand, as an operator would with `alot tick`.
 import type { APIRequestContext, Locator, Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -31,7 +32,8 @@ export async function buy(buyer: APIRequestContext, lotId: string, bundleIndex: 
   return bought.json();
 }
 
-/** A player with two cash purchases in a lot that expired unfunded and is refunding. */
+/** A player with two cash purchases in a lot that expired unfunded and is refunding: its
+ * refunds started by themselves at the deadline (no admin step). */
 export async function refundingLot(): Promise<{
   player: Player;
   lot: { id: string; title: string };
@@ -55,20 +57,15 @@ export async function refundingLot(): Promise<{
   const second = await buy(buyer, lot.id, 1); // $5.00, 3 tickets
   await buyer.dispose();
 
-  // Past the deadline the tick expires the lot; then an admin starts its refunds.
+  // Past the deadline the server's scheduler expires the lot and starts its refunds.
   await new Promise((done) => setTimeout(done, Math.max(0, deadline - Date.now() + 500)));
   await expect
-    .poll(
-      async () => {
-        tick();
-        return (await (await admin.get(`/api/lots/${lot.id}`)).json()).status;
-      },
-      { message: "the lot expires after its deadline", timeout: 30_000, intervals: [1_000] },
-    )
-    .toBe("expired");
-  const started = await admin.post(`/api/admin/lots/${lot.id}/refunds`);
-  expect(started.ok(), await started.text()).toBeTruthy();
-  expect((await started.json()).lot_status).toBe("refunding");
+    .poll(async () => (await (await admin.get(`/api/lots/${lot.id}`)).json()).status, {
+      message: "the lot's refunds start by themselves after its deadline",
+      timeout: 30_000,
+      intervals: [1_000],
+    })
+    .toBe("refunding");
   return { player, lot, purchases: [first, second], admin };
 }
 

@@ -1,10 +1,11 @@
 // The player's own records and the refund choice (scenario 2 of issue 13): a lot
-// expires unfunded, its buyer sees on My entries that a refund choice is needed, takes
-// cash on one purchase and credits on the other, and what was shown before choosing is
-// exactly what arrives.
+// expires unfunded and its refunds start by themselves; its buyer is emailed the choice
+// with its deadline and a link that lands on the refund page, sees on My entries that a
+// refund choice is needed, takes cash on one purchase and credits on the other, and what
+// was shown before choosing is exactly what arrives.
 import type { Page } from "@playwright/test";
 import { formatCents } from "../src/lib/money";
-import { createPlayer, expect, expectAccessible, logInBrowser, screenshot, test } from "./fixtures";
+import { createPlayer, expect, expectAccessible, logInBrowser, mailbox, screenshot, test } from "./fixtures";
 import { refundingLot, tabTo } from "./me-helpers";
 
 test("an expired lot: cash on one purchase, credits on the other, amounts match", async ({ page }) => {
@@ -13,6 +14,32 @@ test("an expired lot: cash on one purchase, credits on the other, amounts match"
   const [first, second] = purchases;
   await logInBrowser(page, player);
   const creditsBefore = (await (await page.request.get("/api/users/me/credits")).json()).balance_credits;
+
+  // No admin step: the buyer was emailed the choice, its deadline, and a link per purchase.
+  let choiceMail: { subject: string; body: string } | undefined;
+  await expect
+    .poll(async () => {
+      choiceMail = (await mailbox(player.email)).find((m) => m.subject.startsWith(`Choose your refund for ${lot.title}`));
+      return choiceMail !== undefined;
+    }, { message: "the refund choice email" })
+    .toBe(true);
+  const emailDeadline = choiceMail!.subject.match(/by (\d{4}-\d\d-\d\d \d\d:\d\d UTC)$/)?.[1];
+  expect(emailDeadline).toBeTruthy();
+  expect(choiceMail!.body).toContain(`by ${emailDeadline}`);
+  expect(choiceMail!.body).toContain("$2.00: $1.96 in cash, or 300 credits");
+  expect(choiceMail!.body).toContain("$5.00: $4.90 in cash, or 750 credits");
+  const links = [...choiceMail!.body.matchAll(/https?:\/\/\S+\/purchases\/[0-9a-f-]+\/refund/g)].map((m) => m[0]);
+  expect(links.map((link) => new URL(link).pathname)).toEqual([
+    `/purchases/${first.id}/refund`,
+    `/purchases/${second.id}/refund`,
+  ]);
+  // The email's link lands on the refund page, which shows the same deadline.
+  await page.goto(links[0]!);
+  await expect(page.getByRole("heading", { level: 1, name: "Choose your refund" })).toBeVisible();
+  await expect(page.getByTestId("choice-deadline")).toContainText(`that is ${emailDeadline}, the time in the email`);
+  const shownDeadline = (await (await page.request.get(`/api/purchases/${first.id}/refund`)).json())
+    .refund_choice_deadline as string;
+  expect(shownDeadline.slice(0, 16).replace("T", " ") + " UTC").toBe(emailDeadline);
 
   // My entries: the lot, its status, the ticket ranges and the call to action.
   await page.goto("/me/entries");
@@ -42,7 +69,10 @@ test("an expired lot: cash on one purchase, credits on the other, amounts match"
   expect([offer.cash_offer_cents, offer.credits_offer_credits, offer.can_choose]).toEqual([196, 300, true]);
   await expect(page.getByTestId("cash-offer")).toHaveText("$1.96");
   await expect(page.getByTestId("credits-offer")).toHaveText("300 credits");
-  await expect(page.getByText(/left\)\. Without a choice by then/)).toBeVisible(); // the deadline, with time left
+  // The deadline, with time left, and as the email wrote it.
+  await expect(page.getByTestId("choice-deadline")).toContainText(
+    new RegExp(`left\\): that is ${emailDeadline}, the time in the email we sent you\\. Without a choice by then`),
+  );
   await expectAccessible(page);
   await screenshot(page, "refund-choice");
 
@@ -52,6 +82,7 @@ test("an expired lot: cash on one purchase, credits on the other, amounts match"
   await expect(dialog).toContainText("$1.96 in cash");
   await expectAccessible(page);
   await dialog.getByRole("button", { name: "Confirm cash refund" }).click();
+  // Recorded at once; the page follows the payment provider's answer until it is done.
   await expect(page.getByRole("status").filter({ hasText: "Done: $1.96 is refunded to your card." })).toBeVisible();
   await expect(dialog).toBeHidden();
   // The choice is made: shown as such, with no second choice offered.
@@ -151,6 +182,15 @@ test("an expired lot: cash on one purchase, credits on the other, amounts match"
   await expect(done.getByText("Closed", { exact: true })).toBeVisible(); // every purchase refunded
   await expectAccessible(page);
   expect((await (await admin.get(`/api/admin/lots/${lot.id}/refunds`)).json()).purchases).toEqual({ refunded: 2 });
+  // Each refund, once done, is emailed too (sent by the platform's periodic jobs).
+  await expect
+    .poll(async () =>
+      (await mailbox(player.email))
+        .filter((m) => m.subject === `Your refund for ${lot.title} is done`)
+        .map((m) => m.body.match(/is refunded: ([^.]+\.\d\d|\d+ credits)/)?.[1])
+        .sort(),
+    )
+    .toEqual(["$1.96", "750 credits"]);
   await admin.dispose();
 });
 

@@ -259,47 +259,90 @@ def test_opening_twice_or_after_the_deadline_conflicts(
     assert missing.json()["code"] == "lot_not_found"
 
 
-def test_an_expired_lot_reopens_with_a_later_deadline(
+def test_an_admin_moves_an_open_lots_deadline_later_with_a_reason(
     client: TestClient,
+    api: Any,
     lots: Any,
-    clock: Any,
-    walk_states: Any,
     ledger_lines: Any,
     count_rows: Callable[[str], int],
 ) -> None:
-    lot = lots.open_lot()
+    lot = lots.open_lot()  # deadline 2026-03-08T12:00Z; now is 2026-03-01T12:00Z
     url = f"/api/admin/lots/{lot['id']}/extend"
-    later = {"deadline": "2026-04-01T00:00:00Z"}
-
-    still_open = client.post(url, json=later, headers=lots.admin.headers)
-    assert still_open.status_code == 409
-    assert still_open.json()["state"] == "open"
-
-    clock.advance(days=8)
-    lots.login_again()
-    walk_states(lot["id"], "expired")
-    before = _snapshot(count_rows)
-    for bad in ({"deadline": "2026-03-05T00:00:00Z"}, {"deadline": "2026-03-09T00:00:00Z"}):
-        # Earlier than the current deadline / in the past (now is 2026-03-09T12:00Z).
-        refused = client.post(url, json=bad, headers=lots.admin.headers)
-        assert refused.status_code == 422, refused.text
-        assert refused.json()["code"] == "invalid_lot"
-    assert _snapshot(count_rows) == before
+    later = {"deadline": "2026-04-01T00:00:00Z", "reason": "  The prize ships late  "}
 
     response = client.post(url, json=later, headers=lots.admin.headers)
+
     assert response.status_code == 200, response.text
     extended = response.json()
-    assert extended["status"] == "open"
+    assert extended["status"] == "open"  # it never stopped selling
     assert extended["deadline"] == "2026-04-01T00:00:00Z"
-    assert extended["opened_at"] == lot["opened_at"]  # the first opening time stays
+    assert extended["opened_at"] == lot["opened_at"]
     assert extended["draw"] == lot["draw"]  # same seed commitment
     memo = ledger_lines()[-1]
     assert memo["kind"] == "lot_extended"
-    assert memo["refs"] == {"lot_id": lot["id"]}
+    assert memo["refs"] == {"lot_id": lot["id"], "admin_id": lots.admin.id}
     assert memo["metadata"] == {
         "previous_deadline": "2026-03-08T12:00:00.000000Z",
         "deadline": "2026-04-01T00:00:00.000000Z",
+        "reason": "The prize ships late",
     }
+    player = api.account()
+    lots.pass_trivia(player, lot["id"])  # it still sells
+    assert lots.buy(player, lot["id"]).status_code == 201
+
+
+def test_bad_extensions_are_refused_clearly_and_change_nothing(
+    client: TestClient,
+    api: Any,
+    lots: Any,
+    clock: Any,
+    walk_states: Any,
+    count_rows: Callable[[str], int],
+) -> None:
+    lot = lots.open_lot()  # deadline 2026-03-08T12:00Z
+    url = f"/api/admin/lots/{lot['id']}/extend"
+    before = _snapshot(count_rows)
+    cases = [
+        ({"deadline": "2026-03-05T00:00:00Z", "reason": "x"}, 422, "invalid_lot"),  # earlier
+        ({"deadline": "2026-03-08T12:00:00Z", "reason": "x"}, 422, "invalid_lot"),  # the same
+        ({"deadline": "2026-04-01T00:00:00Z"}, 422, "validation_error"),  # no reason
+        ({"deadline": "2026-04-01T00:00:00Z", "reason": "   "}, 422, "validation_error"),
+        ({"deadline": "2026-04-01T00:00:00Z", "reason": "x" * 501}, 422, "validation_error"),
+        ({"deadline": "2026-04-01T00:00:00", "reason": "x"}, 422, "validation_error"),  # no zone
+        ({"reason": "x"}, 422, "validation_error"),
+    ]
+    for body, status, code in cases:
+        refused = client.post(url, json=body, headers=lots.admin.headers)
+        assert (refused.status_code, refused.json()["code"]) == (status, code), body
+    missing = client.post(
+        f"/api/admin/lots/{uuid.uuid4()}/extend",
+        json={"deadline": "2026-04-01T00:00:00Z", "reason": "x"},
+        headers=lots.admin.headers,
+    )
+    assert (missing.status_code, missing.json()["code"]) == (404, "lot_not_found")
+    player = api.account()
+    forbidden = client.post(
+        url, json={"deadline": "2026-04-01T00:00:00Z", "reason": "x"}, headers=player.headers
+    )
+    assert forbidden.status_code == 403
+
+    # From the deadline on the lot is over, even before the tick marks it expired.
+    clock.advance(days=7)
+    lots.login_again()
+    late = client.post(
+        url, json={"deadline": "2026-04-01T00:00:00Z", "reason": "x"}, headers=lots.admin.headers
+    )
+    assert (late.status_code, late.json()["code"]) == (409, "lot_deadline_passed")
+    # Once its refunds started it never reopens.
+    walk_states(lot["id"], "expired", "refunding")
+    refunding = client.post(
+        url, json={"deadline": "2026-04-01T00:00:00Z", "reason": "x"}, headers=lots.admin.headers
+    )
+    assert (refunding.status_code, refunding.json()["code"]) == (409, "lot_state_conflict")
+    assert refunding.json()["state"] == "refunding"
+    assert _snapshot(count_rows) == before
+    stored = client.get(f"/api/lots/{lot['id']}").json()
+    assert stored["deadline"] == "2026-03-08T12:00:00Z"
 
 
 def test_product_class_crud(

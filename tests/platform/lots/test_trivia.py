@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -182,6 +183,30 @@ def test_refused_attempts_write_nothing(
     anonymous = client.post(f"/api/lots/{open_lot['id']}/trivia/attempt", json={"answer": "x"})
     assert anonymous.status_code == 401
     assert count_rows("lot_trivia_attempts") == 0
+
+
+def test_answers_are_refused_from_the_deadline_before_the_tick_runs(
+    client: TestClient, api: Any, lots: Any, clock: Any, count_rows: Callable[[str], int]
+) -> None:
+    lot = lots.open_lot(deadline=(clock.now + timedelta(hours=1)).isoformat())
+    early, late = api.account(), api.account()
+    lots.pass_trivia(early, lot["id"])
+    clock.advance(hours=1)
+    for account in (early, late):
+        lots.login_again(account)
+    before = count_rows("lot_trivia_attempts")
+
+    refused = lots.answer(late, lot["id"], "Rolex")
+
+    # The tick has not run: the lot still reads open, and its question is closed.
+    assert client.get(f"/api/lots/{lot['id']}").json()["status"] == "open"
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "lot_deadline_passed"
+    assert refused.json()["deadline"] == "2026-03-01T13:00:00+00:00"
+    assert count_rows("lot_trivia_attempts") == before
+    # So are purchases, even for a player who passed before the deadline.
+    bought = lots.buy(early, lot["id"])
+    assert (bought.status_code, bought.json()["code"]) == (409, "lot_deadline_passed")
 
 
 def _service_call(app: FastAPI, lot_id: str, user_id: str, call: Callable[..., Any]) -> Any:

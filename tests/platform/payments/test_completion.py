@@ -4,11 +4,14 @@ refunds, disputes and failures are recorded with Stripe's ids."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from typing import Any
 
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.scheduler import run_tick
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 
 def test_a_paid_checkout_gets_the_next_tickets_and_the_ledger_names_stripe(till: Any) -> None:
@@ -125,6 +128,76 @@ def test_a_payment_after_the_deadline_is_refunded_even_before_the_expiry_tick(
     assert "deadline passed" in till.event_row(events[0]["id"])["detail"]
 
 
+def _row_lock_free(engine: Engine, table: str, row_id: str) -> bool:
+    """Whether another transaction could lock the row now, without waiting (on SQLite,
+    which has no row locks: the database's write lock, which every unit of work takes)."""
+    if engine.dialect.name == "sqlite":
+        raw: Any = engine.raw_connection()
+        try:
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                return False
+            raw.execute("ROLLBACK")
+            return True
+        finally:
+            raw.execute("PRAGMA busy_timeout=30000")
+            raw.close()
+    with engine.connect() as connection:
+        try:
+            with connection.begin():
+                connection.execute(
+                    text(f"SELECT id FROM {table} WHERE id = CAST(:id AS uuid) FOR UPDATE NOWAIT"),
+                    {"id": row_id},
+                )
+            return True
+        except OperationalError:
+            return False
+
+
+def test_a_late_refund_calls_stripe_with_no_lock_on_the_purchase(till: Any) -> None:
+    lot = till.open_lot(funding_target_cents=500)
+    ada, bob = till.player(lot["id"]), till.player(lot["id"])
+    late = till.buy(ada, lot["id"], 1)
+    funding = till.buy(bob, lot["id"], 1)
+    ada_events = till.fake.pay(late["payment"]["payment_id"])
+    till.deliver(till.fake.pay(funding["payment"]["payment_id"])[1])
+    engine = till.platform.database.engine
+    # The probe sees a lock when one is held (so the check below can fail).
+    with engine.connect() as holder, holder.begin():
+        if engine.dialect.name != "sqlite":
+            holder.execute(
+                text("SELECT id FROM lot_entry_purchases WHERE id = CAST(:id AS uuid) FOR UPDATE"),
+                {"id": late["id"]},
+            )
+        else:
+            holder.exec_driver_sql("SELECT 1")
+        assert not _row_lock_free(engine, "lot_entry_purchases", late["id"])
+    seen: list[bool] = []
+    noted: list[str | None] = []
+
+    def probe(method: str, path: str) -> None:
+        if (method, path) == ("POST", "/v1/refunds"):
+            seen.append(_row_lock_free(engine, "lot_entry_purchases", late["id"]))
+            if seen[-1]:  # (a read would wait for the lock otherwise)
+                noted.append(till.event_row(ada_events[1]["id"])["last_error"])
+
+    till.fake.on_request = probe
+    assert till.deliver(ada_events[1]).status_code == 200
+
+    assert seen == [True], "Stripe was called while the purchase row was locked"
+    # The request was noted on the event, and committed, before the call.
+    [before_the_call] = noted
+    assert before_the_call is not None
+    assert f"late-refund:{late['id']} requested" in before_the_call
+    row = till.purchase(late["id"])
+    assert (row["status"], row["refunded_cents"]) == ("refunded", 500)
+    event = till.event_row(ada_events[1]["id"])
+    assert (event["outcome"], event["last_error"]) == ("late_refund", None)
+    assert len(till.ledger("payment_late_refund")) == 1
+
+
 def test_stripe_down_during_a_late_refund_leaves_the_event_to_retry_and_refunds_once(
     till: Any,
 ) -> None:
@@ -158,24 +231,28 @@ def test_stripe_down_during_a_late_refund_leaves_the_event_to_retry_and_refunds_
     assert till.event_row(ada_events[1]["id"])["outcome"] == "late_refund"
 
 
-def test_a_decided_late_refund_stands_even_if_the_lot_reopens_before_the_retry(
+def test_a_decided_late_refund_stands_and_the_lot_cannot_reopen_before_the_retry(
     till: Any,
 ) -> None:
     lot, purchase, events = _paid_after_the_deadline(till, bundle_index=1)
-    run_tick(till.platform)  # the lot expires
     till.fake.fail("/v1/refunds", "500", times=3)
-    till.deliver(events[1])
+    till.deliver(events[1])  # past the deadline, before any tick: the lot reads open
     decided = till.event_row(events[1]["id"])
     assert (decided["outcome"], decided["processed_at"]) == ("late_refund_due", None)
     assert till.fake.created("/v1/refunds") == 0
 
+    # Past its deadline the lot is over, whatever its stored status: no extension.
+    assert till.lot(lot["id"])["status"] == "open"
     extended = till.client.post(
         f"/api/admin/lots/{lot['id']}/extend",
-        json={"deadline": (till.clock.now + timedelta(days=3)).isoformat()},
+        json={
+            "deadline": (till.clock.now + timedelta(days=3)).isoformat(),
+            "reason": "one more week",
+        },
         headers=_fresh_headers(till, till.admin),
     )
-    assert extended.status_code == 200, extended.text
-    assert till.lot(lot["id"])["status"] == "open"
+    assert extended.status_code == 409, extended.text
+    assert extended.json()["code"] == "lot_deadline_passed"
 
     # The payment's other event follows the decision; so does the retry.
     till.deliver(events[0])
@@ -214,18 +291,17 @@ def test_an_expired_lot_refunds_98_percent_through_stripe_tracked_to_charge_refu
     purchase = till.buy(ada, lot["id"], 1)
     till.deliver(till.fake.pay(purchase["payment"]["payment_id"])[1])
     till.clock.advance(days=8)
-    run_tick(till.platform)
-    started = till.client.post(
-        f"/api/admin/lots/{lot['id']}/refunds", headers=_fresh_headers(till, till.admin)
-    )
-    assert started.status_code == 200, started.text
+    run_tick(till.platform)  # expired, and its refunds started: no admin step
+    assert till.lot(lot["id"])["status"] == "refunding"
 
     chosen = till.client.post(
         f"/api/purchases/{purchase['id']}/refund-choice",
         json={"choice": "cash"},
         headers=_fresh_headers(till, ada),
     )
-    assert chosen.status_code == 200, chosen.text
+    # Recorded in the request; Stripe is asked once the request has committed.
+    assert chosen.status_code == 202, chosen.text
+    assert chosen.json()["refund_status"] == "requested"
 
     row = till.purchase(purchase["id"])
     refund = till.fake.refunds[row["provider_refund_id"]]

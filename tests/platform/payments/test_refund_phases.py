@@ -1,5 +1,6 @@
 """An expired lot's 98% cash refunds through Stripe in three phases: the request
-committed, Stripe called with no lock held, the answer recorded with the ledger. A lost
+committed with the buyer's request (its unit of work commits once), Stripe called after
+that commit with no lock held, the answer recorded with the ledger. A lost
 answer, Stripe down or a process dying between the phases is recovered by the tick with
 the same key (one refund, one ledger transaction); a pending refund is not done until
 Stripe says so (charge.refunded or the tick)."""
@@ -7,13 +8,15 @@ Stripe says so (charge.refunded or the tick)."""
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from typing import Any
 
 from alot_platform.cli import main
 from alot_platform.scheduler import run_tick
 from click.testing import CliRunner
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 
 def _fresh(till: Any, account: Any) -> dict[str, str]:
@@ -22,7 +25,8 @@ def _fresh(till: Any, account: Any) -> dict[str, str]:
 
 
 def _refunding(till: Any, buyers: int = 1) -> tuple[dict[str, Any], list[tuple[Any, str]]]:
-    """A lot whose buyers paid 5.00 each through Stripe, expired, refunds started."""
+    """A lot whose buyers paid 5.00 each through Stripe, expired: its refunds started
+    by themselves (no admin step)."""
     lot = till.open_lot()
     bought = []
     for _ in range(buyers):
@@ -32,10 +36,7 @@ def _refunding(till: Any, buyers: int = 1) -> tuple[dict[str, Any], list[tuple[A
         bought.append((buyer, purchase["id"]))
     till.clock.advance(days=8)
     run_tick(till.platform)
-    started = till.client.post(
-        f"/api/admin/lots/{lot['id']}/refunds", headers=_fresh(till, till.admin)
-    )
-    assert started.status_code == 200, started.text
+    assert till.lot(lot["id"])["status"] == "refunding"
     return lot, bought
 
 
@@ -99,10 +100,46 @@ def test_stripe_is_called_with_no_lock_on_the_lot(till: Any) -> None:
     till.fake.on_request = probe
     chosen = _choose(till, ada, purchase_id)
 
-    assert chosen.status_code == 200, chosen.text
+    assert chosen.status_code == 202, chosen.text
+    assert chosen.json()["refund_status"] == "requested"  # Stripe is asked after the commit
     assert seen == [True]
-    assert chosen.json()["refund_status"] == "succeeded"
-    assert chosen.json()["refunded_cents"] == 490
+    refunded = till.client.get(
+        f"/api/purchases/{purchase_id}/refund", headers=_fresh(till, ada)
+    ).json()
+    assert (refunded["refund_status"], refunded["refunded_cents"]) == ("succeeded", 490)
+
+
+def test_the_choice_commits_once_and_stripe_is_called_after_that_commit(till: Any) -> None:
+    """The buyer's request is one unit of work that commits once (the choice recorded);
+    the refund runs after it, in units of work of its own, each committing once."""
+    _lot, [(ada, purchase_id)] = _refunding(till)
+    headers = _fresh(till, ada)
+    sessions: list[Session] = []
+    committed_at_call: list[bool] = []
+
+    def count(session: Session) -> None:
+        sessions.append(session)  # kept alive: ids stay unique
+
+    def probe(method: str, path: str) -> None:
+        if (method, path) == ("POST", "/v1/refunds"):
+            committed_at_call.append(_request(till, purchase_id)["status"] == "requested")
+
+    till.fake.on_request = probe
+    event.listen(Session, "after_commit", count)
+    try:
+        chosen = till.client.post(
+            f"/api/purchases/{purchase_id}/refund-choice", json={"choice": "cash"}, headers=headers
+        )
+    finally:
+        event.remove(Session, "after_commit", count)
+
+    commits = Counter(id(session) for session in sessions)
+    assert commits, "nothing committed"
+    assert max(commits.values()) == 1, "a unit of work committed more than once"
+    assert chosen.status_code == 202, chosen.text
+    assert committed_at_call == [True]
+    assert till.purchase(purchase_id)["status"] == "refunded"
+    assert till.fake.created("/v1/refunds") == 1
 
 
 def test_a_lost_answer_leaves_the_refund_requested_and_the_tick_records_it_once(
@@ -175,7 +212,7 @@ def test_a_pending_refund_is_done_only_when_stripe_says_so(till: Any) -> None:
 
     chosen = _choose(till, ada, purchase_id)
 
-    assert (chosen.status_code, chosen.json()["refund_status"]) == (202, "pending")
+    assert (chosen.status_code, chosen.json()["refund_status"]) == (202, "requested")
     request = _request(till, purchase_id)
     assert request["status"] == "pending"
     refund_id = request["provider_refund_id"]

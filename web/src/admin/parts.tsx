@@ -17,7 +17,7 @@ export const LOT_STATUSES: { status: LotStatus; label: string; meaning: string }
   { status: "funded", label: "Funded", meaning: "target reached: waiting for its draw" },
   { status: "drawing", label: "Drawing", meaning: "winner drawn: waiting to settle" },
   { status: "settled", label: "Settled", meaning: "winner and credits settled" },
-  { status: "expired", label: "Expired", meaning: "deadline passed unfunded: extend it or start refunds" },
+  { status: "expired", label: "Expired", meaning: "deadline passed unfunded: its refunds start at once, by themselves" },
   { status: "refunding", label: "Refunding", meaning: "buyers are choosing cash or credits" },
   { status: "closed", label: "Closed", meaning: "every purchase refunded" },
 ];

@@ -26,7 +26,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reopen an expired lot with a later deadline */
+        /** Move an open lot's deadline later, with a reason (recorded in the ledger) */
         post: operations["extend_lot_api_admin_lots__lot_id__extend_post"];
         delete?: never;
         options?: never;
@@ -61,7 +61,7 @@ export interface paths {
         /** Refund progress */
         get: operations["read_refunds_api_admin_lots__lot_id__refunds_get"];
         put?: never;
-        /** Start refunds of an expired lot (repeating returns the progress) */
+        /** Start refunds of a lot past its deadline now, before the tick does (repeating returns the progress) */
         post: operations["start_refunds_api_admin_lots__lot_id__refunds_post"];
         delete?: never;
         options?: never;
@@ -1670,6 +1670,12 @@ export interface components {
              * @description later than both now and the current deadline
              */
             deadline: string;
+            /**
+             * Reason
+             * @description why the deadline moves (1-500 characters): recorded in the ledger's `lot_extended` memo with the admin's id
+             * @example The prize's shipment is delayed by a week
+             */
+            reason: string;
         };
         /**
          * LotPage
@@ -7014,7 +7020,7 @@ export interface operations {
                     "application/json": components["schemas"]["PurchaseRefundRead"];
                 };
             };
-            /** @description Cash chosen and recorded; the payment provider has not confirmed the refund yet (`refund_status`): it is retried with the same key until it does */
+            /** @description Cash chosen and recorded (`refund_status` `requested`): the payment provider is asked right after this answer, and again with the same key until it confirms; `GET /api/purchases/{id}/refund` shows when it has */
             202: {
                 headers: {
                     [name: string]: unknown;

@@ -107,6 +107,17 @@ export function formatDateTime(iso: string): string {
   return dateTime.format(new Date(iso));
 }
 
+/** "2026-03-16 12:00 UTC": a moment as the platform's emails write it (to the minute, in
+ * UTC), so a player can match the page with the email. */
+export function formatUtcMinute(iso: string): string {
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`
+  );
+}
+
 /** Where a purchase's refund stands, for a player (null: nothing to say). */
 export type RefundState =
   | { kind: "choose"; deadline: string | null }

@@ -51,11 +51,20 @@ export function refundKey(purchaseId: string) {
   return [...ME_RECORDS, "refund", purchaseId] as const;
 }
 
+/** While a cash refund waits for the payment provider, how often to ask again. */
+export const REFUND_POLL_MS = 2_000;
+
 export function useRefund(purchaseId: string) {
   return useQuery({
     queryKey: refundKey(purchaseId),
     queryFn: async () =>
       unwrap(await api.GET("/api/purchases/{purchase_id}/refund", { params: { path: { purchase_id: purchaseId } } })),
+    // A cash refund is recorded at once and sent to the provider right after: the page
+    // follows it until the provider has answered.
+    refetchInterval: (query) => {
+      const status = query.state.data?.refund_status;
+      return status === "requested" || status === "pending" ? REFUND_POLL_MS : false;
+    },
   });
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   byLot,
   creditReason,
+  formatUtcMinute,
   refundState,
   signedCredits,
   ticketRanges,
@@ -114,5 +115,12 @@ describe("byLot", () => {
       ["x", ["a", "c"]],
       ["y", ["b"]],
     ]);
+  });
+});
+
+describe("formatUtcMinute", () => {
+  it("writes the moment in UTC to the minute, as the emails do", () => {
+    expect(formatUtcMinute("2026-03-08T14:00:59Z")).toBe("2026-03-08 14:00 UTC");
+    expect(formatUtcMinute("2026-03-08T23:30:00-05:00")).toBe("2026-03-09 04:30 UTC");
   });
 });

@@ -1,8 +1,10 @@
 """The periodic jobs of the lot engine, and the in-process runner that calls them.
 
-One tick: expire open lots past their deadline, refund in cash what is still waiting
-after a refund choice date, finish cash refunds left open (a crash between the phases,
-the provider down or still pending), draw and settle funded lots still waiting (a drand
+One tick: expire open lots past their deadline and start their refunds (each buyer
+emailed the choice), give back credits spent in refunding lots (chunks left over),
+refund in cash what is still waiting after a refund choice date, finish cash refunds
+left open (a crash between the phases, the provider down or still pending), draw and
+settle funded lots still waiting (a drand
 round not yet published, a process stopped between steps), apply payment events stored
 but not yet applied (a crash, the provider down), post the provider's processing fees
 not posted yet (Stripe had not published them), send the outbox's emails that are due
@@ -11,7 +13,8 @@ sessions, expired tokens, spent payment events: cleanup/), and checkpoint the le
 when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
-a tick beside `alot tick`, never do anything twice.
+a tick beside `alot tick`, never do anything twice. A job drains everything due when
+the tick starts, a batch at a time (`drain`): however much is due, one tick does it.
 
 `alot run` starts the `Scheduler` thread (ALOT_SCHEDULER_ENABLED); a deployment with
 Celery beat calls `run_tick` instead; tests call `run_tick` directly.
@@ -22,10 +25,12 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 
 from alot_ledger import Checkpointer
 
@@ -41,10 +46,13 @@ from alot_platform.outbox.service import due, run_due
 from alot_platform.payments.fees import post_due_fees
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.refunds.repository import RefundRepository
-from alot_platform.refunds.service import RefundService, finish_open_refunds
+from alot_platform.refunds.service import RefundService
+from alot_platform.refunds.tasks import finish_cash_refund, refund_overdue, return_spent_credits
 
 _log = logging.getLogger(__name__)
-_BATCH = 100
+BATCH = 100
+"""Rows a periodic job reads at once (it reads batch after batch until none is due)."""
+T = TypeVar("T")
 
 
 @dataclass
@@ -92,6 +100,7 @@ class TickReport:
 def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None) -> TickReport:
     report = TickReport()
     _guard(report, "expiry", lambda: _expire(platform, report))
+    _guard(report, "credits given back", lambda: _return_spent_credits(platform, report))
     _guard(report, "overdue refunds", lambda: _refund_overdue(platform, report))
     _guard(report, "open refunds", lambda: _finish_open_refunds(platform, report))
     _guard(report, "draws", lambda: _draw_pending(platform, report))
@@ -114,7 +123,18 @@ def _retry_payment_events(platform: PlatformContext, report: TickReport) -> None
 
 
 def _finish_open_refunds(platform: PlatformContext, report: TickReport) -> None:
-    report.refunds_open = finish_open_refunds(platform)
+    # A minute old: a refund requested just now is being finished by its own request.
+    before = platform.clock() - timedelta(seconds=60)
+
+    def due(after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Any]:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            return RefundRepository(session).open_refund_requests(
+                updated_before=before, after=after, limit=limit
+            )
+
+    drain(report, "cash refund of purchase", due, lambda row: finish_cash_refund(platform, row[1]))
+    with contextmanager(unit_of_work)(platform.database) as session:
+        report.refunds_open = RefundRepository(session).count_open_refund_requests()
 
 
 def _post_fees(platform: PlatformContext, report: TickReport) -> None:
@@ -150,34 +170,59 @@ def _clean_up(platform: PlatformContext, report: TickReport) -> None:
 
 
 def _expire(platform: PlatformContext, report: TickReport) -> None:
-    while True:
+    now = platform.clock()
+
+    def due(after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Any]:
         with contextmanager(unit_of_work)(platform.database) as session:
-            batch = RefundService(session, platform).expire_due(platform.clock())
-        report.expired += batch
-        if len(batch) < _BATCH:
-            return
+            return RefundRepository(session).lots_due_for_refunds(now, after=after, limit=limit)
+
+    def expire(row: tuple[datetime, uuid.UUID]) -> None:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            started = RefundService(session, platform).expire(row[1], now)
+        if started is not None:
+            report.expired.append(started.lot_id)
+            if started.credits_left:  # the rest of the credits spent, in chunks
+                return_spent_credits(platform, started.lot_id)
+
+    drain(report, "expiry of lot", due, expire)
+
+
+def _return_spent_credits(platform: PlatformContext, report: TickReport) -> None:
+    def due(after: uuid.UUID | None, limit: int) -> list[Any]:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            return RefundRepository(session).refunding_lots_with_spent_credits(
+                after=after, limit=limit
+            )
+
+    drain(
+        report,
+        "credits given back in lot",
+        due,
+        lambda lot_id: return_spent_credits(platform, lot_id),
+        key=lambda lot_id: lot_id,
+    )
 
 
 def _refund_overdue(platform: PlatformContext, report: TickReport) -> None:
-    with contextmanager(unit_of_work)(platform.database) as session:
-        due = RefundRepository(session).refunding_lots_past_choice_deadline(
-            platform.clock(), limit=_BATCH
-        )
-    for lot_id in due:
+    now = platform.clock()
 
-        def refund(lot_id: uuid.UUID = lot_id) -> None:
-            with contextmanager(unit_of_work)(platform.database) as session:
-                report.refunded_after_deadline += RefundService(session, platform).refund_overdue(
-                    lot_id
-                )
+    def due(after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Any]:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            return RefundRepository(session).refunding_lots_past_choice_deadline(
+                now, after=after, limit=limit
+            )
 
-        _guard(report, f"refunds of lot {lot_id}", refund)
+    def refund(row: tuple[datetime, uuid.UUID]) -> None:
+        handled, _unconfirmed = refund_overdue(platform, row[1])
+        report.refunded_after_deadline += handled
+
+    drain(report, "refunds of lot", due, refund)
 
 
 def _draw_pending(platform: PlatformContext, report: TickReport) -> None:
     with contextmanager(unit_of_work)(platform.database) as session:
         waiting = DrawRepository(session).lot_ids_in(
-            (LotStatus.FUNDED, LotStatus.DRAWING), limit=_BATCH
+            (LotStatus.FUNDED, LotStatus.DRAWING), limit=BATCH
         )
     for lot_id in waiting:
 
@@ -195,7 +240,36 @@ def _checkpoint(platform: PlatformContext, checkpointer: Checkpointer, report: T
     report.checkpoint_size = None if made is None else made.size
 
 
-def _guard(report: TickReport, job: str, run: Callable[[], None]) -> None:
+def drain(
+    report: TickReport,
+    job: str,
+    due: Callable[[Any, int], Sequence[T]],
+    handle: Callable[[T], object],
+    *,
+    key: Callable[[T], Any] = lambda row: row,
+    batch: int = BATCH,
+) -> int:
+    """Handle every item ``due`` lists, a batch at a time; return how many were listed.
+
+    ``due(after, limit)`` lists at most ``limit`` items ordered by ``key`` (the first
+    batch with ``after`` None, then each after the last item's key), so an item that
+    stays due (its handling failed, or another transaction holds it) is read once per
+    run and the run ends, however much was due. Each item is handled on its own under
+    ``_guard``: a failure is reported and the others go on.
+    """
+    seen = 0
+    after: Any = None
+    while True:
+        items = list(due(after, batch))
+        for item in items:
+            _guard(report, f"{job} {key(item)}", partial(handle, item))
+        seen += len(items)
+        if len(items) < batch:
+            return seen
+        after = key(items[-1])
+
+
+def _guard(report: TickReport, job: str, run: Callable[[], object]) -> None:
     try:
         run()
     except Exception:

@@ -63,6 +63,8 @@ function LotDesk({ lotId }: { lotId: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [newDeadline, setNewDeadline] = useState("");
   const [deadlineError, setDeadlineError] = useState<string | undefined>();
+  const [reason, setReason] = useState("");
+  const [reasonError, setReasonError] = useState<string | undefined>();
 
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: key });
@@ -90,21 +92,24 @@ function LotDesk({ lotId }: { lotId: string }) {
         case "open":
           unwrap(await api.POST("/api/admin/lots/{lot_id}/open", path));
           return "The lot is open: its draw commitment is in the ledger and tickets are on sale.";
-        case "extend":
-          unwrap(
+        case "extend": {
+          const extended = unwrap(
             await api.POST("/api/admin/lots/{lot_id}/extend", {
               ...path,
-              body: { deadline: localInputToIso(newDeadline) ?? "" },
+              body: { deadline: localInputToIso(newDeadline) ?? "", reason: reason.trim() },
             }),
           );
+          queryClient.setQueryData(key, extended);
           setNewDeadline("");
-          return "The lot is open again with its new deadline.";
+          setReason("");
+          return `The deadline is now ${formatMoment(extended.deadline)}; the lot keeps selling. The change and its reason are in the ledger.`;
+        }
         case "refunds": {
           const progress = unwrap(await api.POST("/api/admin/lots/{lot_id}/refunds", path));
           queryClient.setQueryData(["admin", "lot", lotId, "refunds"], progress);
           return progress.lot_status === "closed"
             ? "Refunds are done: nothing was left to refund, so the lot is closed."
-            : "Refunds started: credits spent are back, and cash buyers can now choose how to be refunded.";
+            : "Refunds started: credits spent are back, and each buyer is emailed how to choose their refund.";
         }
         case "draw":
           unwrap(await api.POST("/api/admin/lots/{lot_id}/draw", path));
@@ -143,13 +148,16 @@ function LotDesk({ lotId }: { lotId: string }) {
   function askExtend(event: FormEvent) {
     event.preventDefault();
     const iso = localInputToIso(newDeadline);
-    if (!iso) return setDeadlineError("Choose a date and time.");
-    const when = new Date(iso).getTime();
-    if (when <= Date.now()) return setDeadlineError("The new deadline must be in the future.");
-    if (when <= new Date(data.deadline).getTime()) {
-      return setDeadlineError(`The new deadline must be later than the current one (${formatMoment(data.deadline)}).`);
+    let deadlineProblem: string | undefined;
+    if (!iso) deadlineProblem = "Choose a date and time.";
+    else if (new Date(iso).getTime() <= Date.now()) deadlineProblem = "The new deadline must be in the future.";
+    else if (new Date(iso).getTime() <= new Date(data.deadline).getTime()) {
+      deadlineProblem = `The new deadline must be later than the current one (${formatMoment(data.deadline)}).`;
     }
-    setDeadlineError(undefined);
+    const reasonProblem = reason.trim() ? undefined : "Say why the deadline moves: it is recorded with the change.";
+    setDeadlineError(deadlineProblem);
+    setReasonError(reasonProblem);
+    if (deadlineProblem || reasonProblem) return;
     ask("extend");
   }
 
@@ -170,24 +178,30 @@ function LotDesk({ lotId }: { lotId: string }) {
       ),
     },
     extend: {
-      title: "Extend this lot?",
-      confirm: "Extend and reopen",
+      title: "Extend this lot's deadline?",
+      confirm: "Extend deadline",
       body: (
-        <p>
-          “{data.title}” reopens for sale at once with the deadline{" "}
-          <strong>{newDeadline ? formatMoment(localInputToIso(newDeadline)) : ""}</strong> (it was{" "}
-          {formatMoment(data.deadline)}). The change is recorded in the ledger.
-        </p>
+        <>
+          <p>
+            “{data.title}” keeps selling until <strong>{newDeadline ? formatMoment(localInputToIso(newDeadline)) : ""}</strong>{" "}
+            (it was {formatMoment(data.deadline)}).
+          </p>
+          <p>
+            Reason: “{reason.trim()}”. The change, its reason and your account are recorded in the ledger; the deadline
+            can move later again, never earlier.
+          </p>
+        </>
       ),
     },
     refunds: {
-      title: "Start refunds?",
+      title: "Start refunds now?",
       confirm: "Start refunds",
       body: (
         <>
           <p>
-            “{data.title}” stops for good: it can no longer be extended. Credits spent on it go back to their players at
-            once; each cash buyer then chooses 98% back in cash or 1.5× in credits, within the refund window.
+            The deadline of “{data.title}” has passed. Its refunds start by themselves at the scheduler's next run; this
+            starts them now. Credits spent on it go back to their players at once; each buyer is emailed the choice of 98%
+            back in cash or 1.5× in credits, within the refund window.
           </p>
           <p>{data.tickets_sold} tickets were sold.</p>
         </>
@@ -282,20 +296,35 @@ function LotDesk({ lotId }: { lotId: string }) {
             </button>
           </section>
         )}
-        {data.status === "expired" && (
+        {data.status === "open" && !pastDeadline && (
           <>
+            <section className="card" aria-labelledby="act-running">
+              <h3 id="act-running">Selling</h3>
+              <p className="muted">
+                Nothing to do while it sells: it draws by itself once funded. If it is unfunded at its deadline, it expires
+                and its refunds start by themselves, each buyer emailed the choice.
+              </p>
+            </section>
             <section className="card" aria-labelledby="act-extend">
-              <h3 id="act-extend">Extend</h3>
+              <h3 id="act-extend">Extend the deadline</h3>
               <form onSubmit={askExtend} noValidate>
                 <Field
                   label="New deadline"
                   type="datetime-local"
                   step={1}
                   value={newDeadline}
-                  min={isoToLocalInput(new Date().toISOString())}
+                  min={isoToLocalInput(data.deadline)}
                   onChange={(e) => setNewDeadline(e.target.value)}
                   error={deadlineError}
-                  hint={`in your time zone (${localZoneName()})`}
+                  hint={`later than the current one, in your time zone (${localZoneName()})`}
+                />
+                <Field
+                  label="Reason"
+                  value={reason}
+                  maxLength={500}
+                  onChange={(e) => setReason(e.target.value)}
+                  error={reasonError}
+                  hint="why it moves, recorded in the ledger with the change"
                 />
                 <div>
                   <button type="submit" disabled={act.isPending}>
@@ -304,23 +333,18 @@ function LotDesk({ lotId }: { lotId: string }) {
                 </div>
               </form>
             </section>
-            <section className="card" aria-labelledby="act-refunds">
-              <h3 id="act-refunds">Refund</h3>
-              <p className="muted">Give up on this lot and refund its buyers.</p>
-              <button type="button" className="danger" onClick={() => ask("refunds")} disabled={act.isPending}>
-                Start refunds…
-              </button>
-            </section>
           </>
         )}
-        {data.status === "open" && (
-          <section className="card" aria-labelledby="act-running">
-            <h3 id="act-running">Selling</h3>
+        {((data.status === "open" && pastDeadline) || data.status === "expired") && (
+          <section className="card" aria-labelledby="act-refunds">
+            <h3 id="act-refunds">Refunds</h3>
             <p className="muted">
-              {pastDeadline
-                ? "The deadline has passed: the scheduler marks the lot expired (or funded) at its next run, then you can extend it or start refunds."
-                : "Nothing to do while it sells: it draws by itself once funded. Once it expires unfunded you can extend it or start refunds."}
+              The deadline has passed: the lot sells nothing more and can't be extended. The scheduler expires it and
+              starts its refunds by itself at its next run; start them now only if you can't wait.
             </p>
+            <button type="button" className="danger" onClick={() => ask("refunds")} disabled={act.isPending}>
+              Start refunds now…
+            </button>
           </section>
         )}
         {data.status === "funded" && (
@@ -351,7 +375,7 @@ function LotDesk({ lotId }: { lotId: string }) {
         )}
         {(data.status === "refunding" || data.status === "closed" || data.status === "expired") && (
           <section className="card" aria-labelledby="act-refund-status">
-            <h3 id="act-refund-status">Refunds</h3>
+            <h3 id="act-refund-status">Refund progress</h3>
             {refunds.isPending && <p role="status">Loading…</p>}
             <ProblemAlert error={refunds.error} />
             {refunds.data && (

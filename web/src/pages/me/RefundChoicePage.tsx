@@ -1,5 +1,7 @@
 // The refund choice of one purchase in a lot that expired unfunded: both amounts, as the
-// platform computes them, before choosing; a confirmation; then the choice, final.
+// platform computes them, before choosing; the date to choose by, as in the email that
+// links here; a confirmation; then the choice, final. A cash refund is recorded at once
+// and sent to the payment provider right after: the page follows it until it is done.
 // The endpoint is idempotent by itself (the same choice again answers the same refund,
 // another one is refused), so it takes no Idempotency-Key; the buttons are disabled while
 // a choice is in flight.
@@ -9,7 +11,14 @@ import { Link, useParams } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { ApiError, errorMessage } from "../../api/problem";
 import { formatCents, formatCredits } from "../../lib/money";
-import { formatDateTime, lotStatusLabel, ticketCount, timeLeft, type PurchaseRefundRead } from "../../me/format";
+import {
+  formatDateTime,
+  formatUtcMinute,
+  lotStatusLabel,
+  ticketCount,
+  timeLeft,
+  type PurchaseRefundRead,
+} from "../../me/format";
 import { MeNav } from "../../me/MeNav";
 import { refreshRecords, refundKey, useRefund } from "../../me/queries";
 import "../../me/me.css";
@@ -46,7 +55,7 @@ export default function RefundChoicePage() {
   const purchase = refund.data;
   const client = useQueryClient();
   const [asking, setAsking] = useState<Choice | null>(null);
-  const [done, setDone] = useState<PurchaseRefundRead | null>(null);
+  const [done, setDone] = useState(false);
   const resultRef = useRef<HTMLDivElement>(null);
 
   const choose = useMutation({
@@ -59,7 +68,7 @@ export default function RefundChoicePage() {
       ),
     onSuccess: (data) => {
       client.setQueryData(refundKey(purchaseId), data);
-      setDone(data);
+      setDone(true);
       setAsking(null);
       void refreshRecords(client);
     },
@@ -88,7 +97,7 @@ export default function RefundChoicePage() {
           <PurchaseFacts purchase={purchase} />
           {done && (
             <div className="alert ok" role="status" tabIndex={-1} ref={resultRef}>
-              <ResultWords purchase={done} />
+              <ResultWords purchase={purchase} />
             </div>
           )}
           {purchase.can_choose ? (
@@ -171,9 +180,10 @@ function Options({
         choose.
       </p>
       {deadline && (
-        <p className="alert info">
+        <p className="alert info" data-testid="choice-deadline">
           Choose by <strong>{formatDateTime(deadline)}</strong>
-          {left ? <> ({left} left)</> : null}. Without a choice by then, you get the cash refund.
+          {left ? <> ({left} left)</> : null}: that is {formatUtcMinute(deadline)}, the time in the email we sent you.
+          Without a choice by then, you get the cash refund.
         </p>
       )}
       <div className="refund-options">
@@ -288,6 +298,14 @@ function ResultWords({ purchase }: { purchase: PurchaseRefundRead }) {
       </p>
     );
   }
+  if (purchase.refund_status === "failed") {
+    return (
+      <p>
+        <strong>Your cash refund is recorded, but the payment provider refused it.</strong> Our support team will contact
+        you.
+      </p>
+    );
+  }
   return (
     <p>
       <strong>Your cash refund is recorded.</strong> The payment provider has not confirmed it yet; we keep asking, and
@@ -342,7 +360,8 @@ function Settled({ purchase }: { purchase: PurchaseRefundRead }) {
   if (purchase.lot_status === "expired") {
     return (
       <p className="alert info">
-        This lot did not fund in time. Its refunds start soon: come back here to choose cash or credits.
+        This lot did not fund in time. Its refunds start within a minute, and we email you when you can choose cash or
+        credits here.
       </p>
     );
   }

@@ -236,10 +236,13 @@ class AdminLots(SyncResource):
         """Open a created lot: its seed commitment is published and sales start."""
         return self._client._parse(self._client._request("POST", _admin_lot(lot_id, "open")), Lot)
 
-    def extend(self, lot_id: str, *, deadline: datetime) -> Lot:
-        """Reopen an expired lot with a later deadline."""
+    def extend(self, lot_id: str, *, deadline: datetime, reason: str) -> Lot:
+        """Move an open lot's deadline later, before it passes; `reason` (1-500
+        characters) is recorded in the ledger with the new and the previous deadline."""
         response = self._client._request(
-            "POST", _admin_lot(lot_id, "extend"), json=_json({"deadline": deadline})
+            "POST",
+            _admin_lot(lot_id, "extend"),
+            json=_json({"deadline": deadline, "reason": reason}),
         )
         return self._client._parse(response, Lot)
 
@@ -254,7 +257,9 @@ class AdminLots(SyncResource):
         return self._client._parse(response, Draw)
 
     def start_refunds(self, lot_id: str) -> LotRefunds:
-        """Start refunding an expired lot (a repeat returns the progress)."""
+        """Start a lot's refunds now, once its deadline has passed (they start by
+        themselves at the deadline: this is for exceptional cases; a repeat, or a lot
+        whose refunds started already, returns the progress)."""
         response = self._client._request("POST", _admin_lot(lot_id, "refunds"), replay_safe=True)
         return self._client._parse(response, LotRefunds)
 
@@ -437,10 +442,13 @@ class AsyncAdminLots(AsyncResource):
             await self._client._request("POST", _admin_lot(lot_id, "open")), Lot
         )
 
-    async def extend(self, lot_id: str, *, deadline: datetime) -> Lot:
-        """Reopen an expired lot with a later deadline."""
+    async def extend(self, lot_id: str, *, deadline: datetime, reason: str) -> Lot:
+        """Move an open lot's deadline later, before it passes; `reason` (1-500
+        characters) is recorded in the ledger with the new and the previous deadline."""
         response = await self._client._request(
-            "POST", _admin_lot(lot_id, "extend"), json=_json({"deadline": deadline})
+            "POST",
+            _admin_lot(lot_id, "extend"),
+            json=_json({"deadline": deadline, "reason": reason}),
         )
         return self._client._parse(response, Lot)
 
@@ -457,7 +465,9 @@ class AsyncAdminLots(AsyncResource):
         return self._client._parse(response, Draw)
 
     async def start_refunds(self, lot_id: str) -> LotRefunds:
-        """Start refunding an expired lot (a repeat returns the progress)."""
+        """Start a lot's refunds now, once its deadline has passed (they start by
+        themselves at the deadline: this is for exceptional cases; a repeat, or a lot
+        whose refunds started already, returns the progress)."""
         response = await self._client._request(
             "POST", _admin_lot(lot_id, "refunds"), replay_safe=True
         )

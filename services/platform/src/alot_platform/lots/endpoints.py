@@ -237,10 +237,10 @@ def open_lot(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> L
 @admin_router.post(
     "/lots/{lot_id}/extend",
     responses=problems(404, 409, 422),
-    summary="Reopen an expired lot with a later deadline",
+    summary="Move an open lot's deadline later, with a reason (recorded in the ledger)",
 )
 def extend_lot(
-    lot_id: uuid.UUID, body: LotExtend, session: SessionDep, platform: PlatformDep
+    lot_id: uuid.UUID, body: LotExtend, admin: Admin, session: SessionDep, platform: PlatformDep
 ) -> LotRead:
-    lot = LotService(session, platform).extend(lot_id, body.deadline)
+    lot = LotService(session, platform).extend(lot_id, body.deadline, body.reason, admin)
     return lot_read(lot, platform.clock(), show_product=True)

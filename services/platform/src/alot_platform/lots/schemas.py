@@ -220,6 +220,13 @@ class LotExtend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     deadline: Timestamp = Field(description="later than both now and the current deadline")
+    reason: Annotated[
+        PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+    ] = Field(
+        description="why the deadline moves (1-500 characters): recorded in the ledger's"
+        " `lot_extended` memo with the admin's id",
+        examples=["The prize's shipment is delayed by a week"],
+    )
 
 
 class ProductRead(BaseModel):

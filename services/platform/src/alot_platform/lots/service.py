@@ -34,7 +34,7 @@ from alot_platform.lots.schemas import (
     ProductClassCreate,
     ProductClassUpdate,
 )
-from alot_platform.lots.state import LotStateConflict, transition
+from alot_platform.lots.state import LotDeadlinePassed, LotStateConflict, transition
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.security.crypto import is_plaintext_seed
 from alot_platform.trivia.service import answer_digest
@@ -60,11 +60,6 @@ class ProductClassNotFound(NotFound):
 class ProductClassInUse(Conflict):
     code = "product_class_in_use"
     title = "Product class is used by a lot"
-
-
-class LotDeadlinePassed(Conflict):
-    code = "lot_deadline_passed"
-    title = "The lot's deadline has passed"
 
 
 class InvalidLot(InvalidInput):
@@ -200,7 +195,7 @@ class LotService:
         """created -> open: draw the server seed and commit to it in the ledger."""
         now = self._platform.clock()
         lot = self._locked(lot_id)
-        if lot.status != LotStatus.CREATED:  # expired -> open is `extend`, not this
+        if lot.status != LotStatus.CREATED:
             raise LotStateConflict(lot, "open it")
         if lot.deadline <= now:
             raise LotDeadlinePassed(
@@ -229,12 +224,26 @@ class LotService:
         self._lots.flush()
         return lot
 
-    def extend(self, lot_id: uuid.UUID, deadline: datetime) -> Lot:
-        """expired -> open with a later deadline (recorded in the ledger)."""
+    def extend(self, lot_id: uuid.UUID, deadline: datetime, reason: str, admin: User) -> Lot:
+        """Move an open lot's deadline later, before it passes; recorded in the ledger
+        (``lot_extended``: both deadlines, the reason, the admin's id).
+
+        From the deadline on the lot expires and its refunds start by themselves, so
+        it is never extended after that (409), even before the tick has expired it.
+        """
         now = self._platform.clock()
         lot = self._locked(lot_id)
-        if lot.status != LotStatus.EXPIRED:
-            raise LotStateConflict(lot, "extend it (only an expired lot can be extended)")
+        if lot.status != LotStatus.OPEN:
+            raise LotStateConflict(
+                lot, "extend it (only an open lot can be extended, before its deadline)"
+            )
+        if now >= lot.deadline:
+            raise LotDeadlinePassed(
+                f"the deadline {lot.deadline.isoformat()} has passed: the lot expires and its"
+                " refunds start automatically, so it can no longer be extended",
+                lot_id=str(lot.id),
+                deadline=lot.deadline.isoformat(),
+            )
         _check_deadline(deadline, now)
         if deadline <= lot.deadline:
             raise InvalidLot(
@@ -243,13 +252,14 @@ class LotService:
             )
         previous = lot.deadline
         lot.deadline = deadline
-        transition(lot, LotStatus.OPEN, now, action="extend it")
+        lot.updated_at = now
         Ledger(self._session).memo(
             LOT_EXTENDED,
-            refs={"lot_id": str(lot.id)},
+            refs={"lot_id": str(lot.id), "admin_id": str(admin.id)},
             metadata={
                 "previous_deadline": draw_timestamp(previous),
                 "deadline": draw_timestamp(deadline),
+                "reason": reason,
             },
         )
         self._lots.flush()

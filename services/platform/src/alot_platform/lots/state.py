@@ -2,12 +2,16 @@
 
     created -> open                      (opened: server seed committed in the ledger)
     open -> funded | expired             (target reached | deadline passed unfunded)
-    expired -> open                      (extended with a later deadline)
-    expired -> refunding -> closed       (every purchase refunded)
+    expired -> refunding -> closed       (refunds start at once; every purchase refunded)
     funded -> drawing -> settled         (winner drawn | prizes and credits settled)
 
 Nothing else. Each transition stamps its timestamp; any other request is refused with
-a 409 naming the current state.
+a 409 naming the current state. A deadline moves later while the lot is open (an
+admin's extension, lots/service.py), never after it: an expired lot does not reopen.
+
+The deadline rule: from its deadline on, a lot takes no part in anything an open lot
+does (tickets, trivia answers, an extension), whatever its stored status says: the
+expiry tick may not have run yet (``require_selling``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from alot_platform.lots.models import Lot, LotStatus
 _ALLOWED: dict[LotStatus, frozenset[LotStatus]] = {
     LotStatus.CREATED: frozenset({LotStatus.OPEN}),
     LotStatus.OPEN: frozenset({LotStatus.FUNDED, LotStatus.EXPIRED}),
-    LotStatus.EXPIRED: frozenset({LotStatus.OPEN, LotStatus.REFUNDING}),
+    LotStatus.EXPIRED: frozenset({LotStatus.REFUNDING}),
     LotStatus.REFUNDING: frozenset({LotStatus.CLOSED}),
     LotStatus.FUNDED: frozenset({LotStatus.DRAWING}),
     LotStatus.DRAWING: frozenset({LotStatus.SETTLED}),
@@ -37,6 +41,13 @@ _STAMPS: dict[LotStatus, str] = {
     LotStatus.REFUNDING: "refunding_at",
     LotStatus.CLOSED: "closed_at",
 }
+
+
+class LotDeadlinePassed(Conflict):
+    """The lot's deadline has passed, even if the expiry tick has not run yet."""
+
+    code = "lot_deadline_passed"
+    title = "The lot's deadline has passed"
 
 
 class LotStateConflict(Conflict):
@@ -66,8 +77,21 @@ def transition(lot: Lot, to: LotStatus, now: datetime, *, action: str | None = N
     if not can_transition(lot, to):
         raise LotStateConflict(lot, action or f"move to {to.value}")
     lot.status = to.value
-    stamp = _STAMPS[to]
-    # Re-opening an extended lot keeps its first opening time.
-    if not (to is LotStatus.OPEN and lot.opened_at is not None):
-        setattr(lot, stamp, now)
+    setattr(lot, _STAMPS[to], now)
     lot.updated_at = now
+
+
+def require_selling(lot: Lot, now: datetime, *, action: str) -> None:
+    """Refuse (409) unless ``lot`` is open and ``now`` is before its deadline.
+
+    A lot past its deadline is refused at once (``lot_deadline_passed``), before the
+    tick has moved it to expired.
+    """
+    if lot.status != LotStatus.OPEN.value:
+        raise LotStateConflict(lot, action)
+    if now >= lot.deadline:
+        raise LotDeadlinePassed(
+            f"lot {lot.id}'s deadline {lot.deadline.isoformat()} has passed; cannot {action}",
+            lot_id=str(lot.id),
+            deadline=lot.deadline.isoformat(),
+        )

@@ -5,9 +5,10 @@ settled, a refund started or made, a lot about to close): it exists exactly when
 event was committed. Its ``key`` says what it is about (``won:<lot id>``): one
 notification per user and key, so an event handled twice notifies once.
 
-Email is decided per notification (``email_status``): the important ones (won, refund
-available, refund done) are always emailed; credits awarded and reminders are emailed
-unless the player turned that email off (``notification_preferences``). A notification
+Email is decided per notification (``email_status``): a win is always emailed; credits
+awarded and reminders are emailed unless the player turned that email off
+(``notification_preferences``); a refund's notifications are in-app only, since the
+refund sends its own emails (alot_platform.refunds.emails). A notification
 written one at a time has its email queued in the outbox in the same transaction; one
 written in bulk (every buyer of a lot) is left ``due`` and queued by the next run of
 ``send_due_emails``, which checks the preference then.

@@ -53,10 +53,11 @@ from alot_platform.outbox.service import enqueue, enqueue_task
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.users.models import User
 
-ALWAYS_EMAILED = frozenset(
-    {NotificationKind.WON, NotificationKind.REFUND_AVAILABLE, NotificationKind.REFUND_DONE}
-)
-"""Transactional: sent whatever the preferences say."""
+ALWAYS_EMAILED = frozenset({NotificationKind.WON})
+"""Transactional: sent whatever the preferences say. A refund's emails (the choice with
+its deadline, the refund made) are transactional too, but are the refund's own
+(alot_platform.refunds.emails), written with it: its notifications are in-app only, so
+nobody is emailed twice about one refund."""
 EMAILED_BY_PREFERENCE = {
     NotificationKind.CREDITS_AWARDED: "credits_emails",
     NotificationKind.LOT_CLOSING: "reminder_emails",

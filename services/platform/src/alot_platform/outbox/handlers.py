@@ -67,9 +67,25 @@ def _notification_emails(platform: PlatformContext, payload: dict[str, Any]) -> 
     run_notification_emails(platform, payload)
 
 
+def _cash_refund(platform: PlatformContext, payload: dict[str, Any]) -> None:
+    """Ask the provider for a cash refund recorded as requested, and record its answer."""
+    from alot_platform.refunds.tasks import run_cash_refund
+
+    run_cash_refund(platform, payload)
+
+
+def _return_spent_credits(platform: PlatformContext, payload: dict[str, Any]) -> None:
+    """Give back the credits spent in a refunding lot, chunk by chunk."""
+    from alot_platform.refunds.tasks import run_return_spent_credits
+
+    run_return_spent_credits(platform, payload)
+
+
 HANDLERS: dict[str, Handler] = {
+    "cash_refund": _cash_refund,
     "draw": _draw,
     "notification_emails": _notification_emails,
     "payment_event": _payment_event,
     "processing_fee": _processing_fee,
+    "return_spent_credits": _return_spent_credits,
 }

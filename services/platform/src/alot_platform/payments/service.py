@@ -16,14 +16,17 @@ order. So:
   frozen draw inputs), with Stripe's ids in the ledger refs. If the lot no longer sells
   (funded by others, expired, the buyer's cap reached meanwhile), the payment is
   refunded in full under the key ``late-refund:<purchase id>``, recorded on the
-  purchase and in the ledger, and the buyer is told why. In two phases with a recovery
+  purchase and in the ledger, and the buyer is told why. In phases with a recovery
   point between them: the decision is committed first (the event's outcome
-  ``late_refund_due``, which every later event of the payment follows), then the refund
-  is called and recorded in a second unit of work. If Stripe's answer or the commit is
-  lost, the second phase runs again and Stripe answers the same key with the same
-  refund; a lot reopened meanwhile cannot turn a refunded payment into tickets. A
-  refund Stripe reports pending is not recorded: the event stays due and the tick
-  asks for the refund again until it has succeeded.
+  ``late_refund_due``, which every later event of the payment follows); then the
+  request is noted on the event and committed; then Stripe is called with no
+  transaction open and no row locked (payments/tasks.py); then its answer is recorded
+  under the event's and the purchase's locks. If Stripe's answer or a commit is lost,
+  the phases run again and Stripe answers the same key with the same refund (two
+  runners at once get the same refund too, and only the first records it); a lot
+  reopened meanwhile cannot turn a refunded payment into tickets. A refund Stripe
+  reports pending is not recorded: the event stays due and the tick asks for the
+  refund again until it has succeeded.
 - Every paid purchase (tickets or a late refund) owes the ledger Stripe's processing
   fee: a ``payment_fees`` row is written in the same unit of work, and the fee is read
   from Stripe and posted after the commit (payments/fees.py).
@@ -66,7 +69,8 @@ from alot_platform.lots.state import transition
 from alot_platform.money import format_cents
 from alot_platform.outbox.service import enqueue
 from alot_platform.payments.fees import record_fee_due
-from alot_platform.payments.models import PaymentOutcome
+from alot_platform.payments.models import PaymentEvent, PaymentOutcome
+from alot_platform.payments.provider import RefundResult
 from alot_platform.payments.repository import PaymentRepository
 from alot_platform.refunds.repository import RefundRepository
 
@@ -124,6 +128,17 @@ class Processed:
 
 
 @dataclass(frozen=True)
+class LateRefundCall:
+    """A late payment's refund in full, as the provider is to be asked for it."""
+
+    event_id: str
+    purchase_id: uuid.UUID
+    payment_id: str
+    amount_cents: int
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class _Result:
     outcome: PaymentOutcome
     detail: str | None = None
@@ -169,7 +184,7 @@ class PaymentEventService:
         """Apply one stored event, once (see the module docstring).
 
         A payment to refund is only decided here (outcome ``late_refund_due``, the event
-        left unapplied): the caller commits that decision, then calls ``refund_late``.
+        left unapplied): the caller commits that decision, then runs ``tasks.refund_late``.
         """
         event = self._payments.event_for_update(event_id)
         if event is None or event.processed_at is not None:
@@ -201,52 +216,77 @@ class PaymentEventService:
             fee_due=result.purchase_id if result.fee_due else None,
         )
 
-    def refund_late(self, event_id: str) -> Processed:
-        """The second phase of a late payment: refund it in full, record it, apply the event.
+    def late_refund_call(self, event_id: str) -> LateRefundCall | Processed:
+        """The second phase of a late payment, before the provider is called: what to ask
+        it (the refund in full, under the key ``late-refund:<purchase id>``), with the
+        request noted on the event. The caller commits this, then calls the provider
+        with no transaction open and no row locked, then ``record_late_refund``.
 
-        The decision was committed first, so a crash or a lost answer anywhere here is
-        recovered by running this again: Stripe answers the same key with the same refund,
-        and the decision cannot change meanwhile (say, a lot extended back to open). The
-        purchase row is locked, not the lot: nothing else waits on Stripe's answer.
+        The decision was committed first, so a crash or a lost answer anywhere from here
+        is recovered by running this again: the provider answers the same key with the
+        same refund, and the decision cannot change meanwhile (say, a lot extended).
+        ``Processed`` when nothing is left to ask (applied already, or refunded).
         """
         event = self._payments.event_for_update(event_id)
         if event is None or event.processed_at is not None:
             return Processed(event_id, None)
         assert event.outcome == PaymentOutcome.LATE_REFUND_DUE.value
         assert event.purchase_id is not None
+        purchase = self._payments.purchase(event.purchase_id)
+        assert purchase is not None
+        if purchase.status == PurchaseStatus.REFUNDED.value:
+            return self._apply(event, _already(purchase), self._platform.clock())
+        assert purchase.provider_payment_id is not None
+        key = f"late-refund:{purchase.id}"
+        # The state before the call: an admin reading the event sees a refund asked for
+        # and not answered yet (a crash here leaves exactly that).
+        event.last_error = (
+            f"refund {key} requested from the provider at"
+            f" {self._platform.clock().isoformat()}; its answer is not recorded yet"
+        )
+        return LateRefundCall(
+            event_id, purchase.id, purchase.provider_payment_id, purchase.amount_cents, key
+        )
+
+    def record_late_refund(self, event_id: str, refund: RefundResult) -> Processed:
+        """The provider's answer to ``late_refund_call``, under the event's and the
+        purchase's locks: the purchase refunded, the ledger memo, the buyer's email and the
+        processing fee due, and the event applied, in one transaction. A refund still
+        pending is not recorded: the event stays due and the tick asks again."""
+        event = self._payments.event_for_update(event_id)
+        if event is None or event.processed_at is not None:
+            return Processed(event_id, None)
+        assert event.purchase_id is not None
         purchase = self._payments.purchase_for_update(event.purchase_id)
         assert purchase is not None
         now = self._platform.clock()
-        notice = None
         if purchase.status == PurchaseStatus.REFUNDED.value:
-            result = _already(purchase)
-        else:
-            lot = self._lots.get(purchase.lot_id)
-            assert lot is not None
-            code, _, reason = (event.detail or "").partition(": ")
-            notice = self._refund_in_full(lot, purchase, code, reason, now)
-            if notice is None:
-                # Stripe took the refund but has not completed it: nothing is recorded
-                # as refunded yet; the event stays due and the tick asks again.
-                event.attempts += 1
-                event.last_error = "the refund is pending at the provider; asked again later"
-                self._session.flush()
-                return Processed(event_id, PaymentOutcome.REFUND_IN_FLIGHT)
-            # Stripe keeps its fee on a payment it refunds.
-            record_fee_due(self._session, purchase, now)
-            result = _Result(PaymentOutcome.LATE_REFUND, event.detail, purchase.id)
+            return self._apply(event, _already(purchase), now)
+        if refund.status == "pending":
+            # Stripe took the refund but has not completed it: nothing is recorded
+            # as refunded yet; the event stays due and the tick asks again.
+            event.attempts += 1
+            event.last_error = "the refund is pending at the provider; asked again later"
+            self._session.flush()
+            return Processed(event_id, PaymentOutcome.REFUND_IN_FLIGHT)
+        lot = self._lots.get(purchase.lot_id)
+        assert lot is not None
+        code, _, reason = (event.detail or "").partition(": ")
+        notice = self._record_refund_in_full(lot, purchase, refund, code, reason, now)
+        # Stripe keeps its fee on a payment it refunds.
+        record_fee_due(self._session, purchase, now)
+        result = _Result(PaymentOutcome.LATE_REFUND, event.detail, purchase.id)
+        applied = self._apply(event, result, now)
+        return Processed(event_id, applied.outcome, late_refund=notice, fee_due=purchase.id)
+
+    def _apply(self, event: PaymentEvent, result: _Result, now: datetime) -> Processed:
         event.attempts += 1
         event.outcome = result.outcome.value
         event.detail = result.detail
         event.processed_at = now
         event.last_error = None
         self._session.flush()
-        return Processed(
-            event_id,
-            result.outcome,
-            late_refund=notice,
-            fee_due=purchase.id if notice is not None else None,
-        )
+        return Processed(event.id, result.outcome)
 
     def note_failure(self, event_id: str, error: BaseException) -> None:
         """Keep why applying ``event_id`` failed; it stays unprocessed for a retry."""
@@ -480,21 +520,18 @@ class PaymentEventService:
             fee_due=True,
         )
 
-    def _refund_in_full(
-        self, lot: Lot, purchase: LotEntryPurchase, code: str, reason: str, now: datetime
-    ) -> LateRefundNotice | None:
-        """Refund ``purchase`` in full and record it; None while the provider says the
-        refund is pending (nothing recorded: the same key is used when asked again)."""
+    def _record_refund_in_full(
+        self,
+        lot: Lot,
+        purchase: LotEntryPurchase,
+        refund: RefundResult,
+        code: str,
+        reason: str,
+        now: datetime,
+    ) -> LateRefundNotice:
+        """``purchase`` refunded in full by the provider (``refund`` succeeded), recorded."""
         key = f"late-refund:{purchase.id}"
         assert purchase.provider_payment_id is not None
-        refund = self._platform.payments.refund(
-            purchase.provider_payment_id, purchase.amount_cents, key
-        )
-        if refund.status == "pending":
-            # A retried key is answered with the first answer: ask for the refund itself.
-            refund = self._platform.payments.refund_status(refund.refund_id)
-        if refund.status == "pending":
-            return None
         purchase.status = PurchaseStatus.REFUNDED.value
         purchase.refunded_cents = purchase.amount_cents
         purchase.refunded_at = now

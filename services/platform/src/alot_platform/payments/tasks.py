@@ -18,7 +18,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.payments.models import PaymentOutcome
 from alot_platform.payments.service import PaymentEventService, Processed
-from alot_platform.refunds.service import RefundService
+from alot_platform.refunds.tasks import finish_cash_refund
 
 _log = logging.getLogger(__name__)
 
@@ -30,13 +30,11 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
             processed = PaymentEventService(session, platform).process(event_id)
         if processed.outcome is PaymentOutcome.LATE_REFUND_DUE:
             # The decision is committed: the recovery point before calling Stripe.
-            with contextmanager(unit_of_work)(platform.database) as session:
-                processed = PaymentEventService(session, platform).refund_late(event_id)
+            processed = refund_late(platform, event_id)
         elif processed.refund_in_flight is not None:
             # Stripe reports a refund of ours not recorded yet: finish it (its own
             # phases, no lock held while Stripe is asked), then apply the event.
-            with contextmanager(unit_of_work)(platform.database) as session:
-                RefundService(session, platform).finish(processed.refund_in_flight)
+            finish_cash_refund(platform, processed.refund_in_flight)
             with contextmanager(unit_of_work)(platform.database) as session:
                 processed = PaymentEventService(session, platform).process(event_id)
     except Exception as error:  # the task's boundary: recorded, retried on redelivery
@@ -49,6 +47,24 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
     # A late refund's email, the processing fee and a funded lot's draw are outbox rows
     # committed with the event: the relay runs them.
     return processed
+
+
+def refund_late(platform: PlatformContext, event_id: str) -> Processed:
+    """Refund a late payment in full: the request noted and committed, Stripe called with
+    no transaction open and no row locked, its answer recorded in a unit of work of its
+    own (payments/service.py). Raises when Stripe does not answer: the event keeps the
+    error and stays due, and the next try asks Stripe again with the same key."""
+    with contextmanager(unit_of_work)(platform.database) as session:
+        call = PaymentEventService(session, platform).late_refund_call(event_id)
+    if isinstance(call, Processed):
+        return call
+    provider = platform.payments
+    refund = provider.refund(call.payment_id, call.amount_cents, call.idempotency_key)
+    if refund.status == "pending":
+        # A retried key is answered with the first answer: ask for the refund itself.
+        refund = provider.refund_status(refund.refund_id)
+    with contextmanager(unit_of_work)(platform.database) as session:
+        return PaymentEventService(session, platform).record_late_refund(event_id, refund)
 
 
 @dataclass(frozen=True)

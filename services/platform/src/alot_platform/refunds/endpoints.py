@@ -1,7 +1,14 @@
-"""Refunds of expired lots: the admin starts them, each cash buyer chooses how."""
+"""Refunds of expired lots: each cash buyer chooses how (refunds start by themselves at
+the deadline; an admin may start them early for an exceptional case).
+
+Work owed after the commit (a cash refund to ask the provider for, credits spent still
+to give back) runs once the request's unit of work has committed, never inside it
+(refunds/tasks.py); the tick does it too if this process stops first.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from fastapi import APIRouter, Depends, Response
@@ -21,6 +28,8 @@ from alot_platform.refunds.schemas import (
 from alot_platform.refunds.service import ChosenRefund, RefundService
 from alot_platform.users.models import Role
 
+_log = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/api/purchases", tags=["refunds"])
 admin_router = APIRouter(
     prefix="/api/admin/lots",
@@ -33,10 +42,13 @@ admin_router = APIRouter(
 @admin_router.post(
     "/{lot_id}/refunds",
     responses=problems(404, 409),
-    summary="Start refunds of an expired lot (repeating returns the progress)",
+    summary="Start refunds of a lot past its deadline now, before the tick does"
+    " (repeating returns the progress)",
 )
 def start_refunds(lot_id: uuid.UUID, session: SessionDep, platform: PlatformDep) -> LotRefundsRead:
-    return lot_refunds_read(RefundService(session, platform).start(lot_id))
+    # Credits spent beyond the first chunk are given back by an outbox task after this.
+    summary, _started = RefundService(session, platform).start(lot_id)
+    return lot_refunds_read(summary)
 
 
 @admin_router.get("/{lot_id}/refunds", responses=problems(404), summary="Refund progress")
@@ -60,8 +72,9 @@ def read_refund(
     "/{purchase_id}/refund-choice",
     responses={
         202: {
-            "description": "Cash chosen and recorded; the payment provider has not confirmed"
-            " the refund yet (`refund_status`): it is retried with the same key until it does"
+            "description": "Cash chosen and recorded (`refund_status` `requested`): the"
+            " payment provider is asked right after this answer, and again with the same"
+            " key until it confirms; `GET /api/purchases/{id}/refund` shows when it has"
         },
         **problems(401, 404, 409, 422),
     },
@@ -77,6 +90,8 @@ def choose_refund(
 ) -> PurchaseRefundRead:
     chosen = RefundService(session, platform).choose(purchase_id, user, body.choice)
     if chosen.in_flight:
+        # Cash: recorded here with its outbox task, which asks the provider once this
+        # request has committed.
         response.status_code = 202
     return _read(chosen, session, platform)
 

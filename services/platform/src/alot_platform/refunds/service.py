@@ -1,27 +1,33 @@
 """Expiry and refunds of lots that did not fund in time.
 
-- Expiry: an open lot past its deadline becomes expired (the scheduler's tick; purchases
-  are refused from the deadline on even before it runs).
-- An admin either extends the lot (back to open, the lot service) or starts refunds:
-  expired -> refunding, with a date by which each cash buyer chooses. Credits spent
-  come back 1:1 at once.
+- At the deadline the lot expires and its refunds start, in one transaction (the
+  scheduler's tick; purchases and trivia answers are refused from the deadline on even
+  before it runs): open -> expired -> refunding, with a date by which each cash buyer
+  chooses (ALOT_REFUND_CHOICE_SECONDS), and one email per buyer in the outbox with the
+  choice, that date and a link to each purchase's refund page (refunds/emails.py).
+  Credits spent come back 1:1: the first chunk in that transaction, the rest in chunks
+  of their own (``return_spent_credits``) that the tick resumes until none is left.
+  No admin step: ``start`` (an admin's) remains for an exceptional case, a lot whose
+  expiry the tick has not reached yet or whose refunds never started.
 - Each cash buyer chooses 98% back in cash (through the payment provider; the 2% stays
   as a fee) or 1.5x the amount in credits. After the date, the tick refunds cash to
   those who did not choose. When every purchase is refunded the lot is closed and the
-  buyers' reveals say refunded.
+  buyers' reveals say refunded; each refund is emailed to its buyer (``refund-done``).
 
 Every refund is one ledger transaction out of the lot's escrow, in the same unit of
 work as the purchase's new state, under an idempotency key derived from the purchase
 (``refund:<purchase id>``); the provider is called with that key too, so a retry never
 pays twice.
 
-A cash refund calls the provider, so it runs in three phases and holds no lock while
+This service never commits: its caller's unit of work does, once. A cash refund calls
+the provider, so it runs in three phases and holds no lock, and no transaction, while
 the provider answers (refunds/models.py):
 
 1. ``request``: under the lot's lock, a ``refund_requests`` row (``requested``, with
    the key and the amount) and the purchase's ``refund_choice`` are written, and
-   committed: the recovery point;
-2. the provider is called with the key, outside any transaction;
+   committed by the caller (the buyer's request, or the tick): the recovery point;
+2. after that commit, ``finish_cash_refund`` (refunds/tasks.py) calls the provider
+   with the key, outside any transaction;
 3. ``record``: under the lot's lock again, a ``succeeded`` refund marks the purchase
    refunded and posts the ledger transaction, in one transaction (and closes the lot
    after its last refund). A ``pending`` refund only keeps the provider's id: it is
@@ -29,17 +35,17 @@ the provider answers (refunds/models.py):
    ``charge.refunded`` makes the payments area ask at once). A refund the provider
    failed or cancelled is ``failed``, for a human.
 
-A crash or a lost answer between the phases leaves the request open: ``finish`` (the
-tick, after a minute) runs phases 2 and 3 again with the same key, and the provider
-answers with the refund it made the first time: never a second refund.
+A crash or a lost answer between the phases leaves the request open: the tick (after a
+minute) runs phases 2 and 3 again with the same key, and the provider answers with the
+refund it made the first time: never a second refund.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from alot_ledger import Ledger, Posting
@@ -48,7 +54,6 @@ from sqlalchemy.orm import Session
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
-from alot_platform.db import unit_of_work
 from alot_platform.entries.models import (
     LotEntryPurchase,
     PaymentMethod,
@@ -69,22 +74,25 @@ from alot_platform.ledger.accounts import (
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import LotNotFound
-from alot_platform.lots.state import transition
+from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import percent_of
 from alot_platform.notifications.service import notify_refund_done, notify_refunds_started
-from alot_platform.payments.provider import RefundFailed, RefundResult
+from alot_platform.outbox.service import enqueue_task
+from alot_platform.payments.provider import RefundResult
+from alot_platform.refunds import emails
+from alot_platform.refunds.emails import CASH_REFUND_PERCENT, CREDIT_CONVERSION_PERCENT
 from alot_platform.refunds.models import OPEN_REFUND_STATUSES, RefundRequest, RefundRequestStatus
 from alot_platform.refunds.repository import RefundRepository
 from alot_platform.reveals.models import RevealStatus
 from alot_platform.users.models import User
 
+__all__ = ["CASH_REFUND_PERCENT", "CREDIT_CONVERSION_PERCENT", "RefundService"]
+
 _log = logging.getLogger(__name__)
 
-CASH_REFUND_PERCENT = 98
-"""A cash refund returns 98% of what was paid; the rest covers the payment fees."""
-CREDIT_CONVERSION_PERCENT = 150
-"""Choosing credits instead returns 1.5x the amount paid (in cents) as credits."""
-_EXPIRY_BATCH = 100
+CHUNK = 500
+"""Purchases handled in one transaction (credits given back, cash refunds requested):
+a lot of any size is worked through in chunks that are each committed and resumable."""
 
 
 class PurchaseNotFound(NotFound):
@@ -127,8 +135,28 @@ class ChosenRefund:
 
     @property
     def in_flight(self) -> bool:
-        """Cash chosen and recorded, the provider's refund not (yet) confirmed."""
+        """Cash chosen and recorded, the provider's refund not (yet) confirmed: once the
+        caller has committed, ``finish_cash_refund`` (refunds/tasks.py) is due."""
         return self.request is not None and self.request.status in OPEN_REFUND_STATUSES
+
+
+@dataclass(frozen=True)
+class Started:
+    """A lot whose refunds started in the caller's unit of work."""
+
+    lot_id: uuid.UUID
+    credits_left: bool
+    """Credits spent still to give back, in chunks after this commit."""
+
+
+@dataclass
+class Overdue:
+    """One chunk of cash refunds sent after the choice date."""
+
+    handled: int = 0
+    requested: list[uuid.UUID] = field(default_factory=list)
+    """Purchases whose cash refund is requested: ``finish_cash_refund`` after the commit."""
+    more: bool = False
 
 
 class RefundService:
@@ -138,34 +166,36 @@ class RefundService:
         self._lots = LotRepository(session)
         self._refunds = RefundRepository(session)
 
-    # -- expiry ---------------------------------------------------------------------
+    # -- expiry: refunds start by themselves -------------------------------------------
 
-    def expire_due(self, now: datetime) -> list[uuid.UUID]:
-        """Expire one batch of open lots past their deadline; return their ids."""
-        expired = []
-        for lot in self._refunds.lock_lots_past_deadline(now, limit=_EXPIRY_BATCH):
-            transition(lot, LotStatus.EXPIRED, now, action="expire")
-            expired.append(lot.id)
-        return expired
+    def expire(self, lot_id: uuid.UUID, now: datetime) -> Started | None:
+        """Expire ``lot_id`` if its deadline has passed and start its refunds at once.
 
-    # -- starting refunds -------------------------------------------------------------
+        None when there is nothing to do: the lot is not due (funded meanwhile, done
+        by another tick) or another transaction holds it (a purchase deciding it right
+        now: the next tick sees what that purchase left).
+        """
+        lot = self._refunds.lock_lot_due_for_refunds(lot_id, now)
+        if lot is None:
+            return None
+        return self._start(lot, now)
 
-    def start(self, lot_id: uuid.UUID) -> RefundSummary:
-        """expired -> refunding; credits spent go back at once. Repeating is harmless."""
+    # -- an admin, for an exceptional case ---------------------------------------------
+
+    def start(self, lot_id: uuid.UUID) -> tuple[RefundSummary, Started | None]:
+        """Start refunds of a lot past its deadline now, without waiting for the tick.
+
+        Repeating, or a lot whose refunds started by themselves, answers the progress.
+        A lot still selling is refused (409): its deadline has not passed.
+        """
         lot = self._lock(lot_id)
         if lot.status in (LotStatus.REFUNDING.value, LotStatus.CLOSED.value):
-            return self.summary(lot)
+            return self.summary(lot), None
         now = self._platform.clock()
-        transition(lot, LotStatus.REFUNDING, now, action="start refunds")
-        lot.refund_choice_deadline = now + timedelta(
-            seconds=self._platform.settings.refund_choice_seconds
-        )
-        for purchase in self._refunds.purchases(lot.id, PurchaseStatus.SUCCEEDED):
-            if purchase.method == PaymentMethod.CREDITS.value:
-                self._refund_spent_credits(lot, purchase, now)
-        notify_refunds_started(self._session, lot, now)
-        self._close_if_done(lot, now)
-        return self.summary(lot)
+        if lot.status == LotStatus.OPEN.value and now < lot.deadline:
+            raise LotStateConflict(lot, "start refunds (its deadline has not passed)")
+        started = self._start(lot, now)
+        return self.summary(lot), started
 
     def summary(self, lot: Lot) -> RefundSummary:
         self._session.flush()
@@ -176,6 +206,51 @@ class RefundService:
         if lot is None:
             raise LotNotFound(f"no lot {lot_id}")
         return self.summary(lot)
+
+    def _start(self, lot: Lot, now: datetime) -> Started:
+        """open -> expired -> refunding, the choice date, every buyer's email, and the
+        first chunk of credits spent given back (the caller holds the lot's lock)."""
+        if lot.status == LotStatus.OPEN.value:
+            transition(lot, LotStatus.EXPIRED, now, action="expire")
+        transition(lot, LotStatus.REFUNDING, now, action="start refunds")
+        lot.refund_choice_deadline = now + timedelta(
+            seconds=self._platform.settings.refund_choice_seconds
+        )
+        by_buyer: dict[uuid.UUID, list[LotEntryPurchase]] = defaultdict(list)
+        for purchase in self._refunds.purchases(lot.id, PurchaseStatus.SUCCEEDED):
+            by_buyer[purchase.user_id].append(purchase)
+        for user_id, purchases in by_buyer.items():
+            emails.enqueue_choice(self._session, self._platform, lot, user_id, purchases, now)
+        notify_refunds_started(self._session, lot, now)
+        # Last: the ledger holds its chain-head lock from the first posting until commit.
+        credits_left = self._return_spent_credits(lot, now, limit=CHUNK)
+        _log.info("lot %s: expired, refunds started for %d buyer(s)", lot.id, len(by_buyer))
+        if credits_left:  # the rest after this commits, each chunk committed
+            enqueue_task(
+                self._session,
+                task="return_spent_credits",
+                key=f"return-spent-credits:{lot.id}",
+                payload={"lot_id": str(lot.id)},
+                now=now,
+            )
+        return Started(lot.id, credits_left)
+
+    def return_spent_credits(self, lot_id: uuid.UUID, *, limit: int = CHUNK) -> bool:
+        """Give back one chunk of the credits spent in a refunding lot; True while more
+        are left (each chunk is its caller's transaction)."""
+        lot = self._lock(lot_id)
+        if lot.status != LotStatus.REFUNDING.value:
+            return False
+        return self._return_spent_credits(lot, self._platform.clock(), limit=limit)
+
+    def _return_spent_credits(self, lot: Lot, now: datetime, *, limit: int) -> bool:
+        chunk = self._refunds.purchases(
+            lot.id, PurchaseStatus.SUCCEEDED, method=PaymentMethod.CREDITS, limit=limit
+        )
+        for purchase in chunk:
+            self._refund_spent_credits(lot, purchase, now)
+        self._close_if_done(lot, now)
+        return len(chunk) == limit
 
     # -- the buyer's choice ---------------------------------------------------------
 
@@ -189,8 +264,9 @@ class RefundService:
     def choose(self, purchase_id: uuid.UUID, buyer: User, choice: RefundChoice) -> ChosenRefund:
         """Refund ``buyer``'s cash purchase as they choose; the same choice again is a no-op.
 
-        Cash commits the request (phase 1) before calling the provider: the caller's
-        unit of work then holds only phase 3.
+        Credits are converted here. Cash is only requested here (phase 1): once the
+        caller's unit of work has committed, ``finish_cash_refund`` calls the provider
+        (``ChosenRefund.in_flight``).
         """
         found = self._refunds.purchase(purchase_id)
         if found is None or found.user_id != buyer.id:
@@ -201,9 +277,6 @@ class RefundService:
         request = self._refunds.refund_request_for_update(purchase.id)
         if purchase.status == PurchaseStatus.REFUNDED.value or request is not None:
             if purchase.refund_choice == choice.value:
-                if request is not None and request.status in OPEN_REFUND_STATUSES:
-                    self._session.commit()  # nothing to write: let go of the lock first
-                    request = self.finish(purchase.id)
                 return ChosenRefund(purchase, request)
             raise AlreadyRefunded(
                 f"purchase {purchase.id} was refunded as {purchase.refund_choice}",
@@ -232,80 +305,36 @@ class RefundService:
         request = self._request_cash(lot, purchase, now, chosen=True)
         if request is None:  # nothing to ask the provider: refunded already
             self._close_if_done(lot, now)
-            return ChosenRefund(purchase, None)
-        self._session.commit()  # the recovery point: the request is recorded
-        return ChosenRefund(purchase, self.finish(purchase.id))
+        return ChosenRefund(purchase, request)
 
     # -- after the date ---------------------------------------------------------------
 
-    def refund_overdue(self, lot_id: uuid.UUID) -> int:
-        """Past the choice date: refund in cash every purchase still waiting; close.
-
-        Every cash refund is requested and committed first (one transaction under the
-        lot's lock), then each is finished in a transaction of its own.
-        """
+    def refund_overdue(self, lot_id: uuid.UUID, *, limit: int = CHUNK) -> Overdue:
+        """Past the choice date: request a cash refund for one chunk of the purchases
+        still waiting (phase 1); ``more`` while others wait. The caller commits, then
+        finishes each of ``requested``."""
         lot = self._lock(lot_id)
         now = self._platform.clock()
+        done = Overdue()
         if (
             lot.status != LotStatus.REFUNDING.value
             or lot.refund_choice_deadline is None
             or now <= lot.refund_choice_deadline
         ):
-            return 0
-        handled = 0
-        requested = []
-        for purchase in self._refunds.purchases(lot.id, PurchaseStatus.SUCCEEDED):
-            if self._refunds.refund_request(purchase.id) is not None:
-                continue  # requested already: finished by the tick's retry
-            handled += 1
+            return done
+        chunk = self._refunds.purchases_without_refund_request(lot.id, limit=limit)
+        for purchase in chunk:
+            done.handled += 1
             if purchase.method == PaymentMethod.CASH.value:
                 if self._request_cash(lot, purchase, now, chosen=False) is not None:
-                    requested.append(purchase.id)
-            else:  # refunded when refunds started; only if that was interrupted
+                    done.requested.append(purchase.id)
+            else:  # given back when refunds started; only if that was interrupted
                 self._refund_spent_credits(lot, purchase, now)
         self._close_if_done(lot, now)
-        self._session.commit()  # the recovery point of every request above
-        for purchase_id in requested:
-            self.finish(purchase_id)
-            self._session.commit()
-        return handled
+        done.more = len(chunk) == limit
+        return done
 
     # -- cash refunds in flight ------------------------------------------------------
-
-    def finish(self, purchase_id: uuid.UUID) -> RefundRequest | None:
-        """Phases 2 and 3 of ``purchase_id``'s cash refund, if it is still open.
-
-        Call with no changes pending: the session's transaction is ended before the
-        provider is called. The provider's failure to answer is kept on the request
-        (``attempts``, ``last_error``) for the next try, and not raised.
-        """
-        request = self._refunds.refund_request(purchase_id)
-        if request is None or request.status not in OPEN_REFUND_STATUSES:
-            return request
-        payment_id, amount, key = (
-            request.provider_payment_id,
-            request.amount_cents,
-            request.idempotency_key,
-        )
-        pending = (
-            request.provider_refund_id
-            if request.status == RefundRequestStatus.PENDING.value
-            else None
-        )
-        self._session.commit()  # no transaction (on SQLite, no write lock) during the call
-        provider = self._platform.payments
-        try:
-            if pending is not None:
-                result = provider.refund_status(pending)
-            else:
-                result = provider.refund(payment_id, amount, key)
-        except RefundFailed as refused:
-            _log.error("refund %s failed at the provider: %s", key, refused)
-            return self._record(purchase_id, None, f"{refused}")
-        except Exception as error:  # unanswered: the request stays open for a retry
-            _log.warning("refund %s not confirmed by the provider: %s", key, error)
-            return self._note_attempt(purchase_id, error)
-        return self._record(purchase_id, result, None)
 
     def _request_cash(
         self, lot: Lot, purchase: LotEntryPurchase, now: datetime, *, chosen: bool
@@ -333,12 +362,21 @@ class RefundService:
         )
         self._session.add(request)
         self._session.flush()
+        # The provider is asked after this commits (alot_platform.outbox.handlers).
+        enqueue_task(
+            self._session,
+            task="cash_refund",
+            key=f"cash-refund:{purchase.id}",
+            payload={"purchase_id": str(purchase.id)},
+            now=now,
+        )
         return request
 
-    def _record(
+    def record(
         self, purchase_id: uuid.UUID, result: RefundResult | None, failure: str | None
     ) -> RefundRequest:
-        """Phase 3: the provider's answer, under the lot's lock, in one transaction."""
+        """Phase 3: the provider's answer (``result``, or None when it refused with
+        ``failure``), under the lot's lock, in the caller's transaction."""
         found = self._refunds.purchase(purchase_id)
         assert found is not None
         lot = self._lock(found.lot_id)
@@ -373,10 +411,10 @@ class RefundService:
         self._close_if_done(lot, now)
         return request
 
-    def _note_attempt(self, purchase_id: uuid.UUID, error: BaseException) -> RefundRequest:
+    def note_attempt(self, purchase_id: uuid.UUID, error: BaseException) -> RefundRequest | None:
+        """The provider did not answer: keep why, for the next try."""
         request = self._refunds.refund_request_for_update(purchase_id)
-        assert request is not None
-        if request.status in OPEN_REFUND_STATUSES:
+        if request is not None and request.status in OPEN_REFUND_STATUSES:
             request.attempts += 1
             request.updated_at = self._platform.clock()
             request.last_error = f"{type(error).__name__}: {error}"[:2000]
@@ -411,6 +449,7 @@ class RefundService:
             refs["provider_payment_id"] = purchase.provider_payment_id
         if refund_id is not None:
             refs["provider_refund_id"] = refund_id
+        emails.enqueue_done(self._session, self._platform, lot, purchase, now)
         Ledger(self._session).post(
             "refund_cash",
             postings,
@@ -425,6 +464,7 @@ class RefundService:
         credits = percent_of(paid, CREDIT_CONVERSION_PERCENT)
         self._mark_refunded(purchase, RefundChoice.CREDITS, now)
         purchase.refunded_credits = credits
+        emails.enqueue_done(self._session, self._platform, lot, purchase, now)
         receipt = Ledger(self._session).post(
             "refund_credit_conversion",
             [
@@ -453,6 +493,7 @@ class RefundService:
         notify_refund_done(self._session, self._platform, lot, purchase, now)
 
     def _refund_spent_credits(self, lot: Lot, purchase: LotEntryPurchase, now: datetime) -> None:
+        """Credits spent, back 1:1 (the buyer's refund email already says so)."""
         credits = purchase.credits_spent
         self._mark_refunded(purchase, RefundChoice.CREDITS, now)
         purchase.refunded_credits = credits
@@ -485,19 +526,16 @@ class RefundService:
         purchase.refund_choice = how.value
         purchase.refunded_at = now
         self._session.flush()
-        remaining = [
-            p
-            for p in self._refunds.purchases(purchase.lot_id, PurchaseStatus.SUCCEEDED)
-            if p.user_id == purchase.user_id
-        ]
+        if self._refunds.has_unrefunded(purchase.lot_id, user_id=purchase.user_id):
+            return
         reveal = self._refunds.reveal(purchase.lot_id, purchase.user_id)
-        if not remaining and reveal is not None:
+        if reveal is not None:
             reveal.status = RevealStatus.REFUNDED.value
             reveal.revealed_at = now
 
     def _close_if_done(self, lot: Lot, now: datetime) -> None:
         self._session.flush()
-        if not self._refunds.purchases(lot.id, PurchaseStatus.SUCCEEDED):
+        if not self._refunds.has_unrefunded(lot.id):
             transition(lot, LotStatus.CLOSED, now, action="close")
             _log.info("lot %s: every purchase refunded, closed", lot.id)
 
@@ -514,19 +552,3 @@ def _refs(purchase: LotEntryPurchase) -> dict[str, str]:
         "purchase_id": str(purchase.id),
         "user_id": str(purchase.user_id),
     }
-
-
-def finish_open_refunds(platform: PlatformContext, *, older_than_seconds: int = 60) -> int:
-    """Finish cash refunds left open (a crash, the provider down, a pending refund):
-    phases 2 and 3 again, each purchase in its own unit of work. Returns how many are
-    open afterwards (any age)."""
-    before = platform.clock() - timedelta(seconds=older_than_seconds)
-    with contextmanager(unit_of_work)(platform.database) as session:
-        open_ids = RefundRepository(session).open_refund_requests(
-            requested_before=before, limit=_EXPIRY_BATCH
-        )
-    for purchase_id in open_ids:
-        with contextmanager(unit_of_work)(platform.database) as session:
-            RefundService(session, platform).finish(purchase_id)
-    with contextmanager(unit_of_work)(platform.database) as session:
-        return RefundRepository(session).count_open_refund_requests()

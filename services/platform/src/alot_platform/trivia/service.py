@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from alot_platform.context import PlatformContext
 from alot_platform.errors import AlotError, Conflict, Forbidden, InvalidInput
 from alot_platform.keys import Keys
-from alot_platform.lots.models import Lot, LotStatus
-from alot_platform.lots.state import LotStateConflict
+from alot_platform.lots.models import Lot
+from alot_platform.lots.state import require_selling
 from alot_platform.trivia.models import LotTriviaAttempt
 from alot_platform.trivia.repository import TriviaRepository
 from alot_platform.users.models import User
@@ -134,8 +134,9 @@ class TriviaService:
     def attempt(self, lot: Lot, user: User, answer: str) -> AttemptResult:
         """Record one answer; a player who already passed gets their status, nothing written."""
         now = self._platform.clock()
-        if lot.status != LotStatus.OPEN:
-            raise LotStateConflict(lot, "answer its trivia question")
+        # Past the deadline the lot sells nothing, so its question is closed too, even
+        # before the tick has marked the lot expired.
+        require_selling(lot, now, action="answer its trivia question")
         submitted = answer_digest(self._platform.keys, lot.id, answer)
 
         self._attempts.lock_player(user.id)
