@@ -28,11 +28,12 @@ from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.db import unit_of_work
 from alot_platform.ledger.accounts import CRD, CREDITS_ISSUED, user_credits
 from alot_platform.migrate import migrate
+from alot_platform.outbox.models import OutboxItem
 from alot_platform.users.models import Role
 from alot_platform.users.service import UserService
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 BASE_URL = "https://testserver"  # https: the session cookies are Secure
@@ -416,3 +417,29 @@ def make_lot_desk(client: TestClient, api: Api, clock: FakeClock) -> Callable[..
         return LotDesk(on, Api(on), clock, **lot_defaults)
 
     return make
+
+
+@pytest.fixture
+def draw_by_hand(platform: PlatformContext) -> None:
+    """The draw task is not run: these tests take the draw's steps themselves, where the
+    runner takes them right after the funding commits (other tasks, such as the
+    players' emails, run as usual)."""
+    runner = platform.relay
+    assert runner is not None
+
+    class _AllButDraws:
+        def nudge(self, item_ids: list[uuid.UUID]) -> None:
+            with platform.database.sessions() as session:
+                draws = set(
+                    session.scalars(
+                        select(OutboxItem.id)
+                        .where(OutboxItem.id.in_(item_ids))
+                        .where(OutboxItem.task == "draw")
+                    )
+                )
+            runner.nudge([item_id for item_id in item_ids if item_id not in draws])
+
+        def stop(self) -> None:
+            runner.stop()
+
+    platform.relay = _AllButDraws()

@@ -33,11 +33,9 @@ from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus, ProductClas
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import draw_timestamp
 from alot_platform.lots.state import transition
-from alot_platform.outbox.models import OutboxItem
 from alot_platform.reveals.models import Reveal
 from alot_verify.draw import commitment_v1, commitment_v2
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 
@@ -299,29 +297,3 @@ def api_factory(make_lot_desk: Any) -> Callable[[TestClient], Http]:
         return Http(make_lot_desk(on=client, **DRAW_LOT_DEFAULTS))
 
     return make
-
-
-@pytest.fixture
-def draw_by_hand(platform: PlatformContext) -> None:
-    """The draw task is not run: these tests take the draw's steps themselves, where the
-    runner takes them right after the funding commits (other tasks, such as the
-    players' emails, run as usual)."""
-    runner = platform.relay
-    assert runner is not None
-
-    class _AllButDraws:
-        def nudge(self, item_ids: list[uuid.UUID]) -> None:
-            with platform.database.sessions() as session:
-                draws = set(
-                    session.scalars(
-                        select(OutboxItem.id)
-                        .where(OutboxItem.id.in_(item_ids))
-                        .where(OutboxItem.task == "draw")
-                    )
-                )
-            runner.nudge([item_id for item_id in item_ids if item_id not in draws])
-
-        def stop(self) -> None:
-            runner.stop()
-
-    platform.relay = _AllButDraws()

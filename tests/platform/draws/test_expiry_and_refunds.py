@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alot_ledger import export_lines
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.entries.models import LotEntryPurchase
@@ -349,3 +350,24 @@ def test_an_admin_may_start_refunds_before_the_tick_only_once_the_deadline_passe
     assert started.json()["purchases"] == {"succeeded": 1}
     assert run_tick(platform).expired == []  # nothing left for the tick to start
     assert len(_refund_mails(http, ada)) == 1  # the same email, once
+
+
+@pytest.mark.usefixtures("draw_by_hand")
+def test_one_tick_draws_every_waiting_lot_however_many_in_batches(
+    http: Any, lots: Any, platform: Any
+) -> None:
+    """More funded lots than a batch whose draw task did not run (lost, or funded
+    before the outbox): one tick draws and settles them all."""
+    buyer = http.api.account()
+    lot_ids = []
+    for _ in range(BATCH + 3):
+        lot_id = lots.open_lot(target_cents=100, deadline_hours=1)
+        lots.buy(lot_id, buyer.id, 1, cash=100)
+        lot_ids.append(lot_id)
+    assert {lots.lot(lot_id).status for lot_id in lot_ids} == {"funded"}
+
+    report = run_tick(platform)
+
+    assert report.failures == []
+    assert (report.drawn, report.settled) == (BATCH + 3, BATCH + 3)
+    assert {lots.lot(lot_id).status for lot_id in lot_ids} == {"settled"}

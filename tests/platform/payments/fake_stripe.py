@@ -100,6 +100,11 @@ class FakeStripe:
         with self._lock:
             self._failures.append(_Failure(path_prefix, kind, times))
 
+    def recover(self) -> None:
+        """Stripe is back: no request fails any more."""
+        with self._lock:
+            self._failures.clear()
+
     def created(self, path: str) -> int:
         """How many distinct objects POSTs to ``path`` created (replays excluded)."""
         store = {"/v1/checkout/sessions": self.sessions, "/v1/refunds": self.refunds}[path]

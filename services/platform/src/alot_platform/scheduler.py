@@ -220,18 +220,22 @@ def _refund_overdue(platform: PlatformContext, report: TickReport) -> None:
 
 
 def _draw_pending(platform: PlatformContext, report: TickReport) -> None:
-    with contextmanager(unit_of_work)(platform.database) as session:
-        waiting = DrawRepository(session).lot_ids_in(
-            (LotStatus.FUNDED, LotStatus.DRAWING), limit=BATCH
-        )
-    for lot_id in waiting:
+    """Lots still funded or drawing: their draw task is waiting (a drand round not
+    published yet) or was lost (a lot funded before the outbox existed). All of them,
+    a batch at a time."""
 
-        def draw(lot_id: uuid.UUID = lot_id) -> None:
-            outcome = run_draw_and_settle(platform, lot_id)
-            report.drawn += outcome.drawn
-            report.settled += outcome.settled
+    def due(after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            return DrawRepository(session).lot_ids_in(
+                (LotStatus.FUNDED, LotStatus.DRAWING), after=after, limit=limit
+            )
 
-        _guard(report, f"draw of lot {lot_id}", draw)
+    def draw(lot_id: uuid.UUID) -> None:
+        outcome = run_draw_and_settle(platform, lot_id)
+        report.drawn += outcome.drawn
+        report.settled += outcome.settled
+
+    drain(report, "draw of lot", due, draw)
 
 
 def _checkpoint(platform: PlatformContext, checkpointer: Checkpointer, report: TickReport) -> None:

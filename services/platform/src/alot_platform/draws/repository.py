@@ -153,13 +153,12 @@ class DrawRepository:
     def user(self, user_id: uuid.UUID) -> User | None:
         return self.session.get(User, user_id)
 
-    def lot_ids_in(self, statuses: Sequence[LotStatus], *, limit: int) -> list[uuid.UUID]:
-        """Lots waiting for the draw engine (funded or drawn but not settled), oldest first."""
-        return list(
-            self.session.scalars(
-                select(Lot.id)
-                .where(Lot.status.in_([s.value for s in statuses]))
-                .order_by(Lot.updated_at, Lot.id)
-                .limit(limit)
-            )
-        )
+    def lot_ids_in(
+        self, statuses: Sequence[LotStatus], *, after: uuid.UUID | None = None, limit: int
+    ) -> list[uuid.UUID]:
+        """Lots waiting for the draw engine (funded or drawn but not settled), by id,
+        after ``after`` (a batch at a time)."""
+        query = select(Lot.id).where(Lot.status.in_([s.value for s in statuses]))
+        if after is not None:
+            query = query.where(Lot.id > after)
+        return list(self.session.scalars(query.order_by(Lot.id).limit(limit)))
