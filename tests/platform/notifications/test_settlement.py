@@ -1,13 +1,17 @@
 """A settled lot notifies its players: the winner (emailed with the settlement), every
-other entrant their credits (emailed by the tick, unless they turned that off), once."""
+other entrant their credits (right after it, a batch at a time, emailed unless they
+turned that off), once."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from alot_platform.draws.models import LotteryDraw
 from alot_platform.draws.tasks import run_draw_and_settle, settle_lot
+from alot_platform.lots.models import Lot
 from alot_platform.notifications.models import Notification
+from alot_platform.notifications.service import notify_credits
 from alot_platform.outbox.models import OutboxItem
 from sqlalchemy import func, select
 
@@ -101,3 +105,34 @@ def test_no_credits_still_tells_the_others_the_lot_was_drawn(desk: Any) -> None:
     [item] = desk.notifications(loser)["items"]
     assert (item["kind"], item["data"]["credits"]) == ("credits_awarded", 0)
     assert "awarded no credits" in item["body"]
+
+
+def test_credits_are_told_a_batch_at_a_time_after_the_settlement(desk: Any, platform: Any) -> None:
+    """The non-winners' notifications are written after the settlement commits, by its
+    credits_notifications task, one committed batch at a time: a batch done again (a
+    task run twice, or resumed) notifies nobody twice."""
+    lot_id, players, draw = _settled_lot(desk)
+    losers = sorted(uuid.UUID(p.id) for p in players if p.id != draw["winner_user_id"])
+    with platform.database.sessions() as session:
+        task = session.scalars(
+            select(OutboxItem).where(OutboxItem.key == f"credits-notifications:{lot_id}")
+        ).one()
+        assert (task.task, task.status) == ("credits_notifications", "done")
+        # The batches again, one entrant at a time, as a resumed run would read them.
+        lot = session.get(Lot, uuid.UUID(lot_id))
+        drawn = session.scalars(
+            select(LotteryDraw).where(LotteryDraw.lot_id == uuid.UUID(lot_id))
+        ).one()
+        after, pages = None, 0
+        while True:
+            after = notify_credits(session, platform, lot, drawn, after=after, limit=1)
+            pages += 1
+            if after is None:
+                break
+        session.commit()
+    assert pages == 4  # three entrants, one a page, and the empty page after them
+    with platform.database.sessions() as session:
+        told = session.scalars(
+            select(Notification.user_id).where(Notification.kind == "credits_awarded")
+        ).all()
+    assert sorted(told) == losers

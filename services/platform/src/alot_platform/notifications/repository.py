@@ -164,9 +164,12 @@ class NotificationRepository:
 
     # -- the events' facts ------------------------------------------------------------
 
-    def entrants_credits(self, lot_id: uuid.UUID) -> list[tuple[uuid.UUID, int, int]]:
-        """Each entrant of the lot: (user id, credits awarded, tickets), by user id."""
-        rows = self.session.execute(
+    def entrants_credits(
+        self, lot_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int | None = None
+    ) -> list[tuple[uuid.UUID, int, int]]:
+        """Each entrant of the lot after user ``after``: (user id, credits awarded,
+        tickets), by user id, at most ``limit``."""
+        query = (
             select(
                 LotEntry.user_id,
                 func.sum(LotEntry.credits_awarded),
@@ -176,6 +179,9 @@ class NotificationRepository:
             .group_by(LotEntry.user_id)
             .order_by(LotEntry.user_id)
         )
+        if after is not None:
+            query = query.where(LotEntry.user_id > after)
+        rows = self.session.execute(query.limit(limit))
         return [(row[0], int(row[1] or 0), int(row[2] or 0)) for row in rows]
 
     def cash_purchases_waiting(self, lot_id: uuid.UUID) -> dict[uuid.UUID, list[uuid.UUID]]:

@@ -187,41 +187,64 @@ def _queue_now(
 def notify_settled(
     session: Session, platform: PlatformContext, lot: Lot, draw: LotteryDraw
 ) -> None:
-    """A lot just settled: the winner is told (and emailed now); every other entrant
-    learns their credits (emailed by ``send_due_emails``, per their preference).
-
-    Reads the credits from the lot's entries, so it belongs after they are all
-    written (in the transaction that settles the lot's last entries)."""
+    """A lot just settled: the winner is told (and emailed now), in the settlement's
+    last transaction; every other entrant learns their credits from the
+    ``credits_notifications`` task written with it, which notifies them a batch at a
+    time after the commit (``notify_credits``), so a lot of 50,000 buyers does not
+    write 50,000 rows in one transaction."""
     assert draw.winner_user_id is not None
     assert draw.winning_ticket is not None
-    session.flush()
     now = platform.clock()
-    facts = {
-        "lot_id": str(lot.id),
-        "lot_title": lot.title,
-        "winning_ticket": draw.winning_ticket,
-        "total_tickets": draw.total_tickets,
-    }
     won = notify_many(
         session,
         NotificationKind.WON,
-        [Notice(draw.winner_user_id, f"won:{lot.id}", facts)],
+        [Notice(draw.winner_user_id, f"won:{lot.id}", _settled_facts(lot, draw))],
         now,
     )
     _queue_now(session, platform, won, now)
+    enqueue_task(
+        session,
+        task="credits_notifications",
+        key=f"credits-notifications:{lot.id}",
+        payload={"lot_id": str(lot.id)},
+        now=now,
+    )
+
+
+def notify_credits(
+    session: Session,
+    platform: PlatformContext,
+    lot: Lot,
+    draw: LotteryDraw,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+) -> uuid.UUID | None:
+    """Tell the non-winners of a settled lot after user ``after`` (at most ``limit``
+    entrants) what they earned; return the last entrant read, None at the end. Keys a
+    user already has are skipped, so a batch done twice notifies nobody twice."""
+    entrants = NotificationRepository(session).entrants_credits(lot.id, after=after, limit=limit)
+    facts = _settled_facts(lot, draw)
     notify_many(
         session,
         NotificationKind.CREDITS_AWARDED,
         [
             Notice(user_id, f"credits:{lot.id}", {**facts, "credits": credits})
-            for user_id, credits, _tickets in NotificationRepository(session).entrants_credits(
-                lot.id
-            )
+            for user_id, credits, _tickets in entrants
             if user_id != draw.winner_user_id
         ],
-        now,
+        platform.clock(),
     )
-    _send_due_emails_after_commit(session, f"settled:{lot.id}", now)
+    return entrants[-1][0] if len(entrants) == limit else None
+
+
+def _settled_facts(lot: Lot, draw: LotteryDraw) -> dict[str, object]:
+    return {
+        "lot_id": str(lot.id),
+        "lot_title": lot.title,
+        "winning_ticket": draw.winning_ticket,
+        "total_tickets": draw.total_tickets,
+    }
 
 
 def notify_refunds_started(session: Session, lot: Lot, now: datetime) -> None:

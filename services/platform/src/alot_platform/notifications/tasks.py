@@ -16,11 +16,15 @@ import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
+from alot_platform.draws.models import LotteryDraw
+from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.notifications.models import NotificationKind
 from alot_platform.notifications.repository import NotificationRepository
-from alot_platform.notifications.service import Notice, notify_many, queue_email
+from alot_platform.notifications.service import Notice, notify_credits, notify_many, queue_email
 
 _log = logging.getLogger(__name__)
 
@@ -105,6 +109,26 @@ def _remind_entrants(platform: PlatformContext, lot_id: uuid.UUID, facts: dict[s
         if len(players) < PLAYER_BATCH:
             return written
         after = players[-1]
+
+
+def run_credits_notifications(platform: PlatformContext, payload: dict[str, str]) -> None:
+    """Task: tell every non-winner of a settled lot their credits, ``PLAYER_BATCH`` per
+    committed unit of work (resumable: a batch done twice notifies nobody twice), then
+    queue the emails that are due."""
+    lot_id = uuid.UUID(payload["lot_id"])
+    after: uuid.UUID | None = None
+    while True:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            lot = session.get(Lot, lot_id)
+            draw = session.scalars(
+                select(LotteryDraw).where(LotteryDraw.lot_id == lot_id)
+            ).one_or_none()
+            if lot is None or draw is None or lot.status != LotStatus.SETTLED.value:
+                raise LookupError(f"no settled lot {lot_id}")
+            after = notify_credits(session, platform, lot, draw, after=after, limit=PLAYER_BATCH)
+        if after is None:
+            break
+    send_due_emails(platform)
 
 
 def run_notification_emails(platform: PlatformContext, payload: dict[str, str]) -> None:

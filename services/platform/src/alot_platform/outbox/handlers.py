@@ -60,6 +60,13 @@ def _processing_fee(platform: PlatformContext, payload: dict[str, Any]) -> None:
         raise RuntimeError("the fee was not read or posted (the reason is on payment_fees)")
 
 
+def _credits_notifications(platform: PlatformContext, payload: dict[str, Any]) -> None:
+    """Tell a settled lot's non-winners their credits, a batch at a time."""
+    from alot_platform.notifications.tasks import run_credits_notifications
+
+    run_credits_notifications(platform, payload)
+
+
 def _notification_emails(platform: PlatformContext, payload: dict[str, Any]) -> None:
     """Decide the notification emails left due (an event that reached every entrant)."""
     from alot_platform.notifications.tasks import run_notification_emails
@@ -83,6 +90,7 @@ def _return_spent_credits(platform: PlatformContext, payload: dict[str, Any]) ->
 
 HANDLERS: dict[str, Handler] = {
     "cash_refund": _cash_refund,
+    "credits_notifications": _credits_notifications,
     "draw": _draw,
     "notification_emails": _notification_emails,
     "payment_event": _payment_event,
