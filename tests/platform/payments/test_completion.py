@@ -4,14 +4,14 @@ refunds, disputes and failures are recorded with Stripe's ids."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from typing import Any
 
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.scheduler import run_tick
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
+
+from .locks import row_lock_free
 
 
 def test_a_paid_checkout_gets_the_next_tickets_and_the_ledger_names_stripe(till: Any) -> None:
@@ -128,34 +128,6 @@ def test_a_payment_after_the_deadline_is_refunded_even_before_the_expiry_tick(
     assert "deadline passed" in till.event_row(events[0]["id"])["detail"]
 
 
-def _row_lock_free(engine: Engine, table: str, row_id: str) -> bool:
-    """Whether another transaction could lock the row now, without waiting (on SQLite,
-    which has no row locks: the database's write lock, which every unit of work takes)."""
-    if engine.dialect.name == "sqlite":
-        raw: Any = engine.raw_connection()
-        try:
-            raw.execute("PRAGMA busy_timeout=0")
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
-                return False
-            raw.execute("ROLLBACK")
-            return True
-        finally:
-            raw.execute("PRAGMA busy_timeout=30000")
-            raw.close()
-    with engine.connect() as connection:
-        try:
-            with connection.begin():
-                connection.execute(
-                    text(f"SELECT id FROM {table} WHERE id = CAST(:id AS uuid) FOR UPDATE NOWAIT"),
-                    {"id": row_id},
-                )
-            return True
-        except OperationalError:
-            return False
-
-
 def test_a_late_refund_calls_stripe_with_no_lock_on_the_purchase(till: Any) -> None:
     lot = till.open_lot(funding_target_cents=500)
     ada, bob = till.player(lot["id"]), till.player(lot["id"])
@@ -173,13 +145,13 @@ def test_a_late_refund_calls_stripe_with_no_lock_on_the_purchase(till: Any) -> N
             )
         else:
             holder.exec_driver_sql("SELECT 1")
-        assert not _row_lock_free(engine, "lot_entry_purchases", late["id"])
+        assert not row_lock_free(engine, "lot_entry_purchases", late["id"])
     seen: list[bool] = []
     noted: list[str | None] = []
 
     def probe(method: str, path: str) -> None:
         if (method, path) == ("POST", "/v1/refunds"):
-            seen.append(_row_lock_free(engine, "lot_entry_purchases", late["id"]))
+            seen.append(row_lock_free(engine, "lot_entry_purchases", late["id"]))
             if seen[-1]:  # (a read would wait for the lock otherwise)
                 noted.append(till.event_row(ada_events[1]["id"])["last_error"])
 

@@ -7,16 +7,16 @@ Stripe says so (charge.refunded or the tick)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from typing import Any
 
 from alot_platform.cli import main
 from alot_platform.scheduler import run_tick
 from click.testing import CliRunner
-from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
+
+from .locks import row_lock_free
 
 
 def _fresh(till: Any, account: Any) -> dict[str, str]:
@@ -53,33 +53,6 @@ def _request(till: Any, purchase_id: str) -> dict[str, Any]:
     return row
 
 
-def _lot_lock_free(engine: Engine, lot_id: str) -> bool:
-    """Whether another transaction could lock the lot now, without waiting."""
-    if engine.dialect.name == "sqlite":  # no row locks: the database write lock
-        raw: Any = engine.raw_connection()
-        try:
-            raw.execute("PRAGMA busy_timeout=0")
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
-                return False
-            raw.execute("ROLLBACK")
-            return True
-        finally:
-            raw.execute("PRAGMA busy_timeout=30000")
-            raw.close()
-    with engine.connect() as connection:
-        try:
-            with connection.begin():
-                connection.execute(
-                    text("SELECT id FROM lots WHERE id = CAST(:id AS uuid) FOR UPDATE NOWAIT"),
-                    {"id": lot_id},
-                )
-            return True
-        except OperationalError:
-            return False
-
-
 def test_stripe_is_called_with_no_lock_on_the_lot(till: Any) -> None:
     lot, [(ada, purchase_id)] = _refunding(till)
     engine = till.platform.database.engine
@@ -90,12 +63,12 @@ def test_stripe_is_called_with_no_lock_on_the_lot(till: Any) -> None:
                 text("SELECT id FROM lots WHERE id = CAST(:id AS uuid) FOR UPDATE"),
                 {"id": lot["id"]},
             )
-        assert not _lot_lock_free(engine, lot["id"])
+        assert not row_lock_free(engine, "lots", lot["id"])
     seen: list[bool] = []
 
     def probe(method: str, path: str) -> None:
         if (method, path) == ("POST", "/v1/refunds"):
-            seen.append(_lot_lock_free(engine, lot["id"]))
+            seen.append(row_lock_free(engine, "lots", lot["id"]))
 
     till.fake.on_request = probe
     chosen = _choose(till, ada, purchase_id)
