@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from celery import Celery
 
 from alot_platform.config import Settings
+
+if TYPE_CHECKING:
+    from alot_platform.context import PlatformContext
 
 _log = logging.getLogger(__name__)
 
@@ -104,24 +106,14 @@ def _app(settings: Settings) -> Celery:
     return make_app(settings)
 
 
-_platform_lock = threading.Lock()
-_platforms: dict[int, Any] = {}
-
-
-def _platform(settings: Settings) -> Any:
+@functools.cache
+def _platform(settings: Settings) -> PlatformContext:
     """This worker process's platform context, built on first use (after the fork)."""
+    from alot_platform.clock import system_clock
     from alot_platform.context import PlatformContext
+    from alot_platform.keys import load_keys
+    from alot_platform.mail import mailer_from_settings
 
-    with _platform_lock:
-        platform = _platforms.get(id(settings))
-        if platform is None:
-            from alot_platform.clock import system_clock
-            from alot_platform.keys import load_keys
-            from alot_platform.mail import mailer_from_settings
-
-            platform = PlatformContext.build(
-                settings, system_clock, load_keys(settings), mailer_from_settings(settings)
-            )
-            _platforms[id(settings)] = platform
-        assert isinstance(platform, PlatformContext)
-        return platform
+    return PlatformContext.build(
+        settings, system_clock, load_keys(settings), mailer_from_settings(settings)
+    )
