@@ -6,7 +6,7 @@ need from it. Tests build it with their own settings and clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi import Request
@@ -20,6 +20,7 @@ from alot_platform.keys import Keys
 from alot_platform.mail import Mailer
 from alot_platform.outbox.relay import Relay, install, relay_for
 from alot_platform.payments.provider import PaymentProvider, payment_provider_from_settings
+from alot_platform.realtime import events
 from alot_platform.security.crypto import FieldCipher, SeedSealer
 
 
@@ -37,6 +38,8 @@ class PlatformContext:
     payments: PaymentProvider
     relay: Relay | None = None
     """Told of the outbox rows each commit wrote (alot_platform.outbox.relay)."""
+    events: events.EventBus = field(default_factory=events.EventBus)
+    """Told of the events each commit emitted (alot_platform.realtime.events)."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, keys: Keys, mailer: Mailer) -> PlatformContext:
@@ -57,6 +60,9 @@ class PlatformContext:
             payments=payment_provider_from_settings(settings),
         )
         platform.relay = relay_for(platform)
+        # Events first: a commit's events are dispatched before the work it queued
+        # starts (an inline runner's draw would otherwise announce itself first).
+        events.install(platform)
         install(platform)
         return platform
 

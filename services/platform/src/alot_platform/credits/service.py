@@ -25,6 +25,7 @@ from alot_platform.credits.repository import CreditsRepository
 from alot_platform.errors import Conflict
 from alot_platform.ledger.accounts import CRD, user_credits
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
+from alot_platform.realtime.events import Event, EventType, emit
 
 
 class InsufficientCredits(Conflict):
@@ -140,6 +141,13 @@ class CreditsService:
             ]
         )
         self._credits.insert_movements(movements)
+        emit(
+            self._session,
+            *(
+                Event(EventType.CREDITS_CHANGED, self._now, user_id=user_id, internal=True)
+                for user_id in rows
+            ),
+        )
 
 
 @dataclass

@@ -68,6 +68,7 @@ from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import format_cents
 from alot_platform.notifications.service import notify_settled
 from alot_platform.outbox.service import enqueue_task
+from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.reveals.models import Reveal
 
 
@@ -240,6 +241,21 @@ class DrawService:
             idempotency_key=f"draw_result:{lot.id}",
         )
         draw.result_ledger_seq = receipt.seq
+        emit(
+            self._session,
+            Event(
+                EventType.DRAW_COMPLETED,
+                now,
+                lot.id,
+                data={
+                    **lot_snapshot(lot),
+                    "algorithm": draw.algorithm,
+                    "winning_ticket": draw.winning_ticket,
+                    "winner_user_id": proof["winner_user_id"],
+                    "result_ledger_seq": receipt.seq,
+                },
+            ),
+        )
         return draw
 
     def _beacon_reading(self, draw_inputs: dict[str, Any]) -> dict[str, Any] | None:

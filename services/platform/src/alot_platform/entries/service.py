@@ -80,6 +80,7 @@ from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import CREDITS_PER_TICKET
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.payments.provider import ChargeResult
+from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.trivia.service import require_passed_trivia
 from alot_platform.users.models import User
 
@@ -703,7 +704,8 @@ class _Batch:
             if price.credits:
                 balances[wanted.user_id] -= price.credits
             if lot.funded_cents >= lot.funding_target_cents:
-                transition(lot, LotStatus.FUNDED, now, action="fund the lot")
+                # The batch announces itself once written (its lot may not be in a session).
+                transition(lot, LotStatus.FUNDED, now, action="fund the lot", announce=False)
                 item.funds = True
         return accepted
 
@@ -793,6 +795,15 @@ class _Batch:
             # The common batch (cash, not funding) commits with its writes; the rest
             # goes on through the ORM and commits after it.
             commit=not spends and not funds,
+        )
+        emit(
+            self._session,
+            Event(
+                EventType.LOT_FUNDED if funds else EventType.LOT_UPDATE,
+                now,
+                lot_id=lot.id,
+                data=lot_snapshot(lot),
+            ),
         )
         for item in spends:
             assert item.purchase.ledger_seq is not None

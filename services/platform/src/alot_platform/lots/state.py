@@ -20,6 +20,7 @@ from datetime import datetime
 
 from alot_platform.errors import Conflict
 from alot_platform.lots.models import Lot, LotStatus
+from alot_platform.realtime.events import Event, EventType, emit_for, lot_snapshot
 
 _ALLOWED: dict[LotStatus, frozenset[LotStatus]] = {
     LotStatus.CREATED: frozenset({LotStatus.OPEN}),
@@ -40,6 +41,13 @@ _STAMPS: dict[LotStatus, str] = {
     LotStatus.EXPIRED: "expired_at",
     LotStatus.REFUNDING: "refunding_at",
     LotStatus.CLOSED: "closed_at",
+}
+
+# The live event each transition sends (a status without its own event is a lot_update).
+_EVENTS: dict[LotStatus, EventType] = {
+    LotStatus.FUNDED: EventType.LOT_FUNDED,
+    LotStatus.DRAWING: EventType.DRAW_STARTED,
+    LotStatus.EXPIRED: EventType.LOT_EXPIRED,
 }
 
 
@@ -68,7 +76,9 @@ def can_transition(lot: Lot, to: LotStatus) -> bool:
     return to in _ALLOWED[LotStatus(lot.status)]
 
 
-def transition(lot: Lot, to: LotStatus, now: datetime, *, action: str | None = None) -> None:
+def transition(
+    lot: Lot, to: LotStatus, now: datetime, *, action: str | None = None, announce: bool = True
+) -> None:
     """Move ``lot`` to ``to`` and stamp the time, or raise LotStateConflict (409).
 
     The caller holds the lot's row lock (``SELECT ... FOR UPDATE``) so that two requests
@@ -78,6 +88,9 @@ def transition(lot: Lot, to: LotStatus, now: datetime, *, action: str | None = N
         raise LotStateConflict(lot, action or f"move to {to.value}")
     lot.status = to.value
     setattr(lot, _STAMPS[to], now)
+    if announce:  # a caller that announces itself (a purchase batch) passes False
+        kind = _EVENTS.get(to, EventType.LOT_UPDATE)
+        emit_for(lot, Event(kind, now, lot_id=lot.id, data=lot_snapshot(lot)))
     lot.updated_at = now
 
 

@@ -51,6 +51,7 @@ from alot_platform.notifications.schemas import (
 )
 from alot_platform.outbox.service import enqueue, enqueue_task
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
+from alot_platform.realtime.events import Event, EventType, emit
 from alot_platform.users.models import User
 
 ALWAYS_EMAILED = frozenset({NotificationKind.WON})
@@ -132,7 +133,34 @@ def notify_many(
         }
         for notice in notices
     ]
-    return NotificationRepository(session).insert_new(rows)
+    inserted = NotificationRepository(session).insert_new(rows)
+    live = _LIVE.get(kind)
+    if live is not None and inserted:
+        written = set(inserted)
+        emit(
+            session,
+            *(
+                Event(
+                    live,
+                    now,
+                    _uuid_or_none(notice.data.get("lot_id")),
+                    user_id=notice.user_id,
+                    data={**notice.data, "notification_id": str(row["id"])},
+                )
+                for row, notice in zip(rows, notices, strict=True)
+                if row["id"] in written
+            ),
+        )
+    return inserted
+
+
+# The personal live event each kind of notification sends as it is written.
+_LIVE: dict[NotificationKind, EventType] = {
+    NotificationKind.WON: EventType.WON,
+    NotificationKind.CREDITS_AWARDED: EventType.CREDITS_AWARDED,
+    NotificationKind.REFUND_AVAILABLE: EventType.REFUND_AVAILABLE,
+    NotificationKind.REFUND_DONE: EventType.REFUND_DONE,
+}
 
 
 def queue_email(

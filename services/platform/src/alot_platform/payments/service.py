@@ -72,6 +72,7 @@ from alot_platform.payments.fees import record_fee_due
 from alot_platform.payments.models import PaymentEvent, PaymentOutcome
 from alot_platform.payments.provider import RefundResult
 from alot_platform.payments.repository import PaymentRepository
+from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.refunds.repository import RefundRepository
 
 _log = logging.getLogger(__name__)
@@ -512,6 +513,22 @@ class PaymentEventService:
         record_fee_due(self._session, purchase, now)
         if funds:
             DrawService(self._session, self._platform).freeze(lot)
+        events = [] if funds else [Event(EventType.LOT_UPDATE, now, lot.id, data=lot_snapshot(lot))]
+        events.append(
+            Event(
+                EventType.PURCHASE_CONFIRMED,
+                now,
+                lot.id,
+                user_id=purchase.user_id,
+                data={
+                    "purchase_id": str(purchase.id),
+                    "tickets": purchase.tickets,
+                    "tickets_start": entry.tickets_start,
+                    "tickets_end": entry.tickets_end,
+                },
+            )
+        )
+        emit(self._session, *events)
         return _Result(
             PaymentOutcome.ALLOCATED,
             f"tickets {entry.tickets_start}-{entry.tickets_end}",

@@ -1,0 +1,1 @@
+"""Live events (WebSockets) and the events that drive them and the caches."""
