@@ -61,7 +61,8 @@ def test_purchases_funding_draw_and_settlement_are_announced(
     assert desk.buy(winner_pool[0], lot["id"], 0).status_code == 201
     assert recorder.types(lot["id"]) == ["lot_update"]
     update = recorder.events[-1]
-    assert update.data["tickets_sold"] == 1 and update.data["funded_cents"] == 100
+    assert update.data["tickets_sold"] == 1
+    assert update.data["funded_cents"] == 100
     assert update.data["progress_basis_points"] == 1000
 
     recorder.clear()
@@ -81,7 +82,8 @@ def test_purchases_funding_draw_and_settlement_are_announced(
         if e.type in (EventType.LOT_FUNDED, EventType.DRAW_COMPLETED)
         or (e.type is EventType.LOT_UPDATE and e.data["status"] == "settled")
     )
-    assert funded.data["funded_cents"] == 1000 and funded.data["status"] == "funded"
+    assert funded.data["funded_cents"] == 1000
+    assert funded.data["status"] == "funded"
     assert 1 <= completed.data["winning_ticket"] <= 11
     assert settled.data["status"] == "settled"
 
