@@ -1,0 +1,402 @@
+"""Cached reads of lots (L1), their leaderboards (L2) and settled draws (L3).
+
+A lot's view is cached in two parts: the static part (``lot_read`` as built from the
+database, under the lot's and the catalogue's versions) and the live record (status,
+tickets sold, funding), written through by every purchase batch and state change
+(invalidation.py). A read overlays the live figures on the static part and computes the
+time-dependent fields (``seconds_left``) at answer time, so a hot lot's purchases
+never invalidate its view or the lists it is on. List pages cache their ordered ids
+only, under the lists' version (bumped when a lot changes state).
+
+Only what an anonymous caller may see is cached: admins, and lots an anonymous caller
+may not see (created, private), always read the database, and every read checks the
+lot's visibility (from the cached view, or the database on a miss).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from alot_platform.cache import keys
+from alot_platform.cache.invalidation import write_live
+from alot_platform.cache.service import Cache
+from alot_platform.context import PlatformContext
+from alot_platform.credits.schemas import CreditsRead
+from alot_platform.credits.service import CreditsService
+from alot_platform.draws.schemas import draw_read
+from alot_platform.draws.service import DrawNotDone, DrawService
+from alot_platform.lots.models import Lot, LotStatus, Visibility
+from alot_platform.lots.repository import LotRepository
+from alot_platform.lots.schemas import LeaderboardPage, LeaderboardRow, LotSort, lot_read
+from alot_platform.lots.service import LotNotFound, LotService, is_admin
+from alot_platform.money import format_cents
+from alot_platform.users.models import User
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_RUNNING = frozenset({LotStatus.CREATED.value, LotStatus.OPEN.value})
+
+
+def _cacheable(lot: Lot) -> bool:
+    """Whether anyone may see ``lot`` (an anonymous caller can): only those are cached."""
+    return lot.status != LotStatus.CREATED and lot.visibility != Visibility.PRIVATE
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+class LotViews:
+    """The public views of lots, from the cache when it holds them."""
+
+    def __init__(self, session: Session, platform: PlatformContext) -> None:
+        self._session = session
+        self._platform = platform
+        self._cache: Cache = platform.cache
+        self._lots = LotService(session, platform)
+
+    # -- one lot --------------------------------------------------------------------
+
+    def detail(self, lot_id: uuid.UUID, viewer: User | None) -> dict[str, Any]:
+        """GET /api/lots/{id}'s body (404 for a lot ``viewer`` may not see)."""
+        now = self._platform.clock()
+        if is_admin(viewer) or not self._cache.usable:
+            lot = self._lots.get_visible(lot_id, viewer)
+            return _json(lot, now, admin=is_admin(viewer))
+        found: dict[str, Any] | None = self._cached([lot_id], now)[0].get(lot_id)
+        if found is not None:
+            self._cache.hit("lot")
+            return found
+        self._cache.miss("lot")
+
+        def load() -> dict[str, Any]:
+            _, versions = self._cached([lot_id], now)  # read before the database is
+            lot = self._lots.get_visible(lot_id, viewer)
+            if _cacheable(lot) and lot.id in versions:
+                self._fill([lot], versions)
+            return _json(lot, now, admin=False)
+
+        return self._cache.single_flight(
+            keys.lot_static(lot_id), lambda: self._cached([lot_id], now)[0].get(lot_id), load
+        )
+
+    def _cached(
+        self, lot_ids: Sequence[uuid.UUID], now: datetime
+    ) -> tuple[dict[uuid.UUID, Any], dict[uuid.UUID, list[str]]]:
+        """The views of ``lot_ids`` the cache holds valid (static under its versions, a
+        live record in the same state), with live figures and time overlaid; and the
+        current versions of each lot (none when the cache is off or failing), for a
+        reader that misses to store what it loads next under."""
+        wanted: list[str] = [keys.ALL]
+        for lot_id in lot_ids:
+            wanted += [keys.lot_version(lot_id), keys.lot_static(lot_id), keys.lot_live(lot_id)]
+        found = self._cache.get_many(wanted)
+        if found is None:
+            return {}, {}
+        catalogue = found[0] or ""
+        views: dict[uuid.UUID, Any] = {}
+        versions: dict[uuid.UUID, list[str]] = {}
+        for index, lot_id in enumerate(lot_ids):
+            version, static_raw, live_raw = found[1 + 3 * index : 4 + 3 * index]
+            versions[lot_id] = [catalogue, version or ""]
+            if static_raw is None or live_raw is None:
+                continue
+            static = json.loads(static_raw)
+            if static["v"] != versions[lot_id]:
+                continue
+            live = json.loads(live_raw.split("|", 2)[2])
+            view = static["d"]
+            if live["status"] != view["status"]:
+                continue  # the state moved on since this view was built
+            views[lot_id] = _overlay(view, static["deadline_us"], live, now)
+        return views, versions
+
+    def _fill(self, lots: Sequence[Lot], versions: dict[uuid.UUID, list[str]]) -> None:
+        """Store ``lots``' static views under ``versions`` (read before the lots were
+        loaded: a view built before a change and stored after it carries the old
+        version and is never believed) and merge their live figures."""
+        now = self._platform.clock()
+        by_ttl: dict[int, dict[str, str]] = {}
+        for lot in lots:
+            entry = {
+                "v": versions[lot.id],
+                "d": _json(lot, now, admin=False),
+                "deadline_us": _micros(lot.deadline),
+            }
+            ttl = self._cache.history_ttl if lot.status in keys.FINAL else self._cache.lot_ttl
+            by_ttl.setdefault(ttl, {})[keys.lot_static(lot.id)] = json.dumps(
+                entry, separators=(",", ":")
+            )
+        for ttl, entries in by_ttl.items():
+            self._cache.set_many(entries, ttl)
+        for lot in lots:
+            write_live(
+                self._cache,
+                lot.id,
+                {
+                    "status": lot.status,
+                    "tickets_sold": lot.tickets_sold,
+                    "cash_cents": lot.cash_cents,
+                    "spent_credits": lot.credits_spent,
+                },
+                state_changed=False,
+            )
+
+    # -- lists ----------------------------------------------------------------------
+
+    def page(
+        self,
+        viewer: User | None,
+        *,
+        statuses: Sequence[LotStatus],
+        tier: str | None,
+        category: str | None,
+        ending_within_hours: int | None,
+        min_progress_percent: int | None,
+        search: str | None,
+        sort: LotSort,
+        cursor: str | None,
+        limit: int,
+    ) -> dict[str, Any]:
+        """GET /api/lots's body: the page's ids from the cache (or the database), each
+        lot's view from the cache (or the database)."""
+        now = self._platform.clock()
+
+        def from_database() -> tuple[list[Lot], str | None]:
+            return self._lots.discover(
+                viewer,
+                statuses=statuses,
+                tier=tier,
+                category=category,
+                ending_within_hours=ending_within_hours,
+                min_progress_percent=min_progress_percent,
+                search=search,
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
+            )
+
+        admin = is_admin(viewer)
+        if admin or not self._cache.usable:
+            lots, next_cursor = from_database()
+            return {
+                "items": [_json(lot, now, admin=admin) for lot in lots],
+                "next_cursor": next_cursor,
+            }
+        query = {
+            "state": sorted(s.value for s in statuses),
+            "tier": tier,
+            "category": category.strip().lower() if category else None,
+            "ending_soon": ending_within_hours,
+            "min_progress": min_progress_percent,
+            "q": search,
+            "sort": sort,
+            "cursor": cursor,
+            "limit": limit,
+        }
+        # Pages whose order or membership follows live figures or the clock are kept
+        # briefly; the figures on them are live all the same.
+        ranked = (
+            sort == "most_funded"
+            or ending_within_hours is not None
+            or (min_progress_percent is not None)
+        )
+        ttl = self._cache.ranked_list_ttl if ranked else self._cache.lot_ttl
+        key = keys.lot_list(query)
+
+        def cached() -> dict[str, Any] | None:
+            ids, _ = self._cache.get_entry(key, [keys.ALL, keys.LISTS])
+            return None if ids is None else self._compose(ids, now)
+
+        found = cached()
+        if found is not None:
+            self._cache.hit("lot_list")
+            return found
+        self._cache.miss("lot_list")
+
+        def load() -> dict[str, Any]:
+            _, versions = self._cache.get_entry(key, [keys.ALL, keys.LISTS])
+            lots, next_cursor = from_database()
+            if versions is not None:
+                ids = {"ids": [str(lot.id) for lot in lots], "next_cursor": next_cursor}
+                # The lots' views are stored by the next read (_compose), under versions
+                # read before it loads them.
+                self._cache.set_many({key: self._cache.entry_text(versions, ids)}, ttl)
+            return {
+                "items": [_json(lot, now, admin=False) for lot in lots],
+                "next_cursor": next_cursor,
+            }
+
+        return self._cache.single_flight(key, cached, load)
+
+    def _compose(self, page: dict[str, Any], now: datetime) -> dict[str, Any]:
+        lot_ids = [uuid.UUID(i) for i in page["ids"]]
+        views, versions = self._cached(lot_ids, now)
+        missing = [lot_id for lot_id in lot_ids if lot_id not in views]
+        if missing:
+            self._cache.miss("lot", len(missing))
+            loaded = LotRepository(self._session).get_many(missing)
+            self._fill([lot for lot in loaded if _cacheable(lot) and lot.id in versions], versions)
+            views.update((lot.id, _json(lot, now, admin=False)) for lot in loaded)
+        self._cache.hit("lot", len(lot_ids) - len(missing))
+        # A lot deleted since the page was cached is left out (lots are never deleted).
+        return {
+            "items": [views[lot_id] for lot_id in lot_ids if lot_id in views],
+            "next_cursor": page["next_cursor"],
+        }
+
+    # -- leaderboards (L2) ----------------------------------------------------------
+
+    def leaderboard(
+        self, lot_id: uuid.UUID, viewer: User | None, *, cursor: str | None, limit: int
+    ) -> dict[str, Any]:
+        """GET /api/lots/{id}/entries's body, cached under the lot's state and tickets
+        sold (every purchase batch changes them)."""
+        if is_admin(viewer) or not self._cache.usable:
+            return self._leaderboard(self._lots.get_visible(lot_id, viewer), cursor, limit)
+        view = self.detail(lot_id, viewer)  # 404 unless visible; cached itself
+        version = f"{view['status']}:{view['tickets_sold']}"
+        key = keys.leaderboard(lot_id, cursor, limit)
+
+        def cached() -> dict[str, Any] | None:
+            entry, _ = self._cache.get_entry(key, [keys.ALL])
+            if entry is None or entry["version"] != version:
+                return None
+            page: dict[str, Any] = entry["page"]
+            return page
+
+        found = cached()
+        if found is not None:
+            self._cache.hit("leaderboard")
+            return found
+        self._cache.miss("leaderboard")
+
+        def load() -> dict[str, Any]:
+            _, versions = self._cache.get_entry(key, [keys.ALL])
+            lot = self._lots.get_visible(lot_id, viewer)
+            page = self._leaderboard(lot, cursor, limit)
+            if versions is not None and _cacheable(lot):
+                ttl = self._cache.history_ttl if lot.status in keys.FINAL else self._cache.user_ttl
+                entry = {"version": version, "page": page}
+                self._cache.set_many({key: self._cache.entry_text(versions, entry)}, ttl)
+            return page
+
+        return self._cache.single_flight(key, cached, load)
+
+    def _leaderboard(self, lot: Lot, cursor: str | None, limit: int) -> dict[str, Any]:
+        rows, next_cursor = self._lots.leaderboard(lot, cursor=cursor, limit=limit)
+        return LeaderboardPage(
+            items=[
+                LeaderboardRow(rank=rank, username=r.username, tickets=r.tickets, entries=r.entries)
+                for rank, r in rows
+            ],
+            next_cursor=next_cursor,
+        ).model_dump(mode="json")
+
+    # -- settled draws (L3) ---------------------------------------------------------
+
+    def draw(self, lot_id: uuid.UUID, viewer: User | None) -> dict[str, Any]:
+        """GET /api/lots/{id}/draw's body; a settled lot's never changes again."""
+        if is_admin(viewer) or not self._cache.usable:
+            return self._draw(self._lots.get_visible(lot_id, viewer))
+        view = self.detail(lot_id, viewer)
+        if view["status"] != LotStatus.SETTLED:
+            return self._draw(self._lots.get_visible(lot_id, viewer))
+        key = keys.draw(lot_id)
+
+        def cached() -> dict[str, Any] | None:
+            entry, _ = self._cache.get_entry(key, [])
+            return entry if isinstance(entry, dict) else None
+
+        found = cached()
+        if found is not None:
+            self._cache.hit("draw")
+            return found
+        self._cache.miss("draw")
+
+        def load() -> dict[str, Any]:
+            lot = self._lots.get_visible(lot_id, viewer)
+            record = self._draw(lot)
+            if lot.status == LotStatus.SETTLED and _cacheable(lot):
+                text = self._cache.entry_text([], record)
+                self._cache.set_many({key: text}, self._cache.history_ttl)
+            return record
+
+        return self._cache.single_flight(key, cached, load)
+
+    def proof(self, lot_id: uuid.UUID, viewer: User | None) -> dict[str, Any]:
+        record = self.draw(lot_id, viewer)
+        if record["proof"] is None:
+            raise DrawNotDone(f"lot {lot_id} is {record['lot_status']}; it has no draw proof yet")
+        proof: dict[str, Any] = record["proof"]
+        return proof
+
+    def _draw(self, lot: Lot) -> dict[str, Any]:
+        record = DrawService(self._session, self._platform).record(lot)
+        return draw_read(lot, record).model_dump(mode="json")
+
+
+def credit_balance(
+    session: Session, platform: PlatformContext, user_id: uuid.UUID
+) -> dict[str, Any]:
+    """GET /api/users/me/credits's body (L2), invalidated by ``credits_changed``."""
+    cache = platform.cache
+    key = keys.credits(user_id)
+    version_keys = [keys.credits_version(user_id)]
+
+    def from_database() -> dict[str, Any]:
+        account = CreditsService(session, platform.clock()).account(user_id)
+        return CreditsRead.of(account).model_dump(mode="json")
+
+    found, versions = cache.get_entry(key, version_keys)
+    if versions is None:
+        return from_database()
+    if found is not None:
+        cache.hit("balance")
+        balance: dict[str, Any] = found
+        return balance
+    cache.miss("balance")
+    balance = from_database()
+    cache.set_many({key: cache.entry_text(versions, balance)}, cache.user_ttl)
+    return balance
+
+
+def _json(lot: Lot, now: datetime, *, admin: bool) -> dict[str, Any]:
+    return lot_read(lot, now, show_product=admin).model_dump(mode="json")
+
+
+def _overlay(
+    view: dict[str, Any], deadline_us: int, live: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """``view`` with ``live``'s figures and ``now``'s time left (as ``lot_read`` computes)."""
+    tickets = live["tickets_sold"]
+    cash, credits = live["cash_cents"], live["spent_credits"]
+    funded = cash + credits
+    funding = view["funding"]
+    progress = funded * 10_000 // funding["target_cents"]
+    running = view["status"] in _RUNNING
+    seconds_left = (deadline_us - _micros(now)) / 1_000_000
+    return {
+        **view,
+        "funding": {
+            **funding,
+            "funded_cents": funded,
+            "funded": format_cents(funded),
+            "cash_cents": cash,
+            "spent_credits": credits,
+            "progress_bps": progress,
+            "progress_percent": format_cents(progress),
+        },
+        "tickets_sold": tickets,
+        "odds_per_ticket": f"1 in {tickets}" if tickets else None,
+        "seconds_left": max(0, int(seconds_left)) if running else 0,
+    }
+
+
+__all__ = ["LotNotFound", "LotViews", "credit_balance"]
