@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ _FLIGHT_POLL_SECONDS = 0.02
 _FLIGHT_WAIT_SECONDS = 0.5
 # Hit and miss counts are summed in the process and added to the shared figures this often.
 _COUNTS_FLUSH_SECONDS = 1.0
+# Write-throughs kept while the backend fails, applied once it answers again.
+_MISSED_MAX = 10_000
 
 FAMILIES = ("lot", "lot_list", "leaderboard", "balance", "draw")
 
@@ -68,6 +71,8 @@ class Cache:
         self._counts_lock = threading.Lock()
         self._pending: dict[str, list[int]] = {}
         self._flushed_at = time.monotonic()
+        self._missed: deque[Callable[[], object]] = deque()
+        self._missed_lock = threading.Lock()
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -99,6 +104,8 @@ class Cache:
         if not self.usable:
             return None
         with self._failing_soft("read"):
+            if self._missed:
+                self._replay_missed()
             return self.backend.get_many(keys)
         return None
 
@@ -109,8 +116,7 @@ class Cache:
 
     def bump(self, keys: Sequence[str]) -> None:
         if keys and self.enabled:
-            with self._failing_soft("invalidation"):
-                self.backend.bump(keys, self.max_ttl)
+            self._write_through("invalidation", lambda: self.backend.bump(keys, self.max_ttl))
 
     def merge_live(
         self,
@@ -122,19 +128,51 @@ class Cache:
         bump_on_rank: Sequence[str],
     ) -> None:
         if self.enabled:
-            with self._failing_soft("write-through"):
-                self.backend.merge_live(
+            self._write_through(
+                "write-through",
+                lambda: self.backend.merge_live(
                     key, rank, tickets, payload, ttl_seconds, bump_on_rank, self.max_ttl
-                )
+                ),
+            )
+
+    def _write_through(self, what: str, write: Callable[[], object]) -> None:
+        """Write now, or (the backend failing) once it answers again: a lost
+        write-through would leave a stale view for a whole TTL after an outage. Writes
+        are merges and version bumps, safe to apply late and more than once."""
+        if time.monotonic() >= self._broken_until:
+            try:
+                self._replay_missed()
+                write()
+                return
+            except (redis.RedisError, OSError):
+                self._broke(what)
+        with self._missed_lock:
+            if len(self._missed) >= _MISSED_MAX:
+                self._missed.popleft()  # the oldest: its TTL bounds the staleness
+            self._missed.append(write)
+
+    def _replay_missed(self) -> None:
+        while self._missed:
+            with self._missed_lock:
+                if not self._missed:
+                    return
+                write = self._missed[0]
+            write()
+            with self._missed_lock:
+                if self._missed and self._missed[0] is write:
+                    self._missed.popleft()
 
     @contextmanager
     def _failing_soft(self, what: str) -> Iterator[None]:
         try:
             yield
         except (redis.RedisError, OSError):
-            if time.monotonic() >= self._broken_until:
-                _log.exception("cache %s failed; reading the database for a while", what)
-            self._broken_until = time.monotonic() + _BREAKER_SECONDS
+            self._broke(what)
+
+    def _broke(self, what: str) -> None:
+        if time.monotonic() >= self._broken_until:
+            _log.exception("cache %s failed; reading the database for a while", what)
+        self._broken_until = time.monotonic() + _BREAKER_SECONDS
 
     # -- versioned entries ----------------------------------------------------------
 
