@@ -44,6 +44,27 @@ FAMILIES = ("lot", "lot_list", "leaderboard", "balance", "draw")
 
 
 @dataclass(frozen=True)
+class Entry:
+    """A cached value: a line of JSON metadata (``v``: the versions it was built under),
+    then the payload, often a response body kept as text so that a hit sends it without
+    parsing it."""
+
+    meta: dict[str, Any]
+    payload: str
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Entry | None:
+        if raw is None:
+            return None
+        head, _, payload = raw.partition("\n")
+        return cls(json.loads(head), payload)
+
+    @staticmethod
+    def text(versions: Sequence[str], payload: str, **meta: Any) -> str:
+        return json.dumps({"v": list(versions), **meta}, separators=(",", ":")) + "\n" + payload
+
+
+@dataclass(frozen=True)
 class FamilyStats:
     family: str
     hits: int
@@ -178,23 +199,17 @@ class Cache:
 
     def get_entry(
         self, key: str, version_keys: Sequence[str]
-    ) -> tuple[Any | None, list[str] | None]:
+    ) -> tuple[Entry | None, list[str] | None]:
         """An entry still valid under the current versions, and those versions (None:
         the cache is off or failing, so nothing should be stored either)."""
         found = self.get_many([*version_keys, key])
         if found is None:
             return None, None
         versions = [v or "" for v in found[:-1]]
-        raw = found[-1]
-        if raw is None:
+        entry = Entry.parse(found[-1])
+        if entry is None or entry.meta["v"] != versions:
             return None, versions
-        entry = json.loads(raw)
-        if entry["v"] != versions:
-            return None, versions
-        return entry["d"], versions
-
-    def entry_text(self, versions: Sequence[str], data: Any) -> str:
-        return json.dumps({"v": list(versions), "d": data}, separators=(",", ":"))
+        return entry, versions
 
     # -- single flight --------------------------------------------------------------
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
 from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep
-from alot_platform.cache.lots import credit_balance
+from alot_platform.cache.lots import credit_balance, json_body
 from alot_platform.credits.schemas import CreditsRead, CreditTransactionPage, CreditTransactionRead
 from alot_platform.credits.service import CreditsService
 from alot_platform.openapi_helpers import problems
@@ -16,8 +15,8 @@ router = APIRouter(prefix="/api/users/me/credits", tags=["credits"])
 
 
 @router.get("", response_model=CreditsRead, responses=problems(401), summary="My credit balance")
-def my_credits(user: CurrentUser, session: SessionDep, platform: PlatformDep) -> JSONResponse:
-    return JSONResponse(credit_balance(session, platform, user.id))
+def my_credits(user: CurrentUser, session: SessionDep, platform: PlatformDep) -> Response:
+    return json_body(credit_balance(session, platform, user.id))
 
 
 @router.get(

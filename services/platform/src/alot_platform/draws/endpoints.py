@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Response
 
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, require_roles
-from alot_platform.cache.lots import LotViews
+from alot_platform.cache.lots import LotViews, json_body
 from alot_platform.draws.schemas import DrawRead, draw_read
 from alot_platform.draws.service import DrawService
 from alot_platform.draws.tasks import settle_lot
@@ -35,8 +34,8 @@ admin_router = APIRouter(
 )
 def read_draw(
     lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
-) -> JSONResponse:
-    return JSONResponse(LotViews(session, platform).draw(lot_id, viewer))
+) -> Response:
+    return json_body(LotViews(session, platform).draw_text(lot_id, viewer))
 
 
 @router.get(
@@ -49,8 +48,8 @@ def read_draw(
 )
 def read_proof(
     lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
-) -> JSONResponse:
-    return JSONResponse(LotViews(session, platform).proof(lot_id, viewer))
+) -> Response:
+    return json_body(LotViews(session, platform).proof(lot_id, viewer))
 
 
 @admin_router.post(

@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from fastapi.responses import JSONResponse
 
 from alot_platform.auth.dependencies import (
     PlatformDep,
@@ -15,7 +14,7 @@ from alot_platform.auth.dependencies import (
     optional_user,
     require_roles,
 )
-from alot_platform.cache.lots import LotViews
+from alot_platform.cache.lots import LotViews, json_body
 from alot_platform.lots.models import LotStatus, Tier
 from alot_platform.lots.schemas import (
     LeaderboardPage,
@@ -98,7 +97,7 @@ def list_lots(
         cursor=cursor,
         limit=limit,
     )
-    return JSONResponse(page)
+    return json_body(page)
 
 
 @router.post(
@@ -115,7 +114,7 @@ def create_lot(
 def read_lot(
     lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
 ) -> Response:
-    return JSONResponse(LotViews(session, platform).detail(lot_id, viewer))
+    return json_body(LotViews(session, platform).detail(lot_id, viewer))
 
 
 @router.patch(
@@ -145,7 +144,7 @@ def leaderboard(
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Response:
     page = LotViews(session, platform).leaderboard(lot_id, viewer, cursor=cursor, limit=limit)
-    return JSONResponse(page)
+    return json_body(page)
 
 
 # -- admin: catalogue and lifecycle ------------------------------------------------------
