@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from alot_platform.context import PlatformContext
 from alot_platform.realtime.events import Event, EventType
+from alot_platform.scheduler import run_tick
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
@@ -382,3 +383,25 @@ def test_with_the_cache_off_nothing_is_cached(
     stats = app.get("/api/admin/cache", headers=desk.admin.headers).json()
     assert stats["enabled"] is False
     assert all(f["hits"] == f["misses"] == 0 for f in stats["families"])
+
+
+def test_a_lot_expired_by_another_process_is_not_shown_open(
+    desk: Any,
+    reads: Reads,
+    make_client: Callable[..., TestClient],
+    cache_settings: dict[str, Any],
+    clock: Any,
+) -> None:
+    """`alot tick` from cron is another process: beside an in-process cache, its events
+    never reach the API's cache. An open lot past its deadline is read from the
+    database (its state changes then), on its own and on the lists."""
+    lot = desk.open_lot(deadline=(clock.now + timedelta(hours=1)).isoformat())
+    reads.warm_lot(lot["id"], state="open")
+    ticker = make_client(**cache_settings)  # the tick's own platform (and cache)
+
+    clock.advance(hours=1)
+    report = run_tick(ticker.app.state.platform)  # type: ignore[attr-defined]
+    assert report.expired == [uuid.UUID(lot["id"])]
+
+    assert reads.lot(lot["id"])["status"] == "closed"  # no purchase to refund
+    assert reads.listed(lot["id"], state="open") is None

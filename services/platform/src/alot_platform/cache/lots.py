@@ -154,6 +154,8 @@ class LotViews:
             live = json.loads(live_raw.split("|", 2)[2])
             if live["status"] != entry.meta["status"]:
                 continue  # the state moved on since this view was built
+            if now_us >= entry.meta.get("due_us", now_us + 1):
+                continue  # its state changes now, maybe in another process (the tick)
             views[lot_id] = entry.payload + _live_members(entry.meta, live, now_us)
         return views, versions
 
@@ -172,6 +174,7 @@ class LotViews:
                 status=lot.status,
                 deadline_us=_micros(lot.deadline),
                 target=lot.funding_target_cents,
+                **_due(lot),
             )
             ttl = self._cache.history_ttl if lot.status in keys.FINAL else self._cache.lot_ttl
             by_ttl.setdefault(ttl, {})[keys.lot_static(lot.id)] = text
@@ -249,10 +252,13 @@ class LotViews:
         )
         ttl = self._cache.ranked_list_ttl if ranked else self._cache.lot_ttl
         key = keys.lot_list(query)
+        now_us = _micros(now)
 
         def cached() -> str | None:
             entry, _ = self._cache.get_entry(key, [keys.ALL, keys.LISTS])
-            return None if entry is None else self._compose(json.loads(entry.payload), now)
+            if entry is None or now_us >= entry.meta.get("due_us", now_us + 1):
+                return None  # a lot on it changes state now: so may the page
+            return self._compose(json.loads(entry.payload), now)
 
         found = cached()
         if found is not None:
@@ -267,7 +273,9 @@ class LotViews:
                 # The lots' views are stored by the next read (_compose), under versions
                 # read before it loads them.
                 ids = dumps({"ids": [str(lot.id) for lot in lots], "next_cursor": next_cursor})
-                self._cache.set_many({key: Entry.text(versions, ids)}, ttl)
+                due = [d["due_us"] for d in map(_due, lots) if d]
+                meta = {"due_us": min(due)} if due else {}
+                self._cache.set_many({key: Entry.text(versions, ids, **meta)}, ttl)
             items = [_json(lot, now, admin=False) for lot in lots]
             return dumps({"items": items, "next_cursor": next_cursor})
 
@@ -399,6 +407,18 @@ def credit_balance(session: Session, platform: PlatformContext, user_id: uuid.UU
     balance = from_database()
     cache.set_many({key: Entry.text(versions, balance)}, cache.user_ttl)
     return balance
+
+
+def _due(lot: Lot) -> dict[str, int]:
+    """When the lot's state changes by the clock (an open lot expires at its deadline;
+    refunds close after the choice deadline): from then on its cached view is not
+    believed, since the change may be made by a process whose events this cache does
+    not hear (``alot tick`` beside an in-process cache)."""
+    if lot.status == LotStatus.OPEN:
+        return {"due_us": _micros(lot.deadline)}
+    if lot.status == LotStatus.REFUNDING and lot.refund_choice_deadline is not None:
+        return {"due_us": _micros(lot.refund_choice_deadline)}
+    return {}
 
 
 def _json(lot: Lot, now: datetime, *, admin: bool) -> dict[str, Any]:
