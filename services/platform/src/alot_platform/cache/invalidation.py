@@ -32,6 +32,9 @@ _LOT_EVENTS = frozenset(
     }
 )
 
+# What a live record holds (``lot_snapshot`` carries them all).
+_LIVE_FIGURES = frozenset({"status", "tickets_sold", "cash_cents", "spent_credits"})
+
 
 def install(platform: PlatformContext) -> None:
     cache = platform.cache
@@ -49,8 +52,10 @@ def apply(cache: Cache, events: Sequence[Event]) -> None:
         elif event.type == EventType.CATALOGUE_CHANGED:
             bumps.append(keys.ALL)
         elif event.type in _LOT_EVENTS and event.lot_id is not None:
-            if "status" in event.data:
+            if event.data.keys() >= _LIVE_FIGURES:
                 write_live(cache, event.lot_id, event.data, state_changed=True)
+            elif "status" in event.data:  # figures the record cannot take: reload the lot
+                bumps += [keys.lot_version(event.lot_id), keys.LISTS]
             if event.data.get("status") == "open" and event.data.get("tickets_sold") == 0:
                 # The lot just opened (a purchase sells at least one ticket): the lists
                 # may now show it, whatever a reader's fill put in its live record.
