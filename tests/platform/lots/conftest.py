@@ -11,6 +11,7 @@ from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import transition
+from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from fastapi import FastAPI
 
 
@@ -86,5 +87,7 @@ def add_entries(services: Any) -> Any:
                 )
                 lot.tickets_sold += tickets
                 lot.cash_cents += cents
+            # As a purchase batch does: the caches hear of the new figures.
+            emit(session, Event(EventType.LOT_UPDATE, now, lot_id=lot.id, data=lot_snapshot(lot)))
 
     return add

@@ -24,6 +24,8 @@ __all__ = [
     "AdminOverview",
     "Balance",
     "Bundle",
+    "CacheFamilyStats",
+    "CacheStats",
     "Checkpoint",
     "ConsistencyProof",
     "CreditTransaction",
@@ -474,6 +476,33 @@ class AdminOverview(AlotModel):
     """What `GET /api/admin/payments/events` lists."""
     failed_tasks: int
     """Background tasks that failed on every attempt: what `admin.failed_tasks()` lists."""
+
+
+class CacheFamilyStats(AlotModel):
+    """Hits and misses of one family of cached reads."""
+
+    family: str
+    """`lot` (lot views), `lot_list` (list pages), `leaderboard`, `balance`, `draw`."""
+    hits: int
+    misses: int
+    hit_rate: float | None
+    """hits / (hits + misses); None before any read."""
+
+
+class CacheStats(AlotModel):
+    """The platform cache's hit and miss counts per family, since they began."""
+
+    backend: str
+    """`redis` (every API process's counts together) or `memory` (one process's)."""
+    enabled: bool
+    families: list[CacheFamilyStats]
+
+    def family(self, name: str) -> CacheFamilyStats:
+        """One family's figures (`KeyError` for an unknown name)."""
+        for stats in self.families:
+            if stats.family == name:
+                return stats
+        raise KeyError(name)
 
 
 class Task(AlotModel):

@@ -21,6 +21,7 @@ from alot_platform.admin import endpoints as admin_endpoints
 from alot_platform.auth import endpoints as auth_endpoints
 from alot_platform.auth.dependencies import current_caller, current_principal, public
 from alot_platform.auth.throttle import LoginThrottle
+from alot_platform.cache import endpoints as cache_endpoints
 from alot_platform.clock import Clock, system_clock
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
@@ -87,6 +88,7 @@ def create_app(
         if limiter is not None:
             limiter.close()
         login_throttle.close()
+        platform.cache.close()
         platform.database.dispose()
 
     app = FastAPI(
@@ -142,6 +144,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(user_endpoints.router)
     app.include_router(admin_endpoints.router)
     app.include_router(outbox_endpoints.admin_router)
+    app.include_router(cache_endpoints.admin_router)
     app.include_router(lot_endpoints.router)
     app.include_router(lot_endpoints.admin_router)
     app.include_router(trivia_endpoints.router)

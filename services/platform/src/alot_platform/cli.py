@@ -433,6 +433,10 @@ def serve_command(host: str, port: int, workers: int, unsafe_dev_on_network: boo
     # dev mailbox is mounted on loopback only).
     previous = os.environ.get("ALOT_DEV_BIND_HOST")
     os.environ["ALOT_DEV_BIND_HOST"] = host
+    if workers > 1 and not settings.redis_url and "ALOT_CACHE_ENABLED" not in os.environ:
+        # Each worker's in-process cache would hear only its own writes (docs: caching).
+        os.environ["ALOT_CACHE_ENABLED"] = "false"
+        click.echo("note: the cache is off: several workers and no ALOT_REDIS_URL", err=True)
     try:
         status = serve(host, port, workers)
     except OSError as error:

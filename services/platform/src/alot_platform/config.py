@@ -33,6 +33,37 @@ class Settings(BaseSettings):
     )
     redis_prefix: str = "alot:"
 
+    # Caching of public reads (alot_platform/cache, docs/platform/caching.md): in Redis
+    # under <redis_prefix>cache: with ALOT_REDIS_URL, else in this process's memory.
+    cache_enabled: bool = Field(
+        default=True, description="cache public lot views, leaderboards, balances, draws"
+    )
+    cache_lot_ttl_seconds: int = Field(
+        default=300, ge=1, le=86400, description="L1: active lots' views and list pages"
+    )
+    cache_ranked_list_ttl_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="list pages ordered or filtered by funding or time left (their figures"
+        " stay live; their order may lag this long)",
+    )
+    cache_user_ttl_seconds: int = Field(
+        default=300, ge=1, le=86400, description="L2: credit balances and leaderboards"
+    )
+    cache_history_ttl_seconds: int = Field(
+        default=86400, ge=1, le=30 * 86400, description="L3: settled and closed lots, draws"
+    )
+    cache_memory_max_entries: int = Field(
+        default=10_000, ge=100, le=10_000_000, description="in-process cache: entries kept"
+    )
+    cache_redis_timeout_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="a cache read or write slower than this is a miss (the database answers)",
+    )
+
     # Secret material. Unset: generated under <var_dir>/keys/ on first run (never in
     # production, where a missing key is a start-up error).
     secret_key: SecretStr | None = None

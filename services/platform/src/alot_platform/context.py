@@ -13,6 +13,8 @@ from fastapi import Request
 
 from alot_platform.auth.passwords import PasswordHasher
 from alot_platform.auth.tokens import TokenCodec
+from alot_platform.cache import invalidation as cache_invalidation
+from alot_platform.cache.service import Cache
 from alot_platform.clock import Clock
 from alot_platform.config import Settings
 from alot_platform.db import Database
@@ -40,6 +42,8 @@ class PlatformContext:
     """Told of the outbox rows each commit wrote (alot_platform.outbox.relay)."""
     events: events.EventBus = field(default_factory=events.EventBus)
     """Told of the events each commit emitted (alot_platform.realtime.events)."""
+    cache: Cache = field(default_factory=Cache.disabled)
+    """Public reads' cache (alot_platform.cache); written through by ``events``."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, keys: Keys, mailer: Mailer) -> PlatformContext:
@@ -58,11 +62,13 @@ class PlatformContext:
             tokens=TokenCodec(keys.jwt, settings.jwt_issuer, settings.jwt_audience, clock),
             mailer=mailer,
             payments=payment_provider_from_settings(settings),
+            cache=Cache.from_settings(settings),
         )
         platform.relay = relay_for(platform)
         # Events first: a commit's events are dispatched before the work it queued
         # starts (an inline runner's draw would otherwise announce itself first).
         events.install(platform)
+        cache_invalidation.install(platform)  # the cache hears each commit first
         install(platform)
         return platform
 

@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { ProblemAlert } from "../../components/ProblemAlert";
+import { CachePanel } from "../../admin/CachePanel";
 import { formatMoment } from "../../admin/datetime";
 import { LOT_STATUSES } from "../../admin/parts";
 import "../../admin/admin.css";
@@ -103,6 +104,7 @@ export default function AdminHomePage() {
             <Link to="/admin/ledger">Ledger and reconciliation</Link>
           </p>
         </section>
+        <CachePanel />
       </div>
     </section>
   );

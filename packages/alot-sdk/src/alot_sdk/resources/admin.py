@@ -3,7 +3,8 @@ the desk's overview and the credits reconciliation).
 
 `client.admin.product_classes`, `client.admin.lots` and `client.admin.users` group
 them; `client.admin.overview()`, `client.admin.reconciliation()`,
-`client.admin.failed_tasks()` and `client.admin.retry_task()` are the desk's own.
+`client.admin.failed_tasks()`, `client.admin.retry_task()` and `client.admin.cache_stats()`
+are the desk's own.
 Calls without the admin role raise `PermissionDeniedError` (code `missing_role`). Draw,
 settle and start-refunds are safe to repeat: the platform answers a repeat with the
 result so far, so the client retries them like reads.
@@ -20,6 +21,7 @@ from pydantic import TypeAdapter
 from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
 from alot_sdk.models import (
     AdminOverview,
+    CacheStats,
     Draw,
     DrawAlgorithm,
     EntryBundle,
@@ -317,6 +319,12 @@ class Admin(SyncResource):
         response = self._client._request("GET", "/api/admin/reconciliation")
         return self._client._parse(response, Reconciliation)
 
+    def cache_stats(self) -> CacheStats:
+        """The cache's hits and misses per family (lot views, list pages, leaderboards,
+        balances, settled draws), shared by every API process on Redis."""
+        response = self._client._request("GET", "/api/admin/cache")
+        return self._client._parse(response, CacheStats)
+
     def failed_tasks(self, *, limit: int = 50, cursor: str | None = None) -> SyncPage[Task]:
         """Background tasks that failed on every attempt (dead letters), the latest to
         die first (iterate for all of them); `alot tasks failed` on the server."""
@@ -526,6 +534,11 @@ class AsyncAdmin(AsyncResource):
         """Check every credit balance against the ledger now (`alot reconcile`)."""
         response = await self._client._request("GET", "/api/admin/reconciliation")
         return self._client._parse(response, Reconciliation)
+
+    async def cache_stats(self) -> CacheStats:
+        """The cache's hits and misses per family; see `Admin.cache_stats`."""
+        response = await self._client._request("GET", "/api/admin/cache")
+        return self._client._parse(response, CacheStats)
 
     async def failed_tasks(self, *, limit: int = 50, cursor: str | None = None) -> AsyncPage[Task]:
         """Background tasks that failed on every attempt (dead letters), the latest to

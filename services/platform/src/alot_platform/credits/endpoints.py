@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from alot_platform.auth.dependencies import CurrentUser, PlatformDep, SessionDep
+from alot_platform.cache.lots import credit_balance, json_body
 from alot_platform.credits.schemas import CreditsRead, CreditTransactionPage, CreditTransactionRead
 from alot_platform.credits.service import CreditsService
 from alot_platform.openapi_helpers import problems
@@ -13,9 +14,9 @@ from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 router = APIRouter(prefix="/api/users/me/credits", tags=["credits"])
 
 
-@router.get("", responses=problems(401), summary="My credit balance")
-def my_credits(user: CurrentUser, session: SessionDep, platform: PlatformDep) -> CreditsRead:
-    return CreditsRead.of(CreditsService(session, platform.clock()).account(user.id))
+@router.get("", response_model=CreditsRead, responses=problems(401), summary="My credit balance")
+def my_credits(user: CurrentUser, session: SessionDep, platform: PlatformDep) -> Response:
+    return json_body(credit_balance(session, platform, user.id))
 
 
 @router.get(

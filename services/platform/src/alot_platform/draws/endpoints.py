@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Response
 
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, require_roles
+from alot_platform.cache.lots import LotViews, json_body
 from alot_platform.draws.schemas import DrawRead, draw_read
-from alot_platform.draws.service import DrawNotDone, DrawService
+from alot_platform.draws.service import DrawService
 from alot_platform.draws.tasks import settle_lot
 from alot_platform.lots.endpoints import Viewer
 from alot_platform.lots.models import LotStatus
-from alot_platform.lots.service import LotService
 from alot_platform.lots.state import LotStateConflict
 from alot_platform.openapi_helpers import problems
 from alot_platform.users.models import Role
@@ -28,12 +26,16 @@ admin_router = APIRouter(
 )
 
 
-@router.get("/{lot_id}/draw", responses=problems(404), summary="A lot's draw: commitment to proof")
+@router.get(
+    "/{lot_id}/draw",
+    response_model=DrawRead,
+    responses=problems(404),
+    summary="A lot's draw: commitment to proof",
+)
 def read_draw(
     lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
-) -> DrawRead:
-    lot = LotService(session, platform).get_visible(lot_id, viewer)
-    return draw_read(lot, DrawService(session, platform).record(lot))
+) -> Response:
+    return json_body(LotViews(session, platform).draw_text(lot_id, viewer))
 
 
 @router.get(
@@ -46,13 +48,8 @@ def read_draw(
 )
 def read_proof(
     lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
-) -> JSONResponse:
-    lot = LotService(session, platform).get_visible(lot_id, viewer)
-    draw = DrawService(session, platform).record(lot)
-    if draw is None or draw.proof is None:
-        raise DrawNotDone(f"lot {lot.id} is {lot.status}; it has no draw proof yet")
-    proof: dict[str, Any] = draw.proof
-    return JSONResponse(proof)
+) -> Response:
+    return json_body(LotViews(session, platform).proof(lot_id, viewer))
 
 
 @admin_router.post(

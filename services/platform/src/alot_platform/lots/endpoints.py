@@ -14,10 +14,10 @@ from alot_platform.auth.dependencies import (
     optional_user,
     require_roles,
 )
+from alot_platform.cache.lots import LotViews, json_body
 from alot_platform.lots.models import LotStatus, Tier
 from alot_platform.lots.schemas import (
     LeaderboardPage,
-    LeaderboardRow,
     LotCreate,
     LotExtend,
     LotPage,
@@ -31,7 +31,7 @@ from alot_platform.lots.schemas import (
     lot_read,
     product_class_read,
 )
-from alot_platform.lots.service import MAX_SEARCH_LENGTH, LotService, is_admin
+from alot_platform.lots.service import MAX_SEARCH_LENGTH, LotService
 from alot_platform.openapi_helpers import problems
 from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from alot_platform.users.models import Role, User
@@ -52,7 +52,7 @@ admin_router = APIRouter(
 )
 
 
-@router.get("", responses=problems(401, 422), summary="Discover lots")
+@router.get("", response_model=LotPage, responses=problems(401, 422), summary="Discover lots")
 def list_lots(
     viewer: Viewer,
     session: SessionDep,
@@ -83,8 +83,9 @@ def list_lots(
     ] = "newest",
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> LotPage:
-    lots, next_cursor = LotService(session, platform).discover(
+) -> Response:
+    # Built from LotRead (the cache keeps views as their JSON): sent as they are.
+    page = LotViews(session, platform).page(
         viewer,
         statuses=state or (),
         tier=tier.value if tier else None,
@@ -96,11 +97,7 @@ def list_lots(
         cursor=cursor,
         limit=limit,
     )
-    now = platform.clock()
-    admin = is_admin(viewer)
-    return LotPage(
-        items=[lot_read(lot, now, show_product=admin) for lot in lots], next_cursor=next_cursor
-    )
+    return json_body(page)
 
 
 @router.post(
@@ -113,12 +110,11 @@ def create_lot(
     return lot_read(lot, platform.clock(), show_product=True)
 
 
-@router.get("/{lot_id}", responses=problems(401, 404), summary="One lot")
+@router.get("/{lot_id}", response_model=LotRead, responses=problems(401, 404), summary="One lot")
 def read_lot(
     lot_id: uuid.UUID, viewer: Viewer, session: SessionDep, platform: PlatformDep
-) -> LotRead:
-    lot = LotService(session, platform).get_visible(lot_id, viewer)
-    return lot_read(lot, platform.clock(), show_product=is_admin(viewer))
+) -> Response:
+    return json_body(LotViews(session, platform).detail(lot_id, viewer))
 
 
 @router.patch(
@@ -135,6 +131,7 @@ def update_lot(
 
 @router.get(
     "/{lot_id}/entries",
+    response_model=LeaderboardPage,
     responses=problems(401, 404, 422),
     summary="Leaderboard: tickets per player",
 )
@@ -145,17 +142,9 @@ def leaderboard(
     platform: PlatformDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> LeaderboardPage:
-    service = LotService(session, platform)
-    lot = service.get_visible(lot_id, viewer)
-    rows, next_cursor = service.leaderboard(lot, cursor=cursor, limit=limit)
-    return LeaderboardPage(
-        items=[
-            LeaderboardRow(rank=rank, username=r.username, tickets=r.tickets, entries=r.entries)
-            for rank, r in rows
-        ],
-        next_cursor=next_cursor,
-    )
+) -> Response:
+    page = LotViews(session, platform).leaderboard(lot_id, viewer, cursor=cursor, limit=limit)
+    return json_body(page)
 
 
 # -- admin: catalogue and lifecycle ------------------------------------------------------

@@ -73,6 +73,12 @@ class LotRepository:
     def get(self, lot_id: uuid.UUID) -> Lot | None:
         return self.session.get(Lot, lot_id)
 
+    def get_many(self, lot_ids: Sequence[uuid.UUID]) -> list[Lot]:
+        """The lots of ``lot_ids`` that exist, in no particular order."""
+        if not lot_ids:
+            return []
+        return list(self.session.scalars(select(Lot).where(Lot.id.in_(lot_ids))))
+
     def get_for_update(self, lot_id: uuid.UUID) -> Lot | None:
         """The lot with its row locked until commit: every state change goes through this.
 

@@ -36,6 +36,7 @@ from alot_platform.lots.schemas import (
 )
 from alot_platform.lots.state import LotDeadlinePassed, LotStateConflict, transition
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
+from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.security.crypto import is_plaintext_seed
 from alot_platform.trivia.service import answer_digest
 from alot_platform.users.models import Role, User
@@ -120,6 +121,8 @@ class LotService:
             setattr(product, name, value)
         product.updated_at = self._platform.clock()
         self._lots.flush()
+        # Lot views show the product (name, tier, value...): every one built is stale.
+        emit(self._session, Event(EventType.CATALOGUE_CHANGED, product.updated_at, internal=True))
         return product
 
     def delete_product_class(self, product_class_id: uuid.UUID) -> None:
@@ -189,6 +192,7 @@ class LotService:
             setattr(lot, name, value)  # model_dump made entry_bundles plain dicts
         lot.updated_at = now
         self._lots.flush()
+        self._changed(lot, now)
         return lot
 
     def open(self, lot_id: uuid.UUID) -> Lot:
@@ -263,6 +267,7 @@ class LotService:
             },
         )
         self._lots.flush()
+        self._changed(lot, now)
         return lot
 
     def reseal_seeds(self) -> int:
@@ -356,6 +361,13 @@ class LotService:
             lambda ranked_row: encode_cursor(
                 "leaderboard", ranked_row[1].tickets, ranked_row[1].username, ranked_row[0]
             ),
+        )
+
+    def _changed(self, lot: Lot, now: datetime) -> None:
+        """Tell the caches a lot's view changed without a state change (no client event)."""
+        emit(
+            self._session,
+            Event(EventType.LOT_CHANGED, now, lot_id=lot.id, data=lot_snapshot(lot), internal=True),
         )
 
     def _locked(self, lot_id: uuid.UUID) -> Lot:

@@ -56,6 +56,11 @@ class EventType(StrEnum):
     # Internal: to the server's listeners only.
     CREDITS_CHANGED = "credits_changed"
     """A user's credit balance changed (a cache of it is stale)."""
+    LOT_CHANGED = "lot_changed"
+    """An admin changed what a lot shows without a state change (an edit, an extension);
+    ``data`` is the lot's snapshot."""
+    CATALOGUE_CHANGED = "catalogue_changed"
+    """A product class changed: every lot view built from it is stale."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,8 @@ def lot_snapshot(lot: Lot) -> dict[str, Any]:
         "status": lot.status,
         "tickets_sold": lot.tickets_sold,
         "funded_cents": funded,
+        "cash_cents": lot.cash_cents,
+        "spent_credits": lot.credits_spent,
         "funding_target_cents": lot.funding_target_cents,
         "progress_basis_points": funded * 10_000 // lot.funding_target_cents,
         "deadline": lot.deadline.isoformat().replace("+00:00", "Z"),
