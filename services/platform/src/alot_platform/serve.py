@@ -43,6 +43,7 @@ SERVER_OPTIONS: dict[str, Any] = {
     # Compression would cost every WebSocket its own zlib state (hundreds of kB with
     # context takeover) and a compression per message per connection on fan-out.
     "ws_per_message_deflate": False,
+    "ws": "websockets-sansio",
 }
 """How every server of the API runs uvicorn (``alot run`` and ``alot serve``)."""
 
