@@ -9,6 +9,7 @@ after the handshake (browsers do not show an HTTP status for a refused WebSocket
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
@@ -66,12 +67,12 @@ async def live(websocket: WebSocket) -> None:
     gate = _Gate.of(websocket)
     await websocket.accept()
     if not gate.admit(address, settings.ws_max_connections_per_ip):
-        await websocket.close(TOO_MANY_CONNECTIONS)
+        await _close(websocket, TOO_MANY_CONNECTIONS)
         return
     try:
         outcome = await _authenticate(websocket, platform, gate)
         if isinstance(outcome, int):
-            await websocket.close(outcome)
+            await _close(websocket, outcome)
             return
         user, expires_at = outcome
         viewer_id = None if user is None else user.id
@@ -91,6 +92,11 @@ async def live(websocket: WebSocket) -> None:
         await connection.run(expires_at)
     finally:
         gate.release(address)
+
+
+async def _close(websocket: WebSocket, code: int) -> None:
+    with contextlib.suppress(Exception):  # the client may be gone already
+        await websocket.close(code)
 
 
 def limits(settings: Settings) -> Limits:
