@@ -6,6 +6,7 @@ and admin actions over HTTP, as in production.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -296,3 +297,24 @@ def test_personal_events_reach_only_their_owner_and_resume(
         assert _next(again)["type"] == "refund_available"
         again.send_json({"type": "resume_personal", "after_seq": 5})
         assert _next(again) == {"type": "resync", "lot_id": None, "personal": True, "seq": 1}
+
+
+def test_commits_from_many_threads_arrive_in_seq_order(
+    client: TestClient, make_lot_desk: Callable[..., Any]
+) -> None:
+    platform: PlatformContext = client.app.state.platform  # type: ignore[attr-defined]
+    lot = make_lot_desk(**LOT).open_lot()  # seq 1
+    with client.websocket_connect("/api/ws") as ws:
+        ws.receive_json()
+        assert _subscribe(ws, lot["id"])["seq"] == 1
+        threads = [
+            threading.Thread(target=_commit_updates, args=(platform, lot["id"], 25))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [_next(ws)["seq"] for _ in range(100)] == list(range(2, 102))
+        ws.send_json({"type": "ping"})
+        assert _next(ws)["type"] == "pong"  # and nothing more
