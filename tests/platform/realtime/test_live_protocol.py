@@ -7,12 +7,16 @@ and admin actions over HTTP, as in production.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+import redis
 from alot_platform.context import PlatformContext
 from alot_platform.realtime.events import Event, EventType, emit
+from alot_platform.realtime.hub import RedisHub
 from alot_platform.scheduler import run_tick
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
@@ -318,3 +322,43 @@ def test_commits_from_many_threads_arrive_in_seq_order(
         assert [_next(ws)["seq"] for _ in range(100)] == list(range(2, 102))
         ws.send_json({"type": "ping"})
         assert _next(ws)["type"] == "pong"  # and nothing more
+
+
+def test_the_redis_subscriber_comes_back_after_losing_its_connection(
+    client: TestClient, make_lot_desk: Callable[..., Any]
+) -> None:
+    platform: PlatformContext = client.app.state.platform  # type: ignore[attr-defined]
+    hub = platform.live
+    if not isinstance(hub, RedisHub):
+        pytest.skip("the in-process hub has no connection to lose")
+    lot = make_lot_desk(**LOT).open_lot()  # seq 1
+    store = redis.Redis.from_url(platform.settings.redis_url or "")
+    with client.websocket_connect("/api/ws") as ws:
+        ws.receive_json()
+        assert _subscribe(ws, lot["id"])["seq"] == 1
+
+        def subscribers() -> set[str]:
+            return {
+                str(entry["id"])
+                for entry in store.client_list(_type="pubsub")
+                if entry.get("name") == hub.subscriber_name
+            }
+
+        before = subscribers()
+        assert len(before) == 1
+        assert store.client_kill_filter(_id=next(iter(before))) == 1
+        # A new connection subscribed again, and stays (redis-py may reconnect once by
+        # itself before the hub notices the loss and subscribes anew).
+        deadline = time.monotonic() + 30
+        stable_since, seen = time.monotonic(), before
+        while True:
+            now, current = time.monotonic(), subscribers()
+            if current != seen:
+                stable_since, seen = now, current
+            elif len(current) == 1 and current != before and now - stable_since > 1.0:
+                break
+            assert now < deadline, "the subscriber never came back"
+            time.sleep(0.05)
+        _commit_updates(platform, lot["id"], 1)
+        event = _next(ws)
+        assert event["seq"] == 2  # nothing was published while it was away

@@ -240,6 +240,7 @@ class RedisHub(Hub):
         self._url = url
         self._prefix = prefix + "rt:"
         self.channel = prefix + "rt:events"
+        self.subscriber_name = f"{prefix}rt:subscriber"
         self._length = stream_length
         self._ttl = ttl_seconds
         # Publishing runs on the committing thread: short timeouts, and after a failure
@@ -277,7 +278,10 @@ class RedisHub(Hub):
 
         await super().start()
         self._reader = redis.asyncio.Redis.from_url(
-            self._url, socket_timeout=5, socket_connect_timeout=5
+            self._url,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+            client_name=self.subscriber_name,  # operators see who holds the subscription
         )
         self._listening = asyncio.Event()
         self._task = asyncio.create_task(self._listen(), name="alot-live-subscriber")
