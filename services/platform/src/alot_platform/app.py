@@ -41,6 +41,7 @@ from alot_platform.openapi import install_openapi
 from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
+from alot_platform.realtime import endpoints as live_endpoints
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
 from alot_platform.scheduler import Scheduler
@@ -80,7 +81,11 @@ def create_app(
         scheduler = Scheduler(platform) if settings.scheduler_enabled else None
         if scheduler is not None:
             scheduler.start()
+        if platform.live is not None:
+            await platform.live.start()  # this process's connections get events from now
         yield
+        if platform.live is not None:
+            await platform.live.stop()
         if scheduler is not None:
             scheduler.stop()
         if platform.relay is not None:
@@ -132,6 +137,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestSlotsMiddleware, slots=platform.database.capacity)
+    app.add_middleware(live_endpoints.LiveEndpoint)  # GET /api/ws, before all the above
     return app
 
 

@@ -22,7 +22,7 @@ from alot_platform.keys import Keys
 from alot_platform.mail import Mailer
 from alot_platform.outbox.relay import Relay, install, relay_for
 from alot_platform.payments.provider import PaymentProvider, payment_provider_from_settings
-from alot_platform.realtime import events
+from alot_platform.realtime import events, hub
 from alot_platform.security.crypto import FieldCipher, SeedSealer
 
 
@@ -44,6 +44,8 @@ class PlatformContext:
     """Told of the events each commit emitted (alot_platform.realtime.events)."""
     cache: Cache = field(default_factory=Cache.disabled)
     """Public reads' cache (alot_platform.cache); written through by ``events``."""
+    live: hub.Hub | None = None
+    """Numbers and fans out the committed events to WebSockets (alot_platform.realtime)."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, keys: Keys, mailer: Mailer) -> PlatformContext:
@@ -70,6 +72,7 @@ class PlatformContext:
         events.install(platform)
         cache_invalidation.install(platform)  # the cache hears each commit first
         install(platform)
+        platform.live = hub.install(platform)
         return platform
 
     @property
