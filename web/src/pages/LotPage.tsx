@@ -1,6 +1,8 @@
-// One lot: pictures, facts, live funding (polled every 5 s while open, with honest
-// staleness), the player's own tickets and odds, the leaderboard, the trivia gate and
-// the buy flow. Visitors see everything and are sent to log in (and back) to play.
+// One lot: pictures, facts, live funding (pushed over the tab's live connection as it
+// happens; polled every 5 s while open when the connection is down, with honest
+// staleness), the draw as it happens, the player's own tickets and odds, the
+// leaderboard, the trivia gate and the buy flow. Visitors see everything and are sent
+// to log in (and back) to play.
 import { useQuery } from "@tanstack/react-query";
 import { Link, useLocation, useParams } from "react-router";
 import { ApiError } from "../api/problem";
@@ -25,16 +27,30 @@ import { TriviaGate } from "../lots/TriviaGate";
 import { useNow } from "../lots/useNow";
 import "../lots/lots.css";
 import { TableScroll } from "../components/TableScroll";
+import { useLiveLot } from "../live";
+import "../live/live.css";
 
 const LIVE_MS = 5000;
 const live = (lot: Lot | undefined) => lot?.status === "open";
 
-function LiveStatus({ updatedAt, failing, error }: { updatedAt: number; failing: boolean; error: unknown }) {
+function LiveStatus({
+  updatedAt,
+  failing,
+  error,
+  pushed,
+}: {
+  updatedAt: number;
+  failing: boolean;
+  error: unknown;
+  pushed: boolean;
+}) {
   const now = useNow();
   return (
     <>
-      <p className="live muted">
-        Live: updates every {LIVE_MS / 1000} s · last updated {ago(now - updatedAt)}
+      <p className="live muted" data-testid="live-status">
+        {pushed
+          ? "Live: updates as they happen"
+          : `Live: updates every ${LIVE_MS / 1000} s · last updated ${ago(now - updatedAt)}`}
       </p>
       {failing && (
         <div role="alert" className="alert error">
@@ -80,11 +96,12 @@ function MyTickets({ lot }: { lot: Lot }) {
   );
 }
 
-function Leaderboard({ lot }: { lot: Lot }) {
+function Leaderboard({ lot, pushed }: { lot: Lot; pushed: boolean }) {
   const board = useQuery({
     queryKey: leaderboardKey(lot.id),
     queryFn: () => fetchLeaderboard(lot.id),
-    refetchInterval: live(lot) ? LIVE_MS : false,
+    // Pushed: each live event of the lot refetches it (src/live/cache.ts).
+    refetchInterval: live(lot) && !pushed ? LIVE_MS : false,
   });
   return (
     <section aria-labelledby="board-title">
@@ -159,10 +176,12 @@ function Play({ lot }: { lot: Lot }) {
 export default function LotPage() {
   const { lotId = "" } = useParams();
   const me = useMe();
+  const liveLot = useLiveLot(lotId);
   const lot = useQuery({
     queryKey: lotKey(lotId),
     queryFn: () => fetchLot(lotId),
-    refetchInterval: (query) => (live(query.state.data) ? LIVE_MS : false),
+    // Polled only while its live events are not arriving (no connection, or refused).
+    refetchInterval: (query) => (live(query.state.data) && !liveLot.live ? LIVE_MS : false),
   });
   const now = useNow();
 
@@ -197,6 +216,16 @@ export default function LotPage() {
         <span className={`badge status-${data.status}`}>{STATUS_WORDS[data.status]}</span>
         {data.lot_type === "mystery" && <span className="badge">Mystery lot</span>}
       </p>
+      {(liveLot.drawing || data.status === "drawing") && liveLot.winningTicket === null && (
+        <p role="status" className="alert info drawing" data-testid="drawing">
+          Drawing… the winner is being picked now.
+        </p>
+      )}
+      {liveLot.winningTicket !== null && (
+        <p role="status" className="alert ok" data-testid="winning-ticket">
+          Drawn: the winning ticket is <strong>#{liveLot.winningTicket}</strong>.
+        </p>
+      )}
       {drawn && (
         <p className="alert ok">
           <Link to={`/lots/${data.id}/draw`}>See the winner and verify the draw</Link>
@@ -278,7 +307,14 @@ export default function LotPage() {
               <dt>If you don't win</dt>
               <dd>{data.non_winner_credit_rate_percent}% of what you spent comes back as credits</dd>
             </dl>
-            {live(data) && <LiveStatus updatedAt={lot.dataUpdatedAt} failing={lot.isError} error={lot.error} />}
+            {live(data) && (
+              <LiveStatus
+                updatedAt={lot.dataUpdatedAt}
+                failing={lot.isError}
+                error={lot.error}
+                pushed={liveLot.live}
+              />
+            )}
           </section>
 
           <section aria-labelledby="bundles-title">
@@ -304,7 +340,7 @@ export default function LotPage() {
         </div>
       </div>
 
-      <Leaderboard lot={data} />
+      <Leaderboard lot={data} pushed={liveLot.live} />
     </article>
   );
 }

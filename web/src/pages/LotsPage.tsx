@@ -6,6 +6,7 @@ import { useSearchParams } from "react-router";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { fetchLots, lotsKey, type LotQuery, type LotSort } from "../lots/api";
 import { LotCard } from "../lots/LotCard";
+import { useLiveLots } from "../live";
 import "../lots/lots.css";
 
 const CATEGORIES = ["watch", "bag", "memorabilia", "sneakers", "jewellery", "art"];
@@ -96,6 +97,9 @@ export default function LotsPage() {
   }
 
   const items = lots.data?.pages.flatMap((page) => page.items) ?? [];
+  // The cards' funding bars follow their lots' live events (the first ones listed,
+  // within the server's subscription limit; the rest show what was fetched).
+  useLiveLots(items.filter((lot) => lot.status === "open" || lot.status === "funded").map((lot) => lot.id));
   const show = (params.get("show") ?? "open") as Show;
   const filtered = Boolean(query.q || query.category || query.ending_soon || query.min_progress || show !== "open");
 

@@ -1,0 +1,112 @@
+// The tab's one live connection and the hooks views use it through. A view that
+// watches a lot stays correct without it: while the lot is not live (no connection
+// yet, the socket cannot connect, or the server's subscription limit is reached),
+// `useLiveLot(...).live` is false and the view polls as it did before.
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { refreshSession } from "../api/client";
+import { applyLotEvent, refetchLot } from "./cache";
+import { LiveClient, type LiveEvent, type LiveMessage, type LiveStatus } from "./connection";
+
+export type { LiveEvent, LiveMessage, LiveStatus } from "./connection";
+
+let shared: LiveClient | null = null;
+
+function liveUrl(): string {
+  const { protocol, host } = window.location;
+  return `${protocol === "https:" ? "wss" : "ws"}://${host}/api/ws`;
+}
+
+/** The tab's live connection (opened on first use, closed a while after the last). */
+export function liveClient(): LiveClient {
+  shared ??= new LiveClient({
+    url: typeof window === "undefined" ? "ws://localhost/api/ws" : liveUrl(),
+    createSocket: (url) => new WebSocket(url),
+    refreshSession,
+  });
+  return shared;
+}
+
+export function useLiveStatus(): LiveStatus {
+  const client = liveClient();
+  return useSyncExternalStore(
+    (listener) => client.onChange(listener),
+    () => client.status,
+  );
+}
+
+export type LiveLot = {
+  /** Events are arriving: no need to poll. */
+  live: boolean;
+  /** The draw started and has not completed yet (as this tab saw it). */
+  drawing: boolean;
+  /** The winning ticket, once the draw completed while watching. */
+  winningTicket: number | null;
+};
+
+/** Watch one lot: its cached page (and lists) follow its events. */
+export function useLiveLot(lotId: string, enabled = true): LiveLot {
+  const queryClient = useQueryClient();
+  const client = liveClient();
+  const [draw, setDraw] = useState<{ lotId: string; drawing: boolean; winningTicket: number | null }>({
+    lotId,
+    drawing: false,
+    winningTicket: null,
+  });
+  useEffect(() => {
+    if (!enabled || !lotId) return;
+    return client.watchLot(lotId, (message: LiveMessage) => {
+      if (message.kind === "resync") {
+        refetchLot(queryClient, lotId);
+        return;
+      }
+      const event = message.event;
+      applyLotEvent(queryClient, event);
+      if (event.type === "draw_started") setDraw({ lotId, drawing: true, winningTicket: null });
+      if (event.type === "draw_completed") {
+        const ticket = event.data.winning_ticket;
+        setDraw({ lotId, drawing: false, winningTicket: typeof ticket === "number" ? ticket : null });
+      }
+    });
+  }, [client, queryClient, lotId, enabled]);
+  const live = useSyncExternalStore(
+    (listener) => client.onChange(listener),
+    () => enabled && client.isLotLive(lotId),
+  );
+  const mine = draw.lotId === lotId ? draw : { drawing: false, winningTicket: null };
+  return { live, drawing: mine.drawing, winningTicket: mine.winningTicket };
+}
+
+/** Watch the lots a list shows (as many as the server allows; the rest stay as fetched). */
+export function useLiveLots(lotIds: readonly string[], limit = 20): void {
+  const queryClient = useQueryClient();
+  const client = liveClient();
+  const key = lotIds.slice(0, limit).join(",");
+  useEffect(() => {
+    if (!key) return;
+    const stops = key.split(",").map((lotId) =>
+      client.watchLot(lotId, (message) => {
+        if (message.kind === "resync") refetchLot(queryClient, lotId);
+        else applyLotEvent(queryClient, message.event);
+      }),
+    );
+    return () => stops.forEach((stop) => stop());
+  }, [client, queryClient, key]);
+}
+
+/** Hear the logged-in player's own events (`enabled`: someone is logged in). */
+export function usePersonalEvents(enabled: boolean, userId: string | null, onMessage: (message: LiveMessage) => void) {
+  const client = liveClient();
+  const handler = useRef(onMessage);
+  handler.current = onMessage;
+  const seen = useRef<string | null>(null);
+  useEffect(() => {
+    if (!enabled) return;
+    // Another player logged in (or out and in) in this tab: the server must see them.
+    if (seen.current !== null && seen.current !== userId) client.reconnect();
+    seen.current = userId;
+    return client.watchPersonal((message) => handler.current(message));
+  }, [client, enabled, userId]);
+}
+
+export type { LiveEvent as LiveEnvelope };
