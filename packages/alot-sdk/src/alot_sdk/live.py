@@ -25,9 +25,11 @@ iterator is closed: use it in a `with` (`async with`) block, or call `close()`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
@@ -36,8 +38,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import Field, ValidationError
+from websockets.asyncio.client import ClientConnection as AsyncConnection
 from websockets.asyncio.client import connect as async_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.sync.client import ClientConnection as SyncConnection
 from websockets.sync.client import connect as sync_connect
 
 from alot_sdk.errors import AlotError
@@ -309,12 +313,14 @@ class LiveWatch(_Watch, Iterator[LiveEvent]):
     """An iterator of live events that reconnects and resumes by itself (module doc).
 
     Iterating blocks until the next event. Closing it (`close()`, leaving its `with`
-    block, or `break` out of a `for` over it followed by `close()`) closes the
-    connection."""
+    block) closes the connection; `close()` may be called from another thread, and a
+    `next()` blocked there then ends with StopIteration."""
 
     def __init__(self, client: Alot, streams: _Streams, reconnect: Reconnect) -> None:
         super().__init__(streams, reconnect)
         self._client = client
+        self._closed = threading.Event()
+        self._connection: SyncConnection | None = None
         self._events = self._run()
 
     def __iter__(self) -> Self:
@@ -324,8 +330,13 @@ class LiveWatch(_Watch, Iterator[LiveEvent]):
         return next(self._events)
 
     def close(self) -> None:
-        """Stop watching and close the connection (idempotent)."""
-        self._events.close()
+        """Stop watching and close the connection (idempotent, thread-safe)."""
+        self._closed.set()
+        connection = self._connection
+        if connection is not None:
+            connection.close()  # wakes a recv blocked in another thread
+        with contextlib.suppress(ValueError):  # running in another thread: it ends itself
+            self._events.close()
 
     def __enter__(self) -> Self:
         return self
@@ -341,7 +352,7 @@ class LiveWatch(_Watch, Iterator[LiveEvent]):
     def _run(self) -> Generator[LiveEvent]:
         client = self._client
         url = ws_url(str(client.base_url))
-        while True:
+        while not self._closed.is_set():
             token = client.access_token
             close_code: int | None = None
             try:
@@ -352,6 +363,9 @@ class LiveWatch(_Watch, Iterator[LiveEvent]):
                     open_timeout=client.timeout.connect,
                     proxy=None,
                 ) as connection:
+                    self._connection = connection
+                    if self._closed.is_set():
+                        return
                     self._streams.connected()
                     last_ping = time.monotonic()
                     while True:
@@ -373,9 +387,13 @@ class LiveWatch(_Watch, Iterator[LiveEvent]):
                 close_code = _close_code(closed)
             except (OSError, InvalidHandshake, TimeoutError) as error:
                 _log.info("live connection failed: %r", error)
+            finally:
+                self._connection = None
+            if self._closed.is_set():
+                return
             if close_code == CLOSE_UNAUTHENTICATED:
                 self._reauthenticate(token)
-            time.sleep(self._next_delay(close_code))
+            self._closed.wait(self._next_delay(close_code))
 
     def _reauthenticate(self, token: str | None) -> None:
         """After a 4401: renew the session once, or end the watch."""
@@ -394,6 +412,8 @@ class AsyncLiveWatch(_Watch, AsyncIterator[LiveEvent]):
     def __init__(self, client: AsyncAlot, streams: _Streams, reconnect: Reconnect) -> None:
         super().__init__(streams, reconnect)
         self._client = client
+        self._closed = asyncio.Event()
+        self._connection: AsyncConnection | None = None
         self._events = self._run()
 
     def __aiter__(self) -> Self:
@@ -403,8 +423,13 @@ class AsyncLiveWatch(_Watch, AsyncIterator[LiveEvent]):
         return await self._events.__anext__()
 
     async def aclose(self) -> None:
-        """Stop watching and close the connection (idempotent)."""
-        await self._events.aclose()
+        """Stop watching and close the connection (idempotent; from another task too)."""
+        self._closed.set()
+        connection = self._connection
+        if connection is not None:
+            await connection.close()  # ends a recv awaited in another task
+        with contextlib.suppress(RuntimeError):  # running in another task: it ends itself
+            await self._events.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -420,7 +445,7 @@ class AsyncLiveWatch(_Watch, AsyncIterator[LiveEvent]):
     async def _run(self) -> AsyncGenerator[LiveEvent]:
         client = self._client
         url = ws_url(str(client.base_url))
-        while True:
+        while not self._closed.is_set():
             token = client.access_token
             close_code: int | None = None
             try:
@@ -431,6 +456,9 @@ class AsyncLiveWatch(_Watch, AsyncIterator[LiveEvent]):
                     open_timeout=client.timeout.connect,
                     proxy=None,
                 ) as connection:
+                    self._connection = connection
+                    if self._closed.is_set():
+                        return
                     self._streams.connected()
                     last_ping = time.monotonic()
                     while True:
@@ -454,9 +482,15 @@ class AsyncLiveWatch(_Watch, AsyncIterator[LiveEvent]):
                 close_code = _close_code(closed)
             except (OSError, InvalidHandshake, TimeoutError) as error:
                 _log.info("live connection failed: %r", error)
+            finally:
+                self._connection = None
+            if self._closed.is_set():
+                return
             if close_code == CLOSE_UNAUTHENTICATED:
                 await self._reauthenticate(token)
-            await asyncio.sleep(self._next_delay(close_code))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._next_delay(close_code)):
+                    await self._closed.wait()
 
     async def _reauthenticate(self, token: str | None) -> None:
         if token is not None and await self._client._refresh_after(token):
