@@ -40,6 +40,7 @@ from alot_platform.openapi import install_openapi
 from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
+from alot_platform.realtime import endpoints as live_endpoints
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
 from alot_platform.scheduler import Scheduler
@@ -79,7 +80,11 @@ def create_app(
         scheduler = Scheduler(platform) if settings.scheduler_enabled else None
         if scheduler is not None:
             scheduler.start()
+        if platform.live is not None:
+            await platform.live.start()  # this process's connections get events from now
         yield
+        if platform.live is not None:
+            await platform.live.stop()
         if scheduler is not None:
             scheduler.stop()
         if platform.relay is not None:
@@ -152,6 +157,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(refund_endpoints.admin_router)
     app.include_router(reveal_endpoints.router)
     app.include_router(notification_endpoints.router)
+    app.include_router(live_endpoints.router)
     if payment_webhooks.enabled(settings):
         app.include_router(payment_webhooks.router)
     app.include_router(payment_endpoints.router)

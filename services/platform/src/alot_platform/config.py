@@ -229,6 +229,47 @@ class Settings(BaseSettings):
         description="where Checkout sends the buyer back; default <public url>/checkout",
     )
 
+    # Live events over WebSockets (GET /api/ws; see docs/platform/realtime.md).
+    ws_stream_length: int = Field(
+        default=1000,
+        ge=10,
+        le=1_000_000,
+        description="events kept per lot (and per user) for clients that resume by seq",
+    )
+    ws_stream_ttl_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        description="a lot's (user's) kept events and seq counter expire this long after"
+        " its last event (Redis)",
+    )
+    ws_max_subscriptions: int = Field(
+        default=100, ge=1, le=10_000, description="lots one connection may subscribe to"
+    )
+    ws_max_message_bytes: int = Field(
+        default=4096, ge=256, le=1_048_576, description="a larger client message closes (1009)"
+    )
+    ws_max_connections_per_ip: int = Field(
+        default=100,
+        ge=1,
+        description="open WebSockets per client address, per server process (4029 above it)",
+    )
+    ws_idle_timeout_seconds: int = Field(
+        default=75,
+        ge=2,
+        le=3600,
+        description="a connection that sends nothing (ping included) this long is closed (4408)",
+    )
+    ws_heartbeat_seconds: int = Field(
+        default=25, ge=1, le=3600, description="the server sends a heartbeat this often"
+    )
+    ws_send_queue: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="messages waiting for one connection; a client that lets it overflow"
+        " is closed (4008)",
+    )
+
     @field_validator("rate_limit_default", "rate_limit_auth", "login_account_ceiling")
     @classmethod
     def _rate_is_parsable(cls, value: str) -> str:
@@ -261,6 +302,16 @@ class Settings(BaseSettings):
     def _celery_has_a_broker(self) -> Settings:
         if self.task_runner == "celery" and not self.redis_url:
             raise ValueError("ALOT_TASK_RUNNER=celery requires ALOT_REDIS_URL (the broker)")
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeat_beats_idle_timeout(self) -> Settings:
+        # Clients ping every heartbeat: a heartbeat as long as the idle timeout would
+        # close connections that do everything right.
+        if self.ws_heartbeat_seconds * 2 > self.ws_idle_timeout_seconds:
+            raise ValueError(
+                "ALOT_WS_IDLE_TIMEOUT_SECONDS must be at least twice ALOT_WS_HEARTBEAT_SECONDS"
+            )
         return self
 
     @model_validator(mode="after")

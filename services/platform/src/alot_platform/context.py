@@ -20,7 +20,7 @@ from alot_platform.keys import Keys
 from alot_platform.mail import Mailer
 from alot_platform.outbox.relay import Relay, install, relay_for
 from alot_platform.payments.provider import PaymentProvider, payment_provider_from_settings
-from alot_platform.realtime import events
+from alot_platform.realtime import events, hub
 from alot_platform.security.crypto import FieldCipher, SeedSealer
 
 
@@ -40,6 +40,8 @@ class PlatformContext:
     """Told of the outbox rows each commit wrote (alot_platform.outbox.relay)."""
     events: events.EventBus = field(default_factory=events.EventBus)
     """Told of the events each commit emitted (alot_platform.realtime.events)."""
+    live: hub.Hub | None = None
+    """Numbers and fans out the committed events to WebSockets (alot_platform.realtime)."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, keys: Keys, mailer: Mailer) -> PlatformContext:
@@ -64,6 +66,7 @@ class PlatformContext:
         # starts (an inline runner's draw would otherwise announce itself first).
         events.install(platform)
         install(platform)
+        platform.live = hub.install(platform)
         return platform
 
     @property

@@ -53,6 +53,25 @@ class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marker type, so configuring twice replaces our handler instead of adding one."""
 
 
+_TOKEN_IN_QUERY = re.compile(r"([?&](?:access_)?token=)[^&\s\"']*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with every query-string token replaced (``/api/ws?token=...``)."""
+    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", text)
+
+
+class _RedactTokens(logging.Filter):
+    """Keeps access tokens sent in a query string out of the logs: uvicorn logs each
+    WebSocket handshake's path with its query string (``"WebSocket /api/ws?token=..."``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "token=" in message.lower():
+            record.msg, record.args = redact(message), None
+        return True
+
+
 def _stamp_request_id(
     factory: Callable[..., logging.LogRecord],
 ) -> Callable[..., logging.LogRecord]:
@@ -76,6 +95,7 @@ def configure_logging(level: str = "INFO") -> None:
             root.removeHandler(handler)
     handler = _JsonHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(_RedactTokens())
     root.addHandler(handler)
     root.setLevel(level.upper())
 

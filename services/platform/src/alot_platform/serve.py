@@ -56,7 +56,13 @@ def http_limits(settings: Settings) -> dict[str, Any]:
     that arrives whole in a single read is parsed, and the app answers it 431; body size
     is limited in the app too: see ``security.limits``.)
     """
-    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes}
+    return {
+        "http": "h11",
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        # A WebSocket frame larger than a client message may be is refused (1009) before
+        # it is buffered whole; the app checks the size too.
+        "ws_max_size": settings.ws_max_message_bytes,
+    }
 
 
 def can_share_port() -> bool:
