@@ -140,7 +140,6 @@ class _Streams:
         self.heartbeat_seconds: float | None = None
         self.established = False
         """Did this connection get as far as the subscription's acknowledgement?"""
-        self._asked_after: int | None = None
 
     def connected(self) -> None:
         self.established = False
@@ -148,7 +147,6 @@ class _Streams:
 
     def opening(self) -> list[dict[str, Any]]:
         """What to send once the platform said welcome."""
-        self._asked_after = self.last_seq
         if self.lot_id is not None:
             subscribe: dict[str, Any] = {"type": "subscribe", "lot_id": self.lot_id}
             if self.last_seq is not None:
