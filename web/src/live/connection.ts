@@ -121,6 +121,13 @@ export class LiveClient {
     return this.status === "live" && this.lots.get(lotId)?.state === "subscribed";
   }
 
+  /** Should `lotId`'s watcher poll instead? (the socket cannot connect, or the server
+   * refused the lot: over its subscription limit). Not while a dropped connection is
+   * being reopened: the resume brings what was missed. */
+  shouldPoll(lotId: string): boolean {
+    return this.status === "offline" || this.lots.get(lotId)?.state === "refused";
+  }
+
   /** Re-check how many more lots this connection may watch. */
   get subscriptionsLeft(): number {
     return Math.max(0, this.maxSubscriptions - this.lots.size);

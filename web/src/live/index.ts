@@ -36,8 +36,10 @@ export function useLiveStatus(): LiveStatus {
 }
 
 export type LiveLot = {
-  /** Events are arriving: no need to poll. */
+  /** Subscribed: events arrive as they happen. */
   live: boolean;
+  /** No live events to be had (no connection after retries, or refused): poll. */
+  polling: boolean;
   /** The draw started and has not completed yet (as this tab saw it). */
   drawing: boolean;
   /** The winning ticket, once the draw completed while watching. */
@@ -69,12 +71,11 @@ export function useLiveLot(lotId: string, enabled = true): LiveLot {
       }
     });
   }, [client, queryClient, lotId, enabled]);
-  const live = useSyncExternalStore(
-    (listener) => client.onChange(listener),
-    () => enabled && client.isLotLive(lotId),
-  );
+  const subscribe = (listener: () => void) => client.onChange(listener);
+  const live = useSyncExternalStore(subscribe, () => enabled && client.isLotLive(lotId));
+  const polling = useSyncExternalStore(subscribe, () => !enabled || client.shouldPoll(lotId));
   const mine = draw.lotId === lotId ? draw : { drawing: false, winningTicket: null };
-  return { live, drawing: mine.drawing, winningTicket: mine.winningTicket };
+  return { live, polling, drawing: mine.drawing, winningTicket: mine.winningTicket };
 }
 
 /** Watch the lots a list shows (as many as the server allows; the rest stay as fetched). */

@@ -38,11 +38,13 @@ function LiveStatus({
   failing,
   error,
   pushed,
+  polling,
 }: {
   updatedAt: number;
   failing: boolean;
   error: unknown;
   pushed: boolean;
+  polling: boolean;
 }) {
   const now = useNow();
   return (
@@ -50,7 +52,9 @@ function LiveStatus({
       <p className="live muted" data-testid="live-status">
         {pushed
           ? "Live: updates as they happen"
-          : `Live: updates every ${LIVE_MS / 1000} s · last updated ${ago(now - updatedAt)}`}
+          : polling
+            ? `Live: updates every ${LIVE_MS / 1000} s · last updated ${ago(now - updatedAt)}`
+            : `Reconnecting for live updates · last updated ${ago(now - updatedAt)}`}
       </p>
       {failing && (
         <div role="alert" className="alert error">
@@ -96,12 +100,12 @@ function MyTickets({ lot }: { lot: Lot }) {
   );
 }
 
-function Leaderboard({ lot, pushed }: { lot: Lot; pushed: boolean }) {
+function Leaderboard({ lot, polling }: { lot: Lot; polling: boolean }) {
   const board = useQuery({
     queryKey: leaderboardKey(lot.id),
     queryFn: () => fetchLeaderboard(lot.id),
     // Pushed: each live event of the lot refetches it (src/live/cache.ts).
-    refetchInterval: live(lot) && !pushed ? LIVE_MS : false,
+    refetchInterval: live(lot) && polling ? LIVE_MS : false,
   });
   return (
     <section aria-labelledby="board-title">
@@ -180,8 +184,9 @@ export default function LotPage() {
   const lot = useQuery({
     queryKey: lotKey(lotId),
     queryFn: () => fetchLot(lotId),
-    // Polled only while its live events are not arriving (no connection, or refused).
-    refetchInterval: (query) => (live(query.state.data) && !liveLot.live ? LIVE_MS : false),
+    // Polled only when live events cannot be had (no connection after retries, or the
+    // server refused the lot); a dropped connection resumes and brings what was missed.
+    refetchInterval: (query) => (live(query.state.data) && liveLot.polling ? LIVE_MS : false),
   });
   const now = useNow();
 
@@ -313,6 +318,7 @@ export default function LotPage() {
                 failing={lot.isError}
                 error={lot.error}
                 pushed={liveLot.live}
+                polling={liveLot.polling}
               />
             )}
           </section>
@@ -340,7 +346,7 @@ export default function LotPage() {
         </div>
       </div>
 
-      <Leaderboard lot={data} pushed={liveLot.live} />
+      <Leaderboard lot={data} polling={liveLot.polling} />
     </article>
   );
 }

@@ -208,16 +208,21 @@ describe("LiveClient", () => {
   it("falls back (offline) after failing to connect, and is live again when it connects", () => {
     const client = makeClient();
     client.watchLot(LOT, () => undefined);
-    for (let attempt = 0; attempt < 3; attempt += 1) {
+    last().drop();
+    expect(client.shouldPoll(LOT)).toBe(false); // a blip: the resume will catch up
+    vi.advanceTimersByTime(30_000);
+    for (let attempt = 1; attempt < 3; attempt += 1) {
       last().drop();
       vi.advanceTimersByTime(30_000);
     }
     expect(client.status).toBe("offline");
     expect(client.isLotLive(LOT)).toBe(false);
+    expect(client.shouldPoll(LOT)).toBe(true);
     last().open();
     last().message({ type: "subscribed", lot_id: LOT, seq: 0 });
     expect(client.status).toBe("live");
     expect(client.isLotLive(LOT)).toBe(true);
+    expect(client.shouldPoll(LOT)).toBe(false);
   });
 
   it("pings every heartbeat", () => {
@@ -255,8 +260,10 @@ describe("LiveClient", () => {
     last().open({ max_subscriptions: 1 });
     expect(last().ofType("subscribe").map((m) => m.lot_id)).toEqual([LOT]);
     expect(client.isLotLive(OTHER)).toBe(false);
+    expect(client.shouldPoll(OTHER)).toBe(true);
     last().message({ type: "error", code: "lot_not_found", message: "no such lot", lot_id: LOT });
     expect(client.isLotLive(LOT)).toBe(false);
+    expect(client.shouldPoll(LOT)).toBe(true);
   });
 
   it("resumes the player's own stream by its seq, and dedupes it", () => {
