@@ -7,11 +7,15 @@ server never does (a hole in the seqs)."""
 
 from __future__ import annotations
 
+import os
 import queue
 import selectors
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -19,6 +23,8 @@ import pytest
 from alot_sdk import Alot, AsyncAlot, LiveError, LiveEvent, LiveWatch, Reconnect
 from alot_sdk.live import _Streams, ws_url
 from fastapi import FastAPI
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 pytestmark = pytest.mark.timeout(90)  # a hang guard: a watch blocks until an event
 
@@ -309,7 +315,7 @@ async def test_async_watch_follows_purchases_and_closes(
     lot = open_lot(funding_target_cents=100_000)
     buyer = _buyer(make_player, lot)
     async with AsyncAlot(base_url=live_url) as client:
-        watch = client.lots.watch(lot.id, after_seq=0, reconnect=FAST)
+        watch = await client.lots.watch(lot.id, after_seq=0, reconnect=FAST)
         async with watch:
             seen: list[LiveEvent] = []
             with anyio.fail_after(WAIT):
@@ -325,6 +331,30 @@ async def test_async_watch_follows_purchases_and_closes(
             assert watch.last_seq == 2
         with pytest.raises(StopAsyncIteration):
             await watch.__anext__()
+
+
+def test_the_watch_lot_example_prints_the_lots_events(
+    live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]
+) -> None:
+    lot = open_lot(funding_target_cents=100_000)
+    _buyer(make_player, lot).client.entries.purchase(lot.id, bundle_index=1)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("ALOT_", "PYTEST_"))}
+    arguments = ["--lot-id", lot.id, "--from-start", "--events", "2"]
+    watched = subprocess.run(
+        [sys.executable, str(EXAMPLES / "watch_lot.py"), *arguments],
+        env={**environment, "ALOT_BASE_URL": live_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert watched.returncode == 0, watched.stdout + watched.stderr
+    lines = watched.stdout.splitlines()
+    assert lines[0].startswith("watching 'Quick draw")
+    assert lines[1].startswith("#1 ")
+    assert lines[1].endswith("open: 0 ticket(s) sold, $0.00 of $1,000.00 (0.00%)")
+    assert lines[2].endswith("open: 3 ticket(s) sold, $5.00 of $1,000.00 (0.50%)")
+    assert lines[3] == "OK: 2 event(s)"
 
 
 # -- the protocol state, message by message --------------------------------------------

@@ -204,7 +204,7 @@ class AsyncLots(AsyncResource):
         )
         return proof
 
-    def watch(
+    async def watch(
         self, lot_id: str, *, after_seq: int | None = None, reconnect: Reconnect | None = None
     ) -> AsyncLiveWatch:
         """The lot's live events (`LiveEvent`), in `seq` order, as they happen.
@@ -212,7 +212,7 @@ class AsyncLots(AsyncResource):
         From now on, or after `after_seq` (the last `seq` you saw: what was missed comes
         first). Reconnects and resumes by itself (`reconnect`: the backoff); yields a
         ``"resync"`` event when events may have been lost: refetch the lot then. Close it
-        (`async with client.lots.watch(lot_id) as events:`) to disconnect. Raises `LiveError`
+        (`async with await client.lots.watch(lot_id) as events:`) to disconnect. Raises `LiveError`
         (code ``lot_not_found``) for a lot the caller may not see. See `alot_sdk.live`.
         """
         streams = _Streams(lot_id=lot_id, after_seq=after_seq, personal=False)

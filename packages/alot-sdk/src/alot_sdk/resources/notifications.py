@@ -132,7 +132,7 @@ class AsyncNotifications(AsyncResource):
             return MarkedRead(marked=0, unread_count=newest.unread_count)
         return await self.mark_read(up_to=newest.items[0].id)
 
-    def watch(
+    async def watch(
         self, *, after_seq: int | None = None, reconnect: Reconnect | None = None
     ) -> AsyncLiveWatch:
         """My own live events as they happen (`LiveEvent`, `personal` true): a Checkout
