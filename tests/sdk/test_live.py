@@ -68,6 +68,22 @@ class Collector:
         assert not self._thread.is_alive(), "close() did not end the watch"
 
 
+@pytest.fixture
+def app(make_app: Callable[..., FastAPI], request: pytest.FixtureRequest) -> FastAPI:
+    """The fixtures' app, with the settings a test parametrizes indirectly; `"hub":
+    "redis"` puts its live hub on the test Redis (own key prefix)."""
+    settings = dict(getattr(request, "param", {}))
+    if settings.pop("hub", None) == "redis":
+        settings["redis_url"] = request.getfixturevalue("redis_url")
+        settings["redis_prefix"] = os.environ["ALOT_TEST_REDIS_PREFIX"]
+    return make_app(**settings)
+
+
+BOTH_HUBS = pytest.mark.parametrize(
+    "app", [{}, pytest.param({"hub": "redis"}, marks=pytest.mark.services)], indirect=True
+)
+
+
 def _buyer(make_player: Callable[..., Any], lot: Any) -> Any:
     player = make_player()
     assert player.client.trivia.attempt(lot.id, lot.answer).correct
@@ -78,6 +94,7 @@ def _lot_events(events: list[LiveEvent]) -> list[tuple[int, int]]:
     return [(e.seq, e.data["tickets_sold"]) for e in events]
 
 
+@BOTH_HUBS
 def test_events_arrive_in_order_while_another_player_buys(
     live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]
 ) -> None:
@@ -197,6 +214,7 @@ class _quietly:
         return exc_type is not None and issubclass(exc_type, OSError)
 
 
+@BOTH_HUBS
 def test_a_dropped_connection_resumes_without_loss(
     live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]
 ) -> None:
@@ -222,12 +240,8 @@ def test_a_dropped_connection_resumes_without_loss(
             collector.close()
 
 
-@pytest.fixture
-def app(make_app: Callable[..., FastAPI], request: pytest.FixtureRequest) -> FastAPI:
-    """The fixtures' app, with the settings a test parametrizes indirectly."""
-    return make_app(**getattr(request, "param", {}))
-
-
+# In-process only: the Redis hub trims its streams approximately (XADD MAXLEN ~), so
+# how many it keeps past ws_stream_length is Redis's choice.
 @pytest.mark.parametrize("app", [{"ws_stream_length": 10}], indirect=True)
 def test_a_resync_is_surfaced_when_the_missed_events_are_gone(
     live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]
