@@ -133,7 +133,8 @@ test("the player's own events: the draw as it happens, then a toast that they wo
   // draw runs by itself. The only buyer wins.
   await buy(api, lot.id, 1);
   await buy(api, lot.id, 1);
-  const toasts = page.getByRole("status").filter({ has: page.getByTestId("toast") });
+  const toasts = page.getByTestId("toasts");
+  await expect(toasts).toHaveAttribute("aria-live", "polite"); // announced, focus kept
   const toast = toasts.getByTestId("toast").filter({ hasText: "You won!" });
   await expect(toast).toBeVisible({ timeout: 20_000 });
   const draw = await (await api.get(`/api/lots/${lot.id}/draw`)).json();

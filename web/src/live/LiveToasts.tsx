@@ -1,5 +1,5 @@
-// The player's own live events as toasts (a polite live region: screen readers announce
-// them without moving focus), each dismissible; every one also refreshes the bell's
+// The player's own live events as toasts (in a polite live region: screen readers
+// announce them without moving focus), each dismissible; every one also refreshes the bell's
 // count and what the event changed (credits, entries).
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
@@ -16,12 +16,12 @@ const TOAST_MS = 20_000;
 
 export function LiveToasts() {
   const me = useMe();
-  const user = me.data ?? null;
+  const userId = me.isSuccess ? (me.data?.id ?? null) : undefined;
   const queryClient = useQueryClient();
   const [toasts, setToasts] = useState<Toast[]>([]);
   const dismiss = useCallback((id: string) => setToasts((shown) => shown.filter((toast) => toast.id !== id)), []);
 
-  usePersonalEvents(user !== null, user?.id ?? null, (message: LiveMessage) => {
+  usePersonalEvents(userId, (message: LiveMessage) => {
     void queryClient.invalidateQueries({ queryKey: NOTIFICATIONS });
     void queryClient.invalidateQueries({ queryKey: CREDITS_KEY });
     void queryClient.invalidateQueries({ queryKey: MY_ENTRIES_KEY });
@@ -38,7 +38,9 @@ export function LiveToasts() {
   }, [toasts, dismiss]);
 
   return (
-    <div className="toasts" role="status" aria-live="polite" aria-label="Live notifications">
+    // Always in the page, so screen readers announce what is added to it; a polite live
+    // region without the status role, which stays for the page's own status lines.
+    <div className="toasts" aria-live="polite" aria-relevant="additions text" data-testid="toasts">
       {toasts.map((toast) => (
         <div key={toast.id} className="toast" data-testid="toast">
           <p>

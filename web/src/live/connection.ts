@@ -70,6 +70,8 @@ export class LiveClient {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private refreshing = false;
   private welcomedBefore = false;
+  private expectedUser: string | null | undefined = undefined;
+  private checkUser = false;
   private lingerTimer: ReturnType<typeof setTimeout> | null = null;
   status: LiveStatus = "idle";
 
@@ -138,11 +140,19 @@ export class LiveClient {
     return () => this.statusListeners.delete(listener);
   }
 
-  /** Who is logged in changed: reconnect so the server sees the new session. */
-  reconnect(): void {
+  /** Who the page says is logged in (null: nobody). A connection that the server
+   * welcomed as someone else is reopened, so the new session's cookie is the one it
+   * carries: a player who logs in gets their own events, one who logs out no longer. */
+  setUser(userId: string | null): void {
+    if (this.expectedUser === userId) return;
+    this.expectedUser = userId;
     this.personal.lastSeq = undefined;
-    if (!this.socket) return;
-    this.drop();
+    this.welcomedBefore = false;
+    if (this.welcomed) {
+      if (this.userId !== userId) this.drop();
+      return;
+    }
+    this.checkUser = this.socket !== null; // opened before the change: check its welcome
   }
 
   /** Close the current connection as if the network dropped it (it reconnects). */
@@ -295,6 +305,13 @@ export class LiveClient {
     this.welcomed = true;
     this.failures = 0;
     this.userId = typeof message.user_id === "string" ? message.user_id : null;
+    if (this.checkUser) {
+      this.checkUser = false;
+      if (this.expectedUser !== undefined && this.userId !== this.expectedUser) {
+        this.drop(); // welcomed as whoever was logged in when it opened
+        return;
+      }
+    }
     if (typeof message.max_subscriptions === "number") this.maxSubscriptions = message.max_subscriptions;
     const heartbeat = typeof message.heartbeat_seconds === "number" ? message.heartbeat_seconds : 0;
     if (heartbeat > 0) this.pingTimer = setInterval(() => this.send({ type: "ping" }), heartbeat * 1000);

@@ -95,19 +95,19 @@ export function useLiveLots(lotIds: readonly string[], limit = 20): void {
   }, [client, queryClient, key]);
 }
 
-/** Hear the logged-in player's own events (`enabled`: someone is logged in). */
-export function usePersonalEvents(enabled: boolean, userId: string | null, onMessage: (message: LiveMessage) => void) {
+/** Hear the logged-in player's own events. `userId`: who is logged in (null: nobody;
+ * undefined: not known yet). A change of player reopens the connection. */
+export function usePersonalEvents(userId: string | null | undefined, onMessage: (message: LiveMessage) => void) {
   const client = liveClient();
   const handler = useRef(onMessage);
   handler.current = onMessage;
-  const seen = useRef<string | null>(null);
   useEffect(() => {
-    if (!enabled) return;
-    // Another player logged in (or out and in) in this tab: the server must see them.
-    if (seen.current !== null && seen.current !== userId) client.reconnect();
-    seen.current = userId;
+    if (userId !== undefined) client.setUser(userId);
+  }, [client, userId]);
+  useEffect(() => {
+    if (!userId) return;
     return client.watchPersonal((message) => handler.current(message));
-  }, [client, enabled, userId]);
+  }, [client, userId]);
 }
 
 export type { LiveEvent as LiveEnvelope };

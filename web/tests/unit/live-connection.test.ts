@@ -266,6 +266,24 @@ describe("LiveClient", () => {
     expect(client.shouldPoll(LOT)).toBe(true);
   });
 
+  it("reopens a connection welcomed as someone else when the player logs in or out", () => {
+    const client = makeClient();
+    client.watchLot(LOT, () => undefined);
+    client.setUser(null);
+    last().open({ user_id: null });
+    client.setUser("u1"); // logged in: the open connection is anonymous
+    expect(last().closedWith).toBe(1000);
+    vi.advanceTimersByTime(500);
+    expect(sockets).toHaveLength(2);
+    client.setUser(null); // logged out before its welcome: checked when it comes
+    last().open({ user_id: "u1" });
+    expect(last().closedWith).toBe(1000);
+    vi.advanceTimersByTime(500);
+    last().open({ user_id: null });
+    expect(last().closedWith).toBeNull();
+    expect(sockets).toHaveLength(3);
+  });
+
   it("resumes the player's own stream by its seq, and dedupes it", () => {
     const client = makeClient();
     const heard: LiveMessage[] = [];
