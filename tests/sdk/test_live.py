@@ -240,6 +240,28 @@ def test_a_dropped_connection_resumes_without_loss(
             collector.close()
 
 
+@pytest.mark.parametrize(
+    "app", [{"ws_heartbeat_seconds": 1, "ws_idle_timeout_seconds": 2}], indirect=True
+)
+def test_pings_keep_a_quiet_watch_on_its_connection(
+    live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]
+) -> None:
+    lot = open_lot(funding_target_cents=100_000)
+    buyer = _buyer(make_player, lot)
+    with CuttableProxy(live_url) as proxy, Alot(base_url=proxy.url) as watcher:
+        collector = Collector(watcher.lots.watch(lot.id, after_seq=0, reconnect=FAST))
+        try:
+            assert [e.seq for e in collector.take(1)] == [1]
+            # Quiet for longer than the idle timeout: without the watch's pings the
+            # server would close it (4408) and the watch would have to reconnect.
+            threading.Event().wait(3.5)
+            buyer.client.entries.purchase(lot.id, bundle_index=0)
+            assert _lot_events(collector.take(1)) == [(2, 1)]
+            assert proxy.connections == 1
+        finally:
+            collector.close()
+
+
 # In-process only: the Redis hub trims its streams approximately (XADD MAXLEN ~), so
 # how many it keeps past ws_stream_length is Redis's choice.
 @pytest.mark.parametrize("app", [{"ws_stream_length": 10}], indirect=True)
