@@ -135,6 +135,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestSlotsMiddleware, slots=platform.database.capacity)
+    app.add_middleware(live_endpoints.LiveEndpoint)  # GET /api/ws, before all the above
     return app
 
 
@@ -157,7 +158,6 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(refund_endpoints.admin_router)
     app.include_router(reveal_endpoints.router)
     app.include_router(notification_endpoints.router)
-    app.include_router(live_endpoints.router)
     if payment_webhooks.enabled(settings):
         app.include_router(payment_webhooks.router)
     app.include_router(payment_endpoints.router)

@@ -48,7 +48,14 @@ from alot_platform.payments.stripe_provider import StripeProvider
 from alot_platform.payments.tasks import retry_unprocessed_events
 from alot_platform.scheduler import ledger_checkpointer, run_tick
 from alot_platform.security.crypto import SeedUnsealError
-from alot_platform.serve import SERVER_OPTIONS, bind_socket, can_share_port, http_limits, serve
+from alot_platform.serve import (
+    SERVER_OPTIONS,
+    bind_socket,
+    can_share_port,
+    http_limits,
+    raise_open_files_limit,
+    serve,
+)
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
 from alot_platform.users.service import UserService
@@ -330,6 +337,7 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
     """
     settings = _settings()
     _check_bind_address(settings, host, unsafe_dev_on_network)
+    raise_open_files_limit()  # one descriptor per open WebSocket
     try:
         sock = bind_socket(host, port)
     except OSError as error:

@@ -40,6 +40,10 @@ SERVER_OPTIONS: dict[str, Any] = {
     # uvicorn would trust X-Forwarded-For from loopback and rewrite the client address:
     # the app reads forwarded headers itself, from ALOT_TRUSTED_PROXIES only.
     "proxy_headers": False,
+    # Compression would cost every WebSocket its own zlib state (hundreds of kB with
+    # context takeover) and a compression per message per connection on fan-out.
+    "ws_per_message_deflate": False,
+    "ws": "websockets-sansio",
 }
 """How every server of the API runs uvicorn (``alot run`` and ``alot serve``)."""
 
@@ -63,6 +67,25 @@ def http_limits(settings: Settings) -> dict[str, Any]:
         # it is buffered whole; the app checks the size too.
         "ws_max_size": settings.ws_max_message_bytes,
     }
+
+
+def raise_open_files_limit() -> int:
+    """Lift this process's soft limit on open files to its hard limit; the new limit.
+
+    Every WebSocket holds a socket for as long as its client watches: the usual soft
+    limit (1024) would refuse connections long before memory or CPU run out.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            return soft
+        return target
+    return soft
 
 
 def can_share_port() -> bool:
@@ -136,6 +159,7 @@ def _bind(host: str, port: int, *, share: bool = True) -> socket.socket:
 
 
 def _worker(host: str, port: int, all_loaded: Barrier) -> None:
+    raise_open_files_limit()
     sock = _bind(host, port)
     config = uvicorn.Config(
         "alot_platform.app:create_app",

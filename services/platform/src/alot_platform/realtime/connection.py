@@ -1,10 +1,10 @@
 """One WebSocket connection: the live protocol (docs/platform/realtime.md).
 
-Three coroutines per connection: the handler (``run``) waits for the end; a reader
-answers client messages one at a time; a writer sends what waits in the connection's
-bounded queue, and a heartbeat when nothing did for ``heartbeat_seconds``. The hub
-hands envelopes to ``deliver`` on the event loop, which only ever ``put_nowait``s: a
-queue that overflows closes this connection (4008) and slows nobody else.
+Two coroutines per connection: the server's task (``run``) reads and answers client
+messages one at a time; a writer task sends what waits in the connection's bounded
+queue, and a heartbeat when nothing did for ``heartbeat_seconds``. The hub hands
+envelopes to ``deliver`` on the event loop, which only appends to that queue, never
+waits: a queue that overflows closes this connection (4008) and slows nobody else.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -91,10 +92,17 @@ class Connection:
         self._user_id = user_id
         self._may_see = may_see
         self._now = now
-        self._queue: asyncio.Queue[str] = asyncio.Queue(limits.send_queue)
         self._positions: dict[str, _Position] = {}
-        self._done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._tasks: list[asyncio.Task[None]] = []
+        # Memory per idle connection matters (thousands per process): a deque and a
+        # future instead of an asyncio.Queue, and one task (the writer) besides the
+        # server's own, which reads.
+        self._outbox: deque[str] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._closed = False
+        self._code: int | None = None
+        self._reader: asyncio.Task[Any] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._read_deadline: asyncio.Timeout | None = None
 
     # -- the hub's side (event loop, never awaits) ----------------------------------
 
@@ -110,22 +118,28 @@ class Connection:
 
     def close(self, code: int | None) -> None:
         """End the connection; ``code`` None: the client left (nothing to send)."""
-        if self._done.done():
+        if self._closed:
             return
-        self._done.set_result(code)
+        self._closed, self._code = True, code
         current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
+        if self._writer is not None and self._writer is not current:
+            self._writer.cancel()
+        if self._read_deadline is not None and self._reader is not current:
+            # The reader waits for the client under a deadline: move it to now.
+            with contextlib.suppress(RuntimeError):
+                self._read_deadline.reschedule(asyncio.get_running_loop().time())
 
     def _send(self, text: str) -> None:
-        if self._done.done():
+        if self._closed:
             return
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if len(self._outbox) >= self._limits.send_queue:
             _log.info("live connection dropped: its send queue overflowed")
             self.close(SLOW_CONSUMER)
+            return
+        self._outbox.append(text)
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
 
     def _reply(self, message: dict[str, Any]) -> None:
         self._send(_dumps(message))
@@ -135,6 +149,7 @@ class Connection:
     async def run(self, expires_at: datetime | None) -> None:
         """Serve the accepted ``websocket`` until either side closes it."""
         expiry: asyncio.TimerHandle | None = None
+        self._reader = asyncio.current_task()
         try:
             if self._user_id is not None:
                 await self._follow_personal(self._user_id)
@@ -152,71 +167,73 @@ class Connection:
             if expires_at is not None:
                 delay = max(0.0, (expires_at - self._now()).total_seconds())
                 expiry = asyncio.get_running_loop().call_later(delay, self.close, UNAUTHENTICATED)
-            self._tasks = [
-                asyncio.create_task(self._write()),
-                asyncio.create_task(self._read()),
-            ]
-            code = await self._done
+            self._writer = asyncio.create_task(self._write())
+            await self._read()
         except Exception:
-            code = None  # the client left while we said hello
+            self.close(None)  # the client left while we said hello
         finally:
+            self._closed = True
             if expiry is not None:
                 expiry.cancel()
-            for task in self._tasks:
-                task.cancel()
+            if self._writer is not None:
+                self._writer.cancel()
             for stream in self._positions:
                 self._hub.detach(stream, self)
             self._positions.clear()
-        if code is not None:
+            self._outbox.clear()
+        if self._code is not None:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(_CLOSE_SECONDS):
-                    await self._ws.close(code)
+                    await self._ws.close(self._code)
 
     async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
         heartbeat = self._limits.heartbeat_seconds
         try:
             while True:
-                try:
-                    async with asyncio.timeout(heartbeat):
-                        text = await self._queue.get()
-                except TimeoutError:
-                    text = _dumps({"type": "heartbeat", "at": _at(self._now())})
-                await self._ws.send_text(text)
+                if not self._outbox:
+                    self._wakeup = loop.create_future()
+                    try:
+                        async with asyncio.timeout(heartbeat):
+                            await self._wakeup
+                    except TimeoutError:
+                        self._outbox.append(_dumps({"type": "heartbeat", "at": _at(self._now())}))
+                    finally:
+                        self._wakeup = None
+                    continue
+                await self._ws.send_text(self._outbox.popleft())
         except asyncio.CancelledError:
             raise
         except Exception:
             self.close(None)
 
     async def _read(self) -> None:
-        try:
-            while True:
-                try:
-                    async with asyncio.timeout(self._limits.idle_timeout_seconds):
-                        message = await self._ws.receive()
-                except TimeoutError:
-                    self.close(IDLE)
-                    return
-                if message["type"] == "websocket.disconnect":
-                    self.close(None)
-                    return
-                text = message.get("text")
-                if text is None:
-                    self._reply(_error("bad_message", "send JSON text frames"))
-                    continue
-                if len(text) > self._limits.max_message_bytes or (
-                    len(text.encode()) > self._limits.max_message_bytes
-                ):
-                    self.close(TOO_BIG)
-                    return
-                try:
-                    await self._handle(text)
-                except _Refused as refused:
-                    self._reply(refused.reply)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _log.exception("live connection failed")
-            self.close(None)
+        while not self._closed:
+            try:
+                async with asyncio.timeout(self._limits.idle_timeout_seconds) as deadline:
+                    self._read_deadline = deadline
+                    message = await self._ws.receive()
+            except TimeoutError:
+                self.close(IDLE)  # nothing if close() moved the deadline: closed already
+                return
+            finally:
+                self._read_deadline = None
+            if message["type"] == "websocket.disconnect":
+                self.close(None)
+                return
+            text = message.get("text")
+            if text is None:
+                self._reply(_error("bad_message", "send JSON text frames"))
+                continue
+            if len(text) > self._limits.max_message_bytes or (
+                len(text.encode()) > self._limits.max_message_bytes
+            ):
+                self.close(TOO_BIG)
+                return
+            try:
+                await self._handle(text)
+            except _Refused as refused:
+                self._reply(refused.reply)
 
     # -- client messages ----------------------------------------------------------------
 
@@ -261,7 +278,7 @@ class Connection:
             )
         if not await self._may_see(lot_id):
             raise _Refused("lot_not_found", f"no lot {lot_id}", str(lot_id))
-        if self._done.done():
+        if self._closed:
             return
         # Listen first, then read the backlog: an event committed in between is held,
         # and sent after the backlog unless the backlog had it (seq de-duplicates).

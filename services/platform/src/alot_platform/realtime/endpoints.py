@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from alot_platform.auth.dependencies import ACCESS_COOKIE
 from alot_platform.auth.service import AuthService, access_claims
@@ -35,10 +36,27 @@ from alot_platform.realtime.connection import (
 from alot_platform.security.client_address import client_address
 from alot_platform.users.models import User
 
-router = APIRouter(tags=["live"])
+PATH = "/api/ws"
 
 
-@router.websocket("/api/ws")
+class LiveEndpoint:
+    """``GET /api/ws``, answered before the HTTP middleware and the router.
+
+    None of the middleware applies to a WebSocket (each passes it through), but each
+    would keep a suspended frame per connection for the connection's whole life: with
+    thousands of idle connections per process that is memory for nothing.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == PATH:
+            await live(WebSocket(scope, receive, send))
+            return
+        await self.app(scope, receive, send)
+
+
 async def live(websocket: WebSocket) -> None:
     platform: PlatformContext = websocket.app.state.platform
     hub = platform.live

@@ -295,6 +295,10 @@ class RedisHub(Hub):
                     message = await pubsub.get_message(timeout=30.0)
                     if message is not None and message["type"] == "message":
                         self._on_message(message["data"])
+                        # Buffered messages are read without yielding: let the
+                        # connections' writers send between them, or a burst would
+                        # fill every queue before any writer ran.
+                        await asyncio.sleep(0)
             except asyncio.CancelledError:
                 raise
             except Exception:
