@@ -286,6 +286,23 @@ def test_a_resync_is_surfaced_when_the_missed_events_are_gone(
             collector.close()
 
 
+def test_a_resume_ahead_of_the_lot_is_one_resync(
+    live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]
+) -> None:
+    # What a client sees after an embedded server restarted: its seq is ahead of the lot.
+    lot = open_lot(funding_target_cents=100_000)
+    buyer = _buyer(make_player, lot)
+    with Alot(base_url=live_url) as anonymous:
+        collector = Collector(anonymous.lots.watch(lot.id, after_seq=50, reconnect=FAST))
+        try:
+            (resync,) = collector.take(1)
+            assert (resync.is_resync, resync.seq) == (True, 1)
+            buyer.client.entries.purchase(lot.id, bundle_index=0)
+            assert _lot_events(collector.take(1)) == [(2, 1)]  # no second resync before it
+        finally:
+            collector.close()
+
+
 def test_watch_refuses_a_lot_the_caller_may_not_see(
     live_url: str, open_lot: Callable[..., Any]
 ) -> None:
@@ -445,6 +462,8 @@ def test_streams_see_a_restarted_numbering_as_a_reset() -> None:
     _welcomed(streams)
     (reset,) = streams.receive({"type": "subscribed", "lot_id": LOT, "seq": 0})
     assert (reset.type, reset.seq, reset.data["reason"]) == ("resync", 0, "reset")
+    # The platform's own resync for an after_seq ahead of the lot is the same news.
+    assert streams.receive({"type": "resync", "lot_id": LOT, "seq": 0}) == []
     assert [e.seq for e in streams.receive(_event(1, 1))] == [1]
 
 

@@ -48,7 +48,13 @@ const OPEN = 1;
 export const CLOSE_UNAUTHENTICATED = 4401;
 
 type Listener = (message: LiveMessage) => void;
-type LotWatch = { listeners: Set<Listener>; lastSeq: number | undefined; state: "pending" | "sent" | "subscribed" | "refused" };
+type LotWatch = {
+  listeners: Set<Listener>;
+  lastSeq: number | undefined;
+  state: "pending" | "sent" | "subscribed" | "refused";
+  /** The seq a `subscribed` went back to: the server's resync for it is the same news. */
+  resetTo?: number | undefined;
+};
 
 /** Milliseconds before reconnect number `attempt + 1`: doubling, capped, less up to half at random. */
 export function backoffDelay(attempt: number, random: () => number, initialMs = 500, maxMs = 30_000): number {
@@ -335,7 +341,7 @@ export class LiveClient {
       watch.lastSeq = message.seq;
     } else if (message.seq < watch.lastSeq) {
       // The server's numbering went back (it restarted without its streams).
-      watch.lastSeq = message.seq;
+      watch.lastSeq = watch.resetTo = message.seq;
       this.tell(watch.listeners, { kind: "resync", lotId: message.lot_id as string, reason: "reset" });
     }
     this.notify();
@@ -358,6 +364,9 @@ export class LiveClient {
     const lotId = typeof message.lot_id === "string" ? message.lot_id : null;
     const watch = lotId ? this.lots.get(lotId) : undefined;
     if (!watch) return;
+    const resetTo = watch.resetTo;
+    watch.resetTo = undefined;
+    if (resetTo === message.seq && watch.lastSeq === message.seq) return; // told already
     watch.lastSeq = message.seq;
     this.tell(watch.listeners, { kind: "resync", lotId, reason: "expired" });
   }
@@ -368,6 +377,7 @@ export class LiveClient {
     const last = stream.lastSeq;
     if (last !== undefined && event.seq <= last) return; // a replay already seen
     stream.lastSeq = event.seq;
+    if ("resetTo" in stream) stream.resetTo = undefined;
     if (last !== undefined && event.seq > last + 1) {
       this.tell(stream.listeners, { kind: "resync", lotId: event.personal ? null : event.lot_id, reason: "gap" });
     }

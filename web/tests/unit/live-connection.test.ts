@@ -188,6 +188,7 @@ describe("LiveClient", () => {
     vi.advanceTimersByTime(500);
     last().open();
     last().message({ type: "subscribed", lot_id: LOT, seq: 0 });
+    last().message({ type: "resync", lot_id: LOT, seq: 0 }); // the server's word for the same
     last().message(lotEvent(1, 3));
     expect(heard).toEqual([
       { kind: "resync", lotId: LOT, reason: "reset" },

@@ -140,6 +140,8 @@ class _Streams:
         self.heartbeat_seconds: float | None = None
         self.established = False
         """Did this connection get as far as the subscription's acknowledgement?"""
+        self._reset_to: int | None = None
+        """The seq a `subscribed` went back to: the server's resync for it is the same news."""
 
     def connected(self) -> None:
         self.established = False
@@ -209,7 +211,7 @@ class _Streams:
             return []
         if latest < self.last_seq:
             # The platform's numbering went back: it restarted without its stream.
-            self.last_seq = latest
+            self.last_seq = self._reset_to = latest
             return [self._resync_event(latest, "reset")]
         return []
 
@@ -222,6 +224,9 @@ class _Streams:
         latest = message.get("seq")
         if not isinstance(latest, int):
             return []
+        reset_to, self._reset_to = self._reset_to, None
+        if reset_to == latest and self.last_seq == latest:
+            return []  # the resync that follows a reset already yielded
         self.last_seq = latest
         return [self._resync_event(latest, "expired")]
 
@@ -230,6 +235,7 @@ class _Streams:
         if last is not None and event.seq <= last:
             return []  # a replay already yielded
         self.last_seq = event.seq
+        self._reset_to = None
         if last is not None and event.seq > last + 1:
             return [self._resync_event(event.seq - 1, "gap"), event]
         return [event]
