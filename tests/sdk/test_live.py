@@ -410,6 +410,26 @@ def test_the_watch_lot_example_prints_the_lots_events(
     assert lines[3] == "OK: 2 event(s)"
 
 
+@pytest.mark.anyio
+async def test_async_personal_watch_resumes_the_players_stream(
+    live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]
+) -> None:
+    lot = open_lot()
+    ada, bob = _buyer(make_player, lot), _buyer(make_player, lot)
+    ada.client.entries.purchase(lot.id, bundle_index=1)
+    bob.client.entries.purchase(lot.id, bundle_index=1)  # funds: drawn at once
+    winner_id = ada.client.lots.draw(lot.id).winner_user_id
+    token = ada.client.access_token
+    async with AsyncAlot(base_url=live_url, api_token=token) as client:
+        watch = await client.notifications.watch(after_seq=0, reconnect=FAST)
+        async with watch:
+            with anyio.fail_after(WAIT):
+                event = await watch.__anext__()
+    assert event.personal
+    assert event.type == ("won" if winner_id == ada.id else "credits_awarded")
+    assert (event.seq, watch.last_seq) == (1, 1)
+
+
 # -- the protocol state, message by message --------------------------------------------
 
 LOT = "11111111-1111-4111-8111-111111111111"
