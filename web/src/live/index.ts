@@ -3,10 +3,10 @@
 // yet, the socket cannot connect, or the server's subscription limit is reached),
 // `useLiveLot(...).live` is false and the view polls as it did before.
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { refreshSession } from "../api/client";
 import { applyLotEvent, refetchLot } from "./cache";
-import { LiveClient, type LiveEvent, type LiveMessage, type LiveStatus } from "./connection";
+import { LiveClient, type LiveMessage } from "./connection";
 
 export type { LiveEvent, LiveMessage, LiveStatus } from "./connection";
 
@@ -25,14 +25,6 @@ export function liveClient(): LiveClient {
     refreshSession,
   });
   return shared;
-}
-
-export function useLiveStatus(): LiveStatus {
-  const client = liveClient();
-  return useSyncExternalStore(
-    (listener) => client.onChange(listener),
-    () => client.status,
-  );
 }
 
 export type LiveLot = {
@@ -71,7 +63,7 @@ export function useLiveLot(lotId: string, enabled = true): LiveLot {
       }
     });
   }, [client, queryClient, lotId, enabled]);
-  const subscribe = (listener: () => void) => client.onChange(listener);
+  const subscribe = useCallback((listener: () => void) => client.onChange(listener), [client]);
   const live = useSyncExternalStore(subscribe, () => enabled && client.isLotLive(lotId));
   const polling = useSyncExternalStore(subscribe, () => !enabled || client.shouldPoll(lotId));
   const mine = draw.lotId === lotId ? draw : { drawing: false, winningTicket: null };
@@ -110,4 +102,3 @@ export function usePersonalEvents(userId: string | null | undefined, onMessage: 
   }, [client, userId]);
 }
 
-export type { LiveEvent as LiveEnvelope };

@@ -365,7 +365,6 @@ class LiveWatch(_Watch, Iterator[LiveEvent]):
                     additional_headers=_headers(token, client._default_headers["User-Agent"]),
                     user_agent_header=None,
                     open_timeout=client.timeout.connect,
-                    proxy=None,
                 ) as connection:
                     self._connection = connection
                     if self._closed.is_set():
@@ -458,7 +457,6 @@ class AsyncLiveWatch(_Watch, AsyncIterator[LiveEvent]):
                     additional_headers=_headers(token, client._default_headers["User-Agent"]),
                     user_agent_header=None,
                     open_timeout=client.timeout.connect,
-                    proxy=None,
                 ) as connection:
                     self._connection = connection
                     if self._closed.is_set():
