@@ -354,6 +354,19 @@ def test_personal_events_reach_their_owner(
             lost_events.close()
 
 
+def test_a_watch_gives_up_after_max_attempts_without_a_server() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    patience = Reconnect(initial_delay=0.01, max_delay=0.02, max_attempts=2)
+    with Alot(base_url=f"http://127.0.0.1:{port}") as client:
+        events = client.lots.watch(LOT, reconnect=patience)
+        with pytest.raises(LiveError) as gave_up:
+            next(events)
+        assert gave_up.value.code == "reconnects_exhausted"
+        assert "2 attempt(s)" in gave_up.value.message
+
+
 def test_personal_watch_needs_a_session(live_url: str) -> None:
     with Alot(base_url=live_url) as anonymous, anonymous.notifications.watch() as events:
         with pytest.raises(LiveError) as refused:

@@ -46,6 +46,8 @@ export type LiveOptions = {
 
 const OPEN = 1;
 export const CLOSE_UNAUTHENTICATED = 4401;
+export const CLOSE_ORIGIN_REFUSED = 4403;
+export const CLOSE_TOO_MANY = 4029;
 
 type Listener = (message: LiveMessage) => void;
 type LotWatch = {
@@ -221,6 +223,9 @@ export class LiveClient {
       this.setStatus("idle");
       return;
     }
+    // Refused for who or where we are (another origin, too many connections from this
+    // address): asking again soon cannot help, so the wait starts at 8 s.
+    if (code === CLOSE_ORIGIN_REFUSED || code === CLOSE_TOO_MANY) this.failures = Math.max(this.failures, 4);
     const delay = backoffDelay(this.failures, this.options.random, this.options.initialDelayMs, this.options.maxDelayMs);
     this.failures += 1;
     this.setStatus(this.failures >= this.options.fallbackAfter ? "offline" : "connecting");

@@ -206,6 +206,16 @@ describe("LiveClient", () => {
     expect(sockets).toHaveLength(2);
   });
 
+  it("backs off longer when refused for its origin or for too many connections", () => {
+    const client = makeClient();
+    client.watchLot(LOT, () => undefined);
+    last().drop(4029);
+    vi.advanceTimersByTime(7_999);
+    expect(sockets).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(sockets).toHaveLength(2);
+  });
+
   it("falls back (offline) after failing to connect, and is live again when it connects", () => {
     const client = makeClient();
     client.watchLot(LOT, () => undefined);

@@ -56,6 +56,8 @@ _log = logging.getLogger("alot_sdk.live")
 
 WS_PATH = "/api/ws"
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_REFUSED_FOR_WHO = frozenset({4403, 4029})
+"""Another origin, too many connections from this address: the backoff starts at 8 s."""
 
 LOT_EVENT_TYPES = frozenset(
     {"lot_update", "lot_funded", "draw_started", "draw_completed", "lot_expired"}
@@ -303,7 +305,10 @@ class _Watch:
                 f"no live connection after {self._failures} attempt(s) in a row",
                 close_code=close_code,
             )
-        delay = self._reconnect.delay(self._failures)
+        step = self._failures
+        if close_code in CLOSE_REFUSED_FOR_WHO:
+            step = max(step, 4)  # asking again soon cannot help
+        delay = self._reconnect.delay(step)
         self._failures += 1
         _log.info("live connection lost (close %s); reconnecting in %.2fs", close_code, delay)
         return delay
