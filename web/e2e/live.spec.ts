@@ -149,3 +149,30 @@ test("the player's own events: the draw as it happens, then a toast that they wo
   await api.dispose();
   await admin.dispose();
 });
+
+test("a visitor who logs in from a lot page then hears their own events (the connection is reopened as them)", async ({
+  page,
+}) => {
+  const admin = await adminApi();
+  const lot = await createLot(admin, { targetCents: 1_000 });
+  const player = await createPlayer("livelogin");
+  const api = await triviaPassed(player, lot.id);
+
+  // Watching anonymously first: the tab's connection is a visitor's.
+  await page.goto(`/lots/${lot.id}`);
+  await expect(page.getByTestId("live-status")).toHaveText("Live: updates as they happen");
+  await page.getByRole("link", { name: "Log in to answer and buy" }).click();
+  await page.getByLabel("Email", { exact: true }).fill(player.email);
+  await page.getByLabel("Password", { exact: true }).fill(player.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(new RegExp(`/lots/${lot.id}$`));
+  await expect(page.getByTestId("live-status")).toHaveText("Live: updates as they happen");
+
+  await buy(api, lot.id, 1);
+  await buy(api, lot.id, 1); // funded: drawn, and the only buyer wins
+  await expect(page.getByTestId("toasts").getByTestId("toast").filter({ hasText: "You won!" })).toBeVisible({
+    timeout: 20_000,
+  });
+  await api.dispose();
+  await admin.dispose();
+});
