@@ -66,7 +66,10 @@ class _RedactTokens(logging.Filter):
     WebSocket handshake's path with its query string (``"WebSocket /api/ws?token=..."``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: the handler reports it, as without us
+            return True
         if "token=" in message.lower():
             record.msg, record.args = redact(message), None
         return True

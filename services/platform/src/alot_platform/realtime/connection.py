@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from alot_platform.realtime.hub import Envelope, Hub, lot_stream, user_stream
 
@@ -169,8 +169,11 @@ class Connection:
                 expiry = asyncio.get_running_loop().call_later(delay, self.close, UNAUTHENTICATED)
             self._writer = asyncio.create_task(self._write())
             await self._read()
+        except (WebSocketDisconnect, OSError):
+            self.close(None)  # the client left
         except Exception:
-            self.close(None)  # the client left while we said hello
+            _log.exception("live connection failed")
+            self.close(None)
         finally:
             self._closed = True
             if expiry is not None:
@@ -205,7 +208,7 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except Exception:
-            self.close(None)
+            self.close(None)  # the client is gone (or going): the reader ends too
 
     async def _read(self) -> None:
         while not self._closed:

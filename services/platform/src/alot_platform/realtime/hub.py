@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
@@ -225,6 +226,8 @@ return #KEYS / 2
 """
 
 _RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+_PUBLISH_TIMEOUT = 0.5
+_REST_SECONDS = 1.0
 
 
 class RedisHub(Hub):
@@ -239,8 +242,14 @@ class RedisHub(Hub):
         self.channel = prefix + "rt:events"
         self._length = stream_length
         self._ttl = ttl_seconds
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        # Publishing runs on the committing thread: short timeouts, and after a failure
+        # nothing is tried for a second, so a Redis outage costs a commit at most one
+        # short wait, not one per event (clients see a gap or resync afterwards).
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=_PUBLISH_TIMEOUT, socket_connect_timeout=_PUBLISH_TIMEOUT
+        )
         self._script = self._redis.register_script(_PUBLISH)
+        self._resting_until = 0.0
         self._reader: Any = None
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
@@ -249,12 +258,19 @@ class RedisHub(Hub):
         return f"{self._prefix}seq:{stream}", f"{self._prefix}s:{stream}"
 
     def _publish(self, batch: list[tuple[str, str]]) -> None:
+        if time.monotonic() < self._resting_until:
+            _log.warning("live events of a commit dropped: Redis failed just now")
+            return
         keys: list[str] = []
         args: list[Any] = [self._length, self._ttl, self.channel]
         for stream, body in batch:
             keys.extend(self._keys(stream))
             args.extend((stream, body))
-        self._script(keys=keys, args=args)
+        try:
+            self._script(keys=keys, args=args)
+        except Exception:
+            self._resting_until = time.monotonic() + _REST_SECONDS
+            raise
 
     async def start(self) -> None:
         import redis.asyncio
