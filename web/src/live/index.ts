@@ -3,7 +3,7 @@
 // yet, the socket cannot connect, or the server's subscription limit is reached),
 // `useLiveLot(...).live` is false and the view polls as it did before.
 import { useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type RefObject } from "react";
 import { refreshSession } from "../api/client";
 import { applyLotEvent, refetchLot } from "./cache";
 import { LiveClient, type LiveMessage } from "./connection";
@@ -70,7 +70,8 @@ export function useLiveLot(lotId: string, enabled = true): LiveLot {
   return { live, polling, drawing: mine.drawing, winningTicket: mine.winningTicket };
 }
 
-/** Watch the lots a list shows (as many as the server allows; the rest stay as fetched). */
+/** Watch the lots a list shows (at most `limit`, and as many as the server allows; the
+ * rest stay as fetched). */
 export function useLiveLots(lotIds: readonly string[], limit = 20): void {
   const queryClient = useQueryClient();
   const client = liveClient();
@@ -85,6 +86,35 @@ export function useLiveLots(lotIds: readonly string[], limit = 20): void {
     );
     return () => stops.forEach((stop) => stop());
   }, [client, queryClient, key]);
+}
+
+/** Of `ids`, those whose list item (`data-lot-id`, inside `list`) is on screen or near
+ * it now; all of them where the browser cannot tell. A list watches only these. */
+export function useOnScreen(list: RefObject<HTMLElement | null>, ids: readonly string[]): string[] {
+  const [shown, setShown] = useState<ReadonlySet<string>>(() => new Set());
+  const observable = typeof IntersectionObserver !== "undefined";
+  const key = ids.join(",");
+  useEffect(() => {
+    const root = list.current;
+    if (!root || !observable) return;
+    const observer = new IntersectionObserver(
+      (entries) =>
+        setShown((current) => {
+          const next = new Set(current);
+          for (const entry of entries) {
+            const id = (entry.target as HTMLElement).dataset.lotId;
+            if (!id) continue;
+            if (entry.isIntersecting) next.add(id);
+            else next.delete(id);
+          }
+          return next;
+        }),
+      { rootMargin: "200px 0px" },
+    );
+    root.querySelectorAll<HTMLElement>("[data-lot-id]").forEach((item) => observer.observe(item));
+    return () => observer.disconnect();
+  }, [list, key, observable]);
+  return observable ? ids.filter((id) => shown.has(id)) : [...ids];
 }
 
 /** Hear the logged-in player's own events. `userId`: who is logged in (null: nobody;
