@@ -367,6 +367,25 @@ def test_a_watch_gives_up_after_max_attempts_without_a_server() -> None:
         assert "2 attempt(s)" in gave_up.value.message
 
 
+def test_an_expired_access_token_is_refreshed_and_the_watch_goes_on(
+    live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any], clock: Any
+) -> None:
+    lot = open_lot()
+    ada, bob = _buyer(make_player, lot), _buyer(make_player, lot)
+    ada.client.entries.purchase(lot.id, bundle_index=1)
+    bob.client.entries.purchase(lot.id, bundle_index=1)  # drawn: one personal event each
+    tokens = {"api_token": ada.client.access_token, "refresh_token": ada.client.refresh_token}
+    clock.advance(minutes=20)  # past the access token's 15 minutes, within the session
+    with Alot(base_url=live_url, **tokens) as client:
+        collector = Collector(client.notifications.watch(after_seq=0, reconnect=FAST))
+        try:
+            (event,) = collector.take(1)  # 4401 first; refreshed; then welcomed as Ada
+            assert (event.personal, event.seq) == (True, 1)
+            assert client.access_token not in (None, tokens["api_token"])
+        finally:
+            collector.close()
+
+
 def test_personal_watch_needs_a_session(live_url: str) -> None:
     with Alot(base_url=live_url) as anonymous, anonymous.notifications.watch() as events:
         with pytest.raises(LiveError) as refused:
