@@ -110,7 +110,9 @@ export class LiveClient {
       current.listeners.delete(listener);
       if (current.listeners.size > 0) return;
       this.lots.delete(lotId);
-      if (this.welcomed && current.state === "subscribed") this.send({ type: "unsubscribe", lot_id: lotId });
+      if (this.welcomed && (current.state === "sent" || current.state === "subscribed")) {
+        this.send({ type: "unsubscribe", lot_id: lotId });
+      }
       this.notify();
       this.releaseIfUnused();
     };
@@ -138,11 +140,6 @@ export class LiveClient {
     return this.status === "offline" || this.lots.get(lotId)?.state === "refused";
   }
 
-  /** Re-check how many more lots this connection may watch. */
-  get subscriptionsLeft(): number {
-    return Math.max(0, this.maxSubscriptions - this.lots.size);
-  }
-
   onChange(listener: () => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
@@ -164,7 +161,7 @@ export class LiveClient {
   }
 
   /** Close the current connection as if the network dropped it (it reconnects). */
-  drop(): void {
+  private drop(): void {
     const socket = this.socket;
     if (!socket) return;
     this.detach();

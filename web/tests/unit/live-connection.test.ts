@@ -258,6 +258,9 @@ describe("LiveClient", () => {
     expect(last().ofType("unsubscribe")).toEqual([]);
     stopB();
     expect(last().ofType("unsubscribe")).toEqual([{ type: "unsubscribe", lot_id: LOT }]);
+    const stopLate = client.watchLot("33333333-3333-4333-8333-333333333333", () => undefined);
+    stopLate(); // before its acknowledgement: still unsubscribed
+    expect(last().ofType("unsubscribe").map((m) => m.lot_id)).toEqual([LOT, "33333333-3333-4333-8333-333333333333"]);
     stopOther();
     vi.advanceTimersByTime(1000);
     expect(last().closedWith).toBe(1000);
