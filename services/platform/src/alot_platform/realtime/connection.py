@@ -2,7 +2,7 @@
 
 Two coroutines per connection: the server's task (``run``) reads and answers client
 messages one at a time; a writer task sends what waits in the connection's bounded
-queue, and a heartbeat when nothing did for ``heartbeat_seconds``. The hub hands
+queue; a timer adds a heartbeat when nothing was sent for ``heartbeat_seconds``. The hub hands
 envelopes to ``deliver`` on the event loop, which only appends to that queue, never
 waits: a queue that overflows closes this connection (4008) and slows nobody else.
 """
@@ -103,6 +103,8 @@ class Connection:
         self._reader: asyncio.Task[Any] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._read_deadline: asyncio.Timeout | None = None
+        self._beat_timer: asyncio.TimerHandle | None = None
+        self._sent_at = 0.0
 
     # -- the hub's side (event loop, never awaits) ----------------------------------
 
@@ -144,6 +146,19 @@ class Connection:
     def _reply(self, message: dict[str, Any]) -> None:
         self._send(_dumps(message))
 
+    def _beat(self) -> None:
+        """A heartbeat if nothing was sent for ``heartbeat_seconds``. One timer per
+        heartbeat, not one per message sent: the fan-out's cost is per message."""
+        if self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        heartbeat = self._limits.heartbeat_seconds
+        quiet = loop.time() - self._sent_at
+        if quiet >= heartbeat and not self._outbox:
+            self._reply({"type": "heartbeat", "at": _at(self._now())})
+            quiet = 0.0
+        self._beat_timer = loop.call_later(max(0.01, heartbeat - quiet), self._beat)
+
     # -- the connection's life --------------------------------------------------------
 
     async def run(self, expires_at: datetime | None) -> None:
@@ -167,6 +182,9 @@ class Connection:
             if expires_at is not None:
                 delay = max(0.0, (expires_at - self._now()).total_seconds())
                 expiry = asyncio.get_running_loop().call_later(delay, self.close, UNAUTHENTICATED)
+            loop = asyncio.get_running_loop()
+            self._sent_at = loop.time()
+            self._beat_timer = loop.call_later(self._limits.heartbeat_seconds, self._beat)
             self._writer = asyncio.create_task(self._write())
             await self._read()
         except (WebSocketDisconnect, OSError):
@@ -178,6 +196,8 @@ class Connection:
             self._closed = True
             if expiry is not None:
                 expiry.cancel()
+            if self._beat_timer is not None:
+                self._beat_timer.cancel()
             if self._writer is not None:
                 self._writer.cancel()
             for stream in self._positions:
@@ -191,20 +211,17 @@ class Connection:
 
     async def _write(self) -> None:
         loop = asyncio.get_running_loop()
-        heartbeat = self._limits.heartbeat_seconds
         try:
             while True:
                 if not self._outbox:
                     self._wakeup = loop.create_future()
                     try:
-                        async with asyncio.timeout(heartbeat):
-                            await self._wakeup
-                    except TimeoutError:
-                        self._outbox.append(_dumps({"type": "heartbeat", "at": _at(self._now())}))
+                        await self._wakeup
                     finally:
                         self._wakeup = None
                     continue
                 await self._ws.send_text(self._outbox.popleft())
+                self._sent_at = loop.time()
         except asyncio.CancelledError:
             raise
         except Exception:
