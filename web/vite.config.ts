@@ -2,13 +2,14 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 
-// `npm run dev` serves the client on :5173 and sends /api to a platform on :8000
+// `npm run dev` serves the client on :5173 and sends /api (and its WebSocket) to a platform on :8000
 // (`make run`); the built client is served by the platform itself, same origin.
 export default defineConfig({
   plugins: [react()],
   server: {
     port: 5173,
-    proxy: { "/api": "http://127.0.0.1:8000" },
+    // ws: the live connection (/api/ws) goes through the same proxy.
+    proxy: { "/api": { target: "http://127.0.0.1:8000", ws: true } },
   },
   build: {
     outDir: "dist",

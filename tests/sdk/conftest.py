@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import anyio.from_thread
@@ -349,10 +349,13 @@ def tick(app: FastAPI) -> Callable[[], None]:
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn on 127.0.0.1 (an ephemeral port) in a thread."""
+def serve(app: FastAPI, *, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
+    """Serve `app` with uvicorn on 127.0.0.1 (an ephemeral port) in a thread.
+
+    `lifespan="on"` runs the app's start-up and shut-down too (the live hub of
+    `GET /api/ws` starts there)."""
     sock = socket.create_server(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -372,6 +375,13 @@ def serve(app: FastAPI) -> Iterator[str]:
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[str]:
     with serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+def live_hub_server(app: FastAPI) -> Iterator[str]:
+    """The app over TCP with its lifespan, so `GET /api/ws` (the live hub) works."""
+    with serve(app, lifespan="on") as url:
         yield url
 
 

@@ -2,6 +2,7 @@ import { NavLink, Outlet } from "react-router";
 import { isAdmin, useMe } from "../auth/session";
 import { Suspense } from "react";
 import { NotificationBell } from "./NotificationBell";
+import { LiveToasts } from "../live/LiveToasts";
 
 export function Layout() {
   const me = useMe();
@@ -64,6 +65,7 @@ export function Layout() {
           <Outlet />
         </Suspense>
       </main>
+      <LiveToasts />
       <footer className="site-footer container">
         <p>
           Every draw is provably fair: recompute it yourself from the published proof.{" "}

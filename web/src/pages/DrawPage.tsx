@@ -16,6 +16,7 @@ import { StepList } from "../verify/ui/StepList";
 import type { DrawReport, PurchaseCheck } from "../verify/ui/run";
 import "../verify/verify.css";
 import { TableScroll } from "../components/TableScroll";
+import { useLiveLot } from "../live";
 
 type Lot = components["schemas"]["LotRead"];
 type Draw = components["schemas"]["DrawRead"];
@@ -43,6 +44,8 @@ const STATUS_WORDS: Record<string, string> = {
 export default function DrawPage() {
   const { lotId = "" } = useParams();
   const me = useMe();
+  // The lot's live events refetch the draw when it completes (src/live/cache.ts).
+  const liveLot = useLiveLot(lotId);
   const lot = useQuery({
     queryKey: ["lot", lotId],
     queryFn: async () => unwrap(await api.GET("/api/lots/{lot_id}", { params: { path: { lot_id: lotId } } })),
@@ -50,8 +53,9 @@ export default function DrawPage() {
   const draw = useQuery({
     queryKey: ["lot", lotId, "draw"],
     queryFn: async () => unwrap(await api.GET("/api/lots/{lot_id}/draw", { params: { path: { lot_id: lotId } } })),
-    // Poll until the proof is out; then it never changes.
-    refetchInterval: (query) => (query.state.data?.proof ? false : POLL_MS),
+    // Until the proof is out (then it never changes): polled only when the lot's live
+    // events cannot be had.
+    refetchInterval: (query) => (query.state.data?.proof || !liveLot.polling ? false : POLL_MS),
   });
 
   if (lot.isPending || draw.isPending) {

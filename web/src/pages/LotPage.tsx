@@ -1,6 +1,8 @@
-// One lot: pictures, facts, live funding (polled every 5 s while open, with honest
-// staleness), the player's own tickets and odds, the leaderboard, the trivia gate and
-// the buy flow. Visitors see everything and are sent to log in (and back) to play.
+// One lot: pictures, facts, live funding (pushed over the tab's live connection as it
+// happens; polled every 5 s while open when the connection is down, with honest
+// staleness), the draw as it happens, the player's own tickets and odds, the
+// leaderboard, the trivia gate and the buy flow. Visitors see everything and are sent
+// to log in (and back) to play.
 import { useQuery } from "@tanstack/react-query";
 import { Link, useLocation, useParams } from "react-router";
 import { ApiError } from "../api/problem";
@@ -25,16 +27,34 @@ import { TriviaGate } from "../lots/TriviaGate";
 import { useNow } from "../lots/useNow";
 import "../lots/lots.css";
 import { TableScroll } from "../components/TableScroll";
+import { useLiveLot } from "../live";
+import "../live/live.css";
 
 const LIVE_MS = 5000;
 const live = (lot: Lot | undefined) => lot?.status === "open";
 
-function LiveStatus({ updatedAt, failing, error }: { updatedAt: number; failing: boolean; error: unknown }) {
+function LiveStatus({
+  updatedAt,
+  failing,
+  error,
+  pushed,
+  polling,
+}: {
+  updatedAt: number;
+  failing: boolean;
+  error: unknown;
+  pushed: boolean;
+  polling: boolean;
+}) {
   const now = useNow();
   return (
     <>
-      <p className="live muted">
-        Live: updates every {LIVE_MS / 1000} s · last updated {ago(now - updatedAt)}
+      <p className="live muted" data-testid="live-status">
+        {pushed
+          ? "Live: updates as they happen"
+          : polling
+            ? `Live: updates every ${LIVE_MS / 1000} s · last updated ${ago(now - updatedAt)}`
+            : `Reconnecting for live updates · last updated ${ago(now - updatedAt)}`}
       </p>
       {failing && (
         <div role="alert" className="alert error">
@@ -80,11 +100,12 @@ function MyTickets({ lot }: { lot: Lot }) {
   );
 }
 
-function Leaderboard({ lot }: { lot: Lot }) {
+function Leaderboard({ lot, polling }: { lot: Lot; polling: boolean }) {
   const board = useQuery({
     queryKey: leaderboardKey(lot.id),
     queryFn: () => fetchLeaderboard(lot.id),
-    refetchInterval: live(lot) ? LIVE_MS : false,
+    // Pushed: each live event of the lot refetches it (src/live/cache.ts).
+    refetchInterval: live(lot) && polling ? LIVE_MS : false,
   });
   return (
     <section aria-labelledby="board-title">
@@ -159,10 +180,13 @@ function Play({ lot }: { lot: Lot }) {
 export default function LotPage() {
   const { lotId = "" } = useParams();
   const me = useMe();
+  const liveLot = useLiveLot(lotId);
   const lot = useQuery({
     queryKey: lotKey(lotId),
     queryFn: () => fetchLot(lotId),
-    refetchInterval: (query) => (live(query.state.data) ? LIVE_MS : false),
+    // Polled only when live events cannot be had (no connection after retries, or the
+    // server refused the lot); a dropped connection resumes and brings what was missed.
+    refetchInterval: (query) => (live(query.state.data) && liveLot.polling ? LIVE_MS : false),
   });
   const now = useNow();
 
@@ -197,6 +221,16 @@ export default function LotPage() {
         <span className={`badge status-${data.status}`}>{STATUS_WORDS[data.status]}</span>
         {data.lot_type === "mystery" && <span className="badge">Mystery lot</span>}
       </p>
+      {(liveLot.drawing || data.status === "drawing") && liveLot.winningTicket === null && (
+        <p role="status" className="alert info drawing" data-testid="drawing">
+          Drawing… the winner is being picked now.
+        </p>
+      )}
+      {liveLot.winningTicket !== null && (
+        <p role="status" className="alert ok" data-testid="winning-ticket">
+          Drawn: the winning ticket is <strong>#{liveLot.winningTicket}</strong>.
+        </p>
+      )}
       {drawn && (
         <p className="alert ok">
           <Link to={`/lots/${data.id}/draw`}>See the winner and verify the draw</Link>
@@ -278,7 +312,15 @@ export default function LotPage() {
               <dt>If you don't win</dt>
               <dd>{data.non_winner_credit_rate_percent}% of what you spent comes back as credits</dd>
             </dl>
-            {live(data) && <LiveStatus updatedAt={lot.dataUpdatedAt} failing={lot.isError} error={lot.error} />}
+            {live(data) && (
+              <LiveStatus
+                updatedAt={lot.dataUpdatedAt}
+                failing={lot.isError}
+                error={lot.error}
+                pushed={liveLot.live}
+                polling={liveLot.polling}
+              />
+            )}
           </section>
 
           <section aria-labelledby="bundles-title">
@@ -304,7 +346,7 @@ export default function LotPage() {
         </div>
       </div>
 
-      <Leaderboard lot={data} />
+      <Leaderboard lot={data} polling={liveLot.polling} />
     </article>
   );
 }

@@ -6,6 +6,7 @@ import { useSearchParams } from "react-router";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { fetchLots, lotsKey, type LotQuery, type LotSort } from "../lots/api";
 import { LotCard } from "../lots/LotCard";
+import { useLiveLots, useOnScreen } from "../live";
 import "../lots/lots.css";
 
 const CATEGORIES = ["watch", "bag", "memorabilia", "sneakers", "jewellery", "art"];
@@ -96,6 +97,11 @@ export default function LotsPage() {
   }
 
   const items = lots.data?.pages.flatMap((page) => page.items) ?? [];
+  // The funding bars of the cards on screen follow their lots' live events (within the
+  // server's subscription limit); the others show what was fetched until scrolled to.
+  const list = useRef<HTMLUListElement>(null);
+  const selling = items.filter((lot) => lot.status === "open" || lot.status === "funded").map((lot) => lot.id);
+  useLiveLots(useOnScreen(list, selling));
   const show = (params.get("show") ?? "open") as Show;
   const filtered = Boolean(query.q || query.category || query.ending_soon || query.min_progress || show !== "open");
 
@@ -194,9 +200,9 @@ export default function LotsPage() {
               )}
             </div>
           ) : (
-            <ul className="grid lot-list" aria-label="Lots" style={{ listStyle: "none", padding: 0, margin: 0 }}>
+            <ul ref={list} className="grid lot-list" aria-label="Lots" style={{ listStyle: "none", padding: 0, margin: 0 }}>
               {items.map((lot) => (
-                <li key={lot.id}>
+                <li key={lot.id} data-lot-id={lot.id}>
                   <LotCard lot={lot} />
                 </li>
               ))}

@@ -13,7 +13,7 @@ with Alot(base_url="https://alot.example") as client:
 methods: `auth`, `users`, `lots`, `trivia`, `entries`, `credits`, `reveals`, `refunds`,
 `notifications`, `ledger`, `admin` and `dev`. Errors are described in
 `alot_sdk.errors`, money helpers in `alot_sdk.money`, response models in
-`alot_sdk.models`.
+`alot_sdk.models`, live events (`lots.watch`, `notifications.watch`) in `alot_sdk.live`.
 """
 
 from alot_sdk._client import Alot, AsyncAlot
@@ -35,6 +35,7 @@ from alot_sdk.errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from alot_sdk.live import AsyncLiveWatch, LiveError, LiveEvent, LiveWatch, Reconnect
 from alot_sdk.money import (
     CREDITS_PER_TICKET,
     format_credits,
@@ -54,15 +55,20 @@ __all__ = [
     "Alot",
     "AlotError",
     "AsyncAlot",
+    "AsyncLiveWatch",
     "AsyncPage",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
     "InternalServerError",
+    "LiveError",
+    "LiveEvent",
+    "LiveWatch",
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
+    "Reconnect",
     "SyncPage",
     "UnprocessableEntityError",
     "__version__",

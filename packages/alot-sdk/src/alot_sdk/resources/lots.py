@@ -13,6 +13,7 @@ from alot_verify.draw import DrawResult
 
 from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
 from alot_sdk._verification import check_draw
+from alot_sdk.live import AsyncLiveWatch, LiveWatch, Reconnect, _Streams
 from alot_sdk.models import Draw, LeaderboardRow, Lot, LotSort, LotStatus, Tier
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources._resource import AsyncResource, SyncResource
@@ -108,6 +109,20 @@ class Lots(SyncResource):
         )
         return proof
 
+    def watch(
+        self, lot_id: str, *, after_seq: int | None = None, reconnect: Reconnect | None = None
+    ) -> LiveWatch:
+        """The lot's live events (`LiveEvent`), in `seq` order, as they happen.
+
+        From now on, or after `after_seq` (the last `seq` you saw: what was missed comes
+        first). Reconnects and resumes by itself (`reconnect`: the backoff); yields a
+        ``"resync"`` event when events may have been lost: refetch the lot then. Close it
+        (`with client.lots.watch(lot_id) as events:`) to disconnect. Raises `LiveError`
+        (code ``lot_not_found``) for a lot the caller may not see. See `alot_sdk.live`.
+        """
+        streams = _Streams(lot_id=lot_id, after_seq=after_seq, personal=False)
+        return LiveWatch(self._client, streams, reconnect or Reconnect())
+
     def verify_draw(
         self,
         lot_id: str,
@@ -188,6 +203,20 @@ class AsyncLots(AsyncResource):
             await self._client._request("GET", _lot(lot_id, "/draw/proof"))
         )
         return proof
+
+    async def watch(
+        self, lot_id: str, *, after_seq: int | None = None, reconnect: Reconnect | None = None
+    ) -> AsyncLiveWatch:
+        """The lot's live events (`LiveEvent`), in `seq` order, as they happen.
+
+        From now on, or after `after_seq` (the last `seq` you saw: what was missed comes
+        first). Reconnects and resumes by itself (`reconnect`: the backoff); yields a
+        ``"resync"`` event when events may have been lost: refetch the lot then. Close it
+        (`async with await client.lots.watch(lot_id) as events:`) to disconnect. Raises `LiveError`
+        (code ``lot_not_found``) for a lot the caller may not see. See `alot_sdk.live`.
+        """
+        streams = _Streams(lot_id=lot_id, after_seq=after_seq, personal=False)
+        return AsyncLiveWatch(self._client, streams, reconnect or Reconnect())
 
     async def verify_draw(
         self,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alot_sdk._base_client import drop_none, next_by_cursor
+from alot_sdk.live import AsyncLiveWatch, LiveWatch, Reconnect, _Streams
 from alot_sdk.models import EmailPreferences, MarkedRead, Notification, NotificationList
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources._resource import AsyncResource, SyncResource
@@ -63,6 +64,20 @@ class Notifications(SyncResource):
             return MarkedRead(marked=0, unread_count=newest.unread_count)
         return self.mark_read(up_to=newest.items[0].id)
 
+    def watch(
+        self, *, after_seq: int | None = None, reconnect: Reconnect | None = None
+    ) -> LiveWatch:
+        """My own live events as they happen (`LiveEvent`, `personal` true): a Checkout
+        purchase confirmed, credits awarded, a win, a refund available or done.
+
+        `seq` counts my own stream; pass the last one you saw as `after_seq` to get what
+        was missed first. Reconnects and resumes by itself, and yields a ``"resync"``
+        when events may have been lost (list the notifications then). Needs a logged-in
+        client (`LiveError` code ``unauthenticated`` otherwise). See `alot_sdk.live`.
+        """
+        streams = _Streams(lot_id=None, after_seq=after_seq, personal=True)
+        return LiveWatch(self._client, streams, reconnect or Reconnect())
+
     def preferences(self) -> EmailPreferences:
         """My email choices (transactional emails are always sent)."""
         return self._client._parse(self._client._request("GET", _PREFERENCES), EmailPreferences)
@@ -116,6 +131,20 @@ class AsyncNotifications(AsyncResource):
         if not newest.items:
             return MarkedRead(marked=0, unread_count=newest.unread_count)
         return await self.mark_read(up_to=newest.items[0].id)
+
+    async def watch(
+        self, *, after_seq: int | None = None, reconnect: Reconnect | None = None
+    ) -> AsyncLiveWatch:
+        """My own live events as they happen (`LiveEvent`, `personal` true): a Checkout
+        purchase confirmed, credits awarded, a win, a refund available or done.
+
+        `seq` counts my own stream; pass the last one you saw as `after_seq` to get what
+        was missed first. Reconnects and resumes by itself, and yields a ``"resync"``
+        when events may have been lost (list the notifications then). Needs a logged-in
+        client (`LiveError` code ``unauthenticated`` otherwise). See `alot_sdk.live`.
+        """
+        streams = _Streams(lot_id=None, after_seq=after_seq, personal=True)
+        return AsyncLiveWatch(self._client, streams, reconnect or Reconnect())
 
     async def preferences(self) -> EmailPreferences:
         """My email choices (transactional emails are always sent)."""
