@@ -169,7 +169,9 @@ def test_a_funded_lot_is_drawn_and_settled_by_a_worker(
     lot_id = _fund(api, lots, 3)  # the funding commit publishes the draw task
 
     _until("the lot to settle", lambda: lots.lot(lot_id).status == LotStatus.SETTLED.value)
-    (task,) = lots.rows(OutboxItem, key=f"draw:{lot_id}")
+    # The task's row is marked done in its own commit, after the settlement's.
+    _until("the draw task to end", lambda: _task(lots, lot_id).status != OutboxStatus.PENDING.value)
+    task = _task(lots, lot_id)
     assert (task.status, task.attempts) == (OutboxStatus.DONE.value, 1)
     kinds = _ledger_kinds(lots)
     assert (kinds.count("draw_result"), kinds.count("lot_settlement")) == (1, 1)
