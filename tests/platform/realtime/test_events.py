@@ -141,3 +141,27 @@ def test_a_failing_listener_does_not_reach_the_committer(
         emit(session, Event(EventType.LOT_UPDATE, platform.clock(), data={"n": 3}))
         session.commit()
     assert [e.data["n"] for e in recorder.events] == [3]
+
+
+def test_an_extension_reaches_watchers_and_an_edit_before_opening_does_not(
+    make_lot_desk: Callable[..., Any], recorder: Recorder, client: Any
+) -> None:
+    desk = make_lot_desk(**LOT)
+    created = desk.create()
+    recorder.clear()
+    edited = client.patch(
+        f"/api/lots/{created['id']}", json={"title": "Renamed"}, headers=desk.admin.headers
+    )
+    assert edited.status_code == 200, edited.text
+    assert recorder.types(created["id"]) == []  # not out yet: nobody may watch it
+
+    lot = desk.open(created["id"])
+    recorder.clear()
+    later = {"deadline": "2027-06-01T00:00:00Z", "reason": "The prize ships late"}
+    response = client.post(
+        f"/api/admin/lots/{lot['id']}/extend", json=later, headers=desk.admin.headers
+    )
+    assert response.status_code == 200, response.text
+    assert recorder.types(lot["id"]) == ["lot_update"]
+    assert recorder.events[-1].data["deadline"] == "2027-06-01T00:00:00Z"
+    assert recorder.events[-1].data["status"] == "open"

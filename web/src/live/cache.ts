@@ -61,8 +61,11 @@ export function patchLot(lot: Lot, snapshot: LotSnapshot): Lot {
 /** Does this event change more than the funding (so the lot must be refetched)? */
 export function changesState(lot: Lot | undefined, event: LiveEvent): boolean {
   if (STATE_EVENTS.has(event.type)) return true;
-  const status = snapshotOf(event).status;
-  return lot !== undefined && status !== undefined && status !== lot.status;
+  if (lot === undefined) return false;
+  const { status, deadline } = snapshotOf(event);
+  if (status !== undefined && status !== lot.status) return true;
+  // An admin's extension moves the deadline (time left, the closing badge).
+  return deadline !== undefined && Date.parse(deadline) !== Date.parse(lot.deadline);
 }
 
 function patchPages(data: InfiniteData<LotPage> | undefined, lotId: string, snapshot: LotSnapshot) {

@@ -10,6 +10,7 @@ function lot(tickets: number, funded: number, status: Lot["status"] = "open"): L
   return {
     id: LOT_ID,
     status,
+    deadline: "2026-12-13T12:00:00Z",
     tickets_sold: tickets,
     odds_per_ticket: tickets ? `1 in ${tickets}` : null,
     funding: {
@@ -51,6 +52,12 @@ describe("changesState", () => {
     expect(changesState(lot(1, 200), update(2, 5, 1000, "funded", "lot_funded"))).toBe(true);
     expect(changesState(lot(1, 200), update(2, 5, 1000, "expired"))).toBe(true);
     expect(changesState(lot(1, 200), { type: "draw_started", lot_id: LOT_ID, seq: 3, data: {} })).toBe(true);
+  });
+  it("is true when an extension moved the deadline, whatever its spelling", () => {
+    const same = { ...update(2, 1, 200), data: { ...update(2, 1, 200).data, deadline: "2026-12-13T12:00:00.000000Z" } };
+    const later = { ...update(2, 1, 200), data: { ...update(2, 1, 200).data, deadline: "2026-12-20T12:00:00Z" } };
+    expect(changesState(lot(1, 200), same)).toBe(false);
+    expect(changesState(lot(1, 200), later)).toBe(true);
   });
 });
 

@@ -364,11 +364,13 @@ class LotService:
         )
 
     def _changed(self, lot: Lot, now: datetime) -> None:
-        """Tell the caches a lot's view changed without a state change (no client event)."""
-        emit(
-            self._session,
-            Event(EventType.LOT_CHANGED, now, lot_id=lot.id, data=lot_snapshot(lot), internal=True),
-        )
+        """Tell the caches a lot's view changed without a state change; and, once the
+        lot is out, its watchers (an extension moves an open lot's deadline)."""
+        snapshot = lot_snapshot(lot)
+        events = [Event(EventType.LOT_CHANGED, now, lot_id=lot.id, data=snapshot, internal=True)]
+        if lot.status != LotStatus.CREATED:
+            events.append(Event(EventType.LOT_UPDATE, now, lot_id=lot.id, data=snapshot))
+        emit(self._session, *events)
 
     def _locked(self, lot_id: uuid.UUID) -> Lot:
         lot = self._lots.get_for_update(lot_id)
