@@ -52,12 +52,11 @@ from alot_platform.draws.models import LotteryDraw
 from alot_platform.draws.repository import DrawRepository, SettledEntry
 from alot_platform.entries.models import LotEntry
 from alot_platform.errors import Conflict, NotFound
+from alot_platform.hosts.escrow import lot_split, settlement_postings
 from alot_platform.ledger.accounts import (
     CRD,
     CREDITS_ISSUED,
     CREDITS_REDEEMED,
-    PLATFORM_REVENUE,
-    USD,
     lot_escrow,
     user_credits,
 )
@@ -398,15 +397,28 @@ class DrawService:
             winner.updated_at = now
         transition(lot, LotStatus.SETTLED, now, action="settle")
         escrow = lot_escrow(lot.id)
+        refs = {"lot_id": str(lot.id), "winner_user_id": str(winner_id)}
+        host_terms: dict[str, int] = {}
+        revenue_cents = lot.cash_cents
+        if lot.host_id is not None:
+            terms = lot_split(lot)
+            refs["host_id"] = str(lot.host_id)
+            host_terms = {
+                "commission_bps": lot.commission_bps or 0,
+                "commission_cents": terms.commission_cents,
+                "host_share_cents": terms.host_share_cents,
+            }
+            revenue_cents = lot.cash_cents - terms.host_share_cents
         Ledger(self._session).post(
             "lot_settlement",
             [
-                *_move(escrow, PLATFORM_REVENUE, USD, lot.cash_cents),
+                *settlement_postings(lot),
                 *_move(escrow, CREDITS_REDEEMED, CRD, lot.credits_spent),
             ],
-            refs={"lot_id": str(lot.id), "winner_user_id": str(winner_id)},
+            refs=refs,
             metadata={
-                "revenue_cents": lot.cash_cents,
+                **host_terms,
+                "revenue_cents": revenue_cents,
                 "credits_redeemed": lot.credits_spent,
                 "credits_issued": self._draws.credits_awarded(lot.id),
                 "non_winner_credit_rate_percent": lot.non_winner_credit_rate_percent,

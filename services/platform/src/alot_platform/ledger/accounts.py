@@ -11,8 +11,11 @@ stand for the world outside the ledger and so carry the mirror image of what cam
 
 Everything else holds value: ``lot:<id>:escrow`` (USD and CRD committed to a lot until
 it settles or refunds), ``platform:revenue``, ``platform:fees`` (the 2% kept on cash
-refunds), ``host:<id>:payable``, ``user:<id>:credits`` (never negative) and
-``platform:credits_redeemed`` (credits spent on funded lots, out of circulation).
+refunds), ``host:<id>:held`` (a host's share of a settled lot, held until the winner has
+the prize), ``host:<id>:payable`` (released to the host, owed until paid out),
+``user:<id>:payable`` (cash owed to a winner whose prize never came),
+``user:<id>:credits`` (never negative) and ``platform:credits_redeemed`` (credits spent
+on funded lots, out of circulation).
 
 One account holds the opposite of value: ``platform:processing_fees`` (USD), the payment
 provider's fees on the payments it took (Stripe keeps them out of the money it pays
@@ -45,5 +48,13 @@ def user_credits(user_id: uuid.UUID) -> str:
     return f"user:{user_id}:credits"
 
 
+def host_held(host_id: uuid.UUID) -> str:
+    return f"host:{host_id}:held"
+
+
 def host_payable(host_id: uuid.UUID) -> str:
     return f"host:{host_id}:payable"
+
+
+def user_payable(user_id: uuid.UUID) -> str:
+    return f"user:{user_id}:payable"

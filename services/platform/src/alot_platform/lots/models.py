@@ -60,6 +60,15 @@ class Visibility(StrEnum):
     UNLISTED = "unlisted"
 
 
+class LotReview(StrEnum):
+    """A host lot's review (NULL for platform lots): approval opens it."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+
+
 class DrawAlgorithm(StrEnum):
     V1 = "alot-v1"
     V2 = "alot-v2"
@@ -82,6 +91,8 @@ class ProductClass(Base):
     description: Mapped[str | None] = mapped_column(Text)
     specifications: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A host's own product (NULL for the platform's catalogue); only that host uses it.
+    host_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("hosts.id"), index=True)
     authenticity_certificate_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -99,6 +110,13 @@ class Lot(Base):
         CheckConstraint("tickets_sold >= 0", name="tickets_not_negative"),
         CheckConstraint(
             "non_winner_credit_rate_percent BETWEEN 0 AND 100", name="credit_rate_percent"
+        ),
+        CheckConstraint(
+            "commission_bps IS NULL OR commission_bps BETWEEN 0 AND 10000", name="commission_bps"
+        ),
+        CheckConstraint(
+            f"review_status IS NULL OR review_status IN ({sql_in(LotReview)})",
+            name="review_status",
         ),
         Index("ix_lots_status_deadline", "status", "deadline"),
     )
@@ -138,6 +156,17 @@ class Lot(Base):
     commitment_ledger_seq: Mapped[int | None] = mapped_column(BigInteger)
 
     refund_choice_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The marketplace: NULL for platform lots. A host lot carries its host's commission
+    # (ALOT!'s share, basis points), copied at creation and frozen when it opens.
+    host_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("hosts.id"), index=True)
+    commission_bps: Mapped[int | None] = mapped_column(Integer)
+    review_status: Mapped[str | None] = mapped_column(String(20))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    # A private lot is reached by its unguessable link (this token, 256 bits), and,
+    # when set, entered only with its invite code (stored as an HMAC, like trivia).
+    access_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invite_code_hmac: Mapped[str | None] = mapped_column(String(64))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

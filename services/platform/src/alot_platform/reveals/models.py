@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alot_platform.db import Base, UTCDateTime
@@ -20,6 +20,8 @@ class RevealStatus(StrEnum):
     WON = "won"
     CLAIMED = "claimed"
     SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    DISPUTED = "disputed"
     REFUNDED = "refunded"
 
 
@@ -35,11 +37,24 @@ class Reveal(Base):
     lot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lots.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=RevealStatus.PENDING.value)
     revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Fulfillment arrives with its own issue; the columns are here so reveals keep one shape.
+    # Fulfillment of a won prize: claim (with an address, encrypted at rest), shipment,
+    # delivery, or a dispute an admin resolves.
+    claim_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shipping_address_encrypted: Mapped[str | None] = mapped_column(String(4000))
+    ship_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipping_carrier: Mapped[str | None] = mapped_column(String(100))
     tracking_number: Mapped[str | None] = mapped_column(String(255))
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # winner | automatic | admin
+    delivery_confirmed_by: Mapped[str | None] = mapped_column(String(20))
+    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # not_received | not_as_described
+    dispute_reason: Mapped[str | None] = mapped_column(String(30))
+    dispute_details: Mapped[str | None] = mapped_column(Text)
+    dispute_resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # release (to the host) | compensate (the winner, from the held share)
+    dispute_resolution: Mapped[str | None] = mapped_column(String(20))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
