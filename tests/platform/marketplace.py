@@ -53,7 +53,8 @@ def open_host_lot(desk: LotDesk, host_id: str, **overrides: Any) -> dict[str, An
     with contextmanager(unit_of_work)(platform.database) as session:
         host = session.get(Host, uuid.UUID(host_id))
         row = session.get(Lot, uuid.UUID(lot["id"]))
-        assert host is not None and row is not None
+        assert host is not None
+        assert row is not None
         row.host_id = host.id
         row.commission_bps = host.commission_bps
     return desk.open(lot["id"])
