@@ -11,7 +11,7 @@ from tests.platform.marketplace import make_host, open_host_lot
 
 
 def _usd(http: Any, account: str) -> int:
-    return http.ledger_balance(account, "USD")
+    return int(http.ledger_balance(account, "USD"))
 
 
 @pytest.mark.parametrize(
