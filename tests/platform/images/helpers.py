@@ -22,7 +22,8 @@ def upload(
     *,
     filename: str = "photo.jpg",
     content_type: str = "image/jpeg",
-) -> httpx.Response:
+) -> Any:
+    """The response (TestClient's)."""
     headers = account.headers if account is not None else {}
     return client.post(
         "/api/images", files={"file": (filename, data, content_type)}, headers=headers

@@ -32,6 +32,12 @@ from tests.platform.images.pictures import (
 from tests.platform.marketplace import make_host
 
 
+def _pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple)
+    return value
+
+
 def _close(pixel: tuple[int, ...], colour: tuple[int, int, int]) -> bool:
     return all(abs(a - b) < 40 for a, b in zip(pixel[:3], colour, strict=True))
 
@@ -72,8 +78,8 @@ def test_a_jpeg_is_turned_upright_and_loses_its_exif_gps_and_comments(
         assert len(data) == entry["bytes"]
         image = assert_clean_webp(data, size=size).convert("RGB")
         width, height = image.size
-        assert _close(image.getpixel((width // 2, height // 4)), RED)  # red on top
-        assert _close(image.getpixel((width // 2, 3 * height // 4)), BLUE)
+        assert _close(_pixel(image, (width // 2, height // 4)), RED)  # red on top
+        assert _close(_pixel(image, (width // 2, 3 * height // 4)), BLUE)
 
     assert count_rows("images") == 1
     engine = client.app.state.platform.database.engine  # type: ignore[attr-defined]
@@ -102,8 +108,8 @@ def test_a_png_keeps_its_transparency_and_loses_its_text_chunks(
     assert (page["width"], page["height"]) == (1600, 800)
     image = assert_clean_webp(_served(client, page["url"]), size=(1600, 800))
     assert image.mode == "RGBA"
-    assert image.getpixel((400, 400))[3] == 255  # the red half is opaque
-    assert image.getpixel((1200, 400))[3] == 0  # the right half stays transparent
+    assert _pixel(image, (400, 400))[3] == 255  # the red half is opaque
+    assert _pixel(image, (1200, 400))[3] == 0  # the right half stays transparent
     card = rendition(body, "card")
     assert_clean_webp(_served(client, card["url"]), size=(480, 240))
 
