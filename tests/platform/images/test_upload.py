@@ -323,3 +323,22 @@ def test_a_product_holds_the_page_url_and_its_card_is_derived(client: TestClient
     card_url = page_url.removesuffix("/page.webp") + "/card.webp"
     assert card_url == rendition(body, "card")["url"]
     assert Image.open(io.BytesIO(_served(client, card_url))).size == (480, 320)
+
+
+def test_a_browser_session_uploads_with_its_csrf_token_only(
+    client: TestClient, api: Api, count_rows: Callable[[str], int]
+) -> None:
+    admin = api.admin()
+    session = client.post(
+        "/api/auth/login",
+        json={"email": admin.email, "password": admin.password, "transport": "cookie"},
+    ).json()
+    files = {"file": ("a.jpg", small_jpeg(), "image/jpeg")}
+    refused = client.post("/api/images", files=files)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "csrf_failed"
+    assert count_rows("images") == 0
+    accepted = client.post(
+        "/api/images", files=files, headers={"X-CSRF-Token": session["csrf_token"]}
+    )
+    assert accepted.status_code == 201, accepted.text
