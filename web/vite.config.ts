@@ -9,7 +9,8 @@ export default defineConfig({
   server: {
     port: 5173,
     // ws: the live connection (/api/ws) goes through the same proxy.
-    proxy: { "/api": { target: "http://127.0.0.1:8000", ws: true } },
+    // /media: uploaded images, served by the platform's local store.
+    proxy: { "/api": { target: "http://127.0.0.1:8000", ws: true }, "/media": { target: "http://127.0.0.1:8000" } },
   },
   build: {
     outDir: "dist",

@@ -88,10 +88,12 @@ NOT_MONEY = {
     "attempts_made",
     "attempts_per_round",
     "bundle_index",
+    "bytes",  # an image rendition's size
     "commitment_ledger_seq",
     "entries",
     "expires_in",
     "failed_tasks",
+    "height",  # an image's, in pixels
     "hits",
     "index",
     "inputs_ledger_seq",
@@ -116,6 +118,7 @@ NOT_MONEY = {
     "total_tickets",
     "unread_count",
     "winning_ticket",
+    "width",  # an image's, in pixels
 }
 
 

@@ -2,6 +2,8 @@ import { useId, useState, type FormEvent } from "react";
 import type { components } from "../api/schema";
 import { ApiError } from "../api/problem";
 import { Field } from "../components/Field";
+import { ImageUpload } from "../components/ImageUpload";
+import { isOwnMedia } from "../lib/media";
 import { SelectField, TextAreaField } from "./fields";
 import { centsToDollarsText, parseDollars } from "./money";
 import { AdminProblem } from "./parts";
@@ -64,7 +66,9 @@ export function ProductClassForm({ initial, submitLabel, busy, error, onSubmit, 
       found.category = "One word or a few (letters, digits, spaces, - or _), e.g. watch.";
     }
     images.forEach((url, index) => {
-      if (!HTTPS.test(url.trim())) found[`image-${index}`] = "An image is an https:// address.";
+      if (!HTTPS.test(url.trim()) && !isOwnMedia(url.trim())) {
+        found[`image-${index}`] = "An image is an https:// address.";
+      }
     });
     if (certificate.trim() && !HTTPS.test(certificate.trim())) {
       found.authenticity_certificate_url = "The certificate is an https:// address.";
@@ -164,8 +168,13 @@ export function ProductClassForm({ initial, submitLabel, busy, error, onSubmit, 
         {apiField("specifications") && <p className="field-error">{apiField("specifications")}</p>}
       </fieldset>
 
+      <ImageUpload value={images} onChange={setImages} label="Photos" />
+
       <fieldset>
-        <legend>Images</legend>
+        <legend>Image addresses</legend>
+        <p className="hint" style={{ margin: 0 }}>
+          Uploaded photos are listed here too; add an image hosted elsewhere by its https:// address.
+        </p>
         {images.length === 0 && <p className="hint" style={{ margin: 0 }}>No images yet.</p>}
         {images.map((url, index) => (
           <div className="pair" key={index} style={{ gridTemplateColumns: "1fr auto" }}>

@@ -478,6 +478,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload a product image (admins and approved hosts): checked, re-encoded without metadata, stored as renditions (image/jpeg, image/png, image/webp) */
+        post: operations["upload_image_api_images_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ledger/accounts/{account}/balances/{asset}": {
         parameters: {
             query?: never;
@@ -1599,6 +1616,43 @@ export interface components {
              */
             status: "ok";
         };
+        /** ImageRead */
+        ImageRead: {
+            /**
+             * Content Type
+             * @description the original's type
+             * @example image/jpeg
+             */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Height
+             * @description the original's height, upright
+             */
+            height: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            renditions: components["schemas"]["ImageRenditions"];
+            /**
+             * Width
+             * @description the original's width, upright
+             */
+            width: number;
+        };
+        /** ImageRenditions */
+        ImageRenditions: {
+            /** @description 480 px wide (or the original's width if smaller) */
+            card: components["schemas"]["RenditionRead"];
+            /** @description 1600 px wide (or the original's width if smaller) */
+            page: components["schemas"]["RenditionRead"];
+        };
         /**
          * InclusionProofDocument
          * @description docs/spec/proofs.md: transaction ``seq`` is leaf ``seq - 1`` of a signed tree.
@@ -2593,6 +2647,25 @@ export interface components {
              * @example ada
              */
             username: string;
+        };
+        /** RenditionRead */
+        RenditionRead: {
+            /** Bytes */
+            bytes: number;
+            /**
+             * Content Type
+             * @example image/webp
+             */
+            content_type: string;
+            /** Height */
+            height: number;
+            /**
+             * Url
+             * @description absolute URL; its content never changes
+             */
+            url: string;
+            /** Width */
+            width: number;
         };
         /** ResendVerificationRequest */
         ResendVerificationRequest: {
@@ -5211,6 +5284,110 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_image_api_images_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description a JPEG, PNG or WebP image, sent with its type
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

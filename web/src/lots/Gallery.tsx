@@ -1,4 +1,5 @@
 import { useState, type KeyboardEvent } from "react";
+import { cardUrl } from "../lib/media";
 import type { Lot } from "./api";
 import { PrizeImage } from "./LotCard";
 
@@ -41,7 +42,7 @@ export function Gallery({ lot }: { lot: Lot }) {
         {images.map((src, i) => (
           <li key={src + i}>
             <button type="button" aria-pressed={i === current} aria-label={`Show picture ${i + 1} of ${images.length}`} onClick={() => go(i)}>
-              <img src={src} alt="" loading="lazy" />
+              <img src={cardUrl(src)} alt="" loading="lazy" />
             </button>
           </li>
         ))}

@@ -1,4 +1,5 @@
 import { Link } from "react-router";
+import { cardUrl } from "../lib/media";
 import { FundingBar } from "../components/FundingBar";
 import { formatBps, formatCents } from "../lib/money";
 import type { Lot } from "./api";
@@ -48,7 +49,7 @@ export function LotCard({ lot }: { lot: Lot }) {
   const titleId = `lot-${lot.id}-title`;
   return (
     <article className="card lot-card" aria-labelledby={titleId}>
-      <PrizeImage lot={lot} className="lot-card-image" />
+      <PrizeImage lot={lot} src={lot.product?.images[0] ? cardUrl(lot.product.images[0]) : undefined} className="lot-card-image" />
       <div className="stack lot-card-body">
         <h2 id={titleId} className="lot-card-title">
           <Link to={`/lots/${lot.id}`}>{lot.title}</Link>

@@ -65,6 +65,8 @@ class RequestSpec:
     path: str
     params: Mapping[str, Any] | None = None
     json: Any = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    """multipart/form-data file fields: name -> (filename, content, content type)."""
     headers: Mapping[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
     authenticated: bool = True

@@ -34,6 +34,7 @@ from alot_sdk.resources.auth import AsyncAuth, Auth
 from alot_sdk.resources.credits import AsyncCredits, Credits
 from alot_sdk.resources.dev import AsyncDev, Dev
 from alot_sdk.resources.entries import AsyncEntries, Entries
+from alot_sdk.resources.images import AsyncImages, Images
 from alot_sdk.resources.ledger import AsyncLedger, Ledger
 from alot_sdk.resources.lots import AsyncLots, Lots
 from alot_sdk.resources.notifications import AsyncNotifications, Notifications
@@ -102,6 +103,7 @@ class Alot(BaseClient):
         self.credits = Credits(self)
         self.reveals = Reveals(self)
         self.refunds = Refunds(self)
+        self.images = Images(self)
         self.notifications = Notifications(self)
         self.ledger = Ledger(self)
         self.admin = Admin(self)
@@ -132,6 +134,7 @@ class Alot(BaseClient):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         idempotency_key: str | None = None,
         authenticated: bool = True,
         replay_safe: bool | None = None,
@@ -142,6 +145,7 @@ class Alot(BaseClient):
             path,
             params,
             json,
+            files=files,
             idempotency_key=idempotency_key,
             authenticated=authenticated,
             replay_safe=replay_safe,
@@ -158,6 +162,7 @@ class Alot(BaseClient):
                 self._url(spec.path),
                 params=spec.params,
                 json=spec.json,
+                files=spec.files,
                 headers=self._request_headers(spec, token, key),
                 timeout=self.timeout,
             )
@@ -289,6 +294,7 @@ class AsyncAlot(BaseClient):
         self.credits = AsyncCredits(self)
         self.reveals = AsyncReveals(self)
         self.refunds = AsyncRefunds(self)
+        self.images = AsyncImages(self)
         self.notifications = AsyncNotifications(self)
         self.ledger = AsyncLedger(self)
         self.admin = AsyncAdmin(self)
@@ -319,6 +325,7 @@ class AsyncAlot(BaseClient):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         idempotency_key: str | None = None,
         authenticated: bool = True,
         replay_safe: bool | None = None,
@@ -329,6 +336,7 @@ class AsyncAlot(BaseClient):
             path,
             params,
             json,
+            files=files,
             idempotency_key=idempotency_key,
             authenticated=authenticated,
             replay_safe=replay_safe,
@@ -345,6 +353,7 @@ class AsyncAlot(BaseClient):
                 self._url(spec.path),
                 params=spec.params,
                 json=spec.json,
+                files=spec.files,
                 headers=self._request_headers(spec, token, key),
                 timeout=self.timeout,
             )

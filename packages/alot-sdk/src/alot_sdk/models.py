@@ -372,6 +372,33 @@ class Reveal(AlotModel):
     refunded_credits: int = 0
 
 
+class ImageRendition(AlotModel):
+    url: str
+    """Absolute; what it names never changes (cached for a year)."""
+    width: int
+    height: int
+    content_type: str
+    bytes: int
+
+
+class ImageRenditions(AlotModel):
+    card: ImageRendition
+    """480 px wide (or the original's width if smaller): cards and thumbnails."""
+    page: ImageRendition
+    """1600 px wide (or the original's width if smaller): what a product's `images` holds."""
+
+
+class Image(AlotModel):
+    """An uploaded product image: re-encoded as WebP renditions, its metadata stripped."""
+
+    id: str
+    width: int
+    height: int
+    content_type: str
+    renditions: ImageRenditions
+    created_at: datetime
+
+
 class PurchaseRefund(AlotModel):
     purchase_id: str
     lot_id: str

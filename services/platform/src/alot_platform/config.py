@@ -140,6 +140,35 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
     max_header_bytes: int = Field(default=16_384, ge=4096, le=1_048_576)
 
+    # Product images (alot_platform/images, docs/platform/images.md): uploads are
+    # re-encoded into renditions stored under <var_dir>/media/ (served at /media/), or in
+    # an S3-compatible bucket when ALOT_S3_BUCKET is set (credentials: the standard AWS_*
+    # variables or the instance's role, never settings here).
+    image_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="largest image file POST /api/images accepts (413 above it)",
+    )
+    image_max_pixels: int = Field(
+        default=40_000_000,
+        ge=10_000,
+        le=80_000_000,
+        description="largest image, in pixels (width x height), decoded; above it: 422",
+    )
+    s3_bucket: str | None = Field(
+        default=None, description="store images in this S3 bucket; unset: under <var_dir>/media/"
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="an S3-compatible endpoint; unset: AWS's own"
+    )
+    s3_region: str | None = Field(default=None, description="the bucket's region, e.g. eu-west-1")
+    s3_public_base_url: str | None = Field(
+        default=None,
+        description="where browsers read the bucket's objects (a CDN or the bucket's URL);"
+        " unset: <endpoint>/<bucket>, or https://<bucket>.s3.<region>.amazonaws.com",
+    )
+
     # Email: the dev mailbox (log + GET /api/dev/mailbox) unless an SMTP host is set.
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -18,6 +18,7 @@ from alot_platform.cache.service import Cache
 from alot_platform.clock import Clock
 from alot_platform.config import Settings
 from alot_platform.db import Database
+from alot_platform.images.storage import MediaStore, media_store_from_settings
 from alot_platform.keys import Keys
 from alot_platform.mail import Mailer
 from alot_platform.outbox.relay import Relay, install, relay_for
@@ -46,6 +47,8 @@ class PlatformContext:
     """Public reads' cache (alot_platform.cache); written through by ``events``."""
     live: hub.Hub | None = None
     """Numbers and fans out the committed events to WebSockets (alot_platform.realtime)."""
+    media: MediaStore | None = None
+    """Where product images' renditions are stored (alot_platform.images.storage)."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, keys: Keys, mailer: Mailer) -> PlatformContext:
@@ -65,6 +68,7 @@ class PlatformContext:
             mailer=mailer,
             payments=payment_provider_from_settings(settings),
             cache=Cache.from_settings(settings),
+            media=media_store_from_settings(settings),
         )
         platform.relay = relay_for(platform)
         # Events first: a commit's events are dispatched before the work it queued

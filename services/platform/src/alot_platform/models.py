@@ -6,6 +6,7 @@ from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.hosts.models import Host
+from alot_platform.images.models import Image
 from alot_platform.lots.models import Lot, ProductClass
 from alot_platform.notifications.models import Notification, NotificationPreferences
 from alot_platform.outbox.models import OutboxItem
@@ -20,6 +21,7 @@ __all__ = [
     "Base",
     "CreditTransaction",
     "Host",
+    "Image",
     "Lot",
     "LotEntry",
     "LotEntryPurchase",

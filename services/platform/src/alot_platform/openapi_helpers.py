@@ -12,6 +12,8 @@ _DESCRIPTIONS = {
     403: "Authenticated but not allowed (role, CSRF, unverified email, inactive account)",
     404: "Not found",
     409: "Conflict with the current state",
+    413: "Payload too large",
+    415: "Unsupported media type",
     422: "Invalid input",
     429: "Rate limited; see Retry-After",
     503: "Not ready",

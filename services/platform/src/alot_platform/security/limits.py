@@ -5,6 +5,9 @@ routing, authentication or anything reads a byte of it. A chunked body (no lengt
 given) is counted as it arrives and refused the moment it passes the limit, so no
 request makes the server hold more than the limit of body.
 
+One path may be given a limit of its own (`path_limits`): the image upload takes a body
+of `ALOT_IMAGE_MAX_BYTES` plus its form's overhead, counted the same way.
+
 A request head (target and headers) over `ALOT_MAX_HEADER_BYTES` is answered 431. The
 HTTP server refuses a head that grows past the same limit before it ends (see
 `serve.http_limits`); this catches one that arrived whole, and any other server.
@@ -14,6 +17,8 @@ into memory before anything could refuse it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,16 +73,24 @@ def _content_length(scope: Scope) -> int | None:
 
 
 class RequestSizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_header_bytes: int,
+        path_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_header_bytes = max_header_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = self.path_limits.get(scope.get("path", ""), self.max_body_bytes)
         request_id = scope.get("state", {}).get("request_id")
         if _head_size(scope) > self.max_header_bytes:
             await _head_too_large(self.max_header_bytes, request_id)(scope, receive, send)

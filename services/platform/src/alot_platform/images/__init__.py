@@ -1,0 +1,1 @@
+"""Product images: uploads checked, re-encoded without metadata, stored as renditions."""
