@@ -60,8 +60,8 @@ class Books:
         for (_name, asset), amount in balances.items():
             per_asset[asset] += amount
         assert all(total == 0 for total in per_asset.values()), dict(per_asset)
-        usd = {kind: 0 for kind in USD_HOLDERS}
-        crd = {kind: 0 for kind in CRD_HOLDERS}
+        usd = dict.fromkeys(USD_HOLDERS, 0)
+        crd = dict.fromkeys(CRD_HOLDERS, 0)
         cash = issued = 0
         for (name, asset), amount in balances.items():
             if (name, asset) == ("platform:cash", "USD"):

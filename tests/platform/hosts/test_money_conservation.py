@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alot_ledger import Checkpointer
-from alot_ledger import export_lines
+from alot_ledger import Checkpointer, export_lines
 from alot_platform.db import unit_of_work
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.hosts import escrow
@@ -124,9 +123,7 @@ def test_money_is_conserved_through_every_path(
     assert compensated.usd["user_payable"] == 900
     assert compensated.cash_held == paid.cash_held
     owed = http.admin_get("/api/admin/payouts").json()["winners_owed"]
-    assert owed == [
-        {"user_id": str(winner), "username": owed[0]["username"], "owed_cents": 900}
-    ]
+    assert owed == [{"user_id": str(winner), "username": owed[0]["username"], "owed_cents": 900}]
     too_much = http.admin_post(
         "/api/admin/winner-payouts",
         json={"user_id": str(winner), "amount_cents": 901, "reference": "BANK-1"},
