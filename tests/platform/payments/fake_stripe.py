@@ -178,6 +178,11 @@ class FakeStripe:
             view = json.loads(json.dumps(account))
         return self.event("account.updated", view)
 
+    def forget_idempotency_keys(self) -> None:
+        """A day passed: Stripe no longer remembers the keys it was sent."""
+        with self._lock:
+            self._idempotent.clear()
+
     def create_transfer_outside(self, destination: str, amount: int) -> str:
         """A transfer someone made in Stripe's dashboard, not through the platform."""
         with self._lock:
@@ -443,7 +448,13 @@ class FakeStripe:
     def _list_transfers(self, params: dict[str, Any]) -> dict[str, Any]:
         created = params.get("created")
         since = int(created["gte"]) if isinstance(created, dict) and "gte" in created else None
-        rows = [t for t in self.transfers.values() if since is None or t["created"] >= since]
+        group = params.get("transfer_group")
+        rows = [
+            t
+            for t in self.transfers.values()
+            if (since is None or t["created"] >= since)
+            and (group is None or t["transfer_group"] == group)
+        ]
         rows.reverse()  # newest first, as Stripe lists them
         after = params.get("starting_after")
         if after:

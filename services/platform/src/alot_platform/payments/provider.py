@@ -167,6 +167,11 @@ class PaymentProvider(Protocol):
         other error when the answer is unknown (ask again with the same key)."""
         ...
 
+    def find_transfer(self, transfer_group: str) -> TransferResult | None:
+        """The transfer already made for ``transfer_group``, if any: asked before a
+        payout is retried, since the provider forgets idempotency keys after a day."""
+        ...
+
 
 def payment_provider_from_settings(settings: Settings) -> PaymentProvider:
     """The provider ``ALOT_PAYMENT_PROVIDER`` names."""

@@ -158,6 +158,9 @@ class SandboxPaymentProvider:
                 transfer_id, TransferResult(transfer_id, amount_cents, currency, destination)
             )
 
+    def find_transfer(self, transfer_group: str) -> TransferResult | None:
+        return None  # every sandbox transfer is answered at once: none is ever lost
+
     @property
     def transfers(self) -> list[TransferResult]:
         with self._lock:

@@ -374,6 +374,29 @@ class StripeProvider:
             _id_of(transfer.destination),
         )
 
+    def find_transfer(self, transfer_group: str) -> TransferResult | None:
+        """The transfer made for ``transfer_group`` (one per payout), if Stripe has one.
+
+        Stripe keeps idempotency keys for 24 hours: a payout retried later than that
+        (Stripe down for a day, a worker stopped) asks for its transfer by group first.
+        """
+        try:
+            page = self._client.v1.transfers.list(
+                params={"transfer_group": transfer_group, "limit": 10}
+            )
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: transfers of %s not read: %s", transfer_group, error)
+            raise PaymentProviderUnavailable("the payment provider did not answer") from None
+        for transfer in page.data:
+            if transfer.transfer_group == transfer_group:
+                return TransferResult(
+                    str(transfer.id),
+                    int(transfer.amount),
+                    str(transfer.currency).upper(),
+                    _id_of(transfer.destination),
+                )
+        return None
+
     def transfer_record(self, transfer_id: str) -> ProviderTransfer:
         return _provider_transfer(self._client.v1.transfers.retrieve(transfer_id))
 

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Query, status
 
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, require_roles
 from alot_platform.context import PlatformContext
-from alot_platform.hosts.dependencies import CurrentHost
+from alot_platform.hosts.dependencies import CurrentHost, HostNotApproved
+from alot_platform.hosts.models import HostStatus
 from alot_platform.openapi_helpers import problems
 from alot_platform.payouts.models import PayoutStatus
 from alot_platform.payouts.schemas import (
@@ -52,10 +53,13 @@ def _payouts_url(platform: PlatformContext) -> str:
 
 @router.post(
     "/connect",
-    responses=problems(503),
+    responses=problems(403, 503),
     summary="Start (or continue) Stripe Connect onboarding: a fresh onboarding link",
 )
 def connect(host: CurrentHost, session: SessionDep, platform: PlatformDep) -> ConnectLink:
+    # Approved hosts, and suspended ones: they are still owed what they earned.
+    if host.status not in (HostStatus.APPROVED, HostStatus.SUSPENDED):
+        raise HostNotApproved(f"your host profile is {host.status}", status=host.status)
     provider = platform.payments
     host_id, account_id = host.id, host.stripe_connect_account_id
     if account_id is None:

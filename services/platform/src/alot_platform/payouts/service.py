@@ -125,6 +125,13 @@ class TransferCall:
     currency: str
     destination: str
     idempotency_key: str
+    asked_before: bool
+    """The provider was asked already (its answer lost, or an error): look for the
+    transfer first, in case the key has expired at the provider since."""
+
+    @property
+    def transfer_group(self) -> str:
+        return f"payout:{self.payout_id}"
 
 
 def connect_status(host: Host) -> ConnectStatus:
@@ -317,6 +324,7 @@ class PayoutService:
             payout.currency,
             payout.destination,
             payout.idempotency_key,
+            payout.attempts > 0,
         )
 
     def record_paid(self, payout_id: uuid.UUID, transfer: TransferResult) -> HostPayout:

@@ -46,16 +46,20 @@ def finish_payout(platform: PlatformContext, payout_id: uuid.UUID) -> str | None
         if call is None:
             payout = session.get(HostPayout, payout_id)
             return None if payout is None else payout.status
-    transfer: TransferResult
+    provider = platform.payments
+    transfer: TransferResult | None = None
     try:  # no transaction open, no row locked, while the provider answers
-        transfer = platform.payments.transfer(
-            amount_cents=call.amount_cents,
-            currency=call.currency,
-            destination=call.destination,
-            transfer_group=f"payout:{call.payout_id}",
-            metadata={"payout_id": str(call.payout_id), "host_id": str(call.host_id)},
-            idempotency_key=call.idempotency_key,
-        )
+        if call.asked_before:
+            transfer = provider.find_transfer(call.transfer_group)
+        if transfer is None:
+            transfer = provider.transfer(
+                amount_cents=call.amount_cents,
+                currency=call.currency,
+                destination=call.destination,
+                transfer_group=call.transfer_group,
+                metadata={"payout_id": str(call.payout_id), "host_id": str(call.host_id)},
+                idempotency_key=call.idempotency_key,
+            )
     except TransferFailed as refused:
         _log.error("payout %s refused by the provider: %s", payout_id, refused)
         with contextmanager(unit_of_work)(platform.database) as session:
