@@ -5712,7 +5712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
             403: {
                 headers: {
                     [name: string]: unknown;
