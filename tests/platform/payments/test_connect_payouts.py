@@ -270,3 +270,38 @@ def test_reconcile_compares_payouts_with_stripes_transfers(
         (payout_subject, "transfer_differs"),
         (f"transfer:{outside}", "transfer_without_payout"),
     }
+
+
+def test_a_connect_endpoint_may_sign_with_its_own_secret(
+    till: Any,
+    make_client: Callable[..., Any],
+    stripe_overrides: dict[str, Any],
+    signer: Callable[..., str],
+) -> None:
+    seller = till.api.account()
+    make_host(till.client, seller)
+    account_id = till.client.post("/api/hosts/me/connect", headers=seller.headers).json()[
+        "account_id"
+    ]
+    connect = make_client(**stripe_overrides, stripe_connect_webhook_secret="whsec_connect_only")
+    event = till.fake.complete_onboarding(account_id)
+    payload = json.dumps(event)
+
+    def deliver(secret: str) -> Any:
+        return connect.post(
+            "/api/webhooks/stripe",
+            content=payload,
+            headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": signer(payload, secret=secret),
+            },
+        )
+
+    refused = deliver("whsec_someone_else")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid_webhook_signature"
+    assert _mine(till, seller)["connect"]["status"] == "pending"
+    assert deliver("whsec_connect_only").json()["status"] == "stored"
+    assert _mine(till, seller)["connect"]["status"] == "enabled"
+    # The platform endpoint's own secret still works beside it.
+    assert deliver(stripe_overrides["stripe_webhook_secret"]).json()["status"] == "duplicate"
