@@ -135,6 +135,9 @@ def test_a_payable_balance_is_transferred_once(till: Any) -> None:
     assert meta["amount_cents"] == 5000
     assert till.ledger_balance(f"host:{host_id}:payable", "USD") == 0
     assert _mine(till, seller)["balances"]["paid_out_cents"] == 5000
+    [paid_mail] = [m for m in till.mails_to(seller.email) if "payout" in m["subject"]]
+    assert paid_mail["subject"] == "Your payout of $50.00 is on its way"
+    assert transfer["id"] in paid_mail["body"]
     # Nothing more to pay: the next ticks transfer nothing.
     till.clock.advance(minutes=5)
     assert run_tick(till.platform).payouts_made == 0
@@ -217,6 +220,9 @@ def test_a_refused_transfer_fails_frees_its_amount_and_is_retried_by_an_admin(
     balances = _mine(till, seller)["balances"]
     assert (balances["payable_cents"], balances["pending_cents"]) == (3000, 0)
     assert till.ledger("host_payout") == []
+    [failed_mail] = [m for m in till.mails_to(seller.email) if "payout" in m["subject"]]
+    assert failed_mail["subject"] == "We could not send your payout of $30.00"
+    assert "restricted" in failed_mail["body"]
     # No new payout while one waits for an admin: the same refusal every tick otherwise.
     till.clock.advance(minutes=5)
     assert run_tick(till.platform).payouts_made == 0

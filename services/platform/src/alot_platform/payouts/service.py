@@ -35,6 +35,7 @@ from alot_platform.hosts.models import Host
 from alot_platform.ledger.accounts import PLATFORM_CASH, USD, host_held, host_payable, user_payable
 from alot_platform.outbox.service import enqueue_task
 from alot_platform.payments.provider import ConnectAccount, TransferResult
+from alot_platform.payouts import emails
 from alot_platform.payouts.models import HostPayout, PayoutStatus
 from alot_platform.users.models import User
 
@@ -364,6 +365,7 @@ class PayoutService:
         payout.paid_at = now
         payout.updated_at = now
         self._session.flush()
+        emails.enqueue_paid(self._session, self._platform, payout)
         return payout
 
     def record_refused(self, payout_id: uuid.UUID, reason: str) -> HostPayout:
@@ -376,6 +378,7 @@ class PayoutService:
         payout.last_error = f"refused by the provider: {reason}"[:2000]
         payout.updated_at = self._platform.clock()
         self._session.flush()
+        emails.enqueue_failed(self._session, self._platform, payout)
         return payout
 
     def note_attempt(self, payout_id: uuid.UUID, error: BaseException) -> HostPayout | None:
