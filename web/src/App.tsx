@@ -49,6 +49,7 @@ export const router = createBrowserRouter([
           { path: "me/credits", element: player(() => import("./pages/me/CreditsPage")) },
           { path: "me/notifications", element: player(() => import("./pages/me/NotificationsPage")) },
           { path: "purchases/:purchaseId/refund", element: player(() => import("./pages/me/RefundChoicePage")) },
+          { path: "host/payouts", element: player(() => import("./pages/host/HostPayoutsPage")) },
 
           { path: "admin", element: admin(() => import("./pages/admin/AdminHomePage")) },
           { path: "admin/product-classes", element: admin(() => import("./pages/admin/ProductClassesPage")) },
@@ -59,6 +60,7 @@ export const router = createBrowserRouter([
           { path: "admin/payments", element: admin(() => import("./pages/admin/PaymentsPage")) },
           { path: "admin/ledger", element: admin(() => import("./pages/admin/LedgerPage")) },
           { path: "admin/tasks", element: admin(() => import("./pages/admin/TasksPage")) },
+          { path: "admin/payouts", element: admin(() => import("./pages/admin/PayoutsAdminPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],

@@ -15,6 +15,13 @@ prefix: a ``500`` before anything happens (nothing stored), or a ``timeout`` aft
 work is done and stored (the answer arrives too late; a retry with the same key gets
 the stored one). ``pay`` and ``expire`` stand for the buyer at the hosted page and
 return the events Stripe would send.
+
+Connect: Express accounts (create, retrieve; new ones are not onboarded until
+``complete_onboarding``, which returns Stripe's ``account.updated`` event), account
+links, and transfers (create, retrieve, list with ``created[gte]`` and pagination). A
+transfer to an account that cannot receive one is refused (400, as Stripe does), and
+``refuse_transfers`` refuses every new one with a given message (an account disabled
+at Stripe).
 """
 
 from __future__ import annotations
@@ -82,6 +89,11 @@ class FakeStripe:
     """New charges get no balance transaction until ``publish_balance_transaction``."""
     refund_status: str = "succeeded"
     """The status of new refunds (``pending``: until ``settle_refund``)."""
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    account_links: list[dict[str, Any]] = field(default_factory=list)
+    transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refuse_transfers: str | None = None
+    """When set, every new transfer is refused (400) with this message."""
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     """Every request received: (method, path, Idempotency-Key)."""
     on_request: Callable[[str, str], None] | None = None
@@ -107,7 +119,12 @@ class FakeStripe:
 
     def created(self, path: str) -> int:
         """How many distinct objects POSTs to ``path`` created (replays excluded)."""
-        store = {"/v1/checkout/sessions": self.sessions, "/v1/refunds": self.refunds}[path]
+        store = {
+            "/v1/checkout/sessions": self.sessions,
+            "/v1/refunds": self.refunds,
+            "/v1/accounts": self.accounts,
+            "/v1/transfers": self.transfers,
+        }[path]
         return len(store)
 
     def pay(self, session_id: str) -> list[dict[str, Any]]:
@@ -149,6 +166,31 @@ class FakeStripe:
             self.event("payment_intent.succeeded", intent),
             self.event("checkout.session.completed", session_view),
         ]
+
+    def complete_onboarding(self, account_id: str, *, enabled: bool = True) -> dict[str, Any]:
+        """The host finishes (or Stripe disables) onboarding: ``account.updated``."""
+        with self._lock:
+            account = self.accounts[account_id]
+            account.update(
+                details_submitted=enabled, charges_enabled=enabled, payouts_enabled=enabled
+            )
+            account["capabilities"] = {"transfers": "active" if enabled else "inactive"}
+            view = json.loads(json.dumps(account))
+        return self.event("account.updated", view)
+
+    def forget_idempotency_keys(self) -> None:
+        """A day passed: Stripe no longer remembers the keys it was sent."""
+        with self._lock:
+            self._idempotent.clear()
+
+    def create_transfer_outside(self, destination: str, amount: int) -> str:
+        """A transfer someone made in Stripe's dashboard, not through the platform."""
+        with self._lock:
+            status, answer = self._create_transfer(
+                {"amount": str(amount), "currency": "usd", "destination": destination}
+            )
+            assert status == 200, answer
+            return str(answer["id"])
 
     @staticmethod
     def fee_of(amount: int) -> int:
@@ -317,7 +359,114 @@ class FakeStripe:
             wanted = params.get("payment_intent")
             data = [r for r in self.refunds.values() if r["payment_intent"] == wanted]
             return 200, {"object": "list", "data": data, "has_more": False, "url": "/v1/refunds"}
+        if method == "POST" and path == "/v1/accounts":
+            return self._create_account(params)
+        if method == "GET" and parts[:2] == ["v1", "accounts"] and len(parts) == 3:
+            account = self.accounts.get(parts[2])
+            if account is None:
+                return 404, _error("invalid_request_error", f"No such account: {parts[2]}")
+            return 200, account
+        if method == "POST" and path == "/v1/account_links":
+            account_id = params.get("account", "")
+            if account_id not in self.accounts or params.get("type") != "account_onboarding":
+                return 400, _error("invalid_request_error", "No such account or bad link type")
+            if not params.get("refresh_url") or not params.get("return_url"):
+                return 400, _error("invalid_request_error", "refresh_url and return_url needed")
+            link = {
+                "object": "account_link",
+                "created": int(time.time()),
+                "expires_at": int(time.time()) + 300,
+                "url": f"https://connect.stripe.test/setup/e/{account_id}/{uuid.uuid4().hex}",
+                "return_url": params["return_url"],
+                "refresh_url": params["refresh_url"],
+            }
+            self.account_links.append(link)
+            return 200, {k: v for k, v in link.items() if k not in ("return_url", "refresh_url")}
+        if method == "POST" and path == "/v1/transfers":
+            return self._create_transfer(params)
+        if method == "GET" and parts[:2] == ["v1", "transfers"] and len(parts) == 3:
+            transfer = self.transfers.get(parts[2])
+            if transfer is None:
+                return 404, _error("invalid_request_error", f"No such transfer: {parts[2]}")
+            return 200, transfer
+        if method == "GET" and path == "/v1/transfers":
+            return 200, self._list_transfers(params)
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({method} {path})")
+
+    def _create_account(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if params.get("type") not in ("express", "standard", "custom"):
+            return 400, _error("invalid_request_error", "type must be express")
+        account_id = self._id("acct")
+        self.accounts[account_id] = {
+            "id": account_id,
+            "object": "account",
+            "type": params["type"],
+            "country": params.get("country", "US"),
+            "details_submitted": False,
+            "charges_enabled": False,
+            "payouts_enabled": False,
+            "capabilities": {"transfers": "inactive"},
+            "metadata": params.get("metadata", {}),
+        }
+        return 200, self.accounts[account_id]
+
+    def _create_transfer(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        try:
+            amount = int(params["amount"])
+            currency = str(params["currency"])
+            destination = str(params["destination"])
+        except (KeyError, ValueError):
+            return 400, _error("invalid_request_error", "amount, currency, destination needed")
+        if amount <= 0:
+            return 400, _error("invalid_request_error", "Invalid positive integer")
+        if self.refuse_transfers is not None:
+            return 400, _error("invalid_request_error", self.refuse_transfers)
+        account = self.accounts.get(destination)
+        if account is None:
+            return 400, _error("invalid_request_error", f"No such destination: '{destination}'")
+        if account["capabilities"].get("transfers") != "active":
+            return 400, _error(
+                "invalid_request_error",
+                "Your destination account needs to have at least one of the following"
+                " capabilities enabled: transfers, crypto_transfers, legacy_payments",
+            )
+        transfer = {
+            "id": self._id("tr"),
+            "object": "transfer",
+            "amount": amount,
+            "amount_reversed": 0,
+            "currency": currency,
+            "destination": destination,
+            "transfer_group": params.get("transfer_group"),
+            "metadata": params.get("metadata", {}),
+            "created": int(time.time()),
+            "reversed": False,
+        }
+        self.transfers[transfer["id"]] = transfer
+        return 200, transfer
+
+    def _list_transfers(self, params: dict[str, Any]) -> dict[str, Any]:
+        created = params.get("created")
+        since = int(created["gte"]) if isinstance(created, dict) and "gte" in created else None
+        group = params.get("transfer_group")
+        rows = [
+            t
+            for t in self.transfers.values()
+            if (since is None or t["created"] >= since)
+            and (group is None or t["transfer_group"] == group)
+        ]
+        rows.reverse()  # newest first, as Stripe lists them
+        after = params.get("starting_after")
+        if after:
+            ids = [t["id"] for t in rows]
+            rows = rows[ids.index(after) + 1 :] if after in ids else []
+        limit = int(params.get("limit", 10))
+        return {
+            "object": "list",
+            "data": rows[:limit],
+            "has_more": len(rows) > limit,
+            "url": "/v1/transfers",
+        }
 
     def _create_session(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         try:

@@ -137,6 +137,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Host payouts and winners owed */
+        get: operations["list_payouts_api_admin_payouts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/payouts/{payout_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask again for a payout the provider refused (its cause fixed) */
+        post: operations["retry_payout_api_admin_payouts__payout_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/product-classes": {
         parameters: {
             query?: never;
@@ -297,6 +331,23 @@ export interface paths {
         /** Activate, suspend or ban (suspending or banning logs the user out) */
         put: operations["set_status_api_admin_users__user_id__status_put"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/winner-payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a cash payment made by hand to a winner owed cash */
+        post: operations["record_winner_payout_api_admin_winner_payouts_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -472,6 +523,40 @@ export interface paths {
          *     for confirmation; the answer is the same either way (no user enumeration).
          */
         post: operations["resend_verification_api_auth_verify_email_resend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hosts/me/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start (or continue) Stripe Connect onboarding: a fresh onboarding link */
+        post: operations["connect_api_hosts_me_connect_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hosts/me/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Connect status, balances and payouts */
+        get: operations["my_payouts_api_hosts_me_payouts_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1152,6 +1237,13 @@ export interface components {
              */
             status: "accepted";
         };
+        /** AdminPayoutsRead */
+        AdminPayoutsRead: {
+            /** Host Payouts */
+            host_payouts: components["schemas"]["PayoutRead"][];
+            /** Winners Owed */
+            winners_owed: components["schemas"]["WinnerOwedRead"][];
+        };
         /** BalanceDocument */
         BalanceDocument: {
             /** Account */
@@ -1164,6 +1256,22 @@ export interface components {
             balance: number;
             /** Version */
             version: number;
+        };
+        /** BalancesRead */
+        BalancesRead: {
+            /**
+             * Currency
+             * @default USD
+             */
+            currency: string;
+            /** Held Cents */
+            held_cents: number;
+            /** Paid Out Cents */
+            paid_out_cents: number;
+            /** Payable Cents */
+            payable_cents: number;
+            /** Pending Cents */
+            pending_cents: number;
         };
         /** BundleRead */
         BundleRead: {
@@ -1270,6 +1378,32 @@ export interface components {
              * @description pass as `cursor` for the next page; null on the last page
              */
             next_cursor: string | null;
+        };
+        /** ConnectLink */
+        ConnectLink: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "pending" | "enabled";
+            /** Test Mode */
+            test_mode: boolean;
+            /** Url */
+            url: string;
+        };
+        /** ConnectRead */
+        ConnectRead: {
+            /** Account Id */
+            account_id: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "pending" | "enabled";
+            /** Test Mode */
+            test_mode: boolean;
         };
         /**
          * ConsistencyProofDocument
@@ -1615,6 +1749,15 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /** HostPayoutsRead */
+        HostPayoutsRead: {
+            balances: components["schemas"]["BalancesRead"];
+            connect: components["schemas"]["ConnectRead"];
+            /** Minimum Payout Cents */
+            minimum_payout_cents: number;
+            /** Payouts */
+            payouts: components["schemas"]["PayoutRead"][];
         };
         /** ImageRead */
         ImageRead: {
@@ -2153,6 +2296,50 @@ export interface components {
              */
             test_mode: boolean;
         };
+        /** PayoutRead */
+        PayoutRead: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Destination */
+            destination: string;
+            /**
+             * Host Id
+             * Format: uuid
+             */
+            host_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Ledger Seq */
+            ledger_seq: number | null;
+            /** Paid At */
+            paid_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "failed";
+            /** Stripe Transfer Id */
+            stripe_transfer_id: string | null;
+        };
+        /**
+         * PayoutStatus
+         * @enum {string}
+         */
+        PayoutStatus: "pending" | "paid" | "failed";
         /**
          * PostTransaction
          * @description A transaction to append. Amounts are checked by the ledger's rules, not coerced.
@@ -3031,6 +3218,49 @@ export interface components {
          * @enum {string}
          */
         Visibility: "public" | "private" | "unlisted";
+        /** WinnerOwedRead */
+        WinnerOwedRead: {
+            /** Owed Cents */
+            owed_cents: number;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Username */
+            username: string | null;
+        };
+        /** WinnerPayoutRead */
+        WinnerPayoutRead: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Ledger Seq */
+            ledger_seq: number;
+            /** Owed Cents */
+            owed_cents: number;
+            /** Reference */
+            reference: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /** WinnerPayoutRequest */
+        WinnerPayoutRequest: {
+            /** Amount Cents */
+            amount_cents: number;
+            /**
+             * Reference
+             * @description the payment's own reference (a bank transfer's id): one payment per reference and winner; repeating the request records nothing more
+             */
+            reference: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3655,6 +3885,144 @@ export interface operations {
             };
             /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_payouts_api_admin_payouts_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["PayoutStatus"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPayoutsRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retry_payout_api_admin_payouts__payout_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4587,6 +4955,104 @@ export interface operations {
             };
         };
     };
+    record_winner_payout_api_admin_winner_payouts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WinnerPayoutRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WinnerPayoutRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     login_api_auth_login_post: {
         parameters: {
             query?: never;
@@ -5272,6 +5738,131 @@ export interface operations {
             };
             /** @description Invalid input: the `errors` member lists the fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connect_api_hosts_me_connect_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectLink"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_payouts_api_hosts_me_payouts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostPayoutsRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

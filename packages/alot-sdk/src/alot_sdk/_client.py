@@ -38,6 +38,7 @@ from alot_sdk.resources.images import AsyncImages, Images
 from alot_sdk.resources.ledger import AsyncLedger, Ledger
 from alot_sdk.resources.lots import AsyncLots, Lots
 from alot_sdk.resources.notifications import AsyncNotifications, Notifications
+from alot_sdk.resources.payouts import AsyncPayouts, Payouts
 from alot_sdk.resources.refunds import AsyncRefunds, Refunds
 from alot_sdk.resources.reveals import AsyncReveals, Reveals
 from alot_sdk.resources.trivia import AsyncTrivia, Trivia
@@ -104,6 +105,7 @@ class Alot(BaseClient):
         self.reveals = Reveals(self)
         self.refunds = Refunds(self)
         self.images = Images(self)
+        self.payouts = Payouts(self)
         self.notifications = Notifications(self)
         self.ledger = Ledger(self)
         self.admin = Admin(self)
@@ -295,6 +297,7 @@ class AsyncAlot(BaseClient):
         self.reveals = AsyncReveals(self)
         self.refunds = AsyncRefunds(self)
         self.images = AsyncImages(self)
+        self.payouts = AsyncPayouts(self)
         self.notifications = AsyncNotifications(self)
         self.ledger = AsyncLedger(self)
         self.admin = AsyncAdmin(self)

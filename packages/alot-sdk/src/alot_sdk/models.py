@@ -22,11 +22,14 @@ from alot_sdk.money import format_credits, format_money
 __all__ = [
     "Accepted",
     "AdminOverview",
+    "AdminPayouts",
     "Balance",
     "Bundle",
     "CacheFamilyStats",
     "CacheStats",
     "Checkpoint",
+    "ConnectLink",
+    "ConnectStatus",
     "ConsistencyProof",
     "CreditTransaction",
     "Credits",
@@ -37,6 +40,7 @@ __all__ = [
     "Entry",
     "EntryBundle",
     "Funding",
+    "HostPayouts",
     "InclusionProof",
     "LeaderboardRow",
     "LedgerTransaction",
@@ -50,6 +54,8 @@ __all__ = [
     "NotificationKind",
     "NotificationList",
     "Payment",
+    "Payout",
+    "PayoutBalances",
     "Posting",
     "Product",
     "ProductClass",
@@ -68,6 +74,8 @@ __all__ = [
     "User",
     "VerifiedInclusion",
     "VerifierKey",
+    "WinnerOwed",
+    "WinnerPayout",
 ]
 
 LotStatus = Literal[
@@ -687,3 +695,73 @@ class VerifiedInclusion(AlotModel):
     tree_size: int
     root_hash: str
     origin: str
+
+
+# -- payouts (hosts paid through Stripe Connect; winners owed cash) ---------------------
+
+
+class ConnectLink(AlotModel):
+    url: str
+    """The onboarding page (single use, expires in minutes: ask again for a fresh one);
+    in test mode it returns at once, onboarded."""
+    account_id: str
+    status: Literal["none", "pending", "enabled"]
+    test_mode: bool
+
+
+class ConnectStatus(AlotModel):
+    status: Literal["none", "pending", "enabled"]
+    account_id: str | None
+    test_mode: bool
+
+
+class PayoutBalances(AlotModel):
+    currency: str
+    held_cents: int
+    """Shares of settled lots held until their winners have the prizes."""
+    payable_cents: int
+    """Released, not paid out yet (including ``pending_cents``)."""
+    pending_cents: int
+    paid_out_cents: int
+
+
+class Payout(AlotModel):
+    id: str
+    host_id: str
+    amount_cents: int
+    currency: str
+    status: Literal["pending", "paid", "failed"]
+    destination: str
+    stripe_transfer_id: str | None
+    attempts: int
+    last_error: str | None
+    ledger_seq: int | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class HostPayouts(AlotModel):
+    connect: ConnectStatus
+    balances: PayoutBalances
+    minimum_payout_cents: int
+    payouts: list[Payout]
+
+
+class WinnerOwed(AlotModel):
+    user_id: str
+    username: str | None
+    owed_cents: int
+
+
+class AdminPayouts(AlotModel):
+    host_payouts: list[Payout]
+    winners_owed: list[WinnerOwed]
+
+
+class WinnerPayout(AlotModel):
+    user_id: str
+    amount_cents: int
+    reference: str
+    ledger_seq: int
+    owed_cents: int
+    """Still owed after this payment."""

@@ -42,6 +42,7 @@ from alot_platform.openapi import install_openapi
 from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
+from alot_platform.payouts import endpoints as payout_endpoints
 from alot_platform.realtime import endpoints as live_endpoints
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
@@ -174,6 +175,8 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         app.include_router(payment_webhooks.router)
     app.include_router(payment_endpoints.router)
     app.include_router(payment_endpoints.admin_router)
+    app.include_router(payout_endpoints.router)
+    app.include_router(payout_endpoints.admin_router)
     if dev_endpoints.mailbox_enabled(settings):  # development, bound to loopback only
         app.include_router(dev_endpoints.router)
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")

@@ -11,6 +11,7 @@ import os
 import secrets
 import uuid
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import click
 import uvicorn
@@ -254,11 +255,20 @@ def payments() -> None:
 
 @payments.command("reconcile")
 @click.option("--json", "as_json", is_flag=True, help="print the disagreements as JSON")
-def payments_reconcile(as_json: bool) -> None:
+@click.option(
+    "--transfers-since",
+    "transfers_since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="compare only Stripe transfers created on or after this day (UTC); default all",
+)
+def payments_reconcile(as_json: bool, transfers_since: datetime | None) -> None:
     """List every disagreement between purchases and Stripe's records (exit 1 if any).
 
     Also lists stored webhook events that were not applied, matched no purchase, or
-    report a dispute or a refund the platform did not make.
+    report a dispute or a refund the platform did not make; and host payouts against
+    Stripe's transfers and the ledger (a transfer without a payout, a payout without its
+    transfer or its ledger entry, amounts or accounts that differ, payouts unfinished).
     """
     platform = _platform(_settings())
     try:
@@ -269,7 +279,12 @@ def payments_reconcile(as_json: bool) -> None:
                 f" is {provider.name!r} (set ALOT_PAYMENT_PROVIDER=stripe)"
             )
         with contextmanager(unit_of_work)(platform.database) as session:
-            found = reconcile_payments(session, provider)
+            since = (
+                None
+                if transfers_since is None
+                else int(transfers_since.replace(tzinfo=UTC).timestamp())
+            )
+            found = reconcile_payments(session, provider, transfers_since=since)
     finally:
         platform.database.dispose()
     if as_json:

@@ -288,6 +288,21 @@ class Settings(BaseSettings):
         default=None,
         description="where Checkout sends the buyer back; default <public url>/checkout",
     )
+    stripe_connect_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="signing secret of the Stripe Connect webhook endpoint (account.updated"
+        " of connected accounts), when it differs from ALOT_STRIPE_WEBHOOK_SECRET",
+    )
+    host_payouts_url: str | None = Field(
+        default=None,
+        description="the host's payouts page, where Connect onboarding returns; default"
+        " <public url>/host/payouts",
+    )
+    host_payout_minimum_cents: int = Field(
+        default=100,
+        ge=1,
+        description="a host's payable balance is paid out once it reaches this (cents)",
+    )
 
     # Live events over WebSockets (GET /api/ws; see docs/platform/realtime.md).
     ws_stream_length: int = Field(

@@ -11,6 +11,7 @@ from alot_platform.lots.models import Lot, ProductClass
 from alot_platform.notifications.models import Notification, NotificationPreferences
 from alot_platform.outbox.models import OutboxItem
 from alot_platform.payments.models import PaymentEvent, PaymentFee
+from alot_platform.payouts.models import HostPayout
 from alot_platform.refunds.models import RefundRequest
 from alot_platform.reveals.models import Reveal
 from alot_platform.trivia.models import LotTriviaAttempt
@@ -21,6 +22,7 @@ __all__ = [
     "Base",
     "CreditTransaction",
     "Host",
+    "HostPayout",
     "Image",
     "Lot",
     "LotEntry",

@@ -7,10 +7,11 @@ left open (a crash between the phases, the provider down or still pending), draw
 settle funded lots still waiting (a drand
 round not yet published, a process stopped between steps), apply payment events stored
 but not yet applied (a crash, the provider down), post the provider's processing fees
-not posted yet (Stripe had not published them), send the outbox's emails that are due
-(the mail server was down), remove what no longer guards anything (ended login
-sessions, expired tokens, spent payment events: cleanup/), and checkpoint the ledger
-when due.
+not posted yet (Stripe had not published them), pay hosts their payable balances
+(a payout per host due, and payouts left pending finished: payouts/), send the
+outbox's emails that are due (the mail server was down), remove what no longer guards
+anything (ended login sessions, expired tokens, spent payment events: cleanup/), and
+checkpoint the ledger when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
 a tick beside `alot tick`, never do anything twice. A job drains everything due when
@@ -45,6 +46,7 @@ from alot_platform.notifications.tasks import send_due_emails, send_reminders
 from alot_platform.outbox.service import due, run_due
 from alot_platform.payments.fees import post_due_fees
 from alot_platform.payments.tasks import retry_unprocessed_events
+from alot_platform.payouts.tasks import make_due_payouts
 from alot_platform.refunds.repository import RefundRepository
 from alot_platform.refunds.service import RefundService
 from alot_platform.refunds.tasks import finish_cash_refund, refund_overdue, return_spent_credits
@@ -67,6 +69,9 @@ class TickReport:
     payment_events_applied: int = 0
     fees_posted: int = 0
     fees_waiting: int = 0
+    payouts_made: int = 0
+    payouts_pending: int = 0
+    """Host payouts still unconfirmed by the provider after this tick."""
     reminders: int = 0
     notification_emails: int = 0
     """Notification emails decided: queued in the outbox, or skipped per preference."""
@@ -88,6 +93,7 @@ class TickReport:
             f" open), drew {self.drawn}, settled {self.settled}, "
             f"applied {self.payment_events_applied} stored payment event(s), "
             f"posted {self.fees_posted} processing fee(s) ({self.fees_waiting} waiting), "
+            f"made {self.payouts_made} host payout(s) ({self.payouts_pending} pending), "
             f"wrote {self.reminders} reminder(s), "
             f"decided {self.notification_emails} notification email(s), "
             f"ran {self.tasks_done} outbox task(s) ({self.tasks_failed} failed,"
@@ -106,6 +112,7 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "draws", lambda: _draw_pending(platform, report))
     _guard(report, "payment events", lambda: _retry_payment_events(platform, report))
     _guard(report, "processing fees", lambda: _post_fees(platform, report))
+    _guard(report, "host payouts", lambda: _pay_hosts(platform, report))
     _guard(report, "reminders", lambda: _remind(platform, report))
     _guard(report, "notification emails", lambda: _notification_emails(platform, report))
     _guard(report, "outbox", lambda: _sweep_outbox(platform, report))
@@ -141,6 +148,13 @@ def _post_fees(platform: PlatformContext, report: TickReport) -> None:
     fees = post_due_fees(platform)
     report.fees_posted += fees.posted
     report.fees_waiting += fees.waiting
+
+
+def _pay_hosts(platform: PlatformContext, report: TickReport) -> None:
+    sweep = make_due_payouts(platform)
+    report.payouts_made += len(sweep.made)
+    report.payouts_pending += sweep.still_pending
+    report.failures.extend(sweep.failures)
 
 
 def _remind(platform: PlatformContext, report: TickReport) -> None:
@@ -311,6 +325,7 @@ class Scheduler:
                 report.drawn
                 or report.settled
                 or report.fees_posted
+                or report.payouts_made
                 or report.reminders
                 or report.tasks_done
                 or report.cleaned

@@ -4,7 +4,8 @@ the desk's overview and the credits reconciliation).
 `client.admin.product_classes`, `client.admin.lots` and `client.admin.users` group
 them; `client.admin.overview()`, `client.admin.reconciliation()`,
 `client.admin.failed_tasks()`, `client.admin.retry_task()` and `client.admin.cache_stats()`
-are the desk's own.
+are the desk's own, as are payouts: `client.admin.payouts()` (hosts' payouts and the
+winners owed cash), `client.admin.retry_payout()` and `client.admin.record_winner_payout()`.
 Calls without the admin role raise `PermissionDeniedError` (code `missing_role`). Draw,
 settle and start-refunds are safe to repeat: the platform answers a repeat with the
 result so far, so the client retries them like reads.
@@ -21,18 +22,21 @@ from pydantic import TypeAdapter
 from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
 from alot_sdk.models import (
     AdminOverview,
+    AdminPayouts,
     CacheStats,
     Draw,
     DrawAlgorithm,
     EntryBundle,
     Lot,
     LotRefunds,
+    Payout,
     ProductClass,
     Reconciliation,
     Role,
     Task,
     Tier,
     User,
+    WinnerPayout,
 )
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources._resource import AsyncResource, SyncResource
@@ -130,6 +134,17 @@ def _product_class_path(product_class_id: str) -> str:
 
 def _user_path(user_id: str, tail: str = "") -> str:
     return f"/api/admin/users/{path_segment(user_id)}{tail}"
+
+
+PayoutStatus = Literal["pending", "paid", "failed"]
+
+
+def _payout_retry_path(payout_id: str) -> str:
+    return f"/api/admin/payouts/{path_segment(payout_id)}/retry"
+
+
+def _winner_payout(user_id: str, amount_cents: int, reference: str) -> dict[str, Any]:
+    return {"user_id": user_id, "amount_cents": amount_cents, "reference": reference}
 
 
 def _retry_path(task_id: str) -> str:
@@ -345,6 +360,31 @@ class Admin(SyncResource):
         response = self._client._request("POST", _retry_path(task_id))
         return self._client._parse(response, Task)
 
+    def payouts(self, *, status: PayoutStatus | None = None) -> AdminPayouts:
+        """Hosts' payouts (the latest 200, or of one status) and the winners owed cash."""
+        response = self._client._request(
+            "GET", "/api/admin/payouts", params=drop_none({"status": status})
+        )
+        return self._client._parse(response, AdminPayouts)
+
+    def retry_payout(self, payout_id: str) -> Payout:
+        """Ask Stripe again for a payout it refused (its cause fixed): `ConflictError`
+        (`payout_not_failed`, `payouts_not_enabled`, `payable_insufficient`) otherwise."""
+        response = self._client._request("POST", _payout_retry_path(payout_id))
+        return self._client._parse(response, Payout)
+
+    def record_winner_payout(self, user_id: str, amount_cents: int, reference: str) -> WinnerPayout:
+        """Record a cash payment made by hand (a bank transfer: Stripe cannot pay a person
+        without a connected account) to a winner owed cash; once per `reference` (a repeat
+        records nothing more). `ConflictError` (`more_than_owed`) beyond what is owed."""
+        response = self._client._request(
+            "POST",
+            "/api/admin/winner-payouts",
+            json=_winner_payout(user_id, amount_cents, reference),
+            replay_safe=True,
+        )
+        return self._client._parse(response, WinnerPayout)
+
 
 # -- async ----------------------------------------------------------------------------
 
@@ -556,3 +596,27 @@ class AsyncAdmin(AsyncResource):
         commits (`alot tasks retry`); see `Admin.retry_task`."""
         response = await self._client._request("POST", _retry_path(task_id))
         return self._client._parse(response, Task)
+
+    async def payouts(self, *, status: PayoutStatus | None = None) -> AdminPayouts:
+        """Hosts' payouts and the winners owed cash; see `Admin.payouts`."""
+        response = await self._client._request(
+            "GET", "/api/admin/payouts", params=drop_none({"status": status})
+        )
+        return self._client._parse(response, AdminPayouts)
+
+    async def retry_payout(self, payout_id: str) -> Payout:
+        """Ask Stripe again for a refused payout; see `Admin.retry_payout`."""
+        response = await self._client._request("POST", _payout_retry_path(payout_id))
+        return self._client._parse(response, Payout)
+
+    async def record_winner_payout(
+        self, user_id: str, amount_cents: int, reference: str
+    ) -> WinnerPayout:
+        """Record a cash payment made by hand to a winner; see `Admin.record_winner_payout`."""
+        response = await self._client._request(
+            "POST",
+            "/api/admin/winner-payouts",
+            json=_winner_payout(user_id, amount_cents, reference),
+            replay_safe=True,
+        )
+        return self._client._parse(response, WinnerPayout)

@@ -88,10 +88,18 @@ def _return_spent_credits(platform: PlatformContext, payload: dict[str, Any]) ->
     run_return_spent_credits(platform, payload)
 
 
+def _host_payout(platform: PlatformContext, payload: dict[str, Any]) -> None:
+    """Ask the provider for a pending host payout's transfer, and record its answer."""
+    from alot_platform.payouts.tasks import run_host_payout
+
+    run_host_payout(platform, payload)
+
+
 HANDLERS: dict[str, Handler] = {
     "cash_refund": _cash_refund,
     "credits_notifications": _credits_notifications,
     "draw": _draw,
+    "host_payout": _host_payout,
     "notification_emails": _notification_emails,
     "payment_event": _payment_event,
     "processing_fee": _processing_fee,

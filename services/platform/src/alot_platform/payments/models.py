@@ -47,6 +47,8 @@ class PaymentOutcome(StrEnum):
     REFUND_MISMATCH = "refund_mismatch"
     """Stripe reports refunds the platform did not make, or amounts that differ."""
     DISPUTED = "disputed"
+    ACCOUNT_UPDATED = "account_updated"
+    """A host's connected account changed: whether it can be paid out is recorded."""
     UNMATCHED = "unmatched"
     """No purchase of ours matches the event, or it disagrees with the purchase."""
 

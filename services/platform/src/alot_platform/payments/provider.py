@@ -41,6 +41,39 @@ class RefundResult:
     status: RefundStatus
 
 
+@dataclass(frozen=True)
+class ConnectAccount:
+    """A host's connected account as the provider reports it (Stripe Connect Express)."""
+
+    account_id: str
+    details_submitted: bool
+    charges_enabled: bool
+    payouts_enabled: bool
+
+    @property
+    def enabled(self) -> bool:
+        """Transfers may be sent: onboarding finished and the provider pays the account out.
+
+        (``charges_enabled`` is not needed: a host never charges through its account.)
+        """
+        return self.details_submitted and self.payouts_enabled
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """A transfer the provider made to a connected account (replayed for the same key)."""
+
+    transfer_id: str
+    amount_cents: int
+    currency: str
+    destination: str
+
+
+class TransferFailed(RuntimeError):
+    """The provider refused a transfer for good (the account cannot receive it, say):
+    nothing moved; the same request would be refused again."""
+
+
 class RefundFailed(RuntimeError):
     """The provider refused, failed or cancelled a refund: a human must look at the payment."""
 
@@ -101,6 +134,42 @@ class PaymentProvider(Protocol):
 
         A repeated purchase request gets it again: the first answer may have been lost.
         """
+        ...
+
+    # -- Connect: hosts' accounts and the transfers that pay them (payouts/) ---------------
+
+    def create_connect_account(
+        self, *, country: str, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> ConnectAccount:
+        """Create a host's connected (Express) account, once per ``idempotency_key``."""
+        ...
+
+    def connect_account(self, account_id: str) -> ConnectAccount:
+        """The connected account's state now."""
+        ...
+
+    def account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        """A fresh, single-use onboarding URL for the account's holder."""
+        ...
+
+    def transfer(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> TransferResult:
+        """Send ``amount_cents`` to connected account ``destination``; the same key
+        answers the same transfer. Raises ``TransferFailed`` when refused for good, any
+        other error when the answer is unknown (ask again with the same key)."""
+        ...
+
+    def find_transfer(self, transfer_group: str) -> TransferResult | None:
+        """The transfer already made for ``transfer_group``, if any: asked before a
+        payout is retried, since the provider forgets idempotency keys after a day."""
         ...
 
 

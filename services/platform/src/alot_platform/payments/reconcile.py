@@ -6,34 +6,48 @@ both and lists where they differ (a payment applied nowhere, a refund made outsi
 platform, an amount that does not match, a processing fee not posted or not the one
 Stripe took), the cash refunds not finished, and the stored events a human must look
 at (not applied, matching no purchase, disputes).
+
+Host payouts too (payouts/): every paid payout has its transfer at Stripe, to the same
+account, for the same amount, not reversed, and its ``host_payout`` in the ledger; every
+transfer Stripe lists (since ``transfers_since``, or all) is a paid payout's; every
+``host_payout`` in the ledger is a paid payout's; payouts still pending or failed are
+listed for a human.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from alot_ledger.tables import transactions as ledger_transactions
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntryPurchase, PurchaseStatus
 from alot_platform.payments.models import FeeStatus, PaymentFee
 from alot_platform.payments.repository import PaymentRepository
 from alot_platform.payments.stripe_provider import ProviderPayment, StripeProvider
+from alot_platform.payouts.models import HostPayout, PayoutStatus
+from alot_platform.payouts.service import HOST_PAYOUT
 from alot_platform.refunds.models import OPEN_REFUND_STATUSES, RefundRequest
 
 
 @dataclass(frozen=True)
 class Disagreement:
     subject: str
-    """``purchase:<id>`` or ``event:<id>``."""
+    """``purchase:<id>``, ``event:<id>``, ``payout:<id>`` or ``transfer:<id>``."""
     problem: str
     """A stable code: paid_not_applied, amount_differs, refund_differs, ..."""
     ours: str
     theirs: str
 
 
-def reconcile_payments(session: Session, provider: StripeProvider) -> list[Disagreement]:
-    """Compare every Stripe purchase with Stripe's records, then list events to look at."""
+def reconcile_payments(
+    session: Session, provider: StripeProvider, *, transfers_since: int | None = None
+) -> list[Disagreement]:
+    """Compare every Stripe purchase with Stripe's records, list events to look at, then
+    compare host payouts with Stripe's transfers (``reconcile_transfers``)."""
     repository = PaymentRepository(session)
     found: list[Disagreement] = []
     for purchase in repository.provider_purchases(provider.name):
@@ -59,6 +73,90 @@ def reconcile_payments(session: Session, provider: StripeProvider) -> list[Disag
                     event.detail or event.type,
                 )
             )
+    found.extend(reconcile_transfers(session, provider, since=transfers_since))
+    return found
+
+
+def reconcile_transfers(
+    session: Session, provider: StripeProvider, *, since: int | None = None
+) -> list[Disagreement]:
+    """Host payouts against Stripe's transfers and the ledger (see the module docstring)."""
+    found: list[Disagreement] = []
+    payouts = list(session.scalars(select(HostPayout).order_by(HostPayout.created_at)))
+    by_transfer = {p.stripe_transfer_id: p for p in payouts if p.stripe_transfer_id}
+    posted: dict[str, str] = {}  # payout id -> transfer id, from the ledger's host_payout
+    for (refs_json,) in session.execute(
+        select(ledger_transactions.c.refs_json).where(ledger_transactions.c.kind == HOST_PAYOUT)
+    ):
+        refs = json.loads(refs_json)
+        posted[str(refs.get("payout_id"))] = str(refs.get("stripe_transfer_id"))
+    for payout in payouts:
+        subject = f"payout:{payout.id}"
+        ours = f"{payout.status} {payout.amount_cents} {payout.currency} to {payout.destination}"
+        if payout.status == PayoutStatus.PENDING.value:
+            found.append(
+                Disagreement(
+                    subject,
+                    "payout_unfinished",
+                    f"{ours}, {payout.attempts} attempt(s)",
+                    payout.last_error or "not asked yet",
+                )
+            )
+            continue
+        if payout.status == PayoutStatus.FAILED.value:
+            found.append(Disagreement(subject, "payout_failed", ours, payout.last_error or ""))
+            continue
+        assert payout.stripe_transfer_id is not None
+        if posted.get(str(payout.id)) != payout.stripe_transfer_id:
+            found.append(
+                Disagreement(subject, "payout_not_in_ledger", ours, payout.stripe_transfer_id)
+            )
+        try:
+            theirs = provider.transfer_record(payout.stripe_transfer_id)
+        except Exception as error:  # unknown at Stripe, or Stripe unreachable: say so
+            found.append(Disagreement(subject, "transfer_unreadable", ours, str(error)))
+            continue
+        seen = (
+            f"{theirs.amount_cents} {theirs.currency} to {theirs.destination}"
+            f" ({theirs.transfer_id}"
+            + (f", reversed {theirs.reversed_cents})" if theirs.reversed_cents else ")")
+        )
+        if (
+            theirs.amount_cents != payout.amount_cents
+            or theirs.currency != payout.currency
+            or theirs.destination != payout.destination
+        ):
+            found.append(Disagreement(subject, "transfer_differs", ours, seen))
+        if theirs.reversed_cents:
+            found.append(Disagreement(subject, "transfer_reversed", ours, seen))
+    paid = {str(p.id) for p in payouts if p.status == PayoutStatus.PAID.value}
+    for payout_id, transfer_id in posted.items():
+        if payout_id not in paid:
+            found.append(
+                Disagreement(
+                    f"payout:{payout_id}",
+                    "ledger_without_payout",
+                    "host_payout posted",
+                    transfer_id,
+                )
+            )
+    try:
+        transfers = provider.transfers(created_from=since)
+    except Exception as error:
+        found.append(Disagreement("transfers", "transfers_unreadable", "", str(error)))
+        return found
+    for transfer in transfers:
+        if transfer.transfer_id in by_transfer:
+            continue
+        claimed = transfer.metadata.get("payout_id")
+        found.append(
+            Disagreement(
+                f"transfer:{transfer.transfer_id}",
+                "transfer_not_recorded" if claimed else "transfer_without_payout",
+                f"payout {claimed} has no such transfer" if claimed else "no payout",
+                f"{transfer.amount_cents} {transfer.currency} to {transfer.destination}",
+            )
+        )
     return found
 
 

@@ -1,6 +1,9 @@
 """The sandbox payment provider: instant, test-mode payments for development and tests.
 
-No money moves. Every charge succeeds at once and every refund too. Ids are derived
+No money moves. Every charge succeeds at once and every refund too; Connect too is
+test mode: a host's connected account (``sandbox_acct_...``) is onboarded and enabled
+the moment it is created (its "onboarding link" goes straight back to the web client's
+return page), and every transfer (``sandbox_tr_...``) succeeds at once. Ids are derived
 from the idempotency key (``sandbox_pay_...``, ``sandbox_ref_...``), so the same key
 always names the same payment or refund, even across restarts, exactly as a real
 provider's idempotency would. The provider keeps what it was asked in memory
@@ -17,7 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from alot_platform.config import Settings
-from alot_platform.payments.provider import ChargeResult, RefundResult
+from alot_platform.payments.provider import (
+    ChargeResult,
+    ConnectAccount,
+    RefundResult,
+    TransferResult,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -63,6 +71,7 @@ class SandboxPaymentProvider:
         self._lock = threading.Lock()
         self._charges: dict[str, SandboxCharge] = {}
         self._refunds: dict[str, SandboxRefund] = {}
+        self._transfers: dict[str, TransferResult] = {}
         _log.warning("payments: sandbox provider in test mode, no real money moves")
 
     def charge(
@@ -111,6 +120,51 @@ class SandboxPaymentProvider:
 
     def checkout_url(self, payment_id: str) -> str | None:
         return None  # sandbox payments succeed at once: there is never a page to return to
+
+    # -- Connect, in test mode: onboarding completes at once, transfers succeed at once ----
+
+    def create_connect_account(
+        self, *, country: str, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> ConnectAccount:
+        return self.connect_account(_id("acct", idempotency_key))
+
+    def connect_account(self, account_id: str) -> ConnectAccount:
+        if not account_id.startswith("sandbox_acct_"):
+            raise ValueError(f"{account_id!r} is not a sandbox account")
+        return ConnectAccount(
+            account_id, details_submitted=True, charges_enabled=True, payouts_enabled=True
+        )
+
+    def account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        # Nothing to fill in: the host is sent straight back, onboarded (test mode).
+        separator = "&" if "?" in return_url else "?"
+        return f"{return_url}{separator}sandbox_onboarding=complete"
+
+    def transfer(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> TransferResult:
+        if amount_cents <= 0:
+            raise ValueError(f"a transfer must be positive, got {amount_cents}")
+        transfer_id = _id("tr", idempotency_key)
+        with self._lock:
+            return self._transfers.setdefault(
+                transfer_id, TransferResult(transfer_id, amount_cents, currency, destination)
+            )
+
+    def find_transfer(self, transfer_group: str) -> TransferResult | None:
+        return None  # every sandbox transfer is answered at once: none is ever lost
+
+    @property
+    def transfers(self) -> list[TransferResult]:
+        with self._lock:
+            return list(self._transfers.values())
 
     @property
     def charges(self) -> list[SandboxCharge]:

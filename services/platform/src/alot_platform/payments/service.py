@@ -38,6 +38,9 @@ order. So:
   ``charge.dispute.created`` marks the purchase (a ledger memo with Stripe's ids) for
   admins. What happens to a disputed purchase's tickets is decided in
   docs/platform/payments.md.
+- ``account.updated`` (a host's connected account, Stripe Connect) sets whether the
+  host can be paid out (``hosts.payouts_enabled``: onboarding submitted and payouts
+  enabled at Stripe; payouts/service.py).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ from alot_platform.money import format_cents
 from alot_platform.outbox.service import enqueue
 from alot_platform.payments.fees import record_fee_due
 from alot_platform.payments.models import PaymentEvent, PaymentOutcome
-from alot_platform.payments.provider import RefundResult
+from alot_platform.payments.provider import ConnectAccount, RefundResult
 from alot_platform.payments.repository import PaymentRepository
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.refunds.repository import RefundRepository
@@ -85,6 +88,7 @@ HANDLED_EVENT_TYPES = frozenset(
         "payment_intent.payment_failed",
         "charge.refunded",
         "charge.dispute.created",
+        "account.updated",
     }
 )
 
@@ -308,6 +312,7 @@ class PaymentEventService:
             "payment_intent.payment_failed": self._intent_failed,
             "charge.refunded": self._charge_refunded,
             "charge.dispute.created": self._dispute_created,
+            "account.updated": self._account_updated,
         }
 
     # -- the events -----------------------------------------------------------------------
@@ -388,6 +393,18 @@ class PaymentEventService:
             f"Stripe reports {refunded} cents refunded; the purchase is {purchase.status}"
             f" with {ours} cents refunded",
             purchase.id,
+        )
+
+    def _account_updated(self, account: dict[str, Any]) -> _Result:
+        from alot_platform.payouts.service import PayoutService
+
+        state = _connect_account(account)
+        host = PayoutService(self._session, self._platform).account_updated(state)
+        if host is None:
+            return _Result(PaymentOutcome.UNMATCHED, f"no host has account {state.account_id}")
+        return _Result(
+            PaymentOutcome.ACCOUNT_UPDATED,
+            f"host {host.id}: payouts {'enabled' if host.payouts_enabled else 'not enabled'}",
         )
 
     def _dispute_created(self, dispute: dict[str, Any]) -> _Result:
@@ -630,6 +647,15 @@ def _reason(lot: Lot, refusal: AlotError) -> str:
 
 def _already(purchase: LotEntryPurchase) -> _Result:
     return _Result(PaymentOutcome.ALREADY_DONE, f"purchase is {purchase.status}", purchase.id)
+
+
+def _connect_account(account: dict[str, Any]) -> ConnectAccount:
+    return ConnectAccount(
+        str(account.get("id")),
+        details_submitted=bool(account.get("details_submitted")),
+        charges_enabled=bool(account.get("charges_enabled")),
+        payouts_enabled=bool(account.get("payouts_enabled")),
+    )
 
 
 def _unmatched(obj: dict[str, Any]) -> _Result:

@@ -23,7 +23,14 @@ import stripe
 
 from alot_platform.config import Settings
 from alot_platform.errors import AlotError
-from alot_platform.payments.provider import ChargeResult, RefundFailed, RefundResult
+from alot_platform.payments.provider import (
+    ChargeResult,
+    ConnectAccount,
+    RefundFailed,
+    RefundResult,
+    TransferFailed,
+    TransferResult,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ __all__ = [
     "PaymentProviderUnavailable",
     "ProcessingFee",
     "ProviderPayment",
+    "ProviderTransfer",
     "RefundFailed",
     "StripeProvider",
 ]
@@ -58,6 +66,20 @@ class ProviderPayment:
     refunded_cents: int
     fee_cents: int | None = None
     """Stripe's processing fee on the payment's charge; None while not known yet."""
+
+
+@dataclass(frozen=True)
+class ProviderTransfer:
+    """A transfer to a connected account as Stripe lists it, for reconciliation."""
+
+    transfer_id: str
+    amount_cents: int
+    currency: str
+    destination: str
+    reversed_cents: int
+    created: int
+    """Unix time."""
+    metadata: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -256,6 +278,161 @@ class StripeProvider:
             refunded,
             fee,
         )
+
+    # -- Connect: Express accounts for hosts, transfers for their payouts ------------------
+
+    def create_connect_account(
+        self, *, country: str, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> ConnectAccount:
+        """An Express account able to receive transfers (the platform charges; the host
+        is only paid), created once per key."""
+        try:
+            account = self._client.v1.accounts.create(
+                params={
+                    "type": "express",
+                    "country": country.upper(),
+                    "capabilities": {"transfers": {"requested": True}},
+                    "metadata": dict(metadata),
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: connected account not created: %s", error)
+            raise PaymentProviderUnavailable("the payment provider did not answer") from None
+        return _connect_account(account)
+
+    def connect_account(self, account_id: str) -> ConnectAccount:
+        try:
+            return _connect_account(self._client.v1.accounts.retrieve(account_id))
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: account %s not read: %s", account_id, error)
+            raise PaymentProviderUnavailable("the payment provider did not answer") from None
+
+    def account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        """A fresh onboarding link (Stripe's links are single-use and expire in minutes)."""
+        try:
+            link = self._client.v1.account_links.create(
+                params={
+                    "account": account_id,
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                    "type": "account_onboarding",
+                }
+            )
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: account link for %s not created: %s", account_id, error)
+            raise PaymentProviderUnavailable("the payment provider did not answer") from None
+        return str(link.url)
+
+    def transfer(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> TransferResult:
+        """A transfer from the platform's balance to ``destination``. Stripe answers a
+        repeated key with the first transfer, so a crash after Stripe made it and before
+        the ledger recorded it is healed by asking again. An invalid request (the account
+        cannot receive transfers) raises ``TransferFailed``; the platform's own balance
+        being short, or no answer, raises ``PaymentProviderUnavailable`` (asked again)."""
+        if amount_cents <= 0:
+            raise ValueError(f"a transfer must be positive, got {amount_cents}")
+        try:
+            transfer = self._client.v1.transfers.create(
+                params={
+                    "amount": amount_cents,
+                    "currency": currency.lower(),
+                    "destination": destination,
+                    "transfer_group": transfer_group,
+                    "metadata": dict(metadata),
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as refused:
+            if refused.code == "balance_insufficient":
+                _log.warning("stripe: transfer %s waits for funds: %s", idempotency_key, refused)
+                raise PaymentProviderUnavailable(
+                    "the platform's Stripe balance cannot cover the transfer yet"
+                ) from None
+            raise TransferFailed(str(refused.user_message or refused)) from None
+        except (stripe.PermissionError, stripe.AuthenticationError) as refused:
+            raise TransferFailed(str(refused.user_message or refused)) from None
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: transfer %s not confirmed: %s", idempotency_key, error)
+            raise PaymentProviderUnavailable(
+                "the payment provider did not confirm the transfer; it is asked again"
+                " with the same key"
+            ) from None
+        return TransferResult(
+            str(transfer.id),
+            int(transfer.amount),
+            str(transfer.currency).upper(),
+            _id_of(transfer.destination),
+        )
+
+    def find_transfer(self, transfer_group: str) -> TransferResult | None:
+        """The transfer made for ``transfer_group`` (one per payout), if Stripe has one.
+
+        Stripe keeps idempotency keys for 24 hours: a payout retried later than that
+        (Stripe down for a day, a worker stopped) asks for its transfer by group first.
+        """
+        try:
+            page = self._client.v1.transfers.list(
+                params={"transfer_group": transfer_group, "limit": 10}
+            )
+        except _UNAVAILABLE as error:
+            _log.warning("stripe: transfers of %s not read: %s", transfer_group, error)
+            raise PaymentProviderUnavailable("the payment provider did not answer") from None
+        for transfer in page.data:
+            if transfer.transfer_group == transfer_group:
+                return TransferResult(
+                    str(transfer.id),
+                    int(transfer.amount),
+                    str(transfer.currency).upper(),
+                    _id_of(transfer.destination),
+                )
+        return None
+
+    def transfer_record(self, transfer_id: str) -> ProviderTransfer:
+        return _provider_transfer(self._client.v1.transfers.retrieve(transfer_id))
+
+    def transfers(self, *, created_from: int | None = None) -> list[ProviderTransfer]:
+        """Every transfer created at or after ``created_from`` (Unix time), all pages."""
+        params: dict[str, Any] = {"limit": 100}
+        if created_from is not None:
+            params["created"] = {"gte": created_from}
+        page = self._client.v1.transfers.list(params=params)  # type: ignore[arg-type]
+        return [_provider_transfer(t) for t in page.auto_paging_iter()]
+
+
+def _id_of(value: Any) -> str:
+    return value if isinstance(value, str) else str(value.id)
+
+
+def _connect_account(account: Any) -> ConnectAccount:
+    return ConnectAccount(
+        str(account.id),
+        details_submitted=bool(account.details_submitted),
+        charges_enabled=bool(account.charges_enabled),
+        payouts_enabled=bool(account.payouts_enabled),
+    )
+
+
+def _provider_transfer(transfer: Any) -> ProviderTransfer:
+    metadata = transfer.metadata
+    return ProviderTransfer(
+        str(transfer.id),
+        int(transfer.amount),
+        str(transfer.currency).upper(),
+        _id_of(transfer.destination),
+        int(transfer.amount_reversed or 0),
+        int(transfer.created or 0),
+        {str(k): str(v) for k, v in (metadata.to_dict() if metadata else {}).items()},
+    )
 
 
 def _refund_result(refund: Any) -> RefundResult:

@@ -65,18 +65,26 @@ async def verified_stripe_event(
     if secret is None or not secret.get_secret_value().strip():
         raise WebhooksNotConfigured("set ALOT_STRIPE_WEBHOOK_SECRET to receive Stripe events")
     payload = await request.body()
-    try:
-        stripe.Webhook.construct_event(
-            payload,
-            request.headers.get("stripe-signature"),
-            secret.get_secret_value(),
-            tolerance=SIGNATURE_TOLERANCE_SECONDS,
-        )
-    except stripe.SignatureVerificationError as error:
-        raise InvalidSignature(str(error.user_message or error)) from None
-    except (ValueError, TypeError, AttributeError):
-        # Signed, but not a JSON object the library can read as an event.
-        raise InvalidEvent("the body is not a JSON event") from None
+    # A Connect endpoint (hosts' accounts) may have a signing secret of its own.
+    connect = platform.settings.stripe_connect_webhook_secret
+    secrets = [secret.get_secret_value()]
+    if connect is not None and connect.get_secret_value().strip():
+        secrets.append(connect.get_secret_value())
+    for index, candidate in enumerate(secrets):
+        try:
+            stripe.Webhook.construct_event(
+                payload,
+                request.headers.get("stripe-signature"),
+                candidate,
+                tolerance=SIGNATURE_TOLERANCE_SECONDS,
+            )
+            break
+        except stripe.SignatureVerificationError as error:
+            if index == len(secrets) - 1:
+                raise InvalidSignature(str(error.user_message or error)) from None
+        except (ValueError, TypeError, AttributeError):
+            # Signed, but not a JSON object the library can read as an event.
+            raise InvalidEvent("the body is not a JSON event") from None
     event: Any = json.loads(payload)
     if not isinstance(event, dict):
         raise InvalidEvent("the body is not a JSON event")
