@@ -39,6 +39,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.draws.repository import DrawRepository
 from alot_platform.draws.tasks import run_draw_and_settle
+from alot_platform.fulfillment.tasks import run_deadlines
 from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.lots.models import LotStatus
 from alot_platform.notifications.tasks import send_due_emails, send_reminders
@@ -68,6 +69,8 @@ class TickReport:
     fees_posted: int = 0
     fees_waiting: int = 0
     reminders: int = 0
+    prize_deadlines: int = 0
+    """Won prizes changed or reminded by a fulfillment deadline (fulfillment/tasks.py)."""
     notification_emails: int = 0
     """Notification emails decided: queued in the outbox, or skipped per preference."""
     tasks_done: int = 0
@@ -89,6 +92,7 @@ class TickReport:
             f"applied {self.payment_events_applied} stored payment event(s), "
             f"posted {self.fees_posted} processing fee(s) ({self.fees_waiting} waiting), "
             f"wrote {self.reminders} reminder(s), "
+            f"handled {self.prize_deadlines} prize deadline(s), "
             f"decided {self.notification_emails} notification email(s), "
             f"ran {self.tasks_done} outbox task(s) ({self.tasks_failed} failed,"
             f" {self.tasks_published} sent to workers), "
@@ -107,6 +111,7 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "payment events", lambda: _retry_payment_events(platform, report))
     _guard(report, "processing fees", lambda: _post_fees(platform, report))
     _guard(report, "reminders", lambda: _remind(platform, report))
+    _guard(report, "prize deadlines", lambda: _prize_deadlines(platform, report))
     _guard(report, "notification emails", lambda: _notification_emails(platform, report))
     _guard(report, "outbox", lambda: _sweep_outbox(platform, report))
     _guard(report, "cleanup", lambda: _clean_up(platform, report))
@@ -145,6 +150,14 @@ def _post_fees(platform: PlatformContext, report: TickReport) -> None:
 
 def _remind(platform: PlatformContext, report: TickReport) -> None:
     report.reminders += send_reminders(platform)
+
+
+def _prize_deadlines(platform: PlatformContext, report: TickReport) -> None:
+    done = run_deadlines(platform)
+    report.prize_deadlines += (
+        done.reminders + done.claims_expired + done.shipments_overdue + done.deliveries_confirmed
+    )
+    report.failures.extend(done.failures)
 
 
 def _notification_emails(platform: PlatformContext, report: TickReport) -> None:
@@ -312,6 +325,7 @@ class Scheduler:
                 or report.settled
                 or report.fees_posted
                 or report.reminders
+                or report.prize_deadlines
                 or report.tasks_done
                 or report.cleaned
             )
