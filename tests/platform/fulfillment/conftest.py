@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from alot_platform.scheduler import TickReport, run_tick
 
-from tests.platform.draws.conftest import Http, http, lots  # noqa: F401 (fixtures)
+from tests.platform.draws.conftest import DRAW_LOT_DEFAULTS, Http
 from tests.platform.marketplace import make_host, open_host_lot
 
 ADDRESS: dict[str, Any] = {
@@ -121,5 +121,5 @@ class Prizes:
 
 
 @pytest.fixture
-def prizes(http: Http, platform: Any) -> Prizes:
-    return Prizes(http, platform)
+def prizes(make_lot_desk: Any, platform: Any) -> Prizes:
+    return Prizes(Http(make_lot_desk(**DRAW_LOT_DEFAULTS)), platform)

@@ -62,7 +62,8 @@ def test_the_address_is_encrypted_at_rest_and_bound_to_its_reveal(prizes: Any) -
         row = session.get(Reveal, uuid.UUID(reveal_id))
         assert row is not None
         stored = row.shipping_address_encrypted
-    assert stored is not None and stored.startswith("v1.")
+    assert stored is not None
+    assert stored.startswith("v1.")
     for plain in ("Lovelace", "James", "SW1Y", "London", "7946"):
         assert plain not in stored
     assert "Lovelace" in platform.cipher.decrypt(stored, address_context(uuid.UUID(reveal_id)))

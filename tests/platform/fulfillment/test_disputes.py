@@ -24,7 +24,8 @@ def test_a_dispute_released_delivers_and_pays_the_host(prizes: Any) -> None:
     assert prizes.confirm(winner, reveal_id).status_code == 409
     # The admins see it (without the host's winner's address), so does the winner.
     [item] = prizes.admin_queue(status="disputed").json()["items"]
-    assert item["reveal_id"] == reveal_id and item["shipping_address"] is None
+    assert item["reveal_id"] == reveal_id
+    assert item["shipping_address"] is None
     assert [n["data"]["event"] for n in prizes.notifications(prizes.admin)] == ["disputed"]
     assert "disputed" in [n["data"]["event"] for n in prizes.notifications(winner)]
 
@@ -37,7 +38,8 @@ def test_a_dispute_released_delivers_and_pays_the_host(prizes: Any) -> None:
     assert prizes.usd(f"host:{host_id}:held") == 0
     assert prizes.usd(f"user:{winner.id}:payable") == 0
     assert prizes.resolve(reveal_id, "compensate").status_code == 409  # once
-    assert prizes.emails(winner, "Dispute resolved") and prizes.emails(host, "Dispute resolved")
+    assert prizes.emails(winner, "Dispute resolved")
+    assert prizes.emails(host, "Dispute resolved")
 
 
 def test_a_host_dispute_compensated_pays_the_winner_from_the_held_share(prizes: Any) -> None:

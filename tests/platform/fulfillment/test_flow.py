@@ -9,7 +9,7 @@ from tests.platform.fulfillment.conftest import ADDRESS, SHIPMENT
 
 
 def test_a_platform_prize_is_claimed_shipped_by_an_admin_and_confirmed(prizes: Any) -> None:
-    winner, lot_id, reveal_id = prizes.win()
+    winner, _lot_id, reveal_id = prizes.win()
     [read] = prizes.reveals(winner)
     settled_at = prizes.http.clock.now
     assert read["claim_deadline"] is not None
@@ -27,9 +27,11 @@ def test_a_platform_prize_is_claimed_shipped_by_an_admin_and_confirmed(prizes: A
     # The admins were told there is a prize to ship, without the address.
     [notice] = prizes.notifications(prizes.admin)
     assert notice["data"]["event"] == "claimed"
-    assert "SW1Y" not in str(notice) and "James" not in str(notice)
+    assert "SW1Y" not in str(notice)
+    assert "James" not in str(notice)
     [email] = prizes.emails(prizes.admin, "A prize to ship")
-    assert "SW1Y" not in email["body"] and "James" not in email["body"]
+    assert "SW1Y" not in email["body"]
+    assert "James" not in email["body"]
 
     queue = prizes.admin_queue().json()["items"]
     [item] = [i for i in queue if i["reveal_id"] == reveal_id]
@@ -55,12 +57,13 @@ def test_a_platform_prize_is_claimed_shipped_by_an_admin_and_confirmed(prizes: A
     [read] = prizes.reveals(winner)
     assert read["status"] == "delivered"
     assert read["tracking_number"] == SHIPMENT["tracking_number"]
-    assert read["delivered_at"] is not None and settled_at is not None
+    assert read["delivered_at"] is not None
+    assert settled_at is not None
 
 
 def test_a_host_prize_is_shipped_by_its_host_and_delivery_pays_the_host(prizes: Any) -> None:
     host_account, host_id = prizes.host()
-    winner, lot_id, reveal_id = prizes.win(host_id)
+    winner, _lot_id, reveal_id = prizes.win(host_id)
     held = prizes.usd(f"host:{host_id}:held")
     assert held == 1350 - 1350 * 1500 // 10_000
 

@@ -5,12 +5,13 @@ refused with a 422 problem; and the status filter."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 
-def _walk(get: Any) -> list[str]:
+def _walk(get: Callable[..., Any]) -> list[str]:
     seen: list[str] = []
     cursor = None
     while True:
@@ -38,10 +39,14 @@ def claimed(prizes: Any) -> dict[str, Any]:
 
 def test_the_queues_walk_with_a_cursor_and_refuse_bad_ones(prizes: Any, claimed: Any) -> None:
     host = claimed["host"]
-    lists = {
-        "host": lambda **p: prizes.host_queue(host, **p),
-        "admin": lambda **p: prizes.admin_queue(**p),
-    }
+
+    def host_list(**params: str) -> Any:
+        return prizes.host_queue(host, **params)
+
+    def admin_list(**params: str) -> Any:
+        return prizes.admin_queue(**params)
+
+    lists: dict[str, Callable[..., Any]] = {"host": host_list, "admin": admin_list}
     assert sorted(_walk(lists["host"])) == sorted(claimed["host_reveals"])
     assert sorted(_walk(lists["admin"])) == sorted(claimed["platform_reveals"])
     foreign = prizes.client.get(
