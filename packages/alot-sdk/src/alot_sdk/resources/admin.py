@@ -30,6 +30,7 @@ from alot_sdk.models import (
     ProductClass,
     Reconciliation,
     Role,
+    Shipment,
     Task,
     Tier,
     User,
@@ -130,6 +131,14 @@ def _product_class_path(product_class_id: str) -> str:
 
 def _user_path(user_id: str, tail: str = "") -> str:
     return f"/api/admin/users/{path_segment(user_id)}{tail}"
+
+
+def _reveal_path(reveal_id: str, action: str) -> str:
+    return f"/api/admin/reveals/{path_segment(reveal_id)}/{action}"
+
+
+PrizeStatus = Literal["won", "claimed", "shipped", "delivered", "disputed"]
+Resolution = Literal["release", "compensate"]
 
 
 def _retry_path(task_id: str) -> str:
@@ -345,6 +354,41 @@ class Admin(SyncResource):
         response = self._client._request("POST", _retry_path(task_id))
         return self._client._parse(response, Task)
 
+    def fulfillment(
+        self, *, status: PrizeStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> SyncPage[Shipment]:
+        """Platform lots' prizes to ship (by default claimed, shipped and disputed) with
+        their addresses once claimed, and every disputed prize (a host lot's without
+        its address)."""
+        return self._client._get_page(
+            "/api/admin/fulfillment",
+            drop_none({"status": status, "limit": limit, "cursor": cursor}),
+            Shipment,
+            "items",
+            next_by_cursor,
+        )
+
+    def ship(self, reveal_id: str, *, carrier: str, tracking_number: str) -> Shipment:
+        """Mark a platform lot's claimed prize shipped (a host lot's: `ConflictError`
+        `not_the_shipper`)."""
+        response = self._client._request(
+            "POST",
+            _reveal_path(reveal_id, "ship"),
+            json={"carrier": carrier, "tracking_number": tracking_number},
+            replay_safe=True,
+        )
+        return self._client._parse(response, Shipment)
+
+    def resolve(self, reveal_id: str, *, resolution: Resolution, note: str) -> Shipment:
+        """Resolve an open dispute: `release` (delivered, a host lot's host paid) or
+        `compensate` (the winner owed the prize's retail value in cash)."""
+        response = self._client._request(
+            "POST",
+            _reveal_path(reveal_id, "resolve"),
+            json={"resolution": resolution, "note": note},
+        )
+        return self._client._parse(response, Shipment)
+
 
 # -- async ----------------------------------------------------------------------------
 
@@ -556,3 +600,38 @@ class AsyncAdmin(AsyncResource):
         commits (`alot tasks retry`); see `Admin.retry_task`."""
         response = await self._client._request("POST", _retry_path(task_id))
         return self._client._parse(response, Task)
+
+    async def fulfillment(
+        self, *, status: PrizeStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> AsyncPage[Shipment]:
+        """Platform lots' prizes to ship (by default claimed, shipped and disputed) with
+        their addresses once claimed, and every disputed prize (a host lot's without
+        its address)."""
+        return await self._client._get_page(
+            "/api/admin/fulfillment",
+            drop_none({"status": status, "limit": limit, "cursor": cursor}),
+            Shipment,
+            "items",
+            next_by_cursor,
+        )
+
+    async def ship(self, reveal_id: str, *, carrier: str, tracking_number: str) -> Shipment:
+        """Mark a platform lot's claimed prize shipped (a host lot's: `ConflictError`
+        `not_the_shipper`)."""
+        response = await self._client._request(
+            "POST",
+            _reveal_path(reveal_id, "ship"),
+            json={"carrier": carrier, "tracking_number": tracking_number},
+            replay_safe=True,
+        )
+        return self._client._parse(response, Shipment)
+
+    async def resolve(self, reveal_id: str, *, resolution: Resolution, note: str) -> Shipment:
+        """Resolve an open dispute: `release` (delivered, a host lot's host paid) or
+        `compensate` (the winner owed the prize's retail value in cash)."""
+        response = await self._client._request(
+            "POST",
+            _reveal_path(reveal_id, "resolve"),
+            json={"resolution": resolution, "note": note},
+        )
+        return self._client._parse(response, Shipment)
