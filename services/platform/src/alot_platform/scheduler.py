@@ -7,7 +7,9 @@ left open (a crash between the phases, the provider down or still pending), draw
 settle funded lots still waiting (a drand
 round not yet published, a process stopped between steps), apply payment events stored
 but not yet applied (a crash, the provider down), post the provider's processing fees
-not posted yet (Stripe had not published them), send the outbox's emails that are due
+not posted yet (Stripe had not published them), run the deadlines of won prizes
+(fulfillment/tasks.py: reminders, unclaimed prizes paid in cash, unshipped ones
+disputed, deliveries confirmed), send the outbox's emails that are due
 (the mail server was down), remove what no longer guards anything (ended login
 sessions, expired tokens, spent payment events: cleanup/), and checkpoint the ledger
 when due.
