@@ -3,6 +3,7 @@ admins of a platform lot), and nobody else; the others get 404, never 403."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from tests.platform.fulfillment.conftest import ADDRESS
@@ -69,3 +70,17 @@ def test_the_address_reaches_the_shipper_only_after_the_claim(prizes: Any) -> No
     ledger = prizes.http.admin_get("/api/ledger/transactions", params={"limit": 200}).text
     assert "James" not in ledger
     assert "SW1Y" not in ledger
+
+
+def test_the_address_is_never_logged(prizes: Any, caplog: Any) -> None:
+    host, host_id = prizes.host()
+    winner, _lot, reveal_id = prizes.win(host_id)
+    caplog.set_level(logging.DEBUG)
+    assert prizes.claim(winner, reveal_id).status_code == 200
+    assert prizes.host_queue(host).status_code == 200
+    assert prizes.tracking(winner, reveal_id).status_code == 200
+    assert prizes.host_ship(host, reveal_id).status_code == 200
+    prizes.tick()
+    assert caplog.records  # the requests were logged
+    for secret in ("Lovelace", "James", "SW1Y", "7946"):
+        assert secret not in caplog.text
