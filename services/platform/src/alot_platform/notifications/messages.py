@@ -31,8 +31,8 @@ def render(kind: str, data: dict[str, Any]) -> Message:
             return Message(
                 f"You won {title}!",
                 f"Your ticket #{data['winning_ticket']} was drawn as the winner of {title}. "
-                "See the draw, and check it yourself, on the lot's draw page; we will be in "
-                "touch about delivering your prize.",
+                "See the draw, and check it yourself, on the lot's draw page, then claim "
+                "your prize with a shipping address from My results.",
                 f"/lots/{lot_id}/draw",
             )
         case NotificationKind.CREDITS_AWARDED:
