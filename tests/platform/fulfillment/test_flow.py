@@ -91,3 +91,18 @@ def test_a_host_prize_is_shipped_by_its_host_and_delivery_pays_the_host(prizes: 
     assert prizes.usd(f"host:{host_id}:payable") == held
     [email] = prizes.emails(host_account, "Delivered")
     assert "SW1Y" not in email["body"]
+
+
+def test_prize_events_are_pushed_to_their_people_without_the_address(prizes: Any) -> None:
+    pushed: list[Any] = []
+    prizes.platform.events.listen("fulfillment-test", lambda events: pushed.extend(events))
+    host, host_id = prizes.host()
+    winner, _lot, reveal_id = prizes.win(host_id)
+    assert prizes.claim(winner, reveal_id).status_code == 200
+    assert prizes.host_ship(host, reveal_id).status_code == 200
+    prize_events = [e for e in pushed if e.type == "prize"]
+    assert [(str(e.user_id), e.data["event"]) for e in prize_events] == [
+        (host.id, "claimed"),
+        (winner.id, "shipped"),
+    ]
+    assert all("SW1Y" not in str(e.data) and "James" not in str(e.data) for e in prize_events)

@@ -28,3 +28,23 @@ describe("disputeReasonLabel", () => {
 it("a prize notification links to its prize", () => {
   expect(linkText({ kind: "prize", data: { event: "shipped" } })).toBe("See the prize");
 });
+
+describe("toastFor: a prize's live event", () => {
+  it("tells the winner their prize shipped and links to it", async () => {
+    const { toastFor } = await import("../../src/live/toasts");
+    const toast = toastFor({
+      type: "prize",
+      seq: 3,
+      lot_id: "lot-1",
+      at: "2026-03-01T12:00:00Z",
+      personal: true,
+      data: { event: "shipped", audience: "winner", reveal_id: "r-1" },
+    } as never);
+    expect(toast).toMatchObject({ text: "Your prize is on its way.", link: "/me/reveals/r-1" });
+  });
+  it("sends a host to its queue", async () => {
+    const { toastFor } = await import("../../src/live/toasts");
+    const toast = toastFor({ type: "prize", seq: 1, lot_id: null, data: { event: "claimed", audience: "host" } } as never);
+    expect(toast?.link).toBe("/host/fulfillment");
+  });
+});

@@ -160,6 +160,7 @@ _LIVE: dict[NotificationKind, EventType] = {
     NotificationKind.CREDITS_AWARDED: EventType.CREDITS_AWARDED,
     NotificationKind.REFUND_AVAILABLE: EventType.REFUND_AVAILABLE,
     NotificationKind.REFUND_DONE: EventType.REFUND_DONE,
+    NotificationKind.PRIZE: EventType.PRIZE,
 }
 
 
