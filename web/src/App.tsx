@@ -46,6 +46,7 @@ export const router = createBrowserRouter([
 
           { path: "me/entries", element: player(() => import("./pages/me/EntriesPage")) },
           { path: "me/reveals", element: player(() => import("./pages/me/RevealsPage")) },
+          { path: "me/reveals/:revealId", element: player(() => import("./pages/me/RevealPage")) },
           { path: "me/credits", element: player(() => import("./pages/me/CreditsPage")) },
           { path: "me/notifications", element: player(() => import("./pages/me/NotificationsPage")) },
           { path: "purchases/:purchaseId/refund", element: player(() => import("./pages/me/RefundChoicePage")) },
@@ -61,6 +62,8 @@ export const router = createBrowserRouter([
           { path: "admin/ledger", element: admin(() => import("./pages/admin/LedgerPage")) },
           { path: "admin/tasks", element: admin(() => import("./pages/admin/TasksPage")) },
           { path: "admin/payouts", element: admin(() => import("./pages/admin/PayoutsAdminPage")) },
+          { path: "admin/fulfillment", element: admin(() => import("./pages/admin/FulfillmentAdminPage")) },
+          { path: "host/fulfillment", element: player(() => import("./pages/host/HostFulfillmentPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],

@@ -17,6 +17,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/fulfillment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Platform lots' prizes to ship, and every disputed prize */
+        get: operations["admin_queue_api_admin_fulfillment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/lots/{lot_id}/draw": {
         parameters: {
             query?: never;
@@ -225,6 +242,40 @@ export interface paths {
         get: operations["reconciliation_api_admin_reconciliation_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reveals/{reveal_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve a dispute: release (delivered, the host paid) or compensate (the winner paid the prize's retail value) */
+        post: operations["resolve_api_admin_reveals__reveal_id__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reveals/{reveal_id}/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a platform lot's prize shipped, with carrier and tracking number */
+        post: operations["admin_ship_api_admin_reveals__reveal_id__ship_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -540,6 +591,40 @@ export interface paths {
         put?: never;
         /** Start (or continue) Stripe Connect onboarding: a fresh onboarding link */
         post: operations["connect_api_hosts_me_connect_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hosts/me/fulfillment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My lots' prizes to ship: claimed ones with the winner's address */
+        get: operations["host_queue_api_hosts_me_fulfillment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hosts/me/fulfillment/{reveal_id}/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a prize of my lots shipped, with carrier and tracking number */
+        post: operations["host_ship_api_hosts_me_fulfillment__reveal_id__ship_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1030,6 +1115,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reveals/{reveal_id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a won prize with a shipping address (the same claim again answers the same) */
+        post: operations["claim_api_reveals__reveal_id__claim_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reveals/{reveal_id}/confirm-delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm my prize arrived (a host lot's host is paid) */
+        post: operations["confirm_delivery_api_reveals__reveal_id__confirm_delivery_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reveals/{reveal_id}/dispute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open a dispute: not received, or not as described (an admin resolves it) */
+        post: operations["dispute_api_reveals__reveal_id__dispute_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reveals/{reveal_id}/shipping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the shipping address of a claimed prize, until it ships */
+        patch: operations["update_shipping_api_reveals__reveal_id__shipping_patch"];
+        trace?: never;
+    };
+    "/api/reveals/{reveal_id}/tracking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where my prize stands: status, address, carrier and tracking, dates, deadlines */
+        get: operations["tracking_api_reveals__reveal_id__tracking_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/me": {
         parameters: {
             query?: never;
@@ -1379,6 +1549,10 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** ClaimRequest */
+        ClaimRequest: {
+            shipping_address: components["schemas"]["ShippingAddress"];
+        };
         /** ConnectLink */
         ConnectLink: {
             /** Account Id */
@@ -1513,6 +1687,17 @@ export interface components {
              * @example 12.50
              */
             value: string;
+        };
+        /**
+         * DisputeReason
+         * @enum {string}
+         */
+        DisputeReason: "not_received" | "not_as_described";
+        /** DisputeRequest */
+        DisputeRequest: {
+            /** Details */
+            details: string;
+            reason: components["schemas"]["DisputeReason"];
         };
         /**
          * DrawAlgorithm
@@ -2104,7 +2289,7 @@ export interface components {
          * NotificationKind
          * @enum {string}
          */
-        NotificationKind: "won" | "credits_awarded" | "refund_available" | "refund_done" | "lot_closing";
+        NotificationKind: "won" | "credits_awarded" | "refund_available" | "refund_done" | "lot_closing" | "prize";
         /**
          * NotificationPage
          * @description The caller's notifications, newest first, and how many are unread in all.
@@ -2863,6 +3048,17 @@ export interface components {
             email?: string | null;
         };
         /**
+         * Resolution
+         * @enum {string}
+         */
+        Resolution: "release" | "compensate";
+        /** ResolveRequest */
+        ResolveRequest: {
+            /** Note */
+            note: string;
+            resolution: components["schemas"]["Resolution"];
+        };
+        /**
          * RevealPage
          * @description The caller's reveals, newest first.
          */
@@ -2875,18 +3071,53 @@ export interface components {
              */
             next_cursor: string | null;
         };
-        /** RevealRead */
+        /**
+         * RevealRead
+         * @description A reveal, with its prize's fulfillment when it won (never the address: the
+         *     winner reads it from GET /api/reveals/{id}/tracking).
+         */
         RevealRead: {
             /**
              * Awarded Credits
              * @description credits the player's entries earned at settlement
              */
             awarded_credits: number;
+            /** Carrier */
+            carrier?: string | null;
+            /**
+             * Cash Alternative Cents
+             * @description the prize's retail value owed to the winner in cash instead of the prize (a dispute resolved for the winner, or the claim deadline passed)
+             */
+            cash_alternative_cents?: number | null;
+            /**
+             * Cash Alternative Reason
+             * @description dispute_compensated or claim_expired
+             */
+            cash_alternative_reason?: string | null;
+            /** Claim Deadline */
+            claim_deadline?: string | null;
+            /** Claimed At */
+            claimed_at?: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+            /** Delivered At */
+            delivered_at?: string | null;
+            /** Delivery Confirmed By */
+            delivery_confirmed_by?: ("winner" | "automatic" | "admin") | null;
+            /** Dispute Reason */
+            dispute_reason?: string | null;
+            /**
+             * Dispute Resolution
+             * @description release (the host is paid) or compensate (the winner is paid the retail value); set when an admin resolved the dispute
+             */
+            dispute_resolution?: string | null;
+            /** Dispute Resolved At */
+            dispute_resolved_at?: string | null;
+            /** Disputed At */
+            disputed_at?: string | null;
             /**
              * Id
              * Format: uuid
@@ -2920,9 +3151,13 @@ export interface components {
             refunded_credits: number;
             /** Revealed At */
             revealed_at: string | null;
+            /** Ship Deadline */
+            ship_deadline?: string | null;
+            /** Shipped At */
+            shipped_at?: string | null;
             /**
              * Status
-             * @description pending until drawn, then won or lost; refunded
+             * @description pending until drawn, then won or lost; refunded; a won prize goes on to claimed, shipped, delivered (or disputed)
              */
             status: string;
             /**
@@ -2930,6 +3165,8 @@ export interface components {
              * @description tickets the player bought in the lot
              */
             tickets: number;
+            /** Tracking Number */
+            tracking_number?: string | null;
         };
         /**
          * Role
@@ -2970,6 +3207,137 @@ export interface components {
              * @enum {string}
              */
             token_type: "bearer" | "cookie";
+        };
+        /** ShipRequest */
+        ShipRequest: {
+            /** Carrier */
+            carrier: string;
+            /** Tracking Number */
+            tracking_number: string;
+        };
+        /**
+         * ShipmentPage
+         * @description Prizes to ship or shipped, oldest deadline first.
+         */
+        ShipmentPage: {
+            /** Items */
+            items: components["schemas"]["ShipmentRead"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ShipmentRead
+         * @description A prize in a shipper's queue: the address only once it is claimed.
+         */
+        ShipmentRead: {
+            /** Carrier */
+            carrier?: string | null;
+            /**
+             * Cash Alternative Cents
+             * @description the prize's retail value owed to the winner in cash instead of the prize (a dispute resolved for the winner, or the claim deadline passed)
+             */
+            cash_alternative_cents?: number | null;
+            /**
+             * Cash Alternative Reason
+             * @description dispute_compensated or claim_expired
+             */
+            cash_alternative_reason?: string | null;
+            /** Claim Deadline */
+            claim_deadline?: string | null;
+            /** Claimed At */
+            claimed_at?: string | null;
+            /** Delivered At */
+            delivered_at?: string | null;
+            /** Delivery Confirmed By */
+            delivery_confirmed_by?: ("winner" | "automatic" | "admin") | null;
+            /** Dispute Details */
+            dispute_details?: string | null;
+            /** Dispute Reason */
+            dispute_reason?: string | null;
+            /**
+             * Dispute Resolution
+             * @description release (the host is paid) or compensate (the winner is paid the retail value); set when an admin resolved the dispute
+             */
+            dispute_resolution?: string | null;
+            /** Dispute Resolved At */
+            dispute_resolved_at?: string | null;
+            /** Disputed At */
+            disputed_at?: string | null;
+            /** Host Id */
+            host_id?: string | null;
+            /**
+             * Lot Id
+             * Format: uuid
+             */
+            lot_id: string;
+            /** Lot Title */
+            lot_title: string;
+            /** Prize Name */
+            prize_name: string;
+            /** Prize Retail Value Cents */
+            prize_retail_value_cents: number;
+            /**
+             * Reveal Id
+             * Format: uuid
+             */
+            reveal_id: string;
+            /** Ship Deadline */
+            ship_deadline?: string | null;
+            /** Shipped At */
+            shipped_at?: string | null;
+            /**
+             * Shipper
+             * @enum {string}
+             */
+            shipper: "host" | "platform";
+            /** @description only to the shipper, and only once claimed */
+            shipping_address?: components["schemas"]["ShippingAddress"] | null;
+            /**
+             * Status
+             * @description won (to claim), claimed (to ship), shipped, delivered, disputed
+             */
+            status: string;
+            /** Tracking Number */
+            tracking_number?: string | null;
+            /** Winner Username */
+            winner_username: string;
+        };
+        /**
+         * ShippingAddress
+         * @description Where a prize is shipped. Country: ISO 3166-1 alpha-2; phone: international form.
+         */
+        ShippingAddress: {
+            /** City */
+            city: string;
+            /**
+             * Country
+             * @description ISO 3166-1 alpha-2, e.g. GB
+             */
+            country: string;
+            /** Line1 */
+            line1: string;
+            /** Line2 */
+            line2?: string | null;
+            /**
+             * Name
+             * @description the recipient
+             */
+            name: string;
+            /**
+             * Phone
+             * @description international form, e.g. +44 20 7946 0958
+             */
+            phone: string;
+            /** Postal Code */
+            postal_code: string;
+            /**
+             * Region
+             * @description state, county or province
+             */
+            region?: string | null;
         };
         /** StatusUpdate */
         StatusUpdate: {
@@ -3053,6 +3421,78 @@ export interface components {
          * @enum {string}
          */
         Tier: "ICON" | "RARE" | "GRAIL" | "MYTHIC";
+        /**
+         * TrackingRead
+         * @description The winner's own view of their prize, with the address they gave.
+         */
+        TrackingRead: {
+            /** Carrier */
+            carrier?: string | null;
+            /**
+             * Cash Alternative Cents
+             * @description the prize's retail value owed to the winner in cash instead of the prize (a dispute resolved for the winner, or the claim deadline passed)
+             */
+            cash_alternative_cents?: number | null;
+            /**
+             * Cash Alternative Reason
+             * @description dispute_compensated or claim_expired
+             */
+            cash_alternative_reason?: string | null;
+            /** Claim Deadline */
+            claim_deadline?: string | null;
+            /** Claimed At */
+            claimed_at?: string | null;
+            /** Delivered At */
+            delivered_at?: string | null;
+            /** Delivery Confirmed By */
+            delivery_confirmed_by?: ("winner" | "automatic" | "admin") | null;
+            /** Dispute Details */
+            dispute_details?: string | null;
+            /** Dispute Reason */
+            dispute_reason?: string | null;
+            /**
+             * Dispute Resolution
+             * @description release (the host is paid) or compensate (the winner is paid the retail value); set when an admin resolved the dispute
+             */
+            dispute_resolution?: string | null;
+            /** Dispute Resolved At */
+            dispute_resolved_at?: string | null;
+            /** Disputed At */
+            disputed_at?: string | null;
+            /**
+             * Lot Id
+             * Format: uuid
+             */
+            lot_id: string;
+            /** Lot Title */
+            lot_title: string;
+            /** Prize Name */
+            prize_name: string;
+            /** Prize Retail Value Cents */
+            prize_retail_value_cents: number;
+            /**
+             * Reveal Id
+             * Format: uuid
+             */
+            reveal_id: string;
+            /** Ship Deadline */
+            ship_deadline?: string | null;
+            /** Shipped At */
+            shipped_at?: string | null;
+            /**
+             * Shipper
+             * @enum {string}
+             */
+            shipper: "host" | "platform";
+            shipping_address?: components["schemas"]["ShippingAddress"] | null;
+            /**
+             * Status
+             * @description won (to claim), claimed (to ship), shipped, delivered, disputed
+             */
+            status: string;
+            /** Tracking Number */
+            tracking_number?: string | null;
+        };
         /**
          * TransactionLine
          * @description One transaction exactly as one line of the JSON Lines export.
@@ -3299,6 +3739,71 @@ export interface operations {
             };
             /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_queue_api_admin_fulfillment_get: {
+        parameters: {
+            query?: {
+                /** @description one status; by default claimed, shipped and disputed (to do) */
+                status?: ("won" | "claimed" | "shipped" | "delivered" | "disputed") | null;
+                /** @description `next_cursor` of the previous page; omit for the first page */
+                cursor?: string | null;
+                /** @description items per page, 1 to 100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShipmentPage"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4460,6 +4965,206 @@ export interface operations {
             };
             /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolve_api_admin_reveals__reveal_id__resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reveal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShipmentRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_ship_api_admin_reveals__reveal_id__ship_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reveal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShipRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShipmentRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5817,6 +6522,180 @@ export interface operations {
             /** @description Not ready */
             503: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    host_queue_api_hosts_me_fulfillment_get: {
+        parameters: {
+            query?: {
+                /** @description one status; by default claimed, shipped and disputed (to do) */
+                status?: ("won" | "claimed" | "shipped" | "delivered" | "disputed") | null;
+                /** @description `next_cursor` of the previous page; omit for the first page */
+                cursor?: string | null;
+                /** @description items per page, 1 to 100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShipmentPage"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    host_ship_api_hosts_me_fulfillment__reveal_id__ship_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reveal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShipRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShipmentRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7942,6 +8821,462 @@ export interface operations {
             };
             /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claim_api_reveals__reveal_id__claim_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reveal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackingRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_delivery_api_reveals__reveal_id__confirm_delivery_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reveal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackingRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dispute_api_reveals__reveal_id__dispute_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reveal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisputeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackingRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_shipping_api_reveals__reveal_id__shipping_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reveal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackingRead"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tracking_api_reveals__reveal_id__tracking_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reveal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackingRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

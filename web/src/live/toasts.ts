@@ -48,6 +48,29 @@ export function toastFor(event: LiveEvent): Toast | null {
       return { id, text: "A refund is available: choose cash or credits.", link: "/me/entries", linkText: "Choose" };
     case "refund_done":
       return { id, text: "Your refund is done.", link: "/me/entries", linkText: "See your entries" };
+    case "prize": {
+      const words: Record<string, string> = {
+        claimed: "A prize was claimed: it is ready to ship.",
+        shipped: "Your prize is on its way.",
+        delivered: "A prize delivery is confirmed.",
+        disputed: "A dispute was opened about a prize.",
+        resolved: "A prize dispute was resolved.",
+        claim_reminder: "Remember to claim your prize.",
+        ship_reminder: "A prize is waiting to be shipped.",
+        claim_expired: "Your unclaimed prize is paid to you in cash instead.",
+      };
+      const text = typeof data.event === "string" ? words[data.event] : undefined;
+      const audience = data.audience;
+      const link =
+        audience === "host"
+          ? "/host/fulfillment"
+          : audience === "admin"
+            ? "/admin/fulfillment"
+            : typeof data.reveal_id === "string"
+              ? `/me/reveals/${data.reveal_id}`
+              : "/me/reveals";
+      return { id, text: text ?? "News about a prize.", link, linkText: "See the prize" };
+    }
     default:
       return null;
   }

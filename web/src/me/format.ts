@@ -57,6 +57,8 @@ const REVEAL_STATUS: Record<string, string> = {
   won: "Won",
   claimed: "Won",
   shipped: "Won",
+  delivered: "Won",
+  disputed: "Won",
   lost: "Not this time",
   refunded: "Refunded",
 };

@@ -25,6 +25,7 @@ const LINK_TEXT: Record<NotificationKind, string> = {
   refund_available: "Choose your refund",
   refund_done: "See the refund",
   lot_closing: "See the lot",
+  prize: "See the prize",
 };
 
 /** What the notification's link says (its page: the draw, the refund, the lot). */

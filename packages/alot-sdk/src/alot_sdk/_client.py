@@ -34,6 +34,7 @@ from alot_sdk.resources.auth import AsyncAuth, Auth
 from alot_sdk.resources.credits import AsyncCredits, Credits
 from alot_sdk.resources.dev import AsyncDev, Dev
 from alot_sdk.resources.entries import AsyncEntries, Entries
+from alot_sdk.resources.fulfillment import AsyncFulfillment, Fulfillment
 from alot_sdk.resources.images import AsyncImages, Images
 from alot_sdk.resources.ledger import AsyncLedger, Ledger
 from alot_sdk.resources.lots import AsyncLots, Lots
@@ -103,6 +104,7 @@ class Alot(BaseClient):
         self.entries = Entries(self)
         self.credits = Credits(self)
         self.reveals = Reveals(self)
+        self.fulfillment = Fulfillment(self)
         self.refunds = Refunds(self)
         self.images = Images(self)
         self.payouts = Payouts(self)
@@ -295,6 +297,7 @@ class AsyncAlot(BaseClient):
         self.entries = AsyncEntries(self)
         self.credits = AsyncCredits(self)
         self.reveals = AsyncReveals(self)
+        self.fulfillment = AsyncFulfillment(self)
         self.refunds = AsyncRefunds(self)
         self.images = AsyncImages(self)
         self.payouts = AsyncPayouts(self)

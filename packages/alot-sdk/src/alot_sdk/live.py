@@ -64,7 +64,7 @@ LOT_EVENT_TYPES = frozenset(
 )
 """What a lot's stream carries (a newer platform may add types: they are yielded too)."""
 PERSONAL_EVENT_TYPES = frozenset(
-    {"purchase_confirmed", "credits_awarded", "won", "refund_available", "refund_done"}
+    {"purchase_confirmed", "credits_awarded", "won", "refund_available", "refund_done", "prize"}
 )
 _REPLIES = frozenset({"welcome", "subscribed", "unsubscribed", "pong", "heartbeat"})
 

@@ -67,8 +67,11 @@ __all__ = [
     "Reveal",
     "Role",
     "SessionTokens",
+    "Shipment",
+    "ShippingAddress",
     "Task",
     "Tier",
+    "Tracking",
     "TriviaAttempt",
     "TriviaStatus",
     "User",
@@ -378,6 +381,76 @@ class Reveal(AlotModel):
     """Credits the player's entries earned when the lot settled."""
     refunded_cents: int = 0
     refunded_credits: int = 0
+    # A won prize's fulfillment (never the address: `reveals.tracking(id)` has it).
+    claim_deadline: datetime | None = None
+    claimed_at: datetime | None = None
+    ship_deadline: datetime | None = None
+    shipped_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    delivered_at: datetime | None = None
+    delivery_confirmed_by: str | None = None
+    """winner, automatic or admin."""
+    disputed_at: datetime | None = None
+    dispute_reason: str | None = None
+    dispute_resolution: str | None = None
+    dispute_resolved_at: datetime | None = None
+    cash_alternative_cents: int | None = None
+    """The prize's retail value owed in cash instead (a dispute compensated, or the
+    claim deadline passed)."""
+    cash_alternative_reason: str | None = None
+
+
+class ShippingAddress(AlotModel):
+    """Where a prize is shipped: country ISO 3166-1 alpha-2, phone in international form."""
+
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    phone: str
+    line2: str | None = None
+    region: str | None = None
+
+
+class _Fulfillment(AlotModel):
+    status: str
+    """won, claimed, shipped, delivered or disputed."""
+    claim_deadline: datetime | None = None
+    claimed_at: datetime | None = None
+    ship_deadline: datetime | None = None
+    shipped_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    delivered_at: datetime | None = None
+    delivery_confirmed_by: str | None = None
+    disputed_at: datetime | None = None
+    dispute_reason: str | None = None
+    dispute_details: str | None = None
+    dispute_resolution: str | None = None
+    dispute_resolved_at: datetime | None = None
+    cash_alternative_cents: int | None = None
+    cash_alternative_reason: str | None = None
+    reveal_id: str
+    lot_id: str
+    lot_title: str
+    prize_name: str
+    prize_retail_value_cents: int
+    shipper: Literal["host", "platform"]
+    shipping_address: ShippingAddress | None = None
+
+
+class Tracking(_Fulfillment):
+    """The winner's view of their prize (`reveals.tracking`), with their address."""
+
+
+class Shipment(_Fulfillment):
+    """A prize in a shipper's queue: the winner's username, and the address once
+    claimed (only to its shipper)."""
+
+    winner_username: str
+    host_id: str | None = None
 
 
 class ImageRendition(AlotModel):
@@ -438,7 +511,7 @@ class PurchaseRefund(AlotModel):
 # -- notifications -------------------------------------------------------------------
 
 NotificationKind = Literal[
-    "won", "credits_awarded", "refund_available", "refund_done", "lot_closing"
+    "won", "credits_awarded", "refund_available", "refund_done", "lot_closing", "prize"
 ]
 
 

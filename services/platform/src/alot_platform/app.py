@@ -31,6 +31,7 @@ from alot_platform.dev import endpoints as dev_endpoints
 from alot_platform.draws import endpoints as draw_endpoints
 from alot_platform.entries import endpoints as entry_endpoints
 from alot_platform.errors import install_error_handlers
+from alot_platform.fulfillment import endpoints as fulfillment_endpoints
 from alot_platform.images import endpoints as image_endpoints
 from alot_platform.keys import load_keys
 from alot_platform.ledger import endpoints as ledger_endpoints
@@ -170,6 +171,9 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(reveal_endpoints.router)
     app.include_router(image_endpoints.router)
     app.include_router(image_endpoints.media_router)  # /media/<key>: the local store's files
+    app.include_router(fulfillment_endpoints.router)
+    app.include_router(fulfillment_endpoints.host_router)
+    app.include_router(fulfillment_endpoints.admin_router)
     app.include_router(notification_endpoints.router)
     if payment_webhooks.enabled(settings):
         app.include_router(payment_webhooks.router)

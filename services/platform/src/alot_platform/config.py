@@ -247,6 +247,18 @@ class Settings(BaseSettings):
     refund_choice_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="time buyers of an expired lot have to choose"
     )
+    claim_days: int = Field(
+        default=30, ge=1, le=365, description="days a winner has to claim a prize after settlement"
+    )
+    ship_days: int = Field(
+        default=7, ge=1, le=90, description="days the shipper has to ship a prize after its claim"
+    )
+    delivery_confirm_days: int = Field(
+        default=14,
+        ge=1,
+        le=180,
+        description="days after shipment a prize is confirmed delivered when nobody disputed it",
+    )
     settlement_chunk_size: int = Field(
         default=1000,
         ge=1,

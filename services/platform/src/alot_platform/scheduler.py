@@ -8,10 +8,12 @@ settle funded lots still waiting (a drand
 round not yet published, a process stopped between steps), apply payment events stored
 but not yet applied (a crash, the provider down), post the provider's processing fees
 not posted yet (Stripe had not published them), pay hosts their payable balances
-(a payout per host due, and payouts left pending finished: payouts/), send the
-outbox's emails that are due (the mail server was down), remove what no longer guards
-anything (ended login sessions, expired tokens, spent payment events: cleanup/), and
-checkpoint the ledger when due.
+(a payout per host due, and payouts left pending finished: payouts/), run the
+deadlines of won prizes (fulfillment/tasks.py: reminders, unclaimed prizes paid in
+cash, unshipped ones disputed, deliveries confirmed), send the outbox's emails that are
+due (the mail server was down), remove what no longer guards anything (ended login
+sessions, expired tokens, spent payment events: cleanup/), and checkpoint the ledger
+when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
 a tick beside `alot tick`, never do anything twice. A job drains everything due when
@@ -40,6 +42,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.draws.repository import DrawRepository
 from alot_platform.draws.tasks import run_draw_and_settle
+from alot_platform.fulfillment.tasks import run_deadlines
 from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.lots.models import LotStatus
 from alot_platform.notifications.tasks import send_due_emails, send_reminders
@@ -73,6 +76,8 @@ class TickReport:
     payouts_pending: int = 0
     """Host payouts still unconfirmed by the provider after this tick."""
     reminders: int = 0
+    prize_deadlines: int = 0
+    """Won prizes changed or reminded by a fulfillment deadline (fulfillment/tasks.py)."""
     notification_emails: int = 0
     """Notification emails decided: queued in the outbox, or skipped per preference."""
     tasks_done: int = 0
@@ -95,6 +100,7 @@ class TickReport:
             f"posted {self.fees_posted} processing fee(s) ({self.fees_waiting} waiting), "
             f"made {self.payouts_made} host payout(s) ({self.payouts_pending} pending), "
             f"wrote {self.reminders} reminder(s), "
+            f"handled {self.prize_deadlines} prize deadline(s), "
             f"decided {self.notification_emails} notification email(s), "
             f"ran {self.tasks_done} outbox task(s) ({self.tasks_failed} failed,"
             f" {self.tasks_published} sent to workers), "
@@ -112,6 +118,7 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "draws", lambda: _draw_pending(platform, report))
     _guard(report, "payment events", lambda: _retry_payment_events(platform, report))
     _guard(report, "processing fees", lambda: _post_fees(platform, report))
+    _guard(report, "prize deadlines", lambda: _prize_deadlines(platform, report))
     _guard(report, "host payouts", lambda: _pay_hosts(platform, report))
     _guard(report, "reminders", lambda: _remind(platform, report))
     _guard(report, "notification emails", lambda: _notification_emails(platform, report))
@@ -159,6 +166,14 @@ def _pay_hosts(platform: PlatformContext, report: TickReport) -> None:
 
 def _remind(platform: PlatformContext, report: TickReport) -> None:
     report.reminders += send_reminders(platform)
+
+
+def _prize_deadlines(platform: PlatformContext, report: TickReport) -> None:
+    done = run_deadlines(platform)
+    report.prize_deadlines += (
+        done.reminders + done.claims_expired + done.shipments_overdue + done.deliveries_confirmed
+    )
+    report.failures.extend(done.failures)
 
 
 def _notification_emails(platform: PlatformContext, report: TickReport) -> None:
@@ -327,6 +342,7 @@ class Scheduler:
                 or report.fees_posted
                 or report.payouts_made
                 or report.reminders
+                or report.prize_deadlines
                 or report.tasks_done
                 or report.cleaned
             )

@@ -13,6 +13,7 @@ const SECTIONS = [
   { to: "/admin/users", label: "Users", what: "find an account, set its roles or suspend it" },
   { to: "/admin/payments", label: "Payment events", what: "events and disputes needing a person" },
   { to: "/admin/ledger", label: "Ledger", what: "the latest signed checkpoint and the credits reconciliation" },
+  { to: "/admin/fulfillment", label: "Prize fulfillment", what: "platform prizes to ship, and disputes to resolve" },
   { to: "/admin/tasks", label: "Background tasks", what: "tasks that failed on every attempt: why, and retry them" },
   { to: "/admin/payouts", label: "Payouts", what: "hosts' Stripe payouts (retry a refused one) and winners owed cash" },
 ];

@@ -35,7 +35,7 @@ export default function RevealsPage() {
 }
 
 function Result({ reveal }: { reveal: RevealRead }) {
-  const won = ["won", "claimed", "shipped"].includes(reveal.status);
+  const won = ["won", "claimed", "shipped", "delivered", "disputed"].includes(reveal.status);
   const result = won ? "won" : reveal.status;
   return (
     <li className="card me-lot">
@@ -61,11 +61,18 @@ function Result({ reveal }: { reveal: RevealRead }) {
         )}
       </dl>
       <p className="links">
+        {won && <Link to={`/me/reveals/${reveal.id}`}>{prizeAction(reveal)}</Link>}
         {isDrawn(reveal.lot_status) && <Link to={`/lots/${reveal.lot_id}/draw`}>See the draw and verify it</Link>}
         <Link to="/me/entries">Your tickets in My entries</Link>
       </p>
     </li>
   );
+}
+
+function prizeAction(reveal: RevealRead): string {
+  if (reveal.status === "won" && reveal.cash_alternative_cents == null) return "Claim your prize";
+  if (reveal.status === "shipped") return "Track your prize and confirm delivery";
+  return "Your prize: delivery and tracking";
 }
 
 function meaning(reveal: RevealRead, won: boolean): string {

@@ -33,6 +33,7 @@ from alot_sdk.models import (
     ProductClass,
     Reconciliation,
     Role,
+    Shipment,
     Task,
     Tier,
     User,
@@ -145,6 +146,14 @@ def _payout_retry_path(payout_id: str) -> str:
 
 def _winner_payout(user_id: str, amount_cents: int, reference: str) -> dict[str, Any]:
     return {"user_id": user_id, "amount_cents": amount_cents, "reference": reference}
+
+
+def _reveal_path(reveal_id: str, action: str) -> str:
+    return f"/api/admin/reveals/{path_segment(reveal_id)}/{action}"
+
+
+PrizeStatus = Literal["won", "claimed", "shipped", "delivered", "disputed"]
+Resolution = Literal["release", "compensate"]
 
 
 def _retry_path(task_id: str) -> str:
@@ -385,6 +394,41 @@ class Admin(SyncResource):
         )
         return self._client._parse(response, WinnerPayout)
 
+    def fulfillment(
+        self, *, status: PrizeStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> SyncPage[Shipment]:
+        """Platform lots' prizes to ship (by default claimed, shipped and disputed) with
+        their addresses once claimed, and every disputed prize (a host lot's without
+        its address)."""
+        return self._client._get_page(
+            "/api/admin/fulfillment",
+            drop_none({"status": status, "limit": limit, "cursor": cursor}),
+            Shipment,
+            "items",
+            next_by_cursor,
+        )
+
+    def ship(self, reveal_id: str, *, carrier: str, tracking_number: str) -> Shipment:
+        """Mark a platform lot's claimed prize shipped (a host lot's: `ConflictError`
+        `not_the_shipper`)."""
+        response = self._client._request(
+            "POST",
+            _reveal_path(reveal_id, "ship"),
+            json={"carrier": carrier, "tracking_number": tracking_number},
+            replay_safe=True,
+        )
+        return self._client._parse(response, Shipment)
+
+    def resolve(self, reveal_id: str, *, resolution: Resolution, note: str) -> Shipment:
+        """Resolve an open dispute: `release` (delivered, a host lot's host paid) or
+        `compensate` (the winner owed the prize's retail value in cash)."""
+        response = self._client._request(
+            "POST",
+            _reveal_path(reveal_id, "resolve"),
+            json={"resolution": resolution, "note": note},
+        )
+        return self._client._parse(response, Shipment)
+
 
 # -- async ----------------------------------------------------------------------------
 
@@ -620,3 +664,38 @@ class AsyncAdmin(AsyncResource):
             replay_safe=True,
         )
         return self._client._parse(response, WinnerPayout)
+
+    async def fulfillment(
+        self, *, status: PrizeStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> AsyncPage[Shipment]:
+        """Platform lots' prizes to ship (by default claimed, shipped and disputed) with
+        their addresses once claimed, and every disputed prize (a host lot's without
+        its address)."""
+        return await self._client._get_page(
+            "/api/admin/fulfillment",
+            drop_none({"status": status, "limit": limit, "cursor": cursor}),
+            Shipment,
+            "items",
+            next_by_cursor,
+        )
+
+    async def ship(self, reveal_id: str, *, carrier: str, tracking_number: str) -> Shipment:
+        """Mark a platform lot's claimed prize shipped (a host lot's: `ConflictError`
+        `not_the_shipper`)."""
+        response = await self._client._request(
+            "POST",
+            _reveal_path(reveal_id, "ship"),
+            json={"carrier": carrier, "tracking_number": tracking_number},
+            replay_safe=True,
+        )
+        return self._client._parse(response, Shipment)
+
+    async def resolve(self, reveal_id: str, *, resolution: Resolution, note: str) -> Shipment:
+        """Resolve an open dispute: `release` (delivered, a host lot's host paid) or
+        `compensate` (the winner owed the prize's retail value in cash)."""
+        response = await self._client._request(
+            "POST",
+            _reveal_path(reveal_id, "resolve"),
+            json={"resolution": resolution, "note": note},
+        )
+        return self._client._parse(response, Shipment)

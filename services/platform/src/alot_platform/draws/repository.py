@@ -141,6 +141,21 @@ class DrawRepository:
             .execution_options(synchronize_session=False)
         )
 
+    def set_claim_deadline(
+        self, lot_id: uuid.UUID, winner_id: uuid.UUID, deadline: datetime
+    ) -> None:
+        """The winner's reveal may be claimed until ``deadline`` (docs/platform/fulfillment.md)."""
+        self.session.execute(
+            update(Reveal)
+            .where(
+                Reveal.lot_id == lot_id,
+                Reveal.user_id == winner_id,
+                Reveal.status == RevealStatus.WON.value,
+            )
+            .values(claim_deadline=deadline)
+            .execution_options(synchronize_session=False)
+        )
+
     def credits_awarded(self, lot_id: uuid.UUID) -> int:
         """The credits the lot's entries earned at settlement, all chunks together."""
         total = self.session.scalar(

@@ -28,7 +28,7 @@ import hashlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from alot_ledger import Ledger, Posting
@@ -391,6 +391,9 @@ class DrawService:
         assert winner_id is not None
         self._session.flush()
         self._draws.resolve_reveals(lot.id, winner_id, now)
+        self._draws.set_claim_deadline(
+            lot.id, winner_id, now + timedelta(days=self._platform.settings.claim_days)
+        )
         winner = self._draws.user(winner_id)
         if winner is not None:
             winner.total_won += 1

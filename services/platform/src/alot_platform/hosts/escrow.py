@@ -107,23 +107,31 @@ def release_to_host(session: Session, lot: Lot, *, reason: str) -> Receipt | Non
 
 
 def compensate_winner(session: Session, lot: Lot, winner_id: uuid.UUID, *, reason: str) -> Receipt:
-    """The prize never came: the winner is owed its retail value, the host nothing."""
-    assert lot.host_id is not None
-    share = lot_split(lot).host_share_cents
+    """The prize never came: the winner is owed its retail value, the host nothing.
+
+    For a host lot the held share pays first and the platform's revenue any shortfall;
+    for a platform lot the platform pays it all from revenue."""
     value = lot.product_class.retail_value_cents
-    held = host_held(lot.host_id)
-    from_held = min(share, value)
-    postings = _net(
-        [
-            *_move(held, user_payable(winner_id), from_held),
-            *_move(PLATFORM_REVENUE, user_payable(winner_id), value - from_held),
-            *_move(held, PLATFORM_REVENUE, share - from_held),
-        ]
-    )
+    refs = {"lot_id": str(lot.id), "user_id": str(winner_id)}
+    share = from_held = 0
+    if lot.host_id is None:
+        postings = _move(PLATFORM_REVENUE, user_payable(winner_id), value)
+    else:
+        refs["host_id"] = str(lot.host_id)
+        share = lot_split(lot).host_share_cents
+        held = host_held(lot.host_id)
+        from_held = min(share, value)
+        postings = _net(
+            [
+                *_move(held, user_payable(winner_id), from_held),
+                *_move(PLATFORM_REVENUE, user_payable(winner_id), value - from_held),
+                *_move(held, PLATFORM_REVENUE, share - from_held),
+            ]
+        )
     return Ledger(session).post(
         WINNER_COMPENSATION,
         postings,
-        refs={"lot_id": str(lot.id), "host_id": str(lot.host_id), "user_id": str(winner_id)},
+        refs=refs,
         metadata={
             "compensation_cents": value,
             "from_held_cents": from_held,

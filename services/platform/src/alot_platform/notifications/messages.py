@@ -31,8 +31,8 @@ def render(kind: str, data: dict[str, Any]) -> Message:
             return Message(
                 f"You won {title}!",
                 f"Your ticket #{data['winning_ticket']} was drawn as the winner of {title}. "
-                "See the draw, and check it yourself, on the lot's draw page; we will be in "
-                "touch about delivering your prize.",
+                "See the draw, and check it yourself, on the lot's draw page, then claim "
+                "your prize with a shipping address from My results.",
                 f"/lots/{lot_id}/draw",
             )
         case NotificationKind.CREDITS_AWARDED:
@@ -82,6 +82,8 @@ def render(kind: str, data: dict[str, Any]) -> Message:
                 "a better chance.",
                 f"/lots/{lot_id}",
             )
+        case NotificationKind.PRIZE:
+            return _prize(data)
 
 
 def _credits(credits: int) -> str:
@@ -94,3 +96,80 @@ def _tickets(tickets: int) -> str:
 
 def _moment(iso: str) -> str:
     return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _prize(data: dict[str, Any]) -> Message:
+    """A won prize's fulfillment. Never an address: the facts hold ids, the prize's
+    name, dates, carrier and tracking number only."""
+    title = data.get("lot_title", "your prize")
+    reveal = data.get("reveal_id")
+    audience = data.get("audience", "winner")
+    link = {
+        "winner": f"/me/reveals/{reveal}",
+        "host": "/host/fulfillment",
+        "admin": "/admin/fulfillment",
+    }[audience]
+    event = data["event"]
+    deadline = _moment(data["deadline"]) if data.get("deadline") else ""
+    match event:
+        case "claim_reminder":
+            return Message(
+                f"Claim your prize: {title}",
+                f"You won {title}. Give us a shipping address by {deadline}; after that "
+                "the prize is paid to you as its cash value instead.",
+                link,
+            )
+        case "claim_expired":
+            return Message(
+                f"{title}: paid as its cash value",
+                f"The prize {title} was not claimed by its deadline. Its retail value, "
+                f"${format_cents(int(data['cash_cents']))}, is owed to you in cash instead.",
+                link,
+            )
+        case "claimed":
+            return Message(
+                f"A prize to ship: {title}",
+                f"The winner of {title} claimed it. Ship it by {deadline}; the shipping "
+                "address is on your fulfillment screen.",
+                link,
+            )
+        case "ship_reminder":
+            return Message(
+                f"Ship {title} by {deadline}",
+                f"The prize {title} is claimed and not marked shipped yet. Ship it by "
+                f"{deadline}, or it is disputed automatically.",
+                link,
+            )
+        case "shipped":
+            return Message(
+                f"Your prize is on its way: {title}",
+                f"{title} was shipped with {data['carrier']}, tracking number "
+                f"{data['tracking_number']}. Confirm its delivery when it arrives.",
+                link,
+            )
+        case "delivered":
+            return Message(
+                f"Delivered: {title}",
+                f"The delivery of {title} is confirmed ({data.get('confirmed_by', 'winner')}).",
+                link,
+            )
+        case "disputed":
+            return Message(
+                f"Dispute opened: {title}",
+                f"A dispute about {title} is open ({data.get('reason', 'not_received')}); "
+                "an ALOT! administrator resolves it.",
+                link,
+            )
+        case "resolved":
+            outcome = (
+                "the shipment stands and the host is paid"
+                if data.get("resolution") == "release"
+                else "the winner is paid the prize's retail value in cash"
+            )
+            return Message(
+                f"Dispute resolved: {title}",
+                f"The dispute about {title} is resolved: {outcome}.",
+                link,
+            )
+        case _:
+            return Message(f"About {title}", f"News about the prize {title}.", link)

@@ -48,6 +48,9 @@ class NotificationKind(StrEnum):
     """One of the player's purchases was refunded (cash or credits)."""
     LOT_CLOSING = "lot_closing"
     """A lot the player entered is 90% funded, or closes within 24 hours."""
+    PRIZE = "prize"
+    """A won prize's fulfillment: a claim to make or to ship, shipped, delivered, a
+    dispute opened or resolved, a deadline near or passed (``data["event"]`` says which)."""
 
 
 class EmailStatus(StrEnum):

@@ -54,7 +54,7 @@ from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.realtime.events import Event, EventType, emit
 from alot_platform.users.models import User
 
-ALWAYS_EMAILED = frozenset({NotificationKind.WON})
+ALWAYS_EMAILED = frozenset({NotificationKind.WON, NotificationKind.PRIZE})
 """Transactional: sent whatever the preferences say. A refund's emails (the choice with
 its deadline, the refund made) are transactional too, but are the refund's own
 (alot_platform.refunds.emails), written with it: its notifications are in-app only, so
@@ -160,6 +160,7 @@ _LIVE: dict[NotificationKind, EventType] = {
     NotificationKind.CREDITS_AWARDED: EventType.CREDITS_AWARDED,
     NotificationKind.REFUND_AVAILABLE: EventType.REFUND_AVAILABLE,
     NotificationKind.REFUND_DONE: EventType.REFUND_DONE,
+    NotificationKind.PRIZE: EventType.PRIZE,
 }
 
 
@@ -210,6 +211,20 @@ def _queue_now(
 
 
 # -- the events ----------------------------------------------------------------------------
+
+
+def notify_now(
+    session: Session,
+    platform: PlatformContext,
+    kind: NotificationKind,
+    notices: Sequence[Notice],
+    now: datetime,
+) -> list[uuid.UUID]:
+    """Write one-player notifications (a few) and queue their emails in this
+    transaction; keys already notified are skipped. Returns the ids written."""
+    inserted = notify_many(session, kind, notices, now)
+    _queue_now(session, platform, inserted, now)
+    return inserted
 
 
 def notify_settled(

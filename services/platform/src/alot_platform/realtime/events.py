@@ -53,6 +53,9 @@ class EventType(StrEnum):
     WON = "won"
     REFUND_AVAILABLE = "refund_available"
     REFUND_DONE = "refund_done"
+    PRIZE = "prize"
+    """A won prize was claimed, shipped, delivered, disputed or resolved, or one of its
+    deadlines is near or passed (docs/platform/fulfillment.md); never the address."""
     # Internal: to the server's listeners only.
     CREDITS_CHANGED = "credits_changed"
     """A user's credit balance changed (a cache of it is stale)."""

@@ -7,7 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alot_platform.db import Base, UTCDateTime
@@ -30,6 +40,8 @@ class Reveal(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_in(RevealStatus)})", name="status"),
         UniqueConstraint("user_id", "lot_id", name="uq_reveals_user_lot"),
+        # The deadline jobs read won prizes by claim deadline (fulfillment/tasks.py).
+        Index("ix_reveals_status_claim_deadline", "status", "claim_deadline"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -56,5 +68,11 @@ class Reveal(Base):
     dispute_resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # release (to the host) | compensate (the winner, from the held share)
     dispute_resolution: Mapped[str | None] = mapped_column(String(20))
+    # The prize paid as its retail value in cash instead (user:<id>:payable): a dispute
+    # resolved for the winner (dispute_compensated), or the claim deadline passed
+    # (claim_expired).
+    compensated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    compensation_cents: Mapped[int | None] = mapped_column(Integer)
+    compensation_reason: Mapped[str | None] = mapped_column(String(30))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

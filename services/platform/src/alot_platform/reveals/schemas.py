@@ -5,17 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from alot_platform.fulfillment.schemas import Fulfillment
 from alot_platform.pagination import Page
 
 
-class RevealRead(BaseModel):
+class RevealRead(Fulfillment):
+    """A reveal, with its prize's fulfillment when it won (never the address: the
+    winner reads it from GET /api/reveals/{id}/tracking)."""
+
     id: uuid.UUID
     lot_id: uuid.UUID
     lot_title: str
     lot_status: str
-    status: str = Field(description="pending until drawn, then won or lost; refunded")
+    status: str = Field(
+        description="pending until drawn, then won or lost; refunded; a won prize goes on"
+        " to claimed, shipped, delivered (or disputed)"
+    )
     prize_name: str = Field(description="the lot's product (what a winner receives)")
     prize_retail_value_cents: int
     tickets: int = Field(description="tickets the player bought in the lot")

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from alot_platform.fulfillment.service import fulfillment_of
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.reveals.repository import LotTotals, RevealRepository
 from alot_platform.reveals.schemas import RevealPage, RevealRead
@@ -31,11 +32,11 @@ class RevealService:
             mine = totals.get(lot.id, LotTotals())
             items.append(
                 RevealRead(
+                    **fulfillment_of(reveal),
                     id=reveal.id,
                     lot_id=lot.id,
                     lot_title=lot.title,
                     lot_status=lot.status,
-                    status=reveal.status,
                     prize_name=lot.product_class.name,
                     prize_retail_value_cents=lot.product_class.retail_value_cents,
                     tickets=mine.tickets,
