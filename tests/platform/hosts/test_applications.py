@@ -52,7 +52,8 @@ def test_a_rejected_applicant_reapplies_by_editing(hosts: HostDesk) -> None:
     assert rejected.json()["status"] == "rejected"
     assert "not approved" in hosts.emails_to(account)[0].subject
     me = hosts.client.get("/api/hosts/me", headers=account.headers).json()
-    assert me["status"] == "rejected" and me["status_reason"] == "reject for the test"
+    assert me["status"] == "rejected"
+    assert me["status_reason"] == "reject for the test"
 
     edited = hosts.client.patch(
         "/api/hosts/me", json={"description": "Now with documents"}, headers=account.headers
@@ -136,7 +137,8 @@ def test_admin_lists_hosts_by_status_and_players_cannot(hosts: HostDesk) -> None
         "/api/admin/hosts", params={"status": "pending"}, headers=hosts.admin.headers
     ).json()
     ids = [h["id"] for h in listed["items"]]
-    assert pending in ids and approved not in ids
+    assert pending in ids
+    assert approved not in ids
     player = hosts.api.account()
     assert hosts.client.get("/api/admin/hosts", headers=player.headers).status_code == 403
     assert hosts.review(pending, "approve", admin=player).status_code == 403
