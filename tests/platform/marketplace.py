@@ -9,6 +9,8 @@ from typing import Any
 
 from alot_platform.db import unit_of_work
 from alot_platform.lots.models import Lot, LotReview
+from alot_platform.users.models import Role
+from alot_platform.users.service import UserService
 from fastapi.testclient import TestClient
 
 from tests.platform.conftest import Account, Api, LotDesk
@@ -41,7 +43,7 @@ def make_host(client: TestClient, account: Account, *, commission_bps: int = 150
     applied = client.post("/api/hosts/apply", json=application(account), headers=account.headers)
     assert applied.status_code == 201, applied.text
     host_id: str = applied.json()["id"]
-    admin = Api(client).admin()
+    admin = _reviewer(client)
     approved = client.post(
         f"/api/admin/hosts/{host_id}/approve",
         json={"reason": "Documents checked", "commission_bps": commission_bps},
@@ -49,6 +51,16 @@ def make_host(client: TestClient, account: Account, *, commission_bps: int = 150
     )
     assert approved.status_code == 200, approved.text
     return host_id
+
+
+def _reviewer(client: TestClient) -> Account:
+    """A new admin (another account than any the calling test made) to review hosts."""
+    account = Api(client).account(username=f"reviewer{uuid.uuid4().hex[:10]}")
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    with contextmanager(unit_of_work)(platform.database) as session:
+        users = UserService(session, platform)
+        users.set_roles(users.get(uuid.UUID(account.id)), [Role.PLAYER, Role.ADMIN])
+    return account
 
 
 def open_host_lot(desk: LotDesk, host_id: str, **overrides: Any) -> dict[str, Any]:

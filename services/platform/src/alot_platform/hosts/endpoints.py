@@ -201,7 +201,7 @@ def my_lot_sales(
         tickets_sold=lot.tickets_sold,
         funded_cents=lot.funded_cents,
         cash_cents=lot.cash_cents,
-        credits_spent=lot.credits_spent,
+        spent_credits=lot.credits_spent,
         entries=sales.entries,
         buyers=[BuyerRead(username=name, tickets=tickets) for name, tickets in sales.buyers],
         funded_at=lot.funded_at,

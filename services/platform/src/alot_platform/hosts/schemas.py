@@ -308,7 +308,7 @@ class HostLotSales(BaseModel):
     tickets_sold: int
     funded_cents: int
     cash_cents: int
-    credits_spent: int
+    spent_credits: int = Field(description="credits spent on tickets (1 credit = 1 cent)")
     entries: int = Field(description="purchases accepted (each a block of tickets)")
     buyers: list[BuyerRead] = Field(description="usernames only, most tickets first")
     funded_at: datetime | None
