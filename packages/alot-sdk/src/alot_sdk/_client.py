@@ -34,6 +34,7 @@ from alot_sdk.resources.auth import AsyncAuth, Auth
 from alot_sdk.resources.credits import AsyncCredits, Credits
 from alot_sdk.resources.dev import AsyncDev, Dev
 from alot_sdk.resources.entries import AsyncEntries, Entries
+from alot_sdk.resources.hosts import AsyncHosts, Hosts
 from alot_sdk.resources.ledger import AsyncLedger, Ledger
 from alot_sdk.resources.lots import AsyncLots, Lots
 from alot_sdk.resources.notifications import AsyncNotifications, Notifications
@@ -101,6 +102,7 @@ class Alot(BaseClient):
         self.entries = Entries(self)
         self.credits = Credits(self)
         self.reveals = Reveals(self)
+        self.hosts = Hosts(self)
         self.refunds = Refunds(self)
         self.notifications = Notifications(self)
         self.ledger = Ledger(self)
@@ -288,6 +290,7 @@ class AsyncAlot(BaseClient):
         self.entries = AsyncEntries(self)
         self.credits = AsyncCredits(self)
         self.reveals = AsyncReveals(self)
+        self.hosts = AsyncHosts(self)
         self.refunds = AsyncRefunds(self)
         self.notifications = AsyncNotifications(self)
         self.ledger = AsyncLedger(self)
