@@ -79,7 +79,14 @@ LISTS = {
     "/api/admin/payments/events",
     "/api/admin/tasks/failed",
     *LEDGER_LISTS,
-    *(HOST_LISTS := {"/api/admin/hosts", "/api/hosts/me/lots", "/api/hosts/{host_id}/lots"}),
+    *(
+        HOST_LISTS := {
+            "/api/admin/hosts",
+            "/api/admin/host-lots",
+            "/api/hosts/me/lots",
+            "/api/hosts/{host_id}/lots",
+        }
+    ),
 }
 # The hosts' lists are paged and their cursors checked in tests/platform/hosts/.
 

@@ -8,9 +8,9 @@ from typing import Any
 from tests.platform.hosts.conftest import HostDesk
 
 
-def _walk(hosts: HostDesk, path: str, headers: dict[str, str]) -> list[str]:
+def _walk(hosts: HostDesk, path: str, headers: dict[str, str], **query: str) -> list[str]:
     seen: list[str] = []
-    params: dict[str, Any] = {"limit": 2}
+    params: dict[str, Any] = {"limit": 2, **query}
     for _ in range(50):
         page = hosts.client.get(path, params=params, headers=headers).json()
         ids = [item["lot"]["id"] if "lot" in item else item["id"] for item in page["items"]]
@@ -33,11 +33,17 @@ def test_host_lists_page_each_item_once_and_refuse_foreign_cursors(hosts: HostDe
     assert set(_walk(hosts, "/api/hosts/me/lots", host.headers)) == opened | drafts
     assert set(_walk(hosts, f"/api/hosts/{host_id}/lots", {})) == opened
     assert len(_walk(hosts, "/api/admin/hosts", admin)) == 3
+    assert set(_walk(hosts, "/api/admin/host-lots", admin)) == opened | drafts
+    queue = _walk(hosts, "/api/admin/host-lots", admin, review_status="draft")
+    assert set(queue) == drafts
+    player = hosts.api.account()
+    assert hosts.client.get("/api/admin/host-lots", headers=player.headers).status_code == 403
 
     lists = {
         "/api/hosts/me/lots": host.headers,
         f"/api/hosts/{host_id}/lots": {},
         "/api/admin/hosts": admin,
+        "/api/admin/host-lots": admin,
         "/api/lots": {},
     }
     cursors = {
@@ -52,7 +58,9 @@ def test_host_lists_page_each_item_once_and_refuse_foreign_cursors(hosts: HostDe
         others = [
             cursor
             for other, cursor in cursors.items()
-            if other != path and {other, path} != {"/api/lots", f"/api/hosts/{host_id}/lots"}
+            if other != path
+            and {other, path} != {"/api/lots", f"/api/hosts/{host_id}/lots"}
+            and {other, path} != {"/api/hosts/me/lots", "/api/admin/host-lots"}
         ]
         for cursor in ["zzz", "bm90IGpzb24", *others]:
             response = hosts.client.get(path, params={"cursor": cursor}, headers=headers)

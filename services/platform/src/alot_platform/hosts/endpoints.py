@@ -356,6 +356,25 @@ def set_commission(
 # -- admin: host lots -------------------------------------------------------------------
 
 
+@admin_router.get(
+    "/host-lots",
+    responses=problems(422),
+    summary="Every host's lots, newest first, by review status (the review queue: pending)",
+)
+def host_lot_queue(
+    session: SessionDep,
+    platform: PlatformDep,
+    review_status: LotReview | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> HostLotPage:
+    lots, next_cursor = HostService(session, platform).review_queue(
+        review_status, cursor=cursor, limit=limit
+    )
+    items = [host_lot_read(lot, platform) for lot in lots]
+    return HostLotPage(items=items, next_cursor=next_cursor)
+
+
 @admin_router.post(
     "/lots/{lot_id}/approve",
     responses=problems(404, 409, 422),

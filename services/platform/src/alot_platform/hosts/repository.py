@@ -64,10 +64,19 @@ class HostRepository:
         return [(host, username) for host, username in self.session.execute(statement)]
 
     def lots_of(
-        self, host_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+        self,
+        host_id: uuid.UUID | None,
+        *,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+        review_status: str | None = None,
     ) -> list[Lot]:
-        """All of a host's lots (any status and visibility), newest first."""
-        statement = select(Lot).where(Lot.host_id == host_id)
+        """A host's lots (any status and visibility), or every host's, newest first."""
+        statement = select(Lot).where(
+            Lot.host_id.is_not(None) if host_id is None else Lot.host_id == host_id
+        )
+        if review_status is not None:
+            statement = statement.where(Lot.review_status == review_status)
         if after is not None:
             statement = statement.where(
                 keyset_after((Lot.created_at, Lot.id), after, descending=(True, True))

@@ -304,6 +304,19 @@ class HostService:
         rows = self._hosts.lots_of(host.id, after=after, limit=limit + 1)
         return page_of(rows, limit, lambda lot: encode_cursor("host_lots", lot.created_at, lot.id))
 
+    def review_queue(
+        self, review_status: LotReview | None, *, cursor: str | None, limit: int
+    ) -> tuple[list[Lot], str | None]:
+        """Every host's lots (for admins), newest first, by review status."""
+        after = decode_cursor(cursor, "host_lots", datetime, uuid.UUID) if cursor else None
+        rows = self._hosts.lots_of(
+            None,
+            after=after,
+            limit=limit + 1,
+            review_status=review_status.value if review_status else None,
+        )
+        return page_of(rows, limit, lambda lot: encode_cursor("host_lots", lot.created_at, lot.id))
+
     def lot(self, host: Host, lot_id: uuid.UUID) -> Lot:
         """One of ``host``'s lots; 404 for any other lot (another host's looks absent)."""
         lot = self._hosts.lot_of(host.id, lot_id)
