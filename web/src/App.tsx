@@ -36,6 +36,8 @@ export const router = createBrowserRouter([
           { path: "lots/:lotId", element: page(() => import("./pages/LotPage")) },
           { path: "lots/:lotId/draw", element: page(() => import("./pages/DrawPage")) },
           { path: "checkout/:outcome", element: page(() => import("./pages/CheckoutResultPage")) },
+          { path: "l/:token", element: page(() => import("./pages/PrivateLotPage")) },
+          { path: "hosts/:hostId", element: page(() => import("./pages/host/HostPublicPage")) },
 
           { path: "login", element: page(() => import("./pages/auth/LoginPage")) },
           { path: "register", element: page(() => import("./pages/auth/RegisterPage")) },
@@ -50,6 +52,11 @@ export const router = createBrowserRouter([
           { path: "me/notifications", element: player(() => import("./pages/me/NotificationsPage")) },
           { path: "purchases/:purchaseId/refund", element: player(() => import("./pages/me/RefundChoicePage")) },
 
+          { path: "host", element: player(() => import("./pages/host/HostHomePage")) },
+          { path: "host/apply", element: player(() => import("./pages/host/HostApplyPage")) },
+          { path: "host/lots/new", element: player(() => import("./pages/host/HostLotEditPage")) },
+          { path: "host/lots/:lotId", element: player(() => import("./pages/host/HostLotEditPage")) },
+
           { path: "admin", element: admin(() => import("./pages/admin/AdminHomePage")) },
           { path: "admin/product-classes", element: admin(() => import("./pages/admin/ProductClassesPage")) },
           { path: "admin/lots", element: admin(() => import("./pages/admin/AdminLotsPage")) },
@@ -59,6 +66,7 @@ export const router = createBrowserRouter([
           { path: "admin/payments", element: admin(() => import("./pages/admin/PaymentsPage")) },
           { path: "admin/ledger", element: admin(() => import("./pages/admin/LedgerPage")) },
           { path: "admin/tasks", element: admin(() => import("./pages/admin/TasksPage")) },
+          { path: "admin/hosts", element: admin(() => import("./pages/admin/HostsPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],
