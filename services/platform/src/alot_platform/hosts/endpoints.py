@@ -220,7 +220,7 @@ def my_lot_sales(
 
 
 @router.get(
-    "/{host_id}",
+    "/{host_id:uuid}",
     dependencies=[Depends(public)],
     responses=problems(404),
     summary="A host's public profile",
@@ -230,7 +230,7 @@ def read_host(host_id: uuid.UUID, session: SessionDep, platform: PlatformDep) ->
 
 
 @router.get(
-    "/{host_id}/lots",
+    "/{host_id:uuid}/lots",
     dependencies=[Depends(public)],
     responses=problems(404, 422),
     summary="A host's public lots (never private ones), newest first",
