@@ -196,6 +196,8 @@ def test_sales_show_usernames_only_and_the_held_share(hosts: HostDesk) -> None:
     assert body["host_share_cents"] == 850
     assert body["held_cents"] == 850
     assert body["payable_cents"] == 0
+    stats = hosts.client.get("/api/hosts/me", headers=host.headers).json()["stats"]
+    assert stats == {"lots_created": 1, "lots_funded": 1}
 
 
 def test_suspension_stops_sales_until_reinstated(hosts: HostDesk) -> None:

@@ -73,7 +73,7 @@ from alot_platform.entries.models import (
 )
 from alot_platform.entries.repository import BatchReads, EntryRepository
 from alot_platform.errors import AlotError, Conflict, InvalidInput, NotFound
-from alot_platform.hosts.selling import require_host_selling
+from alot_platform.hosts.selling import count_funded_host_lot, require_host_selling
 from alot_platform.ledger.accounts import CRD, PLATFORM_CASH, USD, lot_escrow, user_credits
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
@@ -829,6 +829,8 @@ class _Batch:
             funded = LotRepository(self._session).get_for_update(lot.id)
             assert funded is not None
             DrawService(self._session, self._platform).freeze(funded)
+            if funded.host_id is not None:
+                count_funded_host_lot(self._session, funded.host_id)
 
     def _replay_or_conflict(
         self, earlier: LotEntryPurchase, lot: Lot, request_hash: str

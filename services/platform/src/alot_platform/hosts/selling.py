@@ -8,7 +8,9 @@ read at all; a host lot costs one indexed read of its host's status per purchase
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from alot_platform.errors import Conflict
@@ -31,3 +33,14 @@ def require_host_selling(session: Session, lot: Lot) -> None:
             f"lot {lot.id}'s host is {status}: the lot does not sell until it is reinstated",
             lot_id=str(lot.id),
         )
+
+
+def count_funded_host_lot(session: Session, host_id: uuid.UUID) -> None:
+    """A host lot reached its target: one more in its host's stats (in the funding's
+    own transaction)."""
+    session.execute(
+        update(Host)
+        .where(Host.id == host_id)
+        .values(total_lots_funded=Host.total_lots_funded + 1)
+        .execution_options(synchronize_session=False)
+    )
