@@ -100,3 +100,31 @@ def test_making_a_lot_public_drops_its_link(hosts: HostDesk) -> None:
     assert again["access_token"]
     assert again["access_token"] != created["access_token"]
     assert again["invite_code_set"] is True
+
+
+def test_a_private_lots_live_events_reach_its_gate_passers_only(hosts: HostDesk) -> None:
+    host, _ = hosts.approved_host()
+    mine = hosts.open_lot(host, visibility="private", invite_code="VIP-2026")
+    lot_id, token = mine["lot"]["id"], mine["access_token"]
+    insider = hosts.api.account()
+    outsider = hosts.api.account()
+    passed = _attempt(hosts, insider, lot_id, access_token=token, invite_code="VIP-2026")
+    assert passed.json()["correct"] is True
+    with (
+        hosts.client.websocket_connect("/api/ws", headers=outsider.headers) as other,
+        hosts.client.websocket_connect("/api/ws", headers=insider.headers) as inside,
+        hosts.client.websocket_connect("/api/ws", headers=host.headers) as owner,
+    ):
+        for ws in (other, inside, owner):
+            assert ws.receive_json()["type"] == "welcome"
+        for ws, expected in ((other, "error"), (inside, "subscribed"), (owner, "subscribed")):
+            ws.send_json({"type": "subscribe", "lot_id": lot_id})
+            assert ws.receive_json()["type"] == expected
+        assert hosts.lots.buy(insider, lot_id, 0).status_code == 201
+        for ws in (inside, owner):
+            event = ws.receive_json()
+            while event["type"] == "heartbeat":
+                event = ws.receive_json()
+            assert event["lot_id"] == lot_id
+        other.send_json({"type": "ping"})
+        assert other.receive_json()["type"] == "pong"  # nothing of the lot came before it
