@@ -231,3 +231,38 @@ def test_players_cannot_call_host_or_admin_host_routes(hosts: HostDesk) -> None:
     assert hosts.client.get("/api/hosts/me").status_code == 401
     _, host_id = hosts.approved_host()
     assert hosts.review(host_id, "suspend", admin=player).status_code == 403
+
+
+def test_a_lot_view_follows_its_hosts_new_name(hosts: HostDesk) -> None:
+    host, host_id = hosts.approved_host()
+    lot_id = hosts.open_lot(host)["lot"]["id"]
+    for _ in range(2):  # the second read is the cache's
+        lot = hosts.client.get(f"/api/lots/{lot_id}").json()
+        assert lot["host"] == {"id": host_id, "display_name": f"{host.username} Ltd"}
+        assert lot["commission_bps"] == 1500
+    listed = hosts.client.get("/api/lots").json()["items"]
+    assert [item["host"]["display_name"] for item in listed if item["id"] == lot_id]
+    renamed = hosts.client.patch(
+        "/api/hosts/me", json={"display_name": "Renamed Ltd"}, headers=host.headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert hosts.client.get(f"/api/lots/{lot_id}").json()["host"]["display_name"] == "Renamed Ltd"
+    listed = hosts.client.get("/api/lots").json()["items"]
+    assert [i["host"]["display_name"] for i in listed if i["id"] == lot_id] == ["Renamed Ltd"]
+    # A platform lot names no host.
+    platform_lot = hosts.lots.open_lot()
+    assert platform_lot["host"] is None
+    assert platform_lot["commission_bps"] is None
+
+
+def test_a_suspended_hosts_pending_lot_is_not_approved(hosts: HostDesk) -> None:
+    host, host_id = hosts.approved_host()
+    lot_id = hosts.create_lot(host).json()["lot"]["id"]
+    hosts.submit(host, lot_id)
+    hosts.review(host_id, "suspend")
+    refused = hosts.approve_lot(lot_id)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "host_review_conflict"
+    assert hosts.submit(host, lot_id).status_code == 403  # host_not_approved
+    hosts.review(host_id, "reinstate")
+    assert hosts.approve_lot(lot_id).json()["status"] == "open"
