@@ -83,6 +83,15 @@ test("apply, approve, create, submit, approve the lot, and players find it", asy
   await adminPage.getByRole("button", { name: `Approve lot ${title}` }).click();
   await adminPage.getByRole("dialog").getByRole("button", { name: "Approve and open" }).click();
   await expect(adminPage.getByText(`${title} is approved and open.`)).toBeVisible();
+  // A new commission for the host's lots not yet open (this one keeps its 20%).
+  await adminPage.getByLabel("Status").selectOption("approved");
+  await adminPage.getByRole("button", { name: `Change commission ${shop}` }).click();
+  const change = adminPage.getByRole("dialog");
+  await change.getByLabel("Reason (emailed to the host)").fill("New terms");
+  await change.getByLabel("Commission (%)").fill("25");
+  await change.getByRole("button", { name: "Change commission" }).click();
+  await expect(adminPage.getByText(`${shop}'s commission is now 25% (lots not yet open).`)).toBeVisible();
+  await expectAccessible(adminPage);
   await adminContext.close();
 
   // A player (anyone) finds it on the lots page and on the host's public page.

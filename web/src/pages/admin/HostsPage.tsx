@@ -14,17 +14,23 @@ import { formatBps, formatCents } from "../../lib/money";
 
 type Host = components["schemas"]["HostAdminRead"];
 type HostLot = components["schemas"]["HostLotRead"];
-type Action = "approve" | "reject" | "suspend" | "reinstate";
+type Action = "approve" | "reject" | "suspend" | "reinstate" | "commission";
 type LotAction = "approve" | "reject";
 
 const ACTIONS: Record<string, Action[]> = {
   pending: ["approve", "reject"],
-  approved: ["suspend"],
+  approved: ["suspend", "commission"],
   suspended: ["reinstate"],
   rejected: [],
 };
 const STATUSES = ["pending", "approved", "suspended", "rejected"] as const;
-const LABELS: Record<Action, string> = { approve: "Approve", reject: "Reject", suspend: "Suspend", reinstate: "Reinstate" };
+const LABELS: Record<Action, string> = {
+  approve: "Approve",
+  reject: "Reject",
+  suspend: "Suspend",
+  reinstate: "Reinstate",
+  commission: "Change commission",
+};
 
 export default function HostsPage() {
   const queryClient = useQueryClient();
@@ -59,11 +65,19 @@ export default function HostsPage() {
         const bps = commission.trim() ? Math.round(Number(commission) * 100) : null;
         return unwrap(await api.POST("/api/admin/hosts/{host_id}/approve", { ...path, body: { reason, commission_bps: bps } }));
       }
+      if (action === "commission") {
+        const bps = Math.round(Number(commission) * 100);
+        return unwrap(await api.POST("/api/admin/hosts/{host_id}/commission", { ...path, body: { reason, commission_bps: bps } }));
+      }
       const url = `/api/admin/hosts/{host_id}/${action}` as "/api/admin/hosts/{host_id}/reject";
       return unwrap(await api.POST(url, { ...path, body: { reason } }));
     },
     onSuccess: (host) => {
-      setNotice(`${host.display_name} is now ${host.status}.`);
+      setNotice(
+        review?.action === "commission"
+          ? `${host.display_name}'s commission is now ${formatBps(host.commission_bps)} (lots not yet open).`
+          : `${host.display_name} is now ${host.status}.`,
+      );
       setReview(null);
       void queryClient.invalidateQueries({ queryKey: ["admin", "hosts"] });
     },
@@ -194,13 +208,17 @@ export default function HostsPage() {
         onCancel={() => setReview(null)}
       >
         <Field label="Reason (emailed to the host)" value={reason} onChange={(e) => setReason(e.target.value)} required maxLength={500} />
-        {review?.action === "approve" && (
+        {(review?.action === "approve" || review?.action === "commission") && (
           <Field
             label="Commission (%)"
             value={commission}
             onChange={(e) => setCommission(e.target.value)}
             inputMode="decimal"
-            hint="Leave blank for the platform's default"
+            hint={
+              review?.action === "approve"
+                ? "Leave blank for the platform's default"
+                : "Applies to its lots not yet open; open lots keep theirs"
+            }
           />
         )}
         {review?.action === "suspend" && (
