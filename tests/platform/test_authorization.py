@@ -42,6 +42,9 @@ PUBLIC_READS = {
     ("GET", "/api/lots"),
     ("GET", "/api/lots/{lot_id}"),
     ("GET", "/api/lots/{lot_id}/entries"),
+    ("GET", "/api/lots/private/{token}"),
+    ("GET", "/api/hosts/{host_id:uuid}"),
+    ("GET", "/api/hosts/{host_id:uuid}/lots"),
     ("GET", "/api/ledger/checkpoints"),
 }
 

@@ -170,7 +170,7 @@ def document(client: TestClient, make_lot_desk: Callable[..., LotDesk], clock: F
         "purchase_id": bought.json()["id"],
     }
     # The admin is a host too, so that it passes the /api/hosts/me* guard as well.
-    make_host(client, desk.admin)
+    ids["host_id"] = make_host(client, desk.admin)
     return Document(client.get("/openapi.json").json(), ids, clock), desk.admin, player
 
 

@@ -36,6 +36,8 @@ export const router = createBrowserRouter([
           { path: "lots/:lotId", element: page(() => import("./pages/LotPage")) },
           { path: "lots/:lotId/draw", element: page(() => import("./pages/DrawPage")) },
           { path: "checkout/:outcome", element: page(() => import("./pages/CheckoutResultPage")) },
+          { path: "l/:token", element: page(() => import("./pages/PrivateLotPage")) },
+          { path: "hosts/:hostId", element: page(() => import("./pages/host/HostPublicPage")) },
 
           { path: "login", element: page(() => import("./pages/auth/LoginPage")) },
           { path: "register", element: page(() => import("./pages/auth/RegisterPage")) },
@@ -52,6 +54,11 @@ export const router = createBrowserRouter([
           { path: "purchases/:purchaseId/refund", element: player(() => import("./pages/me/RefundChoicePage")) },
           { path: "host/payouts", element: player(() => import("./pages/host/HostPayoutsPage")) },
 
+          { path: "host", element: player(() => import("./pages/host/HostHomePage")) },
+          { path: "host/apply", element: player(() => import("./pages/host/HostApplyPage")) },
+          { path: "host/lots/new", element: player(() => import("./pages/host/HostLotEditPage")) },
+          { path: "host/lots/:lotId", element: player(() => import("./pages/host/HostLotEditPage")) },
+
           { path: "admin", element: admin(() => import("./pages/admin/AdminHomePage")) },
           { path: "admin/product-classes", element: admin(() => import("./pages/admin/ProductClassesPage")) },
           { path: "admin/lots", element: admin(() => import("./pages/admin/AdminLotsPage")) },
@@ -64,6 +71,7 @@ export const router = createBrowserRouter([
           { path: "admin/payouts", element: admin(() => import("./pages/admin/PayoutsAdminPage")) },
           { path: "admin/fulfillment", element: admin(() => import("./pages/admin/FulfillmentAdminPage")) },
           { path: "host/fulfillment", element: player(() => import("./pages/host/HostFulfillmentPage")) },
+          { path: "admin/hosts", element: admin(() => import("./pages/admin/HostsPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],

@@ -31,6 +31,9 @@ export function Layout() {
                 <li>
                   <NavLink to="/me/credits">Credits</NavLink>
                 </li>
+                <li>
+                  <NavLink to="/host">{user.roles.includes("host") ? "Host" : "Become a host"}</NavLink>
+                </li>
                 {isAdmin(user) && (
                   <li>
                     <NavLink to="/admin">Admin</NavLink>

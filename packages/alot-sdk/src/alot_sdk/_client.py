@@ -35,6 +35,7 @@ from alot_sdk.resources.credits import AsyncCredits, Credits
 from alot_sdk.resources.dev import AsyncDev, Dev
 from alot_sdk.resources.entries import AsyncEntries, Entries
 from alot_sdk.resources.fulfillment import AsyncFulfillment, Fulfillment
+from alot_sdk.resources.hosts import AsyncHosts, Hosts
 from alot_sdk.resources.images import AsyncImages, Images
 from alot_sdk.resources.ledger import AsyncLedger, Ledger
 from alot_sdk.resources.lots import AsyncLots, Lots
@@ -105,6 +106,7 @@ class Alot(BaseClient):
         self.credits = Credits(self)
         self.reveals = Reveals(self)
         self.fulfillment = Fulfillment(self)
+        self.hosts = Hosts(self)
         self.refunds = Refunds(self)
         self.images = Images(self)
         self.payouts = Payouts(self)
@@ -298,6 +300,7 @@ class AsyncAlot(BaseClient):
         self.credits = AsyncCredits(self)
         self.reveals = AsyncReveals(self)
         self.fulfillment = AsyncFulfillment(self)
+        self.hosts = AsyncHosts(self)
         self.refunds = AsyncRefunds(self)
         self.images = AsyncImages(self)
         self.payouts = AsyncPayouts(self)

@@ -206,6 +206,13 @@ class DrawCommitment(AlotModel):
     commitment_ledger_seq: int | None
 
 
+class LotHost(AlotModel):
+    """Who sells a host lot (`client.hosts.get(id)` is its public profile)."""
+
+    id: str
+    display_name: str
+
+
 class Lot(AlotModel):
     id: str
     title: str
@@ -239,6 +246,10 @@ class Lot(AlotModel):
     expired_at: datetime | None
     refunding_at: datetime | None
     closed_at: datetime | None
+    host: LotHost | None = None
+    """The host selling it; None for the platform's own lots."""
+    commission_bps: int | None = None
+    """A host lot's commission (ALOT!'s share, basis points), frozen when it opens."""
 
     @property
     def retail_value_display(self) -> str:
@@ -838,3 +849,91 @@ class WinnerPayout(AlotModel):
     ledger_seq: int
     owed_cents: int
     """Still owed after this payment."""
+
+
+# -- hosts (the marketplace) -----------------------------------------------------------
+
+
+class HostStats(AlotModel):
+    lots_created: int
+    lots_funded: int
+
+
+class HostPublic(AlotModel):
+    """A host's public profile (approved hosts only; no business details)."""
+
+    id: str
+    display_name: str
+    description: str | None
+    logo_url: str | None
+    website_url: str | None
+    country: str
+    stats: HostStats
+
+
+class Host(HostPublic):
+    """Your own host profile (`hosts.me()`), or an admin's view (`user_id`, `username`,
+    `reviewed_by` set): business details, review status and reason, commission."""
+
+    business_details: dict[str, Any]
+    status: str
+    status_reason: str | None
+    reviewed_at: datetime | None
+    approved_at: datetime | None
+    commission_bps: int
+    commission_percent: str
+    payouts_enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    user_id: str | None = None
+    username: str | None = None
+    reviewed_by: str | None = None
+
+
+class HostLotEconomics(AlotModel):
+    commission_bps: int
+    commission_percent: str
+    target_cents: int
+    commission_cents: int
+    host_share_cents: int
+    commission: str
+    host_share: str
+
+
+class HostLot(AlotModel):
+    """One of your lots as you see it: the lot, its review, its private link and what
+    its funded value divides into at its target."""
+
+    lot: Lot
+    review_status: str
+    review_reason: str | None
+    private_link: str | None
+    access_token: str | None
+    invite_code_set: bool
+    economics: HostLotEconomics
+
+
+class LotBuyer(AlotModel):
+    username: str
+    tickets: int
+
+
+class HostLotSales(AlotModel):
+    lot_id: str
+    status: str
+    review_status: str
+    tickets_sold: int
+    funded_cents: int
+    cash_cents: int
+    spent_credits: int
+    entries: int
+    buyers: list[LotBuyer]
+    funded_at: datetime | None
+    drawn_at: datetime | None
+    settled_at: datetime | None
+    expired_at: datetime | None
+    commission_bps: int
+    commission_cents: int
+    host_share_cents: int
+    held_cents: int
+    payable_cents: int

@@ -32,6 +32,7 @@ from alot_platform.draws import endpoints as draw_endpoints
 from alot_platform.entries import endpoints as entry_endpoints
 from alot_platform.errors import install_error_handlers
 from alot_platform.fulfillment import endpoints as fulfillment_endpoints
+from alot_platform.hosts import endpoints as host_endpoints
 from alot_platform.images import endpoints as image_endpoints
 from alot_platform.keys import load_keys
 from alot_platform.ledger import endpoints as ledger_endpoints
@@ -160,6 +161,8 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(admin_endpoints.router)
     app.include_router(outbox_endpoints.admin_router)
     app.include_router(cache_endpoints.admin_router)
+    app.include_router(host_endpoints.router)
+    app.include_router(host_endpoints.admin_router)
     app.include_router(lot_endpoints.router)
     app.include_router(lot_endpoints.admin_router)
     app.include_router(trivia_endpoints.router)

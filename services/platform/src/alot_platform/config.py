@@ -218,6 +218,15 @@ class Settings(BaseSettings):
         default=24 * 3600, ge=0, description="wait after a round of failed trivia attempts"
     )
 
+    # The marketplace: hosts and their lots.
+    host_default_commission_bps: int = Field(
+        default=1500,
+        ge=0,
+        le=10_000,
+        description="ALOT!'s commission on a newly approved host's lots, in basis points"
+        " (1500 = 15.00%); an admin may set another per host",
+    )
+
     # Draws, expiry, refunds and the in-process scheduler.
     scheduler_enabled: bool = Field(
         default=False,

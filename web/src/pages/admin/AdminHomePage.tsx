@@ -16,6 +16,7 @@ const SECTIONS = [
   { to: "/admin/fulfillment", label: "Prize fulfillment", what: "platform prizes to ship, and disputes to resolve" },
   { to: "/admin/tasks", label: "Background tasks", what: "tasks that failed on every attempt: why, and retry them" },
   { to: "/admin/payouts", label: "Payouts", what: "hosts' Stripe payouts (retry a refused one) and winners owed cash" },
+  { to: "/admin/hosts", label: "Hosts", what: "review host applications and host lots; suspend and reinstate hosts" },
 ];
 
 export default function AdminHomePage() {

@@ -41,6 +41,7 @@ from alot_sdk.models import (
 )
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources._resource import AsyncResource, SyncResource
+from alot_sdk.resources.hosts import AdminHosts, AsyncAdminHosts
 
 if TYPE_CHECKING:
     from alot_sdk._client import Alot, AsyncAlot
@@ -331,6 +332,7 @@ class Admin(SyncResource):
         self.product_classes = AdminProductClasses(client)
         self.lots = AdminLots(client)
         self.users = AdminUsers(client)
+        self.hosts = AdminHosts(client)
 
     def overview(self) -> AdminOverview:
         """The desk's counts: lots by status, payment events needing attention, failed
@@ -607,6 +609,7 @@ class AsyncAdmin(AsyncResource):
         self.product_classes = AsyncAdminProductClasses(client)
         self.lots = AsyncAdminLots(client)
         self.users = AsyncAdminUsers(client)
+        self.hosts = AsyncAdminHosts(client)
 
     async def overview(self) -> AdminOverview:
         """The desk's counts: lots by status, payment events needing attention, failed

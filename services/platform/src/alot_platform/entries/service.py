@@ -73,6 +73,7 @@ from alot_platform.entries.models import (
 )
 from alot_platform.entries.repository import BatchReads, EntryRepository
 from alot_platform.errors import AlotError, Conflict, InvalidInput, NotFound
+from alot_platform.hosts.selling import count_funded_host_lot, require_host_selling
 from alot_platform.ledger.accounts import CRD, PLATFORM_CASH, USD, lot_escrow, user_credits
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
@@ -254,6 +255,7 @@ class EntryService:
         lot, _, passed_trivia = found
         now = self._platform.clock()
         check_selling(lot, now)
+        require_host_selling(self._session, lot)
         price = _price(lot, wanted.order)
         require_passed_trivia(lot, passed_trivia)
         self._check(lot, user, price, now)
@@ -659,6 +661,11 @@ class _Batch:
         earlier = {key: found[purchase_id] for key, purchase_id in reads.earlier.items()}
         passed = reads.passed_trivia
         cap = lot.max_tickets_per_user
+        host_refusal: AlotError | None = None
+        try:
+            require_host_selling(self._session, lot)  # no read for a platform lot
+        except AlotError as error:
+            host_refusal = error
         held = dict(reads.tickets_held)
         balances = dict(reads.credit_balances)
         accepted: list[_Accepted] = []
@@ -675,6 +682,8 @@ class _Batch:
                 continue  # a repeat within the batch: answered once the first is written
             try:
                 check_selling(lot, now)
+                if host_refusal is not None:
+                    raise host_refusal
                 price = _price(lot, wanted.order)
                 require_passed_trivia(lot, wanted.user_id in passed)
                 if cap is not None:
@@ -820,6 +829,8 @@ class _Batch:
             funded = LotRepository(self._session).get_for_update(lot.id)
             assert funded is not None
             DrawService(self._session, self._platform).freeze(funded)
+            if funded.host_id is not None:
+                count_funded_host_lot(self._session, funded.host_id)
 
     def _replay_or_conflict(
         self, earlier: LotEntryPurchase, lot: Lot, request_hash: str

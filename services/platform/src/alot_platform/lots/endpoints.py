@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from alot_platform.auth.dependencies import (
     PlatformDep,
@@ -31,7 +31,7 @@ from alot_platform.lots.schemas import (
     lot_read,
     product_class_read,
 )
-from alot_platform.lots.service import MAX_SEARCH_LENGTH, LotService
+from alot_platform.lots.service import MAX_SEARCH_LENGTH, LotService, is_admin
 from alot_platform.openapi_helpers import problems
 from alot_platform.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from alot_platform.users.models import Role, User
@@ -108,6 +108,21 @@ def create_lot(
 ) -> LotRead:
     lot = LotService(session, platform).create(body, admin)
     return lot_read(lot, platform.clock(), show_product=True)
+
+
+@router.get(
+    "/private/{token}",
+    responses=problems(401, 404),
+    summary="A private lot by its link's token (/l/<token> in the web client)",
+)
+def read_private_lot(
+    token: Annotated[str, Path(max_length=64)],
+    viewer: Viewer,
+    session: SessionDep,
+    platform: PlatformDep,
+) -> LotRead:
+    lot = LotService(session, platform).get_by_token(token, viewer)
+    return lot_read(lot, platform.clock(), show_product=is_admin(viewer))
 
 
 @router.get("/{lot_id}", response_model=LotRead, responses=problems(401, 404), summary="One lot")

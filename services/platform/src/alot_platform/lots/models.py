@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alot_platform.db import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from alot_platform.hosts.models import Host
 
 
 def sql_in(values: type[StrEnum]) -> str:
@@ -180,6 +183,8 @@ class Lot(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     product_class: Mapped[ProductClass] = relationship(lazy="joined")
+    # Loaded on first use (a platform lot never touches it): only host lots' views read it.
+    host: Mapped[Host | None] = relationship(lazy="select")
 
     @property
     def funded_cents(self) -> int:

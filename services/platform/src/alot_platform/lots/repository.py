@@ -35,6 +35,8 @@ class LotQuery:
     # Keyset position: the (sort key, id) of the last lot on the previous page.
     after_key: datetime | int | None = None
     after_id: uuid.UUID | None = None
+    # One host's lots only (its public page).
+    host_id: uuid.UUID | None = None
 
 
 def progress_bps() -> ColumnElement[int]:
@@ -132,6 +134,9 @@ class LotRepository:
             select(Lot).where(Lot.title == title, Lot.status == LotStatus.OPEN.value).limit(1)
         ).first()
 
+    def by_access_token(self, token: str) -> Lot | None:
+        return self.session.scalars(select(Lot).where(Lot.access_token == token)).one_or_none()
+
     def product_class_in_use(self, product_class_id: uuid.UUID) -> bool:
         return bool(
             self.session.scalar(select(exists().where(Lot.product_class_id == product_class_id)))
@@ -153,6 +158,8 @@ class LotRepository:
         conditions: list[ColumnElement[bool]] = [Lot.status.in_([s.value for s in query.statuses])]
         if query.public_only:
             conditions.append(Lot.visibility == Visibility.PUBLIC.value)
+        if query.host_id is not None:
+            conditions.append(Lot.host_id == query.host_id)
         if query.tier is not None:
             conditions.append(ProductClass.tier == query.tier)
         if query.category is not None:

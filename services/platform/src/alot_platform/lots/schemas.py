@@ -266,6 +266,13 @@ class DrawCommitmentRead(BaseModel):
     commitment_ledger_seq: int | None = Field(description="the ledger transaction holding it")
 
 
+class LotHostRead(BaseModel):
+    """Who sells a host lot (its public profile is GET /api/hosts/{id})."""
+
+    id: uuid.UUID
+    display_name: str
+
+
 class LotRead(BaseModel):
     id: uuid.UUID
     title: str
@@ -301,6 +308,14 @@ class LotRead(BaseModel):
     expired_at: datetime | None
     refunding_at: datetime | None
     closed_at: datetime | None
+    host: LotHostRead | None = Field(
+        default=None, description="the host selling it; null for the platform's own lots"
+    )
+    commission_bps: int | None = Field(
+        default=None,
+        description="a host lot's commission (ALOT!'s share, basis points), frozen when it"
+        " opens; null for the platform's own lots",
+    )
 
 
 class LotPage(Page[LotRead]):
@@ -419,6 +434,12 @@ def lot_read(lot: Lot, now: datetime, *, show_product: bool = False) -> LotRead:
         expired_at=lot.expired_at,
         refunding_at=lot.refunding_at,
         closed_at=lot.closed_at,
+        host=(
+            LotHostRead(id=lot.host.id, display_name=lot.host.display_name)
+            if lot.host_id is not None and lot.host is not None
+            else None
+        ),
+        commission_bps=lot.commission_bps if lot.host_id is not None else None,
     )
 
 

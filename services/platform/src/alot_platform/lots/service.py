@@ -6,9 +6,11 @@ the same transaction as the `created -> open` transition, so the commitment exis
 before any entry can. The seed itself is never served before the draw, and is stored
 only sealed (AES-GCM under a key kept outside the database), so a dump reveals none.
 
-Who sees what: lots still `created` and `private` lots are visible only to admins (and
-a private lot's creator); `unlisted` lots are reachable by id but never listed; lists
-show `public` lots only (admins see every lot).
+Who sees what: lots still `created` are visible only to admins; `private` lots to
+admins, their creator (or host), and players who passed their trivia gate (reached
+through the lot's link, with its invite code when it has one); `unlisted` lots are
+reachable by id but never listed; lists show `public` lots only (admins see every lot).
+A host lot opens only once approved (hosts/service.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, InvalidInput, NotFound
-from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus, ProductClass, Visibility
+from alot_platform.lots.models import (
+    DrawAlgorithm,
+    Lot,
+    LotReview,
+    LotStatus,
+    ProductClass,
+    Visibility,
+)
 from alot_platform.lots.repository import LeaderboardEntry, LotQuery, LotRepository
 from alot_platform.lots.schemas import (
     EntryBundle,
@@ -38,6 +47,7 @@ from alot_platform.lots.state import LotDeadlinePassed, LotStateConflict, transi
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.security.crypto import is_plaintext_seed
+from alot_platform.trivia.repository import TriviaRepository
 from alot_platform.trivia.service import answer_digest
 from alot_platform.users.models import Role, User
 
@@ -61,6 +71,11 @@ class ProductClassNotFound(NotFound):
 class ProductClassInUse(Conflict):
     code = "product_class_in_use"
     title = "Product class is used by a lot"
+
+
+class LotNotApproved(Conflict):
+    code = "lot_not_approved"
+    title = "A host lot opens only once approved"
 
 
 class InvalidLot(InvalidInput):
@@ -201,6 +216,13 @@ class LotService:
         lot = self._locked(lot_id)
         if lot.status != LotStatus.CREATED:
             raise LotStateConflict(lot, "open it")
+        if lot.host_id is not None and lot.review_status != LotReview.APPROVED:
+            raise LotNotApproved(
+                f"lot {lot.id} is a host lot in review {lot.review_status}: approve it"
+                " (POST /api/admin/lots/{id}/approve), which opens it",
+                lot_id=str(lot.id),
+                review_status=lot.review_status,
+            )
         if lot.deadline <= now:
             raise LotDeadlinePassed(
                 f"the deadline {lot.deadline.isoformat()} has passed; move it first",
@@ -291,9 +313,49 @@ class LotService:
     def get_visible(self, lot_id: uuid.UUID, viewer: User | None) -> Lot:
         """The lot if ``viewer`` may see it, else 404 (hidden lots are not confirmed)."""
         lot = self._lots.get(lot_id)
-        if lot is None or not _may_see(lot, viewer):
+        if lot is None or not self.may_see(lot, viewer):
             raise LotNotFound(f"no lot {lot_id}")
         return lot
+
+    def get_by_token(self, token: str, viewer: User | None) -> Lot:
+        """A private lot by its link's token (404 for a wrong one, or a lot not open yet)."""
+        lot = self._lots.by_access_token(token) if len(token) <= 64 else None
+        if lot is None or (lot.status == LotStatus.CREATED and not is_admin(viewer)):
+            raise LotNotFound("no lot at this link")
+        return lot
+
+    def get_for_trivia(self, lot_id: uuid.UUID, viewer: User, access_token: str | None) -> Lot:
+        """The lot to answer the trivia of: one ``viewer`` may see, or a private lot
+        whose link's token comes with the answer (passing lets them see it)."""
+        lot = self._lots.get(lot_id)
+        if lot is not None and not self.may_see(lot, viewer):
+            reached = (
+                lot.visibility == Visibility.PRIVATE
+                and lot.status != LotStatus.CREATED
+                and access_token is not None
+                and lot.access_token is not None
+                and secrets.compare_digest(lot.access_token, access_token)
+            )
+            lot = lot if reached else None
+        if lot is None:
+            raise LotNotFound(f"no lot {lot_id}")
+        return lot
+
+    def may_see(self, lot: Lot, viewer: User | None) -> bool:
+        if not _may_see(lot, viewer):
+            return False
+        if lot.visibility != Visibility.PRIVATE or is_admin(viewer):
+            return True
+        assert viewer is not None
+        if viewer.id == lot.created_by:
+            return True
+        if lot.host is not None and lot.host.user_id == viewer.id:
+            return True
+        return TriviaRepository(self._session).has_passed(lot.id, viewer.id)
+
+    def locked(self, lot_id: uuid.UUID) -> Lot:
+        """The lot, locked for a change in this unit of work (404 if none)."""
+        return self._locked(lot_id)
 
     def discover(
         self,
@@ -308,6 +370,7 @@ class LotService:
         sort: LotSort = "newest",
         cursor: str | None = None,
         limit: int = 20,
+        host_id: uuid.UUID | None = None,
     ) -> tuple[list[Lot], str | None]:
         """A page of lots and the cursor of the next page (None at the end).
 
@@ -340,6 +403,7 @@ class LotService:
             sort=sort,
             after_key=after_key,
             after_id=after_id,
+            host_id=host_id,
         )
         lots = self._lots.discover(query, limit=limit + 1) if shown else []
         return page_of(lots, limit, lambda lot: _lot_cursor(sort, lot))
@@ -398,12 +462,14 @@ _REQUIRED_LOT_FIELDS = frozenset(
 
 
 def _may_see(lot: Lot, viewer: User | None) -> bool:
+    """The rule without the database: False for sure, or True unless a private lot
+    (whose passed trivia ``LotService.may_see`` reads)."""
     if is_admin(viewer):
         return True
     if lot.status == LotStatus.CREATED:
         return False
     if lot.visibility == Visibility.PRIVATE:
-        return viewer is not None and viewer.id == lot.created_by
+        return viewer is not None
     return True
 
 

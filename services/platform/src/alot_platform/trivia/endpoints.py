@@ -32,8 +32,8 @@ def attempt(
     session: SessionDep,
     platform: PlatformDep,
 ) -> TriviaAttemptRead:
-    lot = LotService(session, platform).get_visible(lot_id, user)
-    result = TriviaService(session, platform).attempt(lot, user, body.answer)
+    lot = LotService(session, platform).get_for_trivia(lot_id, user, body.access_token)
+    result = TriviaService(session, platform).attempt(lot, user, body.answer, body.invite_code)
     per_round = platform.settings.trivia_attempts_per_round
     return TriviaAttemptRead(
         correct=result.correct,

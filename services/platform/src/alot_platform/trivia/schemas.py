@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from alot_platform.lots.schemas import Answer
 from alot_platform.trivia.service import TriviaStatus
+from alot_platform.types import PlainText
 
 
 class TriviaAttemptCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answer: Answer
+    invite_code: Annotated[PlainText, StringConstraints(max_length=100)] | None = Field(
+        default=None, description="a private lot's invite code, when it has one"
+    )
+    access_token: Annotated[PlainText, StringConstraints(max_length=64)] | None = Field(
+        default=None,
+        description="a private lot's link token (from /l/<token>): lets a player reached"
+        " by the link answer; passing lets them see and buy in the lot",
+    )
 
 
 class TriviaStatusRead(BaseModel):

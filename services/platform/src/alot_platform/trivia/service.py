@@ -34,6 +34,7 @@ from alot_platform.trivia.repository import TriviaRepository
 from alot_platform.users.models import User
 
 _KEY_PURPOSE = "trivia-answer"
+_INVITE_PURPOSE = "lot-invite-code"
 
 
 class TriviaNotPassed(Forbidden):
@@ -50,6 +51,11 @@ class TriviaCooldown(AlotError):
 class TriviaAttemptConflict(Conflict):
     code = "trivia_attempt_conflict"
     title = "Another attempt on this question is being recorded"
+
+
+class InviteCodeRequired(InvalidInput):
+    code = "invite_code_required"
+    title = "This private lot needs its invite code"
 
 
 class EmptyAnswer(InvalidInput):
@@ -88,6 +94,16 @@ def answer_digest(keys: Keys, lot_id: uuid.UUID, answer: str) -> str:
         raise EmptyAnswer("the answer has no letters or digits once spacing and punctuation go")
     message = f"{lot_id}\n{normalized}".encode()
     return hmac.new(keys.derive(_KEY_PURPOSE), message, hashlib.sha256).hexdigest()
+
+
+def invite_code_digest(keys: Keys, lot_id: uuid.UUID, code: str) -> str:
+    """The stored form of a private lot's invite code: like an answer's (normalized,
+    HMAC-SHA256 bound to the lot), under a key of its own."""
+    normalized = normalize_answer(code)
+    if not normalized:
+        raise EmptyAnswer("the invite code has no letters or digits", field="invite_code")
+    message = f"{lot_id}\n{normalized}".encode()
+    return hmac.new(keys.derive(_INVITE_PURPOSE), message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -131,13 +147,29 @@ class TriviaService:
     def status(self, lot: Lot, user: User) -> TriviaStatus:
         return self._status(self._attempts.attempts(lot.id, user.id), self._platform.clock())
 
-    def attempt(self, lot: Lot, user: User, answer: str) -> AttemptResult:
-        """Record one answer; a player who already passed gets their status, nothing written."""
+    def attempt(
+        self, lot: Lot, user: User, answer: str, invite_code: str | None = None
+    ) -> AttemptResult:
+        """Record one answer; a player who already passed gets their status, nothing written.
+
+        A private lot with an invite code needs the code with the answer: a wrong code
+        counts as a wrong answer (so codes are guessed no faster than answers)."""
         now = self._platform.clock()
         # Past the deadline the lot sells nothing, so its question is closed too, even
         # before the tick has marked the lot expired.
         require_selling(lot, now, action="answer its trivia question")
         submitted = answer_digest(self._platform.keys, lot.id, answer)
+        invite_ok = True
+        if lot.invite_code_hmac is not None:
+            if invite_code is None:
+                if not self._attempts.has_passed(lot.id, user.id):
+                    raise InviteCodeRequired(
+                        "this lot is entered with its invite code: send invite_code",
+                        field="invite_code",
+                    )
+            else:
+                given = invite_code_digest(self._platform.keys, lot.id, invite_code)
+                invite_ok = hmac.compare_digest(given, lot.invite_code_hmac)
 
         self._attempts.lock_player(user.id)
         attempts = self._attempts.attempts(lot.id, user.id)
@@ -153,7 +185,7 @@ class TriviaService:
             )
 
         number = len(attempts) + 1
-        correct = hmac.compare_digest(submitted, lot.trivia_answer_hmac)
+        correct = hmac.compare_digest(submitted, lot.trivia_answer_hmac) and invite_ok
         ends_round = not correct and number % self._per_round == 0
         recorded = LotTriviaAttempt(
             lot_id=lot.id,
