@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -66,6 +67,9 @@ transactions = Table(
     Column("hash", String(64), nullable=False),
     CheckConstraint("seq >= 1", name="seq"),
     CheckConstraint("(idempotency_key IS NULL) = (request_hash IS NULL)", name="request_hash"),
+    # Time ranges (admin analytics): the transactions of a period, their kind read from
+    # the index.
+    Index("ix_ledger_transactions_created_at", "created_at", "kind", "seq"),
 )
 
 postings = Table(
