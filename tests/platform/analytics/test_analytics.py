@@ -7,6 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from alot_platform.analytics.models import LedgerDay, LedgerRollup
+from alot_platform.analytics.repository import AnalyticsRepository
+from alot_platform.scheduler import run_tick
+from sqlalchemy import delete, select, update
 
 from tests.platform.analytics.history import build
 
@@ -80,6 +84,29 @@ def test_every_figure_of_a_small_history(
         "host_commission": "1.50",
         "host_share_held_cents": 850,
     }
+
+    # The same figures from the rollup (the tick brings it to the head), from the
+    # postings alone (no rollup), and at every step of a rollup in small batches.
+    query = {"from": start.isoformat(), "to": end.isoformat()}
+    assert run_tick(platform).ledger_rolled_up > 0
+    assert _get(http, **query).json() == found
+    with services.session() as session:
+        session.execute(delete(LedgerDay))
+        session.execute(update(LedgerRollup).values(through_seq=0))
+    assert _get(http, **query).json() == found
+    steps = 0
+    while True:
+        with services.session() as session:
+            added = AnalyticsRepository(session).roll_up(7, http.clock.now)
+        if not added:
+            break
+        steps += 1
+        assert _get(http, **query).json() == found
+    assert steps > 3
+    with services.session() as session:
+        rolled = session.scalars(select(LedgerDay)).all()
+        assert {row.day for row in rolled} == {today}  # the ledger's (real) day
+        assert sum(row.postings for row in rolled) > 0
 
     # The lots' days without the ledger's day: counts, and no money.
     early = _get(http, **{"from": day0.isoformat(), "to": (day0 + timedelta(days=2)).isoformat()})

@@ -1,5 +1,6 @@
-"""The analytics queries: one aggregate over the ledger's postings in a time range, one
-over its settlements, and the lots' timestamps.
+"""The analytics queries: the ledger's postings summed per kind, account class and asset
+(the rollup's days, plus the tail it has not reached), its settlements, and the lots'
+timestamps.
 
 Ledger times are the ledger's own ``created_at`` strings (``YYYY-MM-DDTHH:MM:SS.ffffffZ``,
 UTC), which sort as text: a range is ``from <= created_at < to`` on those strings and uses
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from alot_ledger.tables import accounts, postings, transactions
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from alot_ledger.tables import accounts, head, postings, transactions
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from alot_platform.analytics.models import LedgerDay, LedgerRollup
 from alot_platform.lots.models import Lot
 
 # The account classes the figures are defined over: the platform's accounts by name, the
@@ -56,6 +58,12 @@ class Sums:
 
     totals: dict[tuple[str, str, str], int]
 
+    def __add__(self, other: Sums) -> Sums:
+        totals = dict(self.totals)
+        for key, amount in other.totals.items():
+            totals[key] = totals.get(key, 0) + amount
+        return Sums(totals)
+
     def of(self, kinds: tuple[str, ...] | None, account: str, asset: str) -> int:
         return sum(
             amount
@@ -89,24 +97,102 @@ class AnalyticsRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def sums(self, start: str, end: str) -> Sums:
+    def rollup_cursor(self, *, lock: bool) -> int:
+        """The seq the rollup has summed through; ``lock``: held until the unit of work
+        ends (shared for a reader, so the rollup cannot move between its two reads;
+        exclusive for the job). SQLite's transactions are snapshots already."""
+        query = select(LedgerRollup)
+        query = query.with_for_update() if lock else query.with_for_update(read=True)
+        row = self._session.scalars(query).one_or_none()
+        if row is None and not lock:
+            return 0
+        if row is None:  # made by migration 0015; a database made by create_all has none
+            row = LedgerRollup(id=1, through_seq=0, updated_at=None)
+            self._session.add(row)
+            self._session.flush()
+        return row.through_seq
+
+    def rolled_up(self, first: date, after: date) -> Sums:
+        """The rollup's sums for the days ``[first, after)``."""
+        rows = self._session.execute(
+            select(
+                LedgerDay.kind, LedgerDay.account_class, LedgerDay.asset, func.sum(LedgerDay.amount)
+            )
+            .where(LedgerDay.day >= first, LedgerDay.day < after)
+            .group_by(LedgerDay.kind, LedgerDay.account_class, LedgerDay.asset)
+        ).all()
+        return Sums({(kind, c, asset): int(total) for kind, c, asset, total in rows})
+
+    def tail(self, after_seq: int, start: str, end: str) -> Sums:
+        """Sums of the postings after ``after_seq`` with a ledger time in ``[start, end)``
+        (the part the rollup has not reached yet)."""
         cls = _account_class()
-        in_range = and_(transactions.c.created_at >= start, transactions.c.created_at < end)
         query = (
             select(
-                transactions.c.kind,
-                cls.label("cls"),
-                accounts.c.asset,
-                func.sum(postings.c.amount),
+                transactions.c.kind, cls.label("cls"), accounts.c.asset, func.sum(postings.c.amount)
             )
-            .select_from(transactions)
-            .join(postings, postings.c.seq == transactions.c.seq)
+            .select_from(postings)
+            .join(transactions, transactions.c.seq == postings.c.seq)
             .join(accounts, accounts.c.id == postings.c.account_id)
-            .where(in_range)
+            .where(
+                postings.c.seq > after_seq,
+                transactions.c.created_at >= start,
+                transactions.c.created_at < end,
+            )
             .group_by(transactions.c.kind, "cls", accounts.c.asset)
         )
         rows = self._session.execute(query).all()
         return Sums({(kind, c, asset): int(total) for kind, c, asset, total in rows})
+
+    def roll_up(self, limit: int, now: datetime) -> int:
+        """Add the next ``limit`` ledger transactions (at most) to the rollup; how many
+        were added (0: caught up). The cursor is locked first, so readers wait for this
+        unit of work rather than seeing the rollup and its cursor out of step."""
+        through = self.rollup_cursor(lock=True)
+        size = self._session.execute(select(head.c.size)).scalar_one_or_none() or 0
+        upto = min(through + limit, size)
+        if upto <= through:
+            return 0
+        cls = _account_class()
+        day = func.substr(transactions.c.created_at, 1, 10)
+        rows = self._session.execute(
+            select(
+                day.label("day"),
+                transactions.c.kind,
+                cls.label("cls"),
+                accounts.c.asset,
+                func.sum(postings.c.amount),
+                func.count(),
+            )
+            .select_from(postings)
+            .join(transactions, transactions.c.seq == postings.c.seq)
+            .join(accounts, accounts.c.id == postings.c.account_id)
+            .where(postings.c.seq > through, postings.c.seq <= upto)
+            .group_by("day", transactions.c.kind, "cls", accounts.c.asset)
+        ).all()
+        for text, kind, c, asset, amount, count in rows:
+            key = (date.fromisoformat(text), kind, c, asset)
+            found = self._session.get(LedgerDay, key)
+            if found is None:
+                self._session.add(
+                    LedgerDay(
+                        day=key[0],
+                        kind=kind,
+                        account_class=c,
+                        asset=asset,
+                        amount=int(amount),
+                        postings=int(count),
+                    )
+                )
+            else:
+                found.amount += int(amount)
+                found.postings += int(count)
+        self._session.execute(
+            update(LedgerRollup)
+            .where(LedgerRollup.id == 1)
+            .values(through_seq=upto, updated_at=now)
+        )
+        return upto - through
 
     def settlements(self, start: str, end: str) -> list[Settlement]:
         cls = _account_class()

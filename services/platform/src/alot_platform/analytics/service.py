@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from alot_platform.analytics.schemas import (
     RevenuePerLot,
     TimeToFunding,
 )
+from alot_platform.db import Database, unit_of_work
 from alot_platform.errors import InvalidInput
 from alot_platform.money import format_cents
 
@@ -75,6 +77,22 @@ def nearest_rank(ordered: list[int], percent: int) -> int:
     return ordered[max(rank, 1) - 1]
 
 
+ROLLUP_BATCH = 50_000
+"""Ledger transactions the rollup job adds in one unit of work."""
+
+
+def roll_up(database: Database, now: dt.datetime, *, batch: int = ROLLUP_BATCH) -> int:
+    """Bring the rollup up to the ledger's head, a batch per unit of work; how many
+    transactions it added. Safe beside another run (the cursor row is locked)."""
+    added = 0
+    while True:
+        with contextmanager(unit_of_work)(database) as session:
+            done = AnalyticsRepository(session).roll_up(batch, now)
+        added += done
+        if done < batch:
+            return added
+
+
 class AnalyticsService:
     def __init__(self, session: Session) -> None:
         self._repository = AnalyticsRepository(session)
@@ -84,7 +102,9 @@ class AnalyticsService:
         times = self._repository.lot_times(begin, finish)
         days = self._days(start, end, times.created, [f for _o, f in times.funded], times.expired)
         lo, hi = ledger_time(begin), ledger_time(finish)
-        sums = self._repository.sums(lo, hi)
+        # The rollup's days through its cursor, then the postings after it, live.
+        through = self._repository.rollup_cursor(lock=False)
+        sums = self._repository.rolled_up(start, end) + self._repository.tail(through, lo, hi)
         settlements = self._repository.settlements(lo, hi)
 
         funded, expired = len(times.funded), len(times.expired)
