@@ -66,7 +66,7 @@ class _Accounts:
 
 def generate(n: int, seed: int = 0) -> tuple[list[Row], list[Row], _Accounts]:
     """``n`` transactions of the platform's kinds, their postings, the accounts."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible bench data
+    rng = random.Random(seed)
     users = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(20_000)]
     lots = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(5_000)]
     hosts = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(100)]
@@ -171,7 +171,10 @@ def generate(n: int, seed: int = 0) -> tuple[list[Row], list[Row], _Accounts]:
     return transactions, postings, book
 
 
-_TX = "seq, id, kind, created_at, refs_json, metadata_json, idempotency_key, request_hash, prev_hash, hash"
+_TX = (
+    "seq, id, kind, created_at, refs_json, metadata_json, idempotency_key, request_hash,"
+    " prev_hash, hash"
+)
 _POSTING = "seq, position, account_id, amount, balance_before, balance_after, account_version"
 _ACCOUNT = "id, name, asset, must_not_go_negative, balance, version"
 
@@ -226,7 +229,8 @@ def build_rollup(url: str, through: int) -> None:
         done += added
     engine.dispose()
     print(
-        f"  rollup through seq {done:,} in {time.perf_counter() - began:.1f} s (the tick's catch-up)"
+        f"  rollup through seq {done:,} in {time.perf_counter() - began:.1f} s"
+        " (the tick's catch-up)"
     )
 
 
@@ -238,8 +242,8 @@ def time_queries(url: str, runs: int) -> None:
     }
     for label, (first, after) in ranges.items():
         timings = []
-        for run in range(runs + 1):
-            engine = create_engine(url) if run == 0 else engine  # run 0: a new engine, cold
+        engine = create_engine(url)  # run 0: a new engine, cold
+        for _run in range(runs + 1):
             began = time.perf_counter()
             with Session(engine) as session:
                 found = AnalyticsService(session).compute(first, after)
@@ -271,7 +275,8 @@ def main() -> None:
     began = time.perf_counter()
     transactions, postings, book = generate(options.n)
     print(
-        f"generated {_summary(START.date(), transactions, postings, book)} in {time.perf_counter() - began:.1f} s"
+        f"generated {_summary(START.date(), transactions, postings, book)}"
+        f" in {time.perf_counter() - began:.1f} s"
     )
     postgres = os.environ.get("ALOT_TEST_POSTGRES_URL")
     if postgres:
