@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from alot_platform.analytics.models import LedgerDay, LedgerRollup
+from alot_platform.analytics.models import LedgerDay, LedgerRollup, LedgerSettlement
 from alot_platform.analytics.repository import AnalyticsRepository
 from alot_platform.scheduler import run_tick
 from sqlalchemy import delete, select, update
@@ -92,6 +92,7 @@ def test_every_figure_of_a_small_history(
     assert _get(http, **query).json() == found
     with services.session() as session:
         session.execute(delete(LedgerDay))
+        session.execute(delete(LedgerSettlement))
         session.execute(update(LedgerRollup).values(through_seq=0))
     assert _get(http, **query).json() == found
     steps = 0
@@ -107,6 +108,9 @@ def test_every_figure_of_a_small_history(
         rolled = session.scalars(select(LedgerDay)).all()
         assert {row.day for row in rolled} == {today}  # the ledger's (real) day
         assert sum(row.postings for row in rolled) > 0
+        settled = session.scalars(select(LedgerSettlement).order_by(LedgerSettlement.seq)).all()
+        assert [s.lot_id for s in settled] == [history.platform_lot, history.host_lot]
+        assert [s.host_id for s in settled] == [None, history.host_id]
 
     # The lots' days without the ledger's day: counts, and no money.
     early = _get(http, **{"from": day0.isoformat(), "to": (day0 + timedelta(days=2)).isoformat()})

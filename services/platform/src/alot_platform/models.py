@@ -1,6 +1,6 @@
 """Every platform table, imported in one place so Alembic and tests see the full metadata."""
 
-from alot_platform.analytics.models import LedgerDay, LedgerRollup
+from alot_platform.analytics.models import LedgerDay, LedgerRollup, LedgerSettlement
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
 from alot_platform.db import Base
@@ -23,6 +23,7 @@ __all__ = [
     "Host",
     "LedgerDay",
     "LedgerRollup",
+    "LedgerSettlement",
     "Lot",
     "LotEntry",
     "LotEntryPurchase",

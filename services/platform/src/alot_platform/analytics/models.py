@@ -27,6 +27,28 @@ class LedgerDay(Base):
     postings: Mapped[int] = mapped_column(Integer)
 
 
+class LedgerSettlement(Base):
+    """One ``lot_settlement`` ledger transaction with seq <= the rollup's cursor, its
+    postings summed per account class (what revenue per lot and host commission read)."""
+
+    __tablename__ = "analytics_settlements"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[str] = mapped_column(String(27))
+    """The ledger's time, as the ledger writes it."""
+    lot_id: Mapped[str] = mapped_column(String(36))
+    host_id: Mapped[str | None] = mapped_column(String(36))
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+    """platform:revenue USD"""
+    host_held_cents: Mapped[int] = mapped_column(BigInteger)
+    """host:*:held USD"""
+    escrow_cash_cents: Mapped[int] = mapped_column(BigInteger)
+    """minus lot:*:escrow USD: the lot's cash"""
+    credits_redeemed: Mapped[int] = mapped_column(BigInteger)
+    """platform:credits_redeemed CRD"""
+
+
 class LedgerRollup(Base):
     """One row: the ledger seq the rollup has summed through (0: nothing yet)."""
 

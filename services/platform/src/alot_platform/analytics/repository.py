@@ -18,7 +18,7 @@ from alot_ledger.tables import accounts, head, postings, transactions
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from alot_platform.analytics.models import LedgerDay, LedgerRollup
+from alot_platform.analytics.models import LedgerDay, LedgerRollup, LedgerSettlement
 from alot_platform.lots.models import Lot
 
 # The account classes the figures are defined over: the platform's accounts by name, the
@@ -187,6 +187,22 @@ class AnalyticsRepository:
             else:
                 found.amount += int(amount)
                 found.postings += int(count)
+        for settlement in self._ledger_settlements(
+            postings.c.seq > through, postings.c.seq <= upto
+        ):
+            self._session.add(
+                LedgerSettlement(
+                    seq=settlement.seq,
+                    day=date.fromisoformat(settlement.created_at[:10]),
+                    created_at=settlement.created_at,
+                    lot_id=settlement.lot_id,
+                    host_id=settlement.host_id,
+                    revenue_cents=settlement.revenue_cents,
+                    host_held_cents=settlement.host_held_cents,
+                    escrow_cash_cents=settlement.escrow_cash_cents,
+                    credits_redeemed=settlement.credits_redeemed,
+                )
+            )
         self._session.execute(
             update(LedgerRollup)
             .where(LedgerRollup.id == 1)
@@ -194,7 +210,35 @@ class AnalyticsRepository:
         )
         return upto - through
 
-    def settlements(self, start: str, end: str) -> list[Settlement]:
+    def settlements(
+        self, first: date, after: date, through: int, start: str, end: str
+    ) -> list[Settlement]:
+        """The settlements of the days ``[first, after)``: the rollup's (seq <= ``through``),
+        then the ledger's after it with a time in ``[start, end)``, in seq order."""
+        rolled = self._session.scalars(
+            select(LedgerSettlement)
+            .where(LedgerSettlement.day >= first, LedgerSettlement.day < after)
+            .order_by(LedgerSettlement.seq)
+        ).all()
+        return [
+            Settlement(
+                seq=row.seq,
+                created_at=row.created_at,
+                lot_id=row.lot_id,
+                host_id=row.host_id,
+                revenue_cents=row.revenue_cents,
+                host_held_cents=row.host_held_cents,
+                escrow_cash_cents=row.escrow_cash_cents,
+                credits_redeemed=row.credits_redeemed,
+            )
+            for row in rolled
+        ] + self._ledger_settlements(
+            postings.c.seq > through,
+            transactions.c.created_at >= start,
+            transactions.c.created_at < end,
+        )
+
+    def _ledger_settlements(self, *where: ColumnElement[bool]) -> list[Settlement]:
         cls = _account_class()
 
         def total(label: str, asset: str) -> ColumnElement[int]:
@@ -215,11 +259,7 @@ class AnalyticsRepository:
             .select_from(transactions)
             .join(postings, postings.c.seq == transactions.c.seq)
             .join(accounts, accounts.c.id == postings.c.account_id)
-            .where(
-                transactions.c.kind == "lot_settlement",
-                transactions.c.created_at >= start,
-                transactions.c.created_at < end,
-            )
+            .where(transactions.c.kind == "lot_settlement", *where)
             .group_by(transactions.c.seq, transactions.c.created_at, transactions.c.refs_json)
             .order_by(transactions.c.seq)
         )

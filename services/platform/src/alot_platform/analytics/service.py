@@ -105,7 +105,7 @@ class AnalyticsService:
         # The rollup's days through its cursor, then the postings after it, live.
         through = self._repository.rollup_cursor(lock=False)
         sums = self._repository.rolled_up(start, end) + self._repository.tail(through, lo, hi)
-        settlements = self._repository.settlements(lo, hi)
+        settlements = self._repository.settlements(start, end, through, lo, hi)
 
         funded, expired = len(times.funded), len(times.expired)
         bps, text = rate(funded, funded + expired)

@@ -1,5 +1,6 @@
 """analytics_ledger_days (the ledger's postings summed per day, kind, account class and
-asset) and analytics_rollup (the seq it is summed through), for admin analytics
+asset), analytics_settlements (each lot settlement's sums) and analytics_rollup (the seq
+both are summed through), for admin analytics
 
 Revision ID: 0015
 Revises: 0010
@@ -30,6 +31,21 @@ def upgrade() -> None:
             "day", "kind", "account_class", "asset", name=op.f("pk_analytics_ledger_days")
         ),
     )
+    op.create_table(
+        "analytics_settlements",
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.String(length=27), nullable=False),
+        sa.Column("lot_id", sa.String(length=36), nullable=False),
+        sa.Column("host_id", sa.String(length=36), nullable=True),
+        sa.Column("revenue_cents", sa.BigInteger(), nullable=False),
+        sa.Column("host_held_cents", sa.BigInteger(), nullable=False),
+        sa.Column("escrow_cash_cents", sa.BigInteger(), nullable=False),
+        sa.Column("credits_redeemed", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_analytics_settlements")),
+    )
+    with op.batch_alter_table("analytics_settlements", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_analytics_settlements_day"), ["day"], unique=False)
     rollup = op.create_table(
         "analytics_rollup",
         sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
@@ -43,4 +59,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("analytics_rollup")
+    op.drop_table("analytics_settlements")
     op.drop_table("analytics_ledger_days")
