@@ -59,6 +59,7 @@ export const router = createBrowserRouter([
           { path: "admin/payments", element: admin(() => import("./pages/admin/PaymentsPage")) },
           { path: "admin/ledger", element: admin(() => import("./pages/admin/LedgerPage")) },
           { path: "admin/tasks", element: admin(() => import("./pages/admin/TasksPage")) },
+          { path: "admin/analytics", element: admin(() => import("./pages/admin/AnalyticsPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],

@@ -14,6 +14,7 @@ const SECTIONS = [
   { to: "/admin/payments", label: "Payment events", what: "events and disputes needing a person" },
   { to: "/admin/ledger", label: "Ledger", what: "the latest signed checkpoint and the credits reconciliation" },
   { to: "/admin/tasks", label: "Background tasks", what: "tasks that failed on every attempt: why, and retry them" },
+  { to: "/admin/analytics", label: "Analytics", what: "lots per day, conversion, time to funding, revenue, GMV, refunds, credits" },
 ];
 
 export default function AdminHomePage() {

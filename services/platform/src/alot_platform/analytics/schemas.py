@@ -7,14 +7,14 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 
-class DayCounts(BaseModel):
+class AnalyticsDay(BaseModel):
     date: dt.date
     lots_created: int
     lots_funded: int
     lots_expired: int
 
 
-class Conversion(BaseModel):
+class AnalyticsConversion(BaseModel):
     """Lots that reached an outcome in the range: funded / (funded + expired)."""
 
     funded: int
@@ -23,7 +23,7 @@ class Conversion(BaseModel):
     rate: str | None = Field(description='the rate as a percentage with two decimals, "66.66"')
 
 
-class TimeToFunding(BaseModel):
+class AnalyticsTimeToFunding(BaseModel):
     """opened_at -> funded_at of the lots funded in the range, in whole seconds."""
 
     lots: int
@@ -32,14 +32,14 @@ class TimeToFunding(BaseModel):
     p90_seconds: int | None
 
 
-class Credits(BaseModel):
+class AnalyticsCredits(BaseModel):
     issued_credits: int
     spent_credits: int
     redeemed_credits: int
     refunded_credits: int
 
 
-class LotRevenue(BaseModel):
+class AnalyticsLotRevenue(BaseModel):
     lot_id: str
     ledger_seq: int
     settled_at: str = Field(description="the settlement's ledger time")
@@ -47,8 +47,8 @@ class LotRevenue(BaseModel):
     revenue: str
 
 
-class RevenuePerLot(BaseModel):
-    lots: list[LotRevenue]
+class AnalyticsRevenuePerLot(BaseModel):
+    lots: list[AnalyticsLotRevenue]
     settled_lots: int
     total_cents: int
     total: str
@@ -56,7 +56,7 @@ class RevenuePerLot(BaseModel):
     mean: str | None
 
 
-class Money(BaseModel):
+class AnalyticsMoney(BaseModel):
     gmv_cents: int
     gmv: str
     cash_refunded_cents: int
@@ -75,14 +75,14 @@ class Money(BaseModel):
 class Analytics(BaseModel):
     from_: dt.date = Field(alias="from", serialization_alias="from")
     to: dt.date = Field(description="exclusive: the day after the last day counted")
-    days: list[DayCounts]
+    days: list[AnalyticsDay]
     lots_created: int
     lots_funded: int
     lots_expired: int
-    conversion: Conversion
-    time_to_funding: TimeToFunding
-    credits: Credits
-    revenue_per_lot: RevenuePerLot
-    money: Money
+    conversion: AnalyticsConversion
+    time_to_funding: AnalyticsTimeToFunding
+    credits: AnalyticsCredits
+    revenue_per_lot: AnalyticsRevenuePerLot
+    money: AnalyticsMoney
 
     model_config = {"populate_by_name": True}

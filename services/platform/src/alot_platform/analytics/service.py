@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from alot_platform.analytics.repository import AnalyticsRepository, ledger_time
 from alot_platform.analytics.schemas import (
     Analytics,
-    Conversion,
-    Credits,
-    DayCounts,
-    LotRevenue,
-    Money,
-    RevenuePerLot,
-    TimeToFunding,
+    AnalyticsConversion,
+    AnalyticsCredits,
+    AnalyticsDay,
+    AnalyticsLotRevenue,
+    AnalyticsMoney,
+    AnalyticsRevenuePerLot,
+    AnalyticsTimeToFunding,
 )
 from alot_platform.db import Database, unit_of_work
 from alot_platform.errors import InvalidInput
@@ -112,7 +112,7 @@ class AnalyticsService:
         durations = sorted(int((f - o).total_seconds()) for o, f in times.funded if o is not None)
 
         revenues = [
-            LotRevenue(
+            AnalyticsLotRevenue(
                 lot_id=s.lot_id,
                 ledger_seq=s.seq,
                 settled_at=s.created_at,
@@ -138,20 +138,20 @@ class AnalyticsService:
             lots_created=len(times.created),
             lots_funded=funded,
             lots_expired=expired,
-            conversion=Conversion(funded=funded, expired=expired, rate_bps=bps, rate=text),
-            time_to_funding=TimeToFunding(
+            conversion=AnalyticsConversion(funded=funded, expired=expired, rate_bps=bps, rate=text),
+            time_to_funding=AnalyticsTimeToFunding(
                 lots=len(durations),
                 mean_seconds=sum(durations) // len(durations) if durations else None,
                 p50_seconds=nearest_rank(durations, 50) if durations else None,
                 p90_seconds=nearest_rank(durations, 90) if durations else None,
             ),
-            credits=Credits(
+            credits=AnalyticsCredits(
                 issued_credits=-sums.of(None, "platform:credits_issued", "CRD"),
                 spent_credits=-sums.of(PURCHASE, "user:*:credits", "CRD"),
                 redeemed_credits=sums.of(None, "platform:credits_redeemed", "CRD"),
                 refunded_credits=sums.of(REFUND_CREDITS, "user:*:credits", "CRD"),
             ),
-            revenue_per_lot=RevenuePerLot(
+            revenue_per_lot=AnalyticsRevenuePerLot(
                 lots=revenues,
                 settled_lots=len(revenues),
                 total_cents=total,
@@ -159,7 +159,7 @@ class AnalyticsService:
                 mean_cents=mean,
                 mean=format_cents(mean) if mean is not None else None,
             ),
-            money=Money(
+            money=AnalyticsMoney(
                 gmv_cents=gmv,
                 gmv=format_cents(gmv),
                 cash_refunded_cents=refunded,
@@ -183,12 +183,12 @@ class AnalyticsService:
         created: list[dt.datetime],
         funded: list[dt.datetime],
         expired: list[dt.datetime],
-    ) -> list[DayCounts]:
+    ) -> list[AnalyticsDay]:
         def per_day(moments: list[dt.datetime]) -> Counter[dt.date]:
             return Counter(m.astimezone(dt.UTC).date() for m in moments)
 
         c, f, e = per_day(created), per_day(funded), per_day(expired)
         return [
-            DayCounts(date=day, lots_created=c[day], lots_funded=f[day], lots_expired=e[day])
+            AnalyticsDay(date=day, lots_created=c[day], lots_funded=f[day], lots_expired=e[day])
             for day in (start + dt.timedelta(days=n) for n in range((end - start).days))
         ]
