@@ -22,7 +22,7 @@ def test_migrate_is_repeatable_and_uses_its_own_version_table(engine: Engine) ->
     migrate(engine)  # second run: nothing to do, nothing breaks
     with engine.connect() as connection:
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version_ledger"))
-        assert version.scalar_one() == "0002_ledger_kind_time_index"
+        assert version.scalar_one() == "0001_ledger_initial"
         assert not sa.inspect(connection).has_table("alembic_version")
 
 

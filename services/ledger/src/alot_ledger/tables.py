@@ -14,7 +14,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -67,8 +66,6 @@ transactions = Table(
     Column("hash", String(64), nullable=False),
     CheckConstraint("seq >= 1", name="seq"),
     CheckConstraint("(idempotency_key IS NULL) = (request_hash IS NULL)", name="request_hash"),
-    # The transactions of one kind over a period (admin analytics: settlements).
-    Index("ix_ledger_transactions_kind_created_at", "kind", "created_at"),
 )
 
 postings = Table(

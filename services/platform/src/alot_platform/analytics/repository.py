@@ -12,10 +12,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from alot_ledger.tables import accounts, head, postings, transactions
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from alot_platform.analytics.models import LedgerDay, LedgerRollup, LedgerSettlement
@@ -135,6 +147,8 @@ class AnalyticsRepository:
             .join(transactions, transactions.c.seq == postings.c.seq)
             .join(accounts, accounts.c.id == postings.c.account_id)
             .where(
+                # on both tables, so that either's primary key bounds the scan
+                transactions.c.seq > after_seq,
                 postings.c.seq > after_seq,
                 transactions.c.created_at >= start,
                 transactions.c.created_at < end,
@@ -170,39 +184,81 @@ class AnalyticsRepository:
             .where(postings.c.seq > through, postings.c.seq <= upto)
             .group_by("day", transactions.c.kind, "cls", accounts.c.asset)
         ).all()
-        for text, kind, c, asset, amount, count in rows:
-            key = (date.fromisoformat(text), kind, c, asset)
-            found = self._session.get(LedgerDay, key)
-            if found is None:
-                self._session.add(
-                    LedgerDay(
-                        day=key[0],
-                        kind=kind,
-                        account_class=c,
-                        asset=asset,
-                        amount=int(amount),
-                        postings=int(count),
+        # Core statements, one per kind of write: a batch touches a few hundred day rows.
+        sums = {
+            (date.fromisoformat(text), kind, c, asset): (int(amount), int(count))
+            for text, kind, c, asset, amount, count in rows
+        }
+        days = {key[0] for key in sums}
+        table = cast(Table, LedgerDay.__table__)
+        existing = (
+            {
+                (row.day, row.kind, row.account_class, row.asset)
+                for row in self._session.execute(
+                    select(table.c.day, table.c.kind, table.c.account_class, table.c.asset).where(
+                        table.c.day.in_(days)
                     )
                 )
-            else:
-                found.amount += int(amount)
-                found.postings += int(count)
-        for settlement in self._ledger_settlements(
-            postings.c.seq > through, postings.c.seq <= upto
-        ):
-            self._session.add(
-                LedgerSettlement(
-                    seq=settlement.seq,
-                    day=date.fromisoformat(settlement.created_at[:10]),
-                    created_at=settlement.created_at,
-                    lot_id=settlement.lot_id,
-                    host_id=settlement.host_id,
-                    revenue_cents=settlement.revenue_cents,
-                    host_held_cents=settlement.host_held_cents,
-                    escrow_cash_cents=settlement.escrow_cash_cents,
-                    credits_redeemed=settlement.credits_redeemed,
+            }
+            if days
+            else set()
+        )
+        fresh = [
+            {
+                "day": k[0],
+                "kind": k[1],
+                "account_class": k[2],
+                "asset": k[3],
+                "amount": a,
+                "postings": n,
+            }
+            for k, (a, n) in sums.items()
+            if k not in existing
+        ]
+        if fresh:
+            self._session.execute(insert(table), fresh)
+        known = [
+            {"k_day": k[0], "k_kind": k[1], "k_class": k[2], "k_asset": k[3], "add": a, "more": n}
+            for k, (a, n) in sums.items()
+            if k in existing
+        ]
+        if known:
+            self._session.execute(
+                update(table)
+                .where(
+                    table.c.day == bindparam("k_day"),
+                    table.c.kind == bindparam("k_kind"),
+                    table.c.account_class == bindparam("k_class"),
+                    table.c.asset == bindparam("k_asset"),
                 )
+                .values(
+                    amount=table.c.amount + bindparam("add"),
+                    postings=table.c.postings + bindparam("more"),
+                )
+                .execution_options(synchronize_session=False),
+                known,
             )
+        settled = [
+            {
+                "seq": x.seq,
+                "day": date.fromisoformat(x.created_at[:10]),
+                "created_at": x.created_at,
+                "lot_id": x.lot_id,
+                "host_id": x.host_id,
+                "revenue_cents": x.revenue_cents,
+                "host_held_cents": x.host_held_cents,
+                "escrow_cash_cents": x.escrow_cash_cents,
+                "credits_redeemed": x.credits_redeemed,
+            }
+            for x in self._ledger_settlements(
+                transactions.c.seq > through,
+                transactions.c.seq <= upto,
+                postings.c.seq > through,
+                postings.c.seq <= upto,
+            )
+        ]
+        if settled:
+            self._session.execute(insert(cast(Table, LedgerSettlement.__table__)), settled)
         self._session.execute(
             update(LedgerRollup)
             .where(LedgerRollup.id == 1)
@@ -233,6 +289,7 @@ class AnalyticsRepository:
             )
             for row in rolled
         ] + self._ledger_settlements(
+            transactions.c.seq > through,
             postings.c.seq > through,
             transactions.c.created_at >= start,
             transactions.c.created_at < end,
