@@ -271,22 +271,23 @@ class AnalyticsRepository:
     ) -> list[Settlement]:
         """The settlements of the days ``[first, after)``: the rollup's (seq <= ``through``),
         then the ledger's after it with a time in ``[start, end)``, in seq order."""
-        rolled = self._session.scalars(
-            select(LedgerSettlement)
-            .where(LedgerSettlement.day >= first, LedgerSettlement.day < after)
-            .order_by(LedgerSettlement.seq)
+        table = cast(Table, LedgerSettlement.__table__)
+        rolled = self._session.execute(
+            select(
+                table.c.seq,
+                table.c.created_at,
+                table.c.lot_id,
+                table.c.host_id,
+                table.c.revenue_cents,
+                table.c.host_held_cents,
+                table.c.escrow_cash_cents,
+                table.c.credits_redeemed,
+            )
+            .where(table.c.day >= first, table.c.day < after)
+            .order_by(table.c.seq)
         ).all()
         return [
-            Settlement(
-                seq=row.seq,
-                created_at=row.created_at,
-                lot_id=row.lot_id,
-                host_id=row.host_id,
-                revenue_cents=row.revenue_cents,
-                host_held_cents=row.host_held_cents,
-                escrow_cash_cents=row.escrow_cash_cents,
-                credits_redeemed=row.credits_redeemed,
-            )
+            Settlement(*row)  # columns in the dataclass's order
             for row in rolled
         ] + self._ledger_settlements(
             transactions.c.seq > through,

@@ -15,7 +15,6 @@ from alot_platform.analytics.schemas import (
     AnalyticsConversion,
     AnalyticsCredits,
     AnalyticsDay,
-    AnalyticsLotRevenue,
     AnalyticsMoney,
     AnalyticsRevenuePerLot,
     AnalyticsTimeToFunding,
@@ -111,14 +110,15 @@ class AnalyticsService:
         bps, text = rate(funded, funded + expired)
         durations = sorted(int((f - o).total_seconds()) for o, f in times.funded if o is not None)
 
-        revenues = [
-            AnalyticsLotRevenue(
-                lot_id=s.lot_id,
-                ledger_seq=s.seq,
-                settled_at=s.created_at,
-                revenue_cents=s.revenue_cents,
-                revenue=format_cents(s.revenue_cents),
-            )
+        # Plain dicts, validated once with the answer: thousands of lots over a year.
+        revenues: list[dict[str, object]] = [
+            {
+                "lot_id": s.lot_id,
+                "ledger_seq": s.seq,
+                "settled_at": s.created_at,
+                "revenue_cents": s.revenue_cents,
+                "revenue": format_cents(s.revenue_cents),
+            }
             for s in settlements
         ]
         total = sum(s.revenue_cents for s in settlements)
@@ -151,13 +151,15 @@ class AnalyticsService:
                 redeemed_credits=sums.of(None, "platform:credits_redeemed", "CRD"),
                 refunded_credits=sums.of(REFUND_CREDITS, "user:*:credits", "CRD"),
             ),
-            revenue_per_lot=AnalyticsRevenuePerLot(
-                lots=revenues,
-                settled_lots=len(revenues),
-                total_cents=total,
-                total=format_cents(total),
-                mean_cents=mean,
-                mean=format_cents(mean) if mean is not None else None,
+            revenue_per_lot=AnalyticsRevenuePerLot.model_validate(
+                {
+                    "lots": revenues,
+                    "settled_lots": len(revenues),
+                    "total_cents": total,
+                    "total": format_cents(total),
+                    "mean_cents": mean,
+                    "mean": format_cents(mean) if mean is not None else None,
+                }
             ),
             money=AnalyticsMoney(
                 gmv_cents=gmv,
