@@ -145,6 +145,8 @@ def test_the_default_range_is_the_last_30_days(http: Any) -> None:
         {"from": "2025-01-01", "to": "2026-01-03"},  # 367 days
         {"from": "2026-02-30"},  # no such day
         {"to": "yesterday"},
+        {"from": "9999-12-20"},  # its default end is past the last day there is
+        {"to": "0001-01-05"},
         {"from": "2026-03-01T10:30:00"},  # a day, not a time
     ],
 )

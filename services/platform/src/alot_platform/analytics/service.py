@@ -44,10 +44,13 @@ def resolve_range(
     start: dt.date | None, end: dt.date | None, today: dt.date
 ) -> tuple[dt.date, dt.date]:
     """``[from, to)`` in UTC days: by default the last 30 days, today included."""
-    if end is None:
-        end = (start + dt.timedelta(days=DEFAULT_DAYS)) if start else today + dt.timedelta(days=1)
-    if start is None:
-        start = end - dt.timedelta(days=DEFAULT_DAYS)
+    try:
+        if end is None:
+            end = start + dt.timedelta(days=DEFAULT_DAYS) if start else today + dt.timedelta(days=1)
+        if start is None:
+            start = end - dt.timedelta(days=DEFAULT_DAYS)
+    except OverflowError:
+        raise InvalidRange("the range must fall between years 1 and 9999") from None
     if end <= start:
         raise InvalidRange(f"to ({end}) must be after from ({start}): to is exclusive")
     if (end - start).days > MAX_DAYS:
