@@ -56,8 +56,9 @@ test("an admin reads the analytics, over the last 30 days and another range", as
   await expect(page.getByRole("heading", { name: "Analytics", level: 1 })).toBeVisible();
   const tiles = page.getByRole("list", { name: "Key figures" });
   const tile = (label: string) => tiles.getByRole("listitem").filter({ hasText: label });
+  const value = (label: string) => tile(label).locator(".kpi-value");
   // The default range is the last 30 days, today included: today's figures are in it.
-  await expect(tile("GMV (cash for tickets)")).toContainText(dollars(after.money.gmv_cents));
+  await expect(value("GMV (cash for tickets)")).toHaveText(dollars(after.money.gmv_cents));
   await expect(page.getByLabel("Through", { exact: true })).toHaveValue(today);
   const chart = page.getByRole("img", { name: /^Lots created, funded and expired per day: 30 days/ });
   await expect(chart).toBeVisible();
@@ -76,8 +77,9 @@ test("an admin reads the analytics, over the last 30 days and another range", as
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(/from=2025-01-01&through=2025-01-31/);
   await expect(page.getByRole("heading", { name: "Key figures, 2025-01-01 through 2025-01-31" })).toBeVisible();
-  await expect(tile("GMV (cash for tickets)")).toContainText("$0.00");
-  await expect(tile("Lots created")).toContainText("0");
+  await expect(value("GMV (cash for tickets)")).toHaveText("$0.00");
+  await expect(value("Lots created")).toHaveText("0");
+  await expect(value("Conversion (open → funded)")).toHaveText("—");
   await expect(page.getByRole("img", { name: /^Lots created, funded and expired per day: 31 days/ })).toBeVisible();
   await expect(page.getByText("No lot settled in this range.")).toBeVisible();
   await expectAccessible(page);
@@ -86,4 +88,12 @@ test("an admin reads the analytics, over the last 30 days and another range", as
   await page.getByLabel("From", { exact: true }).fill("2025-02-10");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByRole("alert")).toContainText("“Through” must be on or after “From”.");
+
+  // On a phone: nothing wider than the screen.
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.goto("/admin/analytics");
+  await expect(page.getByRole("img", { name: /^Lots created, funded and expired per day: 30 days/ })).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await expectAccessible(page);
 });
