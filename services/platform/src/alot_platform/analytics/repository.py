@@ -145,7 +145,9 @@ class AnalyticsRepository:
             )
             .select_from(postings)
             .join(transactions, transactions.c.seq == postings.c.seq)
-            .join(accounts, accounts.c.id == postings.c.account_id)
+            # "+ 0": no probing the postings by account (SQLite would, once per account);
+            # the scan is the seq range, each account found by its primary key
+            .join(accounts, accounts.c.id == postings.c.account_id + 0)
             .where(
                 # on both tables, so that either's primary key bounds the scan
                 transactions.c.seq > after_seq,
@@ -180,7 +182,7 @@ class AnalyticsRepository:
             )
             .select_from(postings)
             .join(transactions, transactions.c.seq == postings.c.seq)
-            .join(accounts, accounts.c.id == postings.c.account_id)
+            .join(accounts, accounts.c.id == postings.c.account_id + 0)  # see tail()
             .where(postings.c.seq > through, postings.c.seq <= upto)
             .group_by("day", transactions.c.kind, "cls", accounts.c.asset)
         ).all()
@@ -316,7 +318,7 @@ class AnalyticsRepository:
             )
             .select_from(transactions)
             .join(postings, postings.c.seq == transactions.c.seq)
-            .join(accounts, accounts.c.id == postings.c.account_id)
+            .join(accounts, accounts.c.id == postings.c.account_id + 0)  # see tail()
             .where(transactions.c.kind == "lot_settlement", *where)
             .group_by(transactions.c.seq, transactions.c.created_at, transactions.c.refs_json)
             .order_by(transactions.c.seq)
