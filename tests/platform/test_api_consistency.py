@@ -103,23 +103,34 @@ NOT_MONEY = {
     "bytes",  # an image rendition's size
     "commitment_ledger_seq",
     "entries",
+    "expired",
     "expires_in",
     "failed_tasks",
     "height",  # an image's, in pixels
+    "funded",
     "hits",
     "index",
     "inputs_ledger_seq",
     "ledger_seq",
+    "lots",
+    "lots_created",
+    "lots_expired",
+    "lots_funded",
     "marked",
     "max_tickets_per_user",
+    "mean_seconds",
     "misses",
     "non_winner_credit_rate_percent",
+    "p50_seconds",
+    "p90_seconds",
     "payment_events_needing_attention",
     "progress_bps",
     "rank",
+    "rate_bps",
     "refresh_expires_in",
     "result_ledger_seq",
     "seconds_left",
+    "settled_lots",
     "status",
     "ticket_count",
     "tickets",
@@ -132,8 +143,6 @@ NOT_MONEY = {
     "winning_ticket",
     "width",  # an image's, in pixels
     "commission_bps",
-    "lots_created",
-    "lots_funded",
 }
 
 

@@ -72,6 +72,7 @@ export const router = createBrowserRouter([
           { path: "admin/fulfillment", element: admin(() => import("./pages/admin/FulfillmentAdminPage")) },
           { path: "host/fulfillment", element: player(() => import("./pages/host/HostFulfillmentPage")) },
           { path: "admin/hosts", element: admin(() => import("./pages/admin/HostsPage")) },
+          { path: "admin/analytics", element: admin(() => import("./pages/admin/AnalyticsPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],

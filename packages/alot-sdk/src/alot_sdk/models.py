@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from alot_sdk.money import format_credits, format_money
 
@@ -23,6 +23,14 @@ __all__ = [
     "Accepted",
     "AdminOverview",
     "AdminPayouts",
+    "Analytics",
+    "AnalyticsConversion",
+    "AnalyticsCredits",
+    "AnalyticsDay",
+    "AnalyticsLotRevenue",
+    "AnalyticsMoney",
+    "AnalyticsRevenuePerLot",
+    "AnalyticsTimeToFunding",
     "Balance",
     "Bundle",
     "CacheFamilyStats",
@@ -622,6 +630,97 @@ class CacheStats(AlotModel):
             if stats.family == name:
                 return stats
         raise KeyError(name)
+
+
+# -- admin analytics (docs/platform/analytics.md defines every figure) ---------------
+
+
+class AnalyticsDay(AlotModel):
+    date: date
+    lots_created: int
+    lots_funded: int
+    lots_expired: int
+
+
+class AnalyticsConversion(AlotModel):
+    """Open -> funded over the lots that reached an outcome in the range."""
+
+    funded: int
+    expired: int
+    rate_bps: int | None
+    """funded * 10000 // (funded + expired); None when no lot reached an outcome."""
+    rate: str | None
+    """The rate as a percentage with two decimals, e.g. "66.66"."""
+
+
+class AnalyticsTimeToFunding(AlotModel):
+    """opened_at -> funded_at of the lots funded in the range, whole seconds."""
+
+    lots: int
+    mean_seconds: int | None
+    p50_seconds: int | None
+    p90_seconds: int | None
+
+
+class AnalyticsCredits(AlotModel):
+    issued_credits: int
+    spent_credits: int
+    redeemed_credits: int
+    refunded_credits: int
+
+
+class AnalyticsLotRevenue(AlotModel):
+    lot_id: str
+    ledger_seq: int
+    settled_at: str
+    """The settlement's ledger time."""
+    revenue_cents: int
+    revenue: str
+
+
+class AnalyticsRevenuePerLot(AlotModel):
+    lots: list[AnalyticsLotRevenue]
+    settled_lots: int
+    total_cents: int
+    total: str
+    mean_cents: int | None
+    mean: str | None
+
+
+class AnalyticsMoney(AlotModel):
+    """Money figures from the ledger's postings, in cents."""
+
+    gmv_cents: int
+    gmv: str
+    cash_refunded_cents: int
+    cash_refunded: str
+    refund_fees_cents: int
+    refunded_to_credits_cents: int
+    processing_fees_cents: int
+    processing_fees: str
+    host_payouts_cents: int
+    host_payouts: str
+    host_commission_cents: int
+    host_commission: str
+    host_share_held_cents: int
+
+
+class Analytics(AlotModel):
+    """The business figures over the UTC days [from_, to) (`to` exclusive)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    days: list[AnalyticsDay]
+    lots_created: int
+    lots_funded: int
+    lots_expired: int
+    conversion: AnalyticsConversion
+    time_to_funding: AnalyticsTimeToFunding
+    credits: AnalyticsCredits
+    revenue_per_lot: AnalyticsRevenuePerLot
+    money: AnalyticsMoney
 
 
 class Task(AlotModel):

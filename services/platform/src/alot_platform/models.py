@@ -1,5 +1,6 @@
 """Every platform table, imported in one place so Alembic and tests see the full metadata."""
 
+from alot_platform.analytics.models import LedgerDay, LedgerRollup, LedgerSettlement
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
 from alot_platform.db import Base
@@ -24,6 +25,9 @@ __all__ = [
     "Host",
     "HostPayout",
     "Image",
+    "LedgerDay",
+    "LedgerRollup",
+    "LedgerSettlement",
     "Lot",
     "LotEntry",
     "LotEntryPurchase",

@@ -12,8 +12,8 @@ not posted yet (Stripe had not published them), pay hosts their payable balances
 deadlines of won prizes (fulfillment/tasks.py: reminders, unclaimed prizes paid in
 cash, unshipped ones disputed, deliveries confirmed), send the outbox's emails that are
 due (the mail server was down), remove what no longer guards anything (ended login
-sessions, expired tokens, spent payment events: cleanup/), and checkpoint the ledger
-when due.
+sessions, expired tokens, spent payment events: cleanup/), sum the ledger's new
+postings into the analytics rollup (analytics/), and checkpoint the ledger when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
 a tick beside `alot tick`, never do anything twice. A job drains everything due when
@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 
 from alot_ledger import Checkpointer
 
+from alot_platform.analytics.service import roll_up
 from alot_platform.cleanup.service import run_cleanup
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
@@ -88,6 +89,8 @@ class TickReport:
     cleaned: int = 0
     """Rows the cleanup job removed (ended sessions, expired tokens, spent events)."""
     checkpoint_size: int | None = None
+    ledger_rolled_up: int = 0
+    """Ledger transactions added to the analytics rollup (analytics/)."""
     failures: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -105,6 +108,7 @@ class TickReport:
             f"ran {self.tasks_done} outbox task(s) ({self.tasks_failed} failed,"
             f" {self.tasks_published} sent to workers), "
             f"cleaned up {self.cleaned} row(s), "
+            f"rolled up {self.ledger_rolled_up} ledger transaction(s), "
             f"checkpoint {checkpoint}, {len(self.failures)} failure(s)"
         )
 
@@ -124,9 +128,14 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "notification emails", lambda: _notification_emails(platform, report))
     _guard(report, "outbox", lambda: _sweep_outbox(platform, report))
     _guard(report, "cleanup", lambda: _clean_up(platform, report))
+    _guard(report, "analytics rollup", lambda: _roll_up(platform, report))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
     return report
+
+
+def _roll_up(platform: PlatformContext, report: TickReport) -> None:
+    report.ledger_rolled_up += roll_up(platform.database, platform.clock())
 
 
 def _retry_payment_events(platform: PlatformContext, report: TickReport) -> None:

@@ -3,9 +3,10 @@ the desk's overview and the credits reconciliation).
 
 `client.admin.product_classes`, `client.admin.lots` and `client.admin.users` group
 them; `client.admin.overview()`, `client.admin.reconciliation()`,
-`client.admin.failed_tasks()`, `client.admin.retry_task()` and `client.admin.cache_stats()`
-are the desk's own, as are payouts: `client.admin.payouts()` (hosts' payouts and the
-winners owed cash), `client.admin.retry_payout()` and `client.admin.record_winner_payout()`.
+`client.admin.failed_tasks()`, `client.admin.retry_task()`, `client.admin.cache_stats()`
+and `client.admin.analytics()` are the desk's own, as are payouts: `client.admin.payouts()`
+(hosts' payouts and the winners owed cash), `client.admin.retry_payout()` and
+`client.admin.record_winner_payout()`.
 Calls without the admin role raise `PermissionDeniedError` (code `missing_role`). Draw,
 settle and start-refunds are safe to repeat: the platform answers a repeat with the
 result so far, so the client retries them like reads.
@@ -14,7 +15,7 @@ result so far, so the client retries them like reads.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import TypeAdapter
@@ -23,6 +24,7 @@ from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
 from alot_sdk.models import (
     AdminOverview,
     AdminPayouts,
+    Analytics,
     CacheStats,
     Draw,
     DrawAlgorithm,
@@ -155,6 +157,15 @@ def _reveal_path(reveal_id: str, action: str) -> str:
 
 PrizeStatus = Literal["won", "claimed", "shipped", "delivered", "disputed"]
 Resolution = Literal["release", "compensate"]
+
+
+def _range(first: date | None, after: date | None) -> dict[str, Any]:
+    return drop_none(
+        {
+            "from": first.isoformat() if first else None,
+            "to": after.isoformat() if after else None,
+        }
+    )
 
 
 def _retry_path(task_id: str) -> str:
@@ -350,6 +361,14 @@ class Admin(SyncResource):
         balances, settled draws), shared by every API process on Redis."""
         response = self._client._request("GET", "/api/admin/cache")
         return self._client._parse(response, CacheStats)
+
+    def analytics(self, *, from_: date | None = None, to: date | None = None) -> Analytics:
+        """The business figures over the UTC days ``[from_, to)`` (``to`` exclusive;
+        default the last 30 days, today included; at most 366 days, else
+        `ValidationError`): lots per day, conversion, time to funding, credits, revenue
+        per lot, GMV, refunds, fees and host payouts (docs/platform/analytics.md)."""
+        response = self._client._request("GET", "/api/admin/analytics", params=_range(from_, to))
+        return self._client._parse(response, Analytics)
 
     def failed_tasks(self, *, limit: int = 50, cursor: str | None = None) -> SyncPage[Task]:
         """Background tasks that failed on every attempt (dead letters), the latest to
@@ -626,6 +645,13 @@ class AsyncAdmin(AsyncResource):
         """The cache's hits and misses per family; see `Admin.cache_stats`."""
         response = await self._client._request("GET", "/api/admin/cache")
         return self._client._parse(response, CacheStats)
+
+    async def analytics(self, *, from_: date | None = None, to: date | None = None) -> Analytics:
+        """The business figures over ``[from_, to)``; see `Admin.analytics`."""
+        response = await self._client._request(
+            "GET", "/api/admin/analytics", params=_range(from_, to)
+        )
+        return self._client._parse(response, Analytics)
 
     async def failed_tasks(self, *, limit: int = 50, cursor: str | None = None) -> AsyncPage[Task]:
         """Background tasks that failed on every attempt (dead letters), the latest to
