@@ -122,7 +122,8 @@ test("apply, approve, create, fund, claim, ship, confirm, and the host is paid",
   await parcel.getByLabel("Carrier").fill("Swiss Post");
   await parcel.getByLabel("Tracking number").fill("99.60.123456.12345678");
   await parcel.getByRole("button", { name: "Mark shipped" }).click();
-  await expect(host.getByText("99.60.123456.12345678").first()).toBeVisible();
+  await host.getByLabel("Show").selectOption("shipped");
+  await expect(host.getByRole("listitem", { name: title }).getByText("99.60.123456.12345678")).toBeVisible();
 
   // 9. The winner follows the parcel and confirms delivery.
   await winner.reload();

@@ -106,3 +106,18 @@ def test_prize_events_are_pushed_to_their_people_without_the_address(prizes: Any
         (winner.id, "shipped"),
     ]
     assert all("SW1Y" not in str(e.data) and "James" not in str(e.data) for e in prize_events)
+
+
+def test_tracking_numbers_are_checked_and_carriers_formats_accepted(prizes: Any) -> None:
+    winner, _lot_id, reveal_id = prizes.win()
+    assert prizes.claim(winner, reveal_id).status_code == 200
+    for bad in ("", "x", "<script>", "RM1\n23", "a" * 65):
+        refused = prizes.admin_ship(reveal_id, tracking_number=bad)
+        assert refused.status_code == 422, bad
+    assert prizes.tracking(winner, reveal_id).json()["status"] == "claimed"
+    # Swiss Post's numbers are dotted, some carriers' have slashes.
+    shipped = prizes.admin_ship(
+        reveal_id, carrier="Swiss Post", tracking_number="99.60.123456.1234"
+    )
+    assert shipped.status_code == 200, shipped.text
+    assert prizes.tracking(winner, reveal_id).json()["tracking_number"] == "99.60.123456.1234"

@@ -97,7 +97,7 @@ class ShipRequest(BaseModel):
 
     carrier: Annotated[PlainText, _line(100)]
     tracking_number: Annotated[
-        str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{2,63}$")
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]{2,63}$")
     ]
 
 
