@@ -6,11 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alot_platform.demo import ensure_demo_admin, ensure_demo_lots
+from alot_platform.scheduler import run_tick
 from alot_verify.checkpoint import generate_signer_key, verifier_key_for
 from fastapi import FastAPI
 
@@ -23,6 +27,23 @@ def demo_admin(app: FastAPI) -> tuple[str, str]:
     credentials, _ = ensure_demo_admin(platform)
     ensure_demo_lots(platform)
     return credentials.email, credentials.password
+
+
+@contextmanager
+def _ticking(platform: Any) -> Iterator[None]:
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(0.5):
+            run_tick(platform)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
 
 
 @pytest.fixture
@@ -45,6 +66,7 @@ def run_example(live_server: str) -> Callable[..., subprocess.CompletedProcess[s
 
 
 def test_player_host_and_auditor_examples(
+    app: FastAPI,
     demo_admin: tuple[str, str],
     run_example: Callable[..., subprocess.CompletedProcess[str]],
     make_checkpoint: Callable[[], int],
@@ -58,12 +80,29 @@ def test_player_host_and_auditor_examples(
     assert "verified on this machine" in played.stdout
     assert "FAIL" not in played.stdout
 
-    hosted = run_example(
-        "host_integration.py", "--publish", ALOT_EMAIL=email, ALOT_PASSWORD=password
-    )
+    # The host's story waits for the platform's payout job: the tick a deployment's
+    # scheduler runs, run here every half second while the example runs.
+    with _ticking(app.state.platform):
+        hosted = run_example(
+            "host_integration.py",
+            ALOT_EMAIL=email,
+            ALOT_PASSWORD=password,
+            ALOT_DEV_SECRET="dev-secret-of-the-sdk-tests",
+        )
     assert hosted.returncode == 0, hosted.stdout + hosted.stderr
-    assert "OK: published" in hosted.stdout
-    assert "Rookie card quick draw: ticket" in hosted.stdout  # the lot the player settled
+    assert "FAIL" not in hosted.stdout
+    for step in (
+        "approved at 20.00% commission",
+        "connected (test mode: onboarded at once)",
+        "the host's share is $8.00",
+        "the admin approved the lot: open",
+        "won (verified on this machine)",
+        "the host ships to buyer_",
+        "delivery confirmed by the winner",
+        "OK: paid $8.00 by Stripe transfer sandbox_tr_",
+        "(verified)",
+    ):
+        assert step in hosted.stdout, hosted.stdout
 
     make_checkpoint()
     audited = run_example(
