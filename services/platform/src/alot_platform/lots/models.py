@@ -190,3 +190,9 @@ class Lot(Base):
     def funded_cents(self) -> int:
         """Cash plus credits spent, in cents: what counts towards the target."""
         return self.cash_cents + self.credits_spent
+
+
+# Lot.host names Host, so Host's mapper must be loaded whenever Lot's is: a program
+# that imports only some models (a script, a task) would otherwise fail at its first
+# query. Last in the module, because hosts.models imports this one.
+from alot_platform.hosts import models as _hosts_models  # noqa: E402, F401
