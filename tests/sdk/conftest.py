@@ -273,6 +273,32 @@ def admin(app: FastAPI, make_player: Callable[..., Player]) -> Player:
     return player
 
 
+@pytest.fixture
+def make_host(
+    admin: Player, make_player: Callable[..., Player]
+) -> Callable[..., tuple[Player, str]]:
+    """A player who applied to host and was approved by the admin, through the SDK;
+    the player and its host id."""
+
+    def make(*, commission_bps: int = 1500) -> tuple[Player, str]:
+        host = make_player()
+        applied = host.client.hosts.apply(
+            display_name=f"House of {host.username}",
+            country="GB",
+            business_details={
+                "legal_name": f"{host.username} Ltd",
+                "registration_number": "0987654",
+                "address_lines": ["1 Row"],
+            },
+        )
+        admin.client.admin.hosts.approve(
+            applied.id, reason="Documents checked", commission_bps=commission_bps
+        )
+        return host, applied.id
+
+    return make
+
+
 @dataclass(frozen=True)
 class OpenLot:
     id: str

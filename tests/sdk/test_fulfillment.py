@@ -4,18 +4,13 @@ prize and resolve disputes (`client.admin`); a host ships its own (`client.fulfi
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from alot_platform.db import unit_of_work
-from alot_platform.hosts.models import Host, HostStatus
-from alot_platform.lots.models import Lot
 from alot_sdk import AsyncAlot, ConflictError, NotFoundError, UnprocessableEntityError
 from alot_sdk.models import ShippingAddress
-from fastapi import FastAPI
 
 ADDRESS = ShippingAddress(
     name="Ada Lovelace",
@@ -41,31 +36,24 @@ def _won(make_player: Callable[..., Any], open_lot: Callable[..., Any], **lot: A
     return winner, made, reveal.id
 
 
-def _make_host_lot(app: FastAPI, user_id: str, lot_id: str) -> None:
-    """An approved host (as the hosts API leaves one) that owns the lot."""
-    platform = app.state.platform
-    now = platform.clock()
-    with contextmanager(unit_of_work)(platform.database) as session:
-        host = Host(
-            user_id=uuid.UUID(user_id),
-            display_name="Hoops Ltd",
-            country="GB",
-            business_details={},
-            status=HostStatus.APPROVED.value,
-            approved=True,
-            approved_at=now,
-            commission_bps=5000,
-            payouts_enabled=False,
-            total_lots_created=0,
-            total_lots_funded=0,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(host)
-        session.flush()
-        lot = session.get(Lot, uuid.UUID(lot_id))
-        assert lot is not None
-        lot.host_id, lot.commission_bps = host.id, 5000
+def _host_lot(host: Any, admin: Any, clock: Any) -> str:
+    """A lot of ``host``'s own, created, submitted and approved (opened) through the SDK."""
+    draft = host.client.hosts.create_lot(
+        product={
+            "name": "Fleer Michael Jordan #57",
+            "category": "memorabilia",
+            "tier": "RARE",
+            "retail_value_cents": 350_000,
+        },
+        title="A rookie card, from a host",
+        funding_target_cents=1_000,
+        deadline=clock.now + timedelta(days=7),
+        entry_bundles=[{"price_cents": 200, "tickets": 1}, {"price_cents": 500, "tickets": 3}],
+        trivia_question="How many players does a basketball team have on court?",
+        trivia_answer="5",
+    )
+    host.client.hosts.submit_lot(draft.lot.id)
+    return str(admin.client.admin.hosts.approve_lot(draft.lot.id).id)
 
 
 def test_a_platform_prize_claimed_shipped_and_confirmed(
@@ -99,17 +87,16 @@ def test_a_platform_prize_claimed_shipped_and_confirmed(
 
 
 def test_a_host_ships_its_prize_and_a_dispute_is_compensated(
-    app: FastAPI, make_player: Callable[..., Any], open_lot: Callable[..., Any], admin: Any
+    make_player: Callable[..., Any], make_host: Callable[..., Any], admin: Any, clock: Any
 ) -> None:
-    host = make_player()
-    made = open_lot()
-    _make_host_lot(app, host.id, made.id)
+    host, _host_id = make_host(commission_bps=5000)
+    lot_id = _host_lot(host, admin, clock)
     winner = make_player()
-    assert winner.client.trivia.attempt(made.id, made.answer).correct
-    winner.client.entries.purchase(made.id, bundle_index=1)
-    winner.client.entries.purchase(made.id, bundle_index=1)
-    winner.client.lots.draw(made.id)
-    [reveal] = [r for r in winner.client.reveals.list() if r.lot_id == made.id]
+    assert winner.client.trivia.attempt(lot_id, "5").correct
+    winner.client.entries.purchase(lot_id, bundle_index=1)
+    winner.client.entries.purchase(lot_id, bundle_index=1)
+    winner.client.lots.draw(lot_id)
+    [reveal] = [r for r in winner.client.reveals.list() if r.lot_id == lot_id]
     winner.client.reveals.claim(reveal.id, ADDRESS)
 
     [item] = list(host.client.fulfillment.queue())

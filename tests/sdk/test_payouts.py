@@ -13,37 +13,11 @@ import pytest
 from alot_ledger import Ledger, Posting
 from alot_platform.db import unit_of_work
 from alot_platform.hosts import escrow
-from alot_platform.hosts.models import Host, HostStatus
 from alot_platform.ledger.accounts import PLATFORM_CASH, USD, host_payable, user_payable
 from alot_platform.scheduler import run_tick
 from alot_sdk import ConflictError, NotFoundError, PermissionDeniedError
 from alot_sdk.models import AdminPayouts, ConnectLink, HostPayouts, WinnerPayout
 from fastapi import FastAPI
-
-
-def _host(app: FastAPI, user_id: str) -> str:
-    """An approved host profile for ``user_id`` (the hosts API builds the same row)."""
-    platform = app.state.platform
-    now = platform.clock()
-    with contextmanager(unit_of_work)(platform.database) as session:
-        host = Host(
-            user_id=uuid.UUID(user_id),
-            display_name="Watch House",
-            country="GB",
-            business_details={},
-            status=HostStatus.APPROVED.value,
-            approved=True,
-            approved_at=now,
-            commission_bps=1500,
-            payouts_enabled=False,
-            total_lots_created=0,
-            total_lots_funded=0,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(host)
-        session.flush()
-        return str(host.id)
 
 
 def _owe(app: FastAPI, account: str, cents: int) -> None:
@@ -56,13 +30,12 @@ def _owe(app: FastAPI, account: str, cents: int) -> None:
 
 
 def test_a_host_onboards_and_is_paid_and_an_admin_pays_a_winner(
-    app: FastAPI, admin: Any, make_player: Callable[..., Any]
+    app: FastAPI, admin: Any, make_player: Callable[..., Any], make_host: Callable[..., Any]
 ) -> None:
-    seller = make_player()
     with pytest.raises(NotFoundError) as not_host:
-        seller.client.payouts.connect()
+        make_player().client.payouts.connect()
     assert not_host.value.code == "not_a_host"
-    host_id = _host(app, seller.id)
+    seller, host_id = make_host()
     assert seller.client.payouts.mine().connect.status == "none"
     link = seller.client.payouts.connect()
     assert isinstance(link, ConnectLink)
@@ -103,10 +76,13 @@ def test_a_host_onboards_and_is_paid_and_an_admin_pays_a_winner(
 
 @pytest.mark.anyio
 async def test_async_payouts(
-    app: FastAPI, admin: Any, make_player: Callable[..., Any], make_async_client: Any
+    app: FastAPI,
+    admin: Any,
+    make_player: Callable[..., Any],
+    make_host: Callable[..., Any],
+    make_async_client: Any,
 ) -> None:
-    seller = make_player()
-    host_id = _host(app, seller.id)
+    seller, host_id = make_host()
     client = make_async_client(api_token=seller.client.access_token)
     link = await client.payouts.connect()
     assert link.status == "enabled"

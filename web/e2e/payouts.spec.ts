@@ -2,12 +2,13 @@
 // Stripe account on /host/payouts (onboarded at once, labelled test mode), its payable
 // balance is paid out by the server's own tick and shows with its transfer id; an admin
 // sees the payout and a winner owed cash on /admin/payouts (linked from the desk) and
-// records a payment by hand. The host and the money owed are made by the platform's own
-// code against the e2e server's data (e2e/payouts_setup.py): the hosts API and the
-// fulfillment flow are built elsewhere.
+// records a payment by hand. The host applies and is approved through the API; the money
+// owed is made by the platform's own code against the e2e server's data
+// (e2e/payouts_setup.py), where e2e/marketplace.spec.ts earns it by a delivery.
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import {
+  adminApi,
   adminCredentials,
   bearerContext,
   createPlayer,
@@ -30,6 +31,25 @@ function setup(...args: string[]): string {
   }).trim();
 }
 
+/** The player applies to host and the admin approves it; the host's id. */
+async function approvedHost(player: { email: string; password: string; username: string }): Promise<string> {
+  const host = await bearerContext(player.email, player.password);
+  const applied = await host.post("/api/hosts/apply", {
+    data: {
+      display_name: `Watch House ${player.username}`,
+      country: "GB",
+      business_details: { legal_name: "Watch House Ltd", registration_number: "0987654", address_lines: ["1 Row"] },
+    },
+  });
+  expect(applied.ok(), await applied.text()).toBeTruthy();
+  const hostId = (await applied.json()).id as string;
+  const admin = await adminApi();
+  const approved = await admin.post(`/api/admin/hosts/${hostId}/approve`, { data: { reason: "Documents checked" } });
+  expect(approved.ok(), await approved.text()).toBeTruthy();
+  await Promise.all([host.dispose(), admin.dispose()]);
+  return hostId;
+}
+
 async function userId(email: string, password: string): Promise<string> {
   const api = await bearerContext(email, password);
   const me = await (await api.get("/api/users/me")).json();
@@ -39,7 +59,7 @@ async function userId(email: string, password: string): Promise<string> {
 
 test("a host connects in test mode and is paid; an admin records a winner's payment", async ({ page }) => {
   const seller = await createPlayer("seller");
-  const hostId = setup("host", await userId(seller.email, seller.password));
+  const hostId = await approvedHost(seller);
   await logInBrowser(page, seller);
 
   await page.goto("/host/payouts");

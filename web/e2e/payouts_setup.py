@@ -1,14 +1,14 @@
-"""Set-up for web/e2e/payouts.spec.ts on the e2e server's data (the hosts API and the
-fulfillment flow are built elsewhere): the platform's own code makes a user an approved
-host, or owes money as a released share or a winner's compensation leaves it.
+"""Set-up for web/e2e/payouts.spec.ts on the e2e server's data: the platform's own code
+owes money as a released share or a winner's compensation leaves it, so the payout
+screens can be driven without selling, shipping and disputing a lot first.
 
-    payouts_setup.py host <user id>            -> prints the host's id
     payouts_setup.py release <host id> <cents> -> host:<id>:payable + cents
     payouts_setup.py owe <user id> <cents>     -> user:<id>:payable + cents
 
 The money comes from ``platform:revenue`` (the platform's own), so the e2e ledger still
 balances; the real paths (settlement, release, compensation) are covered by
-tests/platform/hosts/test_money_conservation.py.
+tests/platform/hosts/test_money_conservation.py and, in the browser, by
+web/e2e/marketplace.spec.ts (a host paid after a delivery).
 """
 
 from __future__ import annotations
@@ -23,12 +23,9 @@ from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.hosts.escrow import HOST_RELEASE, WINNER_COMPENSATION
-from alot_platform.hosts.models import Host, HostStatus
 from alot_platform.keys import load_keys
 from alot_platform.ledger.accounts import PLATFORM_REVENUE, USD, host_payable, user_payable
 from alot_platform.mail import mailer_from_settings
-from alot_platform.users.models import Role
-from alot_platform.users.service import UserService
 
 
 def main(command: str, subject: str, cents: str = "0") -> None:
@@ -38,30 +35,6 @@ def main(command: str, subject: str, cents: str = "0") -> None:
     )
     try:
         with contextmanager(unit_of_work)(platform.database) as session:
-            if command == "host":
-                users = UserService(session, platform)
-                user = users.get(uuid.UUID(subject))
-                users.set_roles(user, sorted(user.roles | {Role.PLAYER, Role.HOST}))
-                now = platform.clock()
-                host = Host(
-                    user_id=user.id,
-                    display_name=f"{user.username} Ltd",
-                    country="GB",
-                    business_details={},
-                    status=HostStatus.APPROVED.value,
-                    approved=True,
-                    approved_at=now,
-                    commission_bps=1500,
-                    payouts_enabled=False,
-                    total_lots_created=0,
-                    total_lots_funded=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(host)
-                session.flush()
-                print(host.id)
-                return
             amount = int(cents)
             kind, account = (
                 (HOST_RELEASE, host_payable(uuid.UUID(subject)))

@@ -463,33 +463,16 @@ class FulfillmentService:
         return ShippingAddress.model_validate(json.loads(plain))
 
     def _tracking(self, reveal: Reveal, lot: Lot) -> TrackingRead:
-        return TrackingRead(
-            **fulfillment_of(reveal),
-            reveal_id=reveal.id,
-            lot_id=lot.id,
-            lot_title=lot.title,
-            prize_name=lot.product_class.name,
-            prize_retail_value_cents=lot.product_class.retail_value_cents,
-            shipper="host" if lot.host_id is not None else "platform",
-            dispute_details=reveal.dispute_details,
-            shipping_address=self._address(reveal),
-        )
+        return TrackingRead(**_prize(reveal, lot), shipping_address=self._address(reveal))
 
     def _shipment(self, reveal: Reveal, lot: Lot, username: str) -> ShipmentRead:
         """A prize as its shipper (or, for a host lot's dispute, an admin) sees it: the
         address only when the reader ships it and it is claimed."""
         shows_address = reveal.status in CLAIMED_OR_LATER
         return ShipmentRead(
-            **fulfillment_of(reveal),
-            reveal_id=reveal.id,
-            lot_id=lot.id,
-            lot_title=lot.title,
-            prize_name=lot.product_class.name,
-            prize_retail_value_cents=lot.product_class.retail_value_cents,
-            shipper="host" if lot.host_id is not None else "platform",
+            **_prize(reveal, lot),
             host_id=lot.host_id,
             winner_username=username,
-            dispute_details=reveal.dispute_details,
             shipping_address=self._address(reveal) if shows_address else None,
         )
 
@@ -585,3 +568,17 @@ class FulfillmentService:
                 notices,
                 self._platform.clock(),
             )
+
+
+def _prize(reveal: Reveal, lot: Lot) -> dict[str, Any]:
+    """What the winner's and the shipper's views of a prize share (never the address)."""
+    return {
+        **fulfillment_of(reveal),
+        "reveal_id": reveal.id,
+        "lot_id": lot.id,
+        "lot_title": lot.title,
+        "prize_name": lot.product_class.name,
+        "prize_retail_value_cents": lot.product_class.retail_value_cents,
+        "shipper": "host" if lot.host_id is not None else "platform",
+        "dispute_details": reveal.dispute_details,
+    }
