@@ -97,8 +97,11 @@ export function applyLotEvent(client: QueryClient, event: LiveEvent): void {
   if (refetch) refetchLot(client, lotId);
 }
 
-/** Refetch everything about the lot: after a state change, a resync or a gap. */
+/** Refetch everything about the lot: after a state change, a resync or a gap.
+ *
+ * A fetch already on its way is cancelled and started again: it may have been sent
+ * before the change (funded, then drawn a moment later), and its answer would stand. */
 export function refetchLot(client: QueryClient, lotId: string): void {
-  void client.invalidateQueries({ queryKey: ["lot", lotId] }, { cancelRefetch: false });
-  void client.invalidateQueries({ queryKey: ["lots"] }, { cancelRefetch: false });
+  void client.invalidateQueries({ queryKey: ["lot", lotId] });
+  void client.invalidateQueries({ queryKey: ["lots"] });
 }

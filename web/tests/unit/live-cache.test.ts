@@ -1,5 +1,5 @@
-import { QueryClient } from "@tanstack/react-query";
-import { describe, expect, it } from "vitest";
+import { QueryClient, QueryObserver } from "@tanstack/react-query";
+import { describe, expect, it, vi } from "vitest";
 import { applyLotEvent, changesState, patchLot } from "../../src/live/cache";
 import { toastFor } from "../../src/live/toasts";
 import type { Lot } from "../../src/lots/api";
@@ -70,6 +70,32 @@ describe("applyLotEvent", () => {
     expect(client.getQueryData<Lot>(["lot", LOT_ID])?.tickets_sold).toBe(3);
     const list = client.getQueryData<{ pages: { items: Lot[] }[] }>(["lots", { sort: "newest" }]);
     expect(list?.pages[0]?.items[0]?.funding.funded_cents).toBe(600);
+  });
+});
+
+describe("a state change while the lot is being fetched", () => {
+  it("fetches again: the answer already on its way predates the event", async () => {
+    // lot_funded started a refetch; draw_completed arrives before it answers. That
+    // answer says funded; only a fetch started after the event can say drawn.
+    const client = new QueryClient();
+    client.setQueryData(["lot", LOT_ID], lot(3, 500)); // the page shows the open lot
+    const answers: ((value: Lot) => void)[] = [];
+    const page = new QueryObserver<Lot>(client, {
+      queryKey: ["lot", LOT_ID],
+      queryFn: () => new Promise<Lot>((resolve) => answers.push(resolve)),
+      staleTime: Infinity,
+    });
+    const stop = page.subscribe(() => undefined);
+    applyLotEvent(client, update(8, 6, 1000, "funded", "lot_funded"));
+    await vi.waitFor(() => expect(answers).toHaveLength(1));
+    applyLotEvent(client, { type: "draw_completed", lot_id: LOT_ID, seq: 9, data: { status: "drawing" } });
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    answers[1]!(lot(6, 1000, "drawing"));
+    answers[0]!(lot(6, 1000, "funded")); // the older answer, last, changes nothing
+    await vi.waitFor(() => expect(client.getQueryData<Lot>(["lot", LOT_ID])?.status).toBe("drawing"));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(client.getQueryData<Lot>(["lot", LOT_ID])?.status).toBe("drawing");
+    stop();
   });
 });
 
