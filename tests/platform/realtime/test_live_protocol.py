@@ -55,7 +55,9 @@ def test_welcome_then_lot_events_in_seq_order(
         assert welcome["max_subscriptions"] > 0
         assert welcome["heartbeat_seconds"] > 0
         subscribed = _subscribe(ws, lot["id"])
+        current = subscribed.pop("data")
         assert subscribed == {"type": "subscribed", "lot_id": lot["id"], "seq": 1}  # opened
+        assert (current["status"], current["tickets_sold"]) == ("open", 0)
         for _ in range(3):
             assert desk.buy(buyer, lot["id"], 0).status_code == 201
         events = [_next(ws) for _ in range(3)]
@@ -64,6 +66,29 @@ def test_welcome_then_lot_events_in_seq_order(
     assert [e["data"]["tickets_sold"] for e in events] == [1, 2, 3]
     assert all(e["lot_id"] == lot["id"] and e["at"].endswith("Z") for e in events)
     assert "personal" not in events[0]
+
+
+def test_a_subscription_carries_the_lot_as_it_stands_then_only_later_events(
+    client: TestClient, make_lot_desk: Callable[..., Any]
+) -> None:
+    # A view fetches the lot, then subscribes: what sold in between comes with the
+    # answer to the subscription, so the view never misses it.
+    desk = make_lot_desk(**LOT)
+    lot = desk.open_lot()
+    buyer = desk.player(lot["id"])
+    fetched = client.get(f"/api/lots/{lot['id']}").json()
+    for _ in range(2):
+        assert desk.buy(buyer, lot["id"], 0).status_code == 201
+    with client.websocket_connect("/api/ws") as ws:
+        ws.receive_json()
+        subscribed = _subscribe(ws, lot["id"])
+        assert subscribed["seq"] == 3
+        assert subscribed["data"]["tickets_sold"] == fetched["tickets_sold"] + 2 == 2
+        assert subscribed["data"]["funded_cents"] == 2 * 100  # two 1-ticket bundles
+        assert subscribed["data"]["progress_basis_points"] > 0
+        assert desk.buy(buyer, lot["id"], 0).status_code == 201
+        later = _next(ws)
+    assert (later["seq"], later["data"]["tickets_sold"]) == (4, 3)
 
 
 def test_resume_gets_exactly_the_missed_events_then_live_ones(
@@ -81,11 +106,9 @@ def test_resume_gets_exactly_the_missed_events_then_live_ones(
         assert desk.buy(buyer, lot["id"], 0).status_code == 201
     with client.websocket_connect("/api/ws") as ws:
         ws.receive_json()
-        assert _subscribe(ws, lot["id"], after_seq=2) == {
-            "type": "subscribed",
-            "lot_id": lot["id"],
-            "seq": 5,
-        }
+        resumed = _subscribe(ws, lot["id"], after_seq=2)
+        assert resumed.pop("data")["tickets_sold"] == 4  # the lot as it stands
+        assert resumed == {"type": "subscribed", "lot_id": lot["id"], "seq": 5}
         missed = [_next(ws) for _ in range(3)]
         assert [e["seq"] for e in missed] == [3, 4, 5]
         assert [e["data"]["tickets_sold"] for e in missed] == [2, 3, 4]

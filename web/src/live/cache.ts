@@ -24,8 +24,7 @@ function cents(value: number): string {
   return `${sign}${whole}.${String(Math.abs(value) % 100).padStart(2, "0")}`;
 }
 
-function snapshotOf(event: LiveEvent): LotSnapshot {
-  const data = event.data;
+function snapshotOf(data: Record<string, unknown>): LotSnapshot {
   const num = (name: string) => (typeof data[name] === "number" ? (data[name] as number) : undefined);
   return {
     status: typeof data.status === "string" ? data.status : undefined,
@@ -62,7 +61,7 @@ export function patchLot(lot: Lot, snapshot: LotSnapshot): Lot {
 export function changesState(lot: Lot | undefined, event: LiveEvent): boolean {
   if (STATE_EVENTS.has(event.type)) return true;
   if (lot === undefined) return false;
-  const { status, deadline } = snapshotOf(event);
+  const { status, deadline } = snapshotOf(event.data);
   if (status !== undefined && status !== lot.status) return true;
   // An admin's extension moves the deadline (time left, the closing badge).
   return deadline !== undefined && Date.parse(deadline) !== Date.parse(lot.deadline);
@@ -87,14 +86,46 @@ function patchPages(data: InfiniteData<LotPage> | undefined, lotId: string, snap
 export function applyLotEvent(client: QueryClient, event: LiveEvent): void {
   const lotId = event.lot_id;
   if (!lotId) return;
-  const snapshot = snapshotOf(event);
+  const snapshot = snapshotOf(event.data);
   const cached = client.getQueryData<Lot>(lotKey(lotId));
   const refetch = changesState(cached, event);
-  if (cached) client.setQueryData<Lot>(lotKey(lotId), patchLot(cached, snapshot));
-  client.setQueriesData<InfiniteData<LotPage>>({ queryKey: ["lots"] }, (data) => patchPages(data, lotId, snapshot));
+  patchEverywhere(client, lotId, snapshot);
   // Who bought moved the leaderboard (one refetch at a time, however many events come).
   void client.invalidateQueries({ queryKey: ["lot", lotId, "leaderboard"] }, { cancelRefetch: false });
   if (refetch) refetchLot(client, lotId);
+}
+
+/** Apply the lot as it stood when its subscription began: the view's figures catch up
+ * with what sold since they were fetched (never back: an older snapshot changes
+ * nothing), and a lot whose state moved meanwhile is refetched. */
+export function applyLotCurrent(client: QueryClient, lotId: string, data: Record<string, unknown>): void {
+  const snapshot = snapshotOf(data);
+  const cached = client.getQueryData<Lot>(lotKey(lotId));
+  // A list's card has no lot page cached: its own copy tells whether the state moved.
+  const shown = cached ?? listed(client, lotId);
+  const moved = changesState(shown, { type: "lot_current", lot_id: lotId, seq: 0, data });
+  patchEverywhere(client, lotId, snapshot);
+  const sold = snapshot.tickets_sold;
+  if (cached && sold !== undefined && sold > cached.tickets_sold) {
+    void client.invalidateQueries({ queryKey: ["lot", lotId, "leaderboard"] }, { cancelRefetch: false });
+  }
+  if (moved) refetchLot(client, lotId);
+}
+
+function listed(client: QueryClient, lotId: string): Lot | undefined {
+  for (const [, data] of client.getQueriesData<InfiniteData<LotPage>>({ queryKey: ["lots"] })) {
+    for (const page of data?.pages ?? []) {
+      const item = page.items.find((candidate) => candidate.id === lotId);
+      if (item) return item;
+    }
+  }
+  return undefined;
+}
+
+function patchEverywhere(client: QueryClient, lotId: string, snapshot: LotSnapshot): void {
+  const cached = client.getQueryData<Lot>(lotKey(lotId));
+  if (cached) client.setQueryData<Lot>(lotKey(lotId), patchLot(cached, snapshot));
+  client.setQueriesData<InfiniteData<LotPage>>({ queryKey: ["lots"] }, (data) => patchPages(data, lotId, snapshot));
 }
 
 /** Refetch everything about the lot: after a state change, a resync or a gap.

@@ -20,10 +20,13 @@ export type LiveEvent = {
   personal?: boolean;
 };
 
-/** What a watcher hears: an event in seq order, or "refetch: you may have missed some". */
+/** What a watcher hears: an event in seq order, "refetch: you may have missed some", or
+ * the lot as it stood when the server answered a subscription ("current": the same fields
+ * as a lot event's data; what the view fetched before subscribing may be older). */
 export type LiveMessage =
   | { kind: "event"; event: LiveEvent }
-  | { kind: "resync"; lotId: string | null; reason: "expired" | "gap" | "reset" };
+  | { kind: "resync"; lotId: string | null; reason: "expired" | "gap" | "reset" }
+  | { kind: "current"; lotId: string; data: Record<string, unknown> };
 
 export type LiveStatus = "idle" | "connecting" | "live" | "offline";
 
@@ -345,6 +348,12 @@ export class LiveClient {
       // The server's numbering went back (it restarted without its streams).
       watch.lastSeq = watch.resetTo = message.seq;
       this.tell(watch.listeners, { kind: "resync", lotId: message.lot_id as string, reason: "reset" });
+    }
+    // A view fetches its lot before it subscribes: whatever sold in between comes here,
+    // not as an event (the subscription's seq already counts it).
+    const data = message.data;
+    if (typeof data === "object" && data !== null && !Array.isArray(data)) {
+      this.tell(watch.listeners, { kind: "current", lotId: message.lot_id as string, data: data as Record<string, unknown> });
     }
     this.notify();
   }

@@ -5,7 +5,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type RefObject } from "react";
 import { refreshSession } from "../api/client";
-import { applyLotEvent, refetchLot } from "./cache";
+import { applyLotCurrent, applyLotEvent, refetchLot } from "./cache";
 import { LiveClient, type LiveMessage } from "./connection";
 
 export type { LiveEvent, LiveMessage, LiveStatus } from "./connection";
@@ -54,6 +54,10 @@ export function useLiveLot(lotId: string, enabled = true): LiveLot {
         refetchLot(queryClient, lotId);
         return;
       }
+      if (message.kind === "current") {
+        applyLotCurrent(queryClient, lotId, message.data);
+        return;
+      }
       const event = message.event;
       applyLotEvent(queryClient, event);
       if (event.type === "draw_started") setDraw({ lotId, drawing: true, winningTicket: null });
@@ -81,6 +85,7 @@ export function useLiveLots(lotIds: readonly string[], limit = 20): void {
     const stops = key.split(",").map((lotId) =>
       client.watchLot(lotId, (message) => {
         if (message.kind === "resync") refetchLot(queryClient, lotId);
+        else if (message.kind === "current") applyLotCurrent(queryClient, lotId, message.data);
         else applyLotEvent(queryClient, message.event);
       }),
     );

@@ -1,6 +1,6 @@
 import { QueryClient, QueryObserver } from "@tanstack/react-query";
 import { describe, expect, it, vi } from "vitest";
-import { applyLotEvent, changesState, patchLot } from "../../src/live/cache";
+import { applyLotCurrent, applyLotEvent, changesState, patchLot } from "../../src/live/cache";
 import { toastFor } from "../../src/live/toasts";
 import type { Lot } from "../../src/lots/api";
 
@@ -70,6 +70,44 @@ describe("applyLotEvent", () => {
     expect(client.getQueryData<Lot>(["lot", LOT_ID])?.tickets_sold).toBe(3);
     const list = client.getQueryData<{ pages: { items: Lot[] }[] }>(["lots", { sort: "newest" }]);
     expect(list?.pages[0]?.items[0]?.funding.funded_cents).toBe(600);
+  });
+});
+
+describe("applyLotCurrent (the lot as it stood when its subscription began)", () => {
+  const list = (client: QueryClient) => client.getQueryData<{ pages: { items: Lot[] }[] }>(["lots", { sort: "newest" }]);
+  const listing = (item: Lot) => ({ pages: [{ items: [item], next_cursor: null }], pageParams: [null] });
+
+  it("catches a list's card up with what sold between its fetch and the subscription", () => {
+    const client = new QueryClient();
+    client.setQueryData(["lots", { sort: "newest" }], listing(lot(4, 700)));
+    applyLotCurrent(client, LOT_ID, update(5, 7, 1200).data);
+    expect(list(client)?.pages[0]?.items[0]?.tickets_sold).toBe(7);
+    expect(list(client)?.pages[0]?.items[0]?.funding.progress_bps).toBe(12000);
+  });
+
+  it("never moves a view back, and refetches only when the state moved", async () => {
+    const client = new QueryClient();
+    client.setQueryData(["lot", LOT_ID], lot(5, 900));
+    client.setQueryData(["lots", { sort: "newest" }], listing(lot(5, 900)));
+    let fetches = 0;
+    const page = new QueryObserver<Lot>(client, {
+      queryKey: ["lot", LOT_ID],
+      queryFn: () => {
+        fetches += 1;
+        return lot(6, 1000, "funded");
+      },
+      staleTime: Infinity,
+    });
+    const stop = page.subscribe(() => undefined);
+    applyLotCurrent(client, LOT_ID, update(3, 4, 700).data); // older than the page
+    expect(client.getQueryData<Lot>(["lot", LOT_ID])?.tickets_sold).toBe(5);
+    expect(list(client)?.pages[0]?.items[0]?.tickets_sold).toBe(5);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fetches).toBe(0);
+    applyLotCurrent(client, LOT_ID, update(6, 6, 1000, "funded").data); // funded meanwhile
+    await vi.waitFor(() => expect(client.getQueryData<Lot>(["lot", LOT_ID])?.status).toBe("funded"));
+    expect(fetches).toBe(1);
+    stop();
   });
 });
 

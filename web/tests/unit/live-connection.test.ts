@@ -94,13 +94,15 @@ describe("LiveClient", () => {
     last().open();
     expect(last().ofType("subscribe")).toEqual([{ type: "subscribe", lot_id: LOT }]);
     expect(client.isLotLive(LOT)).toBe(false);
-    last().message({ type: "subscribed", lot_id: LOT, seq: 4 });
+    last().message({ type: "subscribed", lot_id: LOT, seq: 4, data: { tickets_sold: 8 } });
     expect(client.isLotLive(LOT)).toBe(true);
     last().message(lotEvent(5, 10));
     last().message(lotEvent(5, 10)); // a duplicate
     last().message(lotEvent(6, 12));
     last().message(lotEvent(1, 3, OTHER)); // not watched here
     expect(heard).toEqual([
+      // What sold before the subscription (the view's fetch may predate it), then events.
+      { kind: "current", lotId: LOT, data: { tickets_sold: 8 } },
       { kind: "event", event: lotEvent(5, 10) },
       { kind: "event", event: lotEvent(6, 12) },
     ]);

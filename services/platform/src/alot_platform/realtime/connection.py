@@ -83,14 +83,14 @@ class Connection:
         limits: Limits,
         *,
         user_id: uuid.UUID | None,
-        may_see: Callable[[uuid.UUID], Awaitable[bool]],
+        look: Callable[[uuid.UUID], Awaitable[dict[str, Any] | None]],
         now: Callable[[], datetime],
     ) -> None:
         self._ws = websocket
         self._hub = hub
         self._limits = limits
         self._user_id = user_id
-        self._may_see = may_see
+        self._look = look
         self._now = now
         self._positions: dict[str, _Position] = {}
         # Memory per idle connection matters (thousands per process): a deque and a
@@ -296,8 +296,6 @@ class Connection:
                 f"at most {self._limits.max_subscriptions} lots per connection",
                 str(lot_id),
             )
-        if not await self._may_see(lot_id):
-            raise _Refused("lot_not_found", f"no lot {lot_id}", str(lot_id))
         if self._closed:
             return
         # Listen first, then read the backlog: an event committed in between is held,
@@ -306,9 +304,19 @@ class Connection:
         self._positions[stream] = position
         self._hub.attach(stream, self)
         backlog = await self._hub.backlog(stream, after_seq)
+        # Then read the lot: every event up to the backlog's latest seq committed before
+        # this read, so the lot as read is at least that new. A client that fetched the
+        # lot before subscribing catches up from it (later events come live).
+        current = await self._look(lot_id)
         if self._positions.get(stream) is not position:
             return  # unsubscribed (or subscribed again) meanwhile
-        self._reply({"type": "subscribed", "lot_id": str(lot_id), "seq": backlog.latest})
+        if current is None:
+            del self._positions[stream]
+            self._hub.detach(stream, self)
+            raise _Refused("lot_not_found", f"no lot {lot_id}", str(lot_id))
+        self._reply(
+            {"type": "subscribed", "lot_id": str(lot_id), "seq": backlog.latest, "data": current}
+        )
         if after_seq is None:
             position.last = backlog.latest
         elif backlog.missed is None:

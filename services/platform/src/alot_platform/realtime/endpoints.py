@@ -13,6 +13,7 @@ import contextlib
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +35,7 @@ from alot_platform.realtime.connection import (
     Connection,
     Limits,
 )
+from alot_platform.realtime.events import lot_snapshot
 from alot_platform.security.client_address import client_address
 from alot_platform.users.models import User
 
@@ -77,16 +79,16 @@ async def live(websocket: WebSocket) -> None:
         user, expires_at = outcome
         viewer_id = None if user is None else user.id
 
-        async def may_see(lot_id: uuid.UUID) -> bool:
+        async def look(lot_id: uuid.UUID) -> dict[str, Any] | None:
             async with gate.reads:
-                return await run_in_threadpool(_visible, platform, lot_id, user)
+                return await run_in_threadpool(_current, platform, lot_id, user)
 
         connection = Connection(
             websocket,
             hub,
             limits(settings),
             user_id=viewer_id,
-            may_see=may_see,
+            look=look,
             now=platform.clock,
         )
         await connection.run(expires_at)
@@ -157,14 +159,16 @@ def _signed_in(platform: PlatformContext, claims: Claims) -> User:
         return AuthService(session, platform).signed_in(claims)
 
 
-def _visible(platform: PlatformContext, lot_id: uuid.UUID, viewer: User | None) -> bool:
-    """The lots service's rule: a lot the viewer may not see does not exist for them."""
+def _current(
+    platform: PlatformContext, lot_id: uuid.UUID, viewer: User | None
+) -> dict[str, Any] | None:
+    """The lot's snapshot as committed now, or None when the viewer may not see it (the
+    lots service's rule: a lot the viewer may not see does not exist for them)."""
     with contextmanager(unit_of_work)(platform.database) as session:
         try:
-            LotService(session, platform).get_visible(lot_id, viewer)
+            return lot_snapshot(LotService(session, platform).get_visible(lot_id, viewer))
         except LotNotFound:
-            return False
-        return True
+            return None
 
 
 class _Gate:
