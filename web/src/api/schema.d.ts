@@ -2815,7 +2815,10 @@ export interface components {
             };
             tier: components["schemas"]["Tier"];
         };
-        /** HostProductUpdate */
+        /**
+         * HostProductUpdate
+         * @description Fields to change; absent fields keep their value.
+         */
         HostProductUpdate: {
             /** Brand */
             brand?: string | null;

@@ -14,16 +14,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from alot_platform.hosts.models import Host, HostStatus
-from alot_platform.lots.models import DrawAlgorithm, LotReview, LotStatus, LotType, Tier
+from alot_platform.lots.models import DrawAlgorithm, LotReview, LotStatus, LotType
 from alot_platform.lots.schemas import (
     Answer,
-    Category,
     EntryBundles,
     LotRead,
     Name,
+    ProductFields,
+    ProductFieldsUpdate,
     Question,
-    Specifications,
-    Url,
     _check_bundles,
 )
 from alot_platform.money import format_cents
@@ -167,32 +166,12 @@ class HostCommissionUpdate(HostReview):
 # -- host lots ------------------------------------------------------------------------
 
 
-class HostProduct(BaseModel):
+class HostProduct(ProductFields):
     """The host's own product: the lot's prize (a product class only this host uses)."""
 
-    model_config = ConfigDict(extra="forbid")
 
-    name: Name
-    brand: Name | None = None
-    category: Category
-    tier: Tier
-    retail_value_cents: Cents
-    description: Annotated[MultilineText, StringConstraints(max_length=20_000)] | None = None
-    specifications: Specifications = Field(default_factory=dict)
-    images: list[Url] = Field(default_factory=list, max_length=20)
-
-
-class HostProductUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Name | None = None
-    brand: Name | None = None
-    category: Category | None = None
-    tier: Tier | None = None
-    retail_value_cents: Cents | None = None
-    description: Annotated[MultilineText, StringConstraints(max_length=20_000)] | None = None
-    specifications: Specifications | None = None
-    images: list[Url] | None = Field(default=None, max_length=20)
+class HostProductUpdate(ProductFieldsUpdate):
+    """Fields to change; absent fields keep their value."""
 
 
 HostVisibility = Literal["public", "private"]

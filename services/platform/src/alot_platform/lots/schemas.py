@@ -94,7 +94,9 @@ Answer = Annotated[
 ]
 
 
-class ProductClassCreate(BaseModel):
+class ProductFields(BaseModel):
+    """What describes a prize, for the admin's product classes and a host's own product."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -105,10 +107,9 @@ class ProductClassCreate(BaseModel):
     description: Annotated[MultilineText, StringConstraints(max_length=20_000)] | None = None
     specifications: Specifications = Field(default_factory=dict)
     images: list[Url] = Field(default_factory=list, max_length=20)
-    authenticity_certificate_url: Url | None = None
 
 
-class ProductClassUpdate(BaseModel):
+class ProductFieldsUpdate(BaseModel):
     """Fields to change; absent fields keep their value."""
 
     model_config = ConfigDict(extra="forbid")
@@ -121,6 +122,15 @@ class ProductClassUpdate(BaseModel):
     description: Annotated[MultilineText, StringConstraints(max_length=20_000)] | None = None
     specifications: Specifications | None = None
     images: list[Url] | None = Field(default=None, max_length=20)
+
+
+class ProductClassCreate(ProductFields):
+    authenticity_certificate_url: Url | None = None
+
+
+class ProductClassUpdate(ProductFieldsUpdate):
+    """Fields to change; absent fields keep their value."""
+
     authenticity_certificate_url: Url | None = None
 
 
