@@ -32,6 +32,7 @@ from .test_metrics import Figures, figures_of, value
 ALOT = Path(sys.executable).parent / "alot"
 TOKEN = "metrics-token-of-the-test-run"
 pytestmark = pytest.mark.timeout(240)
+_QUIET = ("--without-gossip", "--without-mingle", "--without-heartbeat")
 
 # A process of the family (standing for a Celery child): it holds a database connection
 # and a request in flight until it is killed.
@@ -233,8 +234,7 @@ def test_alot_worker_counts_its_tasks_on_its_metrics_port(
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
         # prefork: the task runs in a child process the worker forked
-        [str(ALOT), "worker", "--pool", "prefork", "--concurrency", "1"]
-        + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [str(ALOT), "worker", "--pool", "prefork", "--concurrency", "1", *_QUIET],
         env={**worker_env, "ALOT_METRICS_PORT": str(metrics_port)},
         stdout=log,
         stderr=subprocess.STDOUT,
