@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,6 +105,20 @@ def test_with_a_token_every_client_must_send_it(client: TestClient) -> None:
 
 def test_metrics_is_not_in_the_api_description(client: TestClient) -> None:
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_the_web_client_never_answers_for_the_metrics(
+    make_client: Callable[..., TestClient], tmp_path: Path
+) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>ALOT!</title>")
+    client = make_client(metrics_token=TOKEN, web_dir=dist)
+    assert "<title>ALOT!</title>" in client.get("/lots/anything").text  # the client is there
+    response = client.get("/metrics", headers=AUTH)
+    assert response.status_code == 200
+    assert "alot_http_requests_total" in response.text
+    assert client.get("/metrics").status_code == 401
 
 
 # -- HTTP --------------------------------------------------------------------------
