@@ -41,6 +41,7 @@ from alot_platform.logs import RequestContextMiddleware, configure_logging
 from alot_platform.lots import endpoints as lot_endpoints
 from alot_platform.mail import Mailer, mailer_from_settings
 from alot_platform.notifications import endpoints as notification_endpoints
+from alot_platform.observability import http as metrics_http
 from alot_platform.openapi import install_openapi
 from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
@@ -148,6 +149,8 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestSlotsMiddleware, slots=platform.database.capacity)
+    # Outside the request slots: a request's time and presence include its wait for one.
+    app.add_middleware(metrics_http.HttpMetricsMiddleware, routes=app.router.routes)
     app.add_middleware(live_endpoints.LiveEndpoint)  # GET /api/ws, before all the above
     return app
 
@@ -189,6 +192,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     if dev_endpoints.mailbox_enabled(settings):  # development, bound to loopback only
         app.include_router(dev_endpoints.router)
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")
+    app.include_router(metrics_http.router)  # GET /metrics, for Prometheus
 
 
 def _calls(dependant: Dependant) -> set[Callable[..., Any]]:

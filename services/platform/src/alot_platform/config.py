@@ -366,6 +366,28 @@ class Settings(BaseSettings):
         " is closed (4008)",
     )
 
+    # Metrics for Prometheus (alot_platform/observability, docs/platform/metrics.md).
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token for GET /metrics; unset: /metrics answers only direct"
+        " loopback clients (404 to anyone else)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="also serve the metrics, without a token, on this port (`alot run`,"
+        " `alot serve`'s parent process, `alot worker`)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="the address ALOT_METRICS_PORT listens on"
+    )
+    stuck_lot_minutes: int = Field(
+        default=30,
+        ge=1,
+        description="a lot funded or drawing for longer than this counts in alot_lots_stuck",
+    )
+
     @field_validator("rate_limit_default", "rate_limit_auth", "login_account_ceiling")
     @classmethod
     def _rate_is_parsable(cls, value: str) -> str:
