@@ -300,3 +300,18 @@ def test_every_dashboard_expression_parses(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(rules))
     result = _promtool("check", "rules", path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_alerts_page_describes_every_alert() -> None:
+    page = (REPO_ROOT / "docs" / "operations" / "alerts.md").read_text()
+    assert [name for name in ALERTS if f"| `{name}` |" not in page] == []
+
+
+RUNBOOK = REPO_ROOT / "docs" / "operations" / "runbook.md"
+
+
+@pytest.mark.skipif(not RUNBOOK.exists(), reason="docs/operations/runbook.md not written yet")
+def test_every_runbook_link_lands_on_its_section() -> None:
+    # The docs' anchors are the headings' slugs: `### AlotOutboxLag` -> #alotoutboxlag.
+    headings = set(re.findall(r"^###\s+`?(\w+)`?\s*$", RUNBOOK.read_text(), re.M))
+    assert [name for name in ALERTS if name not in headings] == []
