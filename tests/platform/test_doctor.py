@@ -116,6 +116,20 @@ def test_no_database_fails_and_says_to_migrate_without_creating_one(
     assert not path.parent.exists()
 
 
+def test_an_unreachable_database_fails_without_showing_its_password(
+    doctor: Callable[..., Result],
+) -> None:
+    port = free_port()
+    result = doctor(ALOT_DATABASE_URL=f"postgresql+psycopg://alot:hunter22@127.0.0.1:{port}/alot")
+    assert result.exit_code == 1
+    assert f"FAIL  database: cannot reach postgresql+psycopg://alot:***@127.0.0.1:{port}/alot" in (
+        result.output
+    )
+    assert "fix: start the database or correct ALOT_DATABASE_URL" in result.output
+    assert "hunter22" not in result.output
+    assert "migrations" not in result.output  # nothing to read them from
+
+
 def test_an_unmigrated_database_fails_with_the_fix(
     doctor: Callable[..., Result], doctor_env: dict[str, str], db_url: str
 ) -> None:
