@@ -37,6 +37,7 @@ from alot_platform.demo import (
     newcomer_walkthrough,
 )
 from alot_platform.dev.endpoints import is_loopback, mailbox_enabled
+from alot_platform.doctor import as_dict, diagnose
 from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
 from alot_platform.lots.service import LotService
@@ -656,6 +657,24 @@ def keys_reseal_seeds() -> None:
     click.echo(
         f"OK: {resealed} server seeds re-sealed with key {platform.seed_sealer.current_key_id}"
     )
+
+
+@main.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="print the checks as JSON")
+def doctor_command(as_json: bool) -> None:
+    """Check configuration, database, migrations, Redis, keys, Stripe and reconciliation
+    (exit 1 when any check fails; each failure says how to fix it)."""
+    checks = diagnose()
+    healthy = all(check.ok for check in checks)
+    if as_json:
+        click.echo(json.dumps({"ok": healthy, "checks": [as_dict(c) for c in checks]}))
+    else:
+        for check in checks:
+            click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+            if not check.ok and check.fix:
+                click.echo(f"      fix: {check.fix}")
+    if not healthy:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":  # `alot worker` starts itself again this way
