@@ -14,6 +14,9 @@ SQLite files with durable commits (WAL, synchronous=FULL), for a few seconds eac
   contention coefficient alpha of the Universal Scalability Law (the single chain is
   measured before and after the pair, and the better run is taken, since the machine's
   speed moves with its other load);
+- one chain with as many callers as the two chains had together (group commit takes
+  more per flush with more callers: if that matches the pair, the callers were the
+  limit, not the chain);
 - the anchoring cost: reading a shard's head and computing its Merkle root, appending
   the anchor to the root log, and signing a root checkpoint.
 
@@ -58,6 +61,7 @@ CROSS_SHARD = (0.0, 0.1, 0.3)
 class Measured:
     single_rate: float  # appends/s of one chain
     pair_rate: float  # appends/s of two chains at once (both together)
+    doubled_rate: float  # appends/s of one chain with the pair's callers (twice as many)
     alpha: float  # contention between chains on this machine
     head_read_ms: float  # read a shard's head and compute its Merkle root
     anchor_append_ms: float  # append one anchor to the root log (one caller)
@@ -117,6 +121,8 @@ def measure(folder: Path, clients: int, seconds: float) -> Measured:
             before = _drive([one], clients, seconds)
             pair = _drive([one, other], clients, seconds)
             after = _drive([one], clients, seconds)
+            # The same callers as the pair, on one chain: is it the chain that limits?
+            doubled = _drive([one], 2 * clients, seconds)
         # The machine's speed moves under other load: the better single-chain run is R1,
         # which makes alpha (the cost of running two at once) the less flattering one.
         single = max(before, after)
@@ -145,7 +151,7 @@ def measure(folder: Path, clients: int, seconds: float) -> Measured:
     finally:
         for engine in (*shards, root):
             engine.dispose()
-    return Measured(single, pair, alpha, head_ms, anchor_ms, checkpoint_ms)
+    return Measured(single, pair, doubled, alpha, head_ms, anchor_ms, checkpoint_ms)
 
 
 def capacity(shards: int, single_rate: float, alpha: float) -> float:
@@ -157,7 +163,8 @@ def print_table(measured: Measured, shards: int, interval: float, spread_alpha: 
     print(
         f"measured, one chain: {measured.single_rate:,.0f} appends/s;"
         f" two chains at once: {measured.pair_rate:,.0f} appends/s together"
-        f" (alpha = {measured.alpha:.2f} on this machine)"
+        f" (alpha = {measured.alpha:.2f} on this machine);"
+        f" one chain with their callers: {measured.doubled_rate:,.0f} appends/s"
     )
     print(
         f"anchoring: read a shard head + Merkle root {measured.head_read_ms:.2f} ms,"
