@@ -379,6 +379,10 @@ def test_compose_runs_the_platform_services_with_real_commands() -> None:
         name: s for name, s in services.items() if s.get("image", "").startswith("${ALOT_IMAGE")
     }
     assert set(platform) == {"migrate", "api", "worker", "beat"}
+    for name, service in platform.items():
+        # The image built from this repository, never one a registry hands out.
+        assert service["pull_policy"] == "never", name
+        assert "build" not in service, name
     commands = {name: _alot_command(s["command"]).info_name for name, s in platform.items()}
     assert commands == {
         "migrate": "alot migrate",
