@@ -40,8 +40,6 @@ ENV_EXAMPLE = DEPLOY / "env.example"
 # Settings added by the observability work (metrics, error reports, traces), written in
 # the env example ahead of their code; remove each one here once config.py has it.
 OBSERVABILITY_PENDING = {
-    "ALOT_METRICS_TOKEN",
-    "ALOT_METRICS_PORT",
     "ALOT_SENTRY_DSN",
     "ALOT_OTEL_EXPORTER_OTLP_ENDPOINT",
 }

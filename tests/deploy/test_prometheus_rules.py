@@ -218,7 +218,7 @@ def test_grafana_provisioning_points_at_prometheus_and_the_dashboards() -> None:
         panel["datasource"]["uid"] for panel in _dashboard_panels() if panel["type"] != "row"
     } == {"prometheus"}
     providers = yaml.safe_load((provisioning / "dashboards" / "alot.yml").read_text())
-    assert providers["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert providers["providers"][0]["options"]["path"] == "/etc/grafana/dashboards"
 
 
 # --- promtool: the same commands as `make check-ops` -------------------------------------
@@ -245,12 +245,15 @@ def test_promtool_accepts_the_rules() -> None:
 
 @needs_promtool
 def test_promtool_accepts_the_configuration(tmp_path: Path) -> None:
-    # The configuration names the metrics token file, which promtool wants to exist: a
-    # copy is checked beside a stand-in token.
+    # The configuration names the metrics token's secret file, which promtool wants to
+    # exist: a copy is checked with a stand-in token in its place.
     for path in PROMETHEUS.glob("*.yml"):
         shutil.copy(path, tmp_path / path.name)
-    (tmp_path / "secrets").mkdir()
-    (tmp_path / "secrets" / "alot_metrics_token").write_text("stand-in\n")
+    (tmp_path / "metrics_token").write_text("stand-in\n")
+    config = tmp_path / "prometheus.yml"
+    text = config.read_text()
+    assert "/run/secrets/metrics_token" in text
+    config.write_text(text.replace("/run/secrets/metrics_token", str(tmp_path / "metrics_token")))
     result = _promtool("check", "config", tmp_path / "prometheus.yml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 rule files found" in result.stdout
