@@ -1,0 +1,1 @@
+"""Operating the platform: metrics, error reports (Sentry) and traces (OpenTelemetry)."""
