@@ -21,8 +21,10 @@ from typing import Any
 
 import pytest
 import sentry_sdk
-from alot_platform.observability.sentry import scrub_text
+from alot_platform.config import Settings
+from alot_platform.observability.sentry import FILTERED, scrub, scrub_text
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from tests.platform.conftest import PASSWORD, Api
@@ -270,3 +272,40 @@ def test_the_harness_sees_what_an_unscrubbed_report_carries(
 )
 def test_scrub_text(dirty: str, clean: str) -> None:
     assert scrub_text(dirty) == clean
+
+
+def test_scrub_filters_fields_by_name_at_any_depth() -> None:
+    event: Any = {
+        "extra": {
+            "user_id": "6f1c",
+            "capacity": 3,
+            "shipping_address": {"line1": "12 St James's Square"},
+            "X-CSRF-Token": "abc",
+            "outcome": "done",
+        },
+        "breadcrumbs": {
+            "values": [{"message": "ok", "data": {"refresh_token": "r", "to": "a@b.io"}}]
+        },
+        "user": {"id": "6f1c"},
+        "contexts": {"runtime": {"name": "CPython"}},
+    }
+    scrubbed: Any = scrub(event)
+    assert scrubbed["extra"] == {
+        "user_id": FILTERED,
+        "capacity": 3,
+        "shipping_address": FILTERED,
+        "X-CSRF-Token": FILTERED,
+        "outcome": "done",
+    }
+    assert scrubbed["breadcrumbs"]["values"][0]["data"] == {
+        "refresh_token": FILTERED,
+        "to": "[email]",
+    }
+    assert "user" not in scrubbed
+    assert scrubbed["contexts"]["runtime"]["name"] == "CPython"  # Sentry's own, kept
+
+
+@pytest.mark.parametrize("dsn", ["not a dsn", "ftp://key@sentry.example.com/1"])
+def test_a_setting_that_is_not_a_dsn_is_refused(dsn: str) -> None:
+    with pytest.raises(ValidationError, match="ALOT_SENTRY_DSN is not a Sentry DSN"):
+        Settings(sentry_dsn=dsn)

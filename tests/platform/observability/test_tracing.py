@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alot_platform.config import Settings
 from alot_platform.observability import tracing
 from alot_platform.outbox.models import OutboxItem
 from fastapi.testclient import TestClient
@@ -31,6 +32,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -180,6 +182,10 @@ def test_a_purchase_and_the_draw_it_enqueued_are_one_trace(
     assert funding.trace_id == draw.trace_id
     assert row.traceparent is not None
     assert row.traceparent.startswith(f"00-{draw.trace_id}-{funding.span_id}-")
+    # Query strings keep their names, not their values (the mailbox's is an address).
+    mailbox = [s for s in collector.spans if s.name == "GET /api/dev/mailbox"]
+    assert mailbox
+    assert all(s.attributes["http.url"].endswith("/api/dev/mailbox?to=[Filtered]") for s in mailbox)
     # The other purchases are traces of their own; no task hangs from them.
     purchases = [s for s in collector.spans if s.name == _PURCHASE]
     assert len(purchases) == 3
@@ -282,3 +288,8 @@ def test_a_celery_worker_runs_the_task_in_the_request_trace(
         s for s in collector.spans if s.service == "alot-worker" and s.kind == _CLIENT
     ]
     assert any(s.parent_span_id == draw.span_id for s in worker_statements)
+
+
+def test_an_endpoint_that_is_not_a_url_is_refused() -> None:
+    with pytest.raises(ValidationError, match="must be an http"):
+        Settings(otel_exporter_otlp_endpoint="otel-collector:4318")

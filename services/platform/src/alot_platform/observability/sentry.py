@@ -46,14 +46,19 @@ _KEPT_HEADERS = frozenset(
 )
 """Request headers a report keeps: nothing that names, authenticates or locates a person."""
 
-_PERSONAL_KEY = re.compile(
-    r"e-?mail|user_?name|login|(^|_)name$|^name|full_?name|address|street|line[12]$|city"
-    r"|postal|zip|phone|mobile|birth|(^|_)ip($|_)|remote_addr|forwarded|real-ip"
-    r"|cookie|session|authorization|auth|csrf|xsrf|token|password|passwd|secret|api_?key"
-    r"|private|credential|signature|dsn|card|iban|body",
-    re.IGNORECASE,
+_PERSONAL_WORDS = frozenset(
+    {"name", "user", "login", "city", "street", "zip", "ip", "ips", "phone", "mobile", "dob"}
+    | {"auth", "session", "body", "card", "line1", "line2", "country", "region"}
 )
-"""Field names whose values are personal or secret, wherever they appear in an event."""
+"""Words that, as a whole part of a field's name (``user_id``, ``shipping-city``), mark
+its value as personal or secret."""
+_PERSONAL_STEMS = (
+    "email", "username", "fullname", "firstname", "lastname", "address", "postal",
+    "postcode", "birth", "forwarded", "realip", "remoteaddr", "cookie", "authorization",
+    "csrf", "xsrf", "token", "password", "passwd", "secret", "apikey", "privatekey",
+    "credential", "signature", "dsn", "iban",
+)  # fmt: skip
+"""Stems that, anywhere in a field's name (``refresh_token``, ``X-CSRF-Token``), do."""
 
 _STRUCTURAL_SECTIONS = frozenset({"contexts", "sdk", "modules", "debug_meta"})
 """Sentry's own sections (runtime, OS, trace ids): their keys are not ours to judge, but
@@ -175,6 +180,14 @@ def _scrub_request(request: dict[str, Any]) -> dict[str, Any]:
     return kept  # no cookies, data (the body) or env (the client's address)
 
 
+def _is_personal(field: str) -> bool:
+    parts = [part for part in re.split(r"[^a-z0-9]+", field.lower()) if part]
+    joined = "".join(parts)
+    return any(part in _PERSONAL_WORDS for part in parts) or any(
+        stem in joined for stem in _PERSONAL_STEMS
+    )
+
+
 def _drop_frame_variables(stacktrace: Any) -> None:
     for frame in (stacktrace or {}).get("frames") or []:
         frame.pop("vars", None)
@@ -186,7 +199,7 @@ def _scrub_value(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {
             key: FILTERED
-            if isinstance(key, str) and _PERSONAL_KEY.search(key) and value[key] is not None
+            if isinstance(key, str) and _is_personal(key) and value[key] is not None
             else _scrub_value(value[key])
             for key in value
         }

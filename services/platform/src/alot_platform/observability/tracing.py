@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -124,11 +124,26 @@ def instrument_app(app: FastAPI, database: Database, settings: Settings) -> None
 
     FastAPIInstrumentor.instrument_app(
         app,
+        server_request_hook=_without_query_values,
         tracer_provider=tracing.provider,
         excluded_urls=_UNTRACED_URLS,
         exclude_spans=["receive", "send"],
     )
     instrument_database(database)
+
+
+def _without_query_values(span: trace.Span, scope: dict[str, Any]) -> None:
+    """A request span's URL keeps its query's names, not their values (an address to
+    look up, a token): traces are not a store of personal data."""
+    query = scope.get("query_string") or b""
+    if not query or not span.is_recording():
+        return
+    names = [pair.split(b"=", 1)[0].decode("latin-1") for pair in query.split(b"&") if pair]
+    redacted = "&".join(f"{name}=[Filtered]" for name in names)
+    path = scope.get("root_path", "") + scope.get("path", "")
+    host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+    span.set_attribute("http.url", f"{scope.get('scheme', 'http')}://{host}{path}?{redacted}")
+    span.set_attribute("url.query", redacted)
 
 
 def instrument_database(database: Database) -> None:
