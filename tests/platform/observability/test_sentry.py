@@ -13,16 +13,26 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import signal
 import socketserver
+import subprocess
+import sys
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sentry_sdk
 from alot_platform.config import Settings
+from alot_platform.db import unit_of_work
 from alot_platform.observability.sentry import FILTERED, scrub, scrub_text
+from alot_platform.outbox.service import enqueue_task
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -309,3 +319,57 @@ def test_scrub_filters_fields_by_name_at_any_depth() -> None:
 def test_a_setting_that_is_not_a_dsn_is_refused(dsn: str) -> None:
     with pytest.raises(ValidationError, match="ALOT_SENTRY_DSN is not a Sentry DSN"):
         Settings(sentry_dsn=dsn)
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_celery_worker_reports_a_failed_task(
+    db_url: str,
+    redis_url: str,
+    make_client: Callable[..., TestClient],
+    sentry_endpoint: _SentryEndpoint,
+    tmp_path: Path,
+) -> None:
+    """`alot worker`, its own process, reports the tasks that fail in it."""
+    prefix = os.environ["ALOT_TEST_REDIS_PREFIX"] + "celery:"  # removed after the test
+    client = make_client(task_runner="celery", redis_url=redis_url, redis_prefix=prefix)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALOT_", "SENTRY_"))}
+    env.update(
+        ALOT_ENV="development",
+        ALOT_VAR_DIR=str(tmp_path / "var"),
+        ALOT_DATABASE_URL=db_url,
+        ALOT_REDIS_URL=redis_url,
+        ALOT_REDIS_PREFIX=prefix,
+        ALOT_TASK_RUNNER="celery",
+        ALOT_SENTRY_DSN=sentry_endpoint.dsn,
+    )
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "alot"), "worker", "--pool", "solo"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        platform = client.app.state.platform  # type: ignore[attr-defined]
+        with contextmanager(unit_of_work)(platform.database) as session:
+            missing_lot = str(uuid.uuid4())  # the draw of a lot that does not exist fails
+            enqueue_task(
+                session,
+                task="draw",
+                key=f"draw:{missing_lot}",
+                payload={"lot_id": missing_lot},
+                now=platform.clock(),
+            )
+        deadline = time.monotonic() + 90
+        while not [e for e in sentry_endpoint.events() if e.get("tags", {}).get("task")]:
+            assert worker.poll() is None, "the worker ended"
+            assert time.monotonic() < deadline, "the worker's report never arrived"
+            time.sleep(0.1)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    [report] = [e for e in sentry_endpoint.events() if e.get("tags", {}).get("task")]
+    assert (report["tags"]["service"], report["tags"]["task"]) == ("alot-worker", "draw")
+    assert report["level"] == "warning"  # it will be tried again
+    assert report["exception"]["values"][-1]["type"] == "LookupError"
