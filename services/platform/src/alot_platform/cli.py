@@ -553,6 +553,9 @@ def _celery(
             " ALOT_TASK_RUNNER=celery for its tasks to reach this " + command,
             err=True,
         )
+    from alot_platform.observability.sentry import init_sentry
+
+    init_sentry(settings, f"alot-{command}")
     make_app(settings).start([command, *defaults, *ctx.args])
 
 

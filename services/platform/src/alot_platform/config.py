@@ -388,6 +388,23 @@ class Settings(BaseSettings):
         description="a lot funded or drawing for longer than this counts in alot_lots_stuck",
     )
 
+    # Error reports and traces (alot_platform/observability, docs/platform/observability.md).
+    sentry_dsn: SecretStr | None = Field(
+        default=None, description="report errors to this Sentry project (personal data scrubbed)"
+    )
+    sentry_environment: str | None = Field(
+        default=None, description="the environment Sentry files reports under; default: ALOT_ENV"
+    )
+    sentry_traces_sample_rate: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="share of requests Sentry also traces (0: none)"
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="export OpenTelemetry traces over OTLP/HTTP to this collector (its base"
+        " URL; /v1/traces is appended); unset: the standard OTEL_EXPORTER_OTLP_ENDPOINT, or"
+        " no tracing",
+    )
+
     @field_validator("rate_limit_default", "rate_limit_auth", "login_account_ceiling")
     @classmethod
     def _rate_is_parsable(cls, value: str) -> str:
@@ -399,6 +416,25 @@ class Settings(BaseSettings):
     def _proxies_are_networks(cls, value: str) -> str:
         parse_networks(value)
         return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _sentry_dsn_is_a_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            from sentry_sdk.utils import BadDsn, Dsn
+
+            try:
+                Dsn(value.get_secret_value().strip())
+            except BadDsn:
+                raise ValueError("ALOT_SENTRY_DSN is not a Sentry DSN") from None
+        return value
+
+    @field_validator("otel_exporter_otlp_endpoint")
+    @classmethod
+    def _otlp_endpoint_is_a_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("ALOT_OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL")
+        return value or None
 
     @model_validator(mode="after")
     def _stripe_is_complete(self) -> Settings:

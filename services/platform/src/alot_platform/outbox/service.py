@@ -38,7 +38,9 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.errors import AlotError
 from alot_platform.mail import OutgoingEmail
+from alot_platform.observability import tracing
 from alot_platform.observability.metrics import record_task
+from alot_platform.observability.sentry import report_task_failure
 from alot_platform.outbox.models import EMAIL, OutboxItem, OutboxStatus
 from alot_platform.outbox.repository import OutboxRepository
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
@@ -137,6 +139,7 @@ def _add(session: Session, item: OutboxItem, now: datetime, due: datetime) -> Ou
     item.attempts = 0
     item.created_at = now
     item.next_attempt_at = due
+    item.traceparent = tracing.current_traceparent()
     session.add(item)
     session.flush()
     # Told to the relay once the transaction commits (alot_platform.outbox.relay).
@@ -145,7 +148,23 @@ def _add(session: Session, item: OutboxItem, now: datetime, due: datetime) -> Ou
 
 
 def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
-    """Run one pending row if it is due (see the module docstring)."""
+    """Run one pending row if it is due (see the module docstring); when tracing, in a
+    span of the trace that wrote it."""
+    if tracing.active() is None:
+        return _run(platform, item_id)
+    with contextmanager(unit_of_work)(platform.database) as session:
+        found = session.execute(
+            select(OutboxItem.task, OutboxItem.traceparent).where(OutboxItem.id == item_id)
+        ).one_or_none()
+    if found is None:
+        return _run(platform, item_id)
+    with tracing.task_span(found.task, item_id, found.traceparent) as span:
+        outcome = _run(platform, item_id)
+        span.set_attribute("alot.task.outcome", outcome)
+        return outcome
+
+
+def _run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
     settings = platform.settings
     now = platform.clock()
     with contextmanager(unit_of_work)(platform.database) as session:
@@ -182,6 +201,7 @@ def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
         gives_up = attempts >= settings.task_max_attempts
         log = _log.error if gives_up else _log.warning
         log("outbox: %s %s failed (attempt %d): %s", task, item_id, attempts, error)
+        report_task_failure(error, task=task, final=gives_up)
         with contextmanager(unit_of_work)(platform.database) as session:
             row = _locked(session, item_id)
             if row is not None and row.status == OutboxStatus.PENDING.value:
