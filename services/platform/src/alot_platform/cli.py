@@ -38,9 +38,11 @@ from alot_platform.demo import (
 from alot_platform.dev.endpoints import is_loopback, mailbox_enabled
 from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
+from alot_platform.logs import configure_logging
 from alot_platform.lots.service import LotService
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
+from alot_platform.observability import business, domain_log
 from alot_platform.outbox import service as outbox
 from alot_platform.outbox.models import OutboxItem, OutboxStatus
 from alot_platform.outbox.schemas import TaskRead
@@ -219,6 +221,7 @@ def reconcile(as_json: bool) -> None:
             differences = reconcile_credits(session)
     finally:
         platform.database.dispose()
+    business.reconciled("credits", len(differences))
     if as_json:
         click.echo(
             json.dumps(
@@ -287,6 +290,7 @@ def payments_reconcile(as_json: bool, transfers_since: datetime | None) -> None:
             found = reconcile_payments(session, provider, transfers_since=since)
     finally:
         platform.database.dispose()
+    business.reconciled("payments", len(found))
     if as_json:
         rows = [
             {"subject": d.subject, "problem": d.problem, "ours": d.ours, "theirs": d.theirs}
@@ -511,6 +515,9 @@ def _celery(
             " ALOT_TASK_RUNNER=celery for its tasks to reach this " + command,
             err=True,
         )
+    # The domain lines say which kind of process wrote them, in the JSON log.
+    domain_log.set_service("worker" if command == "worker" else "beat")
+    configure_logging(settings.log_level)
     make_app(settings).start([command, *defaults, *ctx.args])
 
 

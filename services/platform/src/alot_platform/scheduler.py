@@ -47,6 +47,7 @@ from alot_platform.fulfillment.tasks import run_deadlines
 from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.lots.models import LotStatus
 from alot_platform.notifications.tasks import send_due_emails, send_reminders
+from alot_platform.observability.domain_log import runs_tick
 from alot_platform.outbox.service import due, run_due
 from alot_platform.payments.fees import post_due_fees
 from alot_platform.payments.tasks import retry_unprocessed_events
@@ -113,6 +114,7 @@ class TickReport:
         )
 
 
+@runs_tick  # one task id for the domain lines of its jobs
 def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None) -> TickReport:
     report = TickReport()
     _guard(report, "expiry", lambda: _expire(platform, report))

@@ -37,6 +37,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.errors import AlotError
 from alot_platform.mail import OutgoingEmail
+from alot_platform.observability.domain_log import runs_task
 from alot_platform.outbox.models import EMAIL, OutboxItem, OutboxStatus
 from alot_platform.outbox.repository import OutboxRepository
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
@@ -142,6 +143,7 @@ def _add(session: Session, item: OutboxItem, now: datetime, due: datetime) -> Ou
     return item
 
 
+@runs_task  # the domain lines it writes carry the row's id
 def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
     """Run one pending row if it is due (see the module docstring)."""
     settings = platform.settings
