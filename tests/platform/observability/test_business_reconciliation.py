@@ -60,3 +60,20 @@ def test_alot_reconcile_sets_the_gauge_to_the_differences_found(
         ("credits", 1),
         ("credits", 0),
     ]
+
+
+def test_the_admin_desks_reconciliation_sets_the_gauge_too(
+    services: Services, api: Any, client: Any
+) -> None:
+    admin = api.admin()
+    player = api.account()
+    services.grant_credits(player.id, 500)
+    _shift_balance(services, player.id, 3)
+    response = client.get("/api/admin/reconciliation", headers=admin.headers)
+    assert response.status_code == 200, response.text
+    assert sample("alot_reconciliation_mismatches", check="credits") == 1
+
+    _shift_balance(services, player.id, -3)
+    response = client.get("/api/admin/reconciliation", headers=admin.headers)
+    assert response.status_code == 200, response.text
+    assert sample("alot_reconciliation_mismatches", check="credits") == 0

@@ -42,7 +42,7 @@ from alot_platform.logs import configure_logging
 from alot_platform.lots.service import LotService
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
-from alot_platform.observability import business, domain_log
+from alot_platform.observability import domain_log
 from alot_platform.outbox import service as outbox
 from alot_platform.outbox.models import OutboxItem, OutboxStatus
 from alot_platform.outbox.schemas import TaskRead
@@ -221,7 +221,6 @@ def reconcile(as_json: bool) -> None:
             differences = reconcile_credits(session)
     finally:
         platform.database.dispose()
-    business.reconciled("credits", len(differences))
     if as_json:
         click.echo(
             json.dumps(
@@ -290,7 +289,6 @@ def payments_reconcile(as_json: bool, transfers_since: datetime | None) -> None:
             found = reconcile_payments(session, provider, transfers_since=since)
     finally:
         platform.database.dispose()
-    business.reconciled("payments", len(found))
     if as_json:
         rows = [
             {"subject": d.subject, "problem": d.problem, "ours": d.ours, "theirs": d.theirs}

@@ -173,4 +173,6 @@ def reconcile_credits(session: Session) -> list[Difference]:
         (user_credits(user_id), CRD): balance
         for user_id, balance in CreditsRepository(session).all_balances().items()
     }
-    return reconcile(session, projection, accounts="user:*:credits", asset=CRD)
+    differences = reconcile(session, projection, accounts="user:*:credits", asset=CRD)
+    business.reconciled("credits", len(differences))  # the gauge the reconciliation alert reads
+    return differences
