@@ -12,6 +12,7 @@ from typing import Any
 
 from alot_platform.cli import main
 from alot_platform.credits.models import UserUniversalCredits
+from alot_platform.scheduler import run_tick
 from click.testing import CliRunner
 from sqlalchemy import update
 
@@ -77,3 +78,17 @@ def test_the_admin_desks_reconciliation_sets_the_gauge_too(
     response = client.get("/api/admin/reconciliation", headers=admin.headers)
     assert response.status_code == 200, response.text
     assert sample("alot_reconciliation_mismatches", check="credits") == 0
+
+
+def test_the_ticks_reconcile_every_interval_and_set_the_gauge(
+    services: Services, api: Any, platform: Any
+) -> None:
+    player = api.account()
+    services.grant_credits(player.id, 500)
+    _shift_balance(services, player.id, 4)
+    run_tick(platform)  # this process's first tick on this database reconciles
+    assert sample("alot_reconciliation_mismatches", check="credits") == 1
+
+    _shift_balance(services, player.id, -4)
+    run_tick(platform)  # within ALOT_RECONCILE_INTERVAL_SECONDS: not again
+    assert sample("alot_reconciliation_mismatches", check="credits") == 1
