@@ -40,9 +40,11 @@ from alot_platform.dev.endpoints import is_loopback, mailbox_enabled
 from alot_platform.doctor import as_dict, diagnose
 from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
+from alot_platform.logs import configure_logging
 from alot_platform.lots.service import LotService
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
+from alot_platform.observability import domain_log
 from alot_platform.observability.collector import DatabaseCollector
 from alot_platform.observability.exposition import (
     MULTIPROC_ENV,
@@ -556,6 +558,9 @@ def _celery(
     from alot_platform.observability.sentry import init_sentry
 
     init_sentry(settings, f"alot-{command}")
+    # The domain lines say which kind of process wrote them, in the JSON log.
+    domain_log.set_service("worker" if command == "worker" else "beat")
+    configure_logging(settings.log_level)
     make_app(settings).start([command, *defaults, *ctx.args])
 
 

@@ -234,6 +234,9 @@ class Settings(BaseSettings):
         " `alot run` turns it on unless set",
     )
     scheduler_interval_seconds: int = Field(default=60, gt=0)
+    # How often a ticking process checks every credit balance against the ledger (the
+    # reconciliation gauge the alerts read); 0: never (run `alot reconcile` instead).
+    reconcile_interval_seconds: int = Field(default=3600, ge=0)
 
     # Background work: the outbox's runner (alot_platform.outbox).
     task_runner: Literal["thread", "inline", "celery"] = Field(

@@ -39,6 +39,7 @@ from alot_platform.db import unit_of_work
 from alot_platform.errors import AlotError
 from alot_platform.mail import OutgoingEmail
 from alot_platform.observability import tracing
+from alot_platform.observability.domain_log import runs_task
 from alot_platform.observability.metrics import record_task
 from alot_platform.observability.sentry import report_task_failure
 from alot_platform.outbox.models import EMAIL, OutboxItem, OutboxStatus
@@ -147,6 +148,7 @@ def _add(session: Session, item: OutboxItem, now: datetime, due: datetime) -> Ou
     return item
 
 
+@runs_task  # the domain lines it writes carry the row's id
 def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
     """Run one pending row if it is due (see the module docstring); when tracing, in a
     span of the trace that wrote it."""
