@@ -257,9 +257,11 @@ class Api:
         self.base = base
 
 
-def _buy_until_closed(api: Api, player: Player, lot_id: str, record: Record) -> None:
-    """Buy one-ticket bundles until the lot stops selling. A failed request (5xx, a
-    dropped connection) is retried with the same Idempotency-Key, as a client should."""
+def _buy_until_closed(api: Api, player: Player, lot_id: str, record: Record) -> str:
+    """Buy one-ticket bundles until the lot stops selling; how the buying ended.
+
+    A failed request (5xx, no answer) is retried with the same Idempotency-Key, as a
+    client should."""
     for _ in range(200):
         key = uuid.uuid4().hex
         for retry in range(60):
@@ -280,39 +282,46 @@ def _buy_until_closed(api: Api, player: Player, lot_id: str, record: Record) -> 
             if response.status_code >= 500 or response.status_code == 429:
                 time.sleep(min(0.2 * 2**retry, 1.0))
                 continue
-            if response.status_code in (200, 201) and body["lot_status"] == "open":
-                break  # the next purchase
-            return  # the lot stopped selling (funded, or refused with a 4xx)
+            if response.status_code not in (200, 201):
+                return f"{response.status_code} {body.get('code') or body.get('title')}"
+            if body["lot_status"] != "open":
+                return f"bought, lot {body['lot_status']}"
+            break  # the next purchase
         else:
-            pytest.fail(f"a purchase in lot {lot_id} never got an answer")
+            return f"no answer to a purchase after 60 tries (key {key})"
+    return "still buying after 200 purchases"
 
 
-def _buyers(api: Api, players: list[Player], lot_id: str, record: Record) -> list[threading.Thread]:
-    errors: list[BaseException] = []
-    threads = []
-    for player in players:
+class Buyers:
+    """Every player buys in one lot, each from a thread of its own."""
 
-        def buy(player: Player = player) -> None:
-            try:
-                _buy_until_closed(api, player, lot_id, record)
-            except BaseException as error:  # reported by the main thread
-                errors.append(error)
-                raise
+    def __init__(self, api: Api, players: list[Player], lot_id: str, record: Record) -> None:
+        self.lot_id = lot_id
+        self.endings: list[str] = []
+        self._threads = [
+            threading.Thread(target=self._buy, args=(api, player, record), daemon=True)
+            for player in players
+        ]
+        for thread in self._threads:
+            thread.start()
 
-        thread = threading.Thread(target=buy, daemon=True)
-        thread.errors = errors  # type: ignore[attr-defined]
-        thread.start()
-        threads.append(thread)
-    return threads
+    def _buy(self, api: Api, player: Player, record: Record) -> None:
+        try:
+            self.endings.append(_buy_until_closed(api, player, self.lot_id, record))
+        except Exception as error:  # reported by join, in the test's thread
+            self.endings.append(f"failed: {error!r}")
 
-
-def _join(threads: list[threading.Thread], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-        assert not thread.is_alive(), f"the buyers of {what} are still buying after {WAIT}s"
-    errors = threads[0].errors if threads else []  # type: ignore[attr-defined]
-    assert not errors, f"a buyer of {what} failed: {errors[0]!r}"
+    def join(self, what: str) -> None:
+        """Wait for every buyer; each must have stopped because the lot funded."""
+        deadline = time.monotonic() + WAIT
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            assert not thread.is_alive(), f"the buyers of {what} still buy after {WAIT:.0f}s"
+        # The lot funded: its funding purchase says so, later ones are refused (409).
+        assert all(
+            ending in ("bought, lot funded", "bought, lot drawing") or ending.startswith("409 ")
+            for ending in self.endings
+        ), f"buyers of {what} stopped for another reason: {self.endings}"
 
 
 class Watcher:
@@ -424,15 +433,30 @@ def _run(
 ) -> None:
     env = processes.env
     _redis_server(redis_port, run_dir, processes)
-    for args in (("migrate",), ("create-admin", "--email", ADMIN_EMAIL, "--username", "ops")):
-        done = _alot(env, *args)
-        assert done.returncode == 0, f"alot {args[0]}: {done.stdout}{done.stderr}"
+    started = time.monotonic()
+
+    def phase(done: str) -> None:
+        """Where the time goes (shown with -s, and with a failure)."""
+        print(f"fault run: {done} at {time.monotonic() - started:.0f}s")
+
+    migrated = _alot(env, "migrate")
+    assert migrated.returncode == 0, f"alot migrate: {migrated.stdout}{migrated.stderr}"
+    # The admin is made while the processes start (each takes seconds to import).
+    admin_made = subprocess.Popen(
+        [str(ALOT), "create-admin", "--email", ADMIN_EMAIL, "--username", "ops"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     port = api.base.rsplit(":", 1)[1]
     serve = processes.start("serve", "serve", "--port", port, "--workers", "2")
     worker_args = ["--pool", "solo", "--without-gossip", "--without-mingle"]
     for name in ("worker-1", "worker-2"):
         processes.start(name, "worker", "--hostname", f"{name}@fault-run", *worker_args)
     processes.start("beat", "beat")
+    output, _ = admin_made.communicate(timeout=120)
+    assert admin_made.returncode == 0, f"alot create-admin: {output}"
     _until("the API to be ready", lambda: _ready(api.base) or serve.poll() is not None)
     assert serve.poll() is None, "alot serve ended at start-up"
 
@@ -469,22 +493,29 @@ def _run(
         for lot_id in lots.values():
             assert player.client.trivia.attempt(lot_id, TRIVIA["trivia_answer"]).correct
     record = Record()
+    phase("set up: processes, lots, players")
     try:
         _expiring_lot_sold(api, players, lots["E"], record)
         _lot_a_with_terminated_connections(
             processes, api, players, lots["A"], record, admin_url, database
         )
+        phase("lot A sold, the API's connections terminated")
         _worker_killed_mid_settlement(processes, admin_url, database, lots["A"], worker_args)
+        phase("a worker killed mid-settlement")
         _lot_b_with_an_api_worker_killed(processes, api, players, lots["B"], record)
+        phase("lot B sold, an API worker killed, the API restarted")
         _lot_c_with_redis_restarted(processes, api, players, lots["C"], record, redis_port, run_dir)
+        phase("lot C sold, Redis restarted")
         _every_lot_ends(admin_url, database, lots)
         _the_killed_settlement_was_run_again(admin_url, database, lots["A"])
+        phase("every lot settled or closed")
     finally:
         for watcher in watchers.values():
             watcher.close()
 
     try:
         _reconcile_is_clean(env)
+        phase("reconciled")
         export = _ledger_verifies(api, admin, run_dir)
         _purchases_are_in_the_ledger_once(record, export, admin_url, database)
         _watchers_saw_events_in_order(admin, lots, watchers)
@@ -549,12 +580,12 @@ def _lot_a_with_terminated_connections(
 ) -> None:
     """Purchases from every player while PostgreSQL drops the API's connections, twice."""
     serve_pids = [p.pid for p in _api_workers(processes)]
-    threads = _buyers(api, players, lot_id, record)
+    buyers = Buyers(api, players, lot_id, record)
     terminated = 0
     for after in (4, 10):
         _until(f"{after} purchases in lot A", lambda after=after: record.answered(lot_id) >= after)
         terminated += _terminate_backends(admin_url, database, _database_ports(serve_pids))
-    _join(threads, "lot A")
+    buyers.join("lot A")
     assert terminated > 0, "no connection of the API was terminated: the fault did not happen"
 
 
@@ -611,7 +642,7 @@ def _lot_b_with_an_api_worker_killed(
 ) -> None:
     """SIGKILL one uvicorn worker mid-purchase: `alot serve` stops (by design, exit 1),
     and is started again on the same port; the buyers retry with their keys."""
-    threads = _buyers(api, players, lot_id, record)
+    buyers = Buyers(api, players, lot_id, record)
     _until("purchases in lot B", lambda: record.answered(lot_id) >= 4)
     victim = _api_workers(processes)[0]
     victim.kill()
@@ -623,7 +654,7 @@ def _lot_b_with_an_api_worker_killed(
     port = api.base.rsplit(":", 1)[1]
     processes.start("serve", "serve", "--port", port, "--workers", "2")
     _until("the restarted API to be ready", lambda: _ready(api.base))
-    _join(threads, "lot B")
+    buyers.join("lot B")
 
 
 def _lot_c_with_redis_restarted(
@@ -636,12 +667,12 @@ def _lot_c_with_redis_restarted(
     run_dir: Path,
 ) -> None:
     """Stop Redis mid-purchase and start it again, empty, on the same port."""
-    threads = _buyers(api, players, lot_id, record)
+    buyers = Buyers(api, players, lot_id, record)
     _until("purchases in lot C", lambda: record.answered(lot_id) >= 4)
     processes.kill("redis")
     time.sleep(1.0)
     _redis_server(redis_port, run_dir, processes)
-    _join(threads, "lot C")
+    buyers.join("lot C")
 
 
 def _every_lot_ends(admin_url: str, database: str, lots: dict[str, str]) -> None:
