@@ -482,7 +482,7 @@ def _run(
         return admin.admin.lots.open(created.id).id
 
     far = datetime.now(UTC) + timedelta(hours=1)
-    lots = {"A": open_lot("Lot A", 2400, far), "B": open_lot("Lot B", 1800, far)}
+    lots = {"A": open_lot("Lot A", 3000, far), "B": open_lot("Lot B", 1800, far)}
     lots["C"] = open_lot("Lot C", 1800, far)
     players = [_player(api, smtp, n) for n in range(PLAYERS)]
     watchers = {name: Watcher(players[0].client, lot_id) for name, lot_id in lots.items()}
@@ -496,12 +496,13 @@ def _run(
     phase("set up: processes, lots, players")
     try:
         _expiring_lot_sold(api, players, lots["E"], record)
-        _lot_a_with_terminated_connections(
+        buyers = _lot_a_with_terminated_connections(
             processes, api, players, lots["A"], record, admin_url, database
         )
-        phase("lot A sold, the API's connections terminated")
+        # Watched from the funding purchase on: the settlement may start at once.
         _worker_killed_mid_settlement(processes, admin_url, database, lots["A"], worker_args)
-        phase("a worker killed mid-settlement")
+        buyers.join("lot A")
+        phase("lot A sold, the API's connections terminated, a worker killed mid-settlement")
         _lot_b_with_an_api_worker_killed(processes, api, players, lots["B"], record)
         phase("lot B sold, an API worker killed, the API restarted")
         _lot_c_with_redis_restarted(processes, api, players, lots["C"], record, redis_port, run_dir)
@@ -577,16 +578,17 @@ def _lot_a_with_terminated_connections(
     record: Record,
     admin_url: str,
     database: str,
-) -> None:
-    """Purchases from every player while PostgreSQL drops the API's connections, twice."""
+) -> Buyers:
+    """Purchases from every player while PostgreSQL drops the API's connections, twice.
+    The buyers are still at it when this returns (the lot may be funded already)."""
     serve_pids = [p.pid for p in _api_workers(processes)]
     buyers = Buyers(api, players, lot_id, record)
     terminated = 0
     for after in (4, 10):
         _until(f"{after} purchases in lot A", lambda after=after: record.answered(lot_id) >= after)
         terminated += _terminate_backends(admin_url, database, _database_ports(serve_pids))
-    buyers.join("lot A")
     assert terminated > 0, "no connection of the API was terminated: the fault did not happen"
+    return buyers
 
 
 def _api_workers(processes: Processes) -> list[psutil.Process]:
