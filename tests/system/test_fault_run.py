@@ -648,14 +648,17 @@ def _lot_b_with_an_api_worker_killed(
     _until("purchases in lot B", lambda: record.answered(lot_id) >= 4)
     victim = _api_workers(processes)[0]
     victim.kill()
+    killed_at = time.monotonic()
     serve = processes.running["serve"]
     status = _until("alot serve to stop after losing a worker", lambda: serve.poll() is not None)
+    print(f"fault run: alot serve stopped {time.monotonic() - killed_at:.0f}s after the kill")
     assert serve.returncode == 1, f"alot serve ended with {status}: it should stop with 1"
     assert not _ready(api.base)
     processes.running.pop("serve")
     port = api.base.rsplit(":", 1)[1]
     processes.start("serve", "serve", "--port", port, "--workers", "2")
     _until("the restarted API to be ready", lambda: _ready(api.base))
+    print(f"fault run: the API answered again {time.monotonic() - killed_at:.0f}s after the kill")
     buyers.join("lot B")
 
 
