@@ -504,6 +504,7 @@ def _run(
         buyers.join("lot A")
         phase("lot A sold, the API's connections terminated, a worker killed mid-settlement")
         _lot_b_with_an_api_worker_killed(processes, api, players, lots["B"], record)
+        _watched_through_the_restart(watchers["A"])
         phase("lot B sold, an API worker killed, the API restarted")
         _lot_c_with_redis_restarted(processes, api, players, lots["C"], record, redis_port, run_dir)
         phase("lot C sold, Redis restarted")
@@ -660,6 +661,15 @@ def _lot_b_with_an_api_worker_killed(
     _until("the restarted API to be ready", lambda: _ready(api.base))
     print(f"fault run: the API answered again {time.monotonic() - killed_at:.0f}s after the kill")
     buyers.join("lot B")
+
+
+def _watched_through_the_restart(watcher: Watcher) -> None:
+    """Lot A's watcher lost its connection when the API stopped, reconnected to the new
+    one and resumed by seq: it hears of the draw without being told to resync (Redis,
+    which keeps the events, is still up)."""
+    _until("the watcher of lot A to see its draw", lambda: watcher.saw("draw_completed"))
+    resyncs = [event.seq for event in watcher.events if event.is_resync]
+    assert not resyncs, f"lot A's watcher was told to resync at {resyncs}: events were lost"
 
 
 def _lot_c_with_redis_restarted(
@@ -828,6 +838,11 @@ def _watchers_saw_events_in_order(
                 f"lot {name}: a gap from seq {seqs[-1]} to {event.seq} without a resync"
             )
             seqs.append(event.seq)
+        reasons = [e.data.get("reason") for e in watcher.events if e.is_resync]
+        print(
+            f"fault run: the watcher of lot {name} saw {len(watcher.events)} events,"
+            f" resyncs {reasons}"
+        )
         if resynced:
             # Told to refetch: what it refetches now is where the lot ended.
             status = admin.lots.get(lots[name]).status
