@@ -455,7 +455,12 @@ def _run(
     for name in ("worker-1", "worker-2"):
         processes.start(name, "worker", "--hostname", f"{name}@fault-run", *worker_args)
     processes.start("beat", "beat")
-    output, _ = admin_made.communicate(timeout=120)
+    try:
+        output, _ = admin_made.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        admin_made.kill()
+        admin_made.communicate()
+        raise
     assert admin_made.returncode == 0, f"alot create-admin: {output}"
     _until("the API to be ready", lambda: _ready(api.base) or serve.poll() is not None)
     assert serve.poll() is None, "alot serve ended at start-up"
