@@ -37,12 +37,6 @@ DEPLOY = REPO / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 ENV_EXAMPLE = DEPLOY / "env.example"
 
-# Settings added by the observability work (metrics, error reports, traces), written in
-# the env example ahead of their code; remove each one here once config.py has it.
-OBSERVABILITY_PENDING = {
-    "ALOT_SENTRY_DSN",
-    "ALOT_OTEL_EXPORTER_OTLP_ENDPOINT",
-}
 # Not ALOT_* settings, but variables the env example may name: prometheus-client's
 # multiprocess folder and boto3's credentials.
 OTHER_VARIABLES = {"PROMETHEUS_MULTIPROC_DIR", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
@@ -480,7 +474,7 @@ def test_monitoring_mounts_exist() -> None:
 def test_every_alot_variable_named_is_a_real_setting() -> None:
     _, named = _env_example()
     real = _real_settings()
-    unknown = {n for n in named if n.startswith("ALOT_")} - real - OBSERVABILITY_PENDING
+    unknown = {n for n in named if n.startswith("ALOT_")} - real
     assert not unknown, f"not settings of the platform or the ledger: {sorted(unknown)}"
     others = {n for n in named if not n.startswith("ALOT_")}
     assert others <= OTHER_VARIABLES

@@ -71,6 +71,7 @@ TRIVIA = {"trivia_question": "How many sides has a square?", "trivia_answer": "4
 FUNDED_LOTS = ("A", "B", "C")
 PLAYERS = 6
 WAIT = 90.0  # seconds: the bound of every wait (this machine is small and shared)
+METRICS_TOKEN = "fault-run-metrics-token"
 
 
 # -- processes --------------------------------------------------------------------------
@@ -412,7 +413,13 @@ def _environment(
         ALOT_WS_HEARTBEAT_SECONDS="5",
         ALOT_WS_IDLE_TIMEOUT_SECONDS="30",
         ALOT_ADMIN_PASSWORD=PASSWORD,
+        ALOT_METRICS_TOKEN=METRICS_TOKEN,
+        # One multiprocess folder for every process, as on one host: the API's /metrics
+        # sums the workers' too, and an operator-set folder is never emptied, so what
+        # killed and restarted processes counted stays counted.
+        PROMETHEUS_MULTIPROC_DIR=str(run_dir / "metrics"),
     )
+    (run_dir / "metrics").mkdir(exist_ok=True)
     return env
 
 
@@ -524,8 +531,9 @@ def _run(
         _reconcile_is_clean(env)
         phase("reconciled")
         export = _ledger_verifies(api, admin, run_dir)
-        _purchases_are_in_the_ledger_once(record, export, admin_url, database)
+        made = _purchases_are_in_the_ledger_once(record, export, admin_url, database)
         _watchers_saw_events_in_order(admin, lots, watchers)
+        _metrics_counted_what_happened(api.base, record, made)
     finally:
         for client in (admin, *(player.client for player in players)):
             client.close()
@@ -760,7 +768,8 @@ def _ledger_verifies(api: Api, admin: Alot, run_dir: Path) -> list[dict[str, Any
 
 def _purchases_are_in_the_ledger_once(
     record: Record, export: list[dict[str, Any]], admin_url: str, database: str
-) -> None:
+) -> int:
+    """Check; the number of purchases the run made."""
     in_ledger: dict[str, int] = {}
     for tx in export:
         if tx["kind"] == "entry_purchase":
@@ -804,6 +813,34 @@ def _purchases_are_in_the_ledger_once(
         f" {dropped} without an answer (connection refused or dropped), answers >= 500:"
         f" {dict(failed)}, {replayed} retries answered with the purchase already made"
     )
+    return len(rows)
+
+
+def _metrics_counted_what_happened(base: str, record: Record, made: int) -> None:
+    """One scrape of the API counts every process's work, the killed ones' included."""
+    samples = _scrape_metrics(base, METRICS_TOKEN)
+
+    def total(name: str, **labels: str) -> float:
+        return sum(
+            value
+            for found, value in samples.get(name, [])
+            if all(found.get(k) == v for k, v in labels.items())
+        )
+
+    assert total("alot_lots_created_total") == 4
+    assert total("alot_lots_funded_total") == len(FUNDED_LOTS)
+    assert total("alot_lots_expired_total") == 1
+    # A purchase is counted once committed, before it is answered: every purchase
+    # answered 201 is counted. One whose process was killed (or whose connection was
+    # terminated) between its commit and the count is in the database but not counted.
+    counted = total("alot_purchases_total")
+    answered = len({a.purchase_id for a in record.attempts if a.status == 201})
+    assert answered <= counted <= made, (answered, counted, made)
+    # The draws ran in the workers (one killed mid-settlement), counted in the same scrape.
+    assert total("alot_tasks_total", handler="draw", outcome="done") >= len(FUNDED_LOTS)
+    purchase = "/api/lots/{lot_id}/entries/purchase"  # a template, never a lot's id
+    assert total("alot_http_requests_total", route=purchase, status="201") >= answered
+    print(f"fault run: metrics counted {counted:.0f} of {made} purchases ({answered} answered 201)")
 
 
 def _the_killed_settlement_was_run_again(admin_url: str, database: str, lot_id: str) -> None:
