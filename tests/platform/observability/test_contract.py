@@ -21,7 +21,8 @@ RULES_TEST = Path(__file__).resolve().parents[2] / "deploy" / "test_prometheus_r
 
 def _contract() -> ModuleType:
     spec = importlib.util.spec_from_file_location("_prometheus_contract", RULES_TEST)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
