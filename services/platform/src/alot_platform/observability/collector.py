@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from alot_ledger.tables import checkpoints
+from alot_ledger.tables import checkpoints, transactions
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, func, or_, select, text
@@ -95,12 +95,19 @@ class DatabaseCollector(Collector):
         latest = connection.execute(
             select(checkpoints.c.created_at).order_by(checkpoints.c.size.desc()).limit(1)
         ).scalar_one_or_none()
-        if latest is not None:  # none signed yet: no age to report
+        if latest is None:
+            # Never signed: the ledger has gone unsigned since its first transaction (an
+            # absent figure would keep the stale-checkpoint alert silent forever).
+            latest = connection.execute(
+                select(transactions.c.created_at).order_by(transactions.c.seq).limit(1)
+            ).scalar_one_or_none()
+        if latest is not None:  # an empty ledger has nothing to sign
             signed_at = datetime.strptime(latest, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
             figures.append(
                 GaugeMetricFamily(
                     "alot_ledger_checkpoint_age_seconds",
-                    "Time since the latest signed ledger checkpoint",
+                    "Time since the latest signed ledger checkpoint (or, before the first,"
+                    " since the first transaction)",
                     value=_seconds_since(signed_at, now),
                 )
             )
