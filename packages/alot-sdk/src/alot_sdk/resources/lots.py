@@ -116,8 +116,9 @@ class Lots(SyncResource):
 
         From now on (first a ``"lot_current"`` event: the lot as it stood when the watch
         began, so nothing sold since your last fetch is missed), or after `after_seq` (the
-        last `seq` you saw: what was missed comes first). Reconnects and resumes by itself (`reconnect`: the backoff); yields a
-        ``"resync"`` event when events may have been lost: refetch the lot then. Close it
+        last `seq` you saw: what was missed comes first). Reconnects and resumes by
+        itself (`reconnect`: the backoff); yields a ``"resync"`` event when events may
+        have been lost: refetch the lot then. Close it
         (`with client.lots.watch(lot_id) as events:`) to disconnect. Raises `LiveError`
         (code ``lot_not_found``) for a lot the caller may not see. See `alot_sdk.live`.
         """
@@ -212,8 +213,9 @@ class AsyncLots(AsyncResource):
 
         From now on (first a ``"lot_current"`` event: the lot as it stood when the watch
         began, so nothing sold since your last fetch is missed), or after `after_seq` (the
-        last `seq` you saw: what was missed comes first). Reconnects and resumes by itself (`reconnect`: the backoff); yields a
-        ``"resync"`` event when events may have been lost: refetch the lot then. Close it
+        last `seq` you saw: what was missed comes first). Reconnects and resumes by
+        itself (`reconnect`: the backoff); yields a ``"resync"`` event when events may
+        have been lost: refetch the lot then. Close it
         (`async with await client.lots.watch(lot_id) as events:`) to disconnect. Raises `LiveError`
         (code ``lot_not_found``) for a lot the caller may not see. See `alot_sdk.live`.
         """
