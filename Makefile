@@ -21,7 +21,7 @@ CHROMIUM ?= $(or $(ALOT_CHROMIUM),/usr/bin/chromium)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: help bootstrap sync sync-run run test test-web test-services lint format docs bench clean \
-	web web-deps web-types
+	web web-deps web-types check-ops
 
 help:
 	@echo "make run     start the platform on its embedded defaults (http://127.0.0.1:8000;"
@@ -120,6 +120,18 @@ docs: sync
 
 bench: sync
 	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
+
+# The Prometheus rules and configuration (promtool: Debian's prometheus package). The
+# configuration is checked in a copy with a stand-in for the metrics token file it names.
+check-ops:
+	@command -v promtool >/dev/null || { echo "make: promtool not found (apt-get install prometheus)" >&2; exit 1; }
+	promtool check rules deploy/prometheus/alerts.yml deploy/prometheus/recording.yml
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		cp deploy/prometheus/*.yml "$$tmp"/ && echo stand-in > "$$tmp"/metrics_token && \
+		sed -i "s|/run/secrets/metrics_token|$$tmp/metrics_token|" "$$tmp"/prometheus.yml && \
+		echo "promtool check config deploy/prometheus/prometheus.yml" && \
+		promtool check config "$$tmp"/prometheus.yml
+	promtool test rules deploy/prometheus/tests/*.yml
 
 clean:
 	rm -rf .venv site .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist

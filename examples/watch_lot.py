@@ -25,7 +25,7 @@ ENDINGS = {"draw_completed", "lot_expired"}
 
 def describe(event: LiveEvent) -> str:
     data = event.data
-    if event.type in ("lot_update", "lot_funded"):
+    if event.type in ("lot_current", "lot_update", "lot_funded"):
         funded = format_money(data.get("funded_cents", 0), "USD")
         target = format_money(data.get("funding_target_cents", 0), "USD")
         return (

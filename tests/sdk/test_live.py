@@ -94,6 +94,25 @@ def _lot_events(events: list[LiveEvent]) -> list[tuple[int, int]]:
     return [(e.seq, e.data["tickets_sold"]) for e in events]
 
 
+def test_a_fresh_watch_starts_with_the_lot_as_it_stands(
+    live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]
+) -> None:
+    lot = open_lot(funding_target_cents=100_000)
+    buyer = _buyer(make_player, lot)
+    with Alot(base_url=live_url) as anonymous:
+        fetched = anonymous.lots.get(lot.id)
+        buyer.client.entries.purchase(lot.id, bundle_index=1)  # after the fetch: 3 tickets
+        collector = Collector(anonymous.lots.watch(lot.id, reconnect=FAST))
+        try:
+            (current,) = collector.take(1)
+            assert (current.type, current.seq) == ("lot_current", 2)
+            assert current.data["tickets_sold"] == fetched.tickets_sold + 3
+            buyer.client.entries.purchase(lot.id, bundle_index=0)
+            assert _lot_events(collector.take(1)) == [(3, 4)]
+        finally:
+            collector.close()
+
+
 @BOTH_HUBS
 def test_events_arrive_in_order_while_another_player_buys(
     live_url: str, make_player: Callable[..., Any], open_lot: Callable[..., Any]

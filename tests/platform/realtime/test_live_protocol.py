@@ -384,4 +384,7 @@ def test_the_redis_subscriber_comes_back_after_losing_its_connection(
             time.sleep(0.05)
         _commit_updates(platform, lot["id"], 1)
         event = _next(ws)
+        if event["type"] == "resync":  # the hub noticed the loss: its clients refetch
+            assert event == {"type": "resync", "lot_id": lot["id"], "seq": 1}
+            event = _next(ws)
         assert event["seq"] == 2  # nothing was published while it was away

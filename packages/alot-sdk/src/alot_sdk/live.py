@@ -66,6 +66,9 @@ LOT_EVENT_TYPES = frozenset(
 PERSONAL_EVENT_TYPES = frozenset(
     {"purchase_confirmed", "credits_awarded", "won", "refund_available", "refund_done", "prize"}
 )
+CURRENT = "lot_current"
+"""A fresh lot watch's first event: the lot's snapshot (the `data` of a lot event) as it
+stood when the watch began; events after it are what happened since."""
 _REPLIES = frozenset({"welcome", "subscribed", "unsubscribed", "pong", "heartbeat"})
 
 
@@ -210,6 +213,11 @@ class _Streams:
             return []
         if self.last_seq is None:
             self.last_seq = latest  # a fresh watch: from what happens next
+            data = message.get("data")
+            if isinstance(data, dict):
+                # The lot as it stood when the watch began: what sold between the
+                # caller's fetch and the subscription is in it, not in later events.
+                return [LiveEvent(type=CURRENT, lot_id=self.lot_id, seq=latest, data=data)]
             return []
         if latest < self.last_seq:
             # The platform's numbering went back: it restarted without its stream.

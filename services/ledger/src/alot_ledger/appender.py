@@ -16,9 +16,10 @@ many appends share one lock and one commit.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,29 @@ from alot_ledger.repository import AccountState, AppendedRows, HeadState, Ledger
 from alot_ledger.rules import TransactionRequest, must_not_go_negative
 
 GENESIS_HASH = "0" * 64
+
+AppendObserver = Callable[[int, float], None]
+"""Told ``(transactions written, seconds)`` after each append's writes are sent."""
+
+_observers: list[AppendObserver] = []
+
+
+def observe_appends(observer: AppendObserver) -> None:
+    """Call ``observer`` after every append (metrics: the ledger knows nothing of them).
+
+    The seconds run from asking for the chain-head lock to sending the writes; the
+    caller's commit, which releases the lock, comes after.
+    """
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+def _observed(prepared: PreparedAppend) -> None:
+    written = len(prepared.chain.transaction_rows)
+    if written and _observers:
+        seconds = time.perf_counter() - prepared.started
+        for observer in _observers:
+            observer(written, seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +123,8 @@ class AppendStart:
     """The accounts read that are open (an account read but absent is not opened yet)."""
     pairs: frozenset[tuple[str, str]]
     keys: frozenset[str]
+    started: float = field(default_factory=time.perf_counter)
+    """When the lock was asked for (``time.perf_counter``)."""
 
 
 def start_append(
@@ -115,8 +141,9 @@ def send_start_append(
 ) -> Callable[[], AppendStart]:
     """``start_append`` sent in the caller's psycopg pipeline on ``connection``; call
     the result once the pipeline has synced."""
+    started = time.perf_counter()
     received = LedgerRepository(connection).send_start_append(pairs, keys)
-    return lambda: AppendStart(*received(), frozenset(pairs), frozenset(keys))
+    return lambda: AppendStart(*received(), frozenset(pairs), frozenset(keys), started)
 
 
 @dataclass
@@ -126,6 +153,7 @@ class PreparedAppend:
     results: list[Receipt | LedgerError]
     """Each request's receipt or its own error, in order."""
     chain: _Chain
+    started: float
 
     @property
     def head(self) -> HeadState:
@@ -158,19 +186,21 @@ def prepare_append(
         store.insert_accounts(opened)
     for row, account in zip(chain.posting_rows, chain.posting_accounts, strict=True):
         row["account_id"] = account.id
-    return PreparedAppend(results, chain)
+    return PreparedAppend(results, chain, start.started)
 
 
 def finish_append(connection: Connection, prepared: PreparedAppend) -> None:
     """Write the prepared transactions, the new balances and the new head."""
     if prepared.chain.transaction_rows:
         LedgerRepository(connection).finish_append(prepared.chain.rows())
+        _observed(prepared)
 
 
 def send_finish_append(connection: Connection, prepared: PreparedAppend) -> None:
     """``finish_append`` sent in the caller's psycopg pipeline on ``connection``."""
     if prepared.chain.transaction_rows:
         LedgerRepository(connection).send_finish_append(prepared.chain.rows())
+        _observed(prepared)
 
 
 class StaleCache(Exception):

@@ -41,6 +41,9 @@ from alot_platform.logs import RequestContextMiddleware, configure_logging
 from alot_platform.lots import endpoints as lot_endpoints
 from alot_platform.mail import Mailer, mailer_from_settings
 from alot_platform.notifications import endpoints as notification_endpoints
+from alot_platform.observability import http as metrics_http
+from alot_platform.observability import tracing
+from alot_platform.observability.sentry import init_sentry
 from alot_platform.openapi import install_openapi
 from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
@@ -74,6 +77,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
+    init_sentry(settings, tracing.API_SERVICE)
     keys = load_keys(settings)
     platform = PlatformContext.build(
         settings, clock, keys, mailer if mailer is not None else mailer_from_settings(settings)
@@ -100,6 +104,7 @@ def create_app(
         login_throttle.close()
         platform.cache.close()
         platform.database.dispose()
+        tracing.stop_tracing()  # last: the spans of the work finished above are sent
 
     app = FastAPI(
         title="ALOT! platform API",
@@ -148,7 +153,10 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestSlotsMiddleware, slots=platform.database.capacity)
+    # Outside the request slots: a request's time and presence include its wait for one.
+    app.add_middleware(metrics_http.HttpMetricsMiddleware, routes=app.router.routes)
     app.add_middleware(live_endpoints.LiveEndpoint)  # GET /api/ws, before all the above
+    tracing.instrument_app(app, platform.database, settings)  # when a collector is set
     return app
 
 
@@ -189,6 +197,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     if dev_endpoints.mailbox_enabled(settings):  # development, bound to loopback only
         app.include_router(dev_endpoints.router)
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")
+    app.include_router(metrics_http.router)  # GET /metrics, for Prometheus
 
 
 def _calls(dependant: Dependant) -> set[Callable[..., Any]]:

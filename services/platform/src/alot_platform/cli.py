@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from alot_platform.clock import system_clock
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.credits.service import reconcile_credits
-from alot_platform.db import unit_of_work
+from alot_platform.db import Database, unit_of_work
 from alot_platform.demo import (
     WALKTHROUGH_HEADER,
     DemoLot,
@@ -36,11 +37,20 @@ from alot_platform.demo import (
     newcomer_walkthrough,
 )
 from alot_platform.dev.endpoints import is_loopback, mailbox_enabled
+from alot_platform.doctor import as_dict, diagnose
 from alot_platform.errors import AlotError
 from alot_platform.keys import MissingSecretError, load_keys
+from alot_platform.logs import configure_logging
 from alot_platform.lots.service import LotService
 from alot_platform.mail import mailer_from_settings
 from alot_platform.migrate import migrate
+from alot_platform.observability import domain_log
+from alot_platform.observability.collector import DatabaseCollector
+from alot_platform.observability.exposition import (
+    MULTIPROC_ENV,
+    prepare_multiprocess_dir,
+    serve_metrics_port,
+)
 from alot_platform.outbox import service as outbox
 from alot_platform.outbox.models import OutboxItem, OutboxStatus
 from alot_platform.outbox.schemas import TaskRead
@@ -395,6 +405,10 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
         click.echo("")
         _echo_walkthrough(settings, base, demo_lots)
         app = create_app(settings)
+        platform = app.state.platform
+        _serve_metrics_port(
+            settings, DatabaseCollector(platform.database, platform.clock, settings)
+        )
         server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, **SERVER_OPTIONS, **http_limits(settings))
         )
@@ -460,6 +474,11 @@ def serve_command(host: str, port: int, workers: int, unsafe_dev_on_network: boo
         # Each worker's in-process cache would hear only its own writes (docs: caching).
         os.environ["ALOT_CACHE_ENABLED"] = "false"
         click.echo("note: the cache is off: several workers and no ALOT_REDIS_URL", err=True)
+    # Before the workers start: they write their metrics there (observability.exposition).
+    prepare_multiprocess_dir(settings, "serve")
+    # This process serves ALOT_METRICS_PORT: it lives as long as the server does.
+    scrape_database = Database(settings.resolved_database_url, pool_size=1, max_overflow=0)
+    _serve_metrics_port(settings, DatabaseCollector(scrape_database, system_clock, settings))
     try:
         status = serve(host, port, workers)
     except OSError as error:
@@ -469,7 +488,17 @@ def serve_command(host: str, port: int, workers: int, unsafe_dev_on_network: boo
             os.environ.pop("ALOT_DEV_BIND_HOST", None)
         else:
             os.environ["ALOT_DEV_BIND_HOST"] = previous
+        scrape_database.dispose()
     raise SystemExit(status)
+
+
+def _serve_metrics_port(settings: Settings, *collectors: DatabaseCollector) -> None:
+    try:
+        serve_metrics_port(settings, *collectors)
+    except OSError as error:
+        raise BadInput(
+            f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: {error}"
+        ) from None
 
 
 def _display_url(settings: Settings) -> str:
@@ -484,8 +513,23 @@ def _display_url(settings: Settings) -> str:
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run a Celery worker for the outbox's tasks and the periodic jobs (needs
-    ALOT_REDIS_URL). Extra arguments go to `celery worker` (e.g. --concurrency 4)."""
-    _celery(ctx, "worker", "--loglevel", "INFO")
+    ALOT_REDIS_URL). Extra arguments go to `celery worker` (e.g. --concurrency 4).
+
+    Its processes write their metrics to PROMETHEUS_MULTIPROC_DIR (by default a fresh
+    directory under ALOT_VAR_DIR), served on ALOT_METRICS_PORT when that is set.
+    """
+    settings = _settings()
+    if not settings.redis_url:
+        raise BadInput("alot worker needs ALOT_REDIS_URL: Celery's broker is Redis")
+    if MULTIPROC_ENV not in os.environ:
+        # The metrics were created when this process imported the platform, in memory:
+        # start again (same pid) with the directory set, so that they are created there.
+        prepare_multiprocess_dir(settings, "worker")
+        argv = [sys.executable, "-m", "alot_platform.cli", "worker", *ctx.args]
+        os.execv(sys.executable, argv)  # noqa: S606 (this very command, again)
+    prepare_multiprocess_dir(settings, "worker")
+    _serve_metrics_port(settings)
+    _celery(ctx, "worker", "--loglevel", "INFO", settings=settings)
 
 
 @main.command("beat", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -511,6 +555,12 @@ def _celery(
             " ALOT_TASK_RUNNER=celery for its tasks to reach this " + command,
             err=True,
         )
+    from alot_platform.observability.sentry import init_sentry
+
+    init_sentry(settings, f"alot-{command}")
+    # The domain lines say which kind of process wrote them, in the JSON log.
+    domain_log.set_service("worker" if command == "worker" else "beat")
+    configure_logging(settings.log_level)
     make_app(settings).start([command, *defaults, *ctx.args])
 
 
@@ -615,3 +665,25 @@ def keys_reseal_seeds() -> None:
     click.echo(
         f"OK: {resealed} server seeds re-sealed with key {platform.seed_sealer.current_key_id}"
     )
+
+
+@main.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="print the checks as JSON")
+def doctor_command(as_json: bool) -> None:
+    """Check configuration, database, migrations, Redis, keys, Stripe and reconciliation
+    (exit 1 when any check fails; each failure says how to fix it)."""
+    checks = diagnose()
+    healthy = all(check.ok for check in checks)
+    if as_json:
+        click.echo(json.dumps({"ok": healthy, "checks": [as_dict(c) for c in checks]}))
+    else:
+        for check in checks:
+            click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+            if not check.ok and check.fix:
+                click.echo(f"      fix: {check.fix}")
+    if not healthy:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":  # `alot worker` starts itself again this way
+    main(prog_name="alot")

@@ -234,6 +234,9 @@ class Settings(BaseSettings):
         " `alot run` turns it on unless set",
     )
     scheduler_interval_seconds: int = Field(default=60, gt=0)
+    # How often a ticking process checks every credit balance against the ledger (the
+    # reconciliation gauge the alerts read); 0: never (run `alot reconcile` instead).
+    reconcile_interval_seconds: int = Field(default=3600, ge=0)
 
     # Background work: the outbox's runner (alot_platform.outbox).
     task_runner: Literal["thread", "inline", "celery"] = Field(
@@ -366,6 +369,45 @@ class Settings(BaseSettings):
         " is closed (4008)",
     )
 
+    # Metrics for Prometheus (alot_platform/observability, docs/platform/metrics.md).
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token for GET /metrics; unset: /metrics answers only direct"
+        " loopback clients (404 to anyone else)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="also serve the metrics, without a token, on this port (`alot run`,"
+        " `alot serve`'s parent process, `alot worker`)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="the address ALOT_METRICS_PORT listens on"
+    )
+    stuck_lot_minutes: int = Field(
+        default=30,
+        ge=1,
+        description="a lot funded or drawing for longer than this counts in alot_lots_stuck",
+    )
+
+    # Error reports and traces (alot_platform/observability, docs/platform/observability.md).
+    sentry_dsn: SecretStr | None = Field(
+        default=None, description="report errors to this Sentry project (personal data scrubbed)"
+    )
+    sentry_environment: str | None = Field(
+        default=None, description="the environment Sentry files reports under; default: ALOT_ENV"
+    )
+    sentry_traces_sample_rate: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="share of requests Sentry also traces (0: none)"
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="export OpenTelemetry traces over OTLP/HTTP to this collector (its base"
+        " URL; /v1/traces is appended); unset: the standard OTEL_EXPORTER_OTLP_ENDPOINT, or"
+        " no tracing",
+    )
+
     @field_validator("rate_limit_default", "rate_limit_auth", "login_account_ceiling")
     @classmethod
     def _rate_is_parsable(cls, value: str) -> str:
@@ -377,6 +419,25 @@ class Settings(BaseSettings):
     def _proxies_are_networks(cls, value: str) -> str:
         parse_networks(value)
         return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _sentry_dsn_is_a_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            from sentry_sdk.utils import BadDsn, Dsn
+
+            try:
+                Dsn(value.get_secret_value().strip())
+            except BadDsn:
+                raise ValueError("ALOT_SENTRY_DSN is not a Sentry DSN") from None
+        return value
+
+    @field_validator("otel_exporter_otlp_endpoint")
+    @classmethod
+    def _otlp_endpoint_is_a_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("ALOT_OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL")
+        return value or None
 
     @model_validator(mode="after")
     def _stripe_is_complete(self) -> Settings:

@@ -21,6 +21,7 @@ from alot_platform.db import Database
 from alot_platform.images.storage import MediaStore, media_store_from_settings
 from alot_platform.keys import Keys
 from alot_platform.mail import Mailer
+from alot_platform.observability import business
 from alot_platform.outbox.relay import Relay, install, relay_for
 from alot_platform.payments.provider import PaymentProvider, payment_provider_from_settings
 from alot_platform.realtime import events, hub
@@ -74,6 +75,7 @@ class PlatformContext:
         # Events first: a commit's events are dispatched before the work it queued
         # starts (an inline runner's draw would otherwise announce itself first).
         events.install(platform)
+        business.install(platform)  # counted and logged before the queued work runs
         cache_invalidation.install(platform)  # the cache hears each commit first
         install(platform)
         platform.live = hub.install(platform)

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alot_platform.errors import AlotError
+from alot_platform.observability.metrics import forget_engine, instrument_engine
 
 _NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -136,9 +137,14 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.capacity = pool_size + max_overflow
         """How many units of work can hold a connection at once."""
+        instrument_engine(self.engine, self.capacity)
+        self._disposed = False
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if not self._disposed:
+            self._disposed = True
+            forget_engine(self.capacity)
 
 
 def unit_of_work(database: Database) -> Iterator[Session]:

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -225,8 +226,29 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _database_error(request: Request, error: Exception) -> JSONResponse:
+    """A connection the database dropped (restarted, failed over, or the connection was
+    terminated) is not a bug: 503, retry. The unit of work rolled back, so a retry with
+    the same Idempotency-Key makes the purchase at most once. Other database errors stay
+    500s (raised on to the server's error handling, which logs and reports them)."""
+    assert isinstance(error, DBAPIError)
+    if not error.connection_invalidated:
+        raise error
+    _log.warning("the database connection was lost: %s", type(error.orig).__name__)
+    return problem_response(
+        503,
+        "database_unavailable",
+        "Service unavailable",
+        "the database connection was lost; retry the request (with the same"
+        " Idempotency-Key where it has one)",
+        request_id=_request_id(request),
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AlotError, _alot_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 

@@ -13,7 +13,9 @@ deadlines of won prizes (fulfillment/tasks.py: reminders, unclaimed prizes paid 
 cash, unshipped ones disputed, deliveries confirmed), send the outbox's emails that are
 due (the mail server was down), remove what no longer guards anything (ended login
 sessions, expired tokens, spent payment events: cleanup/), sum the ledger's new
-postings into the analytics rollup (analytics/), and checkpoint the ledger when due.
+postings into the analytics rollup (analytics/), check every credit balance against
+the ledger every ALOT_RECONCILE_INTERVAL_SECONDS (the reconciliation gauge), and
+checkpoint the ledger when due.
 Each job runs in its own unit of work, so one failing lot does not hold up the others;
 every job is safe to run twice at once (row locks and state checks), so two ticks, or
 a tick beside `alot tick`, never do anything twice. A job drains everything due when
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -40,6 +43,7 @@ from alot_ledger import Checkpointer
 from alot_platform.analytics.service import roll_up
 from alot_platform.cleanup.service import run_cleanup
 from alot_platform.context import PlatformContext
+from alot_platform.credits.service import reconcile_credits
 from alot_platform.db import unit_of_work
 from alot_platform.draws.repository import DrawRepository
 from alot_platform.draws.tasks import run_draw_and_settle
@@ -47,6 +51,7 @@ from alot_platform.fulfillment.tasks import run_deadlines
 from alot_platform.ledger.endpoints import ledger_settings
 from alot_platform.lots.models import LotStatus
 from alot_platform.notifications.tasks import send_due_emails, send_reminders
+from alot_platform.observability.domain_log import runs_tick
 from alot_platform.outbox.service import due, run_due
 from alot_platform.payments.fees import post_due_fees
 from alot_platform.payments.tasks import retry_unprocessed_events
@@ -113,6 +118,7 @@ class TickReport:
         )
 
 
+@runs_tick  # one task id for the domain lines of its jobs
 def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None) -> TickReport:
     report = TickReport()
     _guard(report, "expiry", lambda: _expire(platform, report))
@@ -129,9 +135,26 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "outbox", lambda: _sweep_outbox(platform, report))
     _guard(report, "cleanup", lambda: _clean_up(platform, report))
     _guard(report, "analytics rollup", lambda: _roll_up(platform, report))
+    _guard(report, "reconciliation", lambda: _reconcile_credits(platform))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
     return report
+
+
+_last_reconciled: dict[int, float] = {}
+"""When this process last reconciled each database (``time.monotonic()``), by its id."""
+
+
+def _reconcile_credits(platform: PlatformContext) -> None:
+    """Every ALOT_RECONCILE_INTERVAL_SECONDS, check every credit balance against the
+    ledger: ``reconcile_credits`` sets the gauge the reconciliation alert reads."""
+    every = platform.settings.reconcile_interval_seconds
+    last = _last_reconciled.get(id(platform.database))
+    if not every or (last is not None and time.monotonic() - last < every):
+        return
+    _last_reconciled[id(platform.database)] = time.monotonic()
+    with contextmanager(unit_of_work)(platform.database) as session:
+        reconcile_credits(session)
 
 
 def _roll_up(platform: PlatformContext, report: TickReport) -> None:

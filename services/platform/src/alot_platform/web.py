@@ -4,7 +4,8 @@ Same origin as the API, so the browser's session cookies and CSRF header work wi
 CORS. Hashed assets under /assets/ never change under one name: they are cached for a
 year. Every other page path gets index.html (the client routes it), revalidated on each
 load so a new release is picked up at once. /api, /media (uploaded images), the OpenAPI
-pages and the health probes are never answered here; an unknown /api path stays a problem+json 404.
+pages, the health probes and /metrics are never answered here; an unknown /api path
+stays a problem+json 404.
 
 Without a build (no Node.js on the machine, say), `/` explains how to get one and where
 the API is, instead of a bare 404.
@@ -19,7 +20,16 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-_NOT_OURS = ("/api/", "/media/", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
+_NOT_OURS = (
+    "/api/",
+    "/media/",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
 _ASSET_CACHE = b"public, max-age=31536000, immutable"
 _PAGE_CACHE = b"no-cache"
 # The client is ours alone: scripts, styles and fonts only from this origin; prize

@@ -77,19 +77,24 @@ def make_app(settings: Settings) -> Celery:
 
     @app.task(name=SWEEP)  # type: ignore[untyped-decorator]
     def sweep() -> int:
+        from alot_platform.observability.tracing import job_span
         from alot_platform.outbox.service import due
 
-        item_ids = due(_platform(settings))
+        platform = _platform(settings)
+        with job_span(SWEEP):
+            item_ids = due(platform)
         for item_id in item_ids:
             publish(settings, item_id)
         return len(item_ids)
 
     @app.task(name=TICK)  # type: ignore[untyped-decorator]
     def tick() -> str:
+        from alot_platform.observability.tracing import job_span
         from alot_platform.scheduler import ledger_checkpointer, run_tick
 
         platform = _platform(settings)
-        report = run_tick(platform, ledger_checkpointer(platform))
+        with job_span(TICK):
+            report = run_tick(platform, ledger_checkpointer(platform))
         _log.info("tick: %s", report.summary())
         return report.summary()
 
@@ -113,7 +118,11 @@ def _platform(settings: Settings) -> PlatformContext:
     from alot_platform.context import PlatformContext
     from alot_platform.keys import load_keys
     from alot_platform.mail import mailer_from_settings
+    from alot_platform.observability import tracing
 
-    return PlatformContext.build(
+    platform = PlatformContext.build(
         settings, system_clock, load_keys(settings), mailer_from_settings(settings)
     )
+    tracing.start_tracing(settings, tracing.WORKER_SERVICE)  # here: after the fork
+    tracing.instrument_database(platform.database)
+    return platform

@@ -114,9 +114,11 @@ class Lots(SyncResource):
     ) -> LiveWatch:
         """The lot's live events (`LiveEvent`), in `seq` order, as they happen.
 
-        From now on, or after `after_seq` (the last `seq` you saw: what was missed comes
-        first). Reconnects and resumes by itself (`reconnect`: the backoff); yields a
-        ``"resync"`` event when events may have been lost: refetch the lot then. Close it
+        From now on (first a ``"lot_current"`` event: the lot as it stood when the watch
+        began, so nothing sold since your last fetch is missed), or after `after_seq` (the
+        last `seq` you saw: what was missed comes first). Reconnects and resumes by
+        itself (`reconnect`: the backoff); yields a ``"resync"`` event when events may
+        have been lost: refetch the lot then. Close it
         (`with client.lots.watch(lot_id) as events:`) to disconnect. Raises `LiveError`
         (code ``lot_not_found``) for a lot the caller may not see. See `alot_sdk.live`.
         """
@@ -209,9 +211,11 @@ class AsyncLots(AsyncResource):
     ) -> AsyncLiveWatch:
         """The lot's live events (`LiveEvent`), in `seq` order, as they happen.
 
-        From now on, or after `after_seq` (the last `seq` you saw: what was missed comes
-        first). Reconnects and resumes by itself (`reconnect`: the backoff); yields a
-        ``"resync"`` event when events may have been lost: refetch the lot then. Close it
+        From now on (first a ``"lot_current"`` event: the lot as it stood when the watch
+        began, so nothing sold since your last fetch is missed), or after `after_seq` (the
+        last `seq` you saw: what was missed comes first). Reconnects and resumes by
+        itself (`reconnect`: the backoff); yields a ``"resync"`` event when events may
+        have been lost: refetch the lot then. Close it
         (`async with await client.lots.watch(lot_id) as events:`) to disconnect. Raises `LiveError`
         (code ``lot_not_found``) for a lot the caller may not see. See `alot_sdk.live`.
         """

@@ -23,6 +23,7 @@ import redis
 
 from alot_platform.cache.backends import Backend, MemoryBackend, RedisBackend
 from alot_platform.config import Settings
+from alot_platform.observability.metrics import count_cache
 
 _log = logging.getLogger(__name__)
 
@@ -262,9 +263,11 @@ class Cache:
     # -- hit and miss counts --------------------------------------------------------
 
     def hit(self, family: str, n: int = 1) -> None:
+        count_cache(family, hit=True, n=n)
         self._count(family, 0, n)
 
     def miss(self, family: str, n: int = 1) -> None:
+        count_cache(family, hit=False, n=n)
         self._count(family, 1, n)
 
     def _count(self, family: str, index: int, n: int) -> None:

@@ -24,6 +24,7 @@ from alot_platform.credits.models import (
 from alot_platform.credits.repository import CreditsRepository
 from alot_platform.errors import Conflict
 from alot_platform.ledger.accounts import CRD, user_credits
+from alot_platform.observability import business
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.realtime.events import Event, EventType, emit
 
@@ -141,6 +142,7 @@ class CreditsService:
             ]
         )
         self._credits.insert_movements(movements)
+        business.credits_moved(self._session, changes, ledger_seq=ledger_seq)
         emit(
             self._session,
             *(
@@ -171,4 +173,6 @@ def reconcile_credits(session: Session) -> list[Difference]:
         (user_credits(user_id), CRD): balance
         for user_id, balance in CreditsRepository(session).all_balances().items()
     }
-    return reconcile(session, projection, accounts="user:*:credits", asset=CRD)
+    differences = reconcile(session, projection, accounts="user:*:credits", asset=CRD)
+    business.reconciled("credits", len(differences))  # the gauge the reconciliation alert reads
+    return differences

@@ -66,6 +66,7 @@ from alot_platform.lots.service import LotNotFound, draw_timestamp
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import format_cents
 from alot_platform.notifications.service import notify_settled
+from alot_platform.observability import business
 from alot_platform.outbox.service import enqueue_task
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.reveals.models import Reveal
@@ -240,6 +241,7 @@ class DrawService:
             idempotency_key=f"draw_result:{lot.id}",
         )
         draw.result_ledger_seq = receipt.seq
+        business.draw_completed(self._session, lot, draw)
         emit(
             self._session,
             Event(
@@ -412,6 +414,7 @@ class DrawService:
                 "host_share_cents": terms.host_share_cents,
             }
             revenue_cents = lot.cash_cents - terms.host_share_cents
+        credits_issued = self._draws.credits_awarded(lot.id)
         Ledger(self._session).post(
             "lot_settlement",
             [
@@ -423,12 +426,15 @@ class DrawService:
                 **host_terms,
                 "revenue_cents": revenue_cents,
                 "credits_redeemed": lot.credits_spent,
-                "credits_issued": self._draws.credits_awarded(lot.id),
+                "credits_issued": credits_issued,
                 "non_winner_credit_rate_percent": lot.non_winner_credit_rate_percent,
             },
             idempotency_key=f"lot_settlement:{lot.id}",
         )
         notify_settled(self._session, self._platform, lot, draw)
+        business.lot_settled(
+            self._session, lot, revenue_cents=revenue_cents, credits_issued=credits_issued
+        )
 
     def _lock(self, lot_id: uuid.UUID) -> Lot:
         lot = self._lots.get_for_update(lot_id)

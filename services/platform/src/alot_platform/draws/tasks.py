@@ -22,6 +22,7 @@ from alot_platform.db import unit_of_work
 from alot_platform.draws.service import BeaconNotPublished, DrawService, SettlementStep
 from alot_platform.lots.models import LotStatus
 from alot_platform.lots.repository import LotRepository
+from alot_platform.observability import business
 
 _log = logging.getLogger(__name__)
 
@@ -36,15 +37,23 @@ class DrawOutcome:
 def run_draw_and_settle(platform: PlatformContext, lot_id: uuid.UUID) -> DrawOutcome:
     """Draw the lot if it is funded, then settle it if it is drawn; report what happened."""
     drawn = False
-    with contextmanager(unit_of_work)(platform.database) as session:
-        lot = LotRepository(session).get_for_update(lot_id)
-        if lot is not None and lot.status == LotStatus.FUNDED.value:
-            try:
-                DrawService(session, platform).draw(lot_id)
-                drawn = True
-            except BeaconNotPublished as waiting:
-                _log.info("lot %s: %s", lot_id, waiting.detail)
-    settled, status = settle_lot(platform, lot_id)
+    try:
+        with contextmanager(unit_of_work)(platform.database) as session:
+            lot = LotRepository(session).get_for_update(lot_id)
+            if lot is not None and lot.status == LotStatus.FUNDED.value:
+                try:
+                    DrawService(session, platform).draw(lot_id)
+                    drawn = True
+                except BeaconNotPublished as waiting:
+                    _log.info("lot %s: %s", lot_id, waiting.detail)
+    except Exception as error:
+        business.draw_failed(lot_id, "draw", error)
+        raise
+    try:
+        settled, status = settle_lot(platform, lot_id)
+    except Exception as error:
+        business.draw_failed(lot_id, "settle", error)
+        raise
     if drawn or settled:
         _log.info("lot %s: drawn=%s settled=%s, now %s", lot_id, drawn, settled, status)
     return DrawOutcome(drawn=drawn, settled=settled, status=status)

@@ -19,11 +19,12 @@ same lot from other processes still queue on the lot's row lock.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -43,6 +44,8 @@ class _Place(Generic[Item, Result]):
     item: Item
     run: RunBatch[Item, Result]
     wake: Callable[[], None]
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    """The caller's context (its request id, its trace): its batch runs in it."""
     result: Result | None = None
     error: BaseException | None = None
 
@@ -118,10 +121,11 @@ class PurchaseLine(Generic[Item, Result]):
     @staticmethod
     def _run(batch: list[_Place[Item, Result]]) -> None:
         """Run ``batch`` with the function its first purchase brought (every purchase of
-        one key brings an equivalent one) and hand each place its answer."""
+        one key brings an equivalent one), in that purchase's context (the work the batch
+        leaves for later is traced to its request), and hand each place its answer."""
         try:
             items = [place.item for place in batch]
-            results: Sequence[Result | BaseException] = batch[0].run(items)
+            results: Sequence[Result | BaseException] = batch[0].context.run(batch[0].run, items)
             if len(results) != len(batch):
                 raise RuntimeError(f"a batch of {len(batch)} returned {len(results)} results")
         except BaseException as error:  # the whole batch failed: every caller sees why

@@ -75,10 +75,12 @@ from alot_platform.entries.repository import BatchReads, EntryRepository
 from alot_platform.errors import AlotError, Conflict, InvalidInput, NotFound
 from alot_platform.hosts.selling import count_funded_host_lot, require_host_selling
 from alot_platform.ledger.accounts import CRD, PLATFORM_CASH, USD, lot_escrow, user_credits
+from alot_platform.logs import request_id_var
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import CREDITS_PER_TICKET
+from alot_platform.observability import business
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.payments.provider import ChargeResult
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
@@ -428,6 +430,8 @@ class _Wanted:
     payment_id: str | None
     """Set when the buyer paid before joining the line (a checkout provider that took the
     money at once); otherwise a cash purchase is charged in its batch once accepted."""
+    request_id: str | None = dataclasses.field(default_factory=request_id_var.get)
+    """The request that asked for it: its batch runs on the purchase line's thread."""
 
     @property
     def user_id(self) -> uuid.UUID:
@@ -814,6 +818,14 @@ class _Batch:
                 data=lot_snapshot(lot),
             ),
         )
+        for item in accepted:  # counted and logged as their requests' once committed
+            business.purchased(
+                self._session,
+                lot,
+                item.purchase,
+                request_id=item.wanted.request_id,
+                funded=item.funds,
+            )
         for item in spends:
             assert item.purchase.ledger_seq is not None
             try:

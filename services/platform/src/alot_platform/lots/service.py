@@ -44,6 +44,7 @@ from alot_platform.lots.schemas import (
     ProductClassUpdate,
 )
 from alot_platform.lots.state import LotDeadlinePassed, LotStateConflict, transition
+from alot_platform.observability import business
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.security.crypto import is_plaintext_seed
@@ -181,6 +182,7 @@ class LotService:
         )
         self._lots.add(lot)
         self._lots.flush()
+        business.lot_created(self._session, lot)
         return lot
 
     def update(self, lot_id: uuid.UUID, changes: LotUpdate) -> Lot:

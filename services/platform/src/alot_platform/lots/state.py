@@ -20,6 +20,7 @@ from datetime import datetime
 
 from alot_platform.errors import Conflict
 from alot_platform.lots.models import Lot, LotStatus
+from alot_platform.observability import business
 from alot_platform.realtime.events import Event, EventType, emit_for, lot_snapshot
 
 _ALLOWED: dict[LotStatus, frozenset[LotStatus]] = {
@@ -88,6 +89,7 @@ def transition(
         raise LotStateConflict(lot, action or f"move to {to.value}")
     lot.status = to.value
     setattr(lot, _STAMPS[to], now)
+    business.lot_moved(lot, to, now)  # counted and logged once committed
     if announce:  # a caller that announces itself (a purchase batch) passes False
         kind = _EVENTS.get(to, EventType.LOT_UPDATE)
         emit_for(lot, Event(kind, now, lot_id=lot.id, data=lot_snapshot(lot)))

@@ -76,3 +76,6 @@ class OutboxItem(Base):
     """Not run before this: a retry after a failure, a task waiting for its time (a drand
     round not published yet), or the lease of the runner that claimed it."""
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    traceparent: Mapped[str | None] = mapped_column(String(55))
+    """The W3C trace context of the span that wrote the row, when it was traced: its runs
+    are spans of the same trace (alot_platform.observability.tracing)."""

@@ -23,6 +23,7 @@ its one-time token committed with the claim; a retry writes it again with a new 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.errors import AlotError
 from alot_platform.mail import OutgoingEmail
+from alot_platform.observability import tracing
+from alot_platform.observability.domain_log import runs_task
+from alot_platform.observability.metrics import record_task
+from alot_platform.observability.sentry import report_task_failure
 from alot_platform.outbox.models import EMAIL, OutboxItem, OutboxStatus
 from alot_platform.outbox.repository import OutboxRepository
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
@@ -135,6 +140,7 @@ def _add(session: Session, item: OutboxItem, now: datetime, due: datetime) -> Ou
     item.attempts = 0
     item.created_at = now
     item.next_attempt_at = due
+    item.traceparent = tracing.current_traceparent()
     session.add(item)
     session.flush()
     # Told to the relay once the transaction commits (alot_platform.outbox.relay).
@@ -142,8 +148,25 @@ def _add(session: Session, item: OutboxItem, now: datetime, due: datetime) -> Ou
     return item
 
 
+@runs_task  # the domain lines it writes carry the row's id
 def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
-    """Run one pending row if it is due (see the module docstring)."""
+    """Run one pending row if it is due (see the module docstring); when tracing, in a
+    span of the trace that wrote it."""
+    if tracing.active() is None:
+        return _run(platform, item_id)
+    with contextmanager(unit_of_work)(platform.database) as session:
+        found = session.execute(
+            select(OutboxItem.task, OutboxItem.traceparent).where(OutboxItem.id == item_id)
+        ).one_or_none()
+    if found is None:
+        return _run(platform, item_id)
+    with tracing.task_span(found.task, item_id, found.traceparent) as span:
+        outcome = _run(platform, item_id)
+        span.set_attribute("alot.task.outcome", outcome)
+        return outcome
+
+
+def _run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
     settings = platform.settings
     now = platform.clock()
     with contextmanager(unit_of_work)(platform.database) as session:
@@ -156,6 +179,7 @@ def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
             message = _email_of(session, platform, item)
             if message is None:
                 return "dropped"
+    started = time.perf_counter()
     try:
         if message is not None:
             platform.mailer.deliver(message)  # no transaction open, no row locked
@@ -175,9 +199,11 @@ def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
                 row.last_error = f"waiting: {later}"[:2000]
         return "later"
     except Exception as error:
+        seconds = time.perf_counter() - started
         gives_up = attempts >= settings.task_max_attempts
         log = _log.error if gives_up else _log.warning
         log("outbox: %s %s failed (attempt %d): %s", task, item_id, attempts, error)
+        report_task_failure(error, task=task, final=gives_up)
         with contextmanager(unit_of_work)(platform.database) as session:
             row = _locked(session, item_id)
             if row is not None and row.status == OutboxStatus.PENDING.value:
@@ -187,13 +213,17 @@ def run(platform: PlatformContext, item_id: uuid.UUID) -> RunOutcome:
                     row.next_attempt_at = platform.clock()
                 else:
                     row.next_attempt_at = platform.clock() + _backoff(attempts)
-        return "dead" if gives_up else "failed"
+        outcome: RunOutcome = "dead" if gives_up else "failed"
+        record_task(task, outcome, seconds)
+        return outcome
+    seconds = time.perf_counter() - started
     with contextmanager(unit_of_work)(platform.database) as session:
         row = _locked(session, item_id)
         if row is not None and row.status == OutboxStatus.PENDING.value:
             row.status = OutboxStatus.DONE.value
             row.done_at = platform.clock()
             row.last_error = None
+    record_task(task, "done", seconds)
     return "done"
 
 

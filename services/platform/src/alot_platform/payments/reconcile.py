@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntryPurchase, PurchaseStatus
+from alot_platform.observability import business
 from alot_platform.payments.models import FeeStatus, PaymentFee
 from alot_platform.payments.repository import PaymentRepository
 from alot_platform.payments.stripe_provider import ProviderPayment, StripeProvider
@@ -74,6 +75,7 @@ def reconcile_payments(
                 )
             )
     found.extend(reconcile_transfers(session, provider, since=transfers_since))
+    business.reconciled("payments", len(found))  # the gauge the reconciliation alert reads
     return found
 
 

@@ -70,6 +70,7 @@ from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import transition
 from alot_platform.money import format_cents
+from alot_platform.observability import business
 from alot_platform.outbox.service import enqueue
 from alot_platform.payments.fees import record_fee_due
 from alot_platform.payments.models import PaymentEvent, PaymentOutcome
@@ -528,6 +529,7 @@ class PaymentEventService:
         entries.ensure_pending_reveals(lot.id, [purchase.user_id], now)
         entries.count_entries({purchase.user_id: 1})
         record_fee_due(self._session, purchase, now)
+        business.purchased(self._session, lot, purchase)
         if funds:
             DrawService(self._session, self._platform).freeze(lot)
         events = [] if funds else [Event(EventType.LOT_UPDATE, now, lot.id, data=lot_snapshot(lot))]

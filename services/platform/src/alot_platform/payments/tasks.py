@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
+from alot_platform.observability import business
 from alot_platform.payments.models import PaymentOutcome
 from alot_platform.payments.service import PaymentEventService, Processed
 from alot_platform.refunds.tasks import finish_cash_refund
@@ -39,6 +40,7 @@ def process_payment_event(platform: PlatformContext, event_id: str) -> Processed
                 processed = PaymentEventService(session, platform).process(event_id)
     except Exception as error:  # the task's boundary: recorded, retried on redelivery
         _log.exception("payments: event %s not applied", event_id)
+        business.webhook_failed(platform.payments.name, event_id, error)
         with contextmanager(unit_of_work)(platform.database) as session:
             PaymentEventService(session, platform).note_failure(event_id, error)
         return None

@@ -33,6 +33,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, NotFound
 from alot_platform.hosts.models import Host
 from alot_platform.ledger.accounts import PLATFORM_CASH, USD, host_held, host_payable, user_payable
+from alot_platform.observability import business
 from alot_platform.outbox.service import enqueue_task
 from alot_platform.payments.provider import ConnectAccount, TransferResult
 from alot_platform.payouts import emails
@@ -366,6 +367,7 @@ class PayoutService:
         payout.updated_at = now
         self._session.flush()
         emails.enqueue_paid(self._session, self._platform, payout)
+        business.payout_sent(self._session, payout)
         return payout
 
     def record_refused(self, payout_id: uuid.UUID, reason: str) -> HostPayout:

@@ -118,6 +118,18 @@ class Connection:
             position.last = envelope.seq
             self._send(envelope.text)
 
+    def resync(self, stream: str, latest: int) -> None:
+        position = self._positions.get(stream)
+        if position is None or position.held is not None:
+            return  # not subscribed, or subscribing now (it reads the backlog itself)
+        kind, _, key = stream.partition(":")
+        if kind == "lot":
+            self._reply({"type": "resync", "lot_id": key, "seq": latest})
+        else:
+            self._reply({"type": "resync", "lot_id": None, "personal": True, "seq": latest})
+        position.last = latest
+        position.unsent_below = min(position.unsent_below, latest)
+
     def close(self, code: int | None) -> None:
         """End the connection; ``code`` None: the client left (nothing to send)."""
         if self._closed:

@@ -28,6 +28,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
 from alot_platform.errors import AlotError
 from alot_platform.lots.service import LotNotFound, LotService
+from alot_platform.observability.metrics import WS_CONNECTIONS
 from alot_platform.realtime.connection import (
     ORIGIN_REFUSED,
     TOO_MANY_CONNECTIONS,
@@ -71,6 +72,7 @@ async def live(websocket: WebSocket) -> None:
     if not gate.admit(address, settings.ws_max_connections_per_ip):
         await _close(websocket, TOO_MANY_CONNECTIONS)
         return
+    WS_CONNECTIONS.inc()
     try:
         outcome = await _authenticate(websocket, platform, gate)
         if isinstance(outcome, int):
@@ -93,6 +95,7 @@ async def live(websocket: WebSocket) -> None:
         )
         await connection.run(expires_at)
     finally:
+        WS_CONNECTIONS.dec()
         gate.release(address)
 
 

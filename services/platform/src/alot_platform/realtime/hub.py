@@ -67,6 +67,11 @@ class Subscriber(Protocol):
 
     def deliver(self, envelope: Envelope) -> None: ...
 
+    def resync(self, stream: str, latest: int) -> None:
+        """Events of ``stream`` may have been lost: tell the client to refetch, and
+        carry on from ``latest``."""
+        ...
+
 
 def lot_stream(lot_id: uuid.UUID) -> str:
     return f"lot:{lot_id}"
@@ -311,6 +316,7 @@ class RedisHub(Hub):
                 if failures:
                     _log.warning("live events subscriber reconnected to Redis")
                     failures = 0
+                    await self._resync_all()
                 while True:
                     message = await pubsub.get_message(timeout=30.0)
                     if message is not None and message["type"] == "message":
@@ -330,6 +336,22 @@ class RedisHub(Hub):
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    async def _resync_all(self) -> None:
+        """After losing Redis: every subscriber of this process refetches.
+
+        Events committed meanwhile were never published, and a Redis that came back
+        empty (no persistence, a failover) numbers streams from 1 again: later events
+        would have seqs the connections already sent, and be dropped as replays. A
+        resync with each stream's seq now is the client's cue to refetch, and where
+        the connection resumes counting."""
+        streams = list(self._subscribers)
+        if not streams:
+            return
+        latest = await self._reader.mget([self._keys(stream)[0] for stream in streams])
+        for stream, seq in zip(streams, latest, strict=True):
+            for subscriber in list(self._subscribers.get(stream, ())):
+                subscriber.resync(stream, int(seq or 0))
 
     def _on_message(self, data: bytes) -> None:
         stream, seq, text = data.decode().split("\n", 2)

@@ -77,6 +77,7 @@ from alot_platform.lots.service import LotNotFound
 from alot_platform.lots.state import LotStateConflict, transition
 from alot_platform.money import percent_of
 from alot_platform.notifications.service import notify_refund_done, notify_refunds_started
+from alot_platform.observability import business
 from alot_platform.outbox.service import enqueue_task
 from alot_platform.payments.provider import RefundResult
 from alot_platform.refunds import emails
@@ -458,6 +459,7 @@ class RefundService:
             idempotency_key=key,
         )
         notify_refund_done(self._session, self._platform, lot, purchase, now)
+        business.refund_done(self._session, purchase)
 
     def _convert_to_credits(self, lot: Lot, purchase: LotEntryPurchase, now: datetime) -> None:
         paid = purchase.amount_cents
@@ -491,6 +493,7 @@ class RefundService:
             ledger_seq=receipt.seq,
         )
         notify_refund_done(self._session, self._platform, lot, purchase, now)
+        business.refund_done(self._session, purchase)
 
     def _refund_spent_credits(self, lot: Lot, purchase: LotEntryPurchase, now: datetime) -> None:
         """Credits spent, back 1:1 (the buyer's refund email already says so)."""
@@ -520,6 +523,7 @@ class RefundService:
             ledger_seq=receipt.seq,
         )
         notify_refund_done(self._session, self._platform, lot, purchase, now)
+        business.refund_done(self._session, purchase)
 
     def _mark_refunded(self, purchase: LotEntryPurchase, how: RefundChoice, now: datetime) -> None:
         purchase.status = PurchaseStatus.REFUNDED.value
