@@ -5,15 +5,12 @@ the suite's local fake of it)."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import sqlite3
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,24 +24,7 @@ from sqlalchemy import create_engine, text
 
 from .conftest import Api, LotDesk, Services
 from .live_server import free_port
-
-
-def _load_fake_stripe() -> ModuleType:
-    # The payments suite's fake, loaded by file under the name its conftest uses.
-    name = "alot_tests_fake_stripe"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).parent / "payments" / "fake_stripe.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_stripe_module = _load_fake_stripe()
+from .payments.conftest import fake_stripe_module
 
 
 @pytest.fixture
