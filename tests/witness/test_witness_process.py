@@ -99,12 +99,13 @@ def witness(log: Log, tmp_path: Path) -> Iterator[WitnessProcess]:
         )
     try:
         deadline = time.monotonic() + 15
-        match = None
+        match: re.Match[str] | None = None
         while match is None:
             assert process.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "witness did not start"
             lines = log_path.read_text().splitlines()
-            match = re.match(r"alot-witness (\S+) listening on (http://\S+)", lines[0]) if lines else None
+            if lines:
+                match = re.match(r"alot-witness (\S+) listening on (http://\S+)", lines[0])
             time.sleep(0.05)
         url = match.group(2)
         yield WitnessProcess(url, match.group(1), data_dir)
@@ -113,7 +114,9 @@ def witness(log: Log, tmp_path: Path) -> Iterator[WitnessProcess]:
         process.wait(timeout=10)
 
 
-def _submit(witness: WitnessProcess, old_size: int, proof: list[bytes], note: str) -> httpx.Response:
+def _submit(
+    witness: WitnessProcess, old_size: int, proof: list[bytes], note: str
+) -> httpx.Response:
     lines = [f"old {old_size}"] + [base64.b64encode(h).decode() for h in proof]
     body = "".join(line + "\n" for line in lines) + "\n" + note
     return httpx.post(f"{witness.url}/add-checkpoint", content=body.encode(), timeout=10)
@@ -207,7 +210,14 @@ def test_state_survives_a_restart(log: Log, witness: WitnessProcess, tmp_path: P
     key_before = (witness.data_dir / "witness.key").read_text()
     assert oct((witness.data_dir / "witness.key").stat().st_mode & 0o777) == "0o600"
     keygen = subprocess.run(
-        [*_witness_command(), "keygen", "--data-dir", str(witness.data_dir), "--name", WITNESS_NAME],
+        [
+            *_witness_command(),
+            "keygen",
+            "--data-dir",
+            str(witness.data_dir),
+            "--name",
+            WITNESS_NAME,
+        ],
         capture_output=True,
         text=True,
         check=True,
