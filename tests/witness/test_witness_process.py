@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +23,7 @@ from alot_verify.checkpoint import Checkpoint, generate_signer_key, sign_checkpo
 from alot_verify.cli import cli as verify_cli
 from alot_verify.cosignature import parse_witness_key, verify_cosignature
 from alot_verify.merkle import MemoryTree, consistency_proof, leaf_hash
+from alot_witness._testing import RunningWitness, running_witness
 from click.testing import CliRunner
 
 ORIGIN = "alot.test/ledger"
@@ -51,20 +50,6 @@ class Log:
         return consistency_proof(old_size, new_size, self.tree.perfect)
 
 
-@dataclass
-class WitnessProcess:
-    url: str
-    verifier_key: str
-    data_dir: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _witness_command() -> list[str]:
     return [str(Path(sys.executable).parent / "alot-witness")]
 
@@ -76,46 +61,13 @@ def log() -> Log:
 
 
 @pytest.fixture
-def witness(log: Log, tmp_path: Path) -> Iterator[WitnessProcess]:
-    data_dir = tmp_path / "witness"
-    port = _free_port()
-    # The witness logs to a file (a pipe nobody reads would fill up and block it).
-    log_path = tmp_path / "witness.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [
-                *_witness_command(),
-                "serve",
-                "--data-dir",
-                str(data_dir),
-                "--name",
-                WITNESS_NAME,
-                "--listen",
-                f"127.0.0.1:{port}",
-                "--log",
-                log.verifier_key,
-            ],
-            stderr=log_file,
-        )
-    try:
-        deadline = time.monotonic() + 15
-        match: re.Match[str] | None = None
-        while match is None:
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "witness did not start"
-            lines = log_path.read_text().splitlines()
-            if lines:
-                match = re.match(r"alot-witness (\S+) listening on (http://\S+)", lines[0])
-            time.sleep(0.05)
-        url = match.group(2)
-        yield WitnessProcess(url, match.group(1), data_dir)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def witness(log: Log, tmp_path: Path) -> Iterator[RunningWitness]:
+    with running_witness(tmp_path / "witness", WITNESS_NAME, [log.verifier_key]) as running:
+        yield running
 
 
 def _submit(
-    witness: WitnessProcess, old_size: int, proof: list[bytes], note: str
+    witness: RunningWitness, old_size: int, proof: list[bytes], note: str
 ) -> httpx.Response:
     lines = [f"old {old_size}"] + [base64.b64encode(h).decode() for h in proof]
     body = "".join(line + "\n" for line in lines) + "\n" + note
@@ -123,7 +75,7 @@ def _submit(
 
 
 def test_cosigns_a_first_checkpoint_and_a_consistent_extension(
-    log: Log, witness: WitnessProcess
+    log: Log, witness: RunningWitness
 ) -> None:
     log.grow(5)
     first = log.checkpoint()
@@ -145,14 +97,14 @@ def test_cosigns_a_first_checkpoint_and_a_consistent_extension(
         verify_cosignature(first + response.text, witness.verifier_key)
 
 
-def test_the_same_checkpoint_again_is_cosigned(log: Log, witness: WitnessProcess) -> None:
+def test_the_same_checkpoint_again_is_cosigned(log: Log, witness: RunningWitness) -> None:
     log.grow(3)
     note = log.checkpoint()
     assert _submit(witness, 0, [], note).status_code == 200
     assert _submit(witness, 3, [], note).status_code == 200
 
 
-def test_same_size_different_root_is_a_conflict(log: Log, witness: WitnessProcess) -> None:
+def test_same_size_different_root_is_a_conflict(log: Log, witness: RunningWitness) -> None:
     log.grow(4)
     assert _submit(witness, 0, [], log.checkpoint()).status_code == 200
     fork = log.checkpoint(root=hashlib.sha256(b"another history").digest())
@@ -162,7 +114,7 @@ def test_same_size_different_root_is_a_conflict(log: Log, witness: WitnessProces
 
 
 def test_a_stale_old_size_is_a_conflict_naming_the_cosigned_size(
-    log: Log, witness: WitnessProcess
+    log: Log, witness: RunningWitness
 ) -> None:
     log.grow(6)
     assert _submit(witness, 0, [], log.checkpoint()).status_code == 200
@@ -173,7 +125,7 @@ def test_a_stale_old_size_is_a_conflict_naming_the_cosigned_size(
     assert response.text == "6\n"
 
 
-def test_a_bad_consistency_proof_is_refused(log: Log, witness: WitnessProcess) -> None:
+def test_a_bad_consistency_proof_is_refused(log: Log, witness: RunningWitness) -> None:
     log.grow(6)
     assert _submit(witness, 0, [], log.checkpoint()).status_code == 200
     # The operator rewrites history: a new tree of 9 leaves whose first 6 differ.
@@ -186,7 +138,7 @@ def test_a_bad_consistency_proof_is_refused(log: Log, witness: WitnessProcess) -
     assert _submit(witness, 6, log.proof(6), log.checkpoint()).status_code == 200
 
 
-def test_an_unknown_log_key_is_refused(log: Log, witness: WitnessProcess) -> None:
+def test_an_unknown_log_key_is_refused(log: Log, witness: RunningWitness) -> None:
     log.grow(2)
     impostor_signer, _ = generate_signer_key(ORIGIN)
     note = sign_checkpoint(Checkpoint(ORIGIN, 2, log.tree.root()), impostor_signer)
@@ -196,7 +148,7 @@ def test_an_unknown_log_key_is_refused(log: Log, witness: WitnessProcess) -> Non
     assert _submit(witness, 0, [], other).status_code == 404
 
 
-def test_malformed_requests_are_bad_requests(log: Log, witness: WitnessProcess) -> None:
+def test_malformed_requests_are_bad_requests(log: Log, witness: RunningWitness) -> None:
     log.grow(2)
     note = log.checkpoint()
     bad = httpx.post(f"{witness.url}/add-checkpoint", content=b"old x\n\n" + note.encode())
@@ -204,7 +156,7 @@ def test_malformed_requests_are_bad_requests(log: Log, witness: WitnessProcess) 
     assert _submit(witness, 3, [], note).status_code == 400  # old size above the size
 
 
-def test_state_survives_a_restart(log: Log, witness: WitnessProcess, tmp_path: Path) -> None:
+def test_state_survives_a_restart(log: Log, witness: RunningWitness, tmp_path: Path) -> None:
     log.grow(5)
     assert _submit(witness, 0, [], log.checkpoint()).status_code == 200
     key_before = (witness.data_dir / "witness.key").read_text()
@@ -227,7 +179,7 @@ def test_state_survives_a_restart(log: Log, witness: WitnessProcess, tmp_path: P
 
 
 def test_alot_verify_checks_cosignatures_against_pinned_witnesses(
-    log: Log, witness: WitnessProcess, tmp_path: Path
+    log: Log, witness: RunningWitness, tmp_path: Path
 ) -> None:
     log.grow(7)
     note = log.checkpoint()
