@@ -133,6 +133,8 @@ def test_a_bad_consistency_proof_is_refused(log: Log, witness: RunningWitness) -
     forked.grow(9)
     response = _submit(witness, 6, forked.proof(6), forked.checkpoint())
     assert response.status_code == 422
+    # The refused request is kept in the witness's log: it may be evidence of a fork.
+    assert "add-checkpoint refused (422)" in witness.log_path.read_text()
     # And what it cosigned is unchanged: the honest extension still goes through.
     log.grow(3)
     assert _submit(witness, 6, log.proof(6), log.checkpoint()).status_code == 200

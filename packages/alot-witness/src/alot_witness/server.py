@@ -33,8 +33,19 @@ def make_server(witness: Witness, host: str, port: int) -> http.server.Threading
             if not 0 <= length <= MAX_BODY_BYTES:
                 self._answer(413, "text/plain; charset=utf-8", "request too large\n")
                 return
-            answer = witness.add_checkpoint(self.rfile.read(length))
-            _log.info("add-checkpoint: %s %s", answer.status, answer.body.strip()[:200])
+            body = self.rfile.read(length)
+            answer = witness.add_checkpoint(body)
+            if answer.status in (409, 422) and not answer.content_type.startswith("text/x.tlog"):
+                # A checkpoint inconsistent with one we cosigned: possible evidence of a
+                # fork, so the whole request is kept in the log.
+                _log.warning(
+                    "add-checkpoint refused (%s): %s\n%s",
+                    answer.status,
+                    answer.body.strip(),
+                    body.decode("utf-8", "replace"),
+                )
+            else:
+                _log.info("add-checkpoint: %s %s", answer.status, answer.body.strip()[:200])
             self._answer(answer.status, answer.content_type, answer.body)
 
         def do_GET(self) -> None:
