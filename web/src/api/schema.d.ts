@@ -1031,6 +1031,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ledger/checkpoint/cosigned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest signed checkpoint with its witnesses' cosignatures */
+        get: operations["latest_cosigned_checkpoint_api_ledger_checkpoint_cosigned_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ledger/checkpoints": {
         parameters: {
             query?: never;
@@ -2116,6 +2133,43 @@ export interface components {
              * @description RFC 9162 consistency proof, hex
              */
             proof: string[];
+        };
+        /** CosignatureRead */
+        CosignatureRead: {
+            /**
+             * Cosigned At
+             * @description when the witness cosigned, POSIX seconds (its clock)
+             */
+            cosigned_at: number;
+            /**
+             * Line
+             * @description the cosignature line, as appended to the note
+             */
+            line: string;
+            /**
+             * Witness
+             * @description the witness's name (its key name)
+             */
+            witness: string;
+            /**
+             * Witness Key
+             * @description its verifier key, <name>+<id>+<base64(0x04 || key)>
+             */
+            witness_key: string;
+        };
+        /** CosignedCheckpoint */
+        CosignedCheckpoint: {
+            /** Cosignatures */
+            cosignatures: components["schemas"]["CosignatureRead"][];
+            /**
+             * Note
+             * @description the signed checkpoint note with every stored cosignature line appended (C2SP tlog-cosignature): check it with `alot-verify checkpoint --witness`
+             */
+            note: string;
+            /** Origin */
+            origin: string;
+            /** Size */
+            size: number;
         };
         /**
          * CreditPurchase
@@ -9780,6 +9834,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CheckpointDocument"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    latest_cosigned_checkpoint_api_ledger_checkpoint_cosigned_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CosignedCheckpoint"];
                 };
             };
             /** @description Not found */

@@ -59,6 +59,7 @@ from alot_platform.security.ratelimit import RateLimiter, RateLimitMiddleware
 from alot_platform.trivia import endpoints as trivia_endpoints
 from alot_platform.users import endpoints as user_endpoints
 from alot_platform.web import WebClientMiddleware
+from alot_platform.witnesses import endpoints as witness_endpoints
 
 _DESCRIPTION = """\
 The ALOT! platform API. Errors are `application/problem+json` (RFC 9457) with a stable
@@ -196,6 +197,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(payout_endpoints.admin_router)
     if dev_endpoints.mailbox_enabled(settings):  # development, bound to loopback only
         app.include_router(dev_endpoints.router)
+    app.include_router(witness_endpoints.router)  # /api/ledger/checkpoint/cosigned
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")
     app.include_router(metrics_http.router)  # GET /metrics, for Prometheus
 

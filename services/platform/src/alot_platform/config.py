@@ -10,12 +10,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alot_platform.security.client_address import parse_networks
 
 Environment = Literal["development", "test", "production"]
+
+
+class WitnessSetting(BaseModel):
+    """One witness the platform submits its checkpoints to (ALOT_WITNESSES)."""
+
+    model_config = {"frozen": True}
+
+    url: str = Field(description="the witness's submission prefix (POST <url>/add-checkpoint)")
+    key: str = Field(description="its verifier key <name>+<id>+<base64(0x04 || key)>")
+
+    @field_validator("key")
+    @classmethod
+    def _cosignature_key(cls, value: str) -> str:
+        from alot_verify.cosignature import parse_witness_key
+
+        return str(parse_witness_key(value))
 
 
 class Settings(BaseSettings):
@@ -290,6 +306,11 @@ class Settings(BaseSettings):
     drand_chain_hash: str = Field(
         default="52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971",
         description="the drand chain (default: quicknet)",
+    )
+    witnesses: tuple[WitnessSetting, ...] = Field(
+        default=(),
+        description="witnesses each new checkpoint is submitted to, as JSON:"
+        ' [{"url": ..., "key": ...}]; none: checkpoints are not witnessed',
     )
 
     # Payments and entries.

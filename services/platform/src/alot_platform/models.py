@@ -17,6 +17,7 @@ from alot_platform.refunds.models import RefundRequest
 from alot_platform.reveals.models import Reveal
 from alot_platform.trivia.models import LotTriviaAttempt
 from alot_platform.users.models import User, UserRole
+from alot_platform.witnesses.models import WitnessCosignature
 
 __all__ = [
     "AuthSession",
@@ -46,4 +47,5 @@ __all__ = [
     "User",
     "UserRole",
     "UserUniversalCredits",
+    "WitnessCosignature",
 ]

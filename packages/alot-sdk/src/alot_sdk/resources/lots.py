@@ -135,8 +135,9 @@ class Lots(SyncResource):
         """Fetch the lot's draw proof and check it; return who won and what was checked.
 
         `expected_commitment`: the `server_seed_commitment` you recorded when the lot
-        opened; the proof must use it. `beacon_public_key`: the drand chain's key, to
-        check an alot-v2 beacon's signature too. Raises
+        opened; the proof must use it. An alot-v2 beacon's chain and BLS signature are
+        always checked against the chains pinned in alot-verify; `beacon_public_key`
+        additionally requires the chain's key to be this one. Raises
         `alot_verify.errors.DrawVerificationError` naming every mismatch.
         """
         return check_draw(
@@ -232,8 +233,9 @@ class AsyncLots(AsyncResource):
         """Fetch the lot's draw proof and check it; return who won and what was checked.
 
         `expected_commitment`: the `server_seed_commitment` you recorded when the lot
-        opened; the proof must use it. `beacon_public_key`: the drand chain's key, to
-        check an alot-v2 beacon's signature too. Raises
+        opened; the proof must use it. An alot-v2 beacon's chain and BLS signature are
+        always checked against the chains pinned in alot-verify; `beacon_public_key`
+        additionally requires the chain's key to be this one. Raises
         `alot_verify.errors.DrawVerificationError` naming every mismatch.
         """
         return check_draw(
