@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictInt
 
 from alot_platform.play.models import ExclusionKind, Period
 from alot_platform.types import MAX_CENTS
@@ -68,18 +68,18 @@ class PlayStatus(BaseModel):
 class TimeOutRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    hours: int = Field(ge=24, le=6 * 7 * 24, description="24 hours to 6 weeks")
+    hours: StrictInt = Field(ge=24, le=6 * 7 * 24, description="24 hours to 6 weeks")
     confirm: Literal[True] = Field(description="it cannot be ended early: say so")
 
 
 class SelfExclusionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    months: int = Field(ge=6, le=60, description="6 months to 5 years")
+    months: StrictInt = Field(ge=6, le=60, description="6 months to 5 years")
     confirm: Literal[True] = Field(description="it cannot be ended early: say so")
 
 
 class RealityCheckUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    minutes: int | None = Field(ge=15, le=240, description="15 to 240; null turns it off")
+    minutes: StrictInt | None = Field(ge=15, le=240, description="15 to 240; null turns it off")
