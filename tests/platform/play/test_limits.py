@@ -7,8 +7,9 @@ shared ``db_url`` fixture behind ``client``)."""
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,8 +41,9 @@ def _play(client: TestClient, account: Any) -> dict[str, Any]:
 
 
 def _period(status: dict[str, Any], name: str) -> dict[str, Any]:
-    [found] = [p for p in status["periods"] if p["period"] == name]
-    return found
+    found: list[dict[str, Any]] = [p for p in status["periods"] if p["period"] == name]
+    assert len(found) == 1
+    return found[0]
 
 
 def test_a_new_player_has_no_limits_and_the_periods_are_utc_calendar_periods(
@@ -184,7 +186,7 @@ def test_a_refund_gives_no_room_back_and_credits_are_not_limited(
     assert _period(_play(desk.client, ada), "daily")["spent_cents"] == 500
 
 
-def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+def _at_once(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     start = threading.Barrier(len(calls))
     results: list[Any] = [None] * len(calls)
 
@@ -209,7 +211,7 @@ def test_no_purchase_slips_past_a_limit_in_parallel(desk: LotDesk, lots: int) ->
     for lot in opened:
         desk.pass_trivia(ada, lot["id"])
     _limits(desk.client, ada, daily_cents=1_000)
-    calls = [(lambda lot_id=opened[i % lots]["id"]: desk.buy(ada, lot_id, 0)) for i in range(16)]
+    calls = [functools.partial(desk.buy, ada, opened[i % lots]["id"], 0) for i in range(16)]
 
     responses = _at_once(calls)
 
