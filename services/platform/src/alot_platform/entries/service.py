@@ -12,8 +12,10 @@ the other purchases of the same lot that arrived meanwhile in this process (see
    lot), credit balances, and the ledger's head with the balances the batch posts to.
 2. Each purchase is then checked against the lot as the purchases before it in the
    batch left it: the lot is open and before its deadline, the bundle or ticket count
-   is valid, the trivia was passed, the per-user cap, the credit balance. A refused
-   purchase writes nothing and charges nothing.
+   is valid, the trivia was passed, the buyer is not on a time-out or self-exclusion
+   and a cash purchase stays within their spend limits (alot_platform.play: their
+   settings rows are read locked after the ledger's head lock), the per-user cap, the
+   credit balance. A refused purchase writes nothing and charges nothing.
 3. An accepted cash purchase is charged (the sandbox provider completes at once) and
    gets tickets ``tickets_sold + 1 ..`` (the lock makes the ranges tile ``1..N``).
    The batch's ledger transactions are built in memory on the head read in step 1,
@@ -611,6 +613,7 @@ class _Batch:
         self._refused = refused
         self._charges = charges
         self._entries = EntryRepository(session)
+        self._play: PlayGuard  # read in `run`, after the locks
 
     def run(self) -> list[PurchaseOutcome | BaseException]:
         batch = self._batch
