@@ -265,7 +265,7 @@ class EntryService:
         require_passed_trivia(lot, passed_trivia)
         self._check(lot, user, price, now)
         # Before the buyer is sent to pay: checked again under the lock once paid.
-        check_purchase(self._session, user.id, price.cash_cents, now)
+        check_purchase(self._session, user.id, price.cash_cents, now, lock=False)
         charge = self._platform.payments.charge(**_charge_request(lot, wanted, price))
         if charge.status == "pending":
             return self._record_pending(

@@ -27,19 +27,22 @@ class PlayRepository:
             .execution_options(populate_existing=True)
         ).one_or_none()
 
-    def for_update(self, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PlaySettings]:
-        """The settings rows of ``user_ids`` that exist, locked until commit (in id
-        order, as every locker takes them: no deadlock between two batches), read as
-        committed now. SQLite has no row locks; its writers are serialized anyway."""
+    def for_update(
+        self, user_ids: Collection[uuid.UUID], *, lock: bool = True
+    ) -> dict[uuid.UUID, PlaySettings]:
+        """The settings rows of ``user_ids`` that exist, locked until commit unless
+        ``lock`` is false (in id order, as every locker takes them: no deadlock between
+        two batches), read as committed now. SQLite has no row locks; its writers are
+        serialized anyway."""
         if not user_ids:
             return {}
-        rows = self.session.scalars(
+        query = (
             select(PlaySettings)
             .where(PlaySettings.user_id.in_(sorted(user_ids)))
             .order_by(PlaySettings.user_id)
-            .with_for_update()
             .execution_options(populate_existing=True)
         )
+        rows = self.session.scalars(query.with_for_update() if lock else query)
         return {row.user_id: row for row in rows}
 
     def add(self, row: PlaySettings) -> None:

@@ -175,12 +175,14 @@ class PlayGuard:
         self._bounds = period_bounds(now)
 
     @classmethod
-    def read(cls, session: Session, user_ids: Collection[uuid.UUID], now: datetime) -> PlayGuard:
+    def read(
+        cls, session: Session, user_ids: Collection[uuid.UUID], now: datetime, *, lock: bool = True
+    ) -> PlayGuard:
         """Lock the settings rows of ``user_ids`` that have one (after the lot's and the
         ledger head's locks: the caller holds those) and read what the checks need.
         Without a row a buyer has no limit and no exclusion: nothing more is read."""
         repository = PlayRepository(session)
-        rows = repository.for_update(user_ids)
+        rows = repository.for_update(user_ids, lock=lock)
         buyers = {
             user_id: _Buyer(exclusion_of(row, now), limits_in_force(row, now))
             for user_id, row in rows.items()
@@ -232,9 +234,13 @@ class PlayGuard:
             buyer.spent[period] = buyer.spent.get(period, 0) + cash_cents
 
 
-def check_purchase(session: Session, user_id: uuid.UUID, cash_cents: int, now: datetime) -> None:
-    """`PlayGuard` for one purchase (a checkout's, before its session and once paid)."""
-    PlayGuard.read(session, [user_id], now).check(user_id, cash_cents)
+def check_purchase(
+    session: Session, user_id: uuid.UUID, cash_cents: int, now: datetime, *, lock: bool = True
+) -> None:
+    """`PlayGuard` for one purchase: a checkout's once paid, under the purchase path's
+    locks; or (``lock=False``) before its session is created, a check that holds no
+    lock while the payment provider is called, repeated once paid."""
+    PlayGuard.read(session, [user_id], now, lock=lock).check(user_id, cash_cents)
 
 
 # -- the player's settings -------------------------------------------------------------------
