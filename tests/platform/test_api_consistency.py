@@ -109,6 +109,7 @@ NOT_MONEY = {
     "height",  # an image's, in pixels
     "funded",
     "hits",
+    "hours",  # a time-out's length
     "index",
     "inputs_ledger_seq",
     "ledger_seq",
@@ -119,7 +120,9 @@ NOT_MONEY = {
     "marked",
     "max_tickets_per_user",
     "mean_seconds",
+    "minutes",  # the reality check's interval
     "misses",
+    "months",  # a self-exclusion's length
     "non_winner_credit_rate_percent",
     "p50_seconds",
     "p90_seconds",
@@ -127,6 +130,7 @@ NOT_MONEY = {
     "progress_bps",
     "rank",
     "rate_bps",
+    "reality_check_minutes",
     "refresh_expires_in",
     "result_ledger_seq",
     "seconds_left",

@@ -51,6 +51,7 @@ export const router = createBrowserRouter([
           { path: "me/reveals/:revealId", element: player(() => import("./pages/me/RevealPage")) },
           { path: "me/credits", element: player(() => import("./pages/me/CreditsPage")) },
           { path: "me/notifications", element: player(() => import("./pages/me/NotificationsPage")) },
+          { path: "me/play", element: player(() => import("./pages/me/PlayPage")) },
           { path: "purchases/:purchaseId/refund", element: player(() => import("./pages/me/RefundChoicePage")) },
           { path: "host/payouts", element: player(() => import("./pages/host/HostPayoutsPage")) },
 

@@ -42,10 +42,12 @@ export class ApiError extends Error {
   readonly fields: FieldProblem[];
   readonly requestId: string | null;
   readonly retryAfter: number | null;
+  /** The whole problem, with its code's own facts (e.g. ``resets_at``). */
+  readonly problem: Record<string, unknown>;
 
   constructor(status: number, problem: Partial<Problem>, retryAfter: number | null = null) {
     const code = problem.code ?? `http_${status}`;
-    super(describe(status, code, problem.detail));
+    super(describe(status, code, problem.detail, problem as Record<string, unknown>));
     this.name = "ApiError";
     this.status = status;
     this.code = code;
@@ -53,6 +55,7 @@ export class ApiError extends Error {
     this.fields = problem.errors ?? [];
     this.requestId = problem.request_id ?? null;
     this.retryAfter = retryAfter;
+    this.problem = problem as Record<string, unknown>;
   }
 
   static from(response: Response, body: unknown): ApiError {
@@ -67,7 +70,31 @@ export class ApiError extends Error {
   }
 }
 
-function describe(status: number, code: string, detail: string | undefined): string {
+const when = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short" });
+const dollars = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+
+/** Words built from a problem's facts, for the codes whose facts the player needs. */
+const FROM_FACTS: Record<string, (problem: Record<string, unknown>) => string | null> = {
+  spend_limit_exceeded: (p) => {
+    const left = Number(p.remaining_cents);
+    const resets = typeof p.resets_at === "string" ? when.format(new Date(p.resets_at)) : null;
+    if (!Number.isSafeInteger(left) || !resets || typeof p.period !== "string") return null;
+    return (
+      `That would pass your ${p.period} spend limit: you have ${dollars.format(left / 100)} left` +
+      ` until it resets on ${resets}.`
+    );
+  },
+  play_excluded: (p) => {
+    const ends = typeof p.ends_at === "string" ? when.format(new Date(p.ends_at)) : null;
+    if (!ends) return null;
+    const what = p.kind === "self_exclusion" ? "self-exclusion" : "time-out";
+    return `You are on a ${what} until ${ends}: no purchases until then.`;
+  },
+};
+
+function describe(status: number, code: string, detail: string | undefined, problem: Record<string, unknown> = {}): string {
+  const facts = FROM_FACTS[code]?.(problem);
+  if (facts) return facts;
   const words = WORDS[code];
   if (words) return words;
   if (status >= 500) return "Something went wrong on our side. Nothing was changed; please try again.";

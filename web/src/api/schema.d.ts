@@ -541,6 +541,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{user_id}/play": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A player's limits and time-out or self-exclusion (read only) */
+        get: operations["player_play_api_admin_users__user_id__play_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users/{user_id}/roles": {
         parameters: {
             query?: never;
@@ -1663,6 +1680,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/me/play": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My limits, spending, breaks and reminders */
+        get: operations["my_play_api_users_me_play_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set my spend limits (lower at once, higher after 24 hours) */
+        put: operations["set_my_limits_api_users_me_play_limits_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play/reality-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set how often the web client reminds me of time and money spent */
+        put: operations["set_my_reality_check_api_users_me_play_reality_check_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play/self-exclusion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exclude myself from purchases (6 months to 5 years; cannot be ended early) */
+        post: operations["exclude_myself_api_users_me_play_self_exclusion_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play/time-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take a time-out from purchases (24 hours to 6 weeks; cannot be ended early) */
+        post: operations["take_time_out_api_users_me_play_time_out_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/me/preferences": {
         parameters: {
             query?: never;
@@ -2447,6 +2549,26 @@ export interface components {
             /** Tickets Start */
             tickets_start: number;
         };
+        /** Exclusion */
+        Exclusion: {
+            /**
+             * Ends At
+             * Format: date-time
+             * @description no purchases until then; it cannot end earlier
+             */
+            ends_at: string;
+            kind: components["schemas"]["ExclusionKind"];
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+        };
+        /**
+         * ExclusionKind
+         * @enum {string}
+         */
+        ExclusionKind: "time_out" | "self_exclusion";
         /** FieldProblem */
         FieldProblem: {
             /**
@@ -3098,6 +3220,19 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * LimitsUpdate
+         * @description The limits wanted, each null for none. Lower ones apply at once, higher ones (or
+         *     a removal) 24 hours later; asking again for a change already waiting keeps its time.
+         */
+        LimitsUpdate: {
+            /** Daily Cents */
+            daily_cents: number | null;
+            /** Monthly Cents */
+            monthly_cents: number | null;
+            /** Weekly Cents */
+            weekly_cents: number | null;
+        };
         /** LoginRequest */
         LoginRequest: {
             /**
@@ -3633,6 +3768,72 @@ export interface components {
          * @enum {string}
          */
         PayoutStatus: "pending" | "paid" | "failed";
+        /** PendingLimit */
+        PendingLimit: {
+            /**
+             * Applies At
+             * Format: date-time
+             */
+            applies_at: string;
+            /**
+             * Limit Cents
+             * @description the limit then; null: no limit
+             */
+            limit_cents: number | null;
+            period: components["schemas"]["Period"];
+        };
+        /**
+         * Period
+         * @enum {string}
+         */
+        Period: "daily" | "weekly" | "monthly";
+        /** PeriodSpend */
+        PeriodSpend: {
+            /** Limit Cents */
+            limit_cents: number | null;
+            period: components["schemas"]["Period"];
+            /**
+             * Remaining Cents
+             * @description null: no limit
+             */
+            remaining_cents: number | null;
+            /**
+             * Resets At
+             * Format: date-time
+             */
+            resets_at: string;
+            /**
+             * Spent Cents
+             * @description cash spent on tickets in this period
+             */
+            spent_cents: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+        };
+        /**
+         * PlayStatus
+         * @description A player's responsible-play settings and where they stand.
+         */
+        PlayStatus: {
+            /** @description a time-out or self-exclusion in force */
+            exclusion: components["schemas"]["Exclusion"] | null;
+            limits: components["schemas"]["SpendLimits"];
+            /**
+             * Pending
+             * @description raised or removed limits waiting 24 hours
+             */
+            pending: components["schemas"]["PendingLimit"][];
+            /** Periods */
+            periods: components["schemas"]["PeriodSpend"][];
+            /**
+             * Reality Check Minutes
+             * @description the web client reminds of time and money spent this often; null: off
+             */
+            reality_check_minutes: number | null;
+        };
         /**
          * PostTransaction
          * @description A transaction to append. Amounts are checked by the ledger's rules, not coerced.
@@ -4021,6 +4222,14 @@ export interface components {
          * @enum {string}
          */
         PurchaseStatus: "pending" | "succeeded" | "failed" | "refunded";
+        /** RealityCheckUpdate */
+        RealityCheckUpdate: {
+            /**
+             * Minutes
+             * @description 15 to 240; null turns it off
+             */
+            minutes: number | null;
+        };
         /** ReceiptDocument */
         ReceiptDocument: {
             /** Created At */
@@ -4286,6 +4495,20 @@ export interface components {
             /** Roles */
             roles: components["schemas"]["Role"][];
         };
+        /** SelfExclusionRequest */
+        SelfExclusionRequest: {
+            /**
+             * Confirm
+             * @description it cannot be ended early: say so
+             * @constant
+             */
+            confirm: true;
+            /**
+             * Months
+             * @description 6 months to 5 years
+             */
+            months: number;
+        };
         /**
          * SessionTokens
          * @description A login's tokens. For `cookie` transport the tokens are only in HttpOnly cookies.
@@ -4447,6 +4670,27 @@ export interface components {
              */
             region?: string | null;
         };
+        /**
+         * SpendLimits
+         * @description Cash spend limits in force, in US cents; null: no limit.
+         */
+        SpendLimits: {
+            /**
+             * Daily Cents
+             * @description per UTC day
+             */
+            daily_cents: number | null;
+            /**
+             * Monthly Cents
+             * @description per calendar month, UTC
+             */
+            monthly_cents: number | null;
+            /**
+             * Weekly Cents
+             * @description per ISO week, from Monday 00:00 UTC
+             */
+            weekly_cents: number | null;
+        };
         /** StatusUpdate */
         StatusUpdate: {
             status: components["schemas"]["UserStatus"];
@@ -4529,6 +4773,20 @@ export interface components {
          * @enum {string}
          */
         Tier: "ICON" | "RARE" | "GRAIL" | "MYTHIC";
+        /** TimeOutRequest */
+        TimeOutRequest: {
+            /**
+             * Confirm
+             * @description it cannot be ended early: say so
+             * @constant
+             */
+            confirm: true;
+            /**
+             * Hours
+             * @description 24 hours to 6 weeks
+             */
+            hours: number;
+        };
         /**
          * TrackingRead
          * @description The winner's own view of their prize, with the address they gave.
@@ -7478,6 +7736,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    player_play_api_admin_users__user_id__play_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
                 };
             };
             /** @description Not authenticated, or the token is invalid or expired */
@@ -12733,6 +13060,393 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_play_api_users_me_play_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_my_limits_api_users_me_play_limits_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LimitsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_my_reality_check_api_users_me_play_reality_check_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RealityCheckUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exclude_myself_api_users_me_play_self_exclusion_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelfExclusionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    take_time_out_api_users_me_play_time_out_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeOutRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@ import { isAdmin, useMe } from "../auth/session";
 import { Suspense } from "react";
 import { NotificationBell } from "./NotificationBell";
 import { LiveToasts } from "../live/LiveToasts";
+import { RealityCheck } from "../play/RealityCheck";
 
 export function Layout() {
   const me = useMe();
@@ -69,6 +70,7 @@ export function Layout() {
         </Suspense>
       </main>
       <LiveToasts />
+      {user && <RealityCheck />}
       <footer className="site-footer container">
         <p>
           Every draw is provably fair: recompute it yourself from the published proof.{" "}

@@ -7,6 +7,7 @@ import { useId, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, newIdempotencyKey, unwrap } from "../api/client";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { PlayProblemLink } from "../play/PlayProblemLink";
 import { formatCents, formatCredits } from "../lib/money";
 import {
   CREDITS_KEY,
@@ -192,6 +193,7 @@ export function BuyPanel({ lot }: { lot: Lot }) {
           ))}
         </fieldset>
         <ProblemAlert error={cash.error} />
+        <PlayProblemLink error={cash.error} />
         <div>
           <button type="submit" disabled={!chosen || busy || !config.data}>
             {cash.isPending
@@ -235,6 +237,7 @@ export function BuyPanel({ lot }: { lot: Lot }) {
           <small className="hint">Costs {formatCredits(tickets * CREDITS_PER_TICKET)}.</small>
         </div>
         <ProblemAlert error={withCredits.error} />
+        <PlayProblemLink error={withCredits.error} />
         <div>
           <button type="submit" className="secondary" disabled={busy}>
             {withCredits.isPending ? "Buying…" : `Buy ${plural(tickets, "ticket")} with credits`}

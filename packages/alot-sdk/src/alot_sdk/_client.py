@@ -41,6 +41,7 @@ from alot_sdk.resources.ledger import AsyncLedger, Ledger
 from alot_sdk.resources.lots import AsyncLots, Lots
 from alot_sdk.resources.notifications import AsyncNotifications, Notifications
 from alot_sdk.resources.payouts import AsyncPayouts, Payouts
+from alot_sdk.resources.play import AsyncPlay, Play
 from alot_sdk.resources.refunds import AsyncRefunds, Refunds
 from alot_sdk.resources.reveals import AsyncReveals, Reveals
 from alot_sdk.resources.trivia import AsyncTrivia, Trivia
@@ -111,6 +112,7 @@ class Alot(BaseClient):
         self.images = Images(self)
         self.payouts = Payouts(self)
         self.notifications = Notifications(self)
+        self.play = Play(self)
         self.ledger = Ledger(self)
         self.admin = Admin(self)
         self.dev = Dev(self)
@@ -305,6 +307,7 @@ class AsyncAlot(BaseClient):
         self.images = AsyncImages(self)
         self.payouts = AsyncPayouts(self)
         self.notifications = AsyncNotifications(self)
+        self.play = AsyncPlay(self)
         self.ledger = AsyncLedger(self)
         self.admin = AsyncAdmin(self)
         self.dev = AsyncDev(self)

@@ -1036,3 +1036,51 @@ class HostLotSales(AlotModel):
     host_share_cents: int
     held_cents: int
     payable_cents: int
+
+
+# -- responsible play ----------------------------------------------------------------
+
+
+class SpendLimits(AlotModel):
+    """Cash spend limits in force, in US cents (None: no limit)."""
+
+    daily_cents: int | None
+    weekly_cents: int | None
+    monthly_cents: int | None
+
+
+class PendingLimit(AlotModel):
+    """A raised or removed limit waiting its 24 hours."""
+
+    period: Literal["daily", "weekly", "monthly"]
+    limit_cents: int | None
+    applies_at: datetime
+
+
+class PeriodSpend(AlotModel):
+    """Cash spent in the current UTC day, ISO week or calendar month, and what is left."""
+
+    period: Literal["daily", "weekly", "monthly"]
+    limit_cents: int | None
+    spent_cents: int
+    remaining_cents: int | None
+    started_at: datetime
+    resets_at: datetime
+
+
+class Exclusion(AlotModel):
+    """A time-out or self-exclusion in force: no purchases until ``ends_at``."""
+
+    kind: Literal["time_out", "self_exclusion"]
+    started_at: datetime
+    ends_at: datetime
+
+
+class PlayStatus(AlotModel):
+    """A player's responsible-play settings and where they stand."""
+
+    limits: SpendLimits
+    pending: list[PendingLimit]
+    periods: list[PeriodSpend]
+    exclusion: Exclusion | None
+    reality_check_minutes: int | None

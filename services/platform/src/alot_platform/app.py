@@ -49,6 +49,7 @@ from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
 from alot_platform.payouts import endpoints as payout_endpoints
+from alot_platform.play import endpoints as play_endpoints
 from alot_platform.realtime import endpoints as live_endpoints
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
@@ -169,6 +170,8 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(auth_endpoints.router)
     app.include_router(user_endpoints.router)
     app.include_router(admin_endpoints.router)
+    app.include_router(play_endpoints.router)
+    app.include_router(play_endpoints.admin_router)
     app.include_router(analytics_endpoints.admin_router)
     app.include_router(outbox_endpoints.admin_router)
     app.include_router(cache_endpoints.admin_router)

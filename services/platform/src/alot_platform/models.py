@@ -13,6 +13,7 @@ from alot_platform.notifications.models import Notification, NotificationPrefere
 from alot_platform.outbox.models import OutboxItem
 from alot_platform.payments.models import PaymentEvent, PaymentFee
 from alot_platform.payouts.models import HostPayout
+from alot_platform.play.models import PlaySettings
 from alot_platform.refunds.models import RefundRequest
 from alot_platform.reveals.models import Reveal
 from alot_platform.trivia.models import LotTriviaAttempt
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxItem",
     "PaymentEvent",
     "PaymentFee",
+    "PlaySettings",
     "ProductClass",
     "RefreshToken",
     "RefundRequest",

@@ -7,6 +7,7 @@ import { useMe, ME_KEY } from "../../auth/session";
 import { ProblemAlert } from "../../components/ProblemAlert";
 import { Field } from "../../components/Field";
 import { ConfirmDialog } from "../../admin/ConfirmDialog";
+import { PlayStatusFacts } from "../../admin/PlayStatusFacts";
 import { formatMoment } from "../../admin/datetime";
 import { Crumbs, PagedTable, useCursorPages } from "../../admin/parts";
 
@@ -240,6 +241,7 @@ function UserDetail({ userId, onClose }: { userId: string; onClose: () => void }
             <dt>Joined</dt>
             <dd>{formatMoment(data.created_at)}</dd>
           </dl>
+          <PlayStatusFacts userId={userId} />
 
           <form
             onSubmit={(event) => {

@@ -32,6 +32,7 @@ from alot_sdk.models import (
     Lot,
     LotRefunds,
     Payout,
+    PlayStatus,
     ProductClass,
     Reconciliation,
     Role,
@@ -324,6 +325,12 @@ class AdminUsers(SyncResource):
     def get(self, user_id: str) -> User:
         return self._client._parse(self._client._request("GET", _user_path(user_id)), User)
 
+    def play(self, user_id: str) -> PlayStatus:
+        """A player's spend limits and time-out or self-exclusion (read only: nothing
+        lifts a self-exclusion)."""
+        response = self._client._request("GET", _user_path(user_id, "/play"))
+        return self._client._parse(response, PlayStatus)
+
     def set_roles(self, user_id: str, roles: Sequence[Role]) -> User:
         response = self._client._request(
             "PUT", _user_path(user_id, "/roles"), json={"roles": list(roles)}
@@ -608,6 +615,12 @@ class AsyncAdminUsers(AsyncResource):
 
     async def get(self, user_id: str) -> User:
         return self._client._parse(await self._client._request("GET", _user_path(user_id)), User)
+
+    async def play(self, user_id: str) -> PlayStatus:
+        """A player's spend limits and time-out or self-exclusion (read only: nothing
+        lifts a self-exclusion)."""
+        response = await self._client._request("GET", _user_path(user_id, "/play"))
+        return self._client._parse(response, PlayStatus)
 
     async def set_roles(self, user_id: str, roles: Sequence[Role]) -> User:
         response = await self._client._request(

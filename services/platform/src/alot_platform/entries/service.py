@@ -12,8 +12,10 @@ the other purchases of the same lot that arrived meanwhile in this process (see
    lot), credit balances, and the ledger's head with the balances the batch posts to.
 2. Each purchase is then checked against the lot as the purchases before it in the
    batch left it: the lot is open and before its deadline, the bundle or ticket count
-   is valid, the trivia was passed, the per-user cap, the credit balance. A refused
-   purchase writes nothing and charges nothing.
+   is valid, the trivia was passed, the buyer is not on a time-out or self-exclusion
+   and a cash purchase stays within their spend limits (alot_platform.play: their
+   settings rows are read locked after the ledger's head lock), the per-user cap, the
+   credit balance. A refused purchase writes nothing and charges nothing.
 3. An accepted cash purchase is charged (the sandbox provider completes at once) and
    gets tickets ``tickets_sold + 1 ..`` (the lock makes the ranges tile ``1..N``).
    The batch's ledger transactions are built in memory on the head read in step 1,
@@ -83,6 +85,7 @@ from alot_platform.money import CREDITS_PER_TICKET
 from alot_platform.observability import business
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.payments.provider import ChargeResult
+from alot_platform.play.service import PlayGuard, check_purchase
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.trivia.service import require_passed_trivia
 from alot_platform.users.models import User
@@ -261,6 +264,8 @@ class EntryService:
         price = _price(lot, wanted.order)
         require_passed_trivia(lot, passed_trivia)
         self._check(lot, user, price, now)
+        # Before the buyer is sent to pay: checked again under the lock once paid.
+        check_purchase(self._session, user.id, price.cash_cents, now, lock=False)
         charge = self._platform.payments.charge(**_charge_request(lot, wanted, price))
         if charge.status == "pending":
             return self._record_pending(
@@ -608,6 +613,7 @@ class _Batch:
         self._refused = refused
         self._charges = charges
         self._entries = EntryRepository(session)
+        self._play: PlayGuard  # read in `run`, after the locks
 
     def run(self) -> list[PurchaseOutcome | BaseException]:
         batch = self._batch
@@ -620,6 +626,13 @@ class _Batch:
         )
         results: list[PurchaseOutcome | BaseException | None] = [None] * len(batch)
         self._check_callers(reads, results)
+        # The buyers' exclusions and spend limits, their settings rows locked after the
+        # lot's and the ledger head's locks: a player's purchases in other lots wait.
+        self._play = PlayGuard.read(
+            self._session,
+            {w.user_id for i, w in enumerate(batch) if results[i] is None},
+            self._platform.clock(),
+        )
         lot = reads.lot
         if lot is None:
             missing = LotNotFound(f"no lot {self._lot_id}")
@@ -690,6 +703,7 @@ class _Batch:
                     raise host_refusal
                 price = _price(lot, wanted.order)
                 require_passed_trivia(lot, wanted.user_id in passed)
+                self._play.check(wanted.user_id, price.cash_cents)
                 if cap is not None:
                     mine = held.get(wanted.user_id, 0)
                     if mine + price.tickets > cap:
@@ -714,6 +728,7 @@ class _Batch:
             accepted.append(item)
             taken.add(key)
             held[wanted.user_id] = held.get(wanted.user_id, 0) + price.tickets
+            self._play.spend(wanted.user_id, price.cash_cents)
             if price.credits:
                 balances[wanted.user_id] -= price.credits
             if lot.funded_cents >= lot.funding_target_cents:
