@@ -26,6 +26,7 @@ from alot_platform.cache import endpoints as cache_endpoints
 from alot_platform.clock import Clock, system_clock
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
+from alot_platform.compliance import endpoints as compliance_endpoints
 from alot_platform.credits import endpoints as credit_endpoints
 from alot_platform.db import RequestSlotsMiddleware
 from alot_platform.dev import endpoints as dev_endpoints
@@ -167,6 +168,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(health.router)
     app.include_router(auth_endpoints.router)
     app.include_router(user_endpoints.router)
+    app.include_router(compliance_endpoints.router)
     app.include_router(admin_endpoints.router)
     app.include_router(analytics_endpoints.admin_router)
     app.include_router(outbox_endpoints.admin_router)

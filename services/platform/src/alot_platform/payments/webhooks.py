@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, public
+from alot_platform.compliance.service import IDENTITY_EVENT_TYPES, identity_event
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext, get_platform
 from alot_platform.errors import AlotError
@@ -52,7 +53,7 @@ class InvalidSignature(AlotError):
 
 class WebhookReceipt(BaseModel):
     event_id: str | None
-    status: Literal["stored", "duplicate", "ignored"]
+    status: Literal["stored", "duplicate", "ignored", "applied"]
 
 
 async def verified_stripe_event(
@@ -103,6 +104,10 @@ def stripe_webhook(
     platform: PlatformDep,
 ) -> WebhookReceipt:
     event_id = event.get("id") if isinstance(event.get("id"), str) else None
+    if event.get("type") in IDENTITY_EVENT_TYPES:
+        # Stripe Identity: a flag set on the account, idempotent, so applied at once.
+        identity_event(session, platform, event)
+        return WebhookReceipt(event_id=event_id, status="applied")
     if event.get("type") not in HANDLED_EVENT_TYPES:
         return WebhookReceipt(event_id=event_id, status="ignored")
     recorded = PaymentEventService(session, platform).record(event)
