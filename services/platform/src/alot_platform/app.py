@@ -24,9 +24,9 @@ from alot_platform.auth.dependencies import current_caller, current_principal, p
 from alot_platform.auth.throttle import LoginThrottle
 from alot_platform.cache import endpoints as cache_endpoints
 from alot_platform.clock import Clock, system_clock
+from alot_platform.compliance import endpoints as compliance_endpoints
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
-from alot_platform.compliance import endpoints as compliance_endpoints
 from alot_platform.credits import endpoints as credit_endpoints
 from alot_platform.db import RequestSlotsMiddleware
 from alot_platform.dev import endpoints as dev_endpoints

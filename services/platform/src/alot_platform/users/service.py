@@ -149,7 +149,9 @@ class UserService:
             roles=sorted(user.roles),
             created_at=user.created_at,
             country=user.country,
-            terms=TermsStatus.of(ComplianceService(self.users.session, self.platform).standing(user.id)),
+            terms=TermsStatus.of(
+                ComplianceService(self.users.session, self.platform).standing(user.id)
+            ),
         )
 
     def public(self, user_id: uuid.UUID) -> PublicUser:
