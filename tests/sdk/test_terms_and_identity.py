@@ -47,7 +47,7 @@ def test_terms_acceptance_and_identity_check(
     with pytest.raises(PermissionDeniedError) as refused:
         bumped.entries.purchase(lot.id, bundle_index=0)
     assert refused.value.code == "terms_not_accepted"
-    assert bumped.users.me().terms.current is False  # type: ignore[union-attr]
+    assert bumped.users.me().terms.current is False
     bumped.users.accept_terms(terms_version="2027-06-01", privacy_version="2026-12-01")
     assert bumped.entries.purchase(lot.id, bundle_index=0).tickets > 0
 

@@ -7,7 +7,8 @@ authentication; without ``ALOT_STRIPE_WEBHOOK_SECRET`` it is not mounted at all.
 of other types are acknowledged and dropped (Stripe would retry a refusal for days). A
 handled event is stored by its id with insert-or-ignore and answered 200 at once; it is
 applied by a background task in its own unit of work, so a slow lot lock never makes
-Stripe time out and retry.
+Stripe time out and retry. Stripe Identity's events (``identity.verification_session.*``,
+compliance) only set a flag on the account: they are applied at once (``applied``).
 """
 
 from __future__ import annotations
