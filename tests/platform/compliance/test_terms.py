@@ -28,6 +28,7 @@ def test_terms_are_public_and_name_the_current_versions(client: TestClient) -> N
         "privacy": {"version": "2026-12-01", "url": "/privacy"},
         "allowed_countries": [],
         "country_required": False,
+        "identity_required": "never",
     }
 
 

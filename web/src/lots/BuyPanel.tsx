@@ -7,6 +7,10 @@ import { useId, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, newIdempotencyKey, unwrap } from "../api/client";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { ApiError } from "../api/problem";
+import { AcceptTermsPanel } from "../compliance/AcceptTerms";
+import { needsAcceptance } from "../compliance/terms";
+import { useMe } from "../auth/session";
 import { formatCents, formatCredits } from "../lib/money";
 import {
   CREDITS_KEY,
@@ -137,6 +141,13 @@ export function BuyPanel({ lot }: { lot: Lot }) {
   });
 
   const busy = cash.isPending || withCredits.isPending;
+  const refusal = [cash.error, withCredits.error].find((error) => error instanceof ApiError);
+  // Refused for new terms: accept them here, then buy again (the same key: nothing was bought).
+  const termsRefused = refusal instanceof ApiError && refusal.code === "terms_not_accepted";
+  const identityRefused = refusal instanceof ApiError && refusal.code === "identity_required";
+  // The page's banner asks already when the account says so: one panel, not two.
+  const me = useMe();
+  const bannerShown = needsAcceptance(me.data?.terms);
   const inFlight = useRef(false);
 
   function chooseBundle(index: number) {
@@ -172,6 +183,20 @@ export function BuyPanel({ lot }: { lot: Lot }) {
         You answered the question correctly: you can buy tickets.
       </p>
       {receipt && <Receipt purchase={receipt} lot={lot} />}
+      {termsRefused && bannerShown && <p className="alert info">Accept the new terms above, then buy again.</p>}
+      {termsRefused && !bannerShown && (
+        <AcceptTermsPanel
+          onAccepted={() => {
+            cash.reset();
+            withCredits.reset();
+          }}
+        />
+      )}
+      {identityRefused && (
+        <p className="alert info">
+          <Link to="/account#identity">Verify your identity</Link> on your account page, then buy again.
+        </p>
+      )}
 
       <form className="card stack panel-form" onSubmit={buyCash} aria-labelledby={`${ids}-cash`}>
         <h3 id={`${ids}-cash`} style={{ margin: 0 }}>

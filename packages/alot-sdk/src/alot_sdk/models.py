@@ -132,6 +132,7 @@ class Terms(AlotModel):
     privacy: TermsDocument
     allowed_countries: list[str]
     country_required: bool
+    identity_required: str = "never"
 
 
 class TermsStatus(AlotModel):

@@ -36,6 +36,7 @@ def current_terms(platform: PlatformDep) -> TermsRead:
         privacy=TermsDocument(version=settings.privacy_version, url=PRIVACY_PATH),
         allowed_countries=allowed,
         country_required=bool(allowed),
+        identity_required=settings.identity_required,
     )
 
 

@@ -25,6 +25,9 @@ class TermsRead(BaseModel):
         description="ISO 3166-1 alpha-2 codes players may register from; empty: all"
     )
     country_required: bool = Field(description="registration must give a country")
+    identity_required: Literal["never", "first_cash_purchase", "above_threshold"] = Field(
+        description="when cash purchases need a verified identity (POST /api/users/me/identity)"
+    )
 
 
 class TermsAcceptRequest(BaseModel):
