@@ -3,7 +3,7 @@
 // picks what to buy, reused by every retry and repeated click, replaced after success,
 // so a double click buys once.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, newIdempotencyKey, unwrap } from "../api/client";
 import { ProblemAlert } from "../components/ProblemAlert";
@@ -148,6 +148,16 @@ export function BuyPanel({ lot }: { lot: Lot }) {
   // The page's banner asks already when the account says so: one panel, not two.
   const me = useMe();
   const bannerShown = needsAcceptance(me.data?.terms);
+  // Accepted since the refused purchase was sent (here or in the banner): buy again.
+  const acceptedSince =
+    termsRefused &&
+    me.data?.terms?.current === true &&
+    me.dataUpdatedAt > Math.max(cash.submittedAt, withCredits.submittedAt);
+  useEffect(() => {
+    if (!acceptedSince) return;
+    cash.reset();
+    withCredits.reset();
+  }, [acceptedSince, cash, withCredits]);
   const inFlight = useRef(false);
 
   function chooseBundle(index: number) {
@@ -183,15 +193,10 @@ export function BuyPanel({ lot }: { lot: Lot }) {
         You answered the question correctly: you can buy tickets.
       </p>
       {receipt && <Receipt purchase={receipt} lot={lot} />}
-      {termsRefused && bannerShown && <p className="alert info">Accept the new terms above, then buy again.</p>}
-      {termsRefused && !bannerShown && (
-        <AcceptTermsPanel
-          onAccepted={() => {
-            cash.reset();
-            withCredits.reset();
-          }}
-        />
+      {termsRefused && !acceptedSince && bannerShown && (
+        <p className="alert info">Accept the new terms above, then buy again.</p>
       )}
+      {termsRefused && !acceptedSince && !bannerShown && <AcceptTermsPanel />}
       {identityRefused && (
         <p className="alert info">
           <Link to="/account#identity">Verify your identity</Link> on your account page, then buy again.
