@@ -4,6 +4,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../../api/client";
+import type { components } from "../../api/schema";
 import { Field } from "../../components/Field";
 import { FormError } from "../../auth/FormError";
 import { fieldError, useFocusFirstInvalid } from "../../auth/forms";
@@ -14,6 +15,7 @@ import { TERMS_KEY, acceptanceStatement, fetchTerms } from "../../compliance/ter
 import { ProblemAlert } from "../../components/ProblemAlert";
 import "../../auth/auth.css";
 
+type RegisterBody = components["schemas"]["RegisterRequest"];
 type Form = {
   email: string;
   username: string;
@@ -45,7 +47,8 @@ export default function RegisterPage() {
             // An empty date is sent as it is: the API names the field in its answer.
             date_of_birth: body.date_of_birth,
             full_name: body.full_name.trim() || null,
-            country: body.country || null,
+            // A code from the select (the server's list): the API checks it again.
+            country: (body.country || null) as RegisterBody["country"],
           },
         }),
       ),
