@@ -4,9 +4,13 @@ tests/platform/payments/test_compliance_with_stripe.py)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from alot_platform.compliance.service import require_terms_current
+from alot_platform.errors import TermsNotAccepted
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -148,3 +152,19 @@ def test_a_refused_purchase_takes_no_money(
     platform = bumped.app.state.platform  # type: ignore[attr-defined]
     assert platform.payments.charges == []
     assert bumped.get(f"/api/lots/{lot['id']}").json()["tickets_sold"] == 0
+
+
+def test_require_terms_current_is_the_rule_for_other_paths(api: Any, services: Any) -> None:
+    """What the free-entry path and others call: the same rule, in the caller's session."""
+    account = api.account()
+    user_id = uuid.UUID(account.id)
+    platform = api.client.app.state.platform
+    with services.session() as session:
+        require_terms_current(session, user_id, platform.settings)
+        bumped = platform.settings.model_copy(update={"terms_version": NEW_TERMS})
+        with pytest.raises(TermsNotAccepted) as refused:
+            require_terms_current(session, user_id, bumped)
+        assert refused.value.extra == {
+            "terms_version": NEW_TERMS,
+            "privacy_version": "2026-12-01",
+        }
