@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from alot_platform.compliance.service import require_terms_current
 from alot_platform.errors import TermsNotAccepted
+from alot_platform.users.service import UserService
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -168,3 +169,27 @@ def test_require_terms_current_is_the_rule_for_other_paths(api: Any, services: A
             "terms_version": NEW_TERMS,
             "privacy_version": "2026-12-01",
         }
+
+
+def test_accounts_made_by_operator_tools_say_so(
+    client: TestClient, platform: Any, services: Any
+) -> None:
+    """An account an operator's tool made (create-admin, seed-demo, scripts) is recorded
+    as created under the current versions, not as a player's acceptance."""
+    with services.session() as session:
+        user = UserService(session, platform).create(
+            email="made@example.com",
+            username="made_by_tool",
+            hashed_password="not-a-login",
+            date_of_birth=None,
+        )
+        user_id = user.id
+    with platform.database.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT document, version, source FROM terms_acceptances WHERE user_id = :id"),
+            {"id": user_id.hex if platform.database.engine.dialect.name == "sqlite" else user_id},
+        ).all()
+    assert sorted(tuple(row) for row in rows) == [
+        ("privacy", "2026-12-01", "operator"),
+        ("terms", "2026-12-01", "operator"),
+    ]
