@@ -555,6 +555,8 @@ class Settings(BaseSettings):
                 raise ValueError("production requires ALOT_COOKIE_SECURE=true")
             if self.argon2_memory_kib < 19456 or self.argon2_time_cost < 2:
                 raise ValueError("production requires Argon2id of at least 19 MiB and 2 passes")
+            if self.identity_provider == "sandbox":
+                raise ValueError("production refuses ALOT_IDENTITY_PROVIDER=sandbox (no check)")
         return self
 
     @property
