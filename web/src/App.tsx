@@ -38,6 +38,8 @@ export const router = createBrowserRouter([
           { path: "checkout/:outcome", element: page(() => import("./pages/CheckoutResultPage")) },
           { path: "l/:token", element: page(() => import("./pages/PrivateLotPage")) },
           { path: "hosts/:hostId", element: page(() => import("./pages/host/HostPublicPage")) },
+          { path: "terms", element: page(() => import("./pages/TermsPage")) },
+          { path: "privacy", element: page(() => import("./pages/PrivacyPage")) },
 
           { path: "login", element: page(() => import("./pages/auth/LoginPage")) },
           { path: "register", element: page(() => import("./pages/auth/RegisterPage")) },

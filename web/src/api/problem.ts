@@ -8,8 +8,11 @@ export type FieldProblem = components["schemas"]["FieldProblem"];
 
 const WORDS: Record<string, string> = {
   account_inactive: "This account is suspended. Contact support if you think this is a mistake.",
+  country_not_allowed: "ALOT! isn't available in your country.",
+  country_required: "Choose your country of residence.",
   csrf_failed: "Your session needs refreshing. Reload the page and try again.",
   email_not_verified: "Confirm your email address first: we sent you a link when you registered.",
+  identity_required: "Verify your identity on your account page before paying by card.",
   idempotency_conflict: "That request was already sent with different details. Start again.",
   insufficient_credits: "You don't have enough credits for that.",
   invalid_credentials: "That email and password don't match an account.",
@@ -25,6 +28,8 @@ const WORDS: Record<string, string> = {
   rate_limited: "You're going a little fast. Wait a moment and try again.",
   refresh_token_reused: "For your safety this session was ended. Please log in again.",
   refund_choice_closed: "The time to choose a refund has passed.",
+  terms_not_accepted: "Our terms have changed: accept the new version before buying.",
+  terms_version_outdated: "The terms changed again while you were reading. Read the new version and accept it.",
   ticket_cap_exceeded: "That would take you past the most tickets one player may hold in this lot.",
   trivia_cooldown: "Too many wrong answers. Wait for the countdown, then try again.",
   trivia_not_passed: "Answer the lot's question correctly before buying tickets.",

@@ -1577,6 +1577,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current terms and privacy notice versions, and registration's country rule */
+        get: operations["current_terms_api_terms_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/me": {
         parameters: {
             query?: never;
@@ -1640,6 +1657,23 @@ export interface paths {
         get: operations["my_entries_api_users_me_entries_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/identity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start an identity check; continue at the returned url */
+        post: operations["start_identity_check_api_users_me_identity_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1794,6 +1828,23 @@ export interface paths {
         get: operations["my_reveals_api_users_me_reveals_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept the current terms and privacy notice */
+        post: operations["accept_terms_api_users_me_terms_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3132,6 +3183,25 @@ export interface components {
             /** Website Url */
             website_url?: string | null;
         };
+        /** IdentityCheckRead */
+        IdentityCheckRead: {
+            /** Check Id */
+            check_id: string;
+            /** Provider */
+            provider: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "verified" | "pending";
+            /**
+             * Url
+             * @description where the player continues the check
+             */
+            url: string;
+            /** Verified Identity */
+            verified_identity: boolean;
+        };
         /** ImageRead */
         ImageRead: {
             /**
@@ -4313,6 +4383,11 @@ export interface components {
         /** RegisterRequest */
         RegisterRequest: {
             /**
+             * Country
+             * @description ISO 3166-1 alpha-2 country of residence; required when the platform has an allow-list (GET /api/terms: country_required). Registering accepts the current terms and privacy notice (GET /api/terms)
+             */
+            country?: ("AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW") | null;
+            /**
              * Date Of Birth
              * Format: date
              * @description players must be 18 or older
@@ -4768,6 +4843,74 @@ export interface components {
              */
             user_id: string | null;
         };
+        /** TermsAcceptRequest */
+        TermsAcceptRequest: {
+            /** Privacy Version */
+            privacy_version: string;
+            /** Terms Version */
+            terms_version: string;
+        };
+        /** TermsDocument */
+        TermsDocument: {
+            /**
+             * Url
+             * @description where to read it (a page of the web client)
+             */
+            url: string;
+            /** Version */
+            version: string;
+        };
+        /**
+         * TermsRead
+         * @description The current terms and privacy notice, and the rules registration follows.
+         */
+        TermsRead: {
+            /**
+             * Allowed Countries
+             * @description ISO 3166-1 alpha-2 codes players may register from; empty: all
+             */
+            allowed_countries: string[];
+            /**
+             * Country Required
+             * @description registration must give a country
+             */
+            country_required: boolean;
+            /**
+             * Identity Required
+             * @description when cash purchases need a verified identity (POST /api/users/me/identity)
+             * @enum {string}
+             */
+            identity_required: "never" | "first_cash_purchase" | "above_threshold";
+            privacy: components["schemas"]["TermsDocument"];
+            terms: components["schemas"]["TermsDocument"];
+        };
+        /**
+         * TermsStatus
+         * @description The player's acceptance of the terms and privacy notice.
+         */
+        TermsStatus: {
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Accepted Privacy Version */
+            accepted_privacy_version: string | null;
+            /** Accepted Terms Version */
+            accepted_terms_version: string | null;
+            /**
+             * Current
+             * @description false: accept the current versions before buying
+             */
+            current: boolean;
+            /**
+             * Privacy Version
+             * @description the current privacy notice
+             */
+            privacy_version: string;
+            /**
+             * Terms Version
+             * @description the current terms
+             */
+            terms_version: string;
+        };
         /**
          * Tier
          * @enum {string}
@@ -4977,6 +5120,11 @@ export interface components {
          */
         UserRead: {
             /**
+             * Country
+             * @description ISO 3166-1 alpha-2, as declared at registration
+             */
+            country?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -4995,6 +5143,8 @@ export interface components {
             /** Roles */
             roles: components["schemas"]["Role"][];
             status: components["schemas"]["UserStatus"];
+            /** @description the player's acceptance of the current terms */
+            terms?: components["schemas"]["TermsStatus"] | null;
             /** Username */
             username: string;
             /** Verified Email */
@@ -8663,6 +8813,15 @@ export interface operations {
             };
             /** @description The body could not be read (e.g. not UTF-8) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12631,6 +12790,37 @@ export interface operations {
             };
         };
     };
+    current_terms_api_terms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsRead"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     read_me_api_users_me_get: {
         parameters: {
             query?: never;
@@ -12936,6 +13126,64 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_identity_check_api_users_me_identity_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityCheckRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -13648,6 +13896,95 @@ export interface operations {
             };
             /** @description Not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accept_terms_api_users_me_terms_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermsAcceptRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

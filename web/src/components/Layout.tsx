@@ -4,6 +4,7 @@ import { Suspense } from "react";
 import { NotificationBell } from "./NotificationBell";
 import { LiveToasts } from "../live/LiveToasts";
 import { RealityCheck } from "../play/RealityCheck";
+import { TermsBanner } from "../compliance/AcceptTerms";
 
 export function Layout() {
   const me = useMe();
@@ -65,6 +66,7 @@ export function Layout() {
         </nav>
       </header>
       <main id="main" className="container" tabIndex={-1}>
+        <TermsBanner />
         <Suspense fallback={<p role="status">Loading…</p>}>
           <Outlet />
         </Suspense>
@@ -74,7 +76,8 @@ export function Layout() {
       <footer className="site-footer container">
         <p>
           Every draw is provably fair: recompute it yourself from the published proof.{" "}
-          <a href="/docs">API</a>
+          <a href="/docs">API</a> · <NavLink to="/terms">Terms</NavLink> ·{" "}
+          <NavLink to="/privacy">Privacy</NavLink>
         </p>
       </footer>
     </>

@@ -44,6 +44,7 @@ from alot_sdk.resources.payouts import AsyncPayouts, Payouts
 from alot_sdk.resources.play import AsyncPlay, Play
 from alot_sdk.resources.refunds import AsyncRefunds, Refunds
 from alot_sdk.resources.reveals import AsyncReveals, Reveals
+from alot_sdk.resources.terms import AsyncTerms, Terms
 from alot_sdk.resources.trivia import AsyncTrivia, Trivia
 from alot_sdk.resources.users import AsyncUsers, Users
 
@@ -101,6 +102,7 @@ class Alot(BaseClient):
         self._refresh_lock = threading.Lock()
         self.auth = Auth(self)
         self.users = Users(self)
+        self.terms = Terms(self)
         self.lots = Lots(self)
         self.trivia = Trivia(self)
         self.entries = Entries(self)
@@ -296,6 +298,7 @@ class AsyncAlot(BaseClient):
         self._refresh_lock = anyio.Lock()
         self.auth = AsyncAuth(self)
         self.users = AsyncUsers(self)
+        self.terms = AsyncTerms(self)
         self.lots = AsyncLots(self)
         self.trivia = AsyncTrivia(self)
         self.entries = AsyncEntries(self)

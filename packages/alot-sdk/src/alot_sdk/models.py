@@ -120,6 +120,42 @@ class SessionTokens(AlotModel):
     refresh_expires_in: int
 
 
+class TermsDocument(AlotModel):
+    version: str
+    url: str
+
+
+class Terms(AlotModel):
+    """The current terms and privacy notice, and registration's country rule."""
+
+    terms: TermsDocument
+    privacy: TermsDocument
+    allowed_countries: list[str]
+    country_required: bool
+    identity_required: str = "never"
+
+
+class TermsStatus(AlotModel):
+    """A player's acceptance: ``current`` false means accept before the next purchase."""
+
+    terms_version: str
+    privacy_version: str
+    accepted_terms_version: str | None
+    accepted_privacy_version: str | None
+    accepted_at: datetime | None
+    current: bool
+
+
+class IdentityCheck(AlotModel):
+    """A started identity check: ``verified`` at once (sandbox), or continue at ``url``."""
+
+    provider: str
+    check_id: str
+    status: str
+    url: str
+    verified_identity: bool
+
+
 class User(AlotModel):
     """An account as its owner (or an admin) sees it."""
 
@@ -133,6 +169,9 @@ class User(AlotModel):
     status: str
     roles: list[str]
     created_at: datetime
+    country: str | None = None
+    terms: TermsStatus | None = None
+    """The player's acceptance of the current terms (``terms.current``)."""
 
 
 class PublicUser(AlotModel):

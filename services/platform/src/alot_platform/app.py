@@ -24,6 +24,7 @@ from alot_platform.auth.dependencies import current_caller, current_principal, p
 from alot_platform.auth.throttle import LoginThrottle
 from alot_platform.cache import endpoints as cache_endpoints
 from alot_platform.clock import Clock, system_clock
+from alot_platform.compliance import endpoints as compliance_endpoints
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.credits import endpoints as credit_endpoints
@@ -169,6 +170,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(health.router)
     app.include_router(auth_endpoints.router)
     app.include_router(user_endpoints.router)
+    app.include_router(compliance_endpoints.router)
     app.include_router(admin_endpoints.router)
     app.include_router(play_endpoints.router)
     app.include_router(play_endpoints.admin_router)

@@ -2,6 +2,7 @@
 
 from alot_platform.analytics.models import LedgerDay, LedgerRollup, LedgerSettlement
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
+from alot_platform.compliance.models import TermsAcceptance
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
 from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
@@ -46,6 +47,7 @@ __all__ = [
     "RefreshToken",
     "RefundRequest",
     "Reveal",
+    "TermsAcceptance",
     "User",
     "UserRole",
     "UserUniversalCredits",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alot_sdk._base_client import drop_none, path_segment
-from alot_sdk.models import PublicUser, User
+from alot_sdk.models import IdentityCheck, PublicUser, TermsStatus, User
 from alot_sdk.resources._resource import AsyncResource, SyncResource
 
 
@@ -22,6 +22,18 @@ class Users(SyncResource):
         response = self._client._request("GET", f"/api/users/{path_segment(user_id)}")
         return self._client._parse(response, PublicUser)
 
+    def accept_terms(self, *, terms_version: str, privacy_version: str) -> TermsStatus:
+        """Accept the current terms and privacy notice (``client.terms.current()`` names
+        them); other versions are refused (409 ``terms_version_outdated``)."""
+        body = {"terms_version": terms_version, "privacy_version": privacy_version}
+        response = self._client._request("POST", "/api/users/me/terms", json=body)
+        return self._client._parse(response, TermsStatus)
+
+    def start_identity_check(self) -> IdentityCheck:
+        """Start an identity check; the player continues at the returned ``url``."""
+        response = self._client._request("POST", "/api/users/me/identity")
+        return self._client._parse(response, IdentityCheck)
+
 
 class AsyncUsers(AsyncResource):
     async def me(self) -> User:
@@ -39,3 +51,15 @@ class AsyncUsers(AsyncResource):
         """What anyone may see of a user."""
         response = await self._client._request("GET", f"/api/users/{path_segment(user_id)}")
         return self._client._parse(response, PublicUser)
+
+    async def accept_terms(self, *, terms_version: str, privacy_version: str) -> TermsStatus:
+        """Accept the current terms and privacy notice (``client.terms.current()`` names
+        them); other versions are refused (409 ``terms_version_outdated``)."""
+        body = {"terms_version": terms_version, "privacy_version": privacy_version}
+        response = await self._client._request("POST", "/api/users/me/terms", json=body)
+        return self._client._parse(response, TermsStatus)
+
+    async def start_identity_check(self) -> IdentityCheck:
+        """Start an identity check; the player continues at the returned ``url``."""
+        response = await self._client._request("POST", "/api/users/me/identity")
+        return self._client._parse(response, IdentityCheck)

@@ -21,6 +21,7 @@ from alot_platform.auth.dependencies import (
     PlatformDep,
     SessionDep,
 )
+from alot_platform.compliance.service import header_country
 from alot_platform.context import PlatformContext
 from alot_platform.db import release_request_slot
 from alot_platform.entries.models import PaymentMethod, PurchaseStatus
@@ -104,7 +105,8 @@ async def _purchase(
         # From here the request holds no session: its batch runs on the line's own
         # connection. Its slot goes to another request meanwhile.
         release_request_slot(request.scope)
-    outcome = await buy_async(platform, lot_id, caller.claims, order, key)
+    country = header_country(request.headers, platform.settings)
+    outcome = await buy_async(platform, lot_id, caller.claims, order, key, country=country)
     status, headers = 201, {}
     if outcome.replayed:
         status, headers = 200, {"Idempotent-Replayed": "true"}

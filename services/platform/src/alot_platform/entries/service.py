@@ -61,6 +61,11 @@ from starlette.concurrency import run_in_threadpool
 
 from alot_platform.auth.service import AuthService, check_signed_in, require_verified
 from alot_platform.auth.tokens import Claims
+from alot_platform.compliance.service import (
+    BuyerChecks,
+    require_country_allowed,
+    require_may_buy,
+)
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService, InsufficientCredits
@@ -165,9 +170,13 @@ def buy(
     caller: Claims,
     order: Order,
     idempotency_key: str,
+    *,
+    country: str | None = None,
 ) -> PurchaseOutcome:
     """``EntryService.buy`` for callers that hold no session: a purchase through the
-    line opens only its batch's; a checkout provider's path opens its own."""
+    line opens only its batch's; a checkout provider's path opens its own. ``country``:
+    the buyer's, as a trusted proxy's header named it (compliance)."""
+    require_country_allowed(country, platform.settings)
     if not _through_checkout(platform, order):
         return _join_line(platform, lot_id, _wanted(lot_id, caller, order, idempotency_key))
     with contextmanager(unit_of_work)(platform.database) as session:
@@ -180,10 +189,13 @@ async def buy_async(
     caller: Claims,
     order: Order,
     idempotency_key: str,
+    *,
+    country: str | None = None,
 ) -> PurchaseOutcome:
     """``buy`` for the purchase endpoints: a purchase through the line is awaited on the
     event loop, holding no thread while it waits; a checkout provider's path runs in a
     worker thread."""
+    require_country_allowed(country, platform.settings)
     if joins_the_line(platform, order):
         wanted = _wanted(lot_id, caller, order, idempotency_key)
         return await _LINE.submit_async(
@@ -266,6 +278,8 @@ class EntryService:
         self._check(lot, user, price, now)
         # Before the buyer is sent to pay: checked again under the lock once paid.
         check_purchase(self._session, user.id, price.cash_cents, now, lock=False)
+        # Terms and identity (compliance), before a checkout session is created.
+        require_may_buy(self._session, user.id, self._platform.settings, price.cash_cents)
         charge = self._platform.payments.charge(**_charge_request(lot, wanted, price))
         if charge.status == "pending":
             return self._record_pending(
@@ -687,6 +701,7 @@ class _Batch:
         balances = dict(reads.credit_balances)
         accepted: list[_Accepted] = []
         taken: set[tuple[uuid.UUID, str]] = set()
+        compliance = _buyer_checks(self._session, self._platform, batch)
         for index, wanted in batch:
             if index in self._refused:
                 results[index] = self._refused[index]
@@ -702,6 +717,7 @@ class _Batch:
                 if host_refusal is not None:
                     raise host_refusal
                 price = _price(lot, wanted.order)
+                compliance.check(wanted.user_id, price.cash_cents)  # terms, identity
                 require_passed_trivia(lot, wanted.user_id in passed)
                 self._play.check(wanted.user_id, price.cash_cents)
                 if cap is not None:
@@ -727,6 +743,7 @@ class _Batch:
             item = self._allocate(lot, index, wanted, price, payment_id, now)
             accepted.append(item)
             taken.add(key)
+            compliance.accepted(wanted.user_id, price.cash_cents)
             held[wanted.user_id] = held.get(wanted.user_id, 0) + price.tickets
             self._play.spend(wanted.user_id, price.cash_cents)
             if price.credits:
@@ -892,6 +909,13 @@ class _Batch:
                 results[index] = PurchaseOutcome(
                     original.purchase, original.entry, lot, replayed=True, funded_now=False
                 )
+
+
+def _buyer_checks(
+    session: Session, platform: PlatformContext, batch: Sequence[tuple[int, _Wanted]]
+) -> BuyerChecks:
+    """The compliance rules' reads for the batch's buyers (one query, under the lock)."""
+    return BuyerChecks.read(session, {w.user_id for _, w in batch}, platform.settings)
 
 
 def allocate_entry(lot: Lot, purchase: LotEntryPurchase, now: datetime) -> LotEntry:
