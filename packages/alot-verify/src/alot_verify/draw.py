@@ -36,10 +36,10 @@ from alot_verify.errors import DrawVerificationError, FieldMismatch, InputError
 
 __all__ = [
     "ALGORITHMS",
-    "DrawCheck",
-    "DrawResult",
     "ENTRY_KINDS",
     "ENTRY_KIND_FREE",
+    "DrawCheck",
+    "DrawResult",
     "Entry",
     "commitment_v1",
     "commitment_v2",
