@@ -78,7 +78,7 @@ export function FreeEntryPanel({ lot }: { lot: Lot }) {
           You're in for free: your ticket is <strong>{ticketRange(entered.tickets_start, entered.tickets_end)}</strong>.
         </p>
       )}
-      {wait && !entered && <p className="muted" style={{ margin: 0 }}>{wait}</p>}
+      {wait && <p className="muted" style={{ margin: 0 }}>{wait}</p>}
       <ProblemAlert error={enter.error} />
       <div>
         <button type="submit" className="secondary" disabled={enter.isPending || wait !== null}>
