@@ -94,6 +94,8 @@ def test_an_expired_lot_has_nothing_to_refund_for_free_entries(
     report = run_tick(platform)
     assert report.refunded_after_deadline == 1  # bob's cash purchase only
     assert http.client.get(f"/api/lots/{lot_id}").json()["status"] == "closed"
+    progress = http.admin_get(f"/api/admin/lots/{lot_id}/refunds").json()
+    assert progress["purchases"] == {"refunded": 1}  # free entries have nothing to refund
     for account in (ada, bob):
         reveals = http.client.get("/api/users/me/reveals", headers=account.headers).json()
         assert [r["status"] for r in reveals["items"]] == ["refunded"]

@@ -173,10 +173,14 @@ class RefundRepository:
         return self.session.scalar(query.limit(1)) is not None
 
     def count_purchases(self, lot_id: uuid.UUID) -> dict[str, int]:
-        """How many of the lot's purchases are in each status."""
+        """How many of the lot's paid purchases are in each status (free entries have
+        nothing to refund: they are not counted)."""
         rows = self.session.execute(
             select(LotEntryPurchase.status, func.count())
-            .where(LotEntryPurchase.lot_id == lot_id)
+            .where(
+                LotEntryPurchase.lot_id == lot_id,
+                LotEntryPurchase.method != PaymentMethod.FREE.value,
+            )
             .group_by(LotEntryPurchase.status)
         )
         return {str(row[0]): int(row[1]) for row in rows}
