@@ -10,7 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from alot_platform.entries.free import FreeEntryService
-from alot_platform.entries.models import LotEntryPurchase, LotFreeEntry
+from alot_platform.entries.models import LotEntry, LotEntryPurchase, LotFreeEntry, PaymentMethod
+from alot_platform.entries.service import EntryService, Order
 from alot_platform.errors import AlotError
 from sqlalchemy import select
 
@@ -255,3 +256,59 @@ def test_odds_count_every_ticket_the_same(shop: Any) -> None:
     lot = shop.client.get(f"/api/lots/{lot_id}").json()
     assert lot["odds_per_ticket"] == "1 in 4"
     assert shop.client.get(f"/api/lots/{lot_id}/my-odds").status_code == 401
+
+
+def test_free_entries_and_purchases_at_once_tile_one_sequence(shop: Any) -> None:
+    lot_id = shop.open_lot(funding_target_cents=100_000)["id"]
+    players = shop.quick_players(lot_id, 6)
+    callers = {user_id: shop.caller(user_id) for user_id in players}
+    platform = shop.platform
+    start = threading.Barrier(len(players) * 2)
+    errors: list[BaseException] = []
+
+    def free(user_id: uuid.UUID) -> None:
+        start.wait()
+        try:
+            with shop.session() as session:
+                FreeEntryService(session, platform).enter(
+                    uuid.UUID(lot_id), user_id, idempotency_key=f"free-{user_id}"
+                )
+        except BaseException as error:  # kept so the test shows it
+            errors.append(error)
+
+    def paid(user_id: uuid.UUID) -> None:
+        start.wait()
+        try:
+            with shop.session() as session:
+                EntryService(session, platform).buy(
+                    uuid.UUID(lot_id),
+                    callers[user_id],
+                    Order(PaymentMethod.CASH, 1),
+                    f"buy-{user_id}",
+                )
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=free, args=(u,)) for u in players]
+    threads += [threading.Thread(target=paid, args=(u,)) for u in players]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with shop.session() as session:
+        rows = session.execute(
+            select(LotEntry.tickets_start, LotEntry.tickets_end, LotEntryPurchase.method)
+            .join(LotEntryPurchase, LotEntryPurchase.id == LotEntry.purchase_id)
+            .where(LotEntry.lot_id == uuid.UUID(lot_id))
+            .order_by(LotEntry.tickets_start)
+        ).all()
+    expected_start = 1
+    for start_ticket, end_ticket, method in rows:
+        assert start_ticket == expected_start
+        assert (end_ticket - start_ticket + 1) == (1 if method == "free" else 3)
+        expected_start = end_ticket + 1
+    assert sorted(method for _, _, method in rows).count("free") == 6
+    lot = shop.lot_row(lot_id)
+    assert lot["tickets_sold"] == expected_start - 1 == 6 * 1 + 6 * 3
+    assert lot["cash_cents"] == 6 * 500
