@@ -147,6 +147,14 @@ NOT_MONEY = {
     "winning_ticket",
     "width",  # an image's, in pixels
     "commission_bps",
+    # free entry and odds: counts of tickets and entries, days, a chance in basis points
+    "free_entry_period_days",
+    "free_tickets",
+    "my_chance_bps",
+    "my_free_tickets",
+    "my_tickets",
+    "period_days",
+    "used",
 }
 
 

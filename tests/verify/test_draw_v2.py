@@ -52,6 +52,7 @@ def test_vectors_cover_the_cases_the_spec_promises() -> None:
         "rejection",
         "power-of-two",
         "single-ticket",
+        "free-entries",
     }
     assert NO_BEACON["beacon"] is None
     assert QUICKNET_PROOF["draw_inputs"]["beacon"]["scheme"] == "bls-unchained-g1-rfc9380"

@@ -238,6 +238,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/lots/{lot_id}/free-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a free entry received by post (admin)
+         * @description The card's player gets one ticket, as online: the same period, the same trivia
+         *     (the answer on the card). The same `reference` again answers the first entry.
+         */
+        post: operations["record_postal_free_entry_api_admin_lots__lot_id__free_entries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/lots/{lot_id}/open": {
         parameters: {
             query?: never;
@@ -1384,6 +1405,45 @@ export interface paths {
         put?: never;
         /** Buy tickets with credits (100 per ticket) */
         post: operations["purchase_with_credits_api_lots__lot_id__entries_purchase_with_credits_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lots/{lot_id}/free-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enter for free (no purchase necessary): one ticket, the same odds as a paid one
+         * @description One free ticket per player per lot (or per the lot's `free_entry_period_days`);
+         *     the lot's trivia must be answered first, as for buying. A second one in the period
+         *     is 409 `free_entry_used` with `next_at` (null when the lot allows one per player).
+         */
+        post: operations["enter_free_api_lots__lot_id__free_entries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lots/{lot_id}/my-odds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My tickets and odds in a lot, and whether I may enter for free */
+        get: operations["my_odds_api_lots__lot_id__my_odds_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2632,6 +2692,94 @@ export interface components {
             /** Type */
             type: string;
         };
+        /**
+         * FreeEntryRead
+         * @description A free entry and the one ticket it holds (drawn like any paid ticket).
+         */
+        FreeEntryRead: {
+            /**
+             * Amount Cents
+             * @description always 0: nothing is paid
+             */
+            amount_cents: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             * @description its purchase id (method `free`)
+             */
+            id: string;
+            /**
+             * Ledger Seq
+             * @description the ledger's `free_entry` transaction (no postings) that recorded it
+             */
+            ledger_seq: number | null;
+            /**
+             * Lot Id
+             * Format: uuid
+             */
+            lot_id: string;
+            lot_status: components["schemas"]["LotStatus"];
+            /** @description always `free` */
+            method: components["schemas"]["PaymentMethod"];
+            /**
+             * Received On
+             * @description the day a postal entry arrived
+             */
+            received_on: string | null;
+            /**
+             * Reference
+             * @description a postal entry's reference
+             */
+            reference: string | null;
+            route: components["schemas"]["FreeEntryRoute"];
+            /**
+             * Tickets
+             * @description always 1
+             */
+            tickets: number;
+            /** Tickets End */
+            tickets_end: number;
+            /** Tickets Start */
+            tickets_start: number;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /**
+         * FreeEntryRoute
+         * @enum {string}
+         */
+        FreeEntryRoute: "online" | "postal";
+        /** FreeEntryStandingRead */
+        FreeEntryStandingRead: {
+            /**
+             * Available
+             * @description whether the period allows a free entry now (the lot must be selling and the trivia passed too)
+             */
+            available: boolean;
+            /**
+             * Next At
+             * @description when the next free entry opens; null when available, or never again
+             */
+            next_at: string | null;
+            /**
+             * Period Days
+             * @description null: one free entry per player in this lot; else one per this many days
+             */
+            period_days: number | null;
+            /**
+             * Used
+             * @description free entries the player has in this lot
+             */
+            used: number;
+        };
         /** FundingRead */
         FundingRead: {
             /** Cash Cents */
@@ -2808,6 +2956,11 @@ export interface components {
             /** Entry Bundles */
             entry_bundles: components["schemas"]["EntryBundle"][];
             /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary): null allows one per player in the lot; N allows one per player every N days
+             */
+            free_entry_period_days?: number | null;
+            /**
              * Funding Target Cents
              * @description US cents
              */
@@ -2978,6 +3131,11 @@ export interface components {
             draw_algorithm?: components["schemas"]["DrawAlgorithm"] | null;
             /** Entry Bundles */
             entry_bundles?: components["schemas"]["EntryBundle"][] | null;
+            /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary): null allows one per player in the lot; N allows one per player every N days
+             */
+            free_entry_period_days?: number | null;
             /** Funding Target Cents */
             funding_target_cents?: number | null;
             /**
@@ -3333,6 +3491,11 @@ export interface components {
             /** Entry Bundles */
             entry_bundles: components["schemas"]["EntryBundle"][];
             /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary): null allows one per player in the lot; N allows one per player every N days
+             */
+            free_entry_period_days?: number | null;
+            /**
              * Funding Target Cents
              * @description US cents
              */
@@ -3437,6 +3600,11 @@ export interface components {
             entry_bundles: components["schemas"]["BundleRead"][];
             /** Expired At */
             expired_at: string | null;
+            /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary, the same odds per ticket): null allows one per player in the lot; N one per player every N days
+             */
+            free_entry_period_days: number | null;
             /** Funded At */
             funded_at: string | null;
             funding: components["schemas"]["FundingRead"];
@@ -3549,7 +3717,8 @@ export interface components {
          * LotUpdate
          * @description Changes to a lot that is not open yet; absent fields keep their value.
          *
-         *     `max_tickets_per_user: null` removes the cap.
+         *     `max_tickets_per_user: null` removes the cap; `free_entry_period_days: null` allows
+         *     one free entry per player in the lot.
          */
         LotUpdate: {
             /** Deadline */
@@ -3557,6 +3726,11 @@ export interface components {
             draw_algorithm?: components["schemas"]["DrawAlgorithm"] | null;
             /** Entry Bundles */
             entry_bundles?: components["schemas"]["EntryBundle"][] | null;
+            /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary): null allows one per player in the lot; N allows one per player every N days
+             */
+            free_entry_period_days?: number | null;
             /** Funding Target Cents */
             funding_target_cents?: number | null;
             lot_type?: components["schemas"]["LotType"] | null;
@@ -3597,6 +3771,54 @@ export interface components {
             marked: number;
             /** Unread Count */
             unread_count: number;
+        };
+        /**
+         * MyOddsRead
+         * @description The caller's chance in a lot as it stands: every ticket, paid or free, has the
+         *     same chance, 1 in `tickets_sold`; the final odds are fixed when the lot funds.
+         */
+        MyOddsRead: {
+            free_entry: components["schemas"]["FreeEntryStandingRead"];
+            /**
+             * Free Tickets
+             * @description of `tickets_sold`, those from free entries
+             */
+            free_tickets: number;
+            /**
+             * Lot Id
+             * Format: uuid
+             */
+            lot_id: string;
+            lot_status: components["schemas"]["LotStatus"];
+            /**
+             * My Chance Bps
+             * @description my_tickets / tickets_sold in basis points (10000 = certain), rounded down
+             */
+            my_chance_bps: number;
+            /** My Free Tickets */
+            my_free_tickets: number;
+            /**
+             * My Odds
+             * @description "k in N": the caller's chance now; null while they hold none
+             * @example 3 in 250
+             */
+            my_odds: string | null;
+            /**
+             * My Tickets
+             * @description tickets the caller holds, paid and free
+             */
+            my_tickets: number;
+            /**
+             * Per Ticket
+             * @description "1 in N": the chance of each ticket now; null before any
+             * @example 1 in 250
+             */
+            per_ticket: string | null;
+            /**
+             * Tickets Sold
+             * @description every ticket in the lot, paid and free
+             */
+            tickets_sold: number;
         };
         /**
          * NotificationKind
@@ -3776,7 +3998,7 @@ export interface components {
          * PaymentMethod
          * @enum {string}
          */
-        PaymentMethod: "cash" | "credits";
+        PaymentMethod: "cash" | "credits" | "free";
         /** PaymentRead */
         PaymentRead: {
             /**
@@ -3925,6 +4147,35 @@ export interface components {
             refs?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * PostalFreeEntry
+         * @description A free entry received by post, as an admin records it from the card.
+         */
+        PostalFreeEntry: {
+            /**
+             * Received On
+             * Format: date
+             * @description the day the card arrived
+             */
+            received_on: string;
+            /**
+             * Reference
+             * @description the card's reference (e.g. its envelope number), unique per lot: recording the same reference again answers the first entry
+             * @example PO-2026-0042
+             */
+            reference: string;
+            /**
+             * Trivia Answer
+             * @description the answer written on the card
+             */
+            trivia_answer: string;
+            /**
+             * User Id
+             * Format: uuid
+             * @description the player the card names (their account)
+             */
+            user_id: string;
         };
         /** PostingLine */
         PostingLine: {
@@ -6304,6 +6555,113 @@ export interface operations {
                 };
             };
             /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_postal_free_entry_api_admin_lots__lot_id__free_entries_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostalFreeEntry"];
+            };
+        };
+        responses: {
+            /** @description A repeated request: the first free entry, as it stands now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreeEntryRead"];
+                };
+            };
+            /** @description Bad request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11796,6 +12154,172 @@ export interface operations {
             };
             /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enter_free_api_lots__lot_id__free_entries_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description a unique key per purchase (e.g. a UUID), reused on every retry of it */
+                "Idempotency-Key": string;
+            };
+            path: {
+                lot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A repeated request: the first free entry, as it stands now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreeEntryRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_odds_api_lots__lot_id__my_odds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyOddsRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,10 +20,12 @@ import {
   fetchCredits,
   fetchPaymentConfig,
   lotKey,
+  myOddsKey,
   type Lot,
   type Purchase,
 } from "./api";
 import { plural, ticketRange } from "./format";
+import { FreeEntryPanel } from "./FreeEntryPanel";
 
 const CREDITS_PER_TICKET = 100;
 const PURCHASE_WORDS: Record<string, string> = {
@@ -95,6 +97,7 @@ export function BuyPanel({ lot }: { lot: Lot }) {
     void queryClient.invalidateQueries({ queryKey: lotKey(lot.id) });
     void queryClient.invalidateQueries({ queryKey: MY_ENTRIES_KEY });
     void queryClient.invalidateQueries({ queryKey: CREDITS_KEY });
+    void queryClient.invalidateQueries({ queryKey: myOddsKey(lot.id) });
     void queryClient.invalidateQueries({ queryKey: ["lots"] });
   }
 
@@ -274,6 +277,8 @@ export function BuyPanel({ lot }: { lot: Lot }) {
           </button>
         </div>
       </form>
+
+      <FreeEntryPanel lot={lot} />
     </section>
   );
 }

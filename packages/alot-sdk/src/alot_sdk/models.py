@@ -297,6 +297,9 @@ class Lot(AlotModel):
     """The host selling it; None for the platform's own lots."""
     commission_bps: int | None = None
     """A host lot's commission (ALOT!'s share, basis points), frozen when it opens."""
+    free_entry_period_days: int | None = None
+    """Free entry (no purchase necessary): None allows one per player in the lot; N one
+    per player every N days."""
 
     @property
     def retail_value_display(self) -> str:
@@ -363,6 +366,54 @@ class Purchase(AlotModel):
     @property
     def amount_display(self) -> str:
         return format_money(self.amount_cents, self.currency)
+
+
+class FreeEntry(AlotModel):
+    """A free entry (no purchase necessary): one ticket, drawn like any paid ticket."""
+
+    id: str
+    """Its purchase id (method "free")."""
+    lot_id: str
+    user_id: str
+    route: str
+    """ "online" (the player's form) or "postal" (an admin recorded the card)."""
+    method: str
+    tickets: int
+    tickets_start: int
+    tickets_end: int
+    amount_cents: int
+    reference: str | None
+    received_on: date | None
+    ledger_seq: int | None
+    lot_status: str
+    created_at: datetime
+    replayed: bool = False
+    """True when the platform answered with the entry first made with the same key (or
+    postal reference)."""
+
+
+class FreeEntryStanding(AlotModel):
+    period_days: int | None
+    used: int
+    available: bool
+    next_at: datetime | None
+
+
+class MyOdds(AlotModel):
+    """The caller's tickets and chance in a lot now (every ticket has the same chance)."""
+
+    lot_id: str
+    lot_status: str
+    tickets_sold: int
+    free_tickets: int
+    per_ticket: str | None
+    """ "1 in N", or None before any ticket."""
+    my_tickets: int
+    my_free_tickets: int
+    my_odds: str | None
+    """ "k in N", or None while the caller holds no ticket."""
+    my_chance_bps: int
+    free_entry: FreeEntryStanding
 
 
 class Entry(AlotModel):

@@ -36,6 +36,8 @@ from alot_verify.errors import DrawVerificationError, FieldMismatch, InputError
 
 __all__ = [
     "ALGORITHMS",
+    "ENTRY_KINDS",
+    "ENTRY_KIND_FREE",
     "DrawCheck",
     "DrawResult",
     "Entry",
@@ -71,20 +73,36 @@ _HEX = re.compile(r"(?:[0-9a-f]{2})*")
 # --- public types -----------------------------------------------------------------
 
 
+ENTRY_KIND_FREE = "free"
+"""The kind of a free entry (no purchase necessary); a paid entry has no kind."""
+
+ENTRY_KINDS = (ENTRY_KIND_FREE,)
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One entry of the ticket map: ``user_id`` holds tickets ``tickets_start..tickets_end``."""
+    """One entry of the ticket map: ``user_id`` holds tickets ``tickets_start..tickets_end``.
+
+    ``kind`` is None for a paid entry and ``"free"`` for a free entry. A free ticket is
+    drawn exactly like a paid one; the kind only says how it was obtained. It appears in
+    the entry's JSON only when set, so every ticket map without free entries (and its
+    root) is byte-identical to what it was before kinds existed.
+    """
 
     user_id: str
     tickets_start: int
     tickets_end: int
+    kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        entry: dict[str, Any] = {
             "user_id": self.user_id,
             "tickets_start": self.tickets_start,
             "tickets_end": self.tickets_end,
         }
+        if self.kind is not None:
+            entry["kind"] = self.kind
+        return entry
 
 
 @dataclass(frozen=True)
@@ -888,6 +906,15 @@ def _tiling_mismatches(entries: Sequence[Entry], total_tickets: int) -> list[Fie
                     "ends before it starts",
                 )
             )
+        if entry.kind == ENTRY_KIND_FREE and entry.tickets_end != entry.tickets_start:
+            failures.append(
+                FieldMismatch(
+                    f"entries[{i}].tickets_end",
+                    f"tickets_start {entry.tickets_start}",
+                    str(entry.tickets_end),
+                    "a free entry holds exactly one ticket",
+                )
+            )
         held += max(0, entry.tickets_end - entry.tickets_start + 1)
         expected_start = entry.tickets_end + 1
     last = len(entries) - 1
@@ -953,15 +980,31 @@ def _parse_entries(value: Any, where: str) -> list[Entry]:
     entries = []
     for i, item in enumerate(value):
         here = f"{where}[{i}]"
-        _exact_members(item, ("user_id", "tickets_start", "tickets_end"), here)
+        fields = ("user_id", "tickets_start", "tickets_end")
+        has_kind = isinstance(item, Mapping) and "kind" in item
+        _exact_members(item, (*fields, "kind") if has_kind else fields, here)
         entries.append(
             Entry(
                 user_id=_uuid(item["user_id"], f"{here}.user_id"),
                 tickets_start=_ticket_number(item["tickets_start"], f"{here}.tickets_start"),
                 tickets_end=_ticket_number(item["tickets_end"], f"{here}.tickets_end"),
+                kind=_entry_kind(item["kind"], f"{here}.kind") if has_kind else None,
             )
         )
     return entries
+
+
+def _entry_kind(value: Any, where: str) -> str:
+    # A paid entry has no kind member at all: "paid" or null would give the same ticket
+    # map two encodings, and two roots.
+    text = _string(value, where)
+    if text not in ENTRY_KINDS:
+        raise InputError(
+            f"must be one of {', '.join(repr(k) for k in ENTRY_KINDS)} (absent: paid),"
+            f" got {text!r}",
+            where=where,
+        )
+    return text
 
 
 def _string(value: Any, where: str) -> str:

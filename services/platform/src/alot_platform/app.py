@@ -167,6 +167,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     # Routes are matched in order, one by one: the purchase endpoints (the hot path of a
     # popular lot) come first. No two routers' paths overlap, so order changes nothing else.
     app.include_router(entry_endpoints.router)
+    app.include_router(entry_endpoints.admin_router)
     app.include_router(health.router)
     app.include_router(auth_endpoints.router)
     app.include_router(user_endpoints.router)

@@ -6,7 +6,7 @@ from alot_platform.compliance.models import TermsAcceptance
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
 from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
-from alot_platform.entries.models import LotEntry, LotEntryPurchase
+from alot_platform.entries.models import LotEntry, LotEntryPurchase, LotFreeEntry
 from alot_platform.hosts.models import Host
 from alot_platform.images.models import Image
 from alot_platform.lots.models import Lot, ProductClass
@@ -34,6 +34,7 @@ __all__ = [
     "Lot",
     "LotEntry",
     "LotEntryPurchase",
+    "LotFreeEntry",
     "LotTriviaAttempt",
     "LotteryDraw",
     "Notification",

@@ -541,6 +541,7 @@ class RefundService:
         self._session.flush()
         if not self._refunds.has_unrefunded(lot.id):
             transition(lot, LotStatus.CLOSED, now, action="close")
+            self._refunds.close_pending_reveals(lot.id, now)
             _log.info("lot %s: every purchase refunded, closed", lot.id)
 
     def _lock(self, lot_id: uuid.UUID) -> Lot:
