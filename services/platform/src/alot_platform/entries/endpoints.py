@@ -218,6 +218,7 @@ def _free_entry_response(outcome: FreeEntryOutcome) -> Response:
     summary="Enter for free (no purchase necessary): one ticket, the same odds as a paid one",
 )
 def enter_free(
+    request: Request,
     lot_id: uuid.UUID,
     user: CurrentUser,
     session: SessionDep,
@@ -228,7 +229,10 @@ def enter_free(
     the lot's trivia must be answered first, as for buying. A second one in the period
     is 409 `free_entry_used` with `next_at` (null when the lot allows one per player)."""
     key = _idempotency_key(idempotency_key)
-    outcome = FreeEntryService(session, platform).enter(lot_id, user.id, idempotency_key=key)
+    country = header_country(request.headers, platform.settings)
+    outcome = FreeEntryService(session, platform).enter(
+        lot_id, user.id, idempotency_key=key, country=country
+    )
     return _free_entry_response(outcome)
 
 

@@ -40,6 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alot_platform.auth.service import require_verified
+from alot_platform.compliance.service import require_country_allowed, require_terms_current
 from alot_platform.context import PlatformContext
 from alot_platform.entries.models import (
     FreeEntryRoute,
@@ -60,6 +61,7 @@ from alot_platform.errors import Conflict
 from alot_platform.hosts.selling import require_host_selling
 from alot_platform.lots.models import Lot
 from alot_platform.lots.repository import LotRepository
+from alot_platform.play.service import require_may_play
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.trivia.repository import TriviaRepository
 from alot_platform.trivia.service import answer_digest, require_passed_trivia
@@ -143,10 +145,14 @@ class FreeEntryService:
         idempotency_key: str | None = None,
         postal: PostalCard | None = None,
         recorded_by: uuid.UUID | None = None,
+        country: str | None = None,
     ) -> FreeEntryOutcome:
         """Give ``user_id`` their free ticket in ``lot_id``: online with the player's
         ``idempotency_key``, or by post with the admin's reading of the ``postal`` card
-        (``recorded_by``: the admin). See the module docstring for the steps."""
+        (``recorded_by``: the admin). ``country``: the trusted proxy's country of an
+        online request, held to the allow-list as a purchase's is. See the module
+        docstring for the steps."""
+        require_country_allowed(country, self._platform.settings)
         route = FreeEntryRoute.ONLINE if postal is None else FreeEntryRoute.POSTAL
         if postal is not None:
             key = postal_key(lot_id, postal.reference)
@@ -187,14 +193,19 @@ class FreeEntryService:
         """Whether ``user`` may enter at all: every player-eligibility check of a free
         entry runs here, under the lot's lock, before anything is written.
 
-        Responsible-play checks (exclusion, terms, country) belong here too, as they
-        apply to purchases: a free entry is an entry.
+        A free entry is an entry: a time-out or self-exclusion refuses it by either
+        route, as it refuses a purchase. Online, the player must also have accepted
+        the current terms (the form is where they are asked); a postal card is entered
+        under the terms printed with the postal route, and the admin cannot accept
+        terms on a player's behalf.
         """
         if user.status != UserStatus.ACTIVE.value:
             raise PlayerInactive(f"account {user.id} is {user.status}")
+        require_may_play(self._session, user.id, now)
         if route is FreeEntryRoute.ONLINE:
             # A postal entry is checked by the admin reading the card instead.
             require_verified(user)
+            require_terms_current(self._session, user.id, self._platform.settings)
 
     def _write(
         self,
