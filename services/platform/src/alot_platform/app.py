@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from alot_platform import health
 from alot_platform.admin import endpoints as admin_endpoints
 from alot_platform.analytics import endpoints as analytics_endpoints
+from alot_platform.audit import endpoints as audit_endpoints
 from alot_platform.auth import endpoints as auth_endpoints
 from alot_platform.auth.dependencies import current_caller, current_principal, public
 from alot_platform.auth.throttle import LoginThrottle
@@ -168,6 +169,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(auth_endpoints.router)
     app.include_router(user_endpoints.router)
     app.include_router(admin_endpoints.router)
+    app.include_router(audit_endpoints.router)
     app.include_router(analytics_endpoints.admin_router)
     app.include_router(outbox_endpoints.admin_router)
     app.include_router(cache_endpoints.admin_router)

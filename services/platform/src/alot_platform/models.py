@@ -1,6 +1,7 @@
 """Every platform table, imported in one place so Alembic and tests see the full metadata."""
 
 from alot_platform.analytics.models import LedgerDay, LedgerRollup, LedgerSettlement
+from alot_platform.audit.models import AuditEntry
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
 from alot_platform.db import Base
@@ -19,6 +20,7 @@ from alot_platform.trivia.models import LotTriviaAttempt
 from alot_platform.users.models import User, UserRole
 
 __all__ = [
+    "AuditEntry",
     "AuthSession",
     "Base",
     "CreditTransaction",

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, NotFound
 from alot_platform.fulfillment.repository import FulfillmentRepository
@@ -258,6 +259,15 @@ class FulfillmentService:
         if reveal.status != RevealStatus.DISPUTED.value or reveal.dispute_resolved_at is not None:
             raise WrongFulfillmentState("no open dispute on this prize", status=reveal.status)
         now = self._platform.clock()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="dispute_resolved",
+            target_type="reveal",
+            target_id=reveal.id,
+            details={"lot_id": lot.id, "resolution": request.resolution.value},
+            now=now,
+        )
         reveal.dispute_resolution = request.resolution.value
         reveal.dispute_resolved_at = now
         reveal.details = {**(reveal.details or {}), "resolution_note": request.note}

@@ -24,6 +24,7 @@ from alot_ledger import Ledger
 from alot_verify.draw import commitment_v1, commitment_v2
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, InvalidInput, NotFound
 from alot_platform.lots.models import (
@@ -235,6 +236,15 @@ class LotService:
         lot.server_seed_sealed = self._platform.seed_sealer.seal(seed, lot.id)
         lot.server_seed_commitment = commit(seed)
         transition(lot, LotStatus.OPEN, now, action="open it")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="lot_opened",
+            target_type="lot",
+            target_id=lot.id,
+            details={"host_id": lot.host_id},
+            now=now,
+        )
         # Last: the ledger holds its chain-head lock from here until commit.
         receipt = Ledger(self._session).memo(
             DRAW_COMMITMENT,
@@ -279,6 +289,15 @@ class LotService:
                 field="deadline",
             )
         previous = lot.deadline
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="lot_extended",
+            target_type="lot",
+            target_id=lot.id,
+            details={"previous_deadline": previous, "deadline": deadline},
+            now=now,
+        )
         lot.deadline = deadline
         lot.updated_at = now
         Ledger(self._session).memo(
