@@ -50,6 +50,7 @@ from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
 from alot_platform.payouts import endpoints as payout_endpoints
+from alot_platform.privacy import endpoints as privacy_endpoints
 from alot_platform.realtime import endpoints as live_endpoints
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
@@ -167,6 +168,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(entry_endpoints.router)
     app.include_router(health.router)
     app.include_router(auth_endpoints.router)
+    app.include_router(privacy_endpoints.router)
     app.include_router(user_endpoints.router)
     app.include_router(admin_endpoints.router)
     app.include_router(audit_endpoints.router)
