@@ -109,7 +109,7 @@ def verify_audit_log(entries: Iterable[Mapping[str, Any]]) -> AuditLogSummary:
         seq = entry["seq"]
         if seq != expected_seq:
             raise AuditLogVerificationError(
-                expected_seq if seq > expected_seq else seq,
+                expected_seq,
                 f"expected seq {expected_seq}, got {seq} (entries missing, repeated or "
                 "out of order)",
             )
