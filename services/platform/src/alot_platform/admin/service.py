@@ -28,6 +28,11 @@ class LastAdmin(Conflict):
     title = "Cannot remove the last admin"
 
 
+class AccountDeleted(Conflict):
+    code = "account_deleted"
+    title = "The account was deleted"
+
+
 class AdminService:
     def __init__(self, session: Session, platform: PlatformContext) -> None:
         self.session = session
@@ -49,6 +54,10 @@ class AdminService:
         user = self.users.get(user_id)
         if user.id == acting.id and status != UserStatus.ACTIVE:
             raise LastAdmin("an admin cannot suspend or ban themselves")
+        # Deletion erases personal data (privacy/service.py): a status alone cannot do
+        # it, and a deleted account has nobody left to reactivate it for.
+        if UserStatus.DELETED in (status, UserStatus(user.status)):
+            raise AccountDeleted("only the account's owner deletes it; a deleted account stays so")
         self.users.set_status(user, status)
         record_action(
             self.session,
@@ -67,6 +76,8 @@ class AdminService:
         user = self.users.get(user_id)
         if user.id == acting.id and Role.ADMIN not in roles:
             raise LastAdmin("an admin cannot remove their own admin role")
+        if user.status == UserStatus.DELETED:
+            raise AccountDeleted("a deleted account holds no roles")
         before = sorted(user.roles)
         self.users.set_roles(user, roles)
         record_action(
