@@ -177,3 +177,19 @@ def test_host_reviews_and_host_lot_steps_are_logged(
     assert "host" in submitted["actor_roles"]
     assert entries[0]["details"]["review"] == "approve"
     assert entries[0]["actor_id"] == hosts.admin.id
+
+
+def test_a_bad_cursor_or_limit_is_a_422_problem(client: TestClient, api: Api) -> None:
+    admin = api.admin()
+    _set_roles(client, admin, api.account().id, ["player", "host"])
+    _set_roles(client, admin, api.account().id, ["player", "auditor"])
+    first = client.get("/api/audit/log", params={"limit": 1}, headers=admin.headers).json()
+    assert first["next_cursor"]
+    users = client.get("/api/admin/users", params={"limit": 1}, headers=admin.headers).json()
+    for cursor in ["zzz", "bm90IGpzb24", str(uuid.uuid4()), users["next_cursor"]]:
+        response = client.get("/api/audit/log", params={"cursor": cursor}, headers=admin.headers)
+        assert response.status_code == 422, (cursor, response.text)
+        assert response.json()["code"] == "invalid_cursor"
+    for limit in (0, 101):
+        response = client.get("/api/audit/log", params={"limit": limit}, headers=admin.headers)
+        assert response.status_code == 422
