@@ -193,3 +193,27 @@ def test_a_bad_cursor_or_limit_is_a_422_problem(client: TestClient, api: Api) ->
     for limit in (0, 101):
         response = client.get("/api/audit/log", params={"limit": limit}, headers=admin.headers)
         assert response.status_code == 422
+
+
+def test_newest_first_pages_back_through_the_log(client: TestClient, api: Api) -> None:
+    admin = api.admin()
+    targets = [api.account().id for _ in range(3)]
+    for target in targets:
+        _set_roles(client, admin, target, ["player", "host"])
+    seen: list[int] = []
+    params: dict[str, Any] = {"limit": 2, "newest_first": True}
+    while True:
+        page = client.get("/api/audit/log", params=params, headers=admin.headers).json()
+        assert page["chain_ok"] is True
+        seen += [e["seq"] for e in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert seen == [3, 2, 1]
+    oldest_first = client.get("/api/audit/log", params={"limit": 1}, headers=admin.headers)
+    foreign = client.get(
+        "/api/audit/log",
+        params={"newest_first": True, "cursor": oldest_first.json()["next_cursor"]},
+        headers=admin.headers,
+    )
+    assert foreign.status_code == 422

@@ -7945,6 +7945,8 @@ export interface operations {
                 cursor?: string | null;
                 /** @description items per page, 1 to 100 */
                 limit?: number;
+                /** @description newest entries first (the export is always oldest first) */
+                newest_first?: boolean;
             };
             header?: never;
             path?: never;

@@ -12,7 +12,7 @@ export default function AuditLogPage() {
   const log = useQuery({
     queryKey: ["admin", "audit-log", pages.cursor],
     queryFn: async () =>
-      unwrap(await api.GET("/api/audit/log", { params: { query: { limit: 25, cursor: pages.cursor } } })),
+      unwrap(await api.GET("/api/audit/log", { params: { query: { limit: 25, cursor: pages.cursor, newest_first: true } } })),
     placeholderData: keepPreviousData,
   });
   const download = useMutation({
@@ -50,7 +50,7 @@ export default function AuditLogPage() {
         label="Audit log entries"
         query={log}
         pages={pages}
-        caption="Oldest first"
+        caption="Newest first"
         columns={["Seq", "When", "Actor", "Action", "Target", "Details", "Hash"]}
         empty="No admin or host action yet."
         row={(entry) => (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from alot_platform.audit.schemas import AuditEntryRead, AuditLogPage
@@ -22,9 +24,16 @@ router = APIRouter(
 
 @router.get("/log", responses=problems(422), summary="The audit log of admin and host actions")
 def read_log(
-    session: SessionDep, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
+    session: SessionDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    newest_first: Annotated[
+        bool, Query(description="newest entries first (the export is always oldest first)")
+    ] = False,
 ) -> AuditLogPage:
-    entries, next_cursor, chain_ok = AuditLogReader(session).page(cursor=cursor, limit=limit)
+    entries, next_cursor, chain_ok = AuditLogReader(session).page(
+        cursor=cursor, limit=limit, newest_first=newest_first
+    )
     return AuditLogPage(
         items=[AuditEntryRead.model_validate(e) for e in entries],
         next_cursor=next_cursor,

@@ -47,6 +47,13 @@ class AuditRepository:
         )
         return self.session.scalars(query).all()
 
+    def page_before(self, *, before_seq: int | None, limit: int) -> Sequence[AuditEntry]:
+        """Entries before ``before_seq`` (None: from the newest), newest first."""
+        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+        if before_seq is not None:
+            query = query.where(AuditEntry.seq < before_seq)
+        return self.session.scalars(query).all()
+
     def hash_at(self, seq: int) -> str | None:
         return self.session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))
 

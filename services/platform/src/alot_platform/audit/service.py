@@ -116,27 +116,40 @@ class AuditLogReader:
         self.rows = AuditRepository(session)
 
     def page(
-        self, *, cursor: str | None, limit: int
+        self, *, cursor: str | None, limit: int, newest_first: bool = False
     ) -> tuple[list[dict[str, Any]], str | None, bool]:
-        """Entries after the cursor, the next page's cursor, and whether the page chains
-        (its first entry to the one before it, each to the next, every hash right)."""
-        (after,) = decode_cursor(cursor, "audit_log", int) if cursor else (0,)
-        rows = list(self.rows.page(after_seq=after, limit=limit + 1))
+        """Entries after the cursor (before it, newest first), the next page's cursor, and
+        whether the page chains: its entries, in seq order, each hash right and link to
+        the one before (the first to the entry before the page)."""
+        if newest_first:
+            (before,) = decode_cursor(cursor, "audit_log_newest", int) if cursor else (None,)
+            rows = list(self.rows.page_before(before_seq=before, limit=limit + 1))
+        else:
+            (after,) = decode_cursor(cursor, "audit_log", int) if cursor else (0,)
+            rows = list(self.rows.page(after_seq=after, limit=limit + 1))
         more = len(rows) > limit
         documents = [entry_document(row) for row in rows[:limit]]
-        previous = self.rows.hash_at(after) if after else GENESIS_HASH
-        chain_ok = True
-        for expected, document in enumerate(documents, start=after + 1):
+        chain_ok = self._chains(sorted(documents, key=lambda d: int(d["seq"])))
+        next_cursor = None
+        if more:
+            kind = "audit_log_newest" if newest_first else "audit_log"
+            next_cursor = encode_cursor(kind, documents[-1]["seq"])
+        return documents, next_cursor, chain_ok
+
+    def _chains(self, documents: list[dict[str, Any]]) -> bool:
+        if not documents:
+            return True
+        first = int(documents[0]["seq"])
+        previous = self.rows.hash_at(first - 1) if first > 1 else GENESIS_HASH
+        for expected, document in enumerate(documents, start=first):
             if (
                 document["seq"] != expected
                 or document["prev_hash"] != previous
                 or entry_hash(document) != document["hash"]
             ):
-                chain_ok = False
-                break
+                return False
             previous = document["hash"]
-        next_cursor = encode_cursor("audit_log", documents[-1]["seq"]) if more else None
-        return documents, next_cursor, chain_ok
+        return True
 
     def export(self, batch: int = 500) -> Iterator[bytes]:
         """Every entry as JSON Lines, in seq order (read in batches)."""
