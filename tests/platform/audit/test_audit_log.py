@@ -61,8 +61,14 @@ def test_admin_actions_are_logged_and_the_export_verifies(
 
     # The new auditor reads the log (a player could not, a moment ago).
     entries = _log(client, player.headers)
-    assert [e["action"] for e in entries] == ["roles_changed", "lot_opened", "lot_extended"]
-    assert [e["seq"] for e in entries] == [1, 2, 3]
+    assert [e["action"] for e in entries] == [
+        "roles_changed",
+        "product_class_created",
+        "lot_created",
+        "lot_opened",
+        "lot_extended",
+    ]
+    assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
     role_change = entries[0]
     assert role_change["actor_id"] == admin.id
     assert role_change["actor_roles"] == ["admin", "player"]
@@ -70,7 +76,7 @@ def test_admin_actions_are_logged_and_the_export_verifies(
     assert role_change["target_id"] == player.id
     assert role_change["details"] == {"before": ["player"], "after": ["auditor", "player"]}
     assert entries[0]["prev_hash"] == "0" * 64
-    assert entries[2]["details"]["deadline"].startswith(extended[:19])
+    assert entries[4]["details"]["deadline"].startswith(extended[:19])
     # No personal data: the free-text reason stays in the ledger memo, not here.
     assert "courier" not in json.dumps(entries)
 
@@ -81,12 +87,12 @@ def test_admin_actions_are_logged_and_the_export_verifies(
     path.write_bytes(export.content)
     checked = CliRunner().invoke(cli, ["audit-log", str(path)])
     assert checked.exit_code == 0, checked.output
-    assert "3 entries" in checked.output
+    assert "5 entries" in checked.output
 
     lines = export.text.splitlines()
     forged = json.loads(lines[1])
     forged["details"]["host_id"] = str(uuid.uuid4())
-    path.write_text("\n".join([lines[0], json.dumps(forged), lines[2]]) + "\n")
+    path.write_text("\n".join([lines[0], json.dumps(forged), *lines[2:]]) + "\n")
     failed = CliRunner().invoke(cli, ["audit-log", str(path)])
     assert failed.exit_code == 1, failed.output
     assert "seq 2" in failed.output
@@ -168,6 +174,7 @@ def test_host_reviews_and_host_lot_steps_are_logged(
     actions = [(e["action"], e["target_type"], e["target_id"]) for e in entries]
     assert actions == [
         ("host_reviewed", "host", host_id),
+        ("lot_created", "lot", lot["lot"]["id"]),
         ("host_lot_submitted", "lot", lot["lot"]["id"]),
         ("host_lot_approved", "lot", lot["lot"]["id"]),
         ("lot_opened", "lot", lot["lot"]["id"]),

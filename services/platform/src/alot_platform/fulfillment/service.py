@@ -252,6 +252,15 @@ class FulfillmentService:
         reveal, lot = self._any(reveal_id)
         if lot.host_id is not None:
             raise NotTheShipper("the lot's host ships this prize, from its fulfillment queue")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="prize_shipped_by_admin",
+            target_type="reveal",
+            target_id=reveal.id,
+            details={"lot_id": lot.id},
+            now=self._platform.clock(),
+        )
         return self._ship(reveal, lot, request)
 
     def resolve(self, reveal_id: uuid.UUID, request: ResolveRequest) -> ShipmentRead:

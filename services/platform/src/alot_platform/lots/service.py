@@ -126,6 +126,15 @@ class LotService:
         )
         self._lots.add(product)
         self._lots.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="product_class_created",
+            target_type="product_class",
+            target_id=product.id,
+            details={"retail_value_cents": product.retail_value_cents},
+            now=now,
+        )
         return product
 
     def update_product_class(
@@ -138,6 +147,15 @@ class LotService:
             setattr(product, name, value)
         product.updated_at = self._platform.clock()
         self._lots.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="product_class_updated",
+            target_type="product_class",
+            target_id=product.id,
+            details={"fields": sorted(changes.model_dump(exclude_unset=True))},
+            now=product.updated_at,
+        )
         # Lot views show the product (name, tier, value...): every one built is stale.
         emit(self._session, Event(EventType.CATALOGUE_CHANGED, product.updated_at, internal=True))
         return product
@@ -146,6 +164,15 @@ class LotService:
         product = self.get_product_class(product_class_id)
         if self._lots.product_class_in_use(product.id):
             raise ProductClassInUse(f"product class {product.id} is the prize of a lot")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="product_class_deleted",
+            target_type="product_class",
+            target_id=product.id,
+            details={},
+            now=self._platform.clock(),
+        )
         self._lots.delete(product)
 
     # -- creating and changing lots -------------------------------------------------
@@ -183,6 +210,15 @@ class LotService:
         )
         self._lots.add(lot)
         self._lots.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="lot_created",
+            target_type="lot",
+            target_id=lot.id,
+            details={"funding_target_cents": lot.funding_target_cents},
+            now=now,
+        )
         business.lot_created(self._session, lot)
         return lot
 
@@ -210,6 +246,15 @@ class LotService:
             setattr(lot, name, value)  # model_dump made entry_bundles plain dicts
         lot.updated_at = now
         self._lots.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="lot_updated",
+            target_type="lot",
+            target_id=lot.id,
+            details={"fields": sorted(changes.model_dump(exclude_unset=True))},
+            now=now,
+        )
         self._changed(lot, now)
         return lot
 
