@@ -14,6 +14,13 @@ const ACTIONS: Record<string, string> = {
   host_lot_rejected: "Host lot rejected",
   payout_retried: "Payout retried",
   winner_payment_recorded: "Winner payment recorded",
+  lot_created: "Lot created",
+  lot_updated: "Lot changed",
+  product_class_created: "Product class added",
+  product_class_updated: "Product class changed",
+  product_class_deleted: "Product class removed",
+  prize_shipped_by_admin: "Prize shipped",
+  task_retried: "Task retried",
 };
 
 /** The action in words; an action this client does not know yet, as the log names it. */
