@@ -23,6 +23,7 @@ from sqlalchemy.types import JSON
 from tests.platform.conftest import PASSWORD, Services
 from tests.platform.draws.conftest import DRAW_LOT_DEFAULTS, Http
 from tests.platform.fulfillment.conftest import ADDRESS, Prizes
+from tests.platform.marketplace import application
 
 FULL_NAME = "Grace Brewster Hopper"
 USERNAME = "amazing_grace"
@@ -240,3 +241,25 @@ def test_deletion_erases_personal_data_everywhere_and_the_ledger_still_verifies(
     kinds = [json.loads(line)["kind"] for line in export.text.splitlines()]
     assert kinds[-1] == "credits_forfeited"
     assert prizes.http.ledger_balance(f"user:{grace.id}:credits", "CRD") == 0
+
+
+def test_an_admin_export_shows_their_reviews_not_the_hosts_data(prizes: Prizes) -> None:
+    client, admin = prizes.client, prizes.admin
+    applicant = prizes.http.api.account()
+    applied = client.post(
+        "/api/hosts/apply", json=application(applicant), headers=applicant.headers
+    )
+    assert applied.status_code == 201, applied.text
+    host_id = applied.json()["id"]
+    approved = client.post(
+        f"/api/admin/hosts/{host_id}/approve",
+        json={"reason": "Documents checked", "commission_bps": 1500},
+        headers=admin.headers,
+    )
+    assert approved.status_code == 200, approved.text
+    document = _export(client, admin)
+    [reviewed] = [h for h in document["tables"]["hosts"] if h["id"] == host_id]
+    assert reviewed["reviewed_by"] == admin.id
+    assert set(reviewed) == {"id", "reviewed_by", "reviewed_at", "status"}
+    # Nor what hangs off the host profile: it is not the admin's.
+    assert not [lot for lot in document["tables"].get("lots", []) if lot.get("host_id") == host_id]

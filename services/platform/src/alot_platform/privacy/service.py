@@ -73,6 +73,12 @@ WITHHELD: dict[tuple[str, str], str] = {
     ("refresh_tokens", "rotated_access_id"): "an internal token id",
 }
 
+# Rows that name the player only as the one who acted on someone else's record (an admin
+# who reviewed a host): the export shows that they did, not the other person's data.
+REFERENCE_ONLY: dict[tuple[str, str], frozenset[str]] = {
+    ("hosts", "reviewed_by"): frozenset({"id", "reviewed_by", "reviewed_at", "status"}),
+}
+
 # Encrypted columns: the name shown in the export, and the context each was sealed with.
 _Decrypt = Callable[[dict[str, Any]], str]
 ENCRYPTED: dict[tuple[str, str], tuple[str, _Decrypt]] = {
@@ -160,13 +166,17 @@ class DataRights:
         users = Base.metadata.tables["users"]
         tables["users"] = self._rows(users, [users.c.id == user.id])
         for table, columns in user_tables():
-            rows = self._rows(table, [column == user.id for column in columns])
-            tables.setdefault(table.name, {}).update(rows)
-            owner = [c for c in columns if c.name == "user_id"]
-            if owner and table.primary_key.columns:
-                [key] = list(table.primary_key.columns)[:1]
-                ids = [row[key.name] for row in rows.values() if key.name in row]
-                owned.append((table, ids))
+            found = tables.setdefault(table.name, {})
+            for column in columns:
+                rows = self._rows(table, [column == user.id])
+                shown = REFERENCE_ONLY.get((table.name, column.name))
+                for key, row in rows.items():
+                    if shown is None:
+                        found[key] = row
+                    else:
+                        found.setdefault(key, {k: v for k, v in row.items() if k in shown})
+                if column.name == "user_id" and len(table.primary_key.columns) == 1:
+                    owned.append((table, [key[0] for key in rows]))
         for parent, ids in owned:
             if not ids:
                 continue
