@@ -21,6 +21,9 @@ const ACTIONS: Record<string, string> = {
   product_class_deleted: "Product class removed",
   prize_shipped_by_admin: "Prize shipped",
   task_retried: "Task retried",
+  prize_shipped_by_host: "Prize shipped by its host",
+  host_profile_updated: "Host profile changed",
+  host_lot_updated: "Host lot changed",
 };
 
 /** The action in words; an action this client does not know yet, as the log names it. */

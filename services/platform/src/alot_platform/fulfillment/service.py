@@ -246,6 +246,15 @@ class FulfillmentService:
         found = self._rows.get(reveal_id, lock=True)
         if found is None or found[1].host_id != host.id or found[0].status not in QUEUE_STATUSES:
             raise RevealNotFound(f"no prize {reveal_id} of your lots")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="prize_shipped_by_host",
+            target_type="reveal",
+            target_id=reveal_id,
+            details={"host_id": host.id},
+            now=self._platform.clock(),
+        )
         return self._ship(*found, request)
 
     def admin_ship(self, reveal_id: uuid.UUID, request: ShipRequest) -> ShipmentRead:

@@ -158,6 +158,15 @@ class HostService:
             host.status = HostStatus.PENDING.value  # the re-application
         host.updated_at = now
         self._hosts.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_profile_updated",
+            target_type="host",
+            target_id=host.id,
+            details={"fields": sorted(fields)},
+            now=now,
+        )
         if "display_name" in fields:
             # Lot views name their host: every one built may be stale.
             emit(self._session, Event(EventType.CATALOGUE_CHANGED, now, internal=True))
@@ -382,6 +391,15 @@ class HostService:
             lot.review_status = LotReview.DRAFT.value
         lot.updated_at = now
         self._hosts.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_lot_updated",
+            target_type="lot",
+            target_id=lot.id,
+            details={"host_id": host.id, "fields": sorted(changes.model_dump(exclude_unset=True))},
+            now=now,
+        )
         return lot
 
     def submit_lot(self, host: Host, lot_id: uuid.UUID) -> Lot:
