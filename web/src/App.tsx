@@ -54,6 +54,7 @@ export const router = createBrowserRouter([
           { path: "me/credits", element: player(() => import("./pages/me/CreditsPage")) },
           { path: "me/notifications", element: player(() => import("./pages/me/NotificationsPage")) },
           { path: "me/play", element: player(() => import("./pages/me/PlayPage")) },
+          { path: "me/data", element: player(() => import("./pages/me/DataPage")) },
           { path: "purchases/:purchaseId/refund", element: player(() => import("./pages/me/RefundChoicePage")) },
           { path: "host/payouts", element: player(() => import("./pages/host/HostPayoutsPage")) },
 
@@ -76,6 +77,7 @@ export const router = createBrowserRouter([
           { path: "host/fulfillment", element: player(() => import("./pages/host/HostFulfillmentPage")) },
           { path: "admin/hosts", element: admin(() => import("./pages/admin/HostsPage")) },
           { path: "admin/analytics", element: admin(() => import("./pages/admin/AnalyticsPage")) },
+          { path: "admin/audit-log", element: admin(() => import("./pages/admin/AuditLogPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],

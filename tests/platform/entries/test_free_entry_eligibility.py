@@ -86,3 +86,26 @@ def test_a_country_outside_the_allow_list_is_refused_a_free_entry(
     assert (refused.json()["code"], refused.json()["country"]) == ("country_not_allowed", "US")
     assert shop.lot_row(lot_id)["tickets_sold"] == 0
     assert _enter(guarded, shop, player, lot_id, **{"CF-IPCountry": "GB"}).status_code == 201
+
+
+def test_an_admin_reading_limits_and_recording_a_postal_entry_is_audited(shop: Any) -> None:
+    lot_id = shop.open_lot()["id"]
+    player = shop.player(lot_id)
+    viewed = shop.client.get(f"/api/admin/users/{player.id}/play", headers=shop.admin.headers)
+    assert viewed.status_code == 200, viewed.text
+    recorded = _postal(shop, lot_id, player.id, "card-1")
+    assert recorded.status_code == 201, recorded.text
+
+    log = shop.client.get(
+        "/api/audit/log", params={"newest_first": "true", "limit": 2}, headers=shop.admin.headers
+    ).json()
+    newest = [(e["action"], e["target_type"], e["target_id"]) for e in log["items"]]
+    assert newest == [
+        ("postal_free_entry_recorded", "lot", lot_id),
+        ("limits_viewed", "user", player.id),
+    ]
+    assert log["items"][0]["actor_id"] == shop.admin.id
+    assert log["items"][0]["details"] == {
+        "user_id": player.id,
+        "purchase_id": recorded.json()["id"],
+    }

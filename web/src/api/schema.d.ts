@@ -630,6 +630,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log of admin and host actions */
+        get: operations["read_log_api_audit_log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/log/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The whole audit log as JSON Lines (feed it to `alot-verify audit-log`) */
+        get: operations["export_log_api_audit_log_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -1665,7 +1699,8 @@ export interface paths {
         get: operations["read_me_api_users_me_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete my account: personal data erased, credits forfeited, records kept by id */
+        delete: operations["delete_me_api_users_me_delete"];
         options?: never;
         head?: never;
         /** Change my username or full name */
@@ -1715,6 +1750,23 @@ export interface paths {
         };
         /** My entries across lots, newest first */
         get: operations["my_entries_api_users_me_entries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download everything the platform holds about me */
+        get: operations["export_me_api_users_me_export_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1980,6 +2032,20 @@ export interface components {
              */
             status: "accepted";
         };
+        /**
+         * AccountDeletion
+         * @description Deleting an account: the password again, and the word DELETE typed out.
+         */
+        AccountDeletion: {
+            /**
+             * Confirm
+             * @description DELETE: you understand your personal data is erased, your credits are forfeited, and your purchase and ledger records stay under your account's id
+             * @constant
+             */
+            confirm: "DELETE";
+            /** Password */
+            password: string;
+        };
         /** AdminPayoutsRead */
         AdminPayoutsRead: {
             /** Host Payouts */
@@ -2135,6 +2201,55 @@ export interface components {
             p50_seconds: number | null;
             /** P90 Seconds */
             p90_seconds: number | null;
+        };
+        /**
+         * AuditEntryRead
+         * @description One audit log entry, exactly as it is hashed (docs/spec/audit-log.md).
+         */
+        AuditEntryRead: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: string | null;
+            /** Actor Roles */
+            actor_roles: string[];
+            /**
+             * At
+             * @description RFC 3339 UTC with microseconds, as hashed
+             */
+            at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Hash */
+            hash: string;
+            /** Prev Hash */
+            prev_hash: string;
+            /** Seq */
+            seq: number;
+            /** Target Id */
+            target_id: string | null;
+            /** Target Type */
+            target_type: string;
+        };
+        /**
+         * AuditLogPage
+         * @description A page of the audit log in seq order.
+         */
+        AuditLogPage: {
+            /**
+             * Chain Ok
+             * @description whether this page's entries hash correctly and link to the entry before them (the whole log: `alot-verify audit-log` on the export)
+             */
+            chain_ok: boolean;
+            /** Items */
+            items: components["schemas"]["AuditEntryRead"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
         };
         /** BalanceDocument */
         BalanceDocument: {
@@ -2467,6 +2582,47 @@ export interface components {
              * @example 12.50
              */
             value: string;
+        };
+        /**
+         * DataExport
+         * @description Everything the platform holds about the signed-in player (format
+         *     ``alot-data-export/1``): the account, then every table that names them, row by row.
+         */
+        DataExport: {
+            /**
+             * Account
+             * @description the account, full name and birth date decrypted
+             */
+            account: {
+                [key: string]: unknown;
+            };
+            /** Exported At */
+            exported_at: string;
+            /** Format */
+            format: string;
+            /**
+             * Not Included
+             * @description what is held elsewhere, and how to read it
+             */
+            not_included: {
+                [key: string]: string;
+            };
+            /**
+             * Tables
+             * @description table name -> your rows (every table with a reference to your account, and the rows one step from those you own)
+             */
+            tables: {
+                [key: string]: {
+                    [key: string]: unknown;
+                }[];
+            };
+            /** User Id */
+            user_id: string;
+            /**
+             * Withheld
+             * @description columns left out, and why
+             */
+            withheld: components["schemas"]["WithheldColumn"][];
         };
         /**
          * DisputeReason
@@ -5407,7 +5563,7 @@ export interface components {
          * UserStatus
          * @enum {string}
          */
-        UserStatus: "active" | "suspended" | "banned";
+        UserStatus: "active" | "suspended" | "banned" | "deleted";
         /**
          * UserUpdate
          * @description Fields a user may change on their own account (email and roles are not among them).
@@ -5477,6 +5633,15 @@ export interface components {
              * Format: uuid
              */
             user_id: string;
+        };
+        /** WithheldColumn */
+        WithheldColumn: {
+            /** Column */
+            column: string;
+            /** Reason */
+            reason: string;
+            /** Table */
+            table: string;
         };
     };
     responses: never;
@@ -8642,6 +8807,120 @@ export interface operations {
             };
             /** @description Invalid input: the `errors` member lists the fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_log_api_audit_log_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; omit for the first page */
+                cursor?: string | null;
+                /** @description items per page, 1 to 100 */
+                limit?: number;
+                /** @description newest entries first (the export is always oldest first) */
+                newest_first?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_log_api_audit_log_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON Lines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/jsonl": unknown;
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13394,6 +13673,93 @@ export interface operations {
             };
         };
     };
+    delete_me_api_users_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountDeletion"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     update_me_api_users_me_patch: {
         parameters: {
             query?: never;
@@ -13638,6 +14004,55 @@ export interface operations {
             };
             /** @description Invalid input: the `errors` member lists the fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_me_api_users_me_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataExport"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,6 +19,7 @@ export function MeNav() {
         </li>
         <li>
           <NavLink to="/me/play">Responsible play</NavLink>
+          <NavLink to="/me/data">Your data</NavLink>
         </li>
       </ul>
     </nav>

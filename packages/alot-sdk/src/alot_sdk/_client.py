@@ -30,6 +30,7 @@ from alot_sdk.errors import (
 from alot_sdk.models import SessionTokens
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources.admin import Admin, AsyncAdmin
+from alot_sdk.resources.audit import AsyncAudit, Audit
 from alot_sdk.resources.auth import AsyncAuth, Auth
 from alot_sdk.resources.credits import AsyncCredits, Credits
 from alot_sdk.resources.dev import AsyncDev, Dev
@@ -117,6 +118,7 @@ class Alot(BaseClient):
         self.play = Play(self)
         self.ledger = Ledger(self)
         self.admin = Admin(self)
+        self.audit = Audit(self)
         self.dev = Dev(self)
 
     def close(self) -> None:
@@ -313,6 +315,7 @@ class AsyncAlot(BaseClient):
         self.play = AsyncPlay(self)
         self.ledger = AsyncLedger(self)
         self.admin = AsyncAdmin(self)
+        self.audit = AsyncAudit(self)
         self.dev = AsyncDev(self)
 
     async def close(self) -> None:

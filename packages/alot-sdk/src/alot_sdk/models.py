@@ -1174,3 +1174,33 @@ class PlayStatus(AlotModel):
     periods: list[PeriodSpend]
     exclusion: Exclusion | None
     reality_check_minutes: int | None
+
+
+class DataExport(AlotModel):
+    """Everything the platform holds about the logged-in player (`alot-data-export/1`):
+    the account (full name and birth date decrypted), then every table that names them,
+    the columns withheld and why, and what is held elsewhere."""
+
+    format: str
+    exported_at: str
+    user_id: str
+    account: dict[str, Any]
+    tables: dict[str, list[dict[str, Any]]]
+    withheld: list[dict[str, str]]
+    not_included: dict[str, str]
+
+
+class AuditEntry(AlotModel):
+    """One entry of the admin and host audit log, exactly as it is hashed
+    (docs/spec/audit-log.md: verify the export with `alot-verify audit-log`)."""
+
+    seq: int
+    at: str
+    actor_id: str | None
+    actor_roles: list[str]
+    action: str
+    target_type: str
+    target_id: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str

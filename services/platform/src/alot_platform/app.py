@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from alot_platform import health
 from alot_platform.admin import endpoints as admin_endpoints
 from alot_platform.analytics import endpoints as analytics_endpoints
+from alot_platform.audit import endpoints as audit_endpoints
 from alot_platform.auth import endpoints as auth_endpoints
 from alot_platform.auth.dependencies import current_caller, current_principal, public
 from alot_platform.auth.throttle import LoginThrottle
@@ -51,6 +52,7 @@ from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
 from alot_platform.payouts import endpoints as payout_endpoints
 from alot_platform.play import endpoints as play_endpoints
+from alot_platform.privacy import endpoints as privacy_endpoints
 from alot_platform.realtime import endpoints as live_endpoints
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
@@ -170,11 +172,13 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(entry_endpoints.admin_router)
     app.include_router(health.router)
     app.include_router(auth_endpoints.router)
+    app.include_router(privacy_endpoints.router)
     app.include_router(user_endpoints.router)
     app.include_router(compliance_endpoints.router)
     app.include_router(admin_endpoints.router)
     app.include_router(play_endpoints.router)
     app.include_router(play_endpoints.admin_router)
+    app.include_router(audit_endpoints.router)
     app.include_router(analytics_endpoints.admin_router)
     app.include_router(outbox_endpoints.admin_router)
     app.include_router(cache_endpoints.admin_router)

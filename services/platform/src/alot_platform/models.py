@@ -1,6 +1,7 @@
 """Every platform table, imported in one place so Alembic and tests see the full metadata."""
 
 from alot_platform.analytics.models import LedgerDay, LedgerRollup, LedgerSettlement
+from alot_platform.audit.models import AuditEntry
 from alot_platform.auth.models import AuthSession, OneTimeToken, RefreshToken
 from alot_platform.compliance.models import TermsAcceptance
 from alot_platform.credits.models import CreditTransaction, UserUniversalCredits
@@ -22,6 +23,7 @@ from alot_platform.users.models import User, UserRole
 from alot_platform.witnesses.models import WitnessCosignature
 
 __all__ = [
+    "AuditEntry",
     "AuthSession",
     "Base",
     "CreditTransaction",

@@ -26,6 +26,7 @@ const STATUS_WORDS: Record<UserStatus, string> = {
   active: "Active",
   suspended: "Suspended",
   banned: "Banned",
+  deleted: "Deleted by its owner",
 };
 
 export default function UsersPage() {
@@ -285,7 +286,11 @@ function UserDetail({ userId, onClose }: { userId: string; onClose: () => void }
           </form>
 
           <div className="row">
-            {data.status === "active" ? (
+            {data.status === "deleted" ? (
+              <p className="muted">
+                The player deleted this account: their personal data is erased, and it cannot be reactivated.
+              </p>
+            ) : data.status === "active" ? (
               <button
                 type="button"
                 className="danger"

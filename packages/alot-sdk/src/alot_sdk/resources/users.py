@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alot_sdk._base_client import drop_none, path_segment
-from alot_sdk.models import IdentityCheck, PublicUser, TermsStatus, User
+from alot_sdk.models import DataExport, IdentityCheck, PublicUser, TermsStatus, User
 from alot_sdk.resources._resource import AsyncResource, SyncResource
 
 
@@ -34,6 +34,20 @@ class Users(SyncResource):
         response = self._client._request("POST", "/api/users/me/identity")
         return self._client._parse(response, IdentityCheck)
 
+    def export(self) -> DataExport:
+        """Everything the platform holds about the logged-in player."""
+        return self._client._parse(self._client._request("GET", "/api/users/me/export"), DataExport)
+
+    def delete_account(self, password: str) -> None:
+        """Delete the logged-in account: personal data erased, credits forfeited, purchase
+        and ledger records kept under the account's id. Every session ends; this client
+        forgets its tokens. `ConflictError` (code ``account_deletion_blocked``, with
+        ``reasons``) while tickets, a prize, cash owed or host lots are in flight."""
+        self._client._request(
+            "DELETE", "/api/users/me", json={"password": password, "confirm": "DELETE"}
+        )
+        self._client._forget_tokens()
+
 
 class AsyncUsers(AsyncResource):
     async def me(self) -> User:
@@ -63,3 +77,16 @@ class AsyncUsers(AsyncResource):
         """Start an identity check; the player continues at the returned ``url``."""
         response = await self._client._request("POST", "/api/users/me/identity")
         return self._client._parse(response, IdentityCheck)
+
+    async def export(self) -> DataExport:
+        """Everything the platform holds about the logged-in player."""
+        return self._client._parse(
+            await self._client._request("GET", "/api/users/me/export"), DataExport
+        )
+
+    async def delete_account(self, password: str) -> None:
+        """Delete the logged-in account (see `Users.delete_account`)."""
+        await self._client._request(
+            "DELETE", "/api/users/me", json={"password": password, "confirm": "DELETE"}
+        )
+        self._client._forget_tokens()

@@ -39,6 +39,7 @@ from alot_verify.canonical import canonical_json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import record_action
 from alot_platform.auth.service import require_verified
 from alot_platform.compliance.service import require_country_allowed, require_terms_current
 from alot_platform.context import PlatformContext
@@ -247,6 +248,18 @@ class FreeEntryService:
             recorded_by=recorded_by,
             created_at=now,
         )
+        if recorded_by is not None:
+            # An admin's action on a player's entry; appended before the ledger, the
+            # order every audited action takes.
+            record_action(
+                self._session,
+                actor_id=recorded_by,
+                action="postal_free_entry_recorded",
+                target_type="lot",
+                target_id=lot.id,
+                details={"user_id": str(user.id), "purchase_id": str(purchase.id)},
+                now=now,
+            )
         # The ledger after the lot's lock (held), before the player's rows: the order
         # purchases take. No postings: nothing is paid; the ticket range is recorded.
         receipt = Ledger(self._session).memo(

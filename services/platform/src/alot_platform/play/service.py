@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from alot_platform.money import format_cents
@@ -257,10 +258,21 @@ class PlayService:
         return self._status(user_id, self._play.get(user_id), now)
 
     def status_of(self, user_id: uuid.UUID) -> PlayStatus:
-        """For admins: any player's status (read only; nothing can be lifted)."""
+        """For admins: any player's status (read only; nothing can be lifted). Reading
+        it is an admin action on a player's account, so it goes in the audit log."""
         if self._session.get(User, user_id) is None:
             raise PlayerNotFound(f"no account {user_id}")
-        return self.status(user_id)
+        status = self.status(user_id)
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="limits_viewed",
+            target_type="user",
+            target_id=user_id,
+            details={},
+            now=self._platform.clock(),
+        )
+        return status
 
     def set_limits(self, user: User, wanted: LimitsUpdate) -> PlayStatus:
         now = self._platform.clock()

@@ -36,6 +36,8 @@ class UserStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     BANNED = "banned"
+    # Erased at the player's request (privacy/service.py): personal data gone, login refused.
+    DELETED = "deleted"
 
 
 def _sql_in(values: type[StrEnum]) -> str:
