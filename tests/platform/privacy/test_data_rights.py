@@ -263,3 +263,27 @@ def test_an_admin_export_shows_their_reviews_not_the_hosts_data(prizes: Prizes) 
     assert set(reviewed) == {"id", "reviewed_by", "reviewed_at", "status"}
     # Nor what hangs off the host profile: it is not the admin's.
     assert not [lot for lot in document["tables"].get("lots", []) if lot.get("host_id") == host_id]
+
+
+def test_deletion_waits_for_a_self_exclusion_to_end(prizes: Prizes) -> None:
+    """Erasing the account mid-exclusion would let the same person register again with
+    the same email and play: the break holds, so deletion waits for it."""
+    client = prizes.client
+    grace = _grace(prizes)
+    excluded = client.post(
+        "/api/users/me/play/self-exclusion",
+        json={"months": 6, "confirm": True},
+        headers=grace.headers,
+    )
+    assert excluded.status_code == 200, excluded.text
+    blocked = client.request(
+        "DELETE",
+        "/api/users/me",
+        json={"password": PASSWORD, "confirm": "DELETE"},
+        headers=grace.headers,
+    )
+    assert blocked.status_code == 409, blocked.text
+    [reason] = blocked.json()["reasons"]
+    assert reason["code"] == "exclusion_in_force"
+    assert reason["ends_at"] == excluded.json()["exclusion"]["ends_at"].replace("Z", "+00:00")
+    assert client.get("/api/users/me", headers=grace.headers).json()["email"] == EMAIL

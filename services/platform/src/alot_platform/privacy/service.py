@@ -52,6 +52,8 @@ from alot_platform.ledger.accounts import (
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.notifications.models import Notification, NotificationPreferences
 from alot_platform.outbox.models import OutboxItem
+from alot_platform.play.repository import PlayRepository
+from alot_platform.play.service import exclusion_of
 from alot_platform.reveals.models import Reveal, RevealStatus
 from alot_platform.users.models import Role, User, UserStatus
 from alot_platform.users.service import _date_of_birth_context, _full_name_context
@@ -239,6 +241,18 @@ class DataRights:
         if Role.ADMIN in user.roles:
             found.append(
                 _blocker("admin", "an admin account: another admin removes the role first")
+            )
+        exclusion = exclusion_of(PlayRepository(self._session).get(user.id), self._platform.clock())
+        if exclusion is not None:
+            # Erasing the account would let the same person register again with the same
+            # email and play: a break must hold until it ends, so the record stays.
+            found.append(
+                _blocker(
+                    "exclusion_in_force",
+                    f"your {exclusion.kind.value.replace('_', '-')} lasts until"
+                    f" {exclusion.ends_at.isoformat()}; the account can be deleted after it",
+                    ends_at=exclusion.ends_at.isoformat(),
+                )
             )
         lots = self._session.scalars(
             select(LotEntry.lot_id)
