@@ -60,6 +60,7 @@ LEDGER_LISTS = {
 # Platform lists that answer one more member (described in the document).
 EXTENDED_LISTS = {
     "/api/users/me/notifications": ListRule(members=frozenset({"unread_count"})),
+    "/api/audit/log": ListRule(members=frozenset({"chain_ok"})),
 }
 
 # The development mailbox (never mounted in production) answers a bare array of the few
@@ -67,6 +68,8 @@ EXTENDED_LISTS = {
 DEV_ONLY = {"/api/dev/mailbox"}
 
 FULFILLMENT_LISTS = {"/api/hosts/me/fulfillment", "/api/admin/fulfillment"}
+# Paged and its cursors checked in tests/platform/audit/.
+AUDIT_LISTS = {"/api/audit/log"}
 
 # Every list the platform serves: the walk below must find exactly these.
 LISTS = {
@@ -81,6 +84,7 @@ LISTS = {
     "/api/admin/payments/events",
     "/api/admin/tasks/failed",
     *FULFILLMENT_LISTS,
+    *AUDIT_LISTS,
     *LEDGER_LISTS,
     *(
         HOST_LISTS := {
@@ -109,6 +113,7 @@ NOT_MONEY = {
     "height",  # an image's, in pixels
     "funded",
     "hits",
+    "hours",  # a time-out's length
     "index",
     "inputs_ledger_seq",
     "ledger_seq",
@@ -119,7 +124,9 @@ NOT_MONEY = {
     "marked",
     "max_tickets_per_user",
     "mean_seconds",
+    "minutes",  # the reality check's interval
     "misses",
+    "months",  # a self-exclusion's length
     "non_winner_credit_rate_percent",
     "p50_seconds",
     "p90_seconds",
@@ -127,9 +134,11 @@ NOT_MONEY = {
     "progress_bps",
     "rank",
     "rate_bps",
+    "reality_check_minutes",
     "refresh_expires_in",
     "result_ledger_seq",
     "seconds_left",
+    "seq",  # an audit log entry's position
     "settled_lots",
     "status",
     "ticket_count",
@@ -143,6 +152,14 @@ NOT_MONEY = {
     "winning_ticket",
     "width",  # an image's, in pixels
     "commission_bps",
+    # free entry and odds: counts of tickets and entries, days, a chance in basis points
+    "free_entry_period_days",
+    "free_tickets",
+    "my_chance_bps",
+    "my_free_tickets",
+    "my_tickets",
+    "period_days",
+    "used",
 }
 
 
@@ -398,7 +415,7 @@ def test_a_bad_cursor_or_limit_is_a_422_problem(client: TestClient, world: dict[
     # The fulfillment queues need won and claimed prizes: the same checks run on them in
     # tests/platform/fulfillment/test_queues.py.
     named = set(lists) - {f"/api/lots/{lot}/entries"} | {"/api/lots/{lot_id}/entries"}
-    assert named == LISTS - FULFILLMENT_LISTS - HOST_LISTS
+    assert named == LISTS - FULFILLMENT_LISTS - HOST_LISTS - AUDIT_LISTS
     cursors = {}
     for path, headers in lists.items():
         page = client.get(path, params={"limit": 1}, headers=headers).json()

@@ -128,7 +128,7 @@ def test_unexpected_errors_are_a_generic_500_with_the_request_id(
 def test_a_405_allows_every_method_of_the_path(client: TestClient) -> None:
     for method, path, allowed in (
         ("DELETE", "/api/lots", {"GET", "POST"}),
-        ("PUT", "/api/users/me", {"GET", "PATCH"}),
+        ("PUT", "/api/users/me", {"DELETE", "GET", "PATCH"}),
         ("DELETE", f"/api/lots/{'0' * 8}-0000-0000-0000-{'0' * 12}", {"GET", "PATCH"}),
         ("DELETE", "/api/ledger/checkpoints", {"GET", "POST"}),
     ):

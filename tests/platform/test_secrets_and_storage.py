@@ -190,7 +190,7 @@ def test_database_refuses_what_the_rules_refuse(client: TestClient, api: Any) ->
     account = api.account()
     engine = client.app.state.platform.database.engine  # type: ignore[attr-defined]
     for statement in (
-        "UPDATE users SET status = 'deleted' WHERE email = :e",
+        "UPDATE users SET status = 'erased' WHERE email = :e",
         "UPDATE users SET email = (SELECT min(email) FROM users WHERE email <> :e) "
         "WHERE email = :e",
     ):

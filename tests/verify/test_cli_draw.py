@@ -229,30 +229,30 @@ def test_each_v2_vector_verifies(name: str) -> None:
     lines = result.stdout.splitlines()
     assert all(line.startswith("OK: ") for line in lines)
     assert "OK: entries hash to the ticket map root frozen at funding" in lines
+    # Nothing is left unchecked: a beacon's chain and signature are checked by default.
+    assert result.stderr == ""
     if proof["beacon"] is not None:
-        assert "note: beacon.signature: not checked" in result.stderr
+        assert any(line.startswith("OK: beacon.signature is drand ") for line in lines)
 
 
-def test_v2_beacon_signature_checked_with_the_public_key() -> None:
+def test_v2_beacon_signature_checked_without_any_option() -> None:
     vector = V2_VECTORS["quicknet-beacon"]
-    result = _run(
-        ["draw", "--beacon-public-key", vector["beacon_public_key"], "-"], vector["proof"]
-    )
+    result = _run(["draw", "-"], vector["proof"])
     assert result.exit_code == 0, result.output
     assert (
-        "OK: beacon.signature is drand's signature of round 1000 (bls-unchained-g1-rfc9380)"
-        in result.stdout.splitlines()
+        "OK: beacon.signature is drand quicknet's signature of round 1000 "
+        "(bls-unchained-g1-rfc9380)" in result.stdout.splitlines()
     )
-    assert result.stderr == ""
+    assert "OK: draw_inputs.beacon names drand quicknet, pinned with its scheme and key" in (
+        result.stdout.splitlines()
+    )
 
 
-def test_v2_public_key_of_the_wrong_size_exits_2() -> None:
+def test_v2_beacon_public_key_must_be_the_pinned_one() -> None:
     vector = V2_VECTORS["quicknet-beacon"]
     result = _run(["draw", "--beacon-public-key", "ab" * 48, "-"], vector["proof"])
-    assert result.exit_code == 2
-    assert "error: beacon public key: a bls-unchained-g1-rfc9380 public key is 96 bytes" in (
-        result.stderr
-    )
+    assert result.exit_code == 1
+    assert "FAIL: beacon public key: expected 83cf0f28" in result.stdout
 
 
 def test_v2_renamed_losing_entry_exits_1() -> None:
@@ -268,19 +268,18 @@ def test_v2_renamed_losing_entry_exits_1() -> None:
     assert "FAIL: draw_inputs.ticket_map_root: expected " in result.stdout
 
 
-def test_v2_json_output_lists_what_was_not_checked() -> None:
+def test_v2_json_output_lists_nothing_unchecked() -> None:
     result = _run(["--json", "draw", "-"], V2_VECTORS["quicknet-beacon"]["proof"])
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document["algorithm"] == "alot-v2"
     assert document["lot_id"] == V2_VECTORS["quicknet-beacon"]["proof"]["draw_inputs"]["lot_id"]
-    assert len(document["unchecked"]) == 1
-    assert document["unchecked"][0].startswith("beacon.signature: not checked")
+    assert document["unchecked"] == []
 
 
-def test_draw_without_a_key_never_imports_the_pairing_library(tmp_path: Path) -> None:
+def test_draw_without_a_beacon_never_imports_the_pairing_library(tmp_path: Path) -> None:
     # Cold start: py_ecc is slow to import, so only a BLS check may load it.
-    proof_path = _write(tmp_path, V2_VECTORS["quicknet-beacon"]["proof"])
+    proof_path = _write(tmp_path, V2_VECTORS["no-beacon"]["proof"])
     script = (
         "import sys\n"
         "from click.testing import CliRunner\n"

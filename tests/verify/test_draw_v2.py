@@ -52,6 +52,7 @@ def test_vectors_cover_the_cases_the_spec_promises() -> None:
         "rejection",
         "power-of-two",
         "single-ticket",
+        "free-entries",
     }
     assert NO_BEACON["beacon"] is None
     assert QUICKNET_PROOF["draw_inputs"]["beacon"]["scheme"] == "bls-unchained-g1-rfc9380"
@@ -88,11 +89,10 @@ def test_vector_verifies(name: str) -> None:
     assert result.lot_id == proof["draw_inputs"]["lot_id"]
     assert result.winning_ticket == proof["winning_ticket"]
     assert result.winner_user_id == proof["winner_user_id"]
-    if proof["beacon"] is None:
-        assert result.unchecked == ()
-    else:
-        assert "beacon.chosen_before_published" in result.checks
-        assert any(note.startswith("beacon.signature: not checked") for note in result.unchecked)
+    assert result.unchecked == ()
+    if proof["beacon"] is not None:
+        for check in ("beacon.chain", "beacon.chosen_before_published", "beacon.signature"):
+            assert check in result.checks
 
 
 def _enc(data: bytes) -> bytes:
@@ -321,7 +321,7 @@ def test_a_beacon_round_due_before_funding_fails() -> None:
     )
 
 
-def test_a_beacon_from_an_unknown_chain_is_noted_not_checked() -> None:
+def test_a_beacon_from_an_unknown_chain_fails() -> None:
     proof = copy.deepcopy(QUICKNET_PROOF)
     proof["draw_inputs"]["beacon"]["chain_hash"] = "ab" * 32
     recomputed = compute_v2(
@@ -330,10 +330,10 @@ def test_a_beacon_from_an_unknown_chain_is_noted_not_checked() -> None:
         entries=_entries(proof),
         beacon=proof["beacon"],
     )
-    result = verify_draw_proof(recomputed)
-    assert "beacon.chosen_before_published" not in result.checks
-    (note,) = [n for n in result.unchecked if n.startswith("beacon.chosen_before_published")]
-    assert "is not known" in note
+    checks, unchecked = draw_checks(recomputed)
+    failed = {c.name for c in checks if not c.passed}
+    assert failed == {"beacon.chain", "beacon.chosen_before_published", "beacon.signature"}
+    assert unchecked == []
 
 
 def test_a_missing_beacon_reading_fails(draw_proofs: Any) -> None:

@@ -38,6 +38,8 @@ export const router = createBrowserRouter([
           { path: "checkout/:outcome", element: page(() => import("./pages/CheckoutResultPage")) },
           { path: "l/:token", element: page(() => import("./pages/PrivateLotPage")) },
           { path: "hosts/:hostId", element: page(() => import("./pages/host/HostPublicPage")) },
+          { path: "terms", element: page(() => import("./pages/TermsPage")) },
+          { path: "privacy", element: page(() => import("./pages/PrivacyPage")) },
 
           { path: "login", element: page(() => import("./pages/auth/LoginPage")) },
           { path: "register", element: page(() => import("./pages/auth/RegisterPage")) },
@@ -51,6 +53,8 @@ export const router = createBrowserRouter([
           { path: "me/reveals/:revealId", element: player(() => import("./pages/me/RevealPage")) },
           { path: "me/credits", element: player(() => import("./pages/me/CreditsPage")) },
           { path: "me/notifications", element: player(() => import("./pages/me/NotificationsPage")) },
+          { path: "me/play", element: player(() => import("./pages/me/PlayPage")) },
+          { path: "me/data", element: player(() => import("./pages/me/DataPage")) },
           { path: "purchases/:purchaseId/refund", element: player(() => import("./pages/me/RefundChoicePage")) },
           { path: "host/payouts", element: player(() => import("./pages/host/HostPayoutsPage")) },
 
@@ -73,6 +77,7 @@ export const router = createBrowserRouter([
           { path: "host/fulfillment", element: player(() => import("./pages/host/HostFulfillmentPage")) },
           { path: "admin/hosts", element: admin(() => import("./pages/admin/HostsPage")) },
           { path: "admin/analytics", element: admin(() => import("./pages/admin/AnalyticsPage")) },
+          { path: "admin/audit-log", element: admin(() => import("./pages/admin/AuditLogPage")) },
 
           { path: "*", element: page(() => import("./pages/NotFoundPage")) },
         ],

@@ -62,10 +62,13 @@ def _uuid(label: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _entries(name: str, sizes: list[int]) -> list[Entry]:
+def _entries(name: str, sizes: list[int], free: frozenset[int] = frozenset()) -> list[Entry]:
+    """Entries of ``sizes`` tickets in order; those at the indexes in ``free`` are free
+    entries (one ticket each, ``"kind": "free"``)."""
     entries, start = [], 1
     for i, size in enumerate(sizes):
-        entries.append(Entry(_uuid(f"{name}/user/{i}"), start, start + size - 1))
+        kind = draw.ENTRY_KIND_FREE if i in free else None
+        entries.append(Entry(_uuid(f"{name}/user/{i}"), start, start + size - 1, kind))
         start += size
     return entries
 
@@ -107,9 +110,10 @@ def _vector(
     beacon_reading: dict[str, Any] | None = None,
     public_key: str | None = None,
     seed_label: str | None = None,
+    free: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     server_seed = _digest(f"{seed_label or name}/server seed").hex()
-    entries = _entries(name, sizes)
+    entries = _entries(name, sizes, free)
     draw_inputs = draw.freeze_v2(
         lot_id=_uuid(f"{name}/lot"),
         funded_at=funded_at,
@@ -229,8 +233,44 @@ def vectors() -> dict[str, Any]:
                 funded_at="2026-01-03T00:00:00.000000Z",
                 escrow_cents=100,
             ),
+            _vector(
+                "free-entries",
+                "Paid and free entries in one ticket map (12 tickets): the free entries"
+                " (one ticket each, kind free) are drawn like paid tickets; the winner holds"
+                " a free ticket.",
+                sizes=[4, 1, 5, 1, 1],
+                free=frozenset({1, 3, 4}),
+                funded_at="2026-12-06T12:00:00.000000Z",
+                escrow_cents=900,
+                seed_label=_free_winner_label("free-entries", [4, 1, 5, 1, 1], {1, 3, 4}),
+            ),
         ],
     }
+
+
+def _free_winner_label(name: str, sizes: list[int], free: set[int]) -> str:
+    """The first seed label whose draw is won by a free ticket (so the vector shows a
+    free entry winning)."""
+    for attempt in range(10_000):
+        label = f"{name}/attempt {attempt}"
+        vector = _vector(
+            name,
+            "",
+            sizes=sizes,
+            free=frozenset(free),
+            funded_at="2026-12-06T12:00:00.000000Z",
+            escrow_cents=900,
+            seed_label=label,
+        )
+        proof = vector["proof"]
+        winner = next(
+            e
+            for e in proof["entries"]
+            if e["tickets_start"] <= proof["winning_ticket"] <= e["tickets_end"]
+        )
+        if winner.get("kind") == draw.ENTRY_KIND_FREE:
+            return label
+    raise RuntimeError("no seed where a free ticket wins")
 
 
 def main() -> None:

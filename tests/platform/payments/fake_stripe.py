@@ -94,6 +94,8 @@ class FakeStripe:
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse_transfers: str | None = None
     """When set, every new transfer is refused (400) with this message."""
+    verification_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Stripe Identity's verification sessions, by id."""
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     """Every request received: (method, path, Idempotency-Key)."""
     on_request: Callable[[str, str], None] | None = None
@@ -124,6 +126,7 @@ class FakeStripe:
             "/v1/refunds": self.refunds,
             "/v1/accounts": self.accounts,
             "/v1/transfers": self.transfers,
+            "/v1/identity/verification_sessions": self.verification_sessions,
         }[path]
         return len(store)
 
@@ -265,6 +268,13 @@ class FakeStripe:
         }
         return self.event("charge.dispute.created", dispute)
 
+    def identity_outcome(self, session_id: str, status: str = "verified") -> dict[str, Any]:
+        """The player finished (``verified``) or failed (``requires_input``) a Stripe
+        Identity check: its event, to deliver."""
+        session = self.verification_sessions[session_id]
+        session["status"] = status
+        return self.event(f"identity.verification_session.{status}", session)
+
     def event(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": self._id("evt"),
@@ -382,6 +392,8 @@ class FakeStripe:
             }
             self.account_links.append(link)
             return 200, {k: v for k, v in link.items() if k not in ("return_url", "refresh_url")}
+        if method == "POST" and path == "/v1/identity/verification_sessions":
+            return self._create_verification_session(params)
         if method == "POST" and path == "/v1/transfers":
             return self._create_transfer(params)
         if method == "GET" and parts[:2] == ["v1", "transfers"] and len(parts) == 3:
@@ -392,6 +404,23 @@ class FakeStripe:
         if method == "GET" and path == "/v1/transfers":
             return 200, self._list_transfers(params)
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({method} {path})")
+
+    def _create_verification_session(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if params.get("type") not in ("document", "id_number"):
+            return 400, _error("invalid_request_error", "type must be document or id_number")
+        session_id = self._id("vs")
+        session = {
+            "id": session_id,
+            "object": "identity.verification_session",
+            "type": params["type"],
+            "status": "requires_input",
+            "metadata": params.get("metadata", {}),
+            "livemode": False,
+            "url": f"https://verify.stripe.test/start/{session_id}",
+            "return_url": params.get("return_url"),
+        }
+        self.verification_sessions[session_id] = session
+        return 200, json.loads(json.dumps(session))
 
     def _create_account(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if params.get("type") not in ("express", "standard", "custom"):

@@ -59,6 +59,7 @@ export function LotForm({ lot, busy, error, submitLabel, onSubmit }: Props) {
   );
   const [creditRate, setCreditRate] = useState(String(lot?.non_winner_credit_rate_percent ?? 10));
   const [cap, setCap] = useState(lot?.max_tickets_per_user ? String(lot.max_tickets_per_user) : "");
+  const [freePeriod, setFreePeriod] = useState(lot?.free_entry_period_days ? String(lot.free_entry_period_days) : "");
   const [question, setQuestion] = useState(lot?.trivia_question ?? "");
   const [answer, setAnswer] = useState("");
   const [deadline, setDeadline] = useState(lot ? isoToLocalInput(lot.deadline) : "");
@@ -91,6 +92,10 @@ export function LotForm({ lot, busy, error, submitLabel, onSubmit }: Props) {
     if (rate < 0 || rate > 100) found.non_winner_credit_rate_percent = "A whole percent, 0 to 100.";
     const capValue = cap.trim() ? (/^\d{1,8}$/.test(cap.trim()) ? Number(cap.trim()) : 0) : null;
     if (capValue === 0) found.max_tickets_per_user = "A whole number of tickets, or leave it empty for no cap.";
+    const periodValue = freePeriod.trim() ? (/^\d{1,3}$/.test(freePeriod.trim()) ? Number(freePeriod.trim()) : 0) : null;
+    if (periodValue !== null && (periodValue < 1 || periodValue > 366)) {
+      found.free_entry_period_days = "A whole number of days, 1 to 366, or leave it empty for one per lot.";
+    }
     if (!question.trim()) found.trivia_question = "Ask the skill question players must answer.";
     if (!lot && !answer.trim()) found.trivia_answer = "Give the answer.";
     const iso = localInputToIso(deadline);
@@ -107,6 +112,7 @@ export function LotForm({ lot, busy, error, submitLabel, onSubmit }: Props) {
       entry_bundles: parsedBundles,
       non_winner_credit_rate_percent: rate,
       max_tickets_per_user: capValue,
+      free_entry_period_days: periodValue,
       trivia_question: question.trim(),
       trivia_answer: answer,
       deadline: iso,
@@ -233,6 +239,14 @@ export function LotForm({ lot, busy, error, submitLabel, onSubmit }: Props) {
           onChange={(e) => setCap(e.target.value)}
           error={fieldError("max_tickets_per_user")}
           hint="empty: no cap"
+        />
+        <Field
+          label="Free entry every (days)"
+          inputMode="numeric"
+          value={freePeriod}
+          onChange={(e) => setFreePeriod(e.target.value)}
+          error={fieldError("free_entry_period_days")}
+          hint="no purchase necessary; empty: one free entry per player per lot"
         />
       </div>
       <TextAreaField

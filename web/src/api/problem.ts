@@ -8,8 +8,11 @@ export type FieldProblem = components["schemas"]["FieldProblem"];
 
 const WORDS: Record<string, string> = {
   account_inactive: "This account is suspended. Contact support if you think this is a mistake.",
+  country_not_allowed: "ALOT! isn't available in your country.",
+  country_required: "Choose your country of residence.",
   csrf_failed: "Your session needs refreshing. Reload the page and try again.",
   email_not_verified: "Confirm your email address first: we sent you a link when you registered.",
+  identity_required: "Verify your identity on your account page before paying by card.",
   idempotency_conflict: "That request was already sent with different details. Start again.",
   insufficient_credits: "You don't have enough credits for that.",
   invalid_credentials: "That email and password don't match an account.",
@@ -25,6 +28,8 @@ const WORDS: Record<string, string> = {
   rate_limited: "You're going a little fast. Wait a moment and try again.",
   refresh_token_reused: "For your safety this session was ended. Please log in again.",
   refund_choice_closed: "The time to choose a refund has passed.",
+  terms_not_accepted: "Our terms have changed: accept the new version before buying.",
+  terms_version_outdated: "The terms changed again while you were reading. Read the new version and accept it.",
   ticket_cap_exceeded: "That would take you past the most tickets one player may hold in this lot.",
   trivia_cooldown: "Too many wrong answers. Wait for the countdown, then try again.",
   trivia_not_passed: "Answer the lot's question correctly before buying tickets.",
@@ -42,10 +47,12 @@ export class ApiError extends Error {
   readonly fields: FieldProblem[];
   readonly requestId: string | null;
   readonly retryAfter: number | null;
+  /** The whole problem, with its code's own facts (e.g. ``resets_at``). */
+  readonly problem: Record<string, unknown>;
 
   constructor(status: number, problem: Partial<Problem>, retryAfter: number | null = null) {
     const code = problem.code ?? `http_${status}`;
-    super(describe(status, code, problem.detail));
+    super(describe(status, code, problem.detail, problem as Record<string, unknown>));
     this.name = "ApiError";
     this.status = status;
     this.code = code;
@@ -53,6 +60,7 @@ export class ApiError extends Error {
     this.fields = problem.errors ?? [];
     this.requestId = problem.request_id ?? null;
     this.retryAfter = retryAfter;
+    this.problem = problem as Record<string, unknown>;
   }
 
   static from(response: Response, body: unknown): ApiError {
@@ -67,7 +75,31 @@ export class ApiError extends Error {
   }
 }
 
-function describe(status: number, code: string, detail: string | undefined): string {
+const when = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short" });
+const dollars = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+
+/** Words built from a problem's facts, for the codes whose facts the player needs. */
+const FROM_FACTS: Record<string, (problem: Record<string, unknown>) => string | null> = {
+  spend_limit_exceeded: (p) => {
+    const left = Number(p.remaining_cents);
+    const resets = typeof p.resets_at === "string" ? when.format(new Date(p.resets_at)) : null;
+    if (!Number.isSafeInteger(left) || !resets || typeof p.period !== "string") return null;
+    return (
+      `That would pass your ${p.period} spend limit: you have ${dollars.format(left / 100)} left` +
+      ` until it resets on ${resets}.`
+    );
+  },
+  play_excluded: (p) => {
+    const ends = typeof p.ends_at === "string" ? when.format(new Date(p.ends_at)) : null;
+    if (!ends) return null;
+    const what = p.kind === "self_exclusion" ? "self-exclusion" : "time-out";
+    return `You are on a ${what} until ${ends}: no purchases until then.`;
+  },
+};
+
+function describe(status: number, code: string, detail: string | undefined, problem: Record<string, unknown> = {}): string {
+  const facts = FROM_FACTS[code]?.(problem);
+  if (facts) return facts;
   const words = WORDS[code];
   if (words) return words;
   if (status >= 500) return "Something went wrong on our side. Nothing was changed; please try again.";

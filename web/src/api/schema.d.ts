@@ -238,6 +238,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/lots/{lot_id}/free-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a free entry received by post (admin)
+         * @description The card's player gets one ticket, as online: the same period, the same trivia
+         *     (the answer on the card). The same `reference` again answers the first entry.
+         */
+        post: operations["record_postal_free_entry_api_admin_lots__lot_id__free_entries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/lots/{lot_id}/open": {
         parameters: {
             query?: never;
@@ -541,6 +562,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{user_id}/play": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A player's limits and time-out or self-exclusion (read only) */
+        get: operations["player_play_api_admin_users__user_id__play_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users/{user_id}/roles": {
         parameters: {
             query?: never;
@@ -586,6 +624,40 @@ export interface paths {
         put?: never;
         /** Record a cash payment made by hand to a winner owed cash */
         post: operations["record_winner_payout_api_admin_winner_payouts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log of admin and host actions */
+        get: operations["read_log_api_audit_log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/log/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The whole audit log as JSON Lines (feed it to `alot-verify audit-log`) */
+        get: operations["export_log_api_audit_log_export_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1031,6 +1103,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ledger/checkpoint/cosigned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest signed checkpoint with its witnesses' cosignatures */
+        get: operations["latest_cosigned_checkpoint_api_ledger_checkpoint_cosigned_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ledger/checkpoints": {
         parameters: {
             query?: never;
@@ -1356,6 +1445,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/lots/{lot_id}/free-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enter for free (no purchase necessary): one ticket, the same odds as a paid one
+         * @description One free ticket per player per lot (or per the lot's `free_entry_period_days`);
+         *     the lot's trivia must be answered first, as for buying. A second one in the period
+         *     is 409 `free_entry_used` with `next_at` (null when the lot allows one per player).
+         */
+        post: operations["enter_free_api_lots__lot_id__free_entries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lots/{lot_id}/my-odds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My tickets and odds in a lot, and whether I may enter for free */
+        get: operations["my_odds_api_lots__lot_id__my_odds_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/lots/{lot_id}/trivia/attempt": {
         parameters: {
             query?: never;
@@ -1543,6 +1671,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current terms and privacy notice versions, and registration's country rule */
+        get: operations["current_terms_api_terms_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/me": {
         parameters: {
             query?: never;
@@ -1554,7 +1699,8 @@ export interface paths {
         get: operations["read_me_api_users_me_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete my account: personal data erased, credits forfeited, records kept by id */
+        delete: operations["delete_me_api_users_me_delete"];
         options?: never;
         head?: never;
         /** Change my username or full name */
@@ -1612,6 +1758,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download everything the platform holds about me */
+        get: operations["export_me_api_users_me_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/identity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start an identity check; continue at the returned url */
+        post: operations["start_identity_check_api_users_me_identity_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/me/notifications": {
         parameters: {
             query?: never;
@@ -1640,6 +1820,91 @@ export interface paths {
         put?: never;
         /** Mark some notifications, or all up to one, read */
         post: operations["mark_notifications_read_api_users_me_notifications_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My limits, spending, breaks and reminders */
+        get: operations["my_play_api_users_me_play_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set my spend limits (lower at once, higher after 24 hours) */
+        put: operations["set_my_limits_api_users_me_play_limits_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play/reality-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set how often the web client reminds me of time and money spent */
+        put: operations["set_my_reality_check_api_users_me_play_reality_check_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play/self-exclusion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exclude myself from purchases (6 months to 5 years; cannot be ended early) */
+        post: operations["exclude_myself_api_users_me_play_self_exclusion_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/play/time-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take a time-out from purchases (24 hours to 6 weeks; cannot be ended early) */
+        post: operations["take_time_out_api_users_me_play_time_out_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1675,6 +1940,23 @@ export interface paths {
         get: operations["my_reveals_api_users_me_reveals_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept the current terms and privacy notice */
+        post: operations["accept_terms_api_users_me_terms_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1749,6 +2031,20 @@ export interface components {
              * @constant
              */
             status: "accepted";
+        };
+        /**
+         * AccountDeletion
+         * @description Deleting an account: the password again, and the word DELETE typed out.
+         */
+        AccountDeletion: {
+            /**
+             * Confirm
+             * @description DELETE: you understand your personal data is erased, your credits are forfeited, and your purchase and ledger records stay under your account's id
+             * @constant
+             */
+            confirm: "DELETE";
+            /** Password */
+            password: string;
         };
         /** AdminPayoutsRead */
         AdminPayoutsRead: {
@@ -1905,6 +2201,55 @@ export interface components {
             p50_seconds: number | null;
             /** P90 Seconds */
             p90_seconds: number | null;
+        };
+        /**
+         * AuditEntryRead
+         * @description One audit log entry, exactly as it is hashed (docs/spec/audit-log.md).
+         */
+        AuditEntryRead: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: string | null;
+            /** Actor Roles */
+            actor_roles: string[];
+            /**
+             * At
+             * @description RFC 3339 UTC with microseconds, as hashed
+             */
+            at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Hash */
+            hash: string;
+            /** Prev Hash */
+            prev_hash: string;
+            /** Seq */
+            seq: number;
+            /** Target Id */
+            target_id: string | null;
+            /** Target Type */
+            target_type: string;
+        };
+        /**
+         * AuditLogPage
+         * @description A page of the audit log in seq order.
+         */
+        AuditLogPage: {
+            /**
+             * Chain Ok
+             * @description whether this page's entries hash correctly and link to the entry before them (the whole log: `alot-verify audit-log` on the export)
+             */
+            chain_ok: boolean;
+            /** Items */
+            items: components["schemas"]["AuditEntryRead"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
         };
         /** BalanceDocument */
         BalanceDocument: {
@@ -2117,6 +2462,43 @@ export interface components {
              */
             proof: string[];
         };
+        /** CosignatureRead */
+        CosignatureRead: {
+            /**
+             * Cosigned At
+             * @description when the witness cosigned, POSIX seconds (its clock)
+             */
+            cosigned_at: number;
+            /**
+             * Line
+             * @description the cosignature line, as appended to the note
+             */
+            line: string;
+            /**
+             * Witness
+             * @description the witness's name (its key name)
+             */
+            witness: string;
+            /**
+             * Witness Key
+             * @description its verifier key, <name>+<id>+<base64(0x04 || key)>
+             */
+            witness_key: string;
+        };
+        /** CosignedCheckpoint */
+        CosignedCheckpoint: {
+            /** Cosignatures */
+            cosignatures: components["schemas"]["CosignatureRead"][];
+            /**
+             * Note
+             * @description the signed checkpoint note with every stored cosignature line appended (C2SP tlog-cosignature): check it with `alot-verify checkpoint --witness`
+             */
+            note: string;
+            /** Origin */
+            origin: string;
+            /** Size */
+            size: number;
+        };
         /**
          * CreditPurchase
          * @description Buy tickets with credits: 100 credits per ticket.
@@ -2200,6 +2582,47 @@ export interface components {
              * @example 12.50
              */
             value: string;
+        };
+        /**
+         * DataExport
+         * @description Everything the platform holds about the signed-in player (format
+         *     ``alot-data-export/1``): the account, then every table that names them, row by row.
+         */
+        DataExport: {
+            /**
+             * Account
+             * @description the account, full name and birth date decrypted
+             */
+            account: {
+                [key: string]: unknown;
+            };
+            /** Exported At */
+            exported_at: string;
+            /** Format */
+            format: string;
+            /**
+             * Not Included
+             * @description what is held elsewhere, and how to read it
+             */
+            not_included: {
+                [key: string]: string;
+            };
+            /**
+             * Tables
+             * @description table name -> your rows (every table with a reference to your account, and the rows one step from those you own)
+             */
+            tables: {
+                [key: string]: {
+                    [key: string]: unknown;
+                }[];
+            };
+            /** User Id */
+            user_id: string;
+            /**
+             * Withheld
+             * @description columns left out, and why
+             */
+            withheld: components["schemas"]["WithheldColumn"][];
         };
         /**
          * DisputeReason
@@ -2393,6 +2816,26 @@ export interface components {
             /** Tickets Start */
             tickets_start: number;
         };
+        /** Exclusion */
+        Exclusion: {
+            /**
+             * Ends At
+             * Format: date-time
+             * @description no purchases until then; it cannot end earlier
+             */
+            ends_at: string;
+            kind: components["schemas"]["ExclusionKind"];
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+        };
+        /**
+         * ExclusionKind
+         * @enum {string}
+         */
+        ExclusionKind: "time_out" | "self_exclusion";
         /** FieldProblem */
         FieldProblem: {
             /**
@@ -2404,6 +2847,94 @@ export interface components {
             message: string;
             /** Type */
             type: string;
+        };
+        /**
+         * FreeEntryRead
+         * @description A free entry and the one ticket it holds (drawn like any paid ticket).
+         */
+        FreeEntryRead: {
+            /**
+             * Amount Cents
+             * @description always 0: nothing is paid
+             */
+            amount_cents: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             * @description its purchase id (method `free`)
+             */
+            id: string;
+            /**
+             * Ledger Seq
+             * @description the ledger's `free_entry` transaction (no postings) that recorded it
+             */
+            ledger_seq: number | null;
+            /**
+             * Lot Id
+             * Format: uuid
+             */
+            lot_id: string;
+            lot_status: components["schemas"]["LotStatus"];
+            /** @description always `free` */
+            method: components["schemas"]["PaymentMethod"];
+            /**
+             * Received On
+             * @description the day a postal entry arrived
+             */
+            received_on: string | null;
+            /**
+             * Reference
+             * @description a postal entry's reference
+             */
+            reference: string | null;
+            route: components["schemas"]["FreeEntryRoute"];
+            /**
+             * Tickets
+             * @description always 1
+             */
+            tickets: number;
+            /** Tickets End */
+            tickets_end: number;
+            /** Tickets Start */
+            tickets_start: number;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /**
+         * FreeEntryRoute
+         * @enum {string}
+         */
+        FreeEntryRoute: "online" | "postal";
+        /** FreeEntryStandingRead */
+        FreeEntryStandingRead: {
+            /**
+             * Available
+             * @description whether the period allows a free entry now (the lot must be selling and the trivia passed too)
+             */
+            available: boolean;
+            /**
+             * Next At
+             * @description when the next free entry opens; null when available, or never again
+             */
+            next_at: string | null;
+            /**
+             * Period Days
+             * @description null: one free entry per player in this lot; else one per this many days
+             */
+            period_days: number | null;
+            /**
+             * Used
+             * @description free entries the player has in this lot
+             */
+            used: number;
         };
         /** FundingRead */
         FundingRead: {
@@ -2581,6 +3112,11 @@ export interface components {
             /** Entry Bundles */
             entry_bundles: components["schemas"]["EntryBundle"][];
             /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary): null allows one per player in the lot; N allows one per player every N days
+             */
+            free_entry_period_days?: number | null;
+            /**
              * Funding Target Cents
              * @description US cents
              */
@@ -2751,6 +3287,11 @@ export interface components {
             draw_algorithm?: components["schemas"]["DrawAlgorithm"] | null;
             /** Entry Bundles */
             entry_bundles?: components["schemas"]["EntryBundle"][] | null;
+            /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary): null allows one per player in the lot; N allows one per player every N days
+             */
+            free_entry_period_days?: number | null;
             /** Funding Target Cents */
             funding_target_cents?: number | null;
             /**
@@ -2956,6 +3497,25 @@ export interface components {
             /** Website Url */
             website_url?: string | null;
         };
+        /** IdentityCheckRead */
+        IdentityCheckRead: {
+            /** Check Id */
+            check_id: string;
+            /** Provider */
+            provider: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "verified" | "pending";
+            /**
+             * Url
+             * @description where the player continues the check
+             */
+            url: string;
+            /** Verified Identity */
+            verified_identity: boolean;
+        };
         /** ImageRead */
         ImageRead: {
             /**
@@ -3044,6 +3604,19 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * LimitsUpdate
+         * @description The limits wanted, each null for none. Lower ones apply at once, higher ones (or
+         *     a removal) 24 hours later; asking again for a change already waiting keeps its time.
+         */
+        LimitsUpdate: {
+            /** Daily Cents */
+            daily_cents: number | null;
+            /** Monthly Cents */
+            monthly_cents: number | null;
+            /** Weekly Cents */
+            weekly_cents: number | null;
+        };
         /** LoginRequest */
         LoginRequest: {
             /**
@@ -3073,6 +3646,11 @@ export interface components {
             draw_algorithm?: components["schemas"]["DrawAlgorithm"] | null;
             /** Entry Bundles */
             entry_bundles: components["schemas"]["EntryBundle"][];
+            /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary): null allows one per player in the lot; N allows one per player every N days
+             */
+            free_entry_period_days?: number | null;
             /**
              * Funding Target Cents
              * @description US cents
@@ -3178,6 +3756,11 @@ export interface components {
             entry_bundles: components["schemas"]["BundleRead"][];
             /** Expired At */
             expired_at: string | null;
+            /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary, the same odds per ticket): null allows one per player in the lot; N one per player every N days
+             */
+            free_entry_period_days: number | null;
             /** Funded At */
             funded_at: string | null;
             funding: components["schemas"]["FundingRead"];
@@ -3290,7 +3873,8 @@ export interface components {
          * LotUpdate
          * @description Changes to a lot that is not open yet; absent fields keep their value.
          *
-         *     `max_tickets_per_user: null` removes the cap.
+         *     `max_tickets_per_user: null` removes the cap; `free_entry_period_days: null` allows
+         *     one free entry per player in the lot.
          */
         LotUpdate: {
             /** Deadline */
@@ -3298,6 +3882,11 @@ export interface components {
             draw_algorithm?: components["schemas"]["DrawAlgorithm"] | null;
             /** Entry Bundles */
             entry_bundles?: components["schemas"]["EntryBundle"][] | null;
+            /**
+             * Free Entry Period Days
+             * @description free entry (no purchase necessary): null allows one per player in the lot; N allows one per player every N days
+             */
+            free_entry_period_days?: number | null;
             /** Funding Target Cents */
             funding_target_cents?: number | null;
             lot_type?: components["schemas"]["LotType"] | null;
@@ -3338,6 +3927,54 @@ export interface components {
             marked: number;
             /** Unread Count */
             unread_count: number;
+        };
+        /**
+         * MyOddsRead
+         * @description The caller's chance in a lot as it stands: every ticket, paid or free, has the
+         *     same chance, 1 in `tickets_sold`; the final odds are fixed when the lot funds.
+         */
+        MyOddsRead: {
+            free_entry: components["schemas"]["FreeEntryStandingRead"];
+            /**
+             * Free Tickets
+             * @description of `tickets_sold`, those from free entries
+             */
+            free_tickets: number;
+            /**
+             * Lot Id
+             * Format: uuid
+             */
+            lot_id: string;
+            lot_status: components["schemas"]["LotStatus"];
+            /**
+             * My Chance Bps
+             * @description my_tickets / tickets_sold in basis points (10000 = certain), rounded down
+             */
+            my_chance_bps: number;
+            /** My Free Tickets */
+            my_free_tickets: number;
+            /**
+             * My Odds
+             * @description "k in N": the caller's chance now; null while they hold none
+             * @example 3 in 250
+             */
+            my_odds: string | null;
+            /**
+             * My Tickets
+             * @description tickets the caller holds, paid and free
+             */
+            my_tickets: number;
+            /**
+             * Per Ticket
+             * @description "1 in N": the chance of each ticket now; null before any
+             * @example 1 in 250
+             */
+            per_ticket: string | null;
+            /**
+             * Tickets Sold
+             * @description every ticket in the lot, paid and free
+             */
+            tickets_sold: number;
         };
         /**
          * NotificationKind
@@ -3517,7 +4154,7 @@ export interface components {
          * PaymentMethod
          * @enum {string}
          */
-        PaymentMethod: "cash" | "credits";
+        PaymentMethod: "cash" | "credits" | "free";
         /** PaymentRead */
         PaymentRead: {
             /**
@@ -3579,6 +4216,72 @@ export interface components {
          * @enum {string}
          */
         PayoutStatus: "pending" | "paid" | "failed";
+        /** PendingLimit */
+        PendingLimit: {
+            /**
+             * Applies At
+             * Format: date-time
+             */
+            applies_at: string;
+            /**
+             * Limit Cents
+             * @description the limit then; null: no limit
+             */
+            limit_cents: number | null;
+            period: components["schemas"]["Period"];
+        };
+        /**
+         * Period
+         * @enum {string}
+         */
+        Period: "daily" | "weekly" | "monthly";
+        /** PeriodSpend */
+        PeriodSpend: {
+            /** Limit Cents */
+            limit_cents: number | null;
+            period: components["schemas"]["Period"];
+            /**
+             * Remaining Cents
+             * @description null: no limit
+             */
+            remaining_cents: number | null;
+            /**
+             * Resets At
+             * Format: date-time
+             */
+            resets_at: string;
+            /**
+             * Spent Cents
+             * @description cash spent on tickets in this period
+             */
+            spent_cents: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+        };
+        /**
+         * PlayStatus
+         * @description A player's responsible-play settings and where they stand.
+         */
+        PlayStatus: {
+            /** @description a time-out or self-exclusion in force */
+            exclusion: components["schemas"]["Exclusion"] | null;
+            limits: components["schemas"]["SpendLimits"];
+            /**
+             * Pending
+             * @description raised or removed limits waiting 24 hours
+             */
+            pending: components["schemas"]["PendingLimit"][];
+            /** Periods */
+            periods: components["schemas"]["PeriodSpend"][];
+            /**
+             * Reality Check Minutes
+             * @description the web client reminds of time and money spent this often; null: off
+             */
+            reality_check_minutes: number | null;
+        };
         /**
          * PostTransaction
          * @description A transaction to append. Amounts are checked by the ledger's rules, not coerced.
@@ -3600,6 +4303,35 @@ export interface components {
             refs?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * PostalFreeEntry
+         * @description A free entry received by post, as an admin records it from the card.
+         */
+        PostalFreeEntry: {
+            /**
+             * Received On
+             * Format: date
+             * @description the day the card arrived
+             */
+            received_on: string;
+            /**
+             * Reference
+             * @description the card's reference (e.g. its envelope number), unique per lot: recording the same reference again answers the first entry
+             * @example PO-2026-0042
+             */
+            reference: string;
+            /**
+             * Trivia Answer
+             * @description the answer written on the card
+             */
+            trivia_answer: string;
+            /**
+             * User Id
+             * Format: uuid
+             * @description the player the card names (their account)
+             */
+            user_id: string;
         };
         /** PostingLine */
         PostingLine: {
@@ -3967,6 +4699,14 @@ export interface components {
          * @enum {string}
          */
         PurchaseStatus: "pending" | "succeeded" | "failed" | "refunded";
+        /** RealityCheckUpdate */
+        RealityCheckUpdate: {
+            /**
+             * Minutes
+             * @description 15 to 240; null turns it off
+             */
+            minutes: number | null;
+        };
         /** ReceiptDocument */
         ReceiptDocument: {
             /** Created At */
@@ -4049,6 +4789,11 @@ export interface components {
         };
         /** RegisterRequest */
         RegisterRequest: {
+            /**
+             * Country
+             * @description ISO 3166-1 alpha-2 country of residence; required when the platform has an allow-list (GET /api/terms: country_required). Registering accepts the current terms and privacy notice (GET /api/terms)
+             */
+            country?: ("AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW") | null;
             /**
              * Date Of Birth
              * Format: date
@@ -4232,6 +4977,20 @@ export interface components {
             /** Roles */
             roles: components["schemas"]["Role"][];
         };
+        /** SelfExclusionRequest */
+        SelfExclusionRequest: {
+            /**
+             * Confirm
+             * @description it cannot be ended early: say so
+             * @constant
+             */
+            confirm: true;
+            /**
+             * Months
+             * @description 6 months to 5 years
+             */
+            months: number;
+        };
         /**
          * SessionTokens
          * @description A login's tokens. For `cookie` transport the tokens are only in HttpOnly cookies.
@@ -4393,6 +5152,27 @@ export interface components {
              */
             region?: string | null;
         };
+        /**
+         * SpendLimits
+         * @description Cash spend limits in force, in US cents; null: no limit.
+         */
+        SpendLimits: {
+            /**
+             * Daily Cents
+             * @description per UTC day
+             */
+            daily_cents: number | null;
+            /**
+             * Monthly Cents
+             * @description per calendar month, UTC
+             */
+            monthly_cents: number | null;
+            /**
+             * Weekly Cents
+             * @description per ISO week, from Monday 00:00 UTC
+             */
+            weekly_cents: number | null;
+        };
         /** StatusUpdate */
         StatusUpdate: {
             status: components["schemas"]["UserStatus"];
@@ -4470,11 +5250,93 @@ export interface components {
              */
             user_id: string | null;
         };
+        /** TermsAcceptRequest */
+        TermsAcceptRequest: {
+            /** Privacy Version */
+            privacy_version: string;
+            /** Terms Version */
+            terms_version: string;
+        };
+        /** TermsDocument */
+        TermsDocument: {
+            /**
+             * Url
+             * @description where to read it (a page of the web client)
+             */
+            url: string;
+            /** Version */
+            version: string;
+        };
+        /**
+         * TermsRead
+         * @description The current terms and privacy notice, and the rules registration follows.
+         */
+        TermsRead: {
+            /**
+             * Allowed Countries
+             * @description ISO 3166-1 alpha-2 codes players may register from; empty: all
+             */
+            allowed_countries: string[];
+            /**
+             * Country Required
+             * @description registration must give a country
+             */
+            country_required: boolean;
+            /**
+             * Identity Required
+             * @description when cash purchases need a verified identity (POST /api/users/me/identity)
+             * @enum {string}
+             */
+            identity_required: "never" | "first_cash_purchase" | "above_threshold";
+            privacy: components["schemas"]["TermsDocument"];
+            terms: components["schemas"]["TermsDocument"];
+        };
+        /**
+         * TermsStatus
+         * @description The player's acceptance of the terms and privacy notice.
+         */
+        TermsStatus: {
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Accepted Privacy Version */
+            accepted_privacy_version: string | null;
+            /** Accepted Terms Version */
+            accepted_terms_version: string | null;
+            /**
+             * Current
+             * @description false: accept the current versions before buying
+             */
+            current: boolean;
+            /**
+             * Privacy Version
+             * @description the current privacy notice
+             */
+            privacy_version: string;
+            /**
+             * Terms Version
+             * @description the current terms
+             */
+            terms_version: string;
+        };
         /**
          * Tier
          * @enum {string}
          */
         Tier: "ICON" | "RARE" | "GRAIL" | "MYTHIC";
+        /** TimeOutRequest */
+        TimeOutRequest: {
+            /**
+             * Confirm
+             * @description it cannot be ended early: say so
+             * @constant
+             */
+            confirm: true;
+            /**
+             * Hours
+             * @description 24 hours to 6 weeks
+             */
+            hours: number;
+        };
         /**
          * TrackingRead
          * @description The winner's own view of their prize, with the address they gave.
@@ -4665,6 +5527,11 @@ export interface components {
          */
         UserRead: {
             /**
+             * Country
+             * @description ISO 3166-1 alpha-2, as declared at registration
+             */
+            country?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -4683,6 +5550,8 @@ export interface components {
             /** Roles */
             roles: components["schemas"]["Role"][];
             status: components["schemas"]["UserStatus"];
+            /** @description the player's acceptance of the current terms */
+            terms?: components["schemas"]["TermsStatus"] | null;
             /** Username */
             username: string;
             /** Verified Email */
@@ -4694,7 +5563,7 @@ export interface components {
          * UserStatus
          * @enum {string}
          */
-        UserStatus: "active" | "suspended" | "banned";
+        UserStatus: "active" | "suspended" | "banned" | "deleted";
         /**
          * UserUpdate
          * @description Fields a user may change on their own account (email and roles are not among them).
@@ -4764,6 +5633,15 @@ export interface components {
              * Format: uuid
              */
             user_id: string;
+        };
+        /** WithheldColumn */
+        WithheldColumn: {
+            /** Column */
+            column: string;
+            /** Reason */
+            reason: string;
+            /** Table */
+            table: string;
         };
     };
     responses: never;
@@ -5842,6 +6720,113 @@ export interface operations {
                 };
             };
             /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_postal_free_entry_api_admin_lots__lot_id__free_entries_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostalFreeEntry"];
+            };
+        };
+        responses: {
+            /** @description A repeated request: the first free entry, as it stands now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreeEntryRead"];
+                };
+            };
+            /** @description Bad request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7475,6 +8460,75 @@ export interface operations {
             };
         };
     };
+    player_play_api_admin_users__user_id__play_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     set_roles_api_admin_users__user_id__roles_put: {
         parameters: {
             query?: never;
@@ -7753,6 +8807,120 @@ export interface operations {
             };
             /** @description Invalid input: the `errors` member lists the fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_log_api_audit_log_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; omit for the first page */
+                cursor?: string | null;
+                /** @description items per page, 1 to 100 */
+                limit?: number;
+                /** @description newest entries first (the export is always oldest first) */
+                newest_first?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_log_api_audit_log_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON Lines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/jsonl": unknown;
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8282,6 +9450,15 @@ export interface operations {
             };
             /** @description The body could not be read (e.g. not UTF-8) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9804,6 +10981,46 @@ export interface operations {
             };
         };
     };
+    latest_cosigned_checkpoint_api_ledger_checkpoint_cosigned_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CosignedCheckpoint"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_checkpoints_api_ledger_checkpoints_get: {
         parameters: {
             query?: {
@@ -11245,6 +12462,172 @@ export interface operations {
             };
         };
     };
+    enter_free_api_lots__lot_id__free_entries_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description a unique key per purchase (e.g. a UUID), reused on every retry of it */
+                "Idempotency-Key": string;
+            };
+            path: {
+                lot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A repeated request: the first free entry, as it stands now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreeEntryRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_odds_api_lots__lot_id__my_odds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyOddsRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     attempt_api_lots__lot_id__trivia_attempt_post: {
         parameters: {
             query?: never;
@@ -12210,6 +13593,37 @@ export interface operations {
             };
         };
     };
+    current_terms_api_terms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsRead"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     read_me_api_users_me_get: {
         parameters: {
             query?: never;
@@ -12239,6 +13653,93 @@ export interface operations {
             };
             /** @description Not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_me_api_users_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountDeletion"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12523,6 +14024,113 @@ export interface operations {
             };
         };
     };
+    export_me_api_users_me_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataExport"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_identity_check_api_users_me_identity_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityCheckRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     my_notifications_api_users_me_notifications_get: {
         parameters: {
             query?: {
@@ -12639,6 +14247,393 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_play_api_users_me_play_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_my_limits_api_users_me_play_limits_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LimitsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_my_reality_check_api_users_me_play_reality_check_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RealityCheckUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exclude_myself_api_users_me_play_self_exclusion_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelfExclusionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    take_time_out_api_users_me_play_time_out_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeOutRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12840,6 +14835,95 @@ export interface operations {
             };
             /** @description Not allowed (role, CSRF, unverified email, inactive account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accept_terms_api_users_me_terms_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermsAcceptRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsStatus"];
+                };
+            };
+            /** @description The body could not be read (e.g. not UTF-8) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (role, CSRF, unverified email, inactive account) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the size limit (ALOT_MAX_BODY_BYTES) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,7 +8,7 @@ import { api, unwrap } from "../api/client";
 import { ME_KEY } from "./session";
 
 /** Why the login page was opened, to say so there (history state, not the URL). */
-export type LoginReason = "password_changed" | "password_reset" | "logged_out_everywhere";
+export type LoginReason = "password_changed" | "password_reset" | "logged_out_everywhere" | "account_deleted";
 export type LoginState = { expired?: boolean; reason?: LoginReason };
 
 /** Forget the player in this tab: the `me` query says nobody, their data is dropped. */

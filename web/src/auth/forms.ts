@@ -10,6 +10,8 @@ const FIELD_OF_CODE: Record<string, string[]> = {
   underage: ["date_of_birth"],
   username_taken: ["username"],
   wrong_password: ["current_password"],
+  country_required: ["country"],
+  country_not_allowed: ["country"],
 };
 
 function sentence(text: string): string {

@@ -3,6 +3,8 @@ import { isAdmin, useMe } from "../auth/session";
 import { Suspense } from "react";
 import { NotificationBell } from "./NotificationBell";
 import { LiveToasts } from "../live/LiveToasts";
+import { RealityCheck } from "../play/RealityCheck";
+import { TermsBanner } from "../compliance/AcceptTerms";
 
 export function Layout() {
   const me = useMe();
@@ -64,15 +66,18 @@ export function Layout() {
         </nav>
       </header>
       <main id="main" className="container" tabIndex={-1}>
+        <TermsBanner />
         <Suspense fallback={<p role="status">Loading…</p>}>
           <Outlet />
         </Suspense>
       </main>
       <LiveToasts />
+      {user && <RealityCheck />}
       <footer className="site-footer container">
         <p>
           Every draw is provably fair: recompute it yourself from the published proof.{" "}
-          <a href="/docs">API</a>
+          <a href="/docs">API</a> · <NavLink to="/terms">Terms</NavLink> ·{" "}
+          <NavLink to="/privacy">Privacy</NavLink>
         </p>
       </footer>
     </>

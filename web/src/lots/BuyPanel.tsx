@@ -3,10 +3,15 @@
 // picks what to buy, reused by every retry and repeated click, replaced after success,
 // so a double click buys once.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, newIdempotencyKey, unwrap } from "../api/client";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { PlayProblemLink } from "../play/PlayProblemLink";
+import { ApiError } from "../api/problem";
+import { AcceptTermsPanel } from "../compliance/AcceptTerms";
+import { needsAcceptance } from "../compliance/terms";
+import { useMe } from "../auth/session";
 import { formatCents, formatCredits } from "../lib/money";
 import {
   CREDITS_KEY,
@@ -15,10 +20,12 @@ import {
   fetchCredits,
   fetchPaymentConfig,
   lotKey,
+  myOddsKey,
   type Lot,
   type Purchase,
 } from "./api";
 import { plural, ticketRange } from "./format";
+import { FreeEntryPanel } from "./FreeEntryPanel";
 
 const CREDITS_PER_TICKET = 100;
 const PURCHASE_WORDS: Record<string, string> = {
@@ -90,6 +97,7 @@ export function BuyPanel({ lot }: { lot: Lot }) {
     void queryClient.invalidateQueries({ queryKey: lotKey(lot.id) });
     void queryClient.invalidateQueries({ queryKey: MY_ENTRIES_KEY });
     void queryClient.invalidateQueries({ queryKey: CREDITS_KEY });
+    void queryClient.invalidateQueries({ queryKey: myOddsKey(lot.id) });
     void queryClient.invalidateQueries({ queryKey: ["lots"] });
   }
 
@@ -137,6 +145,23 @@ export function BuyPanel({ lot }: { lot: Lot }) {
   });
 
   const busy = cash.isPending || withCredits.isPending;
+  const refusal = [cash.error, withCredits.error].find((error) => error instanceof ApiError);
+  // Refused for new terms: accept them here, then buy again (the same key: nothing was bought).
+  const termsRefused = refusal instanceof ApiError && refusal.code === "terms_not_accepted";
+  const identityRefused = refusal instanceof ApiError && refusal.code === "identity_required";
+  // The page's banner asks already when the account says so: one panel, not two.
+  const me = useMe();
+  const bannerShown = needsAcceptance(me.data?.terms);
+  // Accepted since the refused purchase was sent (here or in the banner): buy again.
+  const acceptedSince =
+    termsRefused &&
+    me.data?.terms?.current === true &&
+    me.dataUpdatedAt > Math.max(cash.submittedAt, withCredits.submittedAt);
+  useEffect(() => {
+    if (!acceptedSince) return;
+    cash.reset();
+    withCredits.reset();
+  }, [acceptedSince, cash, withCredits]);
   const inFlight = useRef(false);
 
   function chooseBundle(index: number) {
@@ -172,6 +197,15 @@ export function BuyPanel({ lot }: { lot: Lot }) {
         You answered the question correctly: you can buy tickets.
       </p>
       {receipt && <Receipt purchase={receipt} lot={lot} />}
+      {termsRefused && !acceptedSince && bannerShown && (
+        <p className="alert info">Accept the new terms above, then buy again.</p>
+      )}
+      {termsRefused && !acceptedSince && !bannerShown && <AcceptTermsPanel />}
+      {identityRefused && (
+        <p className="alert info">
+          <Link to="/account#identity">Verify your identity</Link> on your account page, then buy again.
+        </p>
+      )}
 
       <form className="card stack panel-form" onSubmit={buyCash} aria-labelledby={`${ids}-cash`}>
         <h3 id={`${ids}-cash`} style={{ margin: 0 }}>
@@ -192,6 +226,7 @@ export function BuyPanel({ lot }: { lot: Lot }) {
           ))}
         </fieldset>
         <ProblemAlert error={cash.error} />
+        <PlayProblemLink error={cash.error} />
         <div>
           <button type="submit" disabled={!chosen || busy || !config.data}>
             {cash.isPending
@@ -235,12 +270,15 @@ export function BuyPanel({ lot }: { lot: Lot }) {
           <small className="hint">Costs {formatCredits(tickets * CREDITS_PER_TICKET)}.</small>
         </div>
         <ProblemAlert error={withCredits.error} />
+        <PlayProblemLink error={withCredits.error} />
         <div>
           <button type="submit" className="secondary" disabled={busy}>
             {withCredits.isPending ? "Buying…" : `Buy ${plural(tickets, "ticket")} with credits`}
           </button>
         </div>
       </form>
+
+      <FreeEntryPanel lot={lot} />
     </section>
   );
 }

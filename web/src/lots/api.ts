@@ -11,6 +11,9 @@ export type TriviaStatus = components["schemas"]["TriviaStatusRead"];
 export type Credits = components["schemas"]["CreditsRead"];
 export type PaymentConfig = components["schemas"]["PaymentConfigRead"];
 export type LeaderboardRow = components["schemas"]["LeaderboardRow"];
+export type FreeEntry = components["schemas"]["FreeEntryRead"];
+export type MyOdds = components["schemas"]["MyOddsRead"];
+export type FreeEntryStanding = components["schemas"]["FreeEntryStandingRead"];
 export type LotQuery = NonNullable<operations["list_lots_api_lots_get"]["parameters"]["query"]>;
 export type LotSort = NonNullable<LotQuery["sort"]>;
 
@@ -19,6 +22,7 @@ export const lotKey = (lotId: string) => ["lot", lotId] as const;
 export const leaderboardKey = (lotId: string) => ["lot", lotId, "leaderboard"] as const;
 export const triviaKey = (lotId: string) => ["lot", lotId, "trivia"] as const;
 export const myLotEntriesKey = (lotId: string) => ["me", "entries", "lot", lotId] as const;
+export const myOddsKey = (lotId: string) => ["me", "odds", "lot", lotId] as const;
 export const MY_ENTRIES_KEY = ["me", "entries"] as const;
 export const CREDITS_KEY = ["me", "credits"] as const;
 export const PAYMENT_CONFIG_KEY = ["payments", "config"] as const;
@@ -63,4 +67,8 @@ export async function fetchCredits(): Promise<Credits> {
 
 export async function fetchPaymentConfig(): Promise<PaymentConfig> {
   return unwrap(await api.GET("/api/payments/config"));
+}
+
+export async function fetchMyOdds(lotId: string): Promise<MyOdds> {
+  return unwrap(await api.GET("/api/lots/{lot_id}/my-odds", { params: { path: { lot_id: lotId } } }));
 }

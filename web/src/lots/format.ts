@@ -57,3 +57,27 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function ticketRange(start: number, end: number): string {
   return start === end ? `#${start}` : `#${start}–#${end}`;
 }
+
+/** The lot's free-entry rule in words (`free_entry_period_days`: null is once per lot). */
+export function freeEntryRule(periodDays: number | null): string {
+  if (periodDays === null) return "One free entry per player in this lot";
+  return periodDays === 1 ? "One free entry per player every day" : `One free entry per player every ${periodDays} days`;
+}
+
+/** Whether the player may enter for free now, in words: null when they may. */
+export function freeEntryWait(standing: { available: boolean; next_at: string | null }, now: number): string | null {
+  if (standing.available) return null;
+  if (standing.next_at === null) return "You have used your free entry in this lot.";
+  const seconds = Math.ceil((new Date(standing.next_at).getTime() - now) / 1000);
+  if (seconds <= 0) return null;
+  return `You have used your free entry for now: the next one opens in ${waitWords(seconds)}.`;
+}
+
+function waitWords(seconds: number): string {
+  const days = Math.floor(seconds / 86400);
+  const hours = Math.floor((seconds % 86400) / 3600);
+  const minutes = Math.max(1, Math.ceil((seconds % 3600) / 60));
+  if (days > 0) return hours > 0 ? `${plural(days, "day")} ${plural(hours, "hour")}` : plural(days, "day");
+  if (hours > 0) return plural(hours, "hour");
+  return plural(minutes, "minute");
+}

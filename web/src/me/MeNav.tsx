@@ -17,6 +17,10 @@ export function MeNav() {
         <li>
           <NavLink to="/me/notifications">Notifications</NavLink>
         </li>
+        <li>
+          <NavLink to="/me/play">Responsible play</NavLink>
+          <NavLink to="/me/data">Your data</NavLink>
+        </li>
       </ul>
     </nav>
   );

@@ -20,7 +20,8 @@ import {
   type Lot,
 } from "../lots/api";
 import { BuyPanel } from "../lots/BuyPanel";
-import { ago, plural, shareBps, ticketRange, ticketsToFund, timeLeft } from "../lots/format";
+import { MyOddsLine } from "../lots/FreeEntryPanel";
+import { ago, freeEntryRule, plural, shareBps, ticketRange, ticketsToFund, timeLeft } from "../lots/format";
 import { Gallery } from "../lots/Gallery";
 import { Odds, STATUS_WORDS, tierWords } from "../lots/LotCard";
 import { TriviaGate } from "../lots/TriviaGate";
@@ -89,7 +90,7 @@ function MyTickets({ lot }: { lot: Lot }) {
           <li key={entry.id}>
             {ticketRange(entry.tickets_start, entry.tickets_end)}{" "}
             <span className="muted">
-              ({entry.method === "credits" ? `${entry.spent_credits} credits` : entry.amount_paid_cents ? formatCents(entry.amount_paid_cents) : "free"}
+              ({entry.method === "free" ? "free entry" : entry.method === "credits" ? `${entry.spent_credits} credits` : entry.amount_paid_cents ? formatCents(entry.amount_paid_cents) : "free"}
               {entry.ledger_seq !== null ? `, ledger entry #${entry.ledger_seq}` : ""})
             </span>
             {entry.is_winner && <strong> Winner!</strong>}
@@ -301,8 +302,10 @@ export default function LotPage() {
               )}
               <dt>Odds</dt>
               <dd>
-                <Odds lot={data} />
+                <Odds lot={data} /> <span className="muted">Every ticket, paid or free, has the same chance.</span>
               </dd>
+              <dt>Free entry</dt>
+              <dd data-testid="free-entry-rule">{freeEntryRule(data.free_entry_period_days)} (no purchase necessary)</dd>
               {data.max_tickets_per_user !== null && (
                 <>
                   <dt>Most per player</dt>
@@ -338,6 +341,7 @@ export default function LotPage() {
           {me.data && (
             <section aria-labelledby="mine-title">
               <h2 id="mine-title">My tickets</h2>
+              <MyOddsLine lotId={data.id} />
               <MyTickets lot={data} />
             </section>
           )}

@@ -22,7 +22,11 @@ export const TAG_INPUTS = utf8("ALOT-DRAW-V2/inputs");
 export const TAG_SEED = utf8("ALOT-DRAW-V2/seed");
 export const TAG_SELECT = utf8("ALOT-DRAW-V2/select");
 
-export type Entry = { user_id: string; tickets_start: number; tickets_end: number };
+/** One entry of the ticket map; `kind` is "free" for a free entry (no purchase
+ * necessary) and absent for a paid one, so a paid entry's JSON never changed. */
+export type Entry = { user_id: string; tickets_start: number; tickets_end: number; kind?: "free" };
+
+export const ENTRY_KIND_FREE = "free";
 
 export class DrawProofFormatError extends Error {
   override name = "DrawProofFormatError";
@@ -72,7 +76,11 @@ export const commitmentPreimageV2 = (serverSeed: string): Uint8Array => concat(e
 export const commitmentV2 = (serverSeed: string): string => toHex(sha256(commitmentPreimageV2(serverSeed)));
 
 export const entryLeaf = (entry: Entry): Uint8Array =>
-  canonicalJson({ user_id: entry.user_id, tickets_start: entry.tickets_start, tickets_end: entry.tickets_end });
+  canonicalJson(
+    entry.kind === undefined
+      ? { user_id: entry.user_id, tickets_start: entry.tickets_start, tickets_end: entry.tickets_end }
+      : { user_id: entry.user_id, tickets_start: entry.tickets_start, tickets_end: entry.tickets_end, kind: entry.kind },
+  );
 
 /** The RFC 9162 root over the canonical JSON of each entry, in ticket order. */
 export const ticketMapRoot = (entries: Entry[]): string => toHex(merkleRoot(entries.map((e) => leafHash(entryLeaf(e)))));
@@ -189,13 +197,24 @@ function entries(value: unknown, where: string): Entry[] {
   if (!Array.isArray(value) || value.length === 0) throw new DrawProofFormatError("must be a non-empty array of entries", where);
   return value.map((item, i) => {
     const here = `${where}[${i}]`;
-    const e = exactMembers(item, ["user_id", "tickets_start", "tickets_end"], here);
-    return {
+    const hasKind = typeof item === "object" && item !== null && Object.prototype.hasOwnProperty.call(item, "kind");
+    const fields = hasKind ? ["user_id", "tickets_start", "tickets_end", "kind"] : ["user_id", "tickets_start", "tickets_end"];
+    const e = exactMembers(item, fields, here);
+    const entry: Entry = {
       user_id: uuid(e.user_id, `${here}.user_id`),
       tickets_start: ticketNumber(e.tickets_start, `${here}.tickets_start`),
       tickets_end: ticketNumber(e.tickets_end, `${here}.tickets_end`),
     };
+    if (hasKind) entry.kind = entryKind(e.kind, `${here}.kind`);
+    return entry;
   });
+}
+
+// A paid entry has no kind at all ("paid" or null would give one ticket map two encodings).
+function entryKind(value: unknown, where: string): "free" {
+  const text = str(value, where);
+  if (text !== ENTRY_KIND_FREE) throw new DrawProofFormatError(`must be "free" (absent: paid), got ${JSON.stringify(text)}`, where);
+  return ENTRY_KIND_FREE;
 }
 
 // --- shared checks ---------------------------------------------------------------------
@@ -211,6 +230,9 @@ export function tilingProblems(list: Entry[], total: number): string[] {
       problems.push(`entries[${i}] starts at ticket ${entry.tickets_start}, expected ${expectedStart} (${kind})`);
     }
     if (entry.tickets_end < entry.tickets_start) problems.push(`entries[${i}] ends at ${entry.tickets_end}, before it starts at ${entry.tickets_start}`);
+    if (entry.kind === ENTRY_KIND_FREE && entry.tickets_end !== entry.tickets_start) {
+      problems.push(`entries[${i}] is a free entry holding tickets ${entry.tickets_start}-${entry.tickets_end}: a free entry holds exactly one ticket`);
+    }
     held += Math.max(0, entry.tickets_end - entry.tickets_start + 1);
     expectedStart = entry.tickets_end + 1;
   });

@@ -10,9 +10,9 @@ with Alot(base_url="https://alot.example") as client:
 ```
 
 `Alot` (sync) and `AsyncAlot` (async) offer the same resources with the same
-methods: `auth`, `users`, `lots`, `trivia`, `entries`, `credits`, `reveals`, `refunds`,
-`images`, `notifications`, `ledger`, `admin` and `dev`. Errors are described in
-`alot_sdk.errors`, money helpers in `alot_sdk.money`, response models in
+methods: `auth`, `users`, `terms`, `lots`, `trivia`, `entries`, `credits`, `reveals`,
+`refunds`, `images`, `notifications`, `play`, `ledger`, `admin` and `dev`. Errors are
+described in `alot_sdk.errors`, money helpers in `alot_sdk.money`, response models in
 `alot_sdk.models`, live events (`lots.watch`, `notifications.watch`) in `alot_sdk.live`.
 """
 

@@ -30,6 +30,7 @@ from alot_sdk.errors import (
 from alot_sdk.models import SessionTokens
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources.admin import Admin, AsyncAdmin
+from alot_sdk.resources.audit import AsyncAudit, Audit
 from alot_sdk.resources.auth import AsyncAuth, Auth
 from alot_sdk.resources.credits import AsyncCredits, Credits
 from alot_sdk.resources.dev import AsyncDev, Dev
@@ -41,8 +42,10 @@ from alot_sdk.resources.ledger import AsyncLedger, Ledger
 from alot_sdk.resources.lots import AsyncLots, Lots
 from alot_sdk.resources.notifications import AsyncNotifications, Notifications
 from alot_sdk.resources.payouts import AsyncPayouts, Payouts
+from alot_sdk.resources.play import AsyncPlay, Play
 from alot_sdk.resources.refunds import AsyncRefunds, Refunds
 from alot_sdk.resources.reveals import AsyncReveals, Reveals
+from alot_sdk.resources.terms import AsyncTerms, Terms
 from alot_sdk.resources.trivia import AsyncTrivia, Trivia
 from alot_sdk.resources.users import AsyncUsers, Users
 
@@ -100,6 +103,7 @@ class Alot(BaseClient):
         self._refresh_lock = threading.Lock()
         self.auth = Auth(self)
         self.users = Users(self)
+        self.terms = Terms(self)
         self.lots = Lots(self)
         self.trivia = Trivia(self)
         self.entries = Entries(self)
@@ -111,8 +115,10 @@ class Alot(BaseClient):
         self.images = Images(self)
         self.payouts = Payouts(self)
         self.notifications = Notifications(self)
+        self.play = Play(self)
         self.ledger = Ledger(self)
         self.admin = Admin(self)
+        self.audit = Audit(self)
         self.dev = Dev(self)
 
     def close(self) -> None:
@@ -294,6 +300,7 @@ class AsyncAlot(BaseClient):
         self._refresh_lock = anyio.Lock()
         self.auth = AsyncAuth(self)
         self.users = AsyncUsers(self)
+        self.terms = AsyncTerms(self)
         self.lots = AsyncLots(self)
         self.trivia = AsyncTrivia(self)
         self.entries = AsyncEntries(self)
@@ -305,8 +312,10 @@ class AsyncAlot(BaseClient):
         self.images = AsyncImages(self)
         self.payouts = AsyncPayouts(self)
         self.notifications = AsyncNotifications(self)
+        self.play = AsyncPlay(self)
         self.ledger = AsyncLedger(self)
         self.admin = AsyncAdmin(self)
+        self.audit = AsyncAudit(self)
         self.dev = AsyncDev(self)
 
     async def close(self) -> None:

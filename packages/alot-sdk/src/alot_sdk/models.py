@@ -120,6 +120,42 @@ class SessionTokens(AlotModel):
     refresh_expires_in: int
 
 
+class TermsDocument(AlotModel):
+    version: str
+    url: str
+
+
+class Terms(AlotModel):
+    """The current terms and privacy notice, and registration's country rule."""
+
+    terms: TermsDocument
+    privacy: TermsDocument
+    allowed_countries: list[str]
+    country_required: bool
+    identity_required: str = "never"
+
+
+class TermsStatus(AlotModel):
+    """A player's acceptance: ``current`` false means accept before the next purchase."""
+
+    terms_version: str
+    privacy_version: str
+    accepted_terms_version: str | None
+    accepted_privacy_version: str | None
+    accepted_at: datetime | None
+    current: bool
+
+
+class IdentityCheck(AlotModel):
+    """A started identity check: ``verified`` at once (sandbox), or continue at ``url``."""
+
+    provider: str
+    check_id: str
+    status: str
+    url: str
+    verified_identity: bool
+
+
 class User(AlotModel):
     """An account as its owner (or an admin) sees it."""
 
@@ -133,6 +169,9 @@ class User(AlotModel):
     status: str
     roles: list[str]
     created_at: datetime
+    country: str | None = None
+    terms: TermsStatus | None = None
+    """The player's acceptance of the current terms (``terms.current``)."""
 
 
 class PublicUser(AlotModel):
@@ -258,6 +297,9 @@ class Lot(AlotModel):
     """The host selling it; None for the platform's own lots."""
     commission_bps: int | None = None
     """A host lot's commission (ALOT!'s share, basis points), frozen when it opens."""
+    free_entry_period_days: int | None = None
+    """Free entry (no purchase necessary): None allows one per player in the lot; N one
+    per player every N days."""
 
     @property
     def retail_value_display(self) -> str:
@@ -324,6 +366,54 @@ class Purchase(AlotModel):
     @property
     def amount_display(self) -> str:
         return format_money(self.amount_cents, self.currency)
+
+
+class FreeEntry(AlotModel):
+    """A free entry (no purchase necessary): one ticket, drawn like any paid ticket."""
+
+    id: str
+    """Its purchase id (method "free")."""
+    lot_id: str
+    user_id: str
+    route: str
+    """ "online" (the player's form) or "postal" (an admin recorded the card)."""
+    method: str
+    tickets: int
+    tickets_start: int
+    tickets_end: int
+    amount_cents: int
+    reference: str | None
+    received_on: date | None
+    ledger_seq: int | None
+    lot_status: str
+    created_at: datetime
+    replayed: bool = False
+    """True when the platform answered with the entry first made with the same key (or
+    postal reference)."""
+
+
+class FreeEntryStanding(AlotModel):
+    period_days: int | None
+    used: int
+    available: bool
+    next_at: datetime | None
+
+
+class MyOdds(AlotModel):
+    """The caller's tickets and chance in a lot now (every ticket has the same chance)."""
+
+    lot_id: str
+    lot_status: str
+    tickets_sold: int
+    free_tickets: int
+    per_ticket: str | None
+    """ "1 in N", or None before any ticket."""
+    my_tickets: int
+    my_free_tickets: int
+    my_odds: str | None
+    """ "k in N", or None while the caller holds no ticket."""
+    my_chance_bps: int
+    free_entry: FreeEntryStanding
 
 
 class Entry(AlotModel):
@@ -1036,3 +1126,81 @@ class HostLotSales(AlotModel):
     host_share_cents: int
     held_cents: int
     payable_cents: int
+
+
+# -- responsible play ----------------------------------------------------------------
+
+
+class SpendLimits(AlotModel):
+    """Cash spend limits in force, in US cents (None: no limit)."""
+
+    daily_cents: int | None
+    weekly_cents: int | None
+    monthly_cents: int | None
+
+
+class PendingLimit(AlotModel):
+    """A raised or removed limit waiting its 24 hours."""
+
+    period: Literal["daily", "weekly", "monthly"]
+    limit_cents: int | None
+    applies_at: datetime
+
+
+class PeriodSpend(AlotModel):
+    """Cash spent in the current UTC day, ISO week or calendar month, and what is left."""
+
+    period: Literal["daily", "weekly", "monthly"]
+    limit_cents: int | None
+    spent_cents: int
+    remaining_cents: int | None
+    started_at: datetime
+    resets_at: datetime
+
+
+class Exclusion(AlotModel):
+    """A time-out or self-exclusion in force: no purchases until ``ends_at``."""
+
+    kind: Literal["time_out", "self_exclusion"]
+    started_at: datetime
+    ends_at: datetime
+
+
+class PlayStatus(AlotModel):
+    """A player's responsible-play settings and where they stand."""
+
+    limits: SpendLimits
+    pending: list[PendingLimit]
+    periods: list[PeriodSpend]
+    exclusion: Exclusion | None
+    reality_check_minutes: int | None
+
+
+class DataExport(AlotModel):
+    """Everything the platform holds about the logged-in player (`alot-data-export/1`):
+    the account (full name and birth date decrypted), then every table that names them,
+    the columns withheld and why, and what is held elsewhere."""
+
+    format: str
+    exported_at: str
+    user_id: str
+    account: dict[str, Any]
+    tables: dict[str, list[dict[str, Any]]]
+    withheld: list[dict[str, str]]
+    not_included: dict[str, str]
+
+
+class AuditEntry(AlotModel):
+    """One entry of the admin and host audit log, exactly as it is hashed
+    (docs/spec/audit-log.md: verify the export with `alot-verify audit-log`)."""
+
+    seq: int
+    at: str
+    actor_id: str | None
+    actor_roles: list[str]
+    action: str
+    target_type: str
+    target_id: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str

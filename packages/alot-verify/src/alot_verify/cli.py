@@ -236,19 +236,38 @@ def _draw_proof(document: Any, source: str) -> Any:
     "--beacon-public-key",
     metavar="HEX",
     envvar="ALOT_VERIFY_BEACON_PUBLIC_KEY",
-    help="The drand chain's public key (hex): also check an alot-v2 beacon's BLS signature.",
+    help="Also require the beacon's chain to have this public key (hex).",
+)
+@click.option(
+    "--chain-info",
+    "chain_info_sources",
+    metavar="FILE",
+    multiple=True,
+    help="Pin a drand chain other than the League of Entropy's, from its /info JSON "
+    "(a file, - or a URL); repeatable.",
 )
 @click.pass_context
-def draw_command(ctx: click.Context, proof_source: str, beacon_public_key: str | None) -> None:
+def draw_command(
+    ctx: click.Context,
+    proof_source: str,
+    beacon_public_key: str | None,
+    chain_info_sources: tuple[str, ...],
+) -> None:
     """Verify a draw proof (alot-v1 or alot-v2) read from PROOF: a file, - or a URL.
 
     PROOF is a lot's /api/lots/{id}/draw/proof, or its /api/lots/{id}/draw record (whose
-    `proof` member is checked).
+    `proof` member is checked). An alot-v2 beacon must be a round of a pinned drand
+    chain (quicknet, default, or one given with --chain-info), signed by its key.
     """
+    from alot_verify.beacon import chain_from_info
     from alot_verify.draw import draw_checks
 
     report = Report(command="draw")
     with input_errors(ctx):
+        chains = {}
+        for source in chain_info_sources:
+            chain = chain_from_info(load_json(source), where=f"--chain-info {source}")
+            chains[chain.chain_hash] = chain
         key = None
         if beacon_public_key is not None:
             try:
@@ -256,7 +275,7 @@ def draw_command(ctx: click.Context, proof_source: str, beacon_public_key: str |
             except ValueError as exc:
                 raise InputError("not hex", where="--beacon-public-key") from exc
         proof = _draw_proof(load_json(proof_source), proof_source)
-        checks, unchecked = draw_checks(proof, beacon_public_key=key)
+        checks, unchecked = draw_checks(proof, chains=chains, beacon_public_key=key)
     for check in checks:
         if check.passed:
             report.ok(check.name, check.description)
@@ -797,5 +816,121 @@ def consistency_command(
     emit(ctx, report)
 
 
+@cli.command("audit-log")
+@token_option
+@click.argument("log_source", metavar="FILE")
+@click.pass_context
+def audit_log_command(ctx: click.Context, log_source: str) -> None:
+    """Verify an admin and host audit log export read from FILE (a file, - or a URL):
+    JSON Lines or a JSON array of entries.
+
+    Recomputes every entry's hash and checks that seqs run 1..n without a gap and that
+    each prev_hash names the previous entry's hash (docs/spec/audit-log.md). Exit 1
+    names the first bad seq.
+    """
+    from alot_verify.audit import parse_audit_log, verify_audit_log
+    from alot_verify.errors import AuditLogVerificationError
+
+    report = Report(command="audit-log")
+    with input_errors(ctx):
+        entries = parse_audit_log(read_source(log_source))
+    try:
+        summary = verify_audit_log(entries)
+    except AuditLogVerificationError as exc:
+        report.fail("chain", f"audit log: {exc}")
+        report.details = {"entries": len(entries), "first_bad_seq": exc.seq}
+    else:
+        report.ok(
+            "chain",
+            f"audit log: {summary.entries} entries chain from genesis to {summary.head_hash}",
+        )
+        report.details = {"entries": summary.entries, "head_hash": summary.head_hash}
+    emit(ctx, report)
+
+
 def main() -> None:
     cli(prog_name="alot-verify")
+
+
+@cli.command("checkpoint")
+@token_option
+@click.argument("checkpoint_source", metavar="CHECKPOINT")
+@click.option(
+    "--key",
+    metavar="KEY",
+    envvar="ALOT_VERIFY_LEDGER_KEY",
+    required=True,
+    help="The log's verifier key (or its file).",
+)
+@click.option(
+    "--witness",
+    "witness_keys",
+    metavar="VKEY",
+    multiple=True,
+    help="A pinned witness key <name>+<id>+<base64(0x04 || key)> (or its file); repeatable.",
+)
+@click.option(
+    "--quorum",
+    type=int,
+    default=None,
+    help="How many of the pinned witnesses must have cosigned (default: all of them).",
+)
+@click.pass_context
+def checkpoint_command(
+    ctx: click.Context,
+    checkpoint_source: str,
+    key: str,
+    witness_keys: tuple[str, ...],
+    quorum: int | None,
+) -> None:
+    """Verify a signed checkpoint and its witnesses' cosignatures (C2SP tlog-cosignature).
+
+    CHECKPOINT is the note (file, - or URL), with the cosignature lines appended.
+    Exit 0 when the log's signature and at least --quorum pinned cosignatures verify.
+    """
+    from alot_verify.checkpoint import verify_checkpoint
+    from alot_verify.cosignature import parse_witness_key, verify_cosignature
+    from alot_verify.errors import CheckpointVerificationError
+
+    report = Report(command="checkpoint")
+    with input_errors(ctx):
+        text = read_checkpoint(checkpoint_source)
+        witnesses = [parse_witness_key(_read_key(w)) for w in witness_keys]
+        needed = len(witnesses) if quorum is None else quorum
+        if not 0 <= needed <= len(witnesses):
+            raise InputError(f"must be 0..{len(witnesses)}", where="--quorum")
+        log_key = _read_key(key)
+    try:
+        checkpoint = verify_checkpoint(text, log_key)
+    except CheckpointVerificationError as exc:
+        report.fail("checkpoint_signature", f"checkpoint: {exc}")
+        emit(ctx, report)
+    report.ok(
+        "checkpoint_signature",
+        f"checkpoint for {checkpoint.origin} (size {checkpoint.size}) is signed by the log key",
+    )
+    cosigned = []
+    for witness in witnesses:
+        try:
+            cosignature = verify_cosignature(text, witness)
+        except CheckpointVerificationError as exc:
+            report.note(f"cosignature: {exc}")
+            continue
+        cosigned.append({"witness": cosignature.witness, "timestamp": cosignature.timestamp})
+        report.ok(
+            "cosignature",
+            f"cosigned by witness {cosignature.witness} at {cosignature.timestamp} (POSIX s)",
+        )
+    if len(cosigned) < needed:
+        report.fail(
+            "cosignature_quorum",
+            f"{len(cosigned)} of the {len(witnesses)} pinned witnesses cosigned, {needed} needed",
+        )
+    elif witnesses:
+        report.ok("cosignature_quorum", f"{len(cosigned)} of {len(witnesses)} witnesses cosigned")
+    report.details = {
+        "origin": checkpoint.origin,
+        "size": checkpoint.size,
+        "cosignatures": cosigned,
+    }
+    emit(ctx, report)

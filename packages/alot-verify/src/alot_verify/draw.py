@@ -36,6 +36,8 @@ from alot_verify.errors import DrawVerificationError, FieldMismatch, InputError
 
 __all__ = [
     "ALGORITHMS",
+    "ENTRY_KINDS",
+    "ENTRY_KIND_FREE",
     "DrawCheck",
     "DrawResult",
     "Entry",
@@ -71,20 +73,36 @@ _HEX = re.compile(r"(?:[0-9a-f]{2})*")
 # --- public types -----------------------------------------------------------------
 
 
+ENTRY_KIND_FREE = "free"
+"""The kind of a free entry (no purchase necessary); a paid entry has no kind."""
+
+ENTRY_KINDS = (ENTRY_KIND_FREE,)
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One entry of the ticket map: ``user_id`` holds tickets ``tickets_start..tickets_end``."""
+    """One entry of the ticket map: ``user_id`` holds tickets ``tickets_start..tickets_end``.
+
+    ``kind`` is None for a paid entry and ``"free"`` for a free entry. A free ticket is
+    drawn exactly like a paid one; the kind only says how it was obtained. It appears in
+    the entry's JSON only when set, so every ticket map without free entries (and its
+    root) is byte-identical to what it was before kinds existed.
+    """
 
     user_id: str
     tickets_start: int
     tickets_end: int
+    kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        entry: dict[str, Any] = {
             "user_id": self.user_id,
             "tickets_start": self.tickets_start,
             "tickets_end": self.tickets_end,
         }
+        if self.kind is not None:
+            entry["kind"] = self.kind
+        return entry
 
 
 @dataclass(frozen=True)
@@ -116,12 +134,17 @@ class DrawResult:
 
 
 def draw_checks(
-    proof: Any, *, beacon_public_key: bytes | None = None
+    proof: Any,
+    *,
+    chains: Mapping[str, _beacon.DrandChain] | None = None,
+    beacon_public_key: bytes | None = None,
 ) -> tuple[list[DrawCheck], list[str]]:
     """Run every check of a draw proof; return (checks, notes on what was not checked).
 
-    Raises InputError if the proof is malformed. ``beacon_public_key`` is the drand
-    chain's public key; when given, an alot-v2 beacon's BLS signature is checked too.
+    Raises InputError if the proof is malformed. An alot-v2 beacon is checked against
+    the drand chains pinned in ``alot_verify.beacon`` and the auditor's own ``chains``
+    (by chain hash): a beacon of any other chain fails. ``beacon_public_key``, when
+    given, must also be the chain's pinned public key.
     """
     if not isinstance(proof, Mapping):
         raise InputError("a draw proof is a JSON object", where="$")
@@ -129,7 +152,7 @@ def draw_checks(
     if algorithm == ALGORITHM_V1:
         return _checks_v1(_parse_v1(proof)), []
     if algorithm == ALGORITHM_V2:
-        return _checks_v2(_parse_v2(proof), beacon_public_key)
+        return _checks_v2(_parse_v2(proof), _beacon.pinned_chains(chains), beacon_public_key)
     if algorithm is None:
         raise InputError("missing field", where="algorithm")
     raise InputError(
@@ -138,9 +161,14 @@ def draw_checks(
     )
 
 
-def verify_draw_proof(proof: Any, *, beacon_public_key: bytes | None = None) -> DrawResult:
+def verify_draw_proof(
+    proof: Any,
+    *,
+    chains: Mapping[str, _beacon.DrandChain] | None = None,
+    beacon_public_key: bytes | None = None,
+) -> DrawResult:
     """Verify a draw proof; raise DrawVerificationError listing every mismatch by field."""
-    checks, unchecked = draw_checks(proof, beacon_public_key=beacon_public_key)
+    checks, unchecked = draw_checks(proof, chains=chains, beacon_public_key=beacon_public_key)
     failures = [failure for check in checks for failure in check.failures]
     if failures:
         raise DrawVerificationError(failures)
@@ -610,7 +638,9 @@ def _parse_v2(proof: Mapping[str, Any]) -> _ProofV2:
     )
 
 
-def _checks_v2(p: _ProofV2, beacon_public_key: bytes | None) -> tuple[list[DrawCheck], list[str]]:
+def _checks_v2(
+    p: _ProofV2, chains: Mapping[str, _beacon.DrandChain], beacon_public_key: bytes | None
+) -> tuple[list[DrawCheck], list[str]]:
     inputs = p.inputs
     unchecked: list[str] = []
     checks = [
@@ -664,7 +694,9 @@ def _checks_v2(p: _ProofV2, beacon_public_key: bytes | None) -> tuple[list[DrawC
             )
         )
     else:
-        beacon_checks, randomness, notes = _beacon_checks(inputs, p.beacon, beacon_public_key)
+        beacon_checks, randomness, notes = _beacon_checks(
+            inputs, p.beacon, chains, beacon_public_key
+        )
         checks.extend(beacon_checks)
         unchecked.extend(notes)
     seed = _seed_v2(p.server_seed, draw_inputs_hash(p.draw_inputs), randomness)
@@ -692,7 +724,10 @@ def _checks_v2(p: _ProofV2, beacon_public_key: bytes | None) -> tuple[list[DrawC
 
 
 def _beacon_checks(
-    inputs: _DrawInputs, reading: _BeaconReading, public_key: bytes | None
+    inputs: _DrawInputs,
+    reading: _BeaconReading,
+    chains: Mapping[str, _beacon.DrandChain],
+    public_key: bytes | None,
 ) -> tuple[list[DrawCheck], bytes, list[str]]:
     choice = inputs.beacon
     assert choice is not None  # the caller checked
@@ -709,59 +744,124 @@ def _beacon_checks(
             _compare("beacon.randomness", randomness.hex(), reading.randomness),
         ),
     ]
-    notes: list[str] = []
-    chain = _beacon.KNOWN_CHAINS.get(choice.chain_hash)
+    chain = chains.get(choice.chain_hash)
     if chain is None:
-        notes.append(
-            f"beacon.chosen_before_published: chain {choice.chain_hash} is not known; "
-            f"check yourself that round {choice.round} was published after "
-            f"{inputs.funded_at}"
-        )
-    else:
-        due = chain.round_time(choice.round)
-        funded = _unix_micros(inputs.funded_at)
-        failures = _compare("draw_inputs.beacon.scheme", chain.scheme, choice.scheme)
-        if due * 1_000_000 <= funded:
-            failures.append(
-                FieldMismatch(
-                    "draw_inputs.beacon.round",
-                    f"a {chain.name} round due after funded_at {inputs.funded_at}",
-                    str(choice.round),
-                    f"round {choice.round} was due at {_format_unix(due)}",
-                )
-            )
-        checks.append(
+        # Whoever runs an unknown chain holds its key: its rounds prove nothing about
+        # when they were made or by whom, so each check that needs the chain fails.
+        unpinned = "the chain is not pinned"
+        checks += [
+            _check(
+                "beacon.chain",
+                "draw_inputs.beacon.chain_hash is a pinned drand chain",
+                [
+                    FieldMismatch(
+                        "draw_inputs.beacon.chain_hash",
+                        "a pinned chain ("
+                        + ", ".join(sorted(c.name for c in chains.values()))
+                        + ", or one given with --chain-info)",
+                        choice.chain_hash,
+                    )
+                ],
+            ),
             _check(
                 "beacon.chosen_before_published",
-                f"beacon round {choice.round} of drand {chain.name} "
-                "was not yet published at funding",
-                failures,
-            )
-        )
-    if public_key is None:
-        notes.append(
-            "beacon.signature: not checked (give the drand chain's public key to check it)"
-        )
-    else:
-        failures = []
-        try:
-            _beacon.verify_beacon_signature(
-                scheme=choice.scheme,
-                round_number=choice.round,
-                signature=reading.signature,
-                public_key=public_key,
-                previous_signature=reading.previous_signature,
-            )
-        except DrawVerificationError as exc:
-            failures = exc.failures
-        checks.append(
+                f"beacon round {choice.round} was not yet published at funding",
+                [
+                    FieldMismatch(
+                        "draw_inputs.beacon.round",
+                        "a round of a pinned chain",
+                        str(choice.round),
+                        unpinned,
+                    )
+                ],
+            ),
             _check(
                 "beacon.signature",
-                f"beacon.signature is drand's signature of round {choice.round} ({choice.scheme})",
-                failures,
+                f"beacon.signature is the chain's signature of round {choice.round}",
+                [
+                    FieldMismatch(
+                        "beacon.signature",
+                        "a signature by a pinned chain's key",
+                        reading.signature.hex(),
+                        unpinned,
+                    )
+                ],
+            ),
+        ]
+        return checks, randomness, []
+    checks.append(
+        _check(
+            "beacon.chain",
+            f"draw_inputs.beacon names drand {chain.name}, pinned with its scheme and key",
+            _compare("draw_inputs.beacon.scheme", chain.scheme, choice.scheme),
+        )
+    )
+    due = chain.round_time(choice.round)
+    funded = _unix_micros(inputs.funded_at)
+    timing_failures: list[FieldMismatch] = []
+    if due * 1_000_000 <= funded:
+        timing_failures.append(
+            FieldMismatch(
+                "draw_inputs.beacon.round",
+                f"a {chain.name} round due after funded_at {inputs.funded_at}",
+                str(choice.round),
+                f"round {choice.round} was due at {_format_unix(due)}",
             )
         )
-    return checks, randomness, notes
+    checks.append(
+        _check(
+            "beacon.chosen_before_published",
+            f"beacon round {choice.round} of drand {chain.name} was not yet published at funding",
+            timing_failures,
+        )
+    )
+    if chain.scheme == _beacon.SCHEME_CHAINED:
+        reason = _beacon.previous_signature_mismatch(
+            chain, choice.round, reading.previous_signature
+        )
+        checks.append(
+            _check(
+                "beacon.previous_signature",
+                f"beacon.previous_signature is what round {choice.round} of drand "
+                f"{chain.name} follows",
+                []
+                if reason is None
+                else [
+                    FieldMismatch(
+                        "beacon.previous_signature", reason, reading.previous_signature.hex()
+                    )
+                ],
+            )
+        )
+    signature_failures: list[FieldMismatch] = []
+    if public_key is not None and public_key.hex() != chain.public_key:
+        signature_failures.append(
+            FieldMismatch(
+                "beacon public key", chain.public_key, public_key.hex(), "not the pinned key"
+            )
+        )
+    try:
+        _beacon.verify_beacon_signature(
+            scheme=choice.scheme,
+            round_number=choice.round,
+            signature=reading.signature,
+            public_key=bytes.fromhex(chain.public_key),
+            previous_signature=reading.previous_signature,
+        )
+    except DrawVerificationError as exc:
+        signature_failures += exc.failures
+    except InputError as exc:
+        # A scheme that is not the chain's: the signature cannot be the chain's either.
+        signature_failures.append(FieldMismatch("beacon.signature", chain.scheme, str(exc)))
+    checks.append(
+        _check(
+            "beacon.signature",
+            f"beacon.signature is drand {chain.name}'s signature of round {choice.round} "
+            f"({chain.scheme})",
+            signature_failures,
+        )
+    )
+    return checks, randomness, []
 
 
 # --- shared parsing and checks ----------------------------------------------------
@@ -804,6 +904,15 @@ def _tiling_mismatches(entries: Sequence[Entry], total_tickets: int) -> list[Fie
                     f">= tickets_start {entry.tickets_start}",
                     str(entry.tickets_end),
                     "ends before it starts",
+                )
+            )
+        if entry.kind == ENTRY_KIND_FREE and entry.tickets_end != entry.tickets_start:
+            failures.append(
+                FieldMismatch(
+                    f"entries[{i}].tickets_end",
+                    f"tickets_start {entry.tickets_start}",
+                    str(entry.tickets_end),
+                    "a free entry holds exactly one ticket",
                 )
             )
         held += max(0, entry.tickets_end - entry.tickets_start + 1)
@@ -871,15 +980,31 @@ def _parse_entries(value: Any, where: str) -> list[Entry]:
     entries = []
     for i, item in enumerate(value):
         here = f"{where}[{i}]"
-        _exact_members(item, ("user_id", "tickets_start", "tickets_end"), here)
+        fields = ("user_id", "tickets_start", "tickets_end")
+        has_kind = isinstance(item, Mapping) and "kind" in item
+        _exact_members(item, (*fields, "kind") if has_kind else fields, here)
         entries.append(
             Entry(
                 user_id=_uuid(item["user_id"], f"{here}.user_id"),
                 tickets_start=_ticket_number(item["tickets_start"], f"{here}.tickets_start"),
                 tickets_end=_ticket_number(item["tickets_end"], f"{here}.tickets_end"),
+                kind=_entry_kind(item["kind"], f"{here}.kind") if has_kind else None,
             )
         )
     return entries
+
+
+def _entry_kind(value: Any, where: str) -> str:
+    # A paid entry has no kind member at all: "paid" or null would give the same ticket
+    # map two encodings, and two roots.
+    text = _string(value, where)
+    if text not in ENTRY_KINDS:
+        raise InputError(
+            f"must be one of {', '.join(repr(k) for k in ENTRY_KINDS)} (absent: paid),"
+            f" got {text!r}",
+            where=where,
+        )
+    return text
 
 
 def _string(value: Any, where: str) -> str:

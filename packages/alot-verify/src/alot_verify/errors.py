@@ -10,6 +10,7 @@ Two families, because they mean different things to an auditor:
           +-- ProofVerificationError       an inclusion or consistency proof is wrong
           +-- CheckpointVerificationError  a checkpoint's signature does not verify
           +-- LedgerVerificationError      a ledger export line failed a check
+          +-- AuditLogVerificationError    an audit log entry breaks the hash chain
 
 Verifiers never return booleans: they return what they verified or raise one of these,
 with a message that names exactly what did not match.
@@ -81,3 +82,11 @@ class LedgerVerificationError(VerificationError):
             if part
         )
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class AuditLogVerificationError(VerificationError):
+    """An audit log entry does not verify; ``seq`` names the first bad entry."""
+
+    def __init__(self, seq: int, message: str) -> None:
+        self.seq = seq
+        super().__init__(f"seq {seq}: {message}")

@@ -19,11 +19,13 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from alot_platform import health
 from alot_platform.admin import endpoints as admin_endpoints
 from alot_platform.analytics import endpoints as analytics_endpoints
+from alot_platform.audit import endpoints as audit_endpoints
 from alot_platform.auth import endpoints as auth_endpoints
 from alot_platform.auth.dependencies import current_caller, current_principal, public
 from alot_platform.auth.throttle import LoginThrottle
 from alot_platform.cache import endpoints as cache_endpoints
 from alot_platform.clock import Clock, system_clock
+from alot_platform.compliance import endpoints as compliance_endpoints
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.credits import endpoints as credit_endpoints
@@ -49,6 +51,8 @@ from alot_platform.outbox import endpoints as outbox_endpoints
 from alot_platform.payments import endpoints as payment_endpoints
 from alot_platform.payments import webhooks as payment_webhooks
 from alot_platform.payouts import endpoints as payout_endpoints
+from alot_platform.play import endpoints as play_endpoints
+from alot_platform.privacy import endpoints as privacy_endpoints
 from alot_platform.realtime import endpoints as live_endpoints
 from alot_platform.refunds import endpoints as refund_endpoints
 from alot_platform.reveals import endpoints as reveal_endpoints
@@ -59,6 +63,7 @@ from alot_platform.security.ratelimit import RateLimiter, RateLimitMiddleware
 from alot_platform.trivia import endpoints as trivia_endpoints
 from alot_platform.users import endpoints as user_endpoints
 from alot_platform.web import WebClientMiddleware
+from alot_platform.witnesses import endpoints as witness_endpoints
 
 _DESCRIPTION = """\
 The ALOT! platform API. Errors are `application/problem+json` (RFC 9457) with a stable
@@ -164,10 +169,16 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     # Routes are matched in order, one by one: the purchase endpoints (the hot path of a
     # popular lot) come first. No two routers' paths overlap, so order changes nothing else.
     app.include_router(entry_endpoints.router)
+    app.include_router(entry_endpoints.admin_router)
     app.include_router(health.router)
     app.include_router(auth_endpoints.router)
+    app.include_router(privacy_endpoints.router)
     app.include_router(user_endpoints.router)
+    app.include_router(compliance_endpoints.router)
     app.include_router(admin_endpoints.router)
+    app.include_router(play_endpoints.router)
+    app.include_router(play_endpoints.admin_router)
+    app.include_router(audit_endpoints.router)
     app.include_router(analytics_endpoints.admin_router)
     app.include_router(outbox_endpoints.admin_router)
     app.include_router(cache_endpoints.admin_router)
@@ -196,6 +207,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(payout_endpoints.admin_router)
     if dev_endpoints.mailbox_enabled(settings):  # development, bound to loopback only
         app.include_router(dev_endpoints.router)
+    app.include_router(witness_endpoints.router)  # /api/ledger/checkpoint/cosigned
     app.include_router(ledger_endpoints.create_ledger_router(settings), prefix="/api/ledger")
     app.include_router(metrics_http.router)  # GET /metrics, for Prometheus
 

@@ -10,12 +10,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alot_platform.security.client_address import parse_networks
 
 Environment = Literal["development", "test", "production"]
+
+
+class WitnessSetting(BaseModel):
+    """One witness the platform submits its checkpoints to (ALOT_WITNESSES)."""
+
+    model_config = {"frozen": True}
+
+    url: str = Field(description="the witness's submission prefix (POST <url>/add-checkpoint)")
+    key: str = Field(description="its verifier key <name>+<id>+<base64(0x04 || key)>")
+
+    @field_validator("key")
+    @classmethod
+    def _cosignature_key(cls, value: str) -> str:
+        from alot_verify.cosignature import parse_witness_key
+
+        return str(parse_witness_key(value))
 
 
 class Settings(BaseSettings):
@@ -291,6 +307,11 @@ class Settings(BaseSettings):
         default="52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971",
         description="the drand chain (default: quicknet)",
     )
+    witnesses: tuple[WitnessSetting, ...] = Field(
+        default=(),
+        description="witnesses each new checkpoint is submitted to, as JSON:"
+        ' [{"url": ..., "key": ...}]; none: checkpoints are not witnessed',
+    )
 
     # Payments and entries.
     payment_provider: Literal["sandbox", "stripe"] = Field(
@@ -317,6 +338,48 @@ class Settings(BaseSettings):
         description="signing secret of the Stripe Connect webhook endpoint (account.updated"
         " of connected accounts), when it differs from ALOT_STRIPE_WEBHOOK_SECRET",
     )
+    # Compliance (alot_platform/compliance, docs/platform/responsible-play.md).
+    terms_version: str = Field(
+        default="2026-12-01",
+        min_length=1,
+        max_length=40,
+        description="the terms players accept; a new value asks every player again before"
+        " their next purchase",
+    )
+    privacy_version: str = Field(
+        default="2026-12-01",
+        min_length=1,
+        max_length=40,
+        description="the privacy notice players accept; a new value asks again like the terms",
+    )
+    identity_required: Literal["never", "first_cash_purchase", "above_threshold"] = Field(
+        default="never",
+        description="when a verified identity is needed to buy with cash: never, for every"
+        " cash purchase (first_cash_purchase), or once lifetime cash spent would pass"
+        " ALOT_IDENTITY_THRESHOLD_CENTS (above_threshold)",
+    )
+    identity_threshold_cents: int = Field(
+        default=200_000,
+        ge=0,
+        description="above_threshold: lifetime cash spent (cents) a player may reach unverified",
+    )
+    identity_provider: Literal["sandbox", "stripe"] | None = Field(
+        default=None,
+        description="who checks identities: sandbox (verifies at once; refused in production)"
+        " or stripe (Stripe Identity); default: the payment provider",
+    )
+    allowed_countries: str = Field(
+        default="",
+        description="comma-separated ISO 3166-1 alpha-2 codes players may register and buy"
+        " from; empty: every country",
+    )
+    country_header: str = Field(
+        default="",
+        max_length=100,
+        description="a trusted proxy's request header carrying the buyer's country (e.g."
+        " CF-IPCountry); empty: none is trusted",
+    )
+
     host_payouts_url: str | None = Field(
         default=None,
         description="the host's payouts page, where Connect onboarding returns; default"
@@ -439,6 +502,20 @@ class Settings(BaseSettings):
             raise ValueError("ALOT_OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL")
         return value or None
 
+    @field_validator("allowed_countries")
+    @classmethod
+    def _countries_are_codes(cls, value: str) -> str:
+        codes = [code.strip().upper() for code in value.split(",") if code.strip()]
+        for code in codes:
+            if len(code) != 2 or not code.isalpha() or not code.isascii():
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+        return ",".join(codes)
+
+    @property
+    def allowed_country_set(self) -> frozenset[str]:
+        """ALOT_ALLOWED_COUNTRIES as codes; empty when every country is allowed."""
+        return frozenset(code for code in self.allowed_countries.split(",") if code)
+
     @model_validator(mode="after")
     def _stripe_is_complete(self) -> Settings:
         # Never "verify against an empty secret": anything verifies against it.
@@ -499,6 +576,8 @@ class Settings(BaseSettings):
                 raise ValueError("production requires ALOT_COOKIE_SECURE=true")
             if self.argon2_memory_kib < 19456 or self.argon2_time_cost < 2:
                 raise ValueError("production requires Argon2id of at least 19 MiB and 2 passes")
+            if self.identity_provider == "sandbox":
+                raise ValueError("production refuses ALOT_IDENTITY_PROVIDER=sandbox (no check)")
         return self
 
     @property

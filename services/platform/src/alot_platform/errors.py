@@ -91,6 +91,29 @@ class InvalidInput(AlotError):
     title = "Invalid input"
 
 
+# -- compliance (terms, identity, country rules; see alot_platform/compliance) -------------
+
+
+class TermsNotAccepted(Forbidden):
+    """The player has not accepted the current terms and privacy notice (extra:
+    ``terms_version``, ``privacy_version``: the versions to accept)."""
+
+    code = "terms_not_accepted"
+    title = "Accept the current terms to continue"
+
+
+class IdentityRequired(Forbidden):
+    code = "identity_required"
+    title = "Identity check required"
+
+
+class CountryNotAllowed(Forbidden):
+    """A country outside ALOT_ALLOWED_COUNTRIES (extra: ``country``)."""
+
+    code = "country_not_allowed"
+    title = "Not available in this country"
+
+
 class FieldProblem(BaseModel):
     loc: list[str | int] = Field(description="where in the request, e.g. ['body', 'email']")
     message: str

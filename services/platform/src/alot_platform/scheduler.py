@@ -59,6 +59,7 @@ from alot_platform.payouts.tasks import make_due_payouts
 from alot_platform.refunds.repository import RefundRepository
 from alot_platform.refunds.service import RefundService
 from alot_platform.refunds.tasks import finish_cash_refund, refund_overdue, return_spent_credits
+from alot_platform.witnesses.service import WitnessSubmitter
 
 _log = logging.getLogger(__name__)
 BATCH = 100
@@ -94,6 +95,8 @@ class TickReport:
     cleaned: int = 0
     """Rows the cleanup job removed (ended sessions, expired tokens, spent events)."""
     checkpoint_size: int | None = None
+    cosignatures_stored: int = 0
+    """Witness cosignatures of the latest checkpoint stored by this tick (witnesses/)."""
     ledger_rolled_up: int = 0
     """Ledger transactions added to the analytics rollup (analytics/)."""
     failures: list[str] = field(default_factory=list)
@@ -138,6 +141,8 @@ def run_tick(platform: PlatformContext, checkpointer: Checkpointer | None = None
     _guard(report, "reconciliation", lambda: _reconcile_credits(platform))
     if checkpointer is not None:
         _guard(report, "checkpoint", lambda: _checkpoint(platform, checkpointer, report))
+    if platform.settings.witnesses:
+        _guard(report, "witnesses", lambda: _submit_to_witnesses(platform, report))
     return report
 
 
@@ -303,6 +308,12 @@ def _checkpoint(platform: PlatformContext, checkpointer: Checkpointer, report: T
     interval = timedelta(seconds=platform.settings.ledger_checkpoint_interval_seconds)
     made = checkpointer.checkpoint_if_due(platform.database.engine, interval)
     report.checkpoint_size = None if made is None else made.size
+
+
+def _submit_to_witnesses(platform: PlatformContext, report: TickReport) -> None:
+    with platform.database.sessions.begin() as session:
+        submitter = WitnessSubmitter(session, platform.settings.witnesses)
+        report.cosignatures_stored += submitter.submit_latest(platform.clock())
 
 
 def drain(

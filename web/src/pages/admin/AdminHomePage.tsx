@@ -17,6 +17,7 @@ const SECTIONS = [
   { to: "/admin/tasks", label: "Background tasks", what: "tasks that failed on every attempt: why, and retry them" },
   { to: "/admin/payouts", label: "Payouts", what: "hosts' Stripe payouts (retry a refused one) and winners owed cash" },
   { to: "/admin/hosts", label: "Hosts", what: "review host applications and host lots; suspend and reinstate hosts" },
+  { to: "/admin/audit-log", label: "Audit log", what: "every admin and host action, hash-chained; export it for alot-verify" },
   { to: "/admin/analytics", label: "Analytics", what: "lots per day, conversion, time to funding, revenue, GMV, refunds, credits" },
 ];
 

@@ -9,6 +9,7 @@ import { formatCents } from "../../lib/money";
 import { ConfirmDialog } from "../../admin/ConfirmDialog";
 import { formatMoment, isoToLocalInput, localInputToIso, localZoneName } from "../../admin/datetime";
 import { LotForm, type LotBody } from "../../admin/LotForm";
+import { PostalEntryForm } from "../../admin/PostalEntryForm";
 import { AdminProblem, Crumbs, StatusBadge } from "../../admin/parts";
 
 type Action = "open" | "extend" | "refunds" | "draw" | "settle";
@@ -304,6 +305,14 @@ function LotDesk({ lotId }: { lotId: string }) {
                 Nothing to do while it sells: it draws by itself once funded. If it is unfunded at its deadline, it expires
                 and its refunds start by themselves, each buyer emailed the choice.
               </p>
+            </section>
+            <section className="card" aria-labelledby="act-postal">
+              <h3 id="act-postal">Postal free entry</h3>
+              <p className="muted">
+                A free entry received by post (no purchase necessary): one ticket, the same odds as a paid one, one per
+                player per lot{data.free_entry_period_days ? ` every ${data.free_entry_period_days} days` : ""}.
+              </p>
+              <PostalEntryForm lotId={data.id} />
             </section>
             <section className="card" aria-labelledby="act-extend">
               <h3 id="act-extend">Extend the deadline</h3>

@@ -7,6 +7,7 @@ import { useMe, ME_KEY } from "../../auth/session";
 import { ProblemAlert } from "../../components/ProblemAlert";
 import { Field } from "../../components/Field";
 import { ConfirmDialog } from "../../admin/ConfirmDialog";
+import { PlayStatusFacts } from "../../admin/PlayStatusFacts";
 import { formatMoment } from "../../admin/datetime";
 import { Crumbs, PagedTable, useCursorPages } from "../../admin/parts";
 
@@ -25,6 +26,7 @@ const STATUS_WORDS: Record<UserStatus, string> = {
   active: "Active",
   suspended: "Suspended",
   banned: "Banned",
+  deleted: "Deleted by its owner",
 };
 
 export default function UsersPage() {
@@ -240,6 +242,7 @@ function UserDetail({ userId, onClose }: { userId: string; onClose: () => void }
             <dt>Joined</dt>
             <dd>{formatMoment(data.created_at)}</dd>
           </dl>
+          <PlayStatusFacts userId={userId} />
 
           <form
             onSubmit={(event) => {
@@ -283,7 +286,11 @@ function UserDetail({ userId, onClose }: { userId: string; onClose: () => void }
           </form>
 
           <div className="row">
-            {data.status === "active" ? (
+            {data.status === "deleted" ? (
+              <p className="muted">
+                The player deleted this account: their personal data is erased, and it cannot be reactivated.
+              </p>
+            ) : data.status === "active" ? (
               <button
                 type="button"
                 className="danger"

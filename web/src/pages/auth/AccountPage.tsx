@@ -13,6 +13,7 @@ import { NewPasswordFields } from "../../auth/NewPasswordFields";
 import { ResendButton } from "../../auth/ResendVerification";
 import { ME_KEY, useMe, type Me } from "../../auth/session";
 import { EmailPreferences } from "../../notifications/EmailPreferences";
+import { IdentityCheck } from "../../compliance/IdentityCheck";
 import "../../auth/auth.css";
 
 const DATE: Intl.DateTimeFormatOptions = { year: "numeric", month: "long", day: "numeric" };
@@ -67,6 +68,22 @@ function Profile({ me }: { me: Me }) {
         )}
         <dt>Member since</dt>
         <dd>{formatDate(me.created_at)}</dd>
+        {me.country && (
+          <>
+            <dt>Country</dt>
+            <dd>{me.country}</dd>
+          </>
+        )}
+        {me.terms?.accepted_terms_version && (
+          <>
+            <dt>Terms accepted</dt>
+            <dd>
+              <Link to="/terms">Terms</Link> version {me.terms.accepted_terms_version},{" "}
+              <Link to="/privacy">Privacy notice</Link> version {me.terms.accepted_privacy_version}
+              {me.terms.accepted_at ? ` (${formatDate(me.terms.accepted_at)})` : ""}
+            </dd>
+          </>
+        )}
       </dl>
       {!me.verified_email && (
         <div className="alert info stack">
@@ -218,6 +235,7 @@ export default function AccountPage() {
         </ul>
       </nav>
       <Profile me={me.data} />
+      <IdentityCheck me={me.data} />
       <EmailPreferences />
       <ChangePassword />
       <Sessions />

@@ -19,6 +19,7 @@ const REASONS: Record<string, string> = {
   password_changed: "Your password is changed and every device was logged out. Log in with your new password.",
   password_reset: "Your new password is set. Log in with it.",
   logged_out_everywhere: "You're logged out on every device.",
+  account_deleted: "Your account is deleted and you're signed out everywhere.",
 };
 
 export default function LoginPage() {

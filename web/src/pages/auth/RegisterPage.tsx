@@ -1,18 +1,30 @@
 // Create an account. The API answers 202 for any email (it never says whether one
 // already has an account), so success is always "check your email".
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../../api/client";
+import type { components } from "../../api/schema";
 import { Field } from "../../components/Field";
 import { FormError } from "../../auth/FormError";
 import { fieldError, useFocusFirstInvalid } from "../../auth/forms";
 import { PASSWORD_RULES } from "../../auth/passwordRules";
 import { ResendButton } from "../../auth/ResendVerification";
+import { CountrySelect } from "../../compliance/CountrySelect";
+import { TERMS_KEY, acceptanceStatement, fetchTerms } from "../../compliance/terms";
+import { ProblemAlert } from "../../components/ProblemAlert";
 import "../../auth/auth.css";
 
-type Form = { email: string; username: string; password: string; date_of_birth: string; full_name: string };
-const EMPTY: Form = { email: "", username: "", password: "", date_of_birth: "", full_name: "" };
+type RegisterBody = components["schemas"]["RegisterRequest"];
+type Form = {
+  email: string;
+  username: string;
+  password: string;
+  date_of_birth: string;
+  full_name: string;
+  country: string;
+};
+const EMPTY: Form = { email: "", username: "", password: "", date_of_birth: "", full_name: "", country: "" };
 
 /** The latest date of birth that is 18 today (for the date picker's `max`). */
 function eighteenYearsAgo(today = new Date()): string {
@@ -23,6 +35,7 @@ function eighteenYearsAgo(today = new Date()): string {
 export default function RegisterPage() {
   const [values, setValues] = useState<Form>(EMPTY);
   const form = useRef<HTMLFormElement>(null);
+  const terms = useQuery({ queryKey: TERMS_KEY, queryFn: fetchTerms, staleTime: 60_000 });
   const register = useMutation({
     mutationFn: async (body: Form) =>
       unwrap(
@@ -34,6 +47,8 @@ export default function RegisterPage() {
             // An empty date is sent as it is: the API names the field in its answer.
             date_of_birth: body.date_of_birth,
             full_name: body.full_name.trim() || null,
+            // A code from the select (the server's list): the API checks it again.
+            country: (body.country || null) as RegisterBody["country"],
           },
         }),
       ),
@@ -127,9 +142,25 @@ export default function RegisterPage() {
           hint="Used to deliver a prize you win. You can add it later."
           error={fieldError(register.error, "full_name")}
         />
+        {terms.data && (
+          <CountrySelect
+            allowed={terms.data.allowed_countries}
+            required={terms.data.country_required}
+            value={values.country}
+            onChange={(country) => setValues((current) => ({ ...current, country }))}
+            error={fieldError(register.error, "country")}
+          />
+        )}
         <FormError error={register.error} />
+        {terms.isError && <ProblemAlert error={terms.error} />}
+        {terms.data && (
+          <p className="acceptance-statement">
+            {acceptanceStatement(terms.data)} Read the <Link to="/terms">Terms</Link> and the{" "}
+            <Link to="/privacy">Privacy notice</Link>.
+          </p>
+        )}
         <div>
-          <button type="submit" disabled={register.isPending}>
+          <button type="submit" disabled={register.isPending || !terms.data}>
             {register.isPending ? "Creating your account…" : "Create account"}
           </button>
         </div>

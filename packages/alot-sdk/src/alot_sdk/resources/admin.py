@@ -29,9 +29,11 @@ from alot_sdk.models import (
     Draw,
     DrawAlgorithm,
     EntryBundle,
+    FreeEntry,
     Lot,
     LotRefunds,
     Payout,
+    PlayStatus,
     ProductClass,
     Reconciliation,
     Role,
@@ -44,6 +46,7 @@ from alot_sdk.models import (
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources._resource import AsyncResource, SyncResource
 from alot_sdk.resources.hosts import AdminHosts, AsyncAdminHosts
+from alot_sdk.resources.lots import free_entry
 
 if TYPE_CHECKING:
     from alot_sdk._client import Alot, AsyncAlot
@@ -103,6 +106,7 @@ def _lot(
     draw_algorithm: DrawAlgorithm | None,
     max_tickets_per_user: int | None,
     non_winner_credit_rate_percent: int | None,
+    free_entry_period_days: int | None = None,
 ) -> dict[str, Any]:
     if deadline.tzinfo is None:
         raise ValueError("deadline must be timezone-aware (e.g. datetime.now(UTC) + ...)")
@@ -123,8 +127,20 @@ def _lot(
                 "draw_algorithm": draw_algorithm,
                 "max_tickets_per_user": max_tickets_per_user,
                 "non_winner_credit_rate_percent": non_winner_credit_rate_percent,
+                "free_entry_period_days": free_entry_period_days,
             }
         )
+    )
+
+
+def _postal_entry(user_id: str, received_on: date, reference: str, trivia_answer: str) -> Any:
+    return _json(
+        {
+            "user_id": user_id,
+            "received_on": received_on,
+            "reference": reference,
+            "trivia_answer": trivia_answer,
+        }
     )
 
 
@@ -245,6 +261,7 @@ class AdminLots(SyncResource):
         draw_algorithm: DrawAlgorithm | None = None,
         max_tickets_per_user: int | None = None,
         non_winner_credit_rate_percent: int | None = None,
+        free_entry_period_days: int | None = None,
     ) -> Lot:
         """Create a lot (status "created"); `open` it to start selling."""
         body = _lot(
@@ -260,6 +277,7 @@ class AdminLots(SyncResource):
             draw_algorithm,
             max_tickets_per_user,
             non_winner_credit_rate_percent,
+            free_entry_period_days,
         )
         return self._client._parse(self._client._request("POST", "/api/lots", json=body), Lot)
 
@@ -301,6 +319,25 @@ class AdminLots(SyncResource):
         response = self._client._request("POST", _admin_lot(lot_id, "refunds"), replay_safe=True)
         return self._client._parse(response, LotRefunds)
 
+    def record_postal_entry(
+        self,
+        lot_id: str,
+        *,
+        user_id: str,
+        received_on: date,
+        reference: str,
+        trivia_answer: str,
+    ) -> FreeEntry:
+        """Record a free entry received by post for `user_id` (the card's `reference`,
+        unique per lot: recording it again returns the first entry, `replayed`)."""
+        response = self._client._request(
+            "POST",
+            _admin_lot(lot_id, "free-entries"),
+            json=_postal_entry(user_id, received_on, reference, trivia_answer),
+            replay_safe=True,  # the reference deduplicates
+        )
+        return free_entry(response)
+
     def refunds(self, lot_id: str) -> LotRefunds:
         """Refund progress: the lot's purchases per status."""
         response = self._client._request("GET", _admin_lot(lot_id, "refunds"))
@@ -323,6 +360,12 @@ class AdminUsers(SyncResource):
 
     def get(self, user_id: str) -> User:
         return self._client._parse(self._client._request("GET", _user_path(user_id)), User)
+
+    def play(self, user_id: str) -> PlayStatus:
+        """A player's spend limits and time-out or self-exclusion (read only: nothing
+        lifts a self-exclusion)."""
+        response = self._client._request("GET", _user_path(user_id, "/play"))
+        return self._client._parse(response, PlayStatus)
 
     def set_roles(self, user_id: str, roles: Sequence[Role]) -> User:
         response = self._client._request(
@@ -524,6 +567,7 @@ class AsyncAdminLots(AsyncResource):
         draw_algorithm: DrawAlgorithm | None = None,
         max_tickets_per_user: int | None = None,
         non_winner_credit_rate_percent: int | None = None,
+        free_entry_period_days: int | None = None,
     ) -> Lot:
         """Create a lot (status "created"); `open` it to start selling."""
         body = _lot(
@@ -539,6 +583,7 @@ class AsyncAdminLots(AsyncResource):
             draw_algorithm,
             max_tickets_per_user,
             non_winner_credit_rate_percent,
+            free_entry_period_days,
         )
         return self._client._parse(await self._client._request("POST", "/api/lots", json=body), Lot)
 
@@ -586,6 +631,24 @@ class AsyncAdminLots(AsyncResource):
         )
         return self._client._parse(response, LotRefunds)
 
+    async def record_postal_entry(
+        self,
+        lot_id: str,
+        *,
+        user_id: str,
+        received_on: date,
+        reference: str,
+        trivia_answer: str,
+    ) -> FreeEntry:
+        """Record a free entry received by post: see `AdminLots.record_postal_entry`."""
+        response = await self._client._request(
+            "POST",
+            _admin_lot(lot_id, "free-entries"),
+            json=_postal_entry(user_id, received_on, reference, trivia_answer),
+            replay_safe=True,
+        )
+        return free_entry(response)
+
     async def refunds(self, lot_id: str) -> LotRefunds:
         """Refund progress: the lot's purchases per status."""
         response = await self._client._request("GET", _admin_lot(lot_id, "refunds"))
@@ -608,6 +671,12 @@ class AsyncAdminUsers(AsyncResource):
 
     async def get(self, user_id: str) -> User:
         return self._client._parse(await self._client._request("GET", _user_path(user_id)), User)
+
+    async def play(self, user_id: str) -> PlayStatus:
+        """A player's spend limits and time-out or self-exclusion (read only: nothing
+        lifts a self-exclusion)."""
+        response = await self._client._request("GET", _user_path(user_id, "/play"))
+        return self._client._parse(response, PlayStatus)
 
     async def set_roles(self, user_id: str, roles: Sequence[Role]) -> User:
         response = await self._client._request(

@@ -13,7 +13,12 @@ from alot_sdk.resources._resource import AsyncResource, SyncResource
 
 
 def _registration(
-    email: str, username: str, password: str, date_of_birth: date | str, full_name: str | None
+    email: str,
+    username: str,
+    password: str,
+    date_of_birth: date | str,
+    full_name: str | None,
+    country: str | None = None,
 ) -> dict[str, str]:
     body = {
         "email": email,
@@ -25,6 +30,8 @@ def _registration(
     }
     if full_name is not None:
         body["full_name"] = full_name
+    if country is not None:
+        body["country"] = country
     return body
 
 
@@ -37,9 +44,12 @@ class Auth(SyncResource):
         password: str,
         date_of_birth: date | str,
         full_name: str | None = None,
+        country: str | None = None,
     ) -> Accepted:
-        """Create a player account; a verification email follows (see `verify_email`)."""
-        body = _registration(email, username, password, date_of_birth, full_name)
+        """Create a player account; a verification email follows (see `verify_email`).
+        Registering accepts the current terms and privacy notice (``client.terms``);
+        ``country`` (ISO alpha-2) is required where the platform has an allow-list."""
+        body = _registration(email, username, password, date_of_birth, full_name, country)
         response = self._client._request(
             "POST", "/api/auth/register", json=body, authenticated=False
         )
@@ -139,9 +149,12 @@ class AsyncAuth(AsyncResource):
         password: str,
         date_of_birth: date | str,
         full_name: str | None = None,
+        country: str | None = None,
     ) -> Accepted:
-        """Create a player account; a verification email follows (see `verify_email`)."""
-        body = _registration(email, username, password, date_of_birth, full_name)
+        """Create a player account; a verification email follows (see `verify_email`).
+        Registering accepts the current terms and privacy notice (``client.terms``);
+        ``country`` (ISO alpha-2) is required where the platform has an allow-list."""
+        body = _registration(email, username, password, date_of_birth, full_name, country)
         response = await self._client._request(
             "POST", "/api/auth/register", json=body, authenticated=False
         )

@@ -9,12 +9,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 from alot_verify.draw import DrawResult
 
-from alot_sdk._base_client import drop_none, next_by_cursor, path_segment
+from alot_sdk._base_client import BaseClient, drop_none, next_by_cursor, path_segment
 from alot_sdk._verification import check_draw
 from alot_sdk.live import AsyncLiveWatch, LiveWatch, Reconnect, _Streams
-from alot_sdk.models import Draw, LeaderboardRow, Lot, LotSort, LotStatus, Tier
+from alot_sdk.models import (
+    Draw,
+    FreeEntry,
+    LeaderboardRow,
+    Lot,
+    LotSort,
+    LotStatus,
+    MyOdds,
+    Tier,
+)
 from alot_sdk.pagination import AsyncPage, SyncPage
 from alot_sdk.resources._resource import AsyncResource, SyncResource
 
@@ -48,6 +58,14 @@ def _discovery(
 
 def _lot(lot_id: str, tail: str = "") -> str:
     return f"/api/lots/{path_segment(lot_id)}{tail}"
+
+
+def free_entry(response: httpx.Response) -> FreeEntry:
+    """A free entry from the platform's answer (``replayed`` when it was an earlier one)."""
+    entry = BaseClient._parse(response, FreeEntry)
+    if response.headers.get("idempotent-replayed") == "true":
+        return entry.model_copy(update={"replayed": True})
+    return entry
 
 
 class Lots(SyncResource):
@@ -98,6 +116,23 @@ class Lots(SyncResource):
             next_by_cursor,
         )
 
+    def enter_free(self, lot_id: str, *, idempotency_key: str | None = None) -> FreeEntry:
+        """Enter for free (no purchase necessary): one ticket with the same odds as a paid
+        one, once per lot (or per the lot's `free_entry_period_days`); answer the trivia
+        first. A second one in the period raises `ConflictError` (code
+        ``free_entry_used``, `body["next_at"]`). Retries reuse the Idempotency-Key."""
+        response = self._client._request(
+            "POST",
+            _lot(lot_id, "/free-entries"),
+            idempotency_key=idempotency_key,
+            replay_safe=True,  # the platform deduplicates by the Idempotency-Key
+        )
+        return free_entry(response)
+
+    def my_odds(self, lot_id: str) -> MyOdds:
+        """My tickets and chance in the lot now, and whether I may enter for free."""
+        return self._client._parse(self._client._request("GET", _lot(lot_id, "/my-odds")), MyOdds)
+
     def draw(self, lot_id: str) -> Draw:
         """The lot's draw record: commitment, frozen inputs, result and proof."""
         return self._client._parse(self._client._request("GET", _lot(lot_id, "/draw")), Draw)
@@ -135,8 +170,9 @@ class Lots(SyncResource):
         """Fetch the lot's draw proof and check it; return who won and what was checked.
 
         `expected_commitment`: the `server_seed_commitment` you recorded when the lot
-        opened; the proof must use it. `beacon_public_key`: the drand chain's key, to
-        check an alot-v2 beacon's signature too. Raises
+        opened; the proof must use it. An alot-v2 beacon's chain and BLS signature are
+        always checked against the chains pinned in alot-verify; `beacon_public_key`
+        additionally requires the chain's key to be this one. Raises
         `alot_verify.errors.DrawVerificationError` naming every mismatch.
         """
         return check_draw(
@@ -195,6 +231,21 @@ class AsyncLots(AsyncResource):
             next_by_cursor,
         )
 
+    async def enter_free(self, lot_id: str, *, idempotency_key: str | None = None) -> FreeEntry:
+        """Enter for free (no purchase necessary): see `Lots.enter_free`."""
+        response = await self._client._request(
+            "POST",
+            _lot(lot_id, "/free-entries"),
+            idempotency_key=idempotency_key,
+            replay_safe=True,
+        )
+        return free_entry(response)
+
+    async def my_odds(self, lot_id: str) -> MyOdds:
+        """My tickets and chance in the lot now, and whether I may enter for free."""
+        response = await self._client._request("GET", _lot(lot_id, "/my-odds"))
+        return self._client._parse(response, MyOdds)
+
     async def draw(self, lot_id: str) -> Draw:
         """The lot's draw record: commitment, frozen inputs, result and proof."""
         return self._client._parse(await self._client._request("GET", _lot(lot_id, "/draw")), Draw)
@@ -232,8 +283,9 @@ class AsyncLots(AsyncResource):
         """Fetch the lot's draw proof and check it; return who won and what was checked.
 
         `expected_commitment`: the `server_seed_commitment` you recorded when the lot
-        opened; the proof must use it. `beacon_public_key`: the drand chain's key, to
-        check an alot-v2 beacon's signature too. Raises
+        opened; the proof must use it. An alot-v2 beacon's chain and BLS signature are
+        always checked against the chains pinned in alot-verify; `beacon_public_key`
+        additionally requires the chain's key to be this one. Raises
         `alot_verify.errors.DrawVerificationError` naming every mismatch.
         """
         return check_draw(

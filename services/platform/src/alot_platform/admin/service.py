@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alot_platform.admin.schemas import Overview, Reconciliation, ReconciliationDifference
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.auth.repository import AuthRepository
 from alot_platform.context import PlatformContext
 from alot_platform.credits.service import reconcile_credits
@@ -25,6 +26,11 @@ from alot_platform.users.service import UserService
 class LastAdmin(Conflict):
     code = "last_admin"
     title = "Cannot remove the last admin"
+
+
+class AccountDeleted(Conflict):
+    code = "account_deleted"
+    title = "The account was deleted"
 
 
 class AdminService:
@@ -48,7 +54,20 @@ class AdminService:
         user = self.users.get(user_id)
         if user.id == acting.id and status != UserStatus.ACTIVE:
             raise LastAdmin("an admin cannot suspend or ban themselves")
+        # Deletion erases personal data (privacy/service.py): a status alone cannot do
+        # it, and a deleted account has nobody left to reactivate it for.
+        if UserStatus.DELETED in (status, UserStatus(user.status)):
+            raise AccountDeleted("only the account's owner deletes it; a deleted account stays so")
         self.users.set_status(user, status)
+        record_action(
+            self.session,
+            actor_id=acting_user(self.session),
+            action="account_status_changed",
+            target_type="user",
+            target_id=user.id,
+            details={"status": status.value},
+            now=user.updated_at,
+        )
         if status != UserStatus.ACTIVE:
             self.auth.revoke_all_sessions(user.id, f"account_{status.value}", self.platform.clock())
         return user
@@ -57,7 +76,19 @@ class AdminService:
         user = self.users.get(user_id)
         if user.id == acting.id and Role.ADMIN not in roles:
             raise LastAdmin("an admin cannot remove their own admin role")
+        if user.status == UserStatus.DELETED:
+            raise AccountDeleted("a deleted account holds no roles")
+        before = sorted(user.roles)
         self.users.set_roles(user, roles)
+        record_action(
+            self.session,
+            actor_id=acting_user(self.session),
+            action="roles_changed",
+            target_type="user",
+            target_id=user.id,
+            details={"before": before, "after": sorted(set(roles))},
+            now=user.updated_at,
+        )
         return user
 
     def overview(self) -> Overview:

@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import note_actor
 from alot_platform.auth.service import (
     AuthService,
     access_claims,
@@ -100,6 +101,7 @@ def current_principal(
     """A valid access token whose session is live and whose account is active."""
     caller = _caller(request, platform, bearer, cookie)
     user = AuthService(session, platform).signed_in(caller.claims)
+    note_actor(session, user.id)  # who acts, for the audit log (audit/service.py)
     return Principal(user, str(caller.session_id), caller.via)
 
 

@@ -124,7 +124,7 @@ def _clear_session_cookies(response: Response, platform: PlatformContext) -> Non
     "/register",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=_public,
-    responses=problems(409, 422),
+    responses=problems(403, 409, 422),
     summary="Create a player account (a verification email follows)",
 )
 def register(
@@ -140,6 +140,7 @@ def register(
         password=body.password,
         date_of_birth=body.date_of_birth,
         full_name=body.full_name,
+        country=body.country,
     )
     return Accepted(detail="check your email to confirm the address")
 

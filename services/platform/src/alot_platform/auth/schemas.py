@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from alot_platform.auth.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from alot_platform.fulfillment.schemas import COUNTRY_CODES, Country
 from alot_platform.users.schemas import FullName, Username
 
 NewPassword = Annotated[
@@ -23,6 +24,10 @@ Token = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 Transport = Literal["bearer", "cookie"]
 
 
+# The codes themselves, not just their shape: a schema-valid code is a real one.
+DeclaredCountry = Annotated[Country, Field(json_schema_extra={"enum": sorted(COUNTRY_CODES)})]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -33,6 +38,12 @@ class RegisterRequest(_Strict):
     password: NewPassword
     date_of_birth: date = Field(description="players must be 18 or older")
     full_name: FullName | None = None
+    country: DeclaredCountry | None = Field(
+        default=None,
+        description="ISO 3166-1 alpha-2 country of residence; required when the platform"
+        " has an allow-list (GET /api/terms: country_required). Registering accepts the"
+        " current terms and privacy notice (GET /api/terms)",
+    )
 
 
 class Accepted(BaseModel):

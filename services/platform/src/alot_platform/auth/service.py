@@ -24,6 +24,8 @@ from alot_platform.auth.models import AuthSession, RefreshToken
 from alot_platform.auth.passwords import check_password_rules
 from alot_platform.auth.repository import AuthRepository, SessionState
 from alot_platform.auth.tokens import Claims, InvalidToken, TokenType
+from alot_platform.compliance.models import AcceptanceSource
+from alot_platform.compliance.service import check_declared_country
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Forbidden, NotAuthenticated
 from alot_platform.outbox.service import enqueue
@@ -101,6 +103,7 @@ class AuthService:
         password: str,
         date_of_birth: date,
         full_name: str | None,
+        country: str | None = None,
     ) -> uuid.UUID:
         """Create a player; return the outbox email to deliver once committed.
 
@@ -113,6 +116,7 @@ class AuthService:
         email = normalize_email(email)
         check_password_rules(password, email=email, username=username)
         self.users.check_age(date_of_birth)
+        country = check_declared_country(country, self.platform.settings)
         hashed = self.platform.hasher.hash(password)  # also for known emails: same cost
         self.users.check_username_free(username)
         owner = self.users.get_by_email(email)
@@ -127,6 +131,8 @@ class AuthService:
                 hashed_password=hashed,
                 date_of_birth=date_of_birth,
                 full_name=full_name,
+                country=country,
+                terms_source=AcceptanceSource.REGISTRATION,
             )
         except DuplicateUser:
             # A concurrent registration committed first: answer as if we had seen it,

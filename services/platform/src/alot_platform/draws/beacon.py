@@ -5,11 +5,11 @@ Only configured when `ALOT_DRAND_URL` is set; without it lots are frozen with
 knows (its scheme and timing are then checked by every verifier).
 
 A round is used only once its BLS signature verifies under the chain's public key
-pinned in `alot-verify` (the check an auditor runs with `alot-verify draw
---beacon-public-key`): the drand endpoint, or anything between it and us, cannot feed
-the draw a randomness of its choosing. A round that does not verify is refused like a
-round not published yet: it is logged, never used, and the draw waits for a copy that
-verifies.
+pinned in `alot-verify` (the check `alot-verify draw` runs by default): the drand
+endpoint, or anything between it and us, cannot feed the draw a randomness of its
+choosing. The check is `alot_verify.beacon.verify_round`, the very function auditors
+run. A round that does not verify is refused like a round not published yet: it is
+logged, never used, and the draw waits for a copy that verifies.
 """
 
 from __future__ import annotations
@@ -19,14 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from alot_verify.beacon import (
-    KNOWN_CHAINS,
-    SCHEME_CHAINED,
-    DrandChain,
-    randomness_from_signature,
-    signature_size,
-    verify_beacon_signature,
-)
+from alot_verify.beacon import KNOWN_CHAINS, DrandChain, verify_round
 from alot_verify.errors import VerificationError
 
 from alot_platform.config import Settings
@@ -95,26 +88,11 @@ class DrandBeacon:
         return checked
 
     def check(self, round_number: int, reading: Any) -> None:
-        """Raise unless ``reading`` is round ``round_number`` of this chain, its
-        randomness the hash of its signature, and the signature the chain's key's."""
-        if not isinstance(reading, dict) or reading.get("round") != round_number:
-            raise ValueError(f"not round {round_number}")
-        signature = _hex(reading.get("signature"), "signature")
-        if len(signature) != signature_size(self.chain.scheme):
-            raise ValueError(f"a {self.chain.scheme} signature has the wrong length")
-        randomness = reading.get("randomness")
-        if randomness is not None and randomness != randomness_from_signature(signature).hex():
-            raise ValueError("randomness is not sha256(signature)")
-        previous = b""
-        if self.chain.scheme == SCHEME_CHAINED:
-            previous = _hex(reading.get("previous_signature"), "previous_signature")
-        verify_beacon_signature(
-            scheme=self.chain.scheme,
-            round_number=round_number,
-            signature=signature,
-            public_key=bytes.fromhex(self.chain.public_key),
-            previous_signature=previous,
-        )
+        """Raise unless ``reading`` is round ``round_number`` of this chain as every
+        verifier checks it (``alot_verify.beacon.verify_round``): its randomness the hash
+        of its signature, its previous signature the chain's (chained scheme), and its
+        signature the pinned chain key's."""
+        verify_round(self.chain, round_number, reading)
 
 
 class RoundNotVerified(Exception):
@@ -124,9 +102,3 @@ class RoundNotVerified(Exception):
         super().__init__(f"drand round {round_number} does not verify: {reason}")
         self.round = round_number
         self.reason = reason
-
-
-def _hex(value: Any, name: str) -> bytes:
-    if not isinstance(value, str):
-        raise ValueError(f"{name} is not a hex string")
-    return bytes.fromhex(value)

@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from alot_platform.draws.models import LotteryDraw
-from alot_platform.entries.models import LotEntry
+from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.reveals.models import Reveal, RevealStatus
 from alot_platform.users.models import User
@@ -40,13 +40,16 @@ class DrawRepository:
     def add(self, draw: LotteryDraw) -> None:
         self.session.add(draw)
 
-    def entries(self, lot_id: uuid.UUID) -> list[LotEntry]:
-        """The lot's entries in ticket order (the ticket map)."""
-        return list(
-            self.session.scalars(
-                select(LotEntry).where(LotEntry.lot_id == lot_id).order_by(LotEntry.tickets_start)
-            )
+    def entries(self, lot_id: uuid.UUID) -> list[tuple[LotEntry, bool]]:
+        """The lot's entries in ticket order (the ticket map), each with whether it is a
+        free entry (its purchase's method is ``free``)."""
+        rows = self.session.execute(
+            select(LotEntry, LotEntryPurchase.method == PaymentMethod.FREE.value)
+            .join(LotEntryPurchase, LotEntryPurchase.id == LotEntry.purchase_id)
+            .where(LotEntry.lot_id == lot_id)
+            .order_by(LotEntry.tickets_start)
         )
+        return [(entry, bool(free)) for entry, free in rows]
 
     def chunk_end(self, lot_id: uuid.UUID, after_ticket: int, size: int) -> int | None:
         """The first ticket of the ``size``-th entry after ticket ``after_ticket``: where a

@@ -35,6 +35,7 @@ from alot_ledger import Ledger, Posting
 from alot_verify.beacon import KNOWN_CHAINS
 from alot_verify.canonical import canonical_json
 from alot_verify.draw import (
+    ENTRY_KIND_FREE,
     Entry,
     compute_v1,
     compute_v2,
@@ -443,8 +444,13 @@ class DrawService:
         return lot
 
 
-def _ticket_map(entries: list[LotEntry]) -> list[Entry]:
-    return [Entry(str(e.user_id), e.tickets_start, e.tickets_end) for e in entries]
+def _ticket_map(entries: list[tuple[LotEntry, bool]]) -> list[Entry]:
+    """The draw's ticket map: a free entry carries kind ``free`` (docs/spec/draw.md); a
+    paid one no kind, so a lot without free entries draws exactly as before."""
+    return [
+        Entry(str(e.user_id), e.tickets_start, e.tickets_end, ENTRY_KIND_FREE if free else None)
+        for e, free in entries
+    ]
 
 
 def _inputs_v1(

@@ -8,14 +8,16 @@ entries tile `1..tickets_sold` with no gap or overlap; the unique index on
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -30,6 +32,13 @@ from alot_platform.lots.models import sql_in
 class PaymentMethod(StrEnum):
     CASH = "cash"
     CREDITS = "credits"
+    FREE = "free"
+    """A free entry (no purchase necessary): one ticket, nothing paid (entries/free.py)."""
+
+
+class FreeEntryRoute(StrEnum):
+    ONLINE = "online"
+    POSTAL = "postal"
 
 
 class PurchaseStatus(StrEnum):
@@ -55,6 +64,10 @@ class LotEntryPurchase(Base):
         ),
         CheckConstraint("tickets > 0", name="tickets_positive"),
         CheckConstraint("amount_cents >= 0 AND credits_spent >= 0", name="amounts_not_negative"),
+        CheckConstraint(
+            "method <> 'free' OR (amount_cents = 0 AND credits_spent = 0 AND tickets = 1)",
+            name="free_pays_nothing",
+        ),
         UniqueConstraint("user_id", "idempotency_key", name="uq_lot_entry_purchases_idempotency"),
     )
 
@@ -112,4 +125,33 @@ class LotEntry(Base):
 
     is_winner: Mapped[bool] = mapped_column(Boolean, default=False)
     credits_awarded: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LotFreeEntry(Base):
+    """How a free entry came in: online (the player's form) or postal (an admin recorded
+    the card). Its ticket is the entry of ``purchase_id`` (method ``free``)."""
+
+    __tablename__ = "lot_free_entries"
+    __table_args__ = (
+        CheckConstraint(f"route IN ({sql_in(FreeEntryRoute)})", name="route"),
+        CheckConstraint(
+            "route <> 'postal' OR (reference IS NOT NULL AND received_on IS NOT NULL)",
+            name="postal_has_reference",
+        ),
+        # A postal reference names one card: recording it twice records one entry.
+        UniqueConstraint("lot_id", "reference", name="uq_lot_free_entries_lot_reference"),
+        Index("ix_lot_free_entries_lot_user", "lot_id", "user_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    lot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lots.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    purchase_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lot_entry_purchases.id"), unique=True
+    )
+    route: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    received_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod, PurchaseStatus
+from alot_platform.entries.models import (
+    FreeEntryRoute,
+    LotEntry,
+    LotEntryPurchase,
+    LotFreeEntry,
+    PaymentMethod,
+    PurchaseStatus,
+)
 from alot_platform.lots.models import Lot, LotStatus
+from alot_platform.lots.schemas import Answer
 from alot_platform.money import format_cents
 from alot_platform.pagination import Page
 from alot_platform.types import StrictInt
@@ -173,3 +182,108 @@ class EntryRead(BaseModel):
 
 class EntryPage(Page[EntryRead]):
     """The caller's entries, newest first."""
+
+
+# -- free entry (no purchase necessary) and odds -----------------------------------------
+
+PostalReference = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[\x21-\x7e ]+$"
+    ),
+]
+
+
+class PostalFreeEntry(BaseModel):
+    """A free entry received by post, as an admin records it from the card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID = Field(description="the player the card names (their account)")
+    received_on: date = Field(description="the day the card arrived")
+    reference: PostalReference = Field(
+        description="the card's reference (e.g. its envelope number), unique per lot:"
+        " recording the same reference again answers the first entry",
+        examples=["PO-2026-0042"],
+    )
+    trivia_answer: Answer = Field(description="the answer written on the card")
+
+
+class FreeEntryRead(BaseModel):
+    """A free entry and the one ticket it holds (drawn like any paid ticket)."""
+
+    id: uuid.UUID = Field(description="its purchase id (method `free`)")
+    lot_id: uuid.UUID
+    user_id: uuid.UUID
+    route: FreeEntryRoute
+    method: PaymentMethod = Field(description="always `free`")
+    tickets: int = Field(description="always 1")
+    tickets_start: int
+    tickets_end: int
+    amount_cents: int = Field(description="always 0: nothing is paid")
+    reference: str | None = Field(description="a postal entry's reference")
+    received_on: date | None = Field(description="the day a postal entry arrived")
+    ledger_seq: int | None = Field(
+        description="the ledger's `free_entry` transaction (no postings) that recorded it"
+    )
+    lot_status: LotStatus
+    created_at: datetime
+
+    @classmethod
+    def of(
+        cls, purchase: LotEntryPurchase, entry: LotEntry, free_entry: LotFreeEntry, lot: Lot
+    ) -> FreeEntryRead:
+        return cls(
+            id=purchase.id,
+            lot_id=purchase.lot_id,
+            user_id=purchase.user_id,
+            route=FreeEntryRoute(free_entry.route),
+            method=PaymentMethod(purchase.method),
+            tickets=purchase.tickets,
+            tickets_start=entry.tickets_start,
+            tickets_end=entry.tickets_end,
+            amount_cents=purchase.amount_cents,
+            reference=free_entry.reference,
+            received_on=free_entry.received_on,
+            ledger_seq=purchase.ledger_seq,
+            lot_status=LotStatus(lot.status),
+            created_at=purchase.created_at,
+        )
+
+
+class FreeEntryStandingRead(BaseModel):
+    period_days: int | None = Field(
+        description="null: one free entry per player in this lot; else one per this many days"
+    )
+    used: int = Field(description="free entries the player has in this lot")
+    available: bool = Field(
+        description="whether the period allows a free entry now (the lot must be selling"
+        " and the trivia passed too)"
+    )
+    next_at: datetime | None = Field(
+        description="when the next free entry opens; null when available, or never again"
+    )
+
+
+class MyOddsRead(BaseModel):
+    """The caller's chance in a lot as it stands: every ticket, paid or free, has the
+    same chance, 1 in `tickets_sold`; the final odds are fixed when the lot funds."""
+
+    lot_id: uuid.UUID
+    lot_status: LotStatus
+    tickets_sold: int = Field(description="every ticket in the lot, paid and free")
+    free_tickets: int = Field(description="of `tickets_sold`, those from free entries")
+    per_ticket: str | None = Field(
+        description='"1 in N": the chance of each ticket now; null before any',
+        examples=["1 in 250"],
+    )
+    my_tickets: int = Field(description="tickets the caller holds, paid and free")
+    my_free_tickets: int
+    my_odds: str | None = Field(
+        description='"k in N": the caller\'s chance now; null while they hold none',
+        examples=["3 in 250"],
+    )
+    my_chance_bps: int = Field(
+        description="my_tickets / tickets_sold in basis points (10000 = certain), rounded down"
+    )
+    free_entry: FreeEntryStandingRead

@@ -12,8 +12,10 @@ the other purchases of the same lot that arrived meanwhile in this process (see
    lot), credit balances, and the ledger's head with the balances the batch posts to.
 2. Each purchase is then checked against the lot as the purchases before it in the
    batch left it: the lot is open and before its deadline, the bundle or ticket count
-   is valid, the trivia was passed, the per-user cap, the credit balance. A refused
-   purchase writes nothing and charges nothing.
+   is valid, the trivia was passed, the buyer is not on a time-out or self-exclusion
+   and a cash purchase stays within their spend limits (alot_platform.play: their
+   settings rows are read locked after the ledger's head lock), the per-user cap, the
+   credit balance. A refused purchase writes nothing and charges nothing.
 3. An accepted cash purchase is charged (the sandbox provider completes at once) and
    gets tickets ``tickets_sold + 1 ..`` (the lock makes the ranges tile ``1..N``).
    The batch's ledger transactions are built in memory on the head read in step 1,
@@ -59,6 +61,11 @@ from starlette.concurrency import run_in_threadpool
 
 from alot_platform.auth.service import AuthService, check_signed_in, require_verified
 from alot_platform.auth.tokens import Claims
+from alot_platform.compliance.service import (
+    BuyerChecks,
+    require_country_allowed,
+    require_may_buy,
+)
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService, InsufficientCredits
@@ -83,6 +90,7 @@ from alot_platform.money import CREDITS_PER_TICKET
 from alot_platform.observability import business
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
 from alot_platform.payments.provider import ChargeResult
+from alot_platform.play.service import PlayGuard, check_purchase
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.trivia.service import require_passed_trivia
 from alot_platform.users.models import User
@@ -162,9 +170,13 @@ def buy(
     caller: Claims,
     order: Order,
     idempotency_key: str,
+    *,
+    country: str | None = None,
 ) -> PurchaseOutcome:
     """``EntryService.buy`` for callers that hold no session: a purchase through the
-    line opens only its batch's; a checkout provider's path opens its own."""
+    line opens only its batch's; a checkout provider's path opens its own. ``country``:
+    the buyer's, as a trusted proxy's header named it (compliance)."""
+    require_country_allowed(country, platform.settings)
     if not _through_checkout(platform, order):
         return _join_line(platform, lot_id, _wanted(lot_id, caller, order, idempotency_key))
     with contextmanager(unit_of_work)(platform.database) as session:
@@ -177,10 +189,13 @@ async def buy_async(
     caller: Claims,
     order: Order,
     idempotency_key: str,
+    *,
+    country: str | None = None,
 ) -> PurchaseOutcome:
     """``buy`` for the purchase endpoints: a purchase through the line is awaited on the
     event loop, holding no thread while it waits; a checkout provider's path runs in a
     worker thread."""
+    require_country_allowed(country, platform.settings)
     if joins_the_line(platform, order):
         wanted = _wanted(lot_id, caller, order, idempotency_key)
         return await _LINE.submit_async(
@@ -261,6 +276,10 @@ class EntryService:
         price = _price(lot, wanted.order)
         require_passed_trivia(lot, passed_trivia)
         self._check(lot, user, price, now)
+        # Before the buyer is sent to pay: checked again under the lock once paid.
+        check_purchase(self._session, user.id, price.cash_cents, now, lock=False)
+        # Terms and identity (compliance), before a checkout session is created.
+        require_may_buy(self._session, user.id, self._platform.settings, price.cash_cents)
         charge = self._platform.payments.charge(**_charge_request(lot, wanted, price))
         if charge.status == "pending":
             return self._record_pending(
@@ -608,6 +627,7 @@ class _Batch:
         self._refused = refused
         self._charges = charges
         self._entries = EntryRepository(session)
+        self._play: PlayGuard  # read in `run`, after the locks
 
     def run(self) -> list[PurchaseOutcome | BaseException]:
         batch = self._batch
@@ -620,6 +640,13 @@ class _Batch:
         )
         results: list[PurchaseOutcome | BaseException | None] = [None] * len(batch)
         self._check_callers(reads, results)
+        # The buyers' exclusions and spend limits, their settings rows locked after the
+        # lot's and the ledger head's locks: a player's purchases in other lots wait.
+        self._play = PlayGuard.read(
+            self._session,
+            {w.user_id for i, w in enumerate(batch) if results[i] is None},
+            self._platform.clock(),
+        )
         lot = reads.lot
         if lot is None:
             missing = LotNotFound(f"no lot {self._lot_id}")
@@ -674,6 +701,7 @@ class _Batch:
         balances = dict(reads.credit_balances)
         accepted: list[_Accepted] = []
         taken: set[tuple[uuid.UUID, str]] = set()
+        compliance = _buyer_checks(self._session, self._platform, batch)
         for index, wanted in batch:
             if index in self._refused:
                 results[index] = self._refused[index]
@@ -689,7 +717,9 @@ class _Batch:
                 if host_refusal is not None:
                     raise host_refusal
                 price = _price(lot, wanted.order)
+                compliance.check(wanted.user_id, price.cash_cents)  # terms, identity
                 require_passed_trivia(lot, wanted.user_id in passed)
+                self._play.check(wanted.user_id, price.cash_cents)
                 if cap is not None:
                     mine = held.get(wanted.user_id, 0)
                     if mine + price.tickets > cap:
@@ -713,7 +743,9 @@ class _Batch:
             item = self._allocate(lot, index, wanted, price, payment_id, now)
             accepted.append(item)
             taken.add(key)
+            compliance.accepted(wanted.user_id, price.cash_cents)
             held[wanted.user_id] = held.get(wanted.user_id, 0) + price.tickets
+            self._play.spend(wanted.user_id, price.cash_cents)
             if price.credits:
                 balances[wanted.user_id] -= price.credits
             if lot.funded_cents >= lot.funding_target_cents:
@@ -877,6 +909,13 @@ class _Batch:
                 results[index] = PurchaseOutcome(
                     original.purchase, original.entry, lot, replayed=True, funded_now=False
                 )
+
+
+def _buyer_checks(
+    session: Session, platform: PlatformContext, batch: Sequence[tuple[int, _Wanted]]
+) -> BuyerChecks:
+    """The compliance rules' reads for the batch's buyers (one query, under the lock)."""
+    return BuyerChecks.read(session, {w.user_id for _, w in batch}, platform.settings)
 
 
 def allocate_entry(lot: Lot, purchase: LotEntryPurchase, now: datetime) -> LotEntry:

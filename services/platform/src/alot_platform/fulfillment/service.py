@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, NotFound
 from alot_platform.fulfillment.repository import FulfillmentRepository
@@ -245,12 +246,30 @@ class FulfillmentService:
         found = self._rows.get(reveal_id, lock=True)
         if found is None or found[1].host_id != host.id or found[0].status not in QUEUE_STATUSES:
             raise RevealNotFound(f"no prize {reveal_id} of your lots")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="prize_shipped_by_host",
+            target_type="reveal",
+            target_id=reveal_id,
+            details={"host_id": host.id},
+            now=self._platform.clock(),
+        )
         return self._ship(*found, request)
 
     def admin_ship(self, reveal_id: uuid.UUID, request: ShipRequest) -> ShipmentRead:
         reveal, lot = self._any(reveal_id)
         if lot.host_id is not None:
             raise NotTheShipper("the lot's host ships this prize, from its fulfillment queue")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="prize_shipped_by_admin",
+            target_type="reveal",
+            target_id=reveal.id,
+            details={"lot_id": lot.id},
+            now=self._platform.clock(),
+        )
         return self._ship(reveal, lot, request)
 
     def resolve(self, reveal_id: uuid.UUID, request: ResolveRequest) -> ShipmentRead:
@@ -258,6 +277,15 @@ class FulfillmentService:
         if reveal.status != RevealStatus.DISPUTED.value or reveal.dispute_resolved_at is not None:
             raise WrongFulfillmentState("no open dispute on this prize", status=reveal.status)
         now = self._platform.clock()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="dispute_resolved",
+            target_type="reveal",
+            target_id=reveal.id,
+            details={"lot_id": lot.id, "resolution": request.resolution.value},
+            now=now,
+        )
         reveal.dispute_resolution = request.resolution.value
         reveal.dispute_resolved_at = now
         reveal.details = {**(reveal.details or {}), "resolution_note": request.note}

@@ -197,6 +197,13 @@ class HostLotCreate(BaseModel):
     trivia_answer: Answer
     draw_algorithm: DrawAlgorithm | None = None
     max_tickets_per_user: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    free_entry_period_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=366,
+        description="free entry (no purchase necessary): null allows one per player in"
+        " the lot; N allows one per player every N days",
+    )
     non_winner_credit_rate_percent: Percent = 10
 
     @model_validator(mode="after")
@@ -227,6 +234,13 @@ class HostLotUpdate(BaseModel):
     trivia_answer: Answer | None = None
     draw_algorithm: DrawAlgorithm | None = None
     max_tickets_per_user: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    free_entry_period_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=366,
+        description="free entry (no purchase necessary): null allows one per player in"
+        " the lot; N allows one per player every N days",
+    )
     non_winner_credit_rate_percent: Percent | None = None
 
     @model_validator(mode="after")

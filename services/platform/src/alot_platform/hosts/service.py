@@ -28,6 +28,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from alot_platform.hosts import emails, escrow
@@ -157,6 +158,15 @@ class HostService:
             host.status = HostStatus.PENDING.value  # the re-application
         host.updated_at = now
         self._hosts.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_profile_updated",
+            target_type="host",
+            target_id=host.id,
+            details={"fields": sorted(fields)},
+            now=now,
+        )
         if "display_name" in fields:
             # Lot views name their host: every one built may be stale.
             emit(self._session, Event(EventType.CATALOGUE_CHANGED, now, internal=True))
@@ -233,6 +243,19 @@ class HostService:
             users = UserService(self._session, self._platform)
             user = users.get(host.user_id)
             users.set_roles(user, user.roles | {Role.HOST})
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_reviewed",
+            target_type="host",
+            target_id=host.id,
+            details={
+                "review": action,
+                "status": host.status,
+                "commission_bps": host.commission_bps,
+            },
+            now=now,
+        )
         self._hosts.flush()
         emails.enqueue_host_review(self._session, self._platform, host, action, reason, now)
         return host
@@ -250,6 +273,15 @@ class HostService:
         host.reviewed_by = admin.id
         host.reviewed_at = now
         host.updated_at = now
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_commission_changed",
+            target_type="host",
+            target_id=host.id,
+            details={"commission_bps": commission_bps},
+            now=now,
+        )
         self._retag_draft_lots(host)
         self._hosts.flush()
         emails.enqueue_host_review(self._session, self._platform, host, "commission", reason, now)
@@ -359,6 +391,15 @@ class HostService:
             lot.review_status = LotReview.DRAFT.value
         lot.updated_at = now
         self._hosts.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_lot_updated",
+            target_type="lot",
+            target_id=lot.id,
+            details={"host_id": host.id, "fields": sorted(changes.model_dump(exclude_unset=True))},
+            now=now,
+        )
         return lot
 
     def submit_lot(self, host: Host, lot_id: uuid.UUID) -> Lot:
@@ -377,6 +418,15 @@ class HostService:
         lot.review_status = LotReview.PENDING.value
         lot.review_reason = None
         lot.updated_at = self._platform.clock()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_lot_submitted",
+            target_type="lot",
+            target_id=lot.id,
+            details={"host_id": host.id},
+            now=lot.updated_at,
+        )
         self._hosts.flush()
         return lot
 
@@ -400,6 +450,15 @@ class HostService:
         now = self._platform.clock()
         lot.review_status = LotReview.APPROVED.value
         lot.review_reason = reason
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_lot_approved",
+            target_type="lot",
+            target_id=lot.id,
+            details={"host_id": host.id, "commission_bps": lot.commission_bps},
+            now=now,
+        )
         lot = lots.open(lot.id)
         emails.enqueue_lot_review(self._session, self._platform, host, lot, "approve", reason, now)
         return lot
@@ -410,6 +469,15 @@ class HostService:
         lot.review_status = LotReview.REJECTED.value
         lot.review_reason = reason
         lot.updated_at = now
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="host_lot_rejected",
+            target_type="lot",
+            target_id=lot.id,
+            details={"host_id": host.id},
+            now=now,
+        )
         self._hosts.flush()
         emails.enqueue_lot_review(self._session, self._platform, host, lot, "reject", reason, now)
         return lot

@@ -112,6 +112,10 @@ class Lot(Base):
         CheckConstraint("cash_cents >= 0 AND credits_spent >= 0", name="funding_not_negative"),
         CheckConstraint("tickets_sold >= 0", name="tickets_not_negative"),
         CheckConstraint(
+            "free_entry_period_days IS NULL OR free_entry_period_days >= 1",
+            name="free_entry_period_positive",
+        ),
+        CheckConstraint(
             "non_winner_credit_rate_percent BETWEEN 0 AND 100", name="credit_rate_percent"
         ),
         CheckConstraint(
@@ -139,11 +143,15 @@ class Lot(Base):
     cash_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     credits_spent: Mapped[int] = mapped_column(BigInteger, default=0)
     tickets_sold: Mapped[int] = mapped_column(Integer, default=0)
+    # Of tickets_sold, those given by free entries (no purchase necessary).
+    free_tickets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # [{"price_cents": 200, "tickets": 2}, ...]
     entry_bundles: Mapped[list[dict[str, int]]] = mapped_column(JSON)
     visibility: Mapped[str] = mapped_column(String(20), default=Visibility.PUBLIC.value)
     max_tickets_per_user: Mapped[int | None] = mapped_column(Integer)
+    # One free entry per player per lot (NULL), or one per player per this many days.
+    free_entry_period_days: Mapped[int | None] = mapped_column(Integer)
     non_winner_credit_rate_percent: Mapped[int] = mapped_column(Integer, default=10)
 
     trivia_question: Mapped[str] = mapped_column(Text)

@@ -191,6 +191,13 @@ class LotCreate(BaseModel):
         default=None, description="default: the platform's ALOT_DRAW_ALGORITHM_DEFAULT"
     )
     max_tickets_per_user: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    free_entry_period_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=366,
+        description="free entry (no purchase necessary): null allows one per player in"
+        " the lot; N allows one per player every N days",
+    )
     non_winner_credit_rate_percent: Percent = 10
 
     @model_validator(mode="after")
@@ -202,7 +209,8 @@ class LotCreate(BaseModel):
 class LotUpdate(BaseModel):
     """Changes to a lot that is not open yet; absent fields keep their value.
 
-    `max_tickets_per_user: null` removes the cap.
+    `max_tickets_per_user: null` removes the cap; `free_entry_period_days: null` allows
+    one free entry per player in the lot.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -218,6 +226,13 @@ class LotUpdate(BaseModel):
     trivia_answer: Answer | None = None
     draw_algorithm: DrawAlgorithm | None = None
     max_tickets_per_user: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    free_entry_period_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=366,
+        description="free entry (no purchase necessary): null allows one per player in"
+        " the lot; N allows one per player every N days",
+    )
     non_winner_credit_rate_percent: Percent | None = None
 
     @model_validator(mode="after")
@@ -306,6 +321,10 @@ class LotRead(BaseModel):
     deadline: datetime
     seconds_left: int = Field(description="until the deadline while open (0 otherwise)")
     max_tickets_per_user: int | None
+    free_entry_period_days: int | None = Field(
+        description="free entry (no purchase necessary, the same odds per ticket): null"
+        " allows one per player in the lot; N one per player every N days"
+    )
     non_winner_credit_rate_percent: int
     trivia_question: str
     draw: DrawCommitmentRead
@@ -428,6 +447,7 @@ def lot_read(lot: Lot, now: datetime, *, show_product: bool = False) -> LotRead:
         deadline=lot.deadline,
         seconds_left=max(0, int((lot.deadline - now).total_seconds())) if running else 0,
         max_tickets_per_user=lot.max_tickets_per_user,
+        free_entry_period_days=lot.free_entry_period_days,
         non_winner_credit_rate_percent=lot.non_winner_credit_rate_percent,
         trivia_question=lot.trivia_question,
         draw=DrawCommitmentRead(

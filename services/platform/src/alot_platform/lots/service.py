@@ -24,6 +24,7 @@ from alot_ledger import Ledger
 from alot_verify.draw import commitment_v1, commitment_v2
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, InvalidInput, NotFound
 from alot_platform.lots.models import (
@@ -125,6 +126,15 @@ class LotService:
         )
         self._lots.add(product)
         self._lots.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="product_class_created",
+            target_type="product_class",
+            target_id=product.id,
+            details={"retail_value_cents": product.retail_value_cents},
+            now=now,
+        )
         return product
 
     def update_product_class(
@@ -137,6 +147,15 @@ class LotService:
             setattr(product, name, value)
         product.updated_at = self._platform.clock()
         self._lots.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="product_class_updated",
+            target_type="product_class",
+            target_id=product.id,
+            details={"fields": sorted(changes.model_dump(exclude_unset=True))},
+            now=product.updated_at,
+        )
         # Lot views show the product (name, tier, value...): every one built is stale.
         emit(self._session, Event(EventType.CATALOGUE_CHANGED, product.updated_at, internal=True))
         return product
@@ -145,6 +164,15 @@ class LotService:
         product = self.get_product_class(product_class_id)
         if self._lots.product_class_in_use(product.id):
             raise ProductClassInUse(f"product class {product.id} is the prize of a lot")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="product_class_deleted",
+            target_type="product_class",
+            target_id=product.id,
+            details={},
+            now=self._platform.clock(),
+        )
         self._lots.delete(product)
 
     # -- creating and changing lots -------------------------------------------------
@@ -168,9 +196,11 @@ class LotService:
             cash_cents=0,
             credits_spent=0,
             tickets_sold=0,
+            free_tickets=0,
             entry_bundles=[b.model_dump() for b in data.entry_bundles],
             visibility=data.visibility.value,
             max_tickets_per_user=data.max_tickets_per_user,
+            free_entry_period_days=data.free_entry_period_days,
             non_winner_credit_rate_percent=data.non_winner_credit_rate_percent,
             trivia_question=data.trivia_question,
             trivia_answer_hmac=answer_digest(self._platform.keys, lot_id, data.trivia_answer),
@@ -182,6 +212,15 @@ class LotService:
         )
         self._lots.add(lot)
         self._lots.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="lot_created",
+            target_type="lot",
+            target_id=lot.id,
+            details={"funding_target_cents": lot.funding_target_cents},
+            now=now,
+        )
         business.lot_created(self._session, lot)
         return lot
 
@@ -209,6 +248,15 @@ class LotService:
             setattr(lot, name, value)  # model_dump made entry_bundles plain dicts
         lot.updated_at = now
         self._lots.flush()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="lot_updated",
+            target_type="lot",
+            target_id=lot.id,
+            details={"fields": sorted(changes.model_dump(exclude_unset=True))},
+            now=now,
+        )
         self._changed(lot, now)
         return lot
 
@@ -235,6 +283,15 @@ class LotService:
         lot.server_seed_sealed = self._platform.seed_sealer.seal(seed, lot.id)
         lot.server_seed_commitment = commit(seed)
         transition(lot, LotStatus.OPEN, now, action="open it")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="lot_opened",
+            target_type="lot",
+            target_id=lot.id,
+            details={"host_id": lot.host_id},
+            now=now,
+        )
         # Last: the ledger holds its chain-head lock from here until commit.
         receipt = Ledger(self._session).memo(
             DRAW_COMMITMENT,
@@ -279,6 +336,15 @@ class LotService:
                 field="deadline",
             )
         previous = lot.deadline
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="lot_extended",
+            target_type="lot",
+            target_id=lot.id,
+            details={"previous_deadline": previous, "deadline": deadline},
+            now=now,
+        )
         lot.deadline = deadline
         lot.updated_at = now
         Ledger(self._session).memo(

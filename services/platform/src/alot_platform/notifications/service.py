@@ -51,6 +51,7 @@ from alot_platform.notifications.schemas import (
 )
 from alot_platform.outbox.service import enqueue, enqueue_task
 from alot_platform.pagination import decode_cursor, encode_cursor, page_of
+from alot_platform.play.service import is_excluded, require_may_play
 from alot_platform.realtime.events import Event, EventType, emit
 from alot_platform.users.models import User
 
@@ -408,14 +409,17 @@ class NotificationService:
 
     def preferences(self, user: User) -> PreferencesRead:
         row = self._notifications.preferences(user.id)
-        return _preferences_read(row)
+        return self._marketing_paused(user, _preferences_read(row))
 
     def update_preferences(self, user: User, changes: PreferencesUpdate) -> PreferencesRead:
         fields = changes.model_dump(exclude_unset=True)
+        now = self._platform.clock()
+        if fields.get("marketing_emails"):
+            # No marketing to a player taking a break (responsible play).
+            require_may_play(self._session, user.id, now)
         row = self._notifications.preferences_for_update(user.id)
         if not fields:
-            return _preferences_read(row)
-        now = self._platform.clock()
+            return self._marketing_paused(user, _preferences_read(row))
         if row is None:
             row = NotificationPreferences(
                 user_id=user.id,
@@ -428,7 +432,15 @@ class NotificationService:
         for name, value in fields.items():
             setattr(row, name, value)
         row.updated_at = now
-        return _preferences_read(row)
+        return self._marketing_paused(user, _preferences_read(row))
+
+    def _marketing_paused(self, user: User, chosen: PreferencesRead) -> PreferencesRead:
+        """The choices as they apply: marketing is off during a time-out or
+        self-exclusion, whatever was chosen (the choice returns when it ends). Whatever
+        sends marketing email reads it here."""
+        if chosen.marketing_emails and is_excluded(self._session, user.id, self._platform.clock()):
+            return chosen.model_copy(update={"marketing_emails": False})
+        return chosen
 
 
 def _preferences_read(row: NotificationPreferences | None) -> PreferencesRead:

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.auth import emails as account_emails
 from alot_platform.context import PlatformContext
 from alot_platform.db import unit_of_work
@@ -284,6 +285,15 @@ def retry(session: Session, item_id: uuid.UUID, now: datetime) -> OutboxItem:
     item.attempts = 0
     item.next_attempt_at = now
     session.flush()
+    record_action(
+        session,
+        actor_id=acting_user(session),
+        action="task_retried",
+        target_type="task",
+        target_id=item.id,
+        details={"task": item.task},
+        now=now,
+    )
     session.info.setdefault("outbox_new", []).append(item.id)
     return item
 

@@ -53,6 +53,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alot_ledger import Ledger
+from alot_ledger.repository import LedgerRepository
 from sqlalchemy.orm import Session
 
 from alot_platform.context import PlatformContext
@@ -76,6 +77,7 @@ from alot_platform.payments.fees import record_fee_due
 from alot_platform.payments.models import PaymentEvent, PaymentOutcome
 from alot_platform.payments.provider import ConnectAccount, RefundResult
 from alot_platform.payments.repository import PaymentRepository
+from alot_platform.play.service import check_purchase
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.refunds.repository import RefundRepository
 
@@ -492,6 +494,10 @@ class PaymentEventService:
     def _check_accepts(self, lot: Lot, purchase: LotEntryPurchase, now: datetime) -> None:
         """The checks a purchase paid at once meets under the lock (entries.service)."""
         check_selling(lot, now)
+        # The ledger head before the buyer's play settings, as a purchase batch takes
+        # them: the spend is read after every other purchase of theirs committed.
+        LedgerRepository(self._session.connection()).lock_head()
+        check_purchase(self._session, purchase.user_id, purchase.amount_cents, now)
         cap = lot.max_tickets_per_user
         if cap is not None:
             held = EntryRepository(self._session).tickets_held(lot.id, purchase.user_id)
@@ -644,6 +650,10 @@ def _reason(lot: Lot, refusal: AlotError) -> str:
         return "the lot's deadline passed before your payment completed"
     if refusal.code == "ticket_cap_exceeded":
         return "you reached this lot's ticket limit before your payment completed"
+    if refusal.code == "spend_limit_exceeded":
+        return "it would have passed your spend limit, reached before your payment completed"
+    if refusal.code == "play_excluded":
+        return "you started a time-out or self-exclusion before your payment completed"
     return f"the lot stopped selling ({lot.status}) before your payment completed"
 
 

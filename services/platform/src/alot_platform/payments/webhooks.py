@@ -7,7 +7,8 @@ authentication; without ``ALOT_STRIPE_WEBHOOK_SECRET`` it is not mounted at all.
 of other types are acknowledged and dropped (Stripe would retry a refusal for days). A
 handled event is stored by its id with insert-or-ignore and answered 200 at once; it is
 applied by a background task in its own unit of work, so a slow lot lock never makes
-Stripe time out and retry.
+Stripe time out and retry. Stripe Identity's events (``identity.verification_session.*``,
+compliance) only set a flag on the account: they are applied at once (``applied``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from alot_platform.auth.dependencies import PlatformDep, SessionDep, public
+from alot_platform.compliance.service import IDENTITY_EVENT_TYPES, identity_event
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext, get_platform
 from alot_platform.errors import AlotError
@@ -52,7 +54,7 @@ class InvalidSignature(AlotError):
 
 class WebhookReceipt(BaseModel):
     event_id: str | None
-    status: Literal["stored", "duplicate", "ignored"]
+    status: Literal["stored", "duplicate", "ignored", "applied"]
 
 
 async def verified_stripe_event(
@@ -103,6 +105,10 @@ def stripe_webhook(
     platform: PlatformDep,
 ) -> WebhookReceipt:
     event_id = event.get("id") if isinstance(event.get("id"), str) else None
+    if event.get("type") in IDENTITY_EVENT_TYPES:
+        # Stripe Identity: a flag set on the account, idempotent, so applied at once.
+        identity_event(session, platform, event)
+        return WebhookReceipt(event_id=event_id, status="applied")
     if event.get("type") not in HANDLED_EVENT_TYPES:
         return WebhookReceipt(event_id=event_id, status="ignored")
     recorded = PaymentEventService(session, platform).record(event)

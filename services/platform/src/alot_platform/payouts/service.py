@@ -29,6 +29,7 @@ from alot_ledger.tables import transactions as ledger_transactions
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, NotFound
 from alot_platform.hosts.models import Host
@@ -295,6 +296,15 @@ class PayoutService:
                 f" payout {payout.amount_cents}"
             )
         now = self._platform.clock()
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="payout_retried",
+            target_type="payout",
+            target_id=payout.id,
+            details={"host_id": host.id, "amount_cents": payout.amount_cents},
+            now=now,
+        )
         # The refused request moved nothing: a new key (the old one would replay the refusal).
         payout.idempotency_key = f"payout:{payout.id}:retry:{payout.attempts}"
         payout.destination = host.stripe_connect_account_id
@@ -430,6 +440,15 @@ class PayoutService:
             raise MoreThanOwed(
                 f"the winner is owed {owed} cents", owed_cents=owed, amount_cents=amount_cents
             )
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="winner_payment_recorded",
+            target_type="user",
+            target_id=user_id,
+            details={"amount_cents": amount_cents},
+            now=self._platform.clock(),
+        )
         receipt = ledger.post(
             WINNER_PAYOUT,
             [

@@ -12,13 +12,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alot_platform.entries.models import LotEntryPurchase, PaymentMethod, PurchaseStatus
 from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.refunds.models import OPEN_REFUND_STATUSES, RefundRequest
-from alot_platform.reveals.models import Reveal
+from alot_platform.reveals.models import Reveal, RevealStatus
 
 
 class RefundRepository:
@@ -122,10 +122,15 @@ class RefundRepository:
         method: PaymentMethod | None = None,
         limit: int | None = None,
     ) -> list[LotEntryPurchase]:
-        """The lot's purchases in ``status``, oldest first (caller holds the lot lock)."""
+        """The lot's paid purchases in ``status``, oldest first (caller holds the lot
+        lock); free entries paid nothing and have nothing to refund."""
         query = (
             select(LotEntryPurchase)
-            .where(LotEntryPurchase.lot_id == lot_id, LotEntryPurchase.status == status.value)
+            .where(
+                LotEntryPurchase.lot_id == lot_id,
+                LotEntryPurchase.status == status.value,
+                LotEntryPurchase.method != PaymentMethod.FREE.value,
+            )
             .order_by(LotEntryPurchase.created_at, LotEntryPurchase.id)
             .limit(limit)
             .execution_options(populate_existing=True)
@@ -144,6 +149,7 @@ class RefundRepository:
                 .where(
                     LotEntryPurchase.lot_id == lot_id,
                     LotEntryPurchase.status == PurchaseStatus.SUCCEEDED.value,
+                    LotEntryPurchase.method != PaymentMethod.FREE.value,
                     ~select(RefundRequest.purchase_id)
                     .where(RefundRequest.purchase_id == LotEntryPurchase.id)
                     .exists(),
@@ -155,23 +161,40 @@ class RefundRepository:
         )
 
     def has_unrefunded(self, lot_id: uuid.UUID, *, user_id: uuid.UUID | None = None) -> bool:
-        """Whether the lot (or ``user_id``'s share of it) has a purchase not yet refunded."""
+        """Whether the lot (or ``user_id``'s share of it) has a purchase not yet refunded
+        (a free entry paid nothing: there is nothing to refund, it never waits)."""
         query = select(LotEntryPurchase.id).where(
             LotEntryPurchase.lot_id == lot_id,
             LotEntryPurchase.status == PurchaseStatus.SUCCEEDED.value,
+            LotEntryPurchase.method != PaymentMethod.FREE.value,
         )
         if user_id is not None:
             query = query.where(LotEntryPurchase.user_id == user_id)
         return self.session.scalar(query.limit(1)) is not None
 
     def count_purchases(self, lot_id: uuid.UUID) -> dict[str, int]:
-        """How many of the lot's purchases are in each status."""
+        """How many of the lot's paid purchases are in each status (free entries have
+        nothing to refund: they are not counted)."""
         rows = self.session.execute(
             select(LotEntryPurchase.status, func.count())
-            .where(LotEntryPurchase.lot_id == lot_id)
+            .where(
+                LotEntryPurchase.lot_id == lot_id,
+                LotEntryPurchase.method != PaymentMethod.FREE.value,
+            )
             .group_by(LotEntryPurchase.status)
         )
         return {str(row[0]): int(row[1]) for row in rows}
+
+    def close_pending_reveals(self, lot_id: uuid.UUID, now: datetime) -> None:
+        """The reveals still pending when the lot closes (players who only entered for
+        free: nothing of theirs was refunded one by one) say refunded too: the lot
+        closed without a draw."""
+        self.session.execute(
+            update(Reveal)
+            .where(Reveal.lot_id == lot_id, Reveal.status == RevealStatus.PENDING.value)
+            .values(status=RevealStatus.REFUNDED.value, revealed_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
     def reveal(self, lot_id: uuid.UUID, user_id: uuid.UUID) -> Reveal | None:
         return self.session.scalars(

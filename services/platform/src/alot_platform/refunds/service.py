@@ -51,6 +51,7 @@ from datetime import datetime, timedelta
 from alot_ledger import Ledger, Posting
 from sqlalchemy.orm import Session
 
+from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
@@ -195,6 +196,15 @@ class RefundService:
         now = self._platform.clock()
         if lot.status == LotStatus.OPEN.value and now < lot.deadline:
             raise LotStateConflict(lot, "start refunds (its deadline has not passed)")
+        record_action(
+            self._session,
+            actor_id=acting_user(self._session),
+            action="refunds_started",
+            target_type="lot",
+            target_id=lot.id,
+            details={"status_before": lot.status},
+            now=now,
+        )
         started = self._start(lot, now)
         return self.summary(lot), started
 
@@ -541,6 +551,7 @@ class RefundService:
         self._session.flush()
         if not self._refunds.has_unrefunded(lot.id):
             transition(lot, LotStatus.CLOSED, now, action="close")
+            self._refunds.close_pending_reveals(lot.id, now)
             _log.info("lot %s: every purchase refunded, closed", lot.id)
 
     def _lock(self, lot_id: uuid.UUID) -> Lot:

@@ -36,6 +36,8 @@ class UserStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     BANNED = "banned"
+    # Erased at the player's request (privacy/service.py): personal data gone, login refused.
+    DELETED = "deleted"
 
 
 def _sql_in(values: type[StrEnum]) -> str:
@@ -56,6 +58,8 @@ class User(Base):
     verified_identity: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=UserStatus.ACTIVE.value)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(2))
+    """ISO 3166-1 alpha-2, as the player declared it at registration (compliance)."""
     total_entries: Mapped[int] = mapped_column(Integer, default=0)
     total_won: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

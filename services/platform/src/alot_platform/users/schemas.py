@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from alot_platform.compliance.schemas import TermsStatus
 from alot_platform.types import PlainText
 from alot_platform.users.models import Role, UserStatus
 
@@ -34,6 +35,12 @@ class UserRead(BaseModel):
     status: UserStatus
     roles: list[Role]
     created_at: datetime
+    country: str | None = Field(
+        default=None, description="ISO 3166-1 alpha-2, as declared at registration"
+    )
+    terms: TermsStatus | None = Field(
+        default=None, description="the player's acceptance of the current terms"
+    )
 
 
 class PublicUser(BaseModel):

@@ -8,6 +8,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from alot_platform.compliance.models import AcceptanceSource
+from alot_platform.compliance.schemas import TermsStatus
+from alot_platform.compliance.service import ComplianceService
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, InvalidInput, NotFound
 from alot_platform.users.models import Role, User, UserRole, UserStatus
@@ -86,7 +89,11 @@ class UserService:
         full_name: str | None = None,
         roles: Iterable[Role] = (Role.PLAYER,),
         verified_email: bool = False,
+        country: str | None = None,
+        terms_source: AcceptanceSource = AcceptanceSource.OPERATOR,
     ) -> User:
+        """A new account, recorded as accepting the current terms and privacy notice
+        (``terms_source``: registration's statement, or an operator's tool)."""
         now = self.platform.clock()
         user_id = uuid.uuid4()
         user = User(
@@ -103,9 +110,12 @@ class UserService:
             updated_at=now,
             role_grants=[UserRole(role=r.value, granted_at=now) for r in sorted(set(roles))],
         )
+        user.country = country
         self._set_full_name(user, full_name)
         self._set_date_of_birth(user, date_of_birth)
-        return self.users.add(user)
+        self.users.add(user)
+        ComplianceService(self.users.session, self.platform).record_current(user.id, terms_source)
+        return user
 
     def get(self, user_id: uuid.UUID) -> User:
         user = self.users.get(user_id)
@@ -138,6 +148,10 @@ class UserService:
             status=UserStatus(user.status),
             roles=sorted(user.roles),
             created_at=user.created_at,
+            country=user.country,
+            terms=TermsStatus.of(
+                ComplianceService(self.users.session, self.platform).standing(user.id)
+            ),
         )
 
     def public(self, user_id: uuid.UUID) -> PublicUser:

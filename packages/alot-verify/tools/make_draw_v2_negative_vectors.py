@@ -1,0 +1,107 @@
+"""Regenerate docs/spec/vectors/draw-alot-v2-negative.json from the positive vectors.
+
+    uv run python packages/alot-verify/tools/make_draw_v2_negative_vectors.py          # rewrite
+    uv run python packages/alot-verify/tools/make_draw_v2_negative_vectors.py --check  # compare
+
+Each negative vector is a positive one with an attack applied and everything the attacker
+controls recomputed (randomness, seed, selection, winner), so only the checks that the
+attack cannot get past fail. ``must_fail`` lists exactly those checks; a conforming
+verifier reports every one of them as failing and every other check as passing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from alot_verify import draw
+from alot_verify.beacon import randomness_from_signature
+
+VECTORS = Path(__file__).resolve().parents[3] / "docs" / "spec" / "vectors"
+POSITIVE = VECTORS / "draw-alot-v2.json"
+OUTPUT = VECTORS / "draw-alot-v2-negative.json"
+
+# The compressed generator of G1: a well-formed point of the right subgroup, so the
+# forgery gets past decoding and fails only the pairing check.
+G1_GENERATOR = (
+    "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac58"
+    "6c55e83ff97a1aeffb3af00adb22c6bb"
+)
+# A chain hash no League of Entropy chain has: an operator's own drand-like network.
+UNKNOWN_CHAIN_HASH = "0f" * 32
+
+
+def _recomputed(proof: dict[str, Any]) -> dict[str, Any]:
+    """The proof an operator would publish after changing its inputs or beacon reading."""
+    entries = [draw.Entry(**e) for e in proof["entries"]]
+    return draw.compute_v2(
+        draw_inputs=proof["draw_inputs"],
+        server_seed=proof["server_seed"],
+        entries=entries,
+        beacon=proof["beacon"],
+    )
+
+
+def _forged_signature(positive: dict[str, Any]) -> dict[str, Any]:
+    proof = copy.deepcopy(positive)
+    proof["beacon"]["signature"] = G1_GENERATOR
+    proof["beacon"]["randomness"] = randomness_from_signature(bytes.fromhex(G1_GENERATOR)).hex()
+    return _recomputed(proof)
+
+
+def _unknown_chain(positive: dict[str, Any]) -> dict[str, Any]:
+    proof = copy.deepcopy(positive)
+    proof["draw_inputs"]["beacon"]["chain_hash"] = UNKNOWN_CHAIN_HASH
+    return _recomputed(proof)
+
+
+def build() -> dict[str, Any]:
+    positives = {
+        v["name"]: v["proof"] for v in json.loads(POSITIVE.read_text(encoding="utf-8"))["vectors"]
+    }
+    quicknet = positives["quicknet-beacon"]
+    vectors = [
+        {
+            "name": "forged-beacon-signature",
+            "description": (
+                "quicknet round 1000 with its signature replaced by the G1 generator (a valid "
+                "point nobody signed) and randomness, seed, selection and winner recomputed: "
+                "only the BLS check can tell, and it must."
+            ),
+            "must_fail": ["beacon.signature"],
+            "proof": _forged_signature(quicknet),
+        },
+        {
+            "name": "unknown-chain",
+            "description": (
+                "the real quicknet round 1000 reading under a chain hash no pinned chain has, "
+                "the proof recomputed: whoever runs that chain holds its key, so nothing "
+                "about the round can be checked and every chain-dependent check fails."
+            ),
+            "must_fail": ["beacon.chain", "beacon.chosen_before_published", "beacon.signature"],
+            "proof": _unknown_chain(quicknet),
+        },
+    ]
+    return {
+        "algorithm": "alot-v2",
+        "source": "packages/alot-verify/tools/make_draw_v2_negative_vectors.py",
+        "vectors": vectors,
+    }
+
+
+def main(argv: list[str]) -> int:
+    text = json.dumps(build(), indent=2) + "\n"
+    if "--check" in argv:
+        if OUTPUT.read_text(encoding="utf-8") != text:
+            print(f"{OUTPUT} is out of date", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Compliance: terms and privacy acceptance, identity checks, country rules."""

@@ -1,0 +1,1 @@
+"""Responsible play: spend limits, time-outs and self-exclusion, reality checks."""
