@@ -32,6 +32,10 @@ PUBLIC_ROUTES = {
     "/api/ledger/verifier-key",
     "/api/ledger/proofs/consistency",
     "/api/ledger/proofs/inclusion",
+    # The latest checkpoint with the witnesses' cosignatures: signatures only.
+    "/api/ledger/checkpoint/cosigned",
+    # Which terms and privacy versions are current, read before registering.
+    "/api/terms",
     # Stripe's signature authenticates its webhook deliveries (payments/webhooks.py).
     "/api/webhooks/stripe",
     # Which payment provider is active (sandbox or Stripe, test mode or not).

@@ -94,10 +94,15 @@ def _check_origin(name: str) -> None:
         raise InputError("must be non-empty, without spaces or '+'", where="key name / origin")
 
 
+def note_key_id(name: str, public_key: bytes, algorithm: int = ED25519_ALGORITHM) -> bytes:
+    """A note key's id (C2SP signed-note): the first 4 bytes of SHA-256 of the name, a
+    newline, the key's type byte and the key. Cosigners use the same rule with their
+    own type byte."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([algorithm]) + public_key).digest()[:4]
+
+
 def _key_id(name: str, public_key: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519_ALGORITHM]) + public_key).digest()[
-        :4
-    ]
+    return note_key_id(name, public_key)
 
 
 def _b64decode(text: str, where: str) -> bytes:
@@ -107,9 +112,17 @@ def _b64decode(text: str, where: str) -> bytes:
         raise InputError("is not valid base64", where=where) from exc
 
 
-def _parse_key(text: str, *, private: bool) -> tuple[str, bytes, bytes]:
-    """Return (name, key id, 32 key bytes) from a signer or verifier key string."""
-    what = "signer key" if private else "verifier key"
+def split_note_key(
+    text: str,
+    *,
+    private: bool,
+    what: str,
+    algorithm: int = ED25519_ALGORITHM,
+    algorithm_name: str = "Ed25519",
+) -> tuple[str, bytes, bytes]:
+    """Return (name, key id, 32 key bytes) from a signer key
+    ``PRIVATE+KEY+<name>+<id>+<base64>`` or a verifier key ``<name>+<id>+<base64>``
+    whose data is ``algorithm`` followed by 32 bytes (``what`` names it in errors)."""
     # Base64 may contain "+": split off the fixed fields only, the key data is the rest.
     parts = text.strip().split("+", 4 if private else 2)
     if private:
@@ -127,9 +140,15 @@ def _parse_key(text: str, *, private: bool) -> tuple[str, bytes, bytes]:
     if len(key_id) != 4:
         raise InputError("key id must be 8 hex digits", where=what)
     raw = _b64decode(encoded, what)
-    if len(raw) != 33 or raw[0] != ED25519_ALGORITHM:
-        raise InputError("key must be 0x01 (Ed25519) followed by 32 bytes", where=what)
+    if len(raw) != 33 or raw[0] != algorithm:
+        raise InputError(
+            f"key must be 0x{algorithm:02x} ({algorithm_name}) followed by 32 bytes", where=what
+        )
     return name, key_id, raw[1:]
+
+
+def _parse_key(text: str, *, private: bool) -> tuple[str, bytes, bytes]:
+    return split_note_key(text, private=private, what="signer key" if private else "verifier key")
 
 
 def parse_verifier_key(text: str) -> VerifierKey:

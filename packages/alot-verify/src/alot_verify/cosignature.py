@@ -18,8 +18,6 @@ seen for the origin was this one. So a checkpoint cosigned at time t existed at 
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -28,7 +26,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from alot_verify.checkpoint import Checkpoint, parse_signed_checkpoint
+from alot_verify.checkpoint import (
+    Checkpoint,
+    note_key_id,
+    parse_signed_checkpoint,
+    split_note_key,
+)
 from alot_verify.errors import CheckpointVerificationError, InputError
 
 COSIGNATURE_ALGORITHM = 0x04
@@ -58,9 +61,7 @@ class Cosignature:
 
 
 def _key_id(name: str, public_key: bytes) -> bytes:
-    return hashlib.sha256(
-        name.encode() + b"\n" + bytes([COSIGNATURE_ALGORITHM]) + public_key
-    ).digest()[:4]
+    return note_key_id(name, public_key, COSIGNATURE_ALGORITHM)
 
 
 def _check_name(name: str) -> None:
@@ -68,35 +69,14 @@ def _check_name(name: str) -> None:
         raise InputError("must be non-empty, without spaces or '+'", where="witness name")
 
 
-def _b64(text: str, where: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InputError("is not valid base64", where=where) from exc
-
-
 def _split_key(text: str, *, private: bool) -> tuple[str, bytes, bytes]:
-    what = "witness signer key" if private else "witness key"
-    parts = text.strip().split("+", 4 if private else 2)
-    if private:
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
-            raise InputError("expected PRIVATE+KEY+<name>+<id>+<key>", where=what)
-        parts = parts[2:]
-    elif len(parts) != 3:
-        raise InputError("expected <name>+<id hex>+<base64 key>", where=what)
-    name, id_hex, encoded = parts
-    _check_name(name)
-    try:
-        key_id = bytes.fromhex(id_hex)
-    except ValueError as exc:
-        raise InputError("key id is not hex", where=what) from exc
-    raw = _b64(encoded, what)
-    if len(key_id) != 4 or len(raw) != 33 or raw[0] != COSIGNATURE_ALGORITHM:
-        raise InputError(
-            "expected an 8-hex-digit key id and 0x04 (cosignature/v1) with 32 key bytes",
-            where=what,
-        )
-    return name, key_id, raw[1:]
+    return split_note_key(
+        text,
+        private=private,
+        what="witness signer key" if private else "witness key",
+        algorithm=COSIGNATURE_ALGORITHM,
+        algorithm_name="cosignature/v1",
+    )
 
 
 def parse_witness_key(text: str) -> WitnessKey:
