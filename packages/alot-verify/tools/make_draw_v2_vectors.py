@@ -186,7 +186,7 @@ def vectors() -> dict[str, Any]:
                 "Beacon from drand quicknet round 1000 (bls-unchained-g1-rfc9380), frozen "
                 "at funding before the round was due.",
                 sizes=[120, 1, 379, 500],
-                funded_at="2023-08-23T15:50:00.000000Z",
+                funded_at="2023-08-23T15:58:52.000000Z",
                 escrow_cents=100000,
                 beacon_choice={
                     "chain_hash": beacon.QUICKNET.chain_hash,
