@@ -57,6 +57,7 @@ def test_registration_country_rule(
 ) -> None:
     listed = make_client(of=make_app(allowed_countries="GB"))
     assert listed.terms.current().allowed_countries == ["GB"]
+    assert listed.terms.current().selectable_countries == ["GB"]
     with pytest.raises(UnprocessableEntityError) as missing:
         listed.auth.register(
             email="x@example.com",

@@ -77,6 +77,7 @@ def test_registration_with_a_country_allow_list(make_client: Callable[..., TestC
     client = make_client(allowed_countries="gb, IE")
     terms = client.get("/api/terms").json()
     assert terms["allowed_countries"] == ["GB", "IE"]
+    assert terms["selectable_countries"] == ["GB", "IE"]
     assert terms["country_required"] is True
 
     missing = _register(client, "nocountry")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from alot_platform.compliance.service import require_terms_current
 from alot_platform.errors import TermsNotAccepted
+from alot_platform.fulfillment.schemas import COUNTRY_CODES
 from alot_platform.users.service import UserService
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -28,13 +29,20 @@ def _me(client: TestClient, account: Any) -> dict[str, Any]:
 def test_terms_are_public_and_name_the_current_versions(client: TestClient) -> None:
     response = client.get("/api/terms")
     assert response.status_code == 200, response.text
-    assert response.json() == {
+    body = response.json()
+    selectable = body.pop("selectable_countries")
+    assert body == {
         "terms": {"version": "2026-12-01", "url": "/terms"},
         "privacy": {"version": "2026-12-01", "url": "/privacy"},
         "allowed_countries": [],
         "country_required": False,
         "identity_required": "never",
     }
+    # Without an allow-list every code registration accepts is selectable: the web
+    # client's country list comes from here, not from a copy of its own.
+    assert selectable == sorted(COUNTRY_CODES)
+    assert len(selectable) == 249
+    assert {"GB", "IE", "US"} <= set(selectable)
 
 
 def test_registration_records_acceptance_with_version_and_time(

@@ -5289,6 +5289,11 @@ export interface components {
              */
             identity_required: "never" | "first_cash_purchase" | "above_threshold";
             privacy: components["schemas"]["TermsDocument"];
+            /**
+             * Selectable Countries
+             * @description the codes registration accepts, sorted: the allow-list when there is one, else every officially assigned ISO 3166-1 alpha-2 code
+             */
+            selectable_countries: string[];
             terms: components["schemas"]["TermsDocument"];
         };
         /**

@@ -1,19 +1,19 @@
-// The register form's country of residence: a choice among the allowed countries
-// (required then), or among all of them (optional) when the platform has no allow-list.
+// The register form's country of residence: a choice among the countries the server
+// offers (GET /api/terms `selectable_countries`): required when there is an allow-list.
 import { useId, useMemo } from "react";
 import { countryOptions } from "./terms";
 
 type Props = {
-  allowed: readonly string[];
+  countries: readonly string[];
   required: boolean;
   value: string;
   onChange: (code: string) => void;
   error?: string | undefined;
 };
 
-export function CountrySelect({ allowed, required, value, onChange, error }: Props) {
+export function CountrySelect({ countries, required, value, onChange, error }: Props) {
   const id = useId();
-  const options = useMemo(() => countryOptions(allowed), [allowed]);
+  const options = useMemo(() => countryOptions(countries), [countries]);
   const hintId = `${id}-hint`;
   const errorId = error ? `${id}-error` : undefined;
   return (

@@ -131,6 +131,8 @@ class Terms(AlotModel):
     terms: TermsDocument
     privacy: TermsDocument
     allowed_countries: list[str]
+    selectable_countries: list[str] = []
+    """The codes registration accepts: the allow-list, else every ISO 3166-1 code."""
     country_required: bool
     identity_required: str = "never"
 

@@ -144,7 +144,7 @@ export default function RegisterPage() {
         />
         {terms.data && (
           <CountrySelect
-            allowed={terms.data.allowed_countries}
+            countries={terms.data.selectable_countries}
             required={terms.data.country_required}
             value={values.country}
             onChange={(country) => setValues((current) => ({ ...current, country }))}

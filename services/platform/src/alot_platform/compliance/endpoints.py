@@ -18,6 +18,7 @@ from alot_platform.compliance.service import (
     TERMS_PATH,
     ComplianceService,
 )
+from alot_platform.fulfillment.schemas import COUNTRY_CODES
 from alot_platform.openapi_helpers import problems
 
 router = APIRouter(tags=["compliance"])
@@ -35,6 +36,7 @@ def current_terms(platform: PlatformDep) -> TermsRead:
         terms=TermsDocument(version=settings.terms_version, url=TERMS_PATH),
         privacy=TermsDocument(version=settings.privacy_version, url=PRIVACY_PATH),
         allowed_countries=allowed,
+        selectable_countries=allowed or sorted(COUNTRY_CODES),
         country_required=bool(allowed),
         identity_required=settings.identity_required,
     )

@@ -24,6 +24,10 @@ class TermsRead(BaseModel):
     allowed_countries: list[str] = Field(
         description="ISO 3166-1 alpha-2 codes players may register from; empty: all"
     )
+    selectable_countries: list[str] = Field(
+        description="the codes registration accepts, sorted: the allow-list when there is"
+        " one, else every officially assigned ISO 3166-1 alpha-2 code"
+    )
     country_required: bool = Field(description="registration must give a country")
     identity_required: Literal["never", "first_cash_purchase", "above_threshold"] = Field(
         description="when cash purchases need a verified identity (POST /api/users/me/identity)"
