@@ -23,6 +23,7 @@ import {
 } from "./beacon";
 import { concat, enc, fromHex, toBigInt, toHex, u64, utf8 } from "./bytes";
 import { canonicalJson, canonicalJsonText, MAX_SAFE_INTEGER } from "./canonical";
+import { beaconDeclaredStep, type FrozenBeacon } from "./ledger";
 import { leafHash, merkleRoot } from "./merkle";
 import { compareStep, type Step } from "./steps";
 
@@ -61,6 +62,8 @@ export type DrawVerification = {
   published: { winningTicket: number; winnerUserId: string; serverSeedCommitment: string; serverSeed: string };
   /** No step failed (steps that could not be checked are listed, not passed). */
   ok: boolean;
+  /** alot-v2: the drand round frozen in the draw inputs (null: none); undefined for alot-v1. */
+  frozenBeacon?: FrozenBeacon;
 };
 
 export type DrawOptions = {
@@ -453,28 +456,6 @@ function parseBeaconReading(value: unknown, scheme: string, where = "beacon"): B
 
 const isoSeconds = (unix: number) => new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, ".000000Z");
 
-/** The id of the step saying whether a beacon-less alot-v2 lot was declared so at opening. */
-export const BEACON_DECLARED = "draw.beacon_declared";
-
-/**
- * A beacon-less alot-v2 draw is only fair if the lot was declared beacon-less when it
- * opened (otherwise the operator chose, at funding, not to let drand in). The proof does
- * not say; the ledger's `draw_commitment` memo does (`alot-verify ledger` checks it).
- */
-function beaconLessStep(): Step {
-  return {
-    id: BEACON_DECLARED,
-    title: "The lot was declared beacon-less when it opened",
-    inputs: [{ label: "draw_inputs.beacon", value: "null (no drand round frozen at funding)" }],
-    expected: 'the opening memo (draw_commitment) declares "beacon": null',
-    status: "not_checked",
-    detail:
-      "Not proven here: the draw proof alone cannot show whether this lot was declared beacon-less when it opened, " +
-      "or whether the operator left drand out at funding. Only the ledger's opening record (the draw_commitment memo) " +
-      "shows it; an auditor checks it with `alot-verify ledger` (draw.beacon_declared).",
-  };
-}
-
 /**
  * The beacon checks of docs/spec/draw.md ("v2 checks"), in the reference verifier's
  * order and with its names: every check runs, and a chain that is not pinned fails each
@@ -697,7 +678,7 @@ async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerificat
     }
     // A proof alone cannot show that this lot was declared beacon-less when it opened:
     // only the ledger's opening memo can. Say so, rather than pass it.
-    steps.push(beaconLessStep());
+    steps.push(beaconDeclaredStep(null, null, null));
   } else if (reading === null) {
     steps.push({
       id: "beacon",
@@ -755,6 +736,7 @@ async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerificat
     winnerUserId: computedWinner,
     published: { winningTicket, winnerUserId, serverSeedCommitment: inputs.serverSeedCommitment, serverSeed },
     ok: steps.every((s) => s.status !== "fail"),
+    frozenBeacon: inputs.beacon,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   QUICKNET,
   SCHEME_CHAINED,
   SCHEME_UNCHAINED_G1,
+  beaconDeclaredStep,
   beaconMessage,
   chainFromInfo,
   computedChainHash,
@@ -185,5 +186,36 @@ describe("chains pinned from their info", () => {
     expect(failed(r)).toEqual([]);
     expect(status(r, "beacon.signature")).toBe("pass");
     expect(status(r, "beacon.first_round")).toBe("pass");
+  });
+});
+
+describe("draw.beacon_declared: what the lot declared at opening (the ledger's draw_commitment memo)", () => {
+  const quicknet = { chainHash: QUICKNET.chainHash, scheme: QUICKNET.scheme, round: 1000 };
+  const memo = (beacon?: unknown) => ({
+    kind: "draw_commitment",
+    refs: { lot_id: "21bade02-6a6a-4768-b2ed-66ffdcc99396" },
+    metadata: { server_seed_commitment: "ab".repeat(32), ...(beacon === undefined ? {} : { beacon }) },
+  });
+
+  it("a beacon-less draw of a lot declared beacon-less passes", () => {
+    expect(beaconDeclaredStep(memo(null), 3, null).status).toBe("pass");
+  });
+  it("a beacon-less draw of a lot that declared a chain, or declared nothing (legacy), fails", () => {
+    expect(beaconDeclaredStep(memo({ chain_hash: QUICKNET.chainHash, scheme: QUICKNET.scheme }), 3, null).status).toBe("fail");
+    const legacy = beaconDeclaredStep(memo(), 3, null);
+    expect(legacy.status).toBe("fail");
+    expect(legacy.detail).toMatch(/declares nothing about a beacon/);
+  });
+  it("a draw with a beacon must use the declared chain", () => {
+    expect(beaconDeclaredStep(memo({ chain_hash: QUICKNET.chainHash, scheme: QUICKNET.scheme }), 3, quicknet).status).toBe("pass");
+    expect(beaconDeclaredStep(memo({ chain_hash: DEFAULT_CHAIN.chainHash, scheme: DEFAULT_CHAIN.scheme }), 3, quicknet).status).toBe("fail");
+    expect(beaconDeclaredStep(memo({ chain_hash: QUICKNET.chainHash, scheme: SCHEME_CHAINED }), 3, quicknet).status).toBe("fail");
+    expect(beaconDeclaredStep(memo(null), 3, quicknet).status).toBe("fail");
+  });
+  it("without the memo nothing is proven, and the step says so plainly (never a pass)", () => {
+    const step = beaconDeclaredStep(null, null, null);
+    expect(step.status).toBe("not_checked");
+    expect(step.detail).toMatch(/^Not proven here: /);
+    expect(step.detail).toMatch(/alot-verify ledger/);
   });
 });
