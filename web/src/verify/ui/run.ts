@@ -6,7 +6,7 @@ import type { components } from "../../api/schema";
 import { ApiError } from "../../api/problem";
 import { parseStrictJson, JsonSyntaxError } from "../canonical";
 import { DrawProofFormatError, verifyDrawProof, type DrawVerification } from "../draw";
-import { commitmentMemoStep, verifyInclusionDocument, type InclusionCheck } from "../ledger";
+import { beaconDeclaredStep, commitmentMemoStep, verifyInclusionDocument, type InclusionCheck } from "../ledger";
 import { compareStep, type Step } from "../steps";
 
 export type Phase = (text: string) => void;
@@ -106,6 +106,7 @@ export async function verifyLotDraw(
     );
   }
   let verifierKey: string | null = null;
+  let openingMemo: Record<string, unknown> | null = null;
   if (published.commitmentSeq === null) {
     publication.push({ id: "ledger.draw_commitment", title: "The ledger recorded the commitment when the lot opened", inputs: [], status: "not_checked", detail: "the draw record names no ledger transaction" });
   } else {
@@ -130,7 +131,11 @@ export async function verifyLotDraw(
           // Only when the transaction's content verified and is in the signed ledger.
           publication.push(...inclusion.steps.filter((s) => s.id === "inclusion"));
         }
-        publication.push(commitmentMemoStep(inclusion.ok ? inclusion.transaction : null, lotId, commitment, seq));
+        const memoStep = commitmentMemoStep(inclusion.ok ? inclusion.transaction : null, lotId, commitment, seq);
+        publication.push(memoStep);
+        // Only this lot's opening memo, verified in the signed ledger, can say what the
+        // lot declared about its beacon when it opened.
+        if (memoStep.status === "pass") openingMemo = inclusion.transaction;
       }
     } catch (error) {
       publication.push({
@@ -140,6 +145,16 @@ export async function verifyLotDraw(
         status: "not_checked",
         detail: `the ledger could not be asked: ${error instanceof Error ? error.message : String(error)}`,
       });
+    }
+  }
+  if (draw.frozenBeacon !== undefined) {
+    // alot-v2: whether the lot's beacon (or its lack of one) was declared at opening is
+    // about the opening memo, so it is shown with the other opening checks: decided from
+    // the ledger when it showed the memo, and "not proven here" when it did not.
+    const frozen = draw.frozenBeacon;
+    if (openingMemo || frozen === null) {
+      draw = { ...draw, steps: draw.steps.filter((s) => s.id !== "draw.beacon_declared") };
+      publication.push(beaconDeclaredStep(openingMemo, published.commitmentSeq, frozen));
     }
   }
   return { kind: "verified", draw, publication, verifierKey };
