@@ -46,6 +46,7 @@ from alot_sdk.models import (
     Balance,
     Checkpoint,
     ConsistencyProof,
+    CosignedCheckpoint,
     InclusionProof,
     LedgerTransaction,
     Purchase,
@@ -172,6 +173,14 @@ class Ledger(SyncResource):
         """
         return self._client._parse(
             self._client._request("GET", f"{_PREFIX}/verifier-key"), VerifierKey
+        )
+
+    def cosigned_checkpoint_as_served(self, *, covering: int | None = None) -> CosignedCheckpoint:
+        """The cosigned checkpoint exactly as served, nothing checked (for the record,
+        or `alot-verify checkpoint --witness`); `cosigned_checkpoint` verifies it."""
+        return self._client._parse(
+            self._client._request("GET", _COSIGNED, params=drop_none({"covering": covering})),
+            CosignedCheckpoint,
         )
 
     def cosigned_checkpoint(
@@ -387,6 +396,16 @@ class AsyncLedger(AsyncResource):
         """
         return self._client._parse(
             await self._client._request("GET", f"{_PREFIX}/verifier-key"), VerifierKey
+        )
+
+    async def cosigned_checkpoint_as_served(
+        self, *, covering: int | None = None
+    ) -> CosignedCheckpoint:
+        """The cosigned checkpoint exactly as served, nothing checked (for the record,
+        or `alot-verify checkpoint --witness`); `cosigned_checkpoint` verifies it."""
+        return self._client._parse(
+            await self._client._request("GET", _COSIGNED, params=drop_none({"covering": covering})),
+            CosignedCheckpoint,
         )
 
     async def cosigned_checkpoint(
