@@ -70,7 +70,7 @@ class CheckpointMemory:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else None
+        self.path = Path(path).expanduser() if path is not None else None
         self._lock = threading.RLock()
         self._logs: dict[str, _Log] = {}
         self._load()
