@@ -343,6 +343,12 @@ def test_a_memory_file_survives_a_restart(
     _, other_key = generate_signer_key(ORIGIN)
     with pytest.raises(CheckpointMemoryError, match="not the one this memory remembers"):
         after.ledger.cosigned_checkpoint(witnesses=witnesses, quorum=1, verifier_key=other_key)
+    # Pinning it deliberately replaces the key (and the checkpoints it signs do not verify).
+    after.checkpoint_memory.pin(other_key)
+    assert CheckpointMemory(path).verifier_key(ORIGIN) == other_key
+    assert CheckpointMemory(path).key_pinned(ORIGIN)
+    with pytest.raises(CheckpointVerificationError, match=r"does not verify|no signature"):
+        after.ledger.cosigned_checkpoint(witnesses=witnesses, quorum=1)
 
     # A damaged memory is an error, never a fresh start.
     path.write_text("{not json", encoding="utf-8")
