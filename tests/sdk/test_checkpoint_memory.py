@@ -249,6 +249,7 @@ def test_the_witness_that_cosigned_a_refuses_b_so_b_lacks_its_quorum(
 
 def test_too_few_cosignatures_are_refused_and_not_remembered(
     client: Alot,
+    request_log: Any,
     app: FastAPI,
     w1: RunningWitness,
     w2: RunningWitness,
@@ -264,11 +265,13 @@ def test_too_few_cosignatures_are_refused_and_not_remembered(
             verifier_key=ledger_keys[1],
         )
     assert memory.checkpoint(ORIGIN) is None
-    # The same witness listed twice is still one witness.
+    # The same witness listed twice is still one witness (refused before any request).
+    request_log.clear()
     with pytest.raises(ValueError, match="quorum"):
         client.ledger.cosigned_checkpoint(
             witnesses=[w1.verifier_key, w1.verifier_key], quorum=2, memory=memory
         )
+    assert request_log.requests == []
     # Signed by another ledger key: refused before any witness counts.
     _, other_key = generate_signer_key(ORIGIN)
     with pytest.raises(CheckpointVerificationError):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from alot_verify.checkpoint import parse_verifier_key, verify_checkpoint
-from alot_verify.cosignature import parse_witness_key, verify_cosignature
+from alot_verify.cosignature import WitnessKey, parse_witness_key, verify_cosignature
 from alot_verify.errors import AlotVerifyError, CheckpointVerificationError, InputError
 from alot_verify.merkle import EMPTY_ROOT, verify_consistency
 
@@ -264,17 +264,26 @@ def trust_on_first_use(memory: CheckpointMemory, origin: str, served_key: str) -
     return key
 
 
-def check_cosigned(
-    document: Any, verifier_key: str, witnesses: Iterable[str], quorum: int
-) -> tuple[CheckpointRecord, list[WitnessCosignature]]:
-    """Verify the ledger's signature and at least `quorum` cosignatures by distinct
-    pinned witnesses; raise `CheckpointVerificationError` otherwise."""
+def pinned_witnesses(witnesses: Iterable[str], quorum: int) -> dict[str, WitnessKey]:
+    """The distinct witness keys pinned, by their text; ValueError for a quorum that
+    is not 1..their number (checked before anything is fetched or remembered)."""
+    if isinstance(witnesses, str):
+        raise TypeError("witnesses is a list of witness verifier keys, not one key")
     pinned = {str(parse_witness_key(key)): parse_witness_key(key) for key in witnesses}
     if not 1 <= quorum <= len(pinned):
         raise ValueError(
             f"quorum must be 1..{len(pinned)} (the number of distinct witnesses pinned),"
             f" not {quorum}"
         )
+    return pinned
+
+
+def check_cosigned(
+    document: Any, verifier_key: str, pinned: Mapping[str, WitnessKey], quorum: int
+) -> tuple[CheckpointRecord, list[WitnessCosignature]]:
+    """Verify the ledger's signature and at least `quorum` cosignatures by distinct
+    pinned witnesses (`pinned_witnesses`); raise `CheckpointVerificationError`
+    otherwise."""
     served_origin(document)
     note: str = document["note"]
     checkpoint = verify_checkpoint(note, verifier_key)

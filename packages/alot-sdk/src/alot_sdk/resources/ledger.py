@@ -35,6 +35,7 @@ from alot_sdk.checkpoints import (
     check_cosigned,
     fork,
     key_to_use,
+    pinned_witnesses,
     proof_needed,
     served_origin,
     settle,
@@ -213,6 +214,7 @@ class Ledger(SyncResource):
         the quorum is missing, `CheckpointMemoryError` when the pinned key is not the
         one remembered, `ValueError` for a quorum outside 1..len(witnesses).
         """
+        pinned = pinned_witnesses(witnesses, quorum)
         memory = memory if memory is not None else self._client.checkpoint_memory
         document = self._client._json(
             self._client._request("GET", _COSIGNED, params=drop_none({"covering": covering}))
@@ -221,7 +223,7 @@ class Ledger(SyncResource):
         key = key_to_use(memory, origin, verifier_key or self._client.ledger_verifier_key)
         if key is None:
             key = trust_on_first_use(memory, origin, self.verifier_key().verifier_key)
-        shown, cosignatures = check_cosigned(document, key, witnesses, quorum)
+        shown, cosignatures = check_cosigned(document, key, pinned, quorum)
         _check_covering(shown, covering)
         for _attempt in range(_SETTLE_ATTEMPTS):
             remembered = memory.checkpoint(origin)
@@ -438,6 +440,7 @@ class AsyncLedger(AsyncResource):
         the quorum is missing, `CheckpointMemoryError` when the pinned key is not the
         one remembered, `ValueError` for a quorum outside 1..len(witnesses).
         """
+        pinned = pinned_witnesses(witnesses, quorum)
         memory = memory if memory is not None else self._client.checkpoint_memory
         document = self._client._json(
             await self._client._request("GET", _COSIGNED, params=drop_none({"covering": covering}))
@@ -446,7 +449,7 @@ class AsyncLedger(AsyncResource):
         key = key_to_use(memory, origin, verifier_key or self._client.ledger_verifier_key)
         if key is None:
             key = trust_on_first_use(memory, origin, (await self.verifier_key()).verifier_key)
-        shown, cosignatures = check_cosigned(document, key, witnesses, quorum)
+        shown, cosignatures = check_cosigned(document, key, pinned, quorum)
         _check_covering(shown, covering)
         for _attempt in range(_SETTLE_ATTEMPTS):
             remembered = memory.checkpoint(origin)
