@@ -39,6 +39,8 @@ __all__ = [
     "ConnectLink",
     "ConnectStatus",
     "ConsistencyProof",
+    "Cosignature",
+    "CosignedCheckpoint",
     "CreditTransaction",
     "Credits",
     "Draw",
@@ -87,6 +89,8 @@ __all__ = [
     "VerifierKey",
     "WinnerOwed",
     "WinnerPayout",
+    "WitnessCosignature",
+    "WitnessedCheckpoint",
 ]
 
 LotStatus = Literal[
@@ -958,6 +962,49 @@ class Balance(AlotModel):
     balance: int
     version: int
     as_of_seq: int
+
+
+class Cosignature(AlotModel):
+    """One witness's cosignature of a checkpoint, as the platform stored it."""
+
+    witness: str
+    witness_key: str
+    cosigned_at: int
+    """When the witness cosigned, POSIX seconds (the witness's clock, signed by it)."""
+    line: str
+
+
+class CosignedCheckpoint(AlotModel):
+    """`GET /api/ledger/checkpoint/cosigned` as served (nothing checked): `note` is the
+    signed checkpoint with every stored cosignature line appended."""
+
+    origin: str
+    size: int
+    note: str
+    cosignatures: list[Cosignature]
+
+
+class WitnessCosignature(AlotModel):
+    """A cosignature that verified against a witness key the caller pinned."""
+
+    witness: str
+    witness_key: str
+    cosigned_at: int
+
+
+class WitnessedCheckpoint(AlotModel):
+    """What `ledger.cosigned_checkpoint` proved: the pinned ledger key signed this
+    checkpoint, at least `quorum` pinned witnesses cosigned it, and it is consistent
+    with the checkpoint the memory remembered (`remembered_size`, 0 when it had none).
+    `verifier_key` is the ledger key that signed it (pinned, or remembered)."""
+
+    origin: str
+    verifier_key: str
+    size: int
+    root_hash: str
+    note: str
+    cosignatures: list[WitnessCosignature]
+    remembered_size: int
 
 
 class VerifiedInclusion(AlotModel):
