@@ -387,6 +387,8 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
         settings = settings.model_copy(update=updates)
         # Started now, waited for after the migrations: it costs the start-up nothing.
         witness = LocalWitness.start(settings) if local_witness_wanted(settings) else None
+        if witness is not None:
+            witness.stop_before_termination()
         migrate(settings)
         platform = _platform(settings)
         try:

@@ -9,10 +9,11 @@ port the kernel picks, so a taken port never stops `alot run`.
 
 The child is started before the migrations and waited for after them, so it costs the
 start-up next to nothing. It stops with `alot run`: terminated when the server returns
-(Ctrl-C, SIGTERM), it also gets SIGTERM from the kernel if `alot run` dies without
-cleaning up (Linux), and it stays in `alot run`'s process group, so whoever stops the
-group (a terminal's Ctrl-C, a test runner) stops it too. A witness that cannot start
-is a warning: the server runs, its checkpoints unwitnessed.
+(Ctrl-C) or when `alot run` gets SIGTERM (``stop_before_termination``); the kernel
+sends it SIGTERM if `alot run` dies without cleaning up (Linux); and it stays in `alot
+run`'s process group, so whoever stops the group (a terminal's Ctrl-C, a test runner)
+stops it too. A witness that cannot start is a warning: the server runs, its
+checkpoints unwitnessed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from alot_ledger import Checkpointer
 
@@ -119,6 +121,18 @@ class LocalWitness:
                 return None
             time.sleep(0.02)
         return self.setting
+
+    def stop_before_termination(self) -> None:
+        """On SIGTERM, stop the witness, then terminate as SIGTERM does. uvicorn restores
+        this handler after its graceful shutdown and raises the signal again: without it
+        `alot run` would end there, before any ``finally`` could stop its child."""
+
+        def stop_then_terminate(signum: int, _frame: FrameType | None) -> None:
+            self.stop()
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+
+        signal.signal(signal.SIGTERM, stop_then_terminate)
 
     def stop(self) -> None:
         if self.process.poll() is None:
