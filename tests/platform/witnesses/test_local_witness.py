@@ -157,3 +157,4 @@ def test_configured_witnesses_or_the_switch_turn_the_local_witness_off(tmp_path:
     _, key = generate_witness_key("witness.test/theirs")
     configured = Settings(var_dir=tmp_path, witnesses=[{"url": "http://127.0.0.1:1", "key": key}])
     assert not local_witness_wanted(configured, {})
+    assert not local_witness_wanted(settings.model_copy(update={"env": "production"}), {})

@@ -46,9 +46,10 @@ _LISTENING = re.compile(r"alot-witness (\S+) listening on (http://\S+)")
 
 def local_witness_wanted(settings: Settings, environ: dict[str, str] | None = None) -> bool:
     """Whether `alot run` starts its own witness: not when witnesses are configured
-    (ALOT_WITNESSES, even an empty list), nor when ALOT_LOCAL_WITNESS is off."""
+    (ALOT_WITNESSES, even an empty list), nor when ALOT_LOCAL_WITNESS is off, nor in
+    production (a witness the operator runs itself is no evidence to anyone else)."""
     environ = dict(os.environ) if environ is None else environ
-    if "ALOT_WITNESSES" in environ or settings.witnesses:
+    if "ALOT_WITNESSES" in environ or settings.witnesses or settings.env == "production":
         return False
     return environ.get("ALOT_LOCAL_WITNESS", "1").strip().lower() not in OFF_VALUES
 
