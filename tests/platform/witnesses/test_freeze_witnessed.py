@@ -250,3 +250,27 @@ def grow_unwitnessed(platform: Any, checkpointer: Checkpointer, memos: int) -> i
         for i in range(memos):
             Ledger(session).memo("test_memo", refs={"note": f"later memo {i}"})
     return checkpointer.checkpoint(platform.database.engine).size
+
+
+def test_on_a_real_clock_the_witnessed_time_comes_before_the_round(
+    witnessed: dict[str, Any],
+    make_client: Callable[..., TestClient],
+    make_lot_desk: Any,
+    drand: FakeDrand,
+    clock: Any,
+) -> None:
+    """C5 from the platform's side: funded now, the freeze's cosignature (the witness's
+    clock) is dated at or after funding and before its round is due, 30 s or more later."""
+    clock.now = datetime.now(UTC)
+    client = make_client(drand_url=drand.url, **witnessed)
+    lot_id = _fund(make_lot_desk(on=client))
+    frozen = client.get(f"/api/lots/{lot_id}/draw").json()
+    beacon = frozen["draw_inputs"]["beacon"]
+    round_time = QUICKNET.round_time(beacon["round"])
+    evidence = client.get(
+        "/api/ledger/checkpoint/cosigned", params={"covering": frozen["inputs_ledger_seq"]}
+    ).json()
+    (cosignature,) = evidence["cosignatures"]
+    funded_at = int(datetime.fromisoformat(frozen["draw_inputs"]["funded_at"]).timestamp())
+    assert funded_at <= cosignature["cosigned_at"] < round_time
+    assert round_time - cosignature["cosigned_at"] > 20  # seconds to spare, not luck
