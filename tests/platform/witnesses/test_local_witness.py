@@ -7,6 +7,7 @@ child, signals as a terminal (Ctrl-C to the process group) or a supervisor (SIGT
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -158,3 +159,22 @@ def test_configured_witnesses_or_the_switch_turn_the_local_witness_off(tmp_path:
     configured = Settings(var_dir=tmp_path, witnesses=[{"url": "http://127.0.0.1:1", "key": key}])
     assert not local_witness_wanted(configured, {})
     assert not local_witness_wanted(settings.model_copy(update={"env": "production"}), {})
+
+
+def test_a_local_witness_that_cannot_start_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from alot_platform.witnesses.local import LocalWitness
+    from alot_verify.cosignature import generate_witness_key
+
+    # Its data dir holds another witness's key: `alot-witness serve` refuses to start.
+    (tmp_path / "witness").mkdir()
+    signer, _ = generate_witness_key("witness.test/someone-else")
+    (tmp_path / "witness" / "witness.key").write_text(signer + "\n")
+    witness = LocalWitness.start(Settings(var_dir=tmp_path))
+    assert witness is not None
+    with caplog.at_level(logging.WARNING, logger="alot_platform.witnesses.local"):
+        assert witness.wait_ready() is None
+    assert witness.process.poll() is not None
+    assert any("did not start" in r.getMessage() for r in caplog.records)
+    assert "someone-else" in witness.log_path.read_text()

@@ -94,14 +94,20 @@ class LocalWitness:
         arguments = [command, "serve", "--data-dir", str(data_dir)]
         arguments += ["--name", LOCAL_WITNESS_NAME, "--listen", "127.0.0.1:0", "--log", log_key]
         # Its log goes to a file: a pipe nobody reads would fill up and block it.
-        with log_path.open("w") as log_file:
-            process = subprocess.Popen(  # noqa: S603 (our own command, no shell)
-                arguments,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log_file,
-                preexec_fn=_die_with_parent(),  # started before the server starts threads
+        try:
+            with log_path.open("w") as log_file:
+                process = subprocess.Popen(  # noqa: S603 (our own command, no shell)
+                    arguments,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log_file,
+                    preexec_fn=_die_with_parent(),  # started before the server starts threads
+                )
+        except OSError as error:
+            _log.warning(
+                "the local witness cannot start (%s): checkpoints are not witnessed", error
             )
+            return None
         return cls(process, data_dir, log_path)
 
     def wait_ready(self, timeout: float = START_TIMEOUT_SECONDS) -> WitnessSetting | None:
