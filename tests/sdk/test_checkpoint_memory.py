@@ -25,7 +25,7 @@ from alot_platform.db import unit_of_work
 from alot_platform.scheduler import ledger_checkpointer, run_tick
 from alot_sdk import Alot, AsyncAlot
 from alot_sdk.checkpoints import CheckpointMemory, CheckpointRecord, settle
-from alot_sdk.errors import AlotError, CheckpointMemoryError, SplitViewError
+from alot_sdk.errors import AlotError, CheckpointMemoryError, NotFoundError, SplitViewError
 from alot_verify.checkpoint import generate_signer_key
 from alot_verify.errors import (
     CheckpointVerificationError,
@@ -407,3 +407,25 @@ async def test_async_remembers_and_refuses_a_fork(
     to_b = make_client(of=app_b)
     with pytest.raises(SplitViewError):
         to_b.ledger.cosigned_checkpoint(witnesses=witnesses, quorum=1, memory=memory)
+
+
+def test_covering_fetches_the_earliest_witnessed_checkpoint_holding_a_seq(
+    client: Alot, app: FastAPI, w1: RunningWitness
+) -> None:
+    """The timing evidence of one transaction: the first cosigned checkpoint that holds it,
+    not the latest one (a later checkpoint proves only a later time)."""
+    first_size = grow(app, 3, "A")
+    grow(app, 4, "A")
+    memory = CheckpointMemory()
+    evidence = client.ledger.cosigned_checkpoint(
+        witnesses=[w1.verifier_key], quorum=1, memory=memory, covering=2
+    )
+    assert evidence.size == first_size
+    assert [c.witness for c in evidence.cosignatures] == ["witness.test/w1"]
+    latest = client.ledger.cosigned_checkpoint(witnesses=[w1.verifier_key], quorum=1)
+    assert latest.size > evidence.size
+    with pytest.raises(NotFoundError) as missing:
+        client.ledger.cosigned_checkpoint(
+            witnesses=[w1.verifier_key], quorum=1, covering=latest.size + 1
+        )
+    assert missing.value.code == "no_cosigned_checkpoint"
