@@ -64,7 +64,7 @@ function ForkBanner({ fork, verifierKey }: { fork: ForkEvidence; verifierKey: st
     <section role="alert" className="alert error fork-banner" aria-labelledby={heading}>
       <h2 id={heading}>The ledger has shown this browser two different histories</h2>
       <p>
-        Its key signed two checkpoints that cannot both be true ({fork.reason}). A ledger that shows different people
+        The ledger's key signed two checkpoints that cannot both be true ({fork.reason}). A ledger that shows different people
         different histories can hide or change what it recorded.
       </p>
       <dl className="fork-roots">

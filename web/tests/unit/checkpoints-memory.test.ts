@@ -234,6 +234,30 @@ describe("witness cosignatures", () => {
   });
 });
 
+describe("interoperability with alot-verify", () => {
+  // Made by alot_verify.checkpoint.sign_checkpoint and alot_verify.cosignature.cosign
+  // (the witness's own code) from fixed seeds: the browser must accept what they sign.
+  const fromPython = {
+    verifierKey: "alot.test/ledger+4f77de42+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c",
+    witnessKey: "witness.test/w1+0fd0e638+BIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU",
+    note:
+      "alot.test/ledger\n3\ni1udsME9skJWyCmqNkqpDG0uujGLkjKkq5MTuVTTVV8=\n\n" +
+      "\u2014 alot.test/ledger T3feQlFgkA8Hi83+y6xSeFsZRPBpkzjT6jru1Jb4N0f0LXAlf7Op1SFLg4HWHQBRMgAMzjq5iCkMwYzO9AZM8T4qvAA=\n" +
+      "\u2014 witness.test/w1 D9DmOAAAAABpM8NAWk4eIynT7m6Z6YuryR3ZwoUtWlj7I1zSpck/0mIUa2jDZUC4vHKWzrwNbV2d5CHXoLa8RnWBVloJQ4pXksLcCQ==\n",
+  };
+
+  it("a checkpoint signed and cosigned by the Python code verifies, with the witness's time", async () => {
+    const { outcome, memory } = await assess(
+      null,
+      fromPython.verifierKey,
+      { origin: "alot.test/ledger", size: 3, note: fromPython.note, cosignatures: [{ witness: "witness.test/w1", witness_key: fromPython.witnessKey, cosigned_at: 1765000000 }] },
+      refusing,
+    );
+    expect(outcome.kind).toBe("first");
+    expect(memory?.checkpoint?.witnesses).toEqual([{ name: "witness.test/w1", key: fromPython.witnessKey, cosignedAt: 1765000000 }]);
+  });
+});
+
 describe("the stored memory", () => {
   it("reads nothing from missing or malformed storage", () => {
     expect(parseMemory(null)).toEqual({ ledgers: {}, forks: [] });
