@@ -12,16 +12,16 @@ import hashlib
 import sys
 
 from alot_ledger import Checkpointer
-from alot_verify.checkpoint import Checkpoint, sign_checkpoint
-
 from alot_platform.config import Settings
 from alot_platform.ledger.endpoints import ledger_settings
+from alot_verify.checkpoint import Checkpoint, sign_checkpoint
 
 
 def main(size: int) -> None:
     checkpointer = Checkpointer.from_settings(ledger_settings(Settings()))
     other_root = hashlib.sha256(f"another history of {size} transactions".encode()).digest()
-    note = sign_checkpoint(Checkpoint(checkpointer.origin, size, other_root), checkpointer.signer_key)
+    checkpoint = Checkpoint(checkpointer.origin, size, other_root)
+    note = sign_checkpoint(checkpoint, checkpointer.signer_key)
     sys.stdout.write(note)
 
 
