@@ -22,16 +22,19 @@ function checkpointNow() {
   });
 }
 
-/** A checkpoint note of `size` with another root, signed with the server's ledger key. */
-function otherHistory(size: number): { note: string; root: string } {
-  const note = execFileSync(join(repo, ".venv", "bin", "python"), [join(import.meta.dirname, "split_view_setup.py"), String(size)], {
+function setup(...args: string[]): string {
+  return execFileSync(join(repo, ".venv", "bin", "python"), [join(import.meta.dirname, "split_view_setup.py"), ...args], {
     cwd: repo,
     env: { ...process.env, ALOT_VAR_DIR: process.env.ALOT_E2E_VAR ?? "", ALOT_LOG_LEVEL: "CRITICAL" },
     encoding: "utf8",
     stdio: "pipe",
   });
+}
+
+/** A checkpoint note of `size` with another root, signed with the server's ledger key. */
+function otherHistory(size: number): { note: string; root: string } {
   const root = createHash("sha256").update(`another history of ${size} transactions`).digest("hex");
-  return { note, root };
+  return { note: setup(String(size)), root };
 }
 
 async function latestSize(page: Page): Promise<number> {
@@ -152,4 +155,23 @@ test("split view: a second validly signed checkpoint of the same size with anoth
   await expect(elsewhere.getByRole("status").filter({ hasText: /First visit/ })).toBeVisible();
   await expect(elsewhere.getByRole("heading", { name: FORK_HEADING })).toHaveCount(0);
   await context.close();
+});
+
+test("a site that swaps its ledger key and name is not taken for a new ledger", async ({ page }) => {
+  const first = await rememberFirst(page);
+  const swapped = JSON.parse(setup(String(first.size), "--another-key")) as { note: string; verifier_key: string };
+  const origin = swapped.verifier_key.split("+")[0];
+  // Both the key and the checkpoint are the new ones: on its own, the pair checks out.
+  await page.route("**/api/ledger/verifier-key", (route) => route.fulfill({ json: { verifier_key: swapped.verifier_key } }));
+  await page.route("**/api/ledger/checkpoint/cosigned", (route) =>
+    route.fulfill({ json: { origin, size: first.size, note: swapped.note, cosignatures: [] } }),
+  );
+  await page.reload();
+  await expect(page.getByRole("status").filter({ hasText: "The checkpoint the ledger showed was not accepted" })).toBeVisible();
+  await expect(page.getByText("the server now publishes another verifier key than the one this browser first saw")).toBeVisible();
+  await expect(page.getByTestId("ledger-status")).toHaveText("Ledger: the latest checkpoint could not be checked");
+  // The first checkpoint and key stay remembered; no fork is claimed (the new key proves nothing).
+  await expect(page.getByTestId("remembered-root")).toHaveText(first.root);
+  await expect(page.getByRole("heading", { name: FORK_HEADING })).toHaveCount(0);
+  await expectAccessible(page);
 });

@@ -29,21 +29,25 @@ async function check(): Promise<CheckResult> {
     if (error instanceof ApiError && error.status === 404) return { kind: "no_checkpoint", at: at() };
     return { kind: "error", message: error instanceof Error ? error.message : String(error), at: at() };
   }
-  let origin: string;
+  let served: string;
   try {
-    origin = parseVerifierKey(servedKey).name;
+    served = parseVerifierKey(servedKey).name;
   } catch (error) {
     return { kind: "error", message: `the ledger's verifier key is malformed: ${error instanceof Error ? error.message : String(error)}`, at: at() };
   }
-  // The memory of the ledger the checkpoint names (its origin), else of the key's name.
-  const ledger = typeof shown.origin === "string" && shown.origin ? shown.origin : origin;
+  const site = typeof location === "undefined" ? "" : location.origin;
   return updateMemory(async (memory) => {
+    // The ledger this site showed first: a site now serving another origin and key is
+    // checked against that one (and fails), never taken for a new ledger.
+    const first = memory.sites[site];
+    const ledger = first !== undefined && memory.ledgers[first] ? first : served;
     const { outcome, memory: entry, notes } = await assess(memory.ledgers[ledger] ?? null, servedKey, shown, consistencyProof);
     const ledgers = { ...memory.ledgers };
     if (entry) ledgers[ledger] = entry;
     let forks = memory.forks;
     if (outcome.kind === "fork" && !forks.some((f) => f.id === outcome.fork.id)) forks = [...forks, outcome.fork];
-    return { memory: { ledgers, forks }, result: { kind: "checked" as const, outcome, notes, at: at() } };
+    const sites = entry && memory.sites[site] !== ledger ? { ...memory.sites, [site]: ledger } : memory.sites;
+    return { memory: { ledgers, sites, forks }, result: { kind: "checked" as const, outcome, notes, at: at() } };
   });
 }
 

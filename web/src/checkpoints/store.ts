@@ -40,7 +40,15 @@ export type ForkEvidence = {
   dismissed: boolean;
 };
 
-export type Memory = { ledgers: Record<string, LedgerMemory>; forks: ForkEvidence[] };
+export type Memory = {
+  ledgers: Record<string, LedgerMemory>;
+  /**
+   * Which ledger origin each site (location.origin) showed first: a site that later
+   * serves another origin and key is checked against the first, not taken as a new ledger.
+   */
+  sites: Record<string, string>;
+  forks: ForkEvidence[];
+};
 
 export const STORAGE_KEY = "alot.ledger-memory.v1";
 const CHANGED = "alot-ledger-memory";
@@ -54,7 +62,7 @@ function storage(): Storage | null {
 }
 
 export function emptyMemory(): Memory {
-  return { ledgers: {}, forks: [] };
+  return { ledgers: {}, sites: {}, forks: [] };
 }
 
 export function parseMemory(text: string | null): Memory {
@@ -62,7 +70,8 @@ export function parseMemory(text: string | null): Memory {
   try {
     const value = JSON.parse(text) as Partial<Memory>;
     if (!value || typeof value !== "object" || typeof value.ledgers !== "object" || !Array.isArray(value.forks)) return emptyMemory();
-    return { ledgers: value.ledgers ?? {}, forks: value.forks };
+    const sites = value.sites && typeof value.sites === "object" ? value.sites : {};
+    return { ledgers: value.ledgers ?? {}, sites, forks: value.forks };
   } catch {
     return emptyMemory();
   }
@@ -124,7 +133,8 @@ export function forgetLedger(origin: string): void {
   const memory = readMemory();
   const ledgers = { ...memory.ledgers };
   delete ledgers[origin];
-  writeMemory({ ...memory, ledgers });
+  const sites = Object.fromEntries(Object.entries(memory.sites).filter(([, ledger]) => ledger !== origin));
+  writeMemory({ ...memory, ledgers, sites });
 }
 
 /** The evidence of a fork as a document an auditor can check with the ledger's key. */

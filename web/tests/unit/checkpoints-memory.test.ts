@@ -260,8 +260,8 @@ describe("interoperability with alot-verify", () => {
 
 describe("the stored memory", () => {
   it("reads nothing from missing or malformed storage", () => {
-    expect(parseMemory(null)).toEqual({ ledgers: {}, forks: [] });
-    expect(parseMemory("{not json")).toEqual({ ledgers: {}, forks: [] });
-    expect(parseMemory('{"ledgers": {}, "forks": 3}')).toEqual({ ledgers: {}, forks: [] });
+    expect(parseMemory(null)).toEqual({ ledgers: {}, sites: {}, forks: [] });
+    expect(parseMemory("{not json")).toEqual({ ledgers: {}, sites: {}, forks: [] });
+    expect(parseMemory('{"ledgers": {}, "forks": 3}')).toEqual({ ledgers: {}, sites: {}, forks: [] });
   });
 });
