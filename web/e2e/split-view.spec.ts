@@ -93,7 +93,9 @@ test("ordinary growth: a purchase and a new checkpoint, proved consistent, no ba
   await expect(page.getByTestId("ledger-status")).toHaveText(new RegExp(`^Ledger: checkpoint ${size} checked · (not witnessed|witnessed by \\d+)$`));
   await expect(page.getByRole("heading", { name: FORK_HEADING })).toHaveCount(0);
   await expect(page.getByRole("heading", { name: "Two histories seen" })).toHaveCount(0);
+  await expect(page.getByText(/\(the ledger's clock\)$/)).toBeVisible();
   await expectAccessible(page);
+  await screenshot(page, "ledger");
 
   // Elsewhere in the app too: the check on load passes quietly.
   await page.goto("/");

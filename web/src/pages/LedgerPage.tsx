@@ -1,7 +1,9 @@
 // /ledger (public): what this browser remembers of the ledger — the last checkpoint it
 // verified (size, root, when it saw it, the witnesses that cosigned it), the result of
 // the last check, and any fork it has seen, with the evidence to download.
+import { useQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
+import { api, unwrap } from "../api/client";
 import { EvidenceButtons, useLedgerCheck, useLedgerMemory } from "../checkpoints/LedgerWatch";
 import { runLedgerCheck, type CheckResult } from "../checkpoints/status";
 import { forgetLedger } from "../checkpoints/store";
@@ -30,6 +32,17 @@ function describe(last: CheckResult | null, checking: boolean): string {
     case "unchecked":
       return `Not concluded: ${o.reason}. The checkpoint remembered stays.`;
   }
+}
+
+/** When the ledger says it signed the checkpoint of `size` (its own clock: the witnesses' times are independent). */
+function SignedAt({ size }: { size: number }) {
+  const signed = useQuery({
+    queryKey: ["ledger", "checkpoint", size],
+    queryFn: async () => unwrap(await api.GET("/api/ledger/checkpoints/{size}", { params: { path: { size } } })).created_at,
+    staleTime: Infinity,
+  });
+  if (signed.data) return <>{when.format(new Date(signed.data))} (the ledger's clock)</>;
+  return <>{signed.isError ? "not known" : "…"}</>;
 }
 
 export default function LedgerPage() {
@@ -111,6 +124,10 @@ export default function LedgerPage() {
                   <code className="hash" data-testid="remembered-root">
                     {c.root}
                   </code>
+                </dd>
+                <dt>Signed</dt>
+                <dd>
+                  <SignedAt size={c.size} />
                 </dd>
                 <dt>First seen here</dt>
                 <dd>{when.format(new Date(c.seenAt))}</dd>
