@@ -4,7 +4,7 @@
 import { useEffect, useId, useState, useSyncExternalStore } from "react";
 import { NavLink } from "react-router";
 import { checkState, runLedgerCheck, subscribeCheck } from "./status";
-import { dismissFork, emptyMemory, forkEvidenceDocument, readMemory, subscribeMemory, type ForkEvidence, type Memory } from "./store";
+import { dismissForks, emptyMemory, forkEvidenceDocument, readMemory, subscribeMemory, type ForkEvidence, type Memory } from "./store";
 import "./checkpoints.css";
 
 const RECHECK_MS = 5 * 60_000;
@@ -58,7 +58,7 @@ export function EvidenceButtons({ fork, verifierKey }: { fork: ForkEvidence; ver
   );
 }
 
-function ForkBanner({ fork, verifierKey }: { fork: ForkEvidence; verifierKey: string | null }) {
+function ForkBanner({ fork, verifierKey, others }: { fork: ForkEvidence; verifierKey: string | null; others: string[] }) {
   const heading = useId();
   return (
     <section role="alert" className="alert error fork-banner" aria-labelledby={heading}>
@@ -83,8 +83,8 @@ function ForkBanner({ fork, verifierKey }: { fork: ForkEvidence; verifierKey: st
       </p>
       <p className="fork-actions">
         <EvidenceButtons fork={fork} verifierKey={verifierKey} />{" "}
-        <NavLink to="/ledger">See the ledger page</NavLink>{" "}
-        <button type="button" className="secondary" onClick={() => dismissFork(fork.id)}>
+        <NavLink to="/ledger">{others.length ? `See the ledger page (${others.length} more)` : "See the ledger page"}</NavLink>{" "}
+        <button type="button" className="secondary" onClick={() => dismissForks([fork.id, ...others])}>
           Dismiss
         </button>
       </p>
@@ -113,13 +113,15 @@ export function LedgerWatch() {
     };
   }, []);
   const open = memory.forks.filter((f) => !f.dismissed);
-  if (!open.length) return null;
+  // The latest fork, loudly; others (the other history growing) are on the Ledger page.
+  const latest = open[open.length - 1];
+  if (!latest) return null;
   return (
-    <>
-      {open.map((fork) => (
-        <ForkBanner key={fork.id} fork={fork} verifierKey={memory.ledgers[fork.origin]?.verifierKey ?? null} />
-      ))}
-    </>
+    <ForkBanner
+      fork={latest}
+      verifierKey={memory.ledgers[latest.origin]?.verifierKey ?? null}
+      others={open.slice(0, -1).map((f) => f.id)}
+    />
   );
 }
 

@@ -123,9 +123,9 @@ export async function updateMemory<T>(change: (memory: Memory) => Promise<{ memo
   return locks ? locks.request(STORAGE_KEY, run) : run();
 }
 
-export function dismissFork(id: string): void {
+export function dismissForks(ids: string[]): void {
   const memory = readMemory();
-  writeMemory({ ...memory, forks: memory.forks.map((f) => (f.id === id ? { ...f, dismissed: true } : f)) });
+  writeMemory({ ...memory, forks: memory.forks.map((f) => (ids.includes(f.id) ? { ...f, dismissed: true } : f)) });
 }
 
 /** Forget one ledger (its key and checkpoint): the next check starts again from trust on first use. */
