@@ -89,9 +89,19 @@ def test_vector_verifies(name: str) -> None:
     assert result.lot_id == proof["draw_inputs"]["lot_id"]
     assert result.winning_ticket == proof["winning_ticket"]
     assert result.winner_user_id == proof["winner_user_id"]
-    assert result.unchecked == ()
+    if proof["draw_inputs"]["beacon"] is None:
+        # Only the ledger shows whether the lot was declared beacon-less at opening.
+        assert len(result.unchecked) == 1
+        assert result.unchecked[0].startswith("beacon.declared:")
+    else:
+        assert result.unchecked == ()
     if proof["beacon"] is not None:
-        for check in ("beacon.chain", "beacon.chosen_before_published", "beacon.signature"):
+        for check in (
+            "beacon.chain",
+            "beacon.chosen_before_published",
+            "beacon.first_round",
+            "beacon.signature",
+        ):
             assert check in result.checks
 
 
@@ -314,11 +324,14 @@ def test_a_beacon_round_due_before_funding_fails() -> None:
         beacon=proof["beacon"],
     )
     checks, _ = draw_checks(recomputed)
-    failed = {f.field: f for c in checks for f in c.failures}
-    assert set(failed) == {"draw_inputs.beacon.round"}
-    assert failed["draw_inputs.beacon.round"].detail == (
-        "round 1000 was due at 2023-08-23T15:59:24.000000Z"
-    )
+    failed = {c.name: c.failures for c in checks if not c.passed}
+    # Due before funding, so also not the first round due 30 s after it.
+    assert set(failed) == {"beacon.chosen_before_published", "beacon.first_round"}
+    (early,) = failed["beacon.chosen_before_published"]
+    assert early.field == "draw_inputs.beacon.round"
+    assert early.detail == "round 1000 was due at 2023-08-23T15:59:24.000000Z"
+    (late,) = failed["beacon.first_round"]
+    assert (late.expected, late.actual) == ("1023", "1000")
 
 
 def test_a_beacon_from_an_unknown_chain_fails() -> None:
