@@ -7,12 +7,12 @@ import uuid
 
 from alot_verify.beacon import QUICKNET
 from alot_verify.draw import (
-    first_round,
     Entry,
     commitment_v2,
     compute_v1,
     compute_v2,
     draw_checks,
+    first_round,
     freeze_v2,
     verify_draw_proof,
 )
