@@ -188,9 +188,15 @@ def test_beacon_less_proof_alone_prints_a_loud_note(tmp_path: Path) -> None:
     result = _run(["draw", _proof_file(tmp_path, NO_BEACON)])
     assert result.exit_code == 0, result.output
     assert (
-        "NOTE: NOT CHECKED: beacon.declared: this alot-v2 draw has no drand beacon: only the "
-        "ledger shows whether this lot was declared beacon-less at opening; give --ledger"
-    ) in result.stdout.splitlines()
+        "WARNING: NOT CHECKED: beacon.declared: this alot-v2 draw has no drand beacon: only "
+        "the ledger shows whether this lot was declared beacon-less at opening; give --ledger"
+    ) in result.stderr.splitlines()
+    assert all(line.startswith("OK: ") for line in result.stdout.splitlines())
+    result = _run(["--json", "draw", _proof_file(tmp_path, NO_BEACON)])
+    report = json.loads(result.stdout)
+    assert report["verified"] is True
+    assert report["notes"] == [f"NOT CHECKED: {report['unchecked'][0]}"]
+    assert report["unchecked"][0].startswith("beacon.declared: ")
 
 
 # --- alot-verify draw --ledger ---------------------------------------------------------

@@ -353,9 +353,17 @@ def draw_command(
         "winner_user_id": proof["winner_user_id"],
         "unchecked": unchecked,
     }
-    for note in unchecked:
-        # Loud, on stdout with the checks: a reader of the OK lines must not miss it.
-        report.note(f"NOT CHECKED: {note}")
+    if unchecked:
+        # Loud, but off stdout: stdout stays one OK/FAIL line per check for scripts
+        # (and the --json document carries it in `notes` and `unchecked`).
+        for note in unchecked:
+            report.note(f"NOT CHECKED: {note}")
+        if not ctx.obj.json_output:
+            click.echo("!" * 72, err=True)
+            for note in unchecked:
+                click.echo(f"WARNING: NOT CHECKED: {note}", err=True)
+            click.echo("!" * 72, err=True)
+            report.notes = []
     emit(ctx, report)
 
 
