@@ -441,7 +441,8 @@ def witnessed_timing_checks(
         f"the freeze (seq {freeze_seq}) is in a checkpoint cosigned by {quorum} pinned "
         f"witness(es)"
         + (
-            f" by {_format_unix(witnessed_at)} (T, the {quorum}-th cosignature)"
+            f" by {_format_unix(witnessed_at)}"
+            f" (T: the latest of the {quorum} earliest cosignatures)"
             if witnessed_at is not None
             else ""
         ),
