@@ -413,3 +413,27 @@ def test_winner_refuses_a_forged_reading_and_a_withheld_seed(tmp_path: Path) -> 
     result = _run(["winner", "--ledger", export, "--lot", lot, "--beacon", str(reading)])
     assert result.exit_code == 2
     assert "does not reveal server_seed" in result.stderr
+
+
+def test_v1_draw_with_ledger(tmp_path: Path) -> None:
+    """An alot-v1 draw (always declared beacon-less) checks against its frozen v1 inputs."""
+    export = _write(tmp_path / "e.jsonl", draw_ledger_lines(V1))
+    result = _run(["draw", _proof_file(tmp_path, V1), "--ledger", export])
+    assert result.exit_code == 0, result.output
+    assert "OK: alot-v1 draws use no beacon" in result.stdout
+    other = {**V1, "escrow_balance": "1.00"}
+    export = _write(tmp_path / "e.jsonl", draw_ledger_lines(other))
+    result = _run(["--json", "draw", _proof_file(tmp_path, V1), "--ledger", export])
+    assert result.exit_code == 1
+    failed = {c["check"] for c in json.loads(result.stdout)["checks"] if not c["ok"]}
+    assert failed == {"draw.inputs_frozen"}  # the frozen escrow_balance is not the proof's
+
+
+def test_a_broken_export_fails_the_ledger_check(tmp_path: Path) -> None:
+    lines = draw_ledger_lines(NO_BEACON, declare=None)
+    lines[1] = lines[1].replace('"amount":500', '"amount":501')
+    export = _write(tmp_path / "e.jsonl", lines)
+    result = _run(["--json", "draw", _proof_file(tmp_path, NO_BEACON), "--ledger", export])
+    assert result.exit_code == 1
+    failed = {c["check"] for c in json.loads(result.stdout)["checks"] if not c["ok"]}
+    assert failed == {"ledger"}
