@@ -326,6 +326,8 @@ _POSTINGS = re.compile(_POSTING)
 _ASSET_NAMES = {b"USD": "USD", b"CRD": "CRD"}
 _MEMBER_NAMES = re.compile(b'"([^"]*)":')
 
+_DRAW_KIND = b'"kind":"draw_'  # `may_be_draw_memo`, inlined in the line loop
+
 Posting = tuple[str, str, int, int, int]
 """(account, asset, amount, balance_after, account_version)"""
 
@@ -629,8 +631,10 @@ def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
             number += 1
             if type(raw) is bytes:
                 line = fast(raw, number, dates) or _parse_general(_line_text(raw, number), number)
+                draw_memo = _DRAW_KIND in raw
             else:
                 line = _parse_line(raw, number, dates)
+                draw_memo = may_be_draw_memo(raw)
             seq, prev_hash, stated_hash, postings, body = line
             leaf = sha256(b"\x00" + body).digest()
             if leaf.hex() != stated_hash:
@@ -691,7 +695,7 @@ def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
                     accounts[key] = (balance_after, version, number)
                 if usd or crd:
                     _check_balanced(events, number, seq, postings)
-            if may_be_draw_memo(raw):
+            if draw_memo:  # rare: parsed again, only to read its lot and metadata
                 note_draw_memo(draws, number, raw)
             leaves += leaf
             # Later lines are checked against what this line states, so that one bad
