@@ -432,7 +432,7 @@ SEED = "22" * 32
 def _frozen(beacon: dict[str, Any] | None = None) -> dict[str, Any]:
     return freeze_v2(
         lot_id="15ef7dc3-2204-42ff-8ed1-91349e9a8a92",
-        funded_at="2023-08-23T15:50:00.000000Z",
+        funded_at="2023-08-23T15:58:52.000000Z",  # round 1000 is the one the rule gives
         escrow_cents=500,
         entries=[Entry(USERS[0], 1, 2), Entry(USERS[1], 3, 5)],
         server_seed_commitment=commitment_v2(SEED),
@@ -507,6 +507,24 @@ def test_freeze_refuses_a_beacon_round_already_due() -> None:
             beacon={"chain_hash": QUICKNET.chain_hash, "scheme": QUICKNET.scheme, "round": 1000},
         )
     assert caught.value.where == "beacon.round"
+
+
+def test_freeze_refuses_a_round_other_than_the_rules() -> None:
+    for funded_at in ("2023-08-23T15:58:40.000000Z", "2023-08-23T15:58:54.000000Z"):
+        with pytest.raises(InputError, match="the round for funded_at") as caught:
+            freeze_v2(
+                lot_id="15ef7dc3-2204-42ff-8ed1-91349e9a8a92",
+                funded_at=funded_at,  # round 996, round 1001
+                escrow_cents=500,
+                entries=[Entry(USERS[0], 1, 5)],
+                server_seed_commitment=commitment_v2(SEED),
+                beacon={
+                    "chain_hash": QUICKNET.chain_hash,
+                    "scheme": QUICKNET.scheme,
+                    "round": 1000,
+                },
+            )
+        assert caught.value.where == "beacon.round"
 
 
 def test_freeze_refuses_the_wrong_scheme_for_a_known_chain() -> None:

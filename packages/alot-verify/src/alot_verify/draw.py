@@ -396,7 +396,8 @@ def freeze_v2(
     """The alot-v2 draw inputs to write to the ledger when the lot is funded.
 
     ``beacon`` is ``{"chain_hash", "scheme", "round"}`` naming a drand round that is
-    not published yet (``DrandChain.first_round_after`` helps choose one), or None.
+    not published yet, or None; for a League of Entropy chain the round must be
+    ``first_round(chain, funded_at)`` (the spec's rule: every verifier checks it).
     """
     parsed = _parse_entries([e.to_json() for e in entries], "entries")
     total_tickets = parsed[-1].tickets_end
@@ -421,6 +422,12 @@ def freeze_v2(
             raise InputError(
                 f"round {choice.round} is due at {_format_unix(chain.round_time(choice.round))},"
                 f" not after funded_at {funded_at}",
+                where="beacon.round",
+            )
+        if choice.round != first_round(chain, funded_at):
+            raise InputError(
+                f"the round for funded_at {funded_at} is {first_round(chain, funded_at)}, the "
+                f"first due more than {ROUND_MARGIN_SECONDS} s after it",
                 where="beacon.round",
             )
     return draw_inputs
