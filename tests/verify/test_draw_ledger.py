@@ -437,3 +437,13 @@ def test_a_broken_export_fails_the_ledger_check(tmp_path: Path) -> None:
     assert result.exit_code == 1
     failed = {c["check"] for c in json.loads(result.stdout)["checks"] if not c["ok"]}
     assert failed == {"ledger"}
+
+
+def test_winner_of_a_lot_frozen_twice_is_a_failure(tmp_path: Path) -> None:
+    other = {**NO_BEACON["draw_inputs"], "funded_at": "2026-03-01T12:00:00.000001Z"}
+    lines = draw_ledger_lines(NO_BEACON, declare=None, second_freeze=other, result=False)
+    export = _write(tmp_path / "e.jsonl", lines)
+    result = _run(["winner", "--ledger", export, "--lot", NO_BEACON["draw_inputs"]["lot_id"]])
+    assert result.exit_code == 1, result.output
+    assert "FAIL: lot " in result.stdout
+    assert "winning ticket" not in result.stdout

@@ -528,9 +528,10 @@ def winner_command(
         memos = summary.draw_memos.get(lot_id, [])
         for _, _, check, message in lot_rule_failures(lot_id, memos):
             report.fail(check, message)
-        if not any(not c["ok"] and c["check"].startswith("draw.") for c in report.checks):
-            for check, rule in RULES.items():
-                report.ok(check, rule)
+        if any(not c["ok"] and c["check"].startswith("draw.") for c in report.checks):
+            emit(ctx, report)  # e.g. two freezes: no one winner follows from the ledger
+        for check, rule in RULES.items():
+            report.ok(check, rule)
         try:
             result = winner_from_freeze(memos, reading, chains=chains)
         except DrawVerificationError as exc:
