@@ -208,6 +208,138 @@ def write_ledger_vectors(directory: Path) -> None:
     )
 
 
+# --- a lot's draw memos (tests of the draw rules and the draw-ledger vectors) ----------
+
+DECLARE_AS_FROZEN = "as-frozen"
+"""`draw_ledger_lines` ``declare``: declare at opening what the freeze uses (C1)."""
+UNDECLARED = "undeclared"
+"""`draw_ledger_lines` ``declare``: an opening memo without the ``beacon`` member (legacy)."""
+
+
+def _v1_inputs(proof: dict[str, Any], funded_at: str) -> dict[str, Any]:
+    from alot_verify.draw import Entry, ticket_map_root
+
+    return {
+        "algorithm": "alot-v1",
+        "lot_id": proof["lot_id"],
+        "created_at": proof["created_at"],
+        "funded_at": funded_at,
+        "total_tickets": proof["total_tickets"],
+        "escrow_balance": proof["escrow_balance"],
+        "server_seed_commitment": proof["server_seed_commitment"],
+        "ticket_map_root": ticket_map_root([Entry(**e) for e in proof["entries"]]),
+    }
+
+
+def draw_ledger_lines(
+    proof: dict[str, Any],
+    *,
+    declare: Any = DECLARE_AS_FROZEN,
+    reveal_seed: bool = True,
+    revealed_seed: str | None = None,
+    second_freeze: dict[str, Any] | None = None,
+    filler: int = 2,
+    result: bool = True,
+) -> list[str]:
+    """A small ledger export holding one lot's draw memos as the platform writes them.
+
+    Filler transactions (real postings) come first and between the memos, so that the
+    memos land in different chunks when the export is verified in small chunks. The
+    opening memo declares ``declare``: `DECLARE_AS_FROZEN`, `UNDECLARED`, None (declared
+    beacon-less) or a {chain_hash, scheme} object. ``second_freeze``: draw inputs of a
+    second freeze memo for the same lot, written after the first.
+    """
+    from alot_verify.draw import draw_inputs_hash
+
+    v2 = proof["algorithm"] == "alot-v2"
+    if v2:
+        inputs = proof["draw_inputs"]
+        lot_id = inputs["lot_id"]
+        commitment = inputs["server_seed_commitment"]
+        funded_at = inputs["funded_at"]
+        beacon = inputs["beacon"]
+    else:
+        lot_id = proof["lot_id"]
+        commitment = proof["server_seed_commitment"]
+        funded_at = proof["created_at"]
+        inputs = _v1_inputs(proof, funded_at)
+        beacon = None
+    opening: dict[str, Any] = {
+        "algorithm": proof["algorithm"],
+        "server_seed_commitment": commitment,
+        "funding_target_cents": 1000,
+    }
+    if declare == DECLARE_AS_FROZEN:
+        opening["beacon"] = (
+            None
+            if beacon is None
+            else {"chain_hash": beacon["chain_hash"], "scheme": beacon["scheme"]}
+        )
+    elif declare != UNDECLARED:
+        opening["beacon"] = declare
+    book = _Book()
+    bodies: list[dict[str, Any]] = []
+
+    def add(kind: str, metadata: dict[str, Any], postings: list[dict[str, Any]]) -> None:
+        seq = len(bodies) + 1
+        bodies.append(
+            {
+                "seq": seq,
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:{lot_id}:{seq}")),
+                "kind": kind,
+                "created_at": f"2026-03-01T11:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z",
+                "refs": {"lot_id": lot_id} if kind.startswith("draw_") else {},
+                "metadata": metadata,
+                "postings": postings,
+            }
+        )
+
+    def fill() -> None:
+        for _ in range(filler):
+            add(
+                "credit_purchase",
+                {},
+                [
+                    book.post("platform:stripe", "USD", -500),
+                    book.post("platform:cash", "USD", 500),
+                ],
+            )
+
+    def freeze(draw_inputs: dict[str, Any]) -> dict[str, Any]:
+        metadata = {
+            "algorithm": proof["algorithm"],
+            "draw_inputs": draw_inputs,
+            "draw_inputs_hash": draw_inputs_hash(draw_inputs)
+            if v2
+            else hashlib.sha256(canonical_json(draw_inputs)).hexdigest(),
+        }
+        if reveal_seed:
+            metadata["server_seed"] = revealed_seed or proof["server_seed"]
+        return metadata
+
+    fill()
+    add("draw_commitment", opening, [])
+    fill()
+    add("draw_inputs", freeze(inputs), [])
+    fill()
+    if second_freeze is not None:
+        add("draw_inputs", freeze(second_freeze), [])
+        fill()
+    if result:
+        add(
+            "draw_result",
+            {
+                "algorithm": proof["algorithm"],
+                "server_seed": proof["server_seed"],
+                "winning_ticket": proof["winning_ticket"],
+                "proof_sha256": hashlib.sha256(canonical_json(proof)).hexdigest(),
+            },
+            [],
+        )
+        fill()
+    return list(seal(bodies))
+
+
 def write_export(path: Path, n: int, **options: Any) -> None:
     with path.open("w", encoding="utf-8") as handle:
         handle.writelines(synthetic_export(n, **options))
