@@ -214,7 +214,8 @@ def test_a_round_whose_signature_does_not_verify_is_never_used(
 
 
 def _commitment_memo(http: Any, lot: dict[str, Any]) -> dict[str, Any]:
-    return http.ledger_transaction(lot["draw"]["commitment_ledger_seq"])
+    memo: dict[str, Any] = http.ledger_transaction(lot["draw"]["commitment_ledger_seq"])
+    return memo
 
 
 def _fund(http: Any, lot_id: str) -> None:

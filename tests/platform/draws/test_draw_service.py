@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from alot_ledger import Ledger
 from alot_platform.context import PlatformContext
@@ -92,7 +93,9 @@ def test_the_database_refuses_a_second_freeze_memo_for_a_lot(api: Any, lots: Any
     size = _ledger_size(lots)
     candidate = {**draw.draw_inputs, "funded_at": "2026-03-01T12:00:00.000016Z"}
 
-    with pytest.raises(IntegrityError), lots.session() as session:
+    # SQLAlchemy's error on SQLite; psycopg's own on PostgreSQL (the ledger appends there
+    # through psycopg directly).
+    with pytest.raises((IntegrityError, psycopg.IntegrityError)), lots.session() as session:
         Ledger(session).memo(
             "draw_inputs",
             refs={"lot_id": str(lot_id)},

@@ -21,7 +21,6 @@ from alot_platform.cli import main as alot_cli
 from alot_platform.config import Settings
 from alot_platform.context import PlatformContext
 from alot_platform.draws.models import LotteryDraw
-from alot_platform.draws.service import DrawService
 from alot_platform.draws.tasks import run_draw_and_settle
 from alot_platform.keys import Keys, load_keys
 from alot_platform.lots.models import Lot
