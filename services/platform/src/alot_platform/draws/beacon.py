@@ -1,8 +1,11 @@
 """The drand beacon an alot-v2 draw mixes in: choosing a future round, reading it later.
 
-Only configured when `ALOT_DRAND_URL` is set; without it lots are frozen with
-`"beacon": null` and `make run` works offline. The chain must be one `alot-verify`
-knows (its scheme and timing are then checked by every verifier).
+Only configured when `ALOT_DRAND_URL` is set; without it alot-v2 lots open declared
+beacon-less (`"beacon": null`) and `make run` works offline. The chain must be one
+`alot-verify` pins (its key, scheme and timing are then checked by every verifier). A
+lot declares its chain when it opens, and its round is chosen at funding from that
+chain alone (``frozen_round``), even if no endpoint is configured by then: the draw
+then waits for one, never going ahead without its beacon.
 
 A round is used only once its BLS signature verifies under the chain's public key
 pinned in `alot-verify` (the check `alot-verify draw` runs by default): the drand

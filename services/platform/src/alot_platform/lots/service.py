@@ -3,8 +3,11 @@
 Opening a lot is where fairness starts: the server seed is drawn from `secrets`, its
 commitment is stored on the lot and written to the ledger (memo `draw_commitment`) in
 the same transaction as the `created -> open` transition, so the commitment exists
-before any entry can. The seed itself is never served before the draw, and is stored
-only sealed (AES-GCM under a key kept outside the database), so a dump reveals none.
+before any entry can. The same memo declares the lot's randomness beacon: the drand
+chain an alot-v2 draw will use, or none (declared beacon-less), which the freeze then
+follows whatever the configuration says by then. The seed itself is never served
+before the lot is funded (the freeze reveals it), and is stored only sealed (AES-GCM
+under a key kept outside the database), so a dump reveals none.
 
 Who sees what: lots still `created` are visible only to admins; `private` lots to
 admins, their creator (or host), and players who passed their trivia gate (reached
