@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alot_ledger import Ledger
 from alot_platform.entries.models import LotEntry
 from alot_platform.scheduler import run_tick
 from alot_verify.beacon import QUICKNET as QUICKNET_CHAIN
@@ -397,3 +398,28 @@ def test_an_unreachable_drand_keeps_the_lot_funded_and_alerts_it_never_draws_wit
     metrics = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     assert metrics.status_code == 200
     assert 'alot_lots_stuck{status="funded"} 1.0' in metrics.text
+
+
+def test_a_lot_opened_before_declarations_freezes_as_configured_at_funding(
+    make_client: Callable[..., TestClient], drand: FakeDrand, lots: Any, api: Any, clock: Any
+) -> None:
+    """Undeclared (legacy) lots keep the behaviour they were opened under: the beacon
+    is whatever drand is configured when they are funded, and the API shows neither a
+    declared chain nor a beacon-less warning."""
+    clock.now = FUNDED_AT
+    legacy = lots.open_lot(target_cents=1000)  # a draw_commitment memo without `beacon`
+    with lots.session() as session:
+        memo = Ledger(session).transaction(lots.lot(legacy).commitment_ledger_seq)
+    assert "beacon" not in memo["metadata"]
+    shown = api.client.get(f"/api/lots/{legacy}").json()
+    assert (shown["draw_beacon"], shown["beacon_less"]) == (None, False)
+
+    with_drand = make_client(drand_url=drand.url)
+    lots.platform = with_drand.app.state.platform  # type: ignore[attr-defined]
+    lots.buy(legacy, api.account().id, 10, cash=1000)
+    record = with_drand.get(f"/api/lots/{legacy}/draw").json()
+    assert record["draw_inputs"]["beacon"] == {
+        "chain_hash": QUICKNET,
+        "scheme": QUICKNET_CHAIN.scheme,
+        "round": ROUND,
+    }
