@@ -103,6 +103,31 @@ test("before the draw: an open lot's page says what will happen and shows the co
   await expectAccessible(page);
 });
 
+test("a lot declared without a public beacon says so on its page and its draw page", async ({ page }) => {
+  // The e2e server has no drand configured: an alot-v2 lot is declared beacon-less when
+  // it opens, and players are told the operator could predict its draw.
+  const admin = await adminApi();
+  const lot = await createLot(admin, { algorithm: "alot-v2" });
+  const served = await (await admin.get(`/api/lots/${lot.id}`)).json();
+  expect(served.beacon_less).toBe(true);
+  expect(served.draw_beacon).toBeNull();
+  const memo = await (await admin.get(`/api/ledger/transactions/${served.draw.commitment_ledger_seq}`)).json();
+  expect(memo.kind).toBe("draw_commitment");
+  expect(memo.metadata.beacon).toBeNull();
+  await admin.dispose();
+
+  const notice = "Declared at opening without a public beacon: the operator could predict this draw";
+  await page.goto(`/lots/${lot.id}`);
+  await expect(page.getByRole("heading", { level: 1, name: lot.title })).toBeVisible();
+  await expect(page.getByTestId("draw-randomness")).toContainText(notice);
+  await expect(page.getByText(/Randomness: drand/)).toHaveCount(0);
+  await page.goto(`/lots/${lot.id}/draw`);
+  await expect(page.getByRole("heading", { name: "Before the draw" })).toBeVisible();
+  await expect(page.getByTestId("draw-randomness")).toContainText(notice);
+  await expect(page.getByText("none (declared at opening)")).toBeVisible();
+  await expectAccessible(page);
+});
+
 test("a player verifies the draw in the browser and finds their purchase in the signed ledger", async ({ page }) => {
   test.setTimeout(120_000);
   const lot = await fundedLot();

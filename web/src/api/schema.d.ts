@@ -2640,6 +2640,27 @@ export interface components {
          * @enum {string}
          */
         DrawAlgorithm: "alot-v1" | "alot-v2";
+        /**
+         * DrawBeaconRead
+         * @description The drand chain a lot declared, when it opened, that its draw will use.
+         */
+        DrawBeaconRead: {
+            /**
+             * Chain Hash
+             * @description the chain's hash (hex), as drand serves it
+             */
+            chain_hash: string;
+            /**
+             * Chain Name
+             * @example quicknet
+             */
+            chain_name: string;
+            /**
+             * Scheme
+             * @example bls-unchained-g1-rfc9380
+             */
+            scheme: string;
+        };
         /** DrawCommitmentRead */
         DrawCommitmentRead: {
             algorithm: components["schemas"]["DrawAlgorithm"];
@@ -2696,6 +2717,11 @@ export interface components {
             } | null;
             /** Result Ledger Seq */
             result_ledger_seq: number | null;
+            /**
+             * Server Seed
+             * @description revealed at funding with the frozen inputs (in the draw_inputs memo), before the beacon round exists; null until the lot is funded
+             */
+            server_seed: string | null;
             /** Server Seed Commitment */
             server_seed_commitment: string | null;
             /**
@@ -3728,6 +3754,11 @@ export interface components {
         };
         /** LotRead */
         LotRead: {
+            /**
+             * Beacon Less
+             * @description true when the lot was declared without a public beacon when it opened: the operator could then predict its draw; false for lots not yet opened and lots opened before declarations existed
+             */
+            beacon_less: boolean;
             /** Category */
             category: string;
             /** Closed At */
@@ -3750,6 +3781,8 @@ export interface components {
              */
             deadline: string;
             draw: components["schemas"]["DrawCommitmentRead"];
+            /** @description the drand chain the lot declared when it opened: its draw mixes in the first round of it due more than 30 s after funding, fixed at funding; null for a lot declared beacon-less, not opened yet, or opened before declarations */
+            draw_beacon: components["schemas"]["DrawBeaconRead"] | null;
             /** Drawn At */
             drawn_at: string | null;
             /** Entry Bundles */

@@ -259,6 +259,14 @@ class DrawCommitment(AlotModel):
     commitment_ledger_seq: int | None
 
 
+class DrawBeacon(AlotModel):
+    """The drand chain a lot declared, when it opened, that its draw will use."""
+
+    chain_name: str
+    chain_hash: str
+    scheme: str
+
+
 class LotHost(AlotModel):
     """Who sells a host lot (`client.hosts.get(id)` is its public profile)."""
 
@@ -306,6 +314,13 @@ class Lot(AlotModel):
     free_entry_period_days: int | None = None
     """Free entry (no purchase necessary): None allows one per player in the lot; N one
     per player every N days."""
+    draw_beacon: DrawBeacon | None = None
+    """The drand chain declared when the lot opened: the draw mixes in its first round
+    due more than 30 s after funding, fixed at funding. None for a lot declared
+    beacon-less, not opened yet, or opened before declarations existed."""
+    beacon_less: bool = False
+    """True when the lot was declared at opening without a public beacon: the operator
+    could predict its draw. False for lots not yet opened and older lots."""
 
     @property
     def retail_value_display(self) -> str:
