@@ -1110,7 +1110,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The latest signed checkpoint with its witnesses' cosignatures */
+        /**
+         * A signed checkpoint with its witnesses' cosignatures
+         * @description Without `covering`: the latest checkpoint and the cosignatures stored for it (possibly none yet). With `covering=SEQ`: the earliest checkpoint of size >= SEQ that a witness cosigned, so its cosignatures' timestamps bound when the transaction at SEQ existed; 404 `no_cosigned_checkpoint` when none covers it yet.
+         */
         get: operations["latest_cosigned_checkpoint_api_ledger_checkpoint_cosigned_get"];
         put?: never;
         post?: never;
@@ -11021,7 +11024,10 @@ export interface operations {
     };
     latest_cosigned_checkpoint_api_ledger_checkpoint_cosigned_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a ledger seq: the earliest cosigned checkpoint whose size >= it */
+                covering?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -11039,6 +11045,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

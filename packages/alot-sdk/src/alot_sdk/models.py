@@ -898,6 +898,9 @@ class Draw(AlotModel):
     draw_inputs: dict[str, Any] | None
     draw_inputs_hash: str | None
     inputs_ledger_seq: int | None
+    server_seed: str | None = None
+    """Revealed at funding (in the freeze memo): with the beacon round, anyone can compute
+    the winner without the platform (`alot-verify winner`)."""
     frozen_at: datetime | None
     total_tickets: int | None
     escrow_cents: int | None
