@@ -183,7 +183,8 @@ async function witnessedTiming(lotId: string, draw: DrawVerification, knownKey: 
     try {
       cosigned = unwrap(await api.GET("/api/ledger/checkpoint/cosigned", { params: { query: { covering: seq } } }));
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return noCosignedCheckpointSteps(seq, draw.frozenBeacon);
+      // Only the ledger's own answer counts as "none": any other error is "not checked".
+      if (error instanceof ApiError && error.status === 404 && error.code === "no_cosigned_checkpoint") return noCosignedCheckpointSteps(seq, draw.frozenBeacon);
       throw error;
     }
     const verifierKey = knownKey ?? (await ledgerVerifierKey());
