@@ -64,6 +64,8 @@ export type DrawVerification = {
   ok: boolean;
   /** alot-v2: the drand round frozen in the draw inputs (null: none); undefined for alot-v1. */
   frozenBeacon?: FrozenBeacon;
+  /** alot-v2: the draw inputs' funded_at (RFC 3339, as frozen); undefined for alot-v1. */
+  fundedAt?: string;
 };
 
 export type DrawOptions = {
@@ -737,6 +739,7 @@ async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerificat
     published: { winningTicket, winnerUserId, serverSeedCommitment: inputs.serverSeedCommitment, serverSeed },
     ok: steps.every((s) => s.status !== "fail"),
     frozenBeacon: inputs.beacon,
+    fundedAt: inputs.fundedAt,
   };
 }
 

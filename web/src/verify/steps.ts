@@ -56,6 +56,10 @@ export const CHECK_PURPOSE: Record<string, string> = {
   "beacon.signature":
     "The League of Entropy's threshold of nodes signed this round. BLS signatures are unique per round, so the operator cannot try signatures until the winner suits it.",
   "beacon.randomness": "The randomness mixed into the draw is the hash of the signature, so nothing else could be substituted.",
+  "beacon.witnessed":
+    "Witnesses outside the operator cosigned a ledger checkpoint holding the frozen draw inputs, each with its own clock: the inputs existed by then, whatever the operator's clock says, and every reader was shown the same ledger.",
+  "beacon.witnessed_before_round":
+    "The witnesses saw the frozen inputs before the drand round was due, so the inputs were fixed before the randomness existed: the operator could not choose them knowing the result.",
   "draw.beacon_declared":
     "A lot declares at opening whether its draw will use drand, and which chain. Without that, the operator could choose at funding to leave drand out.",
 };
