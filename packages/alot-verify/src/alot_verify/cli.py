@@ -585,6 +585,9 @@ _LEDGER_CHECKS = {
     "draw.one_freeze": "at most one freeze memo (draw_inputs) per lot",
     "draw.seed_revealed": "freeze memos of declared lots reveal the committed server seed",
     "draw.beacon_declared": "alot-v2 freezes use the beacon (or none) declared at opening",
+    "draw.ticket_map_from_ledger": "frozen ticket maps are the lots' purchases and free "
+    "entries before their freeze",
+    "draw.escrow_from_ledger": "frozen escrows are what those purchases paid into escrow",
 }
 
 
