@@ -349,16 +349,20 @@ def draw_ledger_lines(
         if entry.get("kind") == "free":
             add("free_entry", {"route": "online", **tickets}, [], refs)
             return
-        escrow = [
-            book.post("platform:cash", "USD", -amount),
-            book.post(f"lot:{lot_id}:escrow", "USD", amount),
-        ]
+        escrow = (
+            [
+                book.post("platform:cash", "USD", -amount),
+                book.post(f"lot:{lot_id}:escrow", "USD", amount),
+            ]
+            if amount
+            else []
+        )
         metadata = {
             "method": "cash",
             "tickets": entry["tickets_end"] - entry["tickets_start"] + 1,
             **tickets,
         }
-        add("entry_purchase", metadata, escrow if amount else [], refs)
+        add("entry_purchase", metadata, escrow, refs)
 
     escrow_cents = inputs["escrow_cents"] if v2 else _cents(inputs["escrow_balance"])
     paid = [
