@@ -834,7 +834,11 @@ def ledger_command(
     if truncated:
         report.fail("limit", f"stopped after {len(failures)} failures; later lines not checked")
     for note in unchecked_money_notes(summary.draw_memos, partial=start_seq != 1):
-        report.note(f"NOT CHECKED: {note}")  # never a silent pass
+        # Never a silent pass; off stdout like the other notes (one OK/FAIL line per check).
+        if ctx.obj.json_output:
+            report.note(f"NOT CHECKED: {note}")
+        else:
+            click.echo(f"note: NOT CHECKED: {note}", err=True)
     if signed_checkpoint is None and checkpoint_source is None:
         unchecked = "no checkpoint given: the Merkle root was computed but not compared"
         if not ctx.obj.json_output:
