@@ -76,10 +76,16 @@ RULES = {
     CHECK_ESCROW: "the frozen escrow is the sum of those purchases' escrow postings",
 }
 
-DrawMemo = tuple[int, int, str, dict[str, Any]]
+EntryRecord = tuple[Any, Any, Any, int, int, Any]
+"""What the rules need of an ``entry_purchase`` / ``free_entry``: (refs.user_id,
+metadata.tickets_start, metadata.tickets_end, the sum of its postings to the lot's escrow,
+its number of postings, metadata.method), unchecked until the lot is judged. A tuple, not
+the transaction: every purchase of the export is held until the end."""
+
+DrawMemo = tuple[int, int, str, Any]
 """(export line, seq, kind, record) of one draw memo or entry transaction: for a draw memo
-the record is its metadata; for an ``entry_purchase`` or ``free_entry`` it is
-``{"refs", "metadata", "postings"}`` of the transaction."""
+the record is its metadata (a dict); for an ``entry_purchase`` or ``free_entry`` an
+`EntryRecord`."""
 
 RuleFailure = tuple[int, int, str, str]
 """(export line, seq, check, message)."""
@@ -108,11 +114,16 @@ def note_draw_memo(lots: dict[str, list[DrawMemo]], number: int, raw: bytes | st
             (number, transaction["seq"], kind, transaction["metadata"])
         )
     elif kind in ENTRY_KINDS and lot_id is not None:
-        record = {
-            "refs": transaction["refs"],
-            "metadata": transaction["metadata"],
-            "postings": transaction["postings"],
-        }
+        metadata, postings = transaction["metadata"], transaction["postings"]
+        escrow = escrow_account(lot_id)
+        record: EntryRecord = (
+            transaction["refs"].get("user_id"),
+            metadata.get("tickets_start"),
+            metadata.get("tickets_end"),
+            sum(p["amount"] for p in postings if p["account"] == escrow),
+            len(postings),
+            metadata.get("method"),
+        )
         lots.setdefault(lot_id, []).append((number, transaction["seq"], kind, record))
 
 
@@ -250,7 +261,6 @@ def ledger_entries(
     """The lot's entries rebuilt from its purchases before the freeze, sorted by
     tickets_start; then failures of the ticket-map rule (malformed purchases, purchases
     after the freeze) and of the escrow rule (a free entry with postings)."""
-    escrow = escrow_account(lot_id)
     entries: list[LedgerEntry] = []
     ticket_map: list[RuleFailure] = []
     money: list[RuleFailure] = []
@@ -268,12 +278,7 @@ def ledger_entries(
                 )
             )
             continue
-        refs, metadata, postings = record["refs"], record["metadata"], record["postings"]
-        start, end, user = (
-            metadata.get("tickets_start"),
-            metadata.get("tickets_end"),
-            refs.get("user_id"),
-        )
+        user, start, end, amount, postings, method = record
         if (
             type(start) is not int
             or type(end) is not int
@@ -290,7 +295,6 @@ def ledger_entries(
                 )
             )
             continue
-        amount = sum(p["amount"] for p in postings if p["account"] == escrow)
         if kind == FREE_ENTRY and postings:
             money.append(
                 (
@@ -301,7 +305,7 @@ def ledger_entries(
                     "nothing",
                 )
             )
-        method = "free" if kind == FREE_ENTRY else str(metadata.get("method"))
+        method = "free" if kind == FREE_ENTRY else str(method)
         entries.append(LedgerEntry(seq, kind, user, start, end, amount, method))
     entries.sort(key=lambda e: (e.tickets_start, e.seq))
     return entries, ticket_map, money
