@@ -84,11 +84,12 @@ def test_two_freezes_fail_naming_both_seqs() -> None:
     lines = draw_ledger_lines(NO_BEACON, second_freeze=other)
     (failure,) = _failed(lines)
     seq, check, message = failure
-    assert (seq, check) == (9, "draw.one_freeze")
+    first = 11  # after the opening, filler and one purchase per entry
+    assert (seq, check) == (first + 3, "draw.one_freeze")
     lot = NO_BEACON["draw_inputs"]["lot_id"]
     assert f"lot {lot}" in message
-    assert "seq 6" in message
-    assert "seq 9" in message
+    assert f"seq {first}" in message
+    assert f"seq {first + 3}" in message
 
 
 def test_two_freezes_in_different_chunks_are_still_found(tmp_path: Path) -> None:
@@ -102,7 +103,8 @@ def test_two_freezes_in_different_chunks_are_still_found(tmp_path: Path) -> None
     with pytest.raises(LedgerFailed) as chunked:
         verify_ledger_file(path, workers=2, chunk_bytes=200)
     assert chunked.value.failures == one_pass.value.failures
-    assert [(f.line, f.seq, f.check) for f in chunked.value.failures] == [(9, 9, "draw.one_freeze")]
+    found = [(f.line, f.seq, f.check) for f in chunked.value.failures]
+    assert found == [(14, 14, "draw.one_freeze")]
     assert chunked.value.summary.draw_memos == one_pass.value.summary.draw_memos
 
 
@@ -111,7 +113,7 @@ def test_ledger_cli_names_the_draw_checks(tmp_path: Path) -> None:
     path = _write(tmp_path / "e.jsonl", draw_ledger_lines(NO_BEACON, second_freeze=other))
     result = _run(["ledger", path])
     assert result.exit_code == 1, result.output
-    assert "FAIL: line 9, seq 9: draw.one_freeze: lot " in result.stdout
+    assert "FAIL: line 14, seq 14: draw.one_freeze: lot " in result.stdout
     assert "OK: freeze memos of declared lots reveal the committed server seed" in result.stdout
     good = _write(tmp_path / "g.jsonl", draw_ledger_lines(NO_BEACON))
     result = _run(["ledger", good])
@@ -124,7 +126,7 @@ def test_undeclared_null_beacon_fails_the_ledger() -> None:
     it was accepted `beacon: null` silently; now `draw.beacon_declared` fails unless the
     opening memo declared the lot beacon-less."""
     (failure,) = _failed(draw_ledger_lines(NO_BEACON, declare=UNDECLARED))
-    assert failure[:2] == (6, "draw.beacon_declared")
+    assert failure[:2] == (11, "draw.beacon_declared")
     assert "not declared beacon-less at opening" in failure[2]
     assert _failed(draw_ledger_lines(NO_BEACON, declare=None)) == []
 

@@ -4,12 +4,13 @@
     uv run python packages/alot-verify/tools/make_draw_ledger_vectors.py --check  # compare
 
 Each vector is a draw proof (a positive alot-v1/alot-v2 vector's), a small ledger export
-holding the lot's draw memos (``ledger``: its JSON Lines, one string per line) and, for the
-timing cases, a cosigned checkpoint (``cosigned``). ``must_fail`` lists exactly the checks
-that fail when the proof is verified with the ledger (and the cosigned checkpoint):
-``alot-verify draw PROOF --ledger EXPORT [--cosigned NOTE --key KEY --witness W... --quorum
-K]``; an empty list is a control that passes every check. The ledger and witness keys are
-published TEST VECTOR KEYS (seeds: SHA-256 of the labels in the file), never real keys.
+holding the lot's draw memos and purchases (``ledger``: its JSON Lines, one string per
+line) and, for the timing cases, a cosigned checkpoint (``cosigned``). ``must_fail`` lists
+exactly the checks that fail when the proof is verified with the ledger (and the cosigned
+checkpoint): ``alot-verify draw PROOF --ledger EXPORT [--cosigned NOTE --key KEY --witness
+W... --quorum K]``; an empty list is a control that passes every check. The ledger and
+witness keys are published TEST VECTOR KEYS (seeds: SHA-256 of the labels in the file),
+never real keys.
 The layout is documented in docs/spec/draw.md, "Test vectors".
 """
 
@@ -117,6 +118,25 @@ def build() -> dict[str, Any]:
             "must_fail": ["draw.seed_revealed"],
             "proof": quicknet,
             "ledger": draw_ledger_lines(quicknet, reveal_seed=False),
+        },
+        {
+            "name": "sock-puppet-entry",
+            "description": "the frozen ticket map (and its root) holds an entry no purchase "
+            "paid for: entries[1] has no entry_purchase before the freeze (the other entries' "
+            "purchases pay the whole escrow).",
+            "must_fail": ["draw.entries_purchased", "draw.ticket_map_from_ledger"],
+            "proof": no_beacon,
+            "ledger": draw_ledger_lines(no_beacon, declare=None, unpaid=frozenset({1})),
+        },
+        {
+            "name": "escrow-inflated",
+            "description": "draw_inputs.escrow_cents states 1000 cents but the lot's purchases "
+            "paid 900 into its escrow account: the draw looks funded beyond what was paid.",
+            "must_fail": ["draw.escrow_from_ledger"],
+            "proof": no_beacon,
+            "ledger": draw_ledger_lines(
+                no_beacon, declare=None, paid_cents=no_beacon["draw_inputs"]["escrow_cents"] - 100
+            ),
         },
         {
             "name": "witnessed-in-time",

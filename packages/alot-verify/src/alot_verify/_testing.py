@@ -14,7 +14,7 @@ import json
 import random
 import sys
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -216,6 +216,11 @@ UNDECLARED = "undeclared"
 """`draw_ledger_lines` ``declare``: an opening memo without the ``beacon`` member (legacy)."""
 
 
+def _cents(dollars: str) -> int:
+    whole, cents = dollars.split(".")
+    return int(whole) * 100 + int(cents)
+
+
 def _v1_inputs(proof: dict[str, Any], funded_at: str) -> dict[str, Any]:
     from alot_verify.draw import Entry, ticket_map_root
 
@@ -240,6 +245,9 @@ def draw_ledger_lines(
     second_freeze: dict[str, Any] | None = None,
     filler: int = 2,
     result: bool = True,
+    unpaid: frozenset[int] = frozenset(),
+    extra_purchases: Sequence[dict[str, Any]] = (),
+    paid_cents: int | None = None,
 ) -> list[str]:
     """A small ledger export holding one lot's draw memos as the platform writes them.
 
@@ -248,6 +256,13 @@ def draw_ledger_lines(
     opening memo declares ``declare``: `DECLARE_AS_FROZEN`, `UNDECLARED`, None (declared
     beacon-less) or a {chain_hash, scheme} object. ``second_freeze``: draw inputs of a
     second freeze memo for the same lot, written after the first.
+
+    Each entry of the proof is bought before the freeze, as the platform records it: an
+    ``entry_purchase`` paying cash into the lot's escrow (the frozen escrow shared out by
+    tickets), or a ``free_entry`` without postings for kind ``free``. ``unpaid``: indexes of
+    entries left without a purchase (sock puppets); ``paid_cents``: what the purchases pay
+    in all instead; ``extra_purchases``: further purchases ({user_id, tickets_start,
+    tickets_end, amount_cents, after_freeze}) missing from the frozen map.
     """
     from alot_verify.draw import draw_inputs_hash
 
@@ -280,7 +295,12 @@ def draw_ledger_lines(
     book = _Book()
     bodies: list[dict[str, Any]] = []
 
-    def add(kind: str, metadata: dict[str, Any], postings: list[dict[str, Any]]) -> None:
+    def add(
+        kind: str,
+        metadata: dict[str, Any],
+        postings: list[dict[str, Any]],
+        refs: dict[str, str] | None = None,
+    ) -> None:
         seq = len(bodies) + 1
         bodies.append(
             {
@@ -288,7 +308,9 @@ def draw_ledger_lines(
                 "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:{lot_id}:{seq}")),
                 "kind": kind,
                 "created_at": f"2026-03-01T11:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z",
-                "refs": {"lot_id": lot_id} if kind.startswith("draw_") else {},
+                "refs": refs
+                if refs is not None
+                else ({"lot_id": lot_id} if kind.startswith("draw_") else {}),
                 "metadata": metadata,
                 "postings": postings,
             }
@@ -317,11 +339,59 @@ def draw_ledger_lines(
             metadata["server_seed"] = revealed_seed or proof["server_seed"]
         return metadata
 
+    def buy(number: int, entry: dict[str, Any], amount: int) -> None:
+        refs = {
+            "lot_id": lot_id,
+            "purchase_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:{lot_id}:p{number}")),
+            "user_id": entry["user_id"],
+        }
+        tickets = {"tickets_start": entry["tickets_start"], "tickets_end": entry["tickets_end"]}
+        if entry.get("kind") == "free":
+            add("free_entry", {"route": "online", **tickets}, [], refs)
+            return
+        escrow = (
+            [
+                book.post("platform:cash", "USD", -amount),
+                book.post(f"lot:{lot_id}:escrow", "USD", amount),
+            ]
+            if amount
+            else []
+        )
+        metadata = {
+            "method": "cash",
+            "tickets": entry["tickets_end"] - entry["tickets_start"] + 1,
+            **tickets,
+        }
+        add("entry_purchase", metadata, escrow, refs)
+
+    escrow_cents = inputs["escrow_cents"] if v2 else _cents(inputs["escrow_balance"])
+    paid = [
+        (i, e)
+        for i, e in enumerate(proof["entries"])
+        if e.get("kind") != "free" and i not in unpaid
+    ]
+    to_pay = escrow_cents if paid_cents is None else paid_cents
+    paid_tickets = sum(e["tickets_end"] - e["tickets_start"] + 1 for _, e in paid) or 1
+    shares = {
+        i: to_pay * (e["tickets_end"] - e["tickets_start"] + 1) // paid_tickets for i, e in paid
+    }
+    if paid:
+        shares[paid[-1][0]] += to_pay - sum(shares.values())
     fill()
     add("draw_commitment", opening, [])
     fill()
+    for i, entry in enumerate(proof["entries"]):
+        if i not in unpaid:
+            buy(i, entry, shares.get(i, 0))
+    for j, extra in enumerate(extra_purchases):
+        if not extra.get("after_freeze"):
+            buy(1000 + j, extra, extra.get("amount_cents", 100))
+    fill()
     add("draw_inputs", freeze(inputs), [])
     fill()
+    for j, extra in enumerate(extra_purchases):
+        if extra.get("after_freeze"):
+            buy(1000 + j, extra, extra.get("amount_cents", 100))
     if second_freeze is not None:
         add("draw_inputs", freeze(second_freeze), [])
         fill()

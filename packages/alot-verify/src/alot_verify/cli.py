@@ -325,8 +325,9 @@ def draw_command(
                 raise InputError("not hex", where="--beacon-public-key") from exc
         proof = _draw_proof(load_json(proof_source), proof_source)
         checks, unchecked = draw_checks(proof, chains=chains, beacon_public_key=key)
+        purchases: list[dict[str, Any]] | None = None
         if ledger_source is not None:
-            ledger_checks, ledger_lines = _draw_ledger_checks(
+            ledger_checks, ledger_lines, purchases = _draw_ledger_checks(
                 proof,
                 ledger_source,
                 chains,
@@ -353,6 +354,10 @@ def draw_command(
         "winner_user_id": proof["winner_user_id"],
         "unchecked": unchecked,
     }
+    if purchases is not None:
+        # Each entry with the ledger seq and amount of its purchase: derived from the
+        # export, not carried in the ticket map (whose format, and root, are unchanged).
+        report.details["entries"] = purchases
     if unchecked:
         # Loud, but off stdout: stdout stays one OK/FAIL line per check for scripts
         # (and the --json document carries it in `notes` and `unchecked`).
@@ -375,13 +380,15 @@ def _draw_ledger_checks(
     ledger_key: str | None,
     witness_keys: tuple[str, ...],
     quorum: int | None,
-) -> tuple[list[Any], list[tuple[str, bool, str]]]:
-    """The checks of ``draw --ledger``: (DrawChecks, plain (name, ok, message) lines)."""
+) -> tuple[list[Any], list[tuple[str, bool, str]], list[dict[str, Any]]]:
+    """The checks of ``draw --ledger``: (DrawChecks, plain (name, ok, message) lines, the
+    proof's entries each with its purchase's seq and amount)."""
     from alot_verify.checkpoint import verify_checkpoint
     from alot_verify.cosignature import parse_witness_key, verify_cosignature
     from alot_verify.draw_ledger import (
         freeze_seq_of,
         ledger_draw_checks,
+        proof_entries_with_purchases,
         proof_lot_id,
         witnessed_timing_checks,
     )
@@ -456,7 +463,7 @@ def _draw_ledger_checks(
             quorum=needed,
             chains=chains,
         )
-    return checks, lines
+    return checks, lines, proof_entries_with_purchases(proof, memos)
 
 
 @cli.command("winner")
@@ -502,7 +509,13 @@ def winner_command(
     """
     from alot_verify.beacon import chain_from_info
     from alot_verify.draw import _holders, _parse_entries, ticket_map_root
-    from alot_verify.draw_ledger import RULES, lot_rule_failures, winner_from_freeze
+    from alot_verify.draw_ledger import (
+        RULES,
+        freeze_memos,
+        ledger_entries,
+        lot_rule_failures,
+        winner_from_freeze,
+    )
     from alot_verify.ledger import LedgerFailed, verify_ledger, verify_ledger_file
 
     report = Report(command="winner")
@@ -565,6 +578,29 @@ def winner_command(
                     f"the entries hash to the frozen root; ticket {result['winning_ticket']} "
                     f"is held by {result['winner_user_id']}",
                 )
+        else:
+            # The ticket map rebuilt from the lot's purchases before the freeze (the draw
+            # rules above checked that it hashes to the frozen root).
+            freeze = freeze_memos(memos)[0]
+            rebuilt = ledger_entries(lot_id, freeze[1], memos)[0]
+            held = [
+                e for e in rebuilt if e.tickets_start <= result["winning_ticket"] <= e.tickets_end
+            ]
+            if len(held) == 1:
+                result["winner_user_id"] = held[0].user_id
+                result["winner_purchase_seq"] = held[0].seq
+                report.ok(
+                    "winner_user_id",
+                    f"ticket {result['winning_ticket']} is held by {held[0].user_id}: "
+                    f"{held[0].kind} at seq {held[0].seq} (the ticket map rebuilt from the "
+                    "lot's purchases in the ledger)",
+                )
+            else:
+                report.fail(
+                    "winner_user_id",
+                    f"ticket {result['winning_ticket']} is in {len(held)} purchases of the "
+                    "lot before its freeze",
+                )
     report.details = {"lot_id": lot_id, **result}
     emit(ctx, report)
 
@@ -585,6 +621,9 @@ _LEDGER_CHECKS = {
     "draw.one_freeze": "at most one freeze memo (draw_inputs) per lot",
     "draw.seed_revealed": "freeze memos of declared lots reveal the committed server seed",
     "draw.beacon_declared": "alot-v2 freezes use the beacon (or none) declared at opening",
+    "draw.ticket_map_from_ledger": "frozen ticket maps are the lots' purchases and free "
+    "entries before their freeze",
+    "draw.escrow_from_ledger": "frozen escrows are what those purchases paid into escrow",
 }
 
 
@@ -730,6 +769,7 @@ def ledger_command(
     negative and, with --checkpoint and --key, the Merkle root at the checkpoint's size.
     """
     from alot_verify.checkpoint import verify_checkpoint
+    from alot_verify.draw_ledger import unchecked_money_notes
     from alot_verify.errors import CheckpointVerificationError
     from alot_verify.ledger import (
         LedgerFailed,
@@ -793,6 +833,12 @@ def ledger_command(
         report.fail(failure.check, str(failure))
     if truncated:
         report.fail("limit", f"stopped after {len(failures)} failures; later lines not checked")
+    for note in unchecked_money_notes(summary.draw_memos, partial=start_seq != 1):
+        # Never a silent pass; off stdout like the other notes (one OK/FAIL line per check).
+        if ctx.obj.json_output:
+            report.note(f"NOT CHECKED: {note}")
+        else:
+            click.echo(f"note: NOT CHECKED: {note}", err=True)
     if signed_checkpoint is None and checkpoint_source is None:
         unchecked = "no checkpoint given: the Merkle root was computed but not compared"
         if not ctx.obj.json_output:

@@ -22,6 +22,16 @@ Checks, by name:
   Undeclared lots keep working unless they are v2 without a beacon: that one the operator
   could have chosen after the fact, so it fails.
 
+- ``draw.ticket_map_from_ledger``: the ticket map is tied to money. The lot's
+  ``entry_purchase`` and ``free_entry`` transactions before the freeze, each rebuilt as an
+  entry (``{user_id, tickets_start, tickets_end}``, kind ``free`` for a free entry) and
+  sorted by ``tickets_start``, tile tickets 1..total_tickets and hash to the frozen
+  ``ticket_map_root``; no purchase for the lot comes after its freeze. A sock-puppet entry
+  (tickets no purchase paid for), an omitted purchase or a changed holder fails here.
+- ``draw.escrow_from_ledger``: the escrow the draw froze (``escrow_cents``, or alot-v1's
+  ``escrow_balance`` in dollars) is the sum of those purchases' postings to the lot's
+  escrow account (USD cents and CRD, 1 credit = 1 cent); a free entry posts nothing.
+
 The ledger verifier collects the memos line by line (`note_draw_memo`, per chunk when it
 runs in parallel) and applies the rules once at the end (`draw_rule_failures`), so a
 second freeze in another chunk is still found.
@@ -32,40 +42,65 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 DRAW_COMMITMENT = "draw_commitment"
 DRAW_INPUTS = "draw_inputs"
 DRAW_RESULT = "draw_result"
 DRAW_MEMO_KINDS = frozenset({DRAW_COMMITMENT, DRAW_INPUTS, DRAW_RESULT})
+ENTRY_PURCHASE = "entry_purchase"
+FREE_ENTRY = "free_entry"
+ENTRY_KINDS = frozenset({ENTRY_PURCHASE, FREE_ENTRY})
+NOTED_KINDS = DRAW_MEMO_KINDS | ENTRY_KINDS
 
 CHECK_ONE_FREEZE = "draw.one_freeze"
 CHECK_SEED_REVEALED = "draw.seed_revealed"
 CHECK_BEACON_DECLARED = "draw.beacon_declared"
-DRAW_CHECKS = (CHECK_ONE_FREEZE, CHECK_SEED_REVEALED, CHECK_BEACON_DECLARED)
+CHECK_TICKET_MAP = "draw.ticket_map_from_ledger"
+CHECK_ESCROW = "draw.escrow_from_ledger"
+DRAW_CHECKS = (
+    CHECK_ONE_FREEZE,
+    CHECK_SEED_REVEALED,
+    CHECK_BEACON_DECLARED,
+    CHECK_TICKET_MAP,
+    CHECK_ESCROW,
+)
 
 RULES = {
     CHECK_ONE_FREEZE: "at most one freeze memo (draw_inputs) per lot",
     CHECK_SEED_REVEALED: "a declared lot's freeze reveals the server seed it committed to",
     CHECK_BEACON_DECLARED: "an alot-v2 freeze uses the beacon (or none) declared at opening",
+    CHECK_TICKET_MAP: "the frozen ticket map is the lot's purchases and free entries before "
+    "its freeze, and none comes after it",
+    CHECK_ESCROW: "the frozen escrow is the sum of those purchases' escrow postings",
 }
 
-DrawMemo = tuple[int, int, str, dict[str, Any]]
-"""(export line, seq, kind, metadata) of one draw memo."""
+EntryRecord = tuple[Any, Any, Any, int, int, Any]
+"""What the rules need of an ``entry_purchase`` / ``free_entry``: (refs.user_id,
+metadata.tickets_start, metadata.tickets_end, the sum of its postings to the lot's escrow,
+its number of postings, metadata.method), unchecked until the lot is judged. A tuple, not
+the transaction: every purchase of the export is held until the end."""
+
+DrawMemo = tuple[int, int, str, Any]
+"""(export line, seq, kind, record) of one draw memo or entry transaction: for a draw memo
+the record is its metadata (a dict); for an ``entry_purchase`` or ``free_entry`` an
+`EntryRecord`."""
 
 RuleFailure = tuple[int, int, str, str]
 """(export line, seq, check, message)."""
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_MARKER_BYTES = b'"kind":"draw_'
-_MARKER_TEXT = '"kind":"draw_'
+_DOLLARS = re.compile(r"(?:0|[1-9][0-9]*)\.[0-9]{2}")
+MARKER_BYTES = re.compile(rb'"kind":"(?:draw_|entry_purchase"|free_entry")')
+_MARKER_TEXT = re.compile(r'"kind":"(?:draw_|entry_purchase"|free_entry")')
 
 
 def may_be_draw_memo(raw: bytes | str) -> bool:
     """A cheap test: only lines that pass it are parsed again as JSON."""
     if type(raw) is bytes:
-        return _MARKER_BYTES in raw
-    return _MARKER_TEXT in raw
+        return MARKER_BYTES.search(raw) is not None
+    return _MARKER_TEXT.search(raw) is not None  # type: ignore[arg-type]
 
 
 def note_draw_memo(lots: dict[str, list[DrawMemo]], number: int, raw: bytes | str) -> None:
@@ -78,6 +113,18 @@ def note_draw_memo(lots: dict[str, list[DrawMemo]], number: int, raw: bytes | st
         lots.setdefault(lot_id, []).append(
             (number, transaction["seq"], kind, transaction["metadata"])
         )
+    elif kind in ENTRY_KINDS and lot_id is not None:
+        metadata, postings = transaction["metadata"], transaction["postings"]
+        escrow = escrow_account(lot_id)
+        record: EntryRecord = (
+            transaction["refs"].get("user_id"),
+            metadata.get("tickets_start"),
+            metadata.get("tickets_end"),
+            sum(p["amount"] for p in postings if p["account"] == escrow),
+            len(postings),
+            metadata.get("method"),
+        )
+        lots.setdefault(lot_id, []).append((number, transaction["seq"], kind, record))
 
 
 def merge_draw_memos(
@@ -107,8 +154,9 @@ def is_declared(commitment: DrawMemo | None) -> bool:
 def draw_rule_failures(
     lots: Mapping[str, Sequence[DrawMemo]], *, partial: bool
 ) -> list[RuleFailure]:
-    """Every C3 failure, in export order. ``partial``: the export may start after a lot's
-    opening, so a lot without its ``draw_commitment`` is not judged against one."""
+    """Every draw rule failure, in export order. ``partial``: the export may start after a
+    lot's opening, so a lot without its ``draw_commitment`` is not judged against one, and a
+    lot whose purchases may lie before the export is not judged against them."""
     failures: list[RuleFailure] = []
     for lot_id, memos in lots.items():
         failures += lot_rule_failures(lot_id, memos, partial=partial)
@@ -141,6 +189,224 @@ def lot_rule_failures(
     for freeze in freezes:
         out += _seed_revealed(lot_id, freeze, commitment)
         out += _beacon_declared(lot_id, freeze, commitment)
+    if money_unchecked(lot_id, memos, partial=partial) is None:
+        out += _ticket_map_from_ledger(lot_id, first, memos)
+        out += _escrow_from_ledger(lot_id, first, memos)
+    return out
+
+
+# --- the ticket map tied to money (draw.ticket_map_from_ledger, draw.escrow_from_ledger) ---
+
+
+def escrow_account(lot_id: str) -> str:
+    """The ledger account a lot's purchases pay into (docs/spec/ledger.md)."""
+    return f"lot:{lot_id}:escrow"
+
+
+def money_unchecked(lot_id: str, memos: Sequence[DrawMemo], *, partial: bool) -> str | None:
+    """Why the lot's ticket map and escrow cannot be checked against the export (a note for
+    the auditor), or None when they are. Only a partial export that does not hold the lot's
+    opening can miss its purchases; a complete export holds every one of them."""
+    freezes = freeze_memos(memos)
+    if not freezes:
+        return "the lot is not frozen"
+    if partial and commitment_memo(memos) is None:
+        return (
+            f"lot {lot_id}: the export starts after the lot opened, so some of its purchases "
+            "may lie before it: its ticket map and escrow are not checked against the ledger"
+        )
+    inputs = freezes[0][3].get("draw_inputs")
+    if not isinstance(inputs, Mapping) or not isinstance(inputs.get("ticket_map_root"), str):
+        return (
+            f"lot {lot_id}: the freeze at seq {freezes[0][1]} records no ticket_map_root: "
+            "its ticket map is not checked against the ledger"
+        )
+    return None
+
+
+def unchecked_money_notes(lots: Mapping[str, Sequence[DrawMemo]], *, partial: bool) -> list[str]:
+    """A note for each frozen lot whose ticket map and escrow were not checked (never a
+    silent pass)."""
+    notes = []
+    for lot_id, memos in lots.items():
+        if freeze_memos(memos):
+            reason = money_unchecked(lot_id, memos, partial=partial)
+            if reason is not None:
+                notes.append(reason)
+    return notes
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A ticket-map entry rebuilt from its purchase (or free entry) in the ledger."""
+
+    seq: int
+    kind: str  # entry_purchase | free_entry
+    user_id: str
+    tickets_start: int
+    tickets_end: int
+    amount_cents: int  # its postings to the lot's escrow (USD cents + CRD); 0 when free
+    method: str  # cash | credits | free
+
+    def entry(self) -> Any:
+        from alot_verify.draw import ENTRY_KIND_FREE, Entry
+
+        kind = ENTRY_KIND_FREE if self.kind == FREE_ENTRY else None
+        return Entry(self.user_id, self.tickets_start, self.tickets_end, kind)
+
+
+def ledger_entries(
+    lot_id: str, freeze_seq: int, memos: Sequence[DrawMemo]
+) -> tuple[list[LedgerEntry], list[RuleFailure], list[RuleFailure]]:
+    """The lot's entries rebuilt from its purchases before the freeze, sorted by
+    tickets_start; then failures of the ticket-map rule (malformed purchases, purchases
+    after the freeze) and of the escrow rule (a free entry with postings)."""
+    entries: list[LedgerEntry] = []
+    ticket_map: list[RuleFailure] = []
+    money: list[RuleFailure] = []
+    for number, seq, kind, record in memos:
+        if kind not in ENTRY_KINDS:
+            continue
+        if seq > freeze_seq:
+            ticket_map.append(
+                (
+                    number,
+                    seq,
+                    CHECK_TICKET_MAP,
+                    f"lot {lot_id}: {kind} at seq {seq} comes after the lot's freeze at seq "
+                    f"{freeze_seq}: no ticket is sold once the draw inputs are frozen",
+                )
+            )
+            continue
+        user, start, end, amount, postings, method = record
+        if (
+            type(start) is not int
+            or type(end) is not int
+            or not isinstance(user, str)
+            or not 1 <= start <= end
+        ):
+            ticket_map.append(
+                (
+                    number,
+                    seq,
+                    CHECK_TICKET_MAP,
+                    f"lot {lot_id}: {kind} at seq {seq} has no valid user_id and ticket range "
+                    f"(refs.user_id {user!r}, tickets {start!r}..{end!r})",
+                )
+            )
+            continue
+        if kind == FREE_ENTRY and postings:
+            money.append(
+                (
+                    number,
+                    seq,
+                    CHECK_ESCROW,
+                    f"lot {lot_id}: free_entry at seq {seq} has postings: a free entry pays "
+                    "nothing",
+                )
+            )
+        method = "free" if kind == FREE_ENTRY else str(method)
+        entries.append(LedgerEntry(seq, kind, user, start, end, amount, method))
+    entries.sort(key=lambda e: (e.tickets_start, e.seq))
+    return entries, ticket_map, money
+
+
+def _ticket_map_from_ledger(
+    lot_id: str, freeze: DrawMemo, memos: Sequence[DrawMemo]
+) -> list[RuleFailure]:
+    from alot_verify.draw import ticket_map_root
+
+    number, freeze_seq, _, metadata = freeze
+    inputs = metadata.get("draw_inputs")
+    assert isinstance(inputs, Mapping)
+    entries, out, _ = ledger_entries(lot_id, freeze_seq, memos)
+    total = inputs.get("total_tickets")
+    where = f"lot {lot_id}, draw_inputs at seq {freeze_seq}"
+
+    def fail(message: str) -> None:
+        out.append((number, freeze_seq, CHECK_TICKET_MAP, f"{where}: {message}"))
+
+    # The tiling, in ticket order: a gap is a ticket no purchase paid for (a sock puppet
+    # in the frozen map); an overlap or a ticket past the total, a purchase left out.
+    following = 1
+    for entry in entries:
+        if entry.tickets_start > following:
+            fail(
+                f"tickets {following}..{entry.tickets_start - 1} are in no entry_purchase or "
+                f"free_entry before the freeze: tickets in the frozen map with no purchase "
+                "behind them"
+            )
+        elif entry.tickets_start < following:
+            fail(
+                f"{entry.kind} at seq {entry.seq} (tickets {entry.tickets_start}.."
+                f"{entry.tickets_end}) overlaps tickets already sold"
+            )
+        following = max(following, entry.tickets_end + 1)
+    sold = following - 1
+    if type(total) is int and sold != total:
+        if sold < total:
+            fail(
+                f"tickets {sold + 1}..{total} of total_tickets {total} are in no "
+                "entry_purchase or free_entry before the freeze: tickets in the frozen map "
+                "with no purchase behind them"
+            )
+        else:
+            extra = [e for e in entries if e.tickets_end > total]
+            fail(
+                f"the ledger's purchases sell {sold} tickets, total_tickets is {total}: "
+                + ", ".join(
+                    f"{e.kind} at seq {e.seq} (tickets {e.tickets_start}..{e.tickets_end})"
+                    for e in extra
+                )
+                + " missing from the frozen map"
+            )
+    root = ticket_map_root([e.entry() for e in entries]) if entries else None
+    if root != inputs.get("ticket_map_root"):
+        fail(
+            f"the ticket map rebuilt from the ledger's {len(entries)} purchase(s) and free "
+            f"entries before the freeze hashes to {root}, draw_inputs.ticket_map_root is "
+            f"{inputs.get('ticket_map_root')}: an entry's holder, range or kind differs "
+            "from its purchase, or an entry has no purchase"
+        )
+    return out
+
+
+def frozen_escrow_cents(inputs: Mapping[str, Any], algorithm: Any) -> int | None:
+    """The escrow the freeze states, in cents (None: not stated or malformed)."""
+    from alot_verify.draw import ALGORITHM_V1
+
+    if algorithm == ALGORITHM_V1:
+        text = inputs.get("escrow_balance")
+        if not isinstance(text, str) or _DOLLARS.fullmatch(text) is None:
+            return None
+        dollars, cents = text.split(".")
+        return int(dollars) * 100 + int(cents)
+    value = inputs.get("escrow_cents")
+    return value if type(value) is int else None
+
+
+def _escrow_from_ledger(
+    lot_id: str, freeze: DrawMemo, memos: Sequence[DrawMemo]
+) -> list[RuleFailure]:
+    number, freeze_seq, _, metadata = freeze
+    inputs = metadata.get("draw_inputs")
+    assert isinstance(inputs, Mapping)
+    entries, _, out = ledger_entries(lot_id, freeze_seq, memos)
+    paid = sum(e.amount_cents for e in entries)
+    frozen = frozen_escrow_cents(inputs, metadata.get("algorithm"))
+    name = "escrow_balance" if "escrow_balance" in inputs else "escrow_cents"
+    if frozen != paid:
+        out.append(
+            (
+                number,
+                freeze_seq,
+                CHECK_ESCROW,
+                f"lot {lot_id}, draw_inputs at seq {freeze_seq}: draw_inputs.{name} is "
+                f"{inputs.get(name)!r} ({frozen} cents), but the lot's {len(entries)} "
+                f"purchase(s) and free entries before the freeze paid {paid} cents into "
+                f"{escrow_account(lot_id)} (USD cents + CRD)",
+            )
+        )
     return out
 
 
@@ -305,6 +571,13 @@ def ledger_draw_checks(proof: Mapping[str, Any], memos: Sequence[DrawMemo]) -> l
         if is_declared(commitment)
         else "the lot opened before beacons were declared (undeclared); its draw has a beacon",
     }
+    descriptions[CHECK_TICKET_MAP] = (
+        f"the frozen ticket map is lot {lot_id}'s purchases and free entries in the ledger "
+        "before its freeze (holders, ranges, kinds), and none comes after it"
+    )
+    descriptions[CHECK_ESCROW] = (
+        f"the frozen escrow is what those purchases paid into {escrow_account(lot_id)}"
+    )
     if beacon_less and is_declared(commitment):
         descriptions[CHECK_BEACON_DECLARED] = (
             f"beacon.declared: the lot was declared beacon-less when it opened "
@@ -322,10 +595,76 @@ def ledger_draw_checks(proof: Mapping[str, Any], memos: Sequence[DrawMemo]) -> l
         )
     freeze = freezes[0]
     checks.append(_frozen_inputs_check(proof, freeze))
+    checks.append(_entries_purchased_check(proof, lot_id, freeze, memos))
     results = [memo for memo in memos if memo[2] == DRAW_RESULT]
     if results:
         checks.append(_result_check(proof, results))
     return checks
+
+
+def proof_entries_with_purchases(
+    proof: Mapping[str, Any], memos: Sequence[DrawMemo]
+) -> list[dict[str, Any]]:
+    """Each entry of the proof with the ledger seq and amount of its purchase (None: no
+    purchase in the export has exactly that holder, range and kind)."""
+    lot_id = proof_lot_id(proof)
+    freeze_seq = freeze_seq_of(memos)
+    rebuilt = ledger_entries(lot_id, freeze_seq, memos)[0] if freeze_seq is not None else []
+    by_entry = {json.dumps(e.entry().to_json(), sort_keys=True): e for e in rebuilt}
+    out = []
+    for entry in proof["entries"]:
+        found = by_entry.get(json.dumps(entry, sort_keys=True))
+        out.append(
+            {
+                **entry,
+                "purchase_seq": None if found is None else found.seq,
+                "purchase_kind": None if found is None else found.kind,
+                "amount_cents": None if found is None else found.amount_cents,
+            }
+        )
+    return out
+
+
+def _entries_purchased_check(
+    proof: Mapping[str, Any], lot_id: str, freeze: DrawMemo, memos: Sequence[DrawMemo]
+) -> Any:
+    """draw.entries_purchased: each entry of the proof is the entry rebuilt from one purchase
+    (or free entry) of the lot before the freeze: a player's entry is tied to its purchase."""
+    rebuilt = ledger_entries(lot_id, freeze[1], memos)[0]
+    failures = []
+    for i, entry in enumerate(proof["entries"]):
+        theirs = rebuilt[i].entry().to_json() if i < len(rebuilt) else None
+        if theirs != entry:
+            where = (
+                f"{rebuilt[i].kind} at seq {rebuilt[i].seq}"
+                if i < len(rebuilt)
+                else "no further purchase before the freeze"
+            )
+            failures.append(
+                _mismatch(
+                    f"entries[{i}]",
+                    json.dumps(theirs, sort_keys=True),
+                    json.dumps(entry, sort_keys=True),
+                    f"the ledger's entry ({where}); the first entry that differs",
+                )
+            )
+            break
+    if not failures and len(rebuilt) > len(proof["entries"]):
+        extra = rebuilt[len(proof["entries"])]
+        failures.append(
+            _mismatch(
+                f"entries[{len(proof['entries'])}]",
+                json.dumps(extra.entry().to_json(), sort_keys=True),
+                "none",
+                f"{extra.kind} at seq {extra.seq} is missing from the proof",
+            )
+        )
+    return _draw_check(
+        "draw.entries_purchased",
+        f"each of the proof's {len(proof['entries'])} entries is a purchase or free entry of "
+        f"lot {lot_id} in the ledger before the freeze, with that holder and ticket range",
+        failures,
+    )
 
 
 def _frozen_inputs_check(proof: Mapping[str, Any], freeze: DrawMemo) -> Any:

@@ -37,6 +37,7 @@ from typing import Any
 from alot_verify.canonical import MAX_SAFE_INTEGER, canonical_json
 from alot_verify.checkpoint import Checkpoint, verify_checkpoint
 from alot_verify.draw_ledger import (
+    MARKER_BYTES,
     DrawMemo,
     draw_rule_failures,
     may_be_draw_memo,
@@ -326,7 +327,7 @@ _POSTINGS = re.compile(_POSTING)
 _ASSET_NAMES = {b"USD": "USD", b"CRD": "CRD"}
 _MEMBER_NAMES = re.compile(b'"([^"]*)":')
 
-_DRAW_KIND = b'"kind":"draw_'  # `may_be_draw_memo`, inlined in the line loop
+_DRAW_KIND = MARKER_BYTES.search  # `may_be_draw_memo`, inlined in the line loop
 
 Posting = tuple[str, str, int, int, int]
 """(account, asset, amount, balance_after, account_version)"""
@@ -631,7 +632,7 @@ def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
             number += 1
             if type(raw) is bytes:
                 line = fast(raw, number, dates) or _parse_general(_line_text(raw, number), number)
-                draw_memo = _DRAW_KIND in raw
+                draw_memo = _DRAW_KIND(raw) is not None
             else:
                 line = _parse_line(raw, number, dates)
                 draw_memo = may_be_draw_memo(raw)
@@ -695,7 +696,7 @@ def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
                     accounts[key] = (balance_after, version, number)
                 if usd or crd:
                     _check_balanced(events, number, seq, postings)
-            if draw_memo:  # rare: parsed again, only to read its lot and metadata
+            if draw_memo:  # draw memos and purchases: parsed again for the draw rules
                 note_draw_memo(draws, number, raw)
             leaves += leaf
             # Later lines are checked against what this line states, so that one bad
