@@ -86,6 +86,10 @@ class LotFactory:
                 draw_algorithm=algorithm.value,
                 server_seed_sealed=self.platform.seed_sealer.seal(seed, lot_id),
                 server_seed_commitment=commit,
+                # Declared beacon-less at opening, as LotService.open declares a lot
+                # opened without a drand chain (the ledger's draw.beacon_declared rule).
+                beacon_declared=True,
+                beacon_chain_hash=None,
                 created_at=now,
                 updated_at=now,
             )
@@ -99,6 +103,7 @@ class LotFactory:
                     "algorithm": algorithm.value,
                     "server_seed_commitment": commit,
                     "lot_created_at": draw_timestamp(now),
+                    "beacon": None,
                 },
             )
             lot.commitment_ledger_seq = receipt.seq
