@@ -46,7 +46,10 @@ class LotFactory:
         algorithm: DrawAlgorithm = DrawAlgorithm.V2,
         rate: int = 10,
         deadline_hours: float = 24,
+        declared: bool = True,
     ) -> uuid.UUID:
+        """Open a lot as LotService.open does: declared beacon-less at opening, or
+        (``declared=False``) as lots opened before declarations existed."""
         now = self.platform.clock()
         seed = secrets.token_hex(32)
         commit = commitment_v2(seed) if algorithm is DrawAlgorithm.V2 else commitment_v1(seed)
@@ -88,7 +91,7 @@ class LotFactory:
                 server_seed_commitment=commit,
                 # Declared beacon-less at opening, as LotService.open declares a lot
                 # opened without a drand chain (the ledger's draw.beacon_declared rule).
-                beacon_declared=True,
+                beacon_declared=declared,
                 beacon_chain_hash=None,
                 created_at=now,
                 updated_at=now,
@@ -103,7 +106,7 @@ class LotFactory:
                     "algorithm": algorithm.value,
                     "server_seed_commitment": commit,
                     "lot_created_at": draw_timestamp(now),
-                    "beacon": None,
+                    **({"beacon": None} if declared else {}),
                 },
             )
             lot.commitment_ledger_seq = receipt.seq

@@ -407,7 +407,7 @@ def test_a_lot_opened_before_declarations_freezes_as_configured_at_funding(
     is whatever drand is configured when they are funded, and the API shows neither a
     declared chain nor a beacon-less warning."""
     clock.now = FUNDED_AT
-    legacy = lots.open_lot(target_cents=1000)  # a draw_commitment memo without `beacon`
+    legacy = lots.open_lot(target_cents=1000, declared=False)  # no `beacon` in its memo
     with lots.session() as session:
         memo = Ledger(session).transaction(lots.lot(legacy).commitment_ledger_seq)
     assert "beacon" not in memo["metadata"]
