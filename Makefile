@@ -43,11 +43,12 @@ bootstrap: $(if $(filter $(BOOTSTRAP)/bin/uv,$(UV)),$(BOOTSTRAP)/bin/uv)
 sync: bootstrap
 	$(UV) sync --all-packages --locked
 
-# Only what running needs (the platform, the ledger, alot-verify): no test, lint or docs
-# tools. --inexact keeps what `make test` installed.
+# Only what running needs (the platform, the ledger, alot-verify, and alot-witness for the
+# local witness `alot run` starts): no test, lint or docs tools. --inexact keeps what
+# `make test` installed.
 sync-run: bootstrap
 	@install -d -m 0700 var
-	$(UV) sync --package alot-platform --no-default-groups --inexact --locked
+	$(UV) sync --package alot-platform --package alot-witness --no-default-groups --inexact --locked
 
 # Not `uv run`, which would sync the default (dev) groups first.
 run: sync-run web

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,3 +111,54 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url.replace("postgresql://", "postgresql+psycopg://", 1)
     finally:
         _drop_database(admin_url, name)
+
+
+# -- one local witness for the run ----------------------------------------------------
+# A real `alot-witness serve` process, started once per session by the first test that
+# asks for it. Each test has a fresh ledger, and a witness remembers each log's latest
+# checkpoint (and refuses one inconsistent with it): so the witness trusts a pool of
+# ledger keys, one origin each, and every test takes a log of its own from the pool.
+
+LOCAL_WITNESS_NAME = "witness.test/local"
+LOCAL_WITNESS_LOGS = 32
+
+
+@dataclass
+class LocalWitness:
+    url: str
+    verifier_key: str
+    log_signer_keys: list[str]
+    taken: int = 0
+
+    def take_log(self) -> str:
+        """A ledger signer key no other test of the run has used."""
+        if self.taken == len(self.log_signer_keys):
+            raise RuntimeError("every log of the local witness is taken: raise LOCAL_WITNESS_LOGS")
+        self.taken += 1
+        return self.log_signer_keys[self.taken - 1]
+
+
+@pytest.fixture(scope="session")
+def local_witness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWitness]:
+    from alot_verify.checkpoint import generate_signer_key
+    from alot_witness._testing import running_witness
+
+    logs = [generate_signer_key(f"alot.test/ledger-{i}") for i in range(LOCAL_WITNESS_LOGS)]
+    data_dir = tmp_path_factory.mktemp("local-witness")
+    with running_witness(data_dir, LOCAL_WITNESS_NAME, [key for _, key in logs]) as witness:
+        yield LocalWitness(witness.url, witness.verifier_key, [signer for signer, _ in logs])
+
+
+@pytest.fixture
+def witnessed(
+    local_witness: LocalWitness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
+    """Settings overrides for a platform whose ledger the local witness cosigns: this
+    test's own ledger key (ALOT_LEDGER_ORIGIN and ALOT_LEDGER_SIGNING_KEY_FILE, read by
+    alot_ledger) and the witness in ALOT_WITNESSES."""
+    signer = local_witness.take_log()
+    key_file = tmp_path / "witnessed-ledger.key"
+    key_file.write_text(signer + "\n", encoding="utf-8")
+    monkeypatch.setenv("ALOT_LEDGER_ORIGIN", signer.split("+")[2])
+    monkeypatch.setenv("ALOT_LEDGER_SIGNING_KEY_FILE", str(key_file))
+    return {"witnesses": [{"url": local_witness.url, "key": local_witness.verifier_key}]}

@@ -41,6 +41,7 @@ CONTRACT_COUNTERS = frozenset(
         "alot_credits_spent_total",
         "alot_draws_failed_total",
         "alot_webhook_failures_total",
+        "alot_witness_submission_failures_total",
     }
 )
 CONTRACT_GAUGES = frozenset(
@@ -84,6 +85,7 @@ ALERTS = (
     "AlotOutboxLag",
     "AlotDeadLetteredTasks",
     "AlotWebhookFailures",
+    "AlotWitnessSubmissionsFailing",
     "AlotLedgerCheckpointStale",
     "AlotReconciliationMismatch",
     "AlotHigh5xxRate",

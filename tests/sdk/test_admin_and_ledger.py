@@ -16,6 +16,7 @@ from alot_sdk import (
     UnprocessableEntityError,
 )
 from alot_verify.checkpoint import generate_signer_key, verifier_key_for
+from alot_verify.draw import commitment_v1, commitment_v2
 from alot_verify.errors import CheckpointVerificationError
 from alot_verify.ledger import verify_ledger
 
@@ -113,8 +114,14 @@ def test_admin_draw_and_settle_repeat_safely(
     admin: Any, make_player: Callable[..., Any], open_lot: Callable[..., Any]
 ) -> None:
     lot, _ = _funded_lot(make_player, open_lot)
+    # The seed is public from funding on, before anyone draws: it matches the commitment.
+    frozen = admin.client.lots.draw(lot.id)
+    assert frozen.server_seed is not None
+    commit = commitment_v1 if frozen.algorithm == "alot-v1" else commitment_v2
+    assert commit(frozen.server_seed) == frozen.server_seed_commitment
     drawn = admin.client.admin.lots.draw(lot.id)
     settled = admin.client.admin.lots.settle(lot.id)
+    assert drawn.server_seed == frozen.server_seed
     assert drawn.winning_ticket == settled.winning_ticket
     assert settled.stage == "settled"
 

@@ -109,9 +109,28 @@ def test_the_pinned_chain_hashes_are_the_hashes_of_their_info() -> None:
         assert chain.computed_chain_hash() == chain.chain_hash
 
 
-@pytest.mark.parametrize("vector", NEGATIVE["vectors"], ids=lambda v: v["name"])
+TAMPERED = [v for v in NEGATIVE["vectors"] if "must_fail" in v]
+MALFORMED = [v for v in NEGATIVE["vectors"] if "malformed" in v]
+
+
+def test_every_negative_vector_is_tampered_or_malformed() -> None:
+    assert len(TAMPERED) + len(MALFORMED) == len(NEGATIVE["vectors"])
+    assert not [v for v in NEGATIVE["vectors"] if "must_fail" in v and "malformed" in v]
+    assert {"late-round", "forged-beacon-signature", "unknown-chain"} <= {
+        v["name"] for v in TAMPERED
+    }
+
+
+@pytest.mark.parametrize("vector", TAMPERED, ids=lambda v: v["name"])
 def test_each_negative_vector_fails_exactly_its_checks(vector: dict[str, Any]) -> None:
     assert _failed(vector["proof"]) == set(vector["must_fail"])
+
+
+@pytest.mark.parametrize("vector", MALFORMED, ids=lambda v: v["name"])
+def test_each_malformed_vector_is_refused_naming_its_field(vector: dict[str, Any]) -> None:
+    with pytest.raises(InputError) as caught:
+        draw_checks(vector["proof"])
+    assert caught.value.where == vector["malformed"]
 
 
 def test_negative_vectors_fail_on_the_command_line(tmp_path: Path) -> None:
@@ -119,6 +138,9 @@ def test_negative_vectors_fail_on_the_command_line(tmp_path: Path) -> None:
         path = tmp_path / f"{vector['name']}.json"
         path.write_text(json.dumps(vector["proof"]), encoding="utf-8")
         result = CliRunner().invoke(cli, ["draw", str(path)])
+        if "malformed" in vector:
+            assert result.exit_code == 2, result.output
+            continue
         assert result.exit_code == 1, result.output
         assert "FAIL: " in result.output
 

@@ -12,6 +12,7 @@ from alot_verify.draw import (
     compute_v1,
     compute_v2,
     draw_checks,
+    first_round,
     freeze_v2,
     verify_draw_proof,
 )
@@ -67,9 +68,11 @@ def test_v2_draws_verify_and_winners_hold_the_ticket(
     entries = _tiling(entry_sizes, data)
     choice = reading = None
     if signature is not None:
-        choice = {"chain_hash": QUICKNET.chain_hash, "scheme": QUICKNET.scheme, "round": 5000}
+        # The round the spec's rule gives for this funded_at (C4: the first due > 30 s on).
+        number = first_round(QUICKNET, "2023-08-23T15:00:00.000000Z")
+        choice = {"chain_hash": QUICKNET.chain_hash, "scheme": QUICKNET.scheme, "round": number}
         reading = {
-            "round": 5000,
+            "round": number,
             "randomness": hashlib.sha256(signature).hexdigest(),
             "signature": signature.hex(),
         }

@@ -89,9 +89,19 @@ def test_vector_verifies(name: str) -> None:
     assert result.lot_id == proof["draw_inputs"]["lot_id"]
     assert result.winning_ticket == proof["winning_ticket"]
     assert result.winner_user_id == proof["winner_user_id"]
-    assert result.unchecked == ()
+    if proof["draw_inputs"]["beacon"] is None:
+        # Only the ledger shows whether the lot was declared beacon-less at opening.
+        assert len(result.unchecked) == 1
+        assert result.unchecked[0].startswith("beacon.declared:")
+    else:
+        assert result.unchecked == ()
     if proof["beacon"] is not None:
-        for check in ("beacon.chain", "beacon.chosen_before_published", "beacon.signature"):
+        for check in (
+            "beacon.chain",
+            "beacon.chosen_before_published",
+            "beacon.first_round",
+            "beacon.signature",
+        ):
             assert check in result.checks
 
 
@@ -314,11 +324,14 @@ def test_a_beacon_round_due_before_funding_fails() -> None:
         beacon=proof["beacon"],
     )
     checks, _ = draw_checks(recomputed)
-    failed = {f.field: f for c in checks for f in c.failures}
-    assert set(failed) == {"draw_inputs.beacon.round"}
-    assert failed["draw_inputs.beacon.round"].detail == (
-        "round 1000 was due at 2023-08-23T15:59:24.000000Z"
-    )
+    failed = {c.name: c.failures for c in checks if not c.passed}
+    # Due before funding, so also not the first round due 30 s after it.
+    assert set(failed) == {"beacon.chosen_before_published", "beacon.first_round"}
+    (early,) = failed["beacon.chosen_before_published"]
+    assert early.field == "draw_inputs.beacon.round"
+    assert early.detail == "round 1000 was due at 2023-08-23T15:59:24.000000Z"
+    (late,) = failed["beacon.first_round"]
+    assert (late.expected, late.actual) == ("1023", "1000")
 
 
 def test_a_beacon_from_an_unknown_chain_fails() -> None:
@@ -419,7 +432,7 @@ SEED = "22" * 32
 def _frozen(beacon: dict[str, Any] | None = None) -> dict[str, Any]:
     return freeze_v2(
         lot_id="15ef7dc3-2204-42ff-8ed1-91349e9a8a92",
-        funded_at="2023-08-23T15:50:00.000000Z",
+        funded_at="2023-08-23T15:58:52.000000Z",  # round 1000 is the one the rule gives
         escrow_cents=500,
         entries=[Entry(USERS[0], 1, 2), Entry(USERS[1], 3, 5)],
         server_seed_commitment=commitment_v2(SEED),
@@ -494,6 +507,24 @@ def test_freeze_refuses_a_beacon_round_already_due() -> None:
             beacon={"chain_hash": QUICKNET.chain_hash, "scheme": QUICKNET.scheme, "round": 1000},
         )
     assert caught.value.where == "beacon.round"
+
+
+def test_freeze_refuses_a_round_other_than_the_rules() -> None:
+    for funded_at in ("2023-08-23T15:58:40.000000Z", "2023-08-23T15:58:54.000000Z"):
+        with pytest.raises(InputError, match="the round for funded_at") as caught:
+            freeze_v2(
+                lot_id="15ef7dc3-2204-42ff-8ed1-91349e9a8a92",
+                funded_at=funded_at,  # round 996, round 1001
+                escrow_cents=500,
+                entries=[Entry(USERS[0], 1, 5)],
+                server_seed_commitment=commitment_v2(SEED),
+                beacon={
+                    "chain_hash": QUICKNET.chain_hash,
+                    "scheme": QUICKNET.scheme,
+                    "round": 1000,
+                },
+            )
+        assert caught.value.where == "beacon.round"
 
 
 def test_freeze_refuses_the_wrong_scheme_for_a_known_chain() -> None:

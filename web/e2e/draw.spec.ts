@@ -1,6 +1,7 @@
-// The draw page end to end: two players fund an alot-v1 lot through the API, it is drawn,
-// and one of them opens /lots/:id/draw, verifies the draw in the browser (every step of
-// the recomputation passes) and checks that their purchase is in the signed ledger.
+// The draw page end to end: two players fund an alot-v1 lot through the API, it is drawn
+// (its freeze cosigned by the local witness first), and one of them opens /lots/:id/draw,
+// verifies the draw in the browser (every step of the recomputation passes, the freeze's
+// witnessed timing too) and checks that their purchase is in the signed ledger.
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import type { APIRequestContext } from "@playwright/test";
@@ -103,6 +104,31 @@ test("before the draw: an open lot's page says what will happen and shows the co
   await expectAccessible(page);
 });
 
+test("a lot declared without a public beacon says so on its page and its draw page", async ({ page }) => {
+  // The e2e server has no drand configured: an alot-v2 lot is declared beacon-less when
+  // it opens, and players are told the operator could predict its draw.
+  const admin = await adminApi();
+  const lot = await createLot(admin, { algorithm: "alot-v2" });
+  const served = await (await admin.get(`/api/lots/${lot.id}`)).json();
+  expect(served.beacon_less).toBe(true);
+  expect(served.draw_beacon).toBeNull();
+  const memo = await (await admin.get(`/api/ledger/transactions/${served.draw.commitment_ledger_seq}`)).json();
+  expect(memo.kind).toBe("draw_commitment");
+  expect(memo.metadata.beacon).toBeNull();
+  await admin.dispose();
+
+  const notice = "Declared at opening without a public beacon: the operator could predict this draw";
+  await page.goto(`/lots/${lot.id}`);
+  await expect(page.getByRole("heading", { level: 1, name: lot.title })).toBeVisible();
+  await expect(page.getByTestId("draw-randomness")).toContainText(notice);
+  await expect(page.getByText(/Randomness: drand/)).toHaveCount(0);
+  await page.goto(`/lots/${lot.id}/draw`);
+  await expect(page.getByRole("heading", { name: "Before the draw" })).toBeVisible();
+  await expect(page.getByTestId("draw-randomness")).toContainText(notice);
+  await expect(page.getByText("none (declared at opening)")).toBeVisible();
+  await expectAccessible(page);
+});
+
 test("a player verifies the draw in the browser and finds their purchase in the signed ledger", async ({ page }) => {
   test.setTimeout(120_000);
   const lot = await fundedLot();
@@ -124,8 +150,22 @@ test("a player verifies the draw in the browser and finds their purchase in the 
   const verdict = page.getByTestId("verdict");
   await expect(verdict).toContainText(`Verified: your browser recomputed the draw and got the same result, winning ticket ${proof.winning_ticket}.`);
   const steps = page.getByRole("list", { name: "Draw recomputation steps" }).getByRole("listitem");
-  await expect(steps).toHaveCount(7);
-  for (const step of await steps.all()) await expect(step).toContainText(/^✓Passed:/);
+  await expect(steps).toHaveCount(9);
+  // The local witness (started by `alot run`) cosigned a checkpoint holding the freeze
+  // before the draw: beacon.witnessed passes. The lot is alot-v1 (no drand round), so
+  // beacon.witnessed_before_round does not apply; every other step passes.
+  const witnessed = steps.filter({ hasText: "Independent witnesses saw the frozen draw inputs in the signed ledger" });
+  await expect(witnessed).toContainText(/^✓Passed:/);
+  await witnessed.getByText("How it was checked").click();
+  await expect(witnessed.getByText(/^\d+ valid cosignature\(s\); T = /)).toBeVisible();
+  await expect(witnessed).toContainText("Witnesses outside the operator cosigned");
+  const beforeRound = steps.filter({ hasText: "The witnesses saw the frozen inputs before the drand round existed" });
+  await expect(beforeRound).toContainText(/^–Not checked:/);
+  await expect(beforeRound).toContainText("does not apply");
+  for (const step of await steps.all()) {
+    if ((await step.textContent())?.includes("before the drand round existed")) continue;
+    await expect(step).toContainText(/^✓Passed:/);
+  }
   for (const title of [
     "The revealed server seed matches the commitment published when the lot opened",
     "The client seed follows from the lot's public data",

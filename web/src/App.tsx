@@ -40,6 +40,7 @@ export const router = createBrowserRouter([
           { path: "hosts/:hostId", element: page(() => import("./pages/host/HostPublicPage")) },
           { path: "terms", element: page(() => import("./pages/TermsPage")) },
           { path: "privacy", element: page(() => import("./pages/PrivacyPage")) },
+          { path: "ledger", element: page(() => import("./pages/LedgerPage")) },
 
           { path: "login", element: page(() => import("./pages/auth/LoginPage")) },
           { path: "register", element: page(() => import("./pages/auth/RegisterPage")) },

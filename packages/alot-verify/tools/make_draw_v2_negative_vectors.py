@@ -3,10 +3,13 @@
     uv run python packages/alot-verify/tools/make_draw_v2_negative_vectors.py          # rewrite
     uv run python packages/alot-verify/tools/make_draw_v2_negative_vectors.py --check  # compare
 
-Each negative vector is a positive one with an attack applied and everything the attacker
+Each tampered vector is a positive one with an attack applied and everything the attacker
 controls recomputed (randomness, seed, selection, winner), so only the checks that the
 attack cannot get past fail. ``must_fail`` lists exactly those checks; a conforming
 verifier reports every one of them as failing and every other check as passing.
+A malformed vector has ``malformed`` (the field, as the verifier names it) instead: a
+conforming verifier rejects the proof as malformed input (alot-verify: exit 2) and runs
+no check. The layout is documented in docs/spec/draw.md, "Test vectors".
 """
 
 from __future__ import annotations
@@ -58,6 +61,20 @@ def _unknown_chain(positive: dict[str, Any]) -> dict[str, Any]:
     return _recomputed(proof)
 
 
+def _short_signature(positive: dict[str, Any]) -> dict[str, Any]:
+    proof = copy.deepcopy(positive)
+    proof["beacon"]["signature"] = proof["beacon"]["signature"][:-2]
+    return proof
+
+
+def _late_round(positive: dict[str, Any]) -> dict[str, Any]:
+    proof = copy.deepcopy(positive)
+    # 44 s before round 1000 is due: round 996 is the first due more than 30 s after
+    # funding, so naming 1000 is waiting for four more rounds and picking one.
+    proof["draw_inputs"]["funded_at"] = "2023-08-23T15:58:40.000000Z"
+    return _recomputed(proof)
+
+
 def build() -> dict[str, Any]:
     positives = {
         v["name"]: v["proof"] for v in json.loads(POSITIVE.read_text(encoding="utf-8"))["vectors"]
@@ -83,6 +100,31 @@ def build() -> dict[str, Any]:
             ),
             "must_fail": ["beacon.chain", "beacon.chosen_before_published", "beacon.signature"],
             "proof": _unknown_chain(quicknet),
+        },
+        {
+            "name": "late-round",
+            "description": (
+                "quicknet round 1000 (genuine, correctly signed) frozen by a lot funded at "
+                "15:58:40, 44 s before it: the rule gives round 996, the first due more than "
+                "30 s after floor(funded_at). Every other check passes."
+            ),
+            "must_fail": ["beacon.first_round"],
+            "proof": _late_round(quicknet),
+        },
+        {
+            "name": "malformed-selection-counter",
+            "description": "selection_counter is -1: not a u64, so the proof is malformed.",
+            "malformed": "selection_counter",
+            "proof": {**copy.deepcopy(quicknet), "selection_counter": -1},
+        },
+        {
+            "name": "malformed-signature-length",
+            "description": (
+                "a 47-byte quicknet signature (bls-unchained-g1-rfc9380 signatures are 48 "
+                "bytes): malformed, whatever its content."
+            ),
+            "malformed": "beacon.signature",
+            "proof": _short_signature(quicknet),
         },
     ]
     return {

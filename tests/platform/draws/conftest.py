@@ -16,19 +16,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from alot_ledger import Ledger, Posting
+from alot_ledger import Ledger
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.draws.service import DrawService
 from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod, PurchaseStatus
-from alot_platform.ledger.accounts import (
-    CRD,
-    PLATFORM_CASH,
-    USD,
-    lot_escrow,
-    user_credits,
-)
+from alot_platform.entries.service import purchase_ledger_request
 from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus, ProductClass
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import draw_timestamp
@@ -52,7 +46,10 @@ class LotFactory:
         algorithm: DrawAlgorithm = DrawAlgorithm.V2,
         rate: int = 10,
         deadline_hours: float = 24,
+        declared: bool = True,
     ) -> uuid.UUID:
+        """Open a lot as LotService.open does: declared beacon-less at opening, or
+        (``declared=False``) as lots opened before declarations existed."""
         now = self.platform.clock()
         seed = secrets.token_hex(32)
         commit = commitment_v2(seed) if algorithm is DrawAlgorithm.V2 else commitment_v1(seed)
@@ -92,6 +89,10 @@ class LotFactory:
                 draw_algorithm=algorithm.value,
                 server_seed_sealed=self.platform.seed_sealer.seal(seed, lot_id),
                 server_seed_commitment=commit,
+                # Declared beacon-less at opening, as LotService.open declares a lot
+                # opened without a drand chain (the ledger's draw.beacon_declared rule).
+                beacon_declared=declared,
+                beacon_chain_hash=None,
                 created_at=now,
                 updated_at=now,
             )
@@ -105,6 +106,7 @@ class LotFactory:
                     "algorithm": algorithm.value,
                     "server_seed_commitment": commit,
                     "lot_created_at": draw_timestamp(now),
+                    **({"beacon": None} if declared else {}),
                 },
             )
             lot.commitment_ledger_seq = receipt.seq
@@ -149,37 +151,31 @@ class LotFactory:
             session.add(purchase)
             session.flush()
             start = lot.tickets_sold + 1
-            session.add(
-                LotEntry(
-                    lot_id=lot.id,
-                    user_id=user,
-                    purchase_id=purchase.id,
-                    tickets_start=start,
-                    tickets_end=start + tickets - 1,
-                    ticket_count=tickets,
-                    amount_paid_cents=cash,
-                    credits_spent=credits,
-                    created_at=now,
-                )
+            entry = LotEntry(
+                lot_id=lot.id,
+                user_id=user,
+                purchase_id=purchase.id,
+                tickets_start=start,
+                tickets_end=start + tickets - 1,
+                ticket_count=tickets,
+                amount_paid_cents=cash,
+                credits_spent=credits,
+                created_at=now,
             )
+            session.add(entry)
             lot.tickets_sold += tickets
             lot.cash_cents += cash
             lot.credits_spent += credits
             if session.query(Reveal).filter_by(lot_id=lot.id, user_id=user).first() is None:
                 session.add(Reveal(user_id=user, lot_id=lot.id, details={}, created_at=now))
+            # The purchase's ledger transaction as the entry service writes it (holder,
+            # ticket range, escrow postings), before the freeze: `alot-verify ledger`
+            # rebuilds the frozen ticket map and escrow from these.
+            receipt = Ledger(session).append(purchase_ledger_request(lot, purchase, entry))
             if lot.funded_cents >= lot.funding_target_cents:
                 transition(lot, LotStatus.FUNDED, now)
                 DrawService(session, self.platform).freeze(lot)
-            escrow = lot_escrow(lot.id)
             if credits:
-                receipt = Ledger(session).post(
-                    "entry_purchase",
-                    [
-                        Posting(user_credits(user), CRD, -credits),
-                        Posting(escrow, CRD, credits),
-                    ],
-                    refs={"lot_id": str(lot.id), "purchase_id": str(purchase.id)},
-                )
                 CreditsService(session, now).apply(
                     [
                         CreditChange(
@@ -191,15 +187,6 @@ class LotFactory:
                         )
                     ],
                     ledger_seq=receipt.seq,
-                )
-            else:
-                Ledger(session).post(
-                    "entry_purchase",
-                    [
-                        Posting(PLATFORM_CASH, USD, -cash),
-                        Posting(escrow, USD, cash),
-                    ],
-                    refs={"lot_id": str(lot.id), "purchase_id": str(purchase.id)},
                 )
             return purchase.id
 

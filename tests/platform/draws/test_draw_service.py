@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from alot_ledger import Ledger
 from alot_platform.context import PlatformContext
@@ -29,8 +30,9 @@ from alot_platform.outbox.models import OutboxItem
 from alot_platform.reveals.models import Reveal
 from alot_platform.users.models import User
 from alot_verify.cli import cli as verify_cli
-from alot_verify.draw import verify_draw_proof
+from alot_verify.draw import commitment_v2, verify_draw_proof
 from click.testing import CliRunner
+from sqlalchemy.exc import IntegrityError
 
 pytestmark = pytest.mark.usefixtures("draw_by_hand")
 
@@ -58,18 +60,58 @@ def test_funding_freezes_the_inputs_in_the_ledger(api: Any, lots: Any) -> None:
     assert draw.draw_inputs["escrow_cents"] == 1000
     assert draw.draw_inputs["beacon"] is None
     assert draw.proof is None
-    assert draw.server_seed is None
+    lot = lots.lot(lot_id)
+    # The seed is revealed with the frozen inputs (no withholding), matching its commitment.
+    seed = lots.platform.seed_sealer.unseal(lot.server_seed_sealed, lot.id)
+    assert draw.server_seed == seed
+    assert commitment_v2(seed) == draw.draw_inputs["server_seed_commitment"]
     with lots.session() as session:
         memo = Ledger(session).transaction(draw.inputs_ledger_seq)
     assert memo["kind"] == "draw_inputs"
     assert memo["postings"] == []
     assert memo["refs"] == {"lot_id": str(lot_id)}
-    assert memo["metadata"]["draw_inputs"] == draw.draw_inputs
-    assert memo["metadata"]["draw_inputs_hash"] == draw.draw_inputs_hash
+    assert memo["metadata"] == {
+        "algorithm": "alot-v2",
+        "draw_inputs": draw.draw_inputs,
+        "draw_inputs_hash": draw.draw_inputs_hash,
+        "server_seed": seed,
+    }
     assert lots.lot(lot_id).status == LotStatus.FUNDED.value
     # ...and, in the same transaction, the task that draws it once that commits.
     (task,) = lots.rows(OutboxItem, key=f"draw:{lot_id}")
     assert (task.task, task.payload, task.status) == ("draw", {"lot_id": str(lot_id)}, "pending")
+
+
+def test_the_database_refuses_a_second_freeze_memo_for_a_lot(api: Any, lots: Any) -> None:
+    """One set of draw inputs per lot: a second draw_inputs memo (other inputs, another
+    idempotency key, as an operator freezing several candidates would write) is refused
+    by the database itself (migration 0022), not only by the service's code."""
+    a = api.account().id
+    lot_id, other_lot = lots.open_lot(target_cents=1000), lots.open_lot(target_cents=1000)
+    lots.buy(lot_id, a, 10, cash=1000)
+    (draw,) = lots.rows(LotteryDraw, lot_id=lot_id)
+    size = _ledger_size(lots)
+    candidate = {**draw.draw_inputs, "funded_at": "2026-03-01T12:00:00.000016Z"}
+
+    # SQLAlchemy's error on SQLite; psycopg's own on PostgreSQL (the ledger appends there
+    # through psycopg directly).
+    with pytest.raises((IntegrityError, psycopg.IntegrityError)), lots.session() as session:
+        Ledger(session).memo(
+            "draw_inputs",
+            refs={"lot_id": str(lot_id)},
+            metadata={"algorithm": "alot-v2", "draw_inputs": candidate},
+            idempotency_key=f"draw_inputs:{lot_id}:candidate-2",
+        )
+    assert _ledger_size(lots) == size
+
+    # The rule is per lot and per kind: another lot's freeze, and other memos about
+    # this lot, are written as before.
+    with lots.session() as session:
+        ledger = Ledger(session)
+        ledger.memo("draw_inputs", refs={"lot_id": str(other_lot)}, metadata={})
+        ledger.memo("lot_note", refs={"lot_id": str(lot_id)}, metadata={})
+        ledger.memo("lot_note", refs={"lot_id": str(lot_id)}, metadata={})
+    assert _ledger_size(lots) == size + 3
 
 
 @pytest.mark.parametrize("algorithm", [DrawAlgorithm.V1, DrawAlgorithm.V2])

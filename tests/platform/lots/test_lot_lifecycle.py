@@ -69,7 +69,10 @@ def test_opening_commits_to_the_seed_in_the_ledger_and_never_serves_it(
         "lot_created_at": "2026-03-01T12:00:00.000000Z",
         "deadline": "2026-03-08T12:00:00.000000Z",
         "funding_target_cents": 10_000,
+        # No drand configured here: declared beacon-less (see test_beacon_draw.py).
+        "beacon": None,
     }
+    assert (opened["draw_beacon"], opened["beacon_less"]) == (None, True)
 
     # The seed is secret until the draw: no lot response carries it.
     public_views = [

@@ -1110,7 +1110,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The latest signed checkpoint with its witnesses' cosignatures */
+        /**
+         * A signed checkpoint with its witnesses' cosignatures
+         * @description Without `covering`: the latest checkpoint and the cosignatures stored for it (possibly none yet). With `covering=SEQ`: the earliest checkpoint of size >= SEQ that a witness cosigned, so its cosignatures' timestamps bound when the transaction at SEQ existed; 404 `no_cosigned_checkpoint` when none covers it yet.
+         */
         get: operations["latest_cosigned_checkpoint_api_ledger_checkpoint_cosigned_get"];
         put?: never;
         post?: never;
@@ -2640,6 +2643,27 @@ export interface components {
          * @enum {string}
          */
         DrawAlgorithm: "alot-v1" | "alot-v2";
+        /**
+         * DrawBeaconRead
+         * @description The drand chain a lot declared, when it opened, that its draw will use.
+         */
+        DrawBeaconRead: {
+            /**
+             * Chain Hash
+             * @description the chain's hash (hex), as drand serves it
+             */
+            chain_hash: string;
+            /**
+             * Chain Name
+             * @example quicknet
+             */
+            chain_name: string;
+            /**
+             * Scheme
+             * @example bls-unchained-g1-rfc9380
+             */
+            scheme: string;
+        };
         /** DrawCommitmentRead */
         DrawCommitmentRead: {
             algorithm: components["schemas"]["DrawAlgorithm"];
@@ -2696,6 +2720,11 @@ export interface components {
             } | null;
             /** Result Ledger Seq */
             result_ledger_seq: number | null;
+            /**
+             * Server Seed
+             * @description revealed at funding with the frozen inputs (in the draw_inputs memo), before the beacon round exists; null until the lot is funded
+             */
+            server_seed: string | null;
             /** Server Seed Commitment */
             server_seed_commitment: string | null;
             /**
@@ -3728,6 +3757,11 @@ export interface components {
         };
         /** LotRead */
         LotRead: {
+            /**
+             * Beacon Less
+             * @description true when the lot was declared without a public beacon when it opened: the operator could then predict its draw; false for lots not yet opened and lots opened before declarations existed
+             */
+            beacon_less: boolean;
             /** Category */
             category: string;
             /** Closed At */
@@ -3750,6 +3784,8 @@ export interface components {
              */
             deadline: string;
             draw: components["schemas"]["DrawCommitmentRead"];
+            /** @description the drand chain the lot declared when it opened: its draw mixes in the first round of it due more than 30 s after funding, fixed at funding; null for a lot declared beacon-less, not opened yet, or opened before declarations */
+            draw_beacon: components["schemas"]["DrawBeaconRead"] | null;
             /** Drawn At */
             drawn_at: string | null;
             /** Entry Bundles */
@@ -10988,7 +11024,10 @@ export interface operations {
     };
     latest_cosigned_checkpoint_api_ledger_checkpoint_cosigned_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a ledger seq: the earliest cosigned checkpoint whose size >= it */
+                covering?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -11006,6 +11045,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: the `errors` member lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

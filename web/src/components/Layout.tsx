@@ -5,6 +5,7 @@ import { NotificationBell } from "./NotificationBell";
 import { LiveToasts } from "../live/LiveToasts";
 import { RealityCheck } from "../play/RealityCheck";
 import { TermsBanner } from "../compliance/AcceptTerms";
+import { LedgerStatus, LedgerWatch } from "../checkpoints/LedgerWatch";
 
 export function Layout() {
   const me = useMe();
@@ -66,6 +67,7 @@ export function Layout() {
         </nav>
       </header>
       <main id="main" className="container" tabIndex={-1}>
+        <LedgerWatch />
         <TermsBanner />
         <Suspense fallback={<p role="status">Loading…</p>}>
           <Outlet />
@@ -78,6 +80,9 @@ export function Layout() {
           Every draw is provably fair: recompute it yourself from the published proof.{" "}
           <a href="/docs">API</a> · <NavLink to="/terms">Terms</NavLink> ·{" "}
           <NavLink to="/privacy">Privacy</NavLink>
+        </p>
+        <p>
+          <LedgerStatus />
         </p>
       </footer>
     </>

@@ -81,3 +81,36 @@ function waitWords(seconds: number): string {
   if (hours > 0) return plural(hours, "hour");
   return plural(minutes, "minute");
 }
+
+/** How a lot's draw randomness is fixed, from what it declared when it opened
+ * (`draw_beacon`, `beacon_less`): a drand chain whose round is fixed at funding, a
+ * declaration without a public beacon (the operator could predict the draw, so the
+ * player is told plainly), or nothing to say (not open yet, or opened before lots
+ * declared their beacon). */
+export type DrawRandomness =
+  | { kind: "beacon"; text: string; detail: string }
+  | { kind: "beacon_less"; text: string; detail: string }
+  | { kind: "undeclared" };
+
+export function drawRandomness(lot: {
+  draw_beacon: { chain_name: string } | null;
+  beacon_less: boolean;
+}): DrawRandomness {
+  if (lot.draw_beacon) {
+    return {
+      kind: "beacon",
+      text: `Randomness: drand ${lot.draw_beacon.chain_name} round, fixed at funding`,
+      detail:
+        "The draw mixes in the first drand round published more than 30 seconds after the lot is funded: public randomness that nobody, the operator included, can know when the draw's inputs are frozen.",
+    };
+  }
+  if (lot.beacon_less) {
+    return {
+      kind: "beacon_less",
+      text: "Declared at opening without a public beacon: the operator could predict this draw",
+      detail:
+        "This lot's draw uses no public randomness. Its inputs and server seed are still fixed in the ledger at funding, and anyone can recompute the result, but whoever runs the platform could have known it in advance.",
+    };
+  }
+  return { kind: "undeclared" };
+}

@@ -10,6 +10,7 @@ import type { components } from "../api/schema";
 import { useMe, type Me } from "../auth/session";
 import { FundingBar } from "../components/FundingBar";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { DrawRandomness } from "../lots/DrawRandomness";
 import { formatCents } from "../lib/money";
 import type { Step } from "../verify/steps";
 import { StepList } from "../verify/ui/StepList";
@@ -142,6 +143,7 @@ function BeforeDraw({ lot, draw }: { lot: Lot; draw: Draw }) {
     <section aria-labelledby="before-heading" className="card">
       <h2 id="before-heading">Before the draw</h2>
       {what}
+      <DrawRandomness lot={lot} />
     </section>
   );
 }
@@ -199,7 +201,7 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
           {draw.commitment_ledger_seq !== null && <span className="muted"> (published when the lot opened, ledger transaction {draw.commitment_ledger_seq})</span>}
         </dd>
         <dt>Revealed server seed</dt>
-        <dd className="hash">{typeof proof?.server_seed === "string" ? proof.server_seed : "secret until the draw"}</dd>
+        <dd className="hash">{revealedSeed(draw) ?? "secret until the lot is funded"}</dd>
         {draw.draw_inputs_hash && (
           <>
             <dt>Frozen inputs hash</dt>
@@ -218,7 +220,17 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
         {draw.algorithm === "alot-v2" && (
           <>
             <dt>Beacon</dt>
-            <dd>{beacon ? `drand round ${beacon.round} (${beacon.scheme}, chain ${beacon.chain_hash.slice(0, 16)}…)` : drawnOrFrozen(draw) ? "none" : "chosen at funding"}</dd>
+            <dd>
+              {beacon
+                ? `drand round ${beacon.round} (${beacon.scheme}, chain ${beacon.chain_hash.slice(0, 16)}…)`
+                : drawnOrFrozen(draw)
+                  ? "none"
+                  : lot.draw_beacon
+                    ? `a drand ${lot.draw_beacon.chain_name} round, fixed at funding`
+                    : lot.beacon_less
+                      ? "none (declared at opening)"
+                      : "chosen at funding"}
+            </dd>
           </>
         )}
         {draw.total_tickets !== null && (
@@ -269,6 +281,13 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
 }
 
 const drawnOrFrozen = (draw: Draw) => draw.stage !== "committed";
+
+/** The server seed, public from funding on (in the freeze memo); older draws show it from the proof. */
+function revealedSeed(draw: Draw): string | null {
+  if (draw.server_seed) return draw.server_seed;
+  const proof = draw.proof as Record<string, unknown> | null;
+  return typeof proof?.server_seed === "string" ? proof.server_seed : null;
+}
 
 function verdictOf(report: DrawReport): { text: string; tone: "ok" | "error" | "info" } {
   if (report.kind === "malformed") return { text: `Not verified: the proof cannot be read (${report.message}).`, tone: "error" };

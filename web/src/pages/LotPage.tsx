@@ -20,6 +20,7 @@ import {
   type Lot,
 } from "../lots/api";
 import { BuyPanel } from "../lots/BuyPanel";
+import { DrawRandomness } from "../lots/DrawRandomness";
 import { MyOddsLine } from "../lots/FreeEntryPanel";
 import { ago, freeEntryRule, plural, shareBps, ticketRange, ticketsToFund, timeLeft } from "../lots/format";
 import { Gallery } from "../lots/Gallery";
@@ -315,6 +316,7 @@ export default function LotPage() {
               <dt>If you don't win</dt>
               <dd>{data.non_winner_credit_rate_percent}% of what you spent comes back as credits</dd>
             </dl>
+            <DrawRandomness lot={data} />
             {live(data) && (
               <LiveStatus
                 updatedAt={lot.dataUpdatedAt}

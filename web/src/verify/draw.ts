@@ -8,9 +8,22 @@
 // member (`entries[3].tickets_end: missing field`), not a failed draw.
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { KNOWN_CHAINS, SCHEME_CHAINED, SCHEME_SIZES, roundTime, verifyBeaconSignature } from "./beacon";
+import {
+  BEACON_MARGIN_SECONDS,
+  DST_G1,
+  DST_G2,
+  SCHEME_CHAINED,
+  SCHEME_SIZES,
+  firstRoundForFunding,
+  pinnedChains,
+  previousSignatureMismatch,
+  roundTime,
+  verifyBeaconSignature,
+  type DrandChain,
+} from "./beacon";
 import { concat, enc, fromHex, toBigInt, toHex, u64, utf8 } from "./bytes";
 import { canonicalJson, canonicalJsonText, MAX_SAFE_INTEGER } from "./canonical";
+import { beaconDeclaredStep, type FrozenBeacon } from "./ledger";
 import { leafHash, merkleRoot } from "./merkle";
 import { compareStep, type Step } from "./steps";
 
@@ -49,11 +62,20 @@ export type DrawVerification = {
   published: { winningTicket: number; winnerUserId: string; serverSeedCommitment: string; serverSeed: string };
   /** No step failed (steps that could not be checked are listed, not passed). */
   ok: boolean;
+  /** alot-v2: the drand round frozen in the draw inputs (null: none); undefined for alot-v1. */
+  frozenBeacon?: FrozenBeacon;
+  /** alot-v2: the draw inputs' funded_at (RFC 3339, as frozen); undefined for alot-v1. */
+  fundedAt?: string;
 };
 
 export type DrawOptions = {
-  /** Public keys (hex) of drand chains by chain hash; the spec's known chains are built in. */
-  beaconPublicKeys?: Record<string, string>;
+  /**
+   * drand chains the auditor pins besides the League of Entropy's, by chain hash (build
+   * each with `chainFromInfo`, which checks its hash). A beacon of any other chain fails.
+   */
+  chains?: Record<string, DrandChain>;
+  /** When given, the pinned chain's public key must also be this one (hex). */
+  beaconPublicKey?: string;
 };
 
 // --- the formulas --------------------------------------------------------------------
@@ -436,6 +458,153 @@ function parseBeaconReading(value: unknown, scheme: string, where = "beacon"): B
 
 const isoSeconds = (unix: number) => new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, ".000000Z");
 
+/**
+ * The beacon checks of docs/spec/draw.md ("v2 checks"), in the reference verifier's
+ * order and with its names: every check runs, and a chain that is not pinned fails each
+ * check that needs the chain (whoever runs an unknown chain holds its key).
+ */
+async function beaconSteps(choice: BeaconChoice, fundedAt: string, reading: BeaconReading, chains: Record<string, DrandChain>, publicKeyOption: string | undefined): Promise<Step[]> {
+  const randomness = toHex(sha256(reading.signature));
+  const steps: Step[] = [
+    compareStep({ id: "beacon.round", title: `The reading is of drand round ${choice.round}, the round frozen at funding`, inputs: [] }, choice.round, reading.round),
+    compareStep(
+      {
+        id: "beacon.randomness",
+        title: "The beacon's randomness is the SHA-256 of its signature",
+        formula: "SHA-256(signature)",
+        inputs: [{ label: "signature", value: toHex(reading.signature) }],
+      },
+      reading.randomness,
+      randomness,
+    ),
+  ];
+  const chain = chains[choice.chainHash];
+  if (!chain) {
+    const pinned = Object.values(chains)
+      .map((c) => c.name)
+      .sort()
+      .join(", ");
+    const unpinned = `drand chain ${choice.chainHash} is not pinned: whoever runs it holds its key, so its rounds prove nothing`;
+    steps.push(
+      {
+        id: "beacon.chain",
+        title: "The draw inputs name a pinned drand chain",
+        inputs: [{ label: "chain hash", value: choice.chainHash }],
+        expected: `a pinned chain (${pinned})`,
+        computed: choice.chainHash,
+        status: "fail",
+        detail: unpinned,
+      },
+      {
+        id: "beacon.chosen_before_published",
+        title: `Round ${choice.round} was not yet published when the inputs were frozen`,
+        inputs: [{ label: "chain hash", value: choice.chainHash }],
+        expected: "a round of a pinned chain",
+        computed: String(choice.round),
+        status: "fail",
+        detail: "the chain is not pinned, so nothing says when its rounds are published",
+      },
+      {
+        id: "beacon.signature",
+        title: `The beacon signature is the chain's signature of round ${choice.round}`,
+        inputs: [{ label: "signature", value: toHex(reading.signature) }],
+        expected: "a signature by a pinned chain's key",
+        computed: "the chain is not pinned",
+        status: "fail",
+        detail: "the chain is not pinned, so no key it could be checked against is trusted",
+      },
+    );
+    return steps;
+  }
+  steps.push(
+    compareStep(
+      {
+        id: "beacon.chain",
+        title: `The draw inputs name drand ${chain.name}, pinned with its scheme and key`,
+        inputs: [
+          { label: "chain hash", value: chain.chainHash },
+          { label: "public key (pinned)", value: chain.publicKey },
+          { label: "genesis time, period", value: `${chain.genesisTime}, ${chain.period} s` },
+        ],
+      },
+      chain.scheme,
+      choice.scheme,
+      `drand ${chain.name} uses ${chain.scheme}; the draw inputs say ${choice.scheme}`,
+    ),
+  );
+  const fundedMicros = timestampMicros(fundedAt)!;
+  const due = roundTime(chain, choice.round);
+  const early = due * 1_000_000 <= fundedMicros;
+  steps.push({
+    id: "beacon.chosen_before_published",
+    title: `Round ${choice.round} of drand ${chain.name} was not yet published when the inputs were frozen`,
+    formula: "genesis + (round − 1) × period > funded_at",
+    inputs: [
+      { label: "funded at", value: fundedAt },
+      { label: `round ${choice.round} due at`, value: isoSeconds(due) },
+    ],
+    expected: `a ${chain.name} round due after funded_at ${fundedAt}`,
+    computed: `due at ${isoSeconds(due)}`,
+    status: early ? "fail" : "pass",
+    ...(early ? { detail: `round ${choice.round} was due at ${isoSeconds(due)}, not after funding at ${fundedAt}` } : {}),
+  });
+  const first = firstRoundForFunding(chain, fundedMicros);
+  steps.push(
+    compareStep(
+      {
+        id: "beacon.first_round",
+        title: `Round ${choice.round} is the first round of drand ${chain.name} due more than ${BEACON_MARGIN_SECONDS} s after funding`,
+        formula: `the first r with genesis + (r − 1) × period > floor(funded_at) + ${BEACON_MARGIN_SECONDS} s`,
+        inputs: [
+          { label: "funded at", value: fundedAt },
+          { label: `first round due after ${isoSeconds(Math.floor(fundedMicros / 1_000_000) + BEACON_MARGIN_SECONDS)}`, value: `${first} (due at ${isoSeconds(roundTime(chain, first))})` },
+        ],
+      },
+      first,
+      choice.round,
+      `the rule gives round ${first}, the draw inputs froze round ${choice.round}: a later round than the rule's leaves the operator a choice`,
+    ),
+  );
+  if (chain.scheme === SCHEME_CHAINED) {
+    const reason = previousSignatureMismatch(chain, choice.round, reading.previousSignature);
+    steps.push({
+      id: "beacon.previous_signature",
+      title: `The previous signature is what round ${choice.round} of drand ${chain.name} follows`,
+      formula: choice.round === 1 ? "round 1 follows the chain's genesis seed (groupHash)" : "a 96-byte G2 signature (the previous round's)",
+      inputs: [{ label: "previous signature", value: toHex(reading.previousSignature) }],
+      status: reason === null ? "pass" : "fail",
+      ...(reason === null ? {} : { detail: reason }),
+    });
+  }
+  const problems: string[] = [];
+  if (publicKeyOption !== undefined && publicKeyOption.toLowerCase() !== chain.publicKey) problems.push(`the key given (${publicKeyOption}) is not the pinned key`);
+  const valid = await verifyBeaconSignature({
+    scheme: choice.scheme,
+    round: choice.round,
+    signature: reading.signature,
+    publicKey: chain.publicKey,
+    previousSignature: reading.previousSignature,
+  });
+  if (!valid) problems.push(`the BLS signature does not verify under drand ${chain.name}'s pinned public key`);
+  steps.push({
+    id: "beacon.signature",
+    title: `The beacon signature is drand ${chain.name}'s signature of round ${choice.round}`,
+    formula:
+      choice.scheme === SCHEME_CHAINED
+        ? `BLS on BLS12-381, signature on G2 over SHA-256(previous_signature || u64(round)), ${DST_G2}`
+        : `BLS on BLS12-381, signature on G1 over SHA-256(u64(round)), ${DST_G1}`,
+    inputs: [
+      { label: "scheme", value: choice.scheme },
+      { label: "public key", value: `${chain.publicKey} (drand ${chain.name}, pinned)` },
+    ],
+    expected: "a valid signature",
+    computed: valid ? "a valid signature" : "does not verify",
+    status: problems.length ? "fail" : "pass",
+    ...(problems.length ? { detail: problems.join("; ") } : {}),
+  });
+  return steps;
+}
+
 async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerification> {
   const p = exactMembers(proof, V2_FIELDS, "");
   const inputs = parseDrawInputs(p.draw_inputs);
@@ -498,113 +667,34 @@ async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerificat
   let randomness: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   const choice = inputs.beacon;
   if (choice === null) {
-    steps.push({
-      id: "beacon",
-      title: "No drand beacon was frozen at funding, and the proof carries no beacon reading",
-      inputs: [],
-      expected: "no reading",
-      computed: p.beacon === null ? "no reading" : "a reading",
-      status: p.beacon === null ? "pass" : "fail",
-      ...(p.beacon === null ? {} : { detail: "the proof carries a beacon reading although no drand round was frozen at funding" }),
-    });
+    if (p.beacon !== null) {
+      steps.push({
+        id: "beacon",
+        title: "The beacon is null, as frozen at funding",
+        inputs: [],
+        expected: "null (no drand round frozen at funding)",
+        computed: "a reading",
+        status: "fail",
+        detail: "the proof carries a beacon reading although no drand round was frozen at funding",
+      });
+    }
+    // A proof alone cannot show that this lot was declared beacon-less when it opened:
+    // only the ledger's opening memo can. Say so, rather than pass it.
+    steps.push(beaconDeclaredStep(null, null, null));
   } else if (reading === null) {
     steps.push({
       id: "beacon",
       title: `The proof carries the reading of drand round ${choice.round}, frozen at funding`,
       inputs: [],
-      expected: `the reading of round ${choice.round}`,
-      computed: "no reading",
+      expected: `the reading of drand round ${choice.round}`,
+      computed: "null",
       status: "fail",
       detail: "the draw inputs name a drand round but the proof has no reading of it",
     });
   } else {
     randomness = sha256(reading.signature);
-    const chain = KNOWN_CHAINS[choice.chainHash];
-    steps.push(
-      {
-        id: "beacon",
-        title: `The proof carries a reading of the drand round frozen at funding`,
-        inputs: [{ label: "chain", value: chain ? `drand ${chain.name} (${choice.chainHash})` : choice.chainHash }],
-        expected: "a reading",
-        computed: "a reading",
-        status: "pass",
-      },
-      compareStep(
-        { id: "beacon.round", title: `The reading is of round ${choice.round}, the round frozen at funding`, inputs: [] },
-        choice.round,
-        reading.round,
-      ),
-      compareStep(
-        {
-          id: "beacon.randomness",
-          title: "The beacon's randomness is the SHA-256 of its signature",
-          formula: "SHA-256(signature)",
-          inputs: [{ label: "signature", value: toHex(reading.signature) }],
-        },
-        reading.randomness,
-        toHex(randomness),
-      ),
-    );
-    if (!chain) {
-      steps.push({
-        id: "beacon.chosen_before_published",
-        title: `Round ${choice.round} was not yet published when the inputs were frozen`,
-        inputs: [{ label: "chain", value: choice.chainHash }],
-        status: "not_checked",
-        detail: `this verifier does not know drand chain ${choice.chainHash}; check yourself that round ${choice.round} was published after ${inputs.fundedAt}`,
-      });
-    } else {
-      const due = roundTime(chain, choice.round);
-      const problems: string[] = [];
-      if (choice.scheme !== chain.scheme) problems.push(`drand ${chain.name} uses ${chain.scheme}, the inputs say ${choice.scheme}`);
-      if (due * 1_000_000 <= timestampMicros(inputs.fundedAt)!) problems.push(`round ${choice.round} was due at ${isoSeconds(due)}, not after funding at ${inputs.fundedAt}`);
-      steps.push({
-        id: "beacon.chosen_before_published",
-        title: `Round ${choice.round} of drand ${chain.name} was not yet published when the inputs were frozen`,
-        formula: "genesis + (round − 1) × period > funded_at",
-        inputs: [
-          { label: "funded at", value: inputs.fundedAt },
-          { label: `round ${choice.round} due at`, value: isoSeconds(due) },
-        ],
-        expected: `due after ${inputs.fundedAt}`,
-        computed: problems.length ? problems.join("; ") : `due at ${isoSeconds(due)}`,
-        status: problems.length ? "fail" : "pass",
-        ...(problems.length ? { detail: problems.join("; ") } : {}),
-      });
-    }
-    const publicKey = options.beaconPublicKeys?.[choice.chainHash] ?? chain?.publicKey;
-    if (!publicKey) {
-      steps.push({
-        id: "beacon.signature",
-        title: `The beacon signature is drand's signature of round ${choice.round}`,
-        inputs: [],
-        status: "not_checked",
-        detail: "the chain's public key is not known to this verifier, so the BLS signature was not checked",
-      });
-    } else {
-      const valid = await verifyBeaconSignature({
-        scheme: choice.scheme,
-        round: choice.round,
-        signature: reading.signature,
-        publicKey,
-        previousSignature: reading.previousSignature,
-      });
-      steps.push({
-        id: "beacon.signature",
-        title: `The beacon signature is drand's signature of round ${choice.round}`,
-        formula: choice.scheme === SCHEME_CHAINED ? "BLS on BLS12-381 over SHA-256(previous_signature || u64(round))" : "BLS on BLS12-381 over SHA-256(u64(round))",
-        inputs: [
-          { label: "scheme", value: choice.scheme },
-          { label: "public key", value: `${publicKey}${chain && chain.publicKey === publicKey ? ` (drand ${chain.name})` : ""}` },
-        ],
-        expected: "a valid signature",
-        computed: valid ? "a valid signature" : "does not verify",
-        status: valid ? "pass" : "fail",
-        ...(valid ? {} : { detail: "the BLS signature does not verify under the chain's public key" }),
-      });
-    }
+    steps.push(...(await beaconSteps(choice, inputs.fundedAt, reading, pinnedChains(options.chains), options.beaconPublicKey)));
   }
-
   const seed = seedV2(serverSeed, inputsHash, randomness);
   const selection = selectV2(seed, total);
   const rejected = selection.rounds.filter((r) => !r.accepted).map((r) => r.candidate);
@@ -648,6 +738,8 @@ async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerificat
     winnerUserId: computedWinner,
     published: { winningTicket, winnerUserId, serverSeedCommitment: inputs.serverSeedCommitment, serverSeed },
     ok: steps.every((s) => s.status !== "fail"),
+    frozenBeacon: inputs.beacon,
+    fundedAt: inputs.fundedAt,
   };
 }
 

@@ -7,3 +7,4 @@ export * from "./beacon";
 export * from "./draw";
 export * from "./ledger";
 export * from "./steps";
+export * from "./witness";

@@ -203,3 +203,70 @@ export function commitmentMemoStep(transaction: Obj | null, lotId: string, commi
     ...(problems.length ? { detail: problems.join("; ") } : {}),
   };
 }
+
+/** The drand chain frozen in an alot-v2 draw's inputs (null: the draw has no beacon). */
+export type FrozenBeacon = { chainHash: string; scheme: string; round: number } | null;
+
+/**
+ * `draw.beacon_declared` (docs/spec/ledger.md), from the lot's opening memo as the
+ * ledger shows it: a beacon-less alot-v2 draw is fair only if the lot was declared
+ * beacon-less when it opened (`"beacon": null` in its `draw_commitment` memo), otherwise
+ * the operator chose at funding to leave drand out; a draw with a beacon must use the
+ * chain declared at opening. `memo` is the verified `draw_commitment` transaction of
+ * this lot, or null when the ledger did not show it: then nothing is proven here.
+ */
+export function beaconDeclaredStep(memo: Obj | null, seq: number | null, frozen: FrozenBeacon): Step {
+  const base = {
+    id: "draw.beacon_declared",
+    title: frozen === null ? "The lot was declared beacon-less when it opened" : "The drand chain is the one declared when the lot opened",
+    inputs: [
+      { label: "draw_inputs.beacon", value: frozen === null ? "null (no drand round frozen at funding)" : `${frozen.scheme}, chain ${frozen.chainHash}` },
+      ...(seq === null ? [] : [{ label: "opening memo (ledger transaction)", value: String(seq) }]),
+    ],
+    expected: frozen === null ? 'the opening memo declares "beacon": null' : `the opening memo declares chain ${frozen.chainHash} (${frozen.scheme})`,
+  };
+  if (!memo) {
+    return {
+      ...base,
+      status: "not_checked",
+      detail:
+        frozen === null
+          ? "Not proven here: the draw proof alone cannot show whether this lot was declared beacon-less when it opened, " +
+            "or whether the operator left drand out at funding. Only the ledger's opening record (the draw_commitment memo) " +
+            "shows it, and it was not available here; an auditor checks it with `alot-verify ledger` (draw.beacon_declared)."
+          : "Not proven here: the ledger did not show the opening record (the draw_commitment memo) to this browser; an auditor checks it with `alot-verify ledger` (draw.beacon_declared).",
+    };
+  }
+  const metadata = isObj(memo.metadata) ? memo.metadata : {};
+  const where = seq === null ? "the opening memo" : `the opening memo (transaction ${seq})`;
+  if (!Object.prototype.hasOwnProperty.call(metadata, "beacon")) {
+    // Lots opened before lots declared their beacon.
+    if (frozen === null) {
+      return {
+        ...base,
+        computed: "no declaration",
+        status: "fail",
+        detail: `${where} declares nothing about a beacon (the lot opened before beacons were declared), so the operator could still choose at funding to leave drand out`,
+      };
+    }
+    return { ...base, computed: "no declaration", status: "not_checked", detail: `${where} predates beacon declarations; the drand round itself is checked above` };
+  }
+  const declared = metadata.beacon;
+  if (declared === null) {
+    return frozen === null
+      ? { ...base, computed: 'declared "beacon": null', status: "pass" }
+      : { ...base, computed: 'declared "beacon": null', status: "fail", detail: `${where} declared the lot beacon-less, but the draw inputs name a drand round` };
+  }
+  const d = isObj(declared) ? declared : {};
+  const text = `chain ${String(d.chain_hash)} (${String(d.scheme)})`;
+  if (frozen === null) {
+    return { ...base, computed: `declared ${text}`, status: "fail", detail: `${where} declared drand ${text}, but the draw inputs froze no beacon: drand was left out at funding` };
+  }
+  const same = d.chain_hash === frozen.chainHash && d.scheme === frozen.scheme;
+  return {
+    ...base,
+    computed: `declared ${text}`,
+    status: same ? "pass" : "fail",
+    ...(same ? {} : { detail: `${where} declared ${text}, the draw inputs froze chain ${frozen.chainHash} (${frozen.scheme})` }),
+  };
+}

@@ -41,3 +41,25 @@ export function compareStep(step: Omit<Step, "status" | "expected" | "computed">
     ...(pass ? {} : { detail: detail ?? `the published value is ${expected}, the browser computed ${computed}` }),
   };
 }
+
+/**
+ * What a passing check rules out, in plain words (docs/spec/draw.md, "Threat model"),
+ * shown with the step so a player knows why it is there.
+ */
+export const CHECK_PURPOSE: Record<string, string> = {
+  "beacon.chain":
+    "The chain hash names one public key, period and genesis (it is their hash), and the chain is one this verifier pins: the operator cannot run its own drand-like network and call it drand.",
+  "beacon.chosen_before_published": "The round could not be known when the draw's inputs were frozen.",
+  "beacon.first_round":
+    "The round is the one the spec's rule gives (the first due more than 30 s after funding), so the operator had no rounds to choose from.",
+  "beacon.previous_signature": "The chained round follows the chain's genesis seed or a real previous signature, as drand's rounds do.",
+  "beacon.signature":
+    "The League of Entropy's threshold of nodes signed this round. BLS signatures are unique per round, so the operator cannot try signatures until the winner suits it.",
+  "beacon.randomness": "The randomness mixed into the draw is the hash of the signature, so nothing else could be substituted.",
+  "beacon.witnessed":
+    "Witnesses outside the operator cosigned a ledger checkpoint holding the frozen draw inputs, each with its own clock: the inputs existed by then, whatever the operator's clock says, and every reader was shown the same ledger.",
+  "beacon.witnessed_before_round":
+    "The witnesses saw the frozen inputs before the drand round was due, so the inputs were fixed before the randomness existed: the operator could not choose them knowing the result.",
+  "draw.beacon_declared":
+    "A lot declares at opening whether its draw will use drand, and which chain. Without that, the operator could choose at funding to leave drand out.",
+};

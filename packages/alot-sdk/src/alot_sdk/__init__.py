@@ -13,11 +13,13 @@ with Alot(base_url="https://alot.example") as client:
 methods: `auth`, `users`, `terms`, `lots`, `trivia`, `entries`, `credits`, `reveals`,
 `refunds`, `images`, `notifications`, `play`, `ledger`, `admin` and `dev`. Errors are
 described in `alot_sdk.errors`, money helpers in `alot_sdk.money`, response models in
-`alot_sdk.models`, live events (`lots.watch`, `notifications.watch`) in `alot_sdk.live`.
+`alot_sdk.models`, live events (`lots.watch`, `notifications.watch`) in `alot_sdk.live`,
+remembered checkpoints (`ledger.cosigned_checkpoint`) in `alot_sdk.checkpoints`.
 """
 
 from alot_sdk._client import Alot, AsyncAlot
 from alot_sdk._version import __version__
+from alot_sdk.checkpoints import CheckpointMemory
 from alot_sdk.errors import (
     AlotError,
     APIConnectionError,
@@ -27,12 +29,14 @@ from alot_sdk.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CheckpointMemoryError,
     ConflictError,
     InternalServerError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    SplitViewError,
     UnprocessableEntityError,
 )
 from alot_sdk.live import AsyncLiveWatch, LiveError, LiveEvent, LiveWatch, Reconnect
@@ -59,6 +63,8 @@ __all__ = [
     "AsyncPage",
     "AuthenticationError",
     "BadRequestError",
+    "CheckpointMemory",
+    "CheckpointMemoryError",
     "ConflictError",
     "InternalServerError",
     "LiveError",
@@ -69,6 +75,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "Reconnect",
+    "SplitViewError",
     "SyncPage",
     "UnprocessableEntityError",
     "__version__",

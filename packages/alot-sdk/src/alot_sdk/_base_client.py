@@ -43,6 +43,7 @@ from pydantic import BaseModel, ValidationError
 
 from alot_sdk import _constants as constants
 from alot_sdk._version import __version__
+from alot_sdk.checkpoints import CheckpointMemory
 from alot_sdk.errors import (
     AlotError,
     APIResponseValidationError,
@@ -121,6 +122,7 @@ class BaseClient:
         max_retries: int | None,
         ledger_verifier_key: str | None,
         default_headers: Mapping[str, str] | None,
+        checkpoint_memory: CheckpointMemory | None = None,
     ) -> None:
         resolved = base_url or os.environ.get(constants.ENV_BASE_URL) or constants.DEFAULT_BASE_URL
         self.base_url = httpx.URL(str(resolved).rstrip("/") + "/")
@@ -134,6 +136,11 @@ class BaseClient:
         if self.max_retries < 0:
             raise ValueError("max_retries must not be negative")
         self.ledger_verifier_key = ledger_verifier_key or os.environ.get(constants.ENV_VERIFIER_KEY)
+        # What `ledger.cosigned_checkpoint` remembers between calls when given no memory:
+        # this client's own, for its lifetime.
+        self.checkpoint_memory = (
+            checkpoint_memory if checkpoint_memory is not None else CheckpointMemory()
+        )
         self._access_token = api_token or os.environ.get(constants.ENV_API_TOKEN) or None
         self._refresh_token = refresh_token or os.environ.get(constants.ENV_REFRESH_TOKEN) or None
         self._default_headers = {

@@ -20,6 +20,7 @@ import anyio
 import httpx
 
 from alot_sdk._base_client import BaseClient, M, Params, RequestSpec, cursor_of
+from alot_sdk.checkpoints import CheckpointMemory
 from alot_sdk.errors import (
     AlotError,
     APIConnectionError,
@@ -71,6 +72,8 @@ class Alot(BaseClient):
             (else `ALOT_VERIFY_LEDGER_KEY`). Obtain it out of band, never from the
             server you are checking.
         default_headers: sent with every request.
+        checkpoint_memory: what `ledger.cosigned_checkpoint` remembers of each ledger
+            (a `CheckpointMemory`, e.g. on a file); default: a fresh one in memory.
         http_client: an `httpx.Client` to send with (its transport, proxies, ...);
             the caller closes it.
     """
@@ -85,6 +88,7 @@ class Alot(BaseClient):
         max_retries: int | None = None,
         ledger_verifier_key: str | None = None,
         default_headers: Mapping[str, str] | None = None,
+        checkpoint_memory: CheckpointMemory | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
@@ -95,6 +99,7 @@ class Alot(BaseClient):
             max_retries=max_retries,
             ledger_verifier_key=ledger_verifier_key,
             default_headers=default_headers,
+            checkpoint_memory=checkpoint_memory,
         )
         self._owns_http_client = http_client is None
         self._http = http_client or httpx.Client(timeout=self.timeout)
@@ -282,6 +287,7 @@ class AsyncAlot(BaseClient):
         max_retries: int | None = None,
         ledger_verifier_key: str | None = None,
         default_headers: Mapping[str, str] | None = None,
+        checkpoint_memory: CheckpointMemory | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
@@ -292,6 +298,7 @@ class AsyncAlot(BaseClient):
             max_retries=max_retries,
             ledger_verifier_key=ledger_verifier_key,
             default_headers=default_headers,
+            checkpoint_memory=checkpoint_memory,
         )
         self._owns_http_client = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self.timeout)

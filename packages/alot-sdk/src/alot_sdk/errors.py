@@ -16,6 +16,11 @@
           +-- APIConnectionError        no answer: connection refused, reset, dropped
           |    +-- APITimeoutError      no answer in time
           +-- APIResponseValidationError  an answer this SDK cannot read
+     +-- SplitViewError                 the ledger showed a checkpoint that forks from one
+     |                                  it showed before (also an alot_verify
+     |                                  VerificationError): `remembered`, `shown`
+     +-- CheckpointMemoryError          a checkpoint memory cannot be used (unreadable
+                                        file, a pinned key other than the remembered one)
 
 `code` is the platform's stable machine-readable reason (`lot_state_conflict`,
 `insufficient_credits`, `trivia_cooldown`, ...); `problem_type` is the same as a URN
@@ -25,16 +30,22 @@ server's log line.
 Verification is separate on purpose: `lots.verify_draw` and `ledger.verify_inclusion`
 raise `alot_verify.errors.VerificationError` subclasses when a proof does not check out
 (a finding about the operator, not a failed request) and `alot_verify.errors.InputError`
-when a document is malformed.
+when a document is malformed. `SplitViewError` is both: the SDK's own, and a
+`VerificationError`, so `except VerificationError` catches every finding about the
+operator.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from alot_verify.errors import VerificationError
+
+if TYPE_CHECKING:
+    from alot_sdk.checkpoints import CheckpointRecord
 
 __all__ = [
     "APIConnectionError",
@@ -45,12 +56,14 @@ __all__ = [
     "AlotError",
     "AuthenticationError",
     "BadRequestError",
+    "CheckpointMemoryError",
     "ConflictError",
     "InternalServerError",
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
+    "SplitViewError",
     "UnprocessableEntityError",
 ]
 
@@ -158,6 +171,33 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: a bug or an outage on the platform's side; quote `request_id`."""
+
+
+class SplitViewError(AlotError, VerificationError):
+    """The ledger showed two checkpoints that cannot both be true: the same size with
+    another root, or a size whose consistency with the remembered one was not proved.
+
+    Proof that the operator showed different ledgers to different people (or at
+    different times), if both checkpoints are signed by its key: keep both notes.
+    `remembered` is the checkpoint the memory held, `shown` the one just served
+    (each a `CheckpointRecord`: origin, size, root_hash, note); `reason` says what
+    failed.
+    """
+
+    def __init__(self, remembered: CheckpointRecord, shown: CheckpointRecord, reason: str) -> None:
+        self.remembered = remembered
+        self.shown = shown
+        self.reason = reason
+        super().__init__(
+            f"SPLIT VIEW of ledger {shown.origin}: remembered checkpoint size"
+            f" {remembered.size} root {remembered.root_hash}, shown size {shown.size}"
+            f" root {shown.root_hash}: {reason}"
+        )
+
+
+class CheckpointMemoryError(AlotError):
+    """A checkpoint memory cannot be used as asked: its file is unreadable or not a
+    memory, or the verifier key pinned for a ledger is not the one it remembers."""
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

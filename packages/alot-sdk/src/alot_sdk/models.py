@@ -39,6 +39,8 @@ __all__ = [
     "ConnectLink",
     "ConnectStatus",
     "ConsistencyProof",
+    "Cosignature",
+    "CosignedCheckpoint",
     "CreditTransaction",
     "Credits",
     "Draw",
@@ -87,6 +89,8 @@ __all__ = [
     "VerifierKey",
     "WinnerOwed",
     "WinnerPayout",
+    "WitnessCosignature",
+    "WitnessedCheckpoint",
 ]
 
 LotStatus = Literal[
@@ -255,6 +259,14 @@ class DrawCommitment(AlotModel):
     commitment_ledger_seq: int | None
 
 
+class DrawBeacon(AlotModel):
+    """The drand chain a lot declared, when it opened, that its draw will use."""
+
+    chain_name: str
+    chain_hash: str
+    scheme: str
+
+
 class LotHost(AlotModel):
     """Who sells a host lot (`client.hosts.get(id)` is its public profile)."""
 
@@ -302,6 +314,13 @@ class Lot(AlotModel):
     free_entry_period_days: int | None = None
     """Free entry (no purchase necessary): None allows one per player in the lot; N one
     per player every N days."""
+    draw_beacon: DrawBeacon | None = None
+    """The drand chain declared when the lot opened: the draw mixes in its first round
+    due more than 30 s after funding, fixed at funding. None for a lot declared
+    beacon-less, not opened yet, or opened before declarations existed."""
+    beacon_less: bool = False
+    """True when the lot was declared at opening without a public beacon: the operator
+    could predict its draw. False for lots not yet opened and older lots."""
 
     @property
     def retail_value_display(self) -> str:
@@ -879,6 +898,9 @@ class Draw(AlotModel):
     draw_inputs: dict[str, Any] | None
     draw_inputs_hash: str | None
     inputs_ledger_seq: int | None
+    server_seed: str | None = None
+    """Revealed at funding (in the freeze memo): with the beacon round, anyone can compute
+    the winner without the platform (`alot-verify winner`)."""
     frozen_at: datetime | None
     total_tickets: int | None
     escrow_cents: int | None
@@ -958,6 +980,49 @@ class Balance(AlotModel):
     balance: int
     version: int
     as_of_seq: int
+
+
+class Cosignature(AlotModel):
+    """One witness's cosignature of a checkpoint, as the platform stored it."""
+
+    witness: str
+    witness_key: str
+    cosigned_at: int
+    """When the witness cosigned, POSIX seconds (the witness's clock, signed by it)."""
+    line: str
+
+
+class CosignedCheckpoint(AlotModel):
+    """`GET /api/ledger/checkpoint/cosigned` as served (nothing checked): `note` is the
+    signed checkpoint with every stored cosignature line appended."""
+
+    origin: str
+    size: int
+    note: str
+    cosignatures: list[Cosignature]
+
+
+class WitnessCosignature(AlotModel):
+    """A cosignature that verified against a witness key the caller pinned."""
+
+    witness: str
+    witness_key: str
+    cosigned_at: int
+
+
+class WitnessedCheckpoint(AlotModel):
+    """What `ledger.cosigned_checkpoint` proved: the pinned ledger key signed this
+    checkpoint, at least `quorum` pinned witnesses cosigned it, and it is consistent
+    with the checkpoint the memory remembered (`remembered_size`, 0 when it had none).
+    `verifier_key` is the ledger key that signed it (pinned, or remembered)."""
+
+    origin: str
+    verifier_key: str
+    size: int
+    root_hash: str
+    note: str
+    cosignatures: list[WitnessCosignature]
+    remembered_size: int
 
 
 class VerifiedInclusion(AlotModel):

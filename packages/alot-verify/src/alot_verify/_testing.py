@@ -14,7 +14,7 @@ import json
 import random
 import sys
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,208 @@ def write_ledger_vectors(directory: Path) -> None:
     (directory / "ledger-small.expected.json").write_text(
         json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+
+
+# --- a lot's draw memos (tests of the draw rules and the draw-ledger vectors) ----------
+
+DECLARE_AS_FROZEN = "as-frozen"
+"""`draw_ledger_lines` ``declare``: declare at opening what the freeze uses (C1)."""
+UNDECLARED = "undeclared"
+"""`draw_ledger_lines` ``declare``: an opening memo without the ``beacon`` member (legacy)."""
+
+
+def _cents(dollars: str) -> int:
+    whole, cents = dollars.split(".")
+    return int(whole) * 100 + int(cents)
+
+
+def _v1_inputs(proof: dict[str, Any], funded_at: str) -> dict[str, Any]:
+    from alot_verify.draw import Entry, ticket_map_root
+
+    return {
+        "algorithm": "alot-v1",
+        "lot_id": proof["lot_id"],
+        "created_at": proof["created_at"],
+        "funded_at": funded_at,
+        "total_tickets": proof["total_tickets"],
+        "escrow_balance": proof["escrow_balance"],
+        "server_seed_commitment": proof["server_seed_commitment"],
+        "ticket_map_root": ticket_map_root([Entry(**e) for e in proof["entries"]]),
+    }
+
+
+def draw_ledger_lines(
+    proof: dict[str, Any],
+    *,
+    declare: Any = DECLARE_AS_FROZEN,
+    reveal_seed: bool = True,
+    revealed_seed: str | None = None,
+    second_freeze: dict[str, Any] | None = None,
+    filler: int = 2,
+    result: bool = True,
+    unpaid: frozenset[int] = frozenset(),
+    extra_purchases: Sequence[dict[str, Any]] = (),
+    paid_cents: int | None = None,
+) -> list[str]:
+    """A small ledger export holding one lot's draw memos as the platform writes them.
+
+    Filler transactions (real postings) come first and between the memos, so that the
+    memos land in different chunks when the export is verified in small chunks. The
+    opening memo declares ``declare``: `DECLARE_AS_FROZEN`, `UNDECLARED`, None (declared
+    beacon-less) or a {chain_hash, scheme} object. ``second_freeze``: draw inputs of a
+    second freeze memo for the same lot, written after the first.
+
+    Each entry of the proof is bought before the freeze, as the platform records it: an
+    ``entry_purchase`` paying cash into the lot's escrow (the frozen escrow shared out by
+    tickets), or a ``free_entry`` without postings for kind ``free``. ``unpaid``: indexes of
+    entries left without a purchase (sock puppets); ``paid_cents``: what the purchases pay
+    in all instead; ``extra_purchases``: further purchases ({user_id, tickets_start,
+    tickets_end, amount_cents, after_freeze}) missing from the frozen map.
+    """
+    from alot_verify.draw import draw_inputs_hash
+
+    v2 = proof["algorithm"] == "alot-v2"
+    if v2:
+        inputs = proof["draw_inputs"]
+        lot_id = inputs["lot_id"]
+        commitment = inputs["server_seed_commitment"]
+        funded_at = inputs["funded_at"]
+        beacon = inputs["beacon"]
+    else:
+        lot_id = proof["lot_id"]
+        commitment = proof["server_seed_commitment"]
+        funded_at = proof["created_at"]
+        inputs = _v1_inputs(proof, funded_at)
+        beacon = None
+    opening: dict[str, Any] = {
+        "algorithm": proof["algorithm"],
+        "server_seed_commitment": commitment,
+        "funding_target_cents": 1000,
+    }
+    if declare == DECLARE_AS_FROZEN:
+        opening["beacon"] = (
+            None
+            if beacon is None
+            else {"chain_hash": beacon["chain_hash"], "scheme": beacon["scheme"]}
+        )
+    elif declare != UNDECLARED:
+        opening["beacon"] = declare
+    book = _Book()
+    bodies: list[dict[str, Any]] = []
+
+    def add(
+        kind: str,
+        metadata: dict[str, Any],
+        postings: list[dict[str, Any]],
+        refs: dict[str, str] | None = None,
+    ) -> None:
+        seq = len(bodies) + 1
+        bodies.append(
+            {
+                "seq": seq,
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:{lot_id}:{seq}")),
+                "kind": kind,
+                "created_at": f"2026-03-01T11:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z",
+                "refs": refs
+                if refs is not None
+                else ({"lot_id": lot_id} if kind.startswith("draw_") else {}),
+                "metadata": metadata,
+                "postings": postings,
+            }
+        )
+
+    def fill() -> None:
+        for _ in range(filler):
+            add(
+                "credit_purchase",
+                {},
+                [
+                    book.post("platform:stripe", "USD", -500),
+                    book.post("platform:cash", "USD", 500),
+                ],
+            )
+
+    def freeze(draw_inputs: dict[str, Any]) -> dict[str, Any]:
+        metadata = {
+            "algorithm": proof["algorithm"],
+            "draw_inputs": draw_inputs,
+            "draw_inputs_hash": draw_inputs_hash(draw_inputs)
+            if v2
+            else hashlib.sha256(canonical_json(draw_inputs)).hexdigest(),
+        }
+        if reveal_seed:
+            metadata["server_seed"] = revealed_seed or proof["server_seed"]
+        return metadata
+
+    def buy(number: int, entry: dict[str, Any], amount: int) -> None:
+        refs = {
+            "lot_id": lot_id,
+            "purchase_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:{lot_id}:p{number}")),
+            "user_id": entry["user_id"],
+        }
+        tickets = {"tickets_start": entry["tickets_start"], "tickets_end": entry["tickets_end"]}
+        if entry.get("kind") == "free":
+            add("free_entry", {"route": "online", **tickets}, [], refs)
+            return
+        escrow = (
+            [
+                book.post("platform:cash", "USD", -amount),
+                book.post(f"lot:{lot_id}:escrow", "USD", amount),
+            ]
+            if amount
+            else []
+        )
+        metadata = {
+            "method": "cash",
+            "tickets": entry["tickets_end"] - entry["tickets_start"] + 1,
+            **tickets,
+        }
+        add("entry_purchase", metadata, escrow, refs)
+
+    escrow_cents = inputs["escrow_cents"] if v2 else _cents(inputs["escrow_balance"])
+    paid = [
+        (i, e)
+        for i, e in enumerate(proof["entries"])
+        if e.get("kind") != "free" and i not in unpaid
+    ]
+    to_pay = escrow_cents if paid_cents is None else paid_cents
+    paid_tickets = sum(e["tickets_end"] - e["tickets_start"] + 1 for _, e in paid) or 1
+    shares = {
+        i: to_pay * (e["tickets_end"] - e["tickets_start"] + 1) // paid_tickets for i, e in paid
+    }
+    if paid:
+        shares[paid[-1][0]] += to_pay - sum(shares.values())
+    fill()
+    add("draw_commitment", opening, [])
+    fill()
+    for i, entry in enumerate(proof["entries"]):
+        if i not in unpaid:
+            buy(i, entry, shares.get(i, 0))
+    for j, extra in enumerate(extra_purchases):
+        if not extra.get("after_freeze"):
+            buy(1000 + j, extra, extra.get("amount_cents", 100))
+    fill()
+    add("draw_inputs", freeze(inputs), [])
+    fill()
+    for j, extra in enumerate(extra_purchases):
+        if extra.get("after_freeze"):
+            buy(1000 + j, extra, extra.get("amount_cents", 100))
+    if second_freeze is not None:
+        add("draw_inputs", freeze(second_freeze), [])
+        fill()
+    if result:
+        add(
+            "draw_result",
+            {
+                "algorithm": proof["algorithm"],
+                "server_seed": proof["server_seed"],
+                "winning_ticket": proof["winning_ticket"],
+                "proof_sha256": hashlib.sha256(canonical_json(proof)).hexdigest(),
+            },
+            [],
+        )
+        fill()
+    return list(seal(bodies))
 
 
 def write_export(path: Path, n: int, **options: Any) -> None:

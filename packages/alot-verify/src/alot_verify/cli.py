@@ -18,7 +18,7 @@ from typing import IO, Any, NoReturn
 import click
 
 from alot_verify import __version__
-from alot_verify.errors import InputError
+from alot_verify.errors import DrawVerificationError, InputError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -246,24 +246,73 @@ def _draw_proof(document: Any, source: str) -> Any:
     help="Pin a drand chain other than the League of Entropy's, from its /info JSON "
     "(a file, - or a URL); repeatable.",
 )
+@click.option(
+    "--ledger",
+    "ledger_source",
+    metavar="EXPORT",
+    help="The ledger export (JSON Lines: file, - or URL): check the lot's draw memos "
+    "(one freeze, seed revealed, beacon declared) and that the proof uses the frozen inputs.",
+)
+@click.option(
+    "--cosigned",
+    "cosigned_source",
+    metavar="NOTE",
+    help="A cosigned checkpoint covering the freeze (needs --ledger, --key, --witness): "
+    "the witnesses' time must fall between funded_at and the beacon round.",
+)
+@click.option(
+    "--key",
+    "ledger_key",
+    metavar="KEY",
+    envvar="ALOT_VERIFY_LEDGER_KEY",
+    help="The log's verifier key (or its file), for --cosigned.",
+)
+@click.option(
+    "--witness",
+    "witness_keys",
+    metavar="VKEY",
+    multiple=True,
+    help="A pinned witness key (or its file), for --cosigned; repeatable.",
+)
+@click.option(
+    "--quorum",
+    type=int,
+    default=None,
+    help="How many pinned witnesses must have cosigned (default: all of them).",
+)
 @click.pass_context
 def draw_command(
     ctx: click.Context,
     proof_source: str,
     beacon_public_key: str | None,
     chain_info_sources: tuple[str, ...],
+    ledger_source: str | None,
+    cosigned_source: str | None,
+    ledger_key: str | None,
+    witness_keys: tuple[str, ...],
+    quorum: int | None,
 ) -> None:
     """Verify a draw proof (alot-v1 or alot-v2) read from PROOF: a file, - or a URL.
 
     PROOF is a lot's /api/lots/{id}/draw/proof, or its /api/lots/{id}/draw record (whose
     `proof` member is checked). An alot-v2 beacon must be a round of a pinned drand
     chain (quicknet, default, or one given with --chain-info), signed by its key.
+
+    With --ledger EXPORT the proof is also checked against the lot's memos in the ledger;
+    with --cosigned, --key and --witness, that the frozen inputs were witnessed before the
+    beacon round existed. Exit 0: every check passed; 1: a check failed; 2: bad input.
     """
     from alot_verify.beacon import chain_from_info
-    from alot_verify.draw import draw_checks
+    from alot_verify.draw import BEACON_DECLARED_NOTE, draw_checks
 
     report = Report(command="draw")
     with input_errors(ctx):
+        if ledger_source is None and (cosigned_source or witness_keys or quorum is not None):
+            raise InputError("--cosigned, --witness and --quorum need --ledger", where="usage")
+        if cosigned_source is None and (witness_keys or quorum is not None):
+            raise InputError("--witness and --quorum go with --cosigned", where="usage")
+        if cosigned_source is not None and (ledger_key is None or not witness_keys):
+            raise InputError("--cosigned needs --key and at least one --witness", where="usage")
         chains = {}
         for source in chain_info_sources:
             chain = chain_from_info(load_json(source), where=f"--chain-info {source}")
@@ -276,6 +325,22 @@ def draw_command(
                 raise InputError("not hex", where="--beacon-public-key") from exc
         proof = _draw_proof(load_json(proof_source), proof_source)
         checks, unchecked = draw_checks(proof, chains=chains, beacon_public_key=key)
+        purchases: list[dict[str, Any]] | None = None
+        if ledger_source is not None:
+            ledger_checks, ledger_lines, purchases = _draw_ledger_checks(
+                proof,
+                ledger_source,
+                chains,
+                cosigned_source,
+                ledger_key,
+                witness_keys,
+                quorum,
+            )
+            checks += ledger_checks
+            if any(c.name == "draw.beacon_declared" for c in ledger_checks):
+                unchecked = [n for n in unchecked if n != BEACON_DECLARED_NOTE]
+            for name, ok, message in ledger_lines:
+                (report.ok if ok else report.fail)(name, message)
     for check in checks:
         if check.passed:
             report.ok(check.name, check.description)
@@ -289,9 +354,254 @@ def draw_command(
         "winner_user_id": proof["winner_user_id"],
         "unchecked": unchecked,
     }
-    if not ctx.obj.json_output:
+    if purchases is not None:
+        # Each entry with the ledger seq and amount of its purchase: derived from the
+        # export, not carried in the ticket map (whose format, and root, are unchanged).
+        report.details["entries"] = purchases
+    if unchecked:
+        # Loud, but off stdout: stdout stays one OK/FAIL line per check for scripts
+        # (and the --json document carries it in `notes` and `unchecked`).
         for note in unchecked:
-            click.echo(f"note: {note}", err=True)
+            report.note(f"NOT CHECKED: {note}")
+        if not ctx.obj.json_output:
+            click.echo("!" * 72, err=True)
+            for note in unchecked:
+                click.echo(f"WARNING: NOT CHECKED: {note}", err=True)
+            click.echo("!" * 72, err=True)
+            report.notes = []
+    emit(ctx, report)
+
+
+def _draw_ledger_checks(
+    proof: Any,
+    ledger_source: str,
+    chains: dict[str, Any],
+    cosigned_source: str | None,
+    ledger_key: str | None,
+    witness_keys: tuple[str, ...],
+    quorum: int | None,
+) -> tuple[list[Any], list[tuple[str, bool, str]], list[dict[str, Any]]]:
+    """The checks of ``draw --ledger``: (DrawChecks, plain (name, ok, message) lines, the
+    proof's entries each with its purchase's seq and amount)."""
+    from alot_verify.checkpoint import verify_checkpoint
+    from alot_verify.cosignature import parse_witness_key, verify_cosignature
+    from alot_verify.draw_ledger import (
+        freeze_seq_of,
+        ledger_draw_checks,
+        proof_entries_with_purchases,
+        proof_lot_id,
+        witnessed_timing_checks,
+    )
+    from alot_verify.errors import CheckpointVerificationError
+    from alot_verify.ledger import LedgerFailed, verify_ledger, verify_ledger_file
+
+    lines: list[tuple[str, bool, str]] = []
+    note: str | None = None
+    checkpoint = None
+    problems: list[str] = []
+    cosignatures: list[tuple[str, int]] = []
+    needed = 0
+    if cosigned_source is not None:
+        assert ledger_key is not None
+        witnesses = []
+        seen = set()
+        for source in witness_keys:
+            witness = parse_witness_key(_read_key(source))
+            if (witness.name, witness.key_id) not in seen:  # a witness counts once
+                seen.add((witness.name, witness.key_id))
+                witnesses.append(witness)
+        needed = len(witnesses) if quorum is None else quorum
+        if not 1 <= needed <= len(witnesses):
+            raise InputError(f"must be 1..{len(witnesses)}", where="--quorum")
+        note = read_checkpoint(cosigned_source)
+        try:
+            checkpoint = verify_checkpoint(note, _read_key(ledger_key))
+        except CheckpointVerificationError as exc:
+            problems.append(f"not signed by the log: {exc}")
+        for witness in witnesses:
+            try:
+                cosignature = verify_cosignature(note, witness)
+            except CheckpointVerificationError:
+                continue
+            cosignatures.append((cosignature.witness, cosignature.timestamp))
+    options: dict[str, Any] = {}
+    if checkpoint is not None:
+        options = {"signed_checkpoint": note, "verifier_key": _read_key(ledger_key or "")}
+    failures: list[Any] = []
+    try:
+        if _is_local_file(ledger_source):
+            summary = verify_ledger_file(ledger_source, **options)
+        else:
+            summary = verify_ledger(_export_lines(ledger_source), **options)
+    except LedgerFailed as exc:
+        summary, failures = exc.summary, exc.failures
+    lot_id = proof_lot_id(proof)
+    memos = summary.draw_memos.get(lot_id, [])
+    # Draw rules of other lots are `alot-verify ledger`'s business; this lot's are below.
+    own = [f for f in failures if not f.check.startswith("draw.") and f.check != "checkpoint"]
+    problems += [f.message for f in failures if f.check == "checkpoint"]
+    if own:
+        for failure in own:
+            lines.append(("ledger", False, f"ledger export: {failure}"))
+    else:
+        lines.append(
+            (
+                "ledger",
+                True,
+                f"ledger export verifies: {summary.transactions} transactions "
+                "(hashes, links, balances)",
+            )
+        )
+    checks = ledger_draw_checks(proof, memos)
+    if cosigned_source is not None:
+        checks += witnessed_timing_checks(
+            proof,
+            freeze_seq_of(memos),
+            checkpoint_size=None if checkpoint is None else checkpoint.size,
+            problems=problems,
+            cosignatures=cosignatures,
+            quorum=needed,
+            chains=chains,
+        )
+    return checks, lines, proof_entries_with_purchases(proof, memos)
+
+
+@cli.command("winner")
+@token_option
+@click.option(
+    "--ledger", "ledger_source", metavar="EXPORT", required=True, help="The ledger export."
+)
+@click.option("--lot", "lot_id", metavar="LOT_ID", required=True, help="The lot's id.")
+@click.option(
+    "--beacon",
+    "beacon_source",
+    metavar="READING",
+    help="drand's JSON for the frozen round (/<chain hash>/public/<round>); not for a "
+    "beacon-less draw.",
+)
+@click.option(
+    "--entries",
+    "entries_source",
+    metavar="FILE",
+    help="The ticket map (a JSON array of entries, or a document with `entries`): it must "
+    "hash to the frozen root; then the winner's holder is named too.",
+)
+@click.option(
+    "--chain-info",
+    "chain_info_sources",
+    metavar="FILE",
+    multiple=True,
+    help="Pin another drand chain from its /info JSON; repeatable.",
+)
+@click.pass_context
+def winner_command(
+    ctx: click.Context,
+    ledger_source: str,
+    lot_id: str,
+    beacon_source: str | None,
+    entries_source: str | None,
+    chain_info_sources: tuple[str, ...],
+) -> None:
+    """Compute a lot's winning ticket from its freeze memo in the ledger export alone.
+
+    No withholding: the freeze reveals the server seed, so once the frozen drand round is
+    public anyone computes the winner without the platform (and before it publishes).
+    """
+    from alot_verify.beacon import chain_from_info
+    from alot_verify.draw import _holders, _parse_entries, ticket_map_root
+    from alot_verify.draw_ledger import (
+        RULES,
+        freeze_memos,
+        ledger_entries,
+        lot_rule_failures,
+        winner_from_freeze,
+    )
+    from alot_verify.ledger import LedgerFailed, verify_ledger, verify_ledger_file
+
+    report = Report(command="winner")
+    with input_errors(ctx):
+        chains = {}
+        for source in chain_info_sources:
+            chain = chain_from_info(load_json(source), where=f"--chain-info {source}")
+            chains[chain.chain_hash] = chain
+        reading = None if beacon_source is None else load_json(beacon_source)
+        try:
+            if _is_local_file(ledger_source):
+                summary = verify_ledger_file(ledger_source)
+            else:
+                summary = verify_ledger(_export_lines(ledger_source))
+            failures: list[Any] = []
+        except LedgerFailed as exc:
+            summary, failures = exc.summary, exc.failures
+        own = [f for f in failures if not f.check.startswith("draw.")]
+        for failure in own:
+            report.fail("ledger", f"ledger export: {failure}")
+        if not own:
+            report.ok("ledger", f"ledger export verifies: {summary.transactions} transactions")
+        memos = summary.draw_memos.get(lot_id, [])
+        for _, _, check, message in lot_rule_failures(lot_id, memos):
+            report.fail(check, message)
+        if any(not c["ok"] and c["check"].startswith("draw.") for c in report.checks):
+            emit(ctx, report)  # e.g. two freezes: no one winner follows from the ledger
+        for check, rule in RULES.items():
+            report.ok(check, rule)
+        try:
+            result = winner_from_freeze(memos, reading, chains=chains)
+        except DrawVerificationError as exc:
+            for mismatch in exc.failures:
+                report.fail("beacon", str(mismatch))
+            emit(ctx, report)
+        report.ok(
+            "winning_ticket",
+            f"winning ticket {result['winning_ticket']} of {result['total_tickets']}, computed "
+            f"from the freeze memo at seq {result['freeze_seq']}"
+            + (f" and drand round {result['beacon_round']}" if "beacon_round" in result else ""),
+        )
+        if entries_source is not None:
+            document = load_json(entries_source)
+            if isinstance(document, dict):
+                document = document.get("entries")
+            entries = _parse_entries(document, "entries")
+            frozen = next(m for m in memos if m[1] == result["freeze_seq"])[3]["draw_inputs"]
+            root = ticket_map_root(entries)
+            if root != frozen.get("ticket_map_root"):
+                report.fail(
+                    "ticket_map_root",
+                    f"the entries hash to {root}, not the frozen ticket_map_root "
+                    f"{frozen.get('ticket_map_root')}",
+                )
+            else:
+                holders = _holders(entries, result["winning_ticket"])
+                result["winner_user_id"] = holders[0] if len(holders) == 1 else None
+                report.ok(
+                    "winner_user_id",
+                    f"the entries hash to the frozen root; ticket {result['winning_ticket']} "
+                    f"is held by {result['winner_user_id']}",
+                )
+        else:
+            # The ticket map rebuilt from the lot's purchases before the freeze (the draw
+            # rules above checked that it hashes to the frozen root).
+            freeze = freeze_memos(memos)[0]
+            rebuilt = ledger_entries(lot_id, freeze[1], memos)[0]
+            held = [
+                e for e in rebuilt if e.tickets_start <= result["winning_ticket"] <= e.tickets_end
+            ]
+            if len(held) == 1:
+                result["winner_user_id"] = held[0].user_id
+                result["winner_purchase_seq"] = held[0].seq
+                report.ok(
+                    "winner_user_id",
+                    f"ticket {result['winning_ticket']} is held by {held[0].user_id}: "
+                    f"{held[0].kind} at seq {held[0].seq} (the ticket map rebuilt from the "
+                    "lot's purchases in the ledger)",
+                )
+            else:
+                report.fail(
+                    "winner_user_id",
+                    f"ticket {result['winning_ticket']} is in {len(held)} purchases of the "
+                    "lot before its freeze",
+                )
+    report.details = {"lot_id": lot_id, **result}
     emit(ctx, report)
 
 
@@ -308,6 +618,12 @@ _LEDGER_CHECKS = {
     "account_version": "account version continuity",
     "non_negative": "user credits never negative",
     "checkpoint": "Merkle root against the checkpoint",
+    "draw.one_freeze": "at most one freeze memo (draw_inputs) per lot",
+    "draw.seed_revealed": "freeze memos of declared lots reveal the committed server seed",
+    "draw.beacon_declared": "alot-v2 freezes use the beacon (or none) declared at opening",
+    "draw.ticket_map_from_ledger": "frozen ticket maps are the lots' purchases and free "
+    "entries before their freeze",
+    "draw.escrow_from_ledger": "frozen escrows are what those purchases paid into escrow",
 }
 
 
@@ -453,6 +769,7 @@ def ledger_command(
     negative and, with --checkpoint and --key, the Merkle root at the checkpoint's size.
     """
     from alot_verify.checkpoint import verify_checkpoint
+    from alot_verify.draw_ledger import unchecked_money_notes
     from alot_verify.errors import CheckpointVerificationError
     from alot_verify.ledger import (
         LedgerFailed,
@@ -516,6 +833,12 @@ def ledger_command(
         report.fail(failure.check, str(failure))
     if truncated:
         report.fail("limit", f"stopped after {len(failures)} failures; later lines not checked")
+    for note in unchecked_money_notes(summary.draw_memos, partial=start_seq != 1):
+        # Never a silent pass; off stdout like the other notes (one OK/FAIL line per check).
+        if ctx.obj.json_output:
+            report.note(f"NOT CHECKED: {note}")
+        else:
+            click.echo(f"note: NOT CHECKED: {note}", err=True)
     if signed_checkpoint is None and checkpoint_source is None:
         unchecked = "no checkpoint given: the Merkle root was computed but not compared"
         if not ctx.obj.json_output:

@@ -47,6 +47,7 @@ __all__ = [
     "compute_v2",
     "draw_checks",
     "draw_inputs_hash",
+    "first_round",
     "freeze_v2",
     "select_v2",
     "ticket_map_root",
@@ -184,6 +185,23 @@ def verify_draw_proof(
         checks=tuple(check.name for check in checks),
         unchecked=tuple(unchecked),
     )
+
+
+ROUND_MARGIN_SECONDS = 30
+"""The frozen round must be due this long after funding (C4), so that the freeze memo is
+in the ledger, cosigned, well before the round's randomness exists."""
+
+BEACON_DECLARED_NOTE = (
+    "beacon.declared: this alot-v2 draw has no drand beacon: only the ledger shows whether "
+    "this lot was declared beacon-less at opening; give --ledger"
+)
+"""What a beacon-less alot-v2 proof alone cannot show (the check runs with the ledger)."""
+
+
+def first_round(chain: _beacon.DrandChain, funded_at: str) -> int:
+    """The round a lot funded at ``funded_at`` must use (C4): the first round of ``chain``
+    due strictly after floor(funded_at in Unix seconds) + ROUND_MARGIN_SECONDS."""
+    return chain.first_round_after(_unix_micros(funded_at) // 1_000_000 + ROUND_MARGIN_SECONDS)
 
 
 # --- alot-v1 ----------------------------------------------------------------------
@@ -378,7 +396,8 @@ def freeze_v2(
     """The alot-v2 draw inputs to write to the ledger when the lot is funded.
 
     ``beacon`` is ``{"chain_hash", "scheme", "round"}`` naming a drand round that is
-    not published yet (``DrandChain.first_round_after`` helps choose one), or None.
+    not published yet, or None; for a League of Entropy chain the round must be
+    ``first_round(chain, funded_at)`` (the spec's rule: every verifier checks it).
     """
     parsed = _parse_entries([e.to_json() for e in entries], "entries")
     total_tickets = parsed[-1].tickets_end
@@ -403,6 +422,12 @@ def freeze_v2(
             raise InputError(
                 f"round {choice.round} is due at {_format_unix(chain.round_time(choice.round))},"
                 f" not after funded_at {funded_at}",
+                where="beacon.round",
+            )
+        if choice.round != first_round(chain, funded_at):
+            raise InputError(
+                f"the round for funded_at {funded_at} is {first_round(chain, funded_at)}, the "
+                f"first due more than {ROUND_MARGIN_SECONDS} s after it",
                 where="beacon.round",
             )
     return draw_inputs
@@ -673,6 +698,7 @@ def _checks_v2(
     ]
     randomness = b""
     if inputs.beacon is None:
+        unchecked.append(BEACON_DECLARED_NOTE)
         if p.beacon_present:
             checks.append(
                 _check(
@@ -813,6 +839,26 @@ def _beacon_checks(
             "beacon.chosen_before_published",
             f"beacon round {choice.round} of drand {chain.name} was not yet published at funding",
             timing_failures,
+        )
+    )
+    first = first_round(chain, inputs.funded_at)
+    checks.append(
+        _check(
+            "beacon.first_round",
+            f"beacon round {choice.round} is the first {chain.name} round due more than "
+            f"{ROUND_MARGIN_SECONDS} s after funded_at (floor to the second)",
+            []
+            if choice.round == first
+            else [
+                FieldMismatch(
+                    "draw_inputs.beacon.round",
+                    str(first),
+                    str(choice.round),
+                    f"round {first} is due at {_format_unix(chain.round_time(first))}, the "
+                    f"first after {_format_unix(_unix_micros(inputs.funded_at) // 1_000_000)}"
+                    f" + {ROUND_MARGIN_SECONDS} s",
+                )
+            ],
         )
     )
     if chain.scheme == _beacon.SCHEME_CHAINED:

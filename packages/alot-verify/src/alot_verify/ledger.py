@@ -36,6 +36,14 @@ from typing import Any
 
 from alot_verify.canonical import MAX_SAFE_INTEGER, canonical_json
 from alot_verify.checkpoint import Checkpoint, verify_checkpoint
+from alot_verify.draw_ledger import (
+    MARKER_BYTES,
+    DrawMemo,
+    draw_rule_failures,
+    may_be_draw_memo,
+    merge_draw_memos,
+    note_draw_memo,
+)
 from alot_verify.errors import InputError, LedgerVerificationError
 from alot_verify.merkle import CompactRange, leaf_hash
 
@@ -106,6 +114,9 @@ class LedgerSummary:
     balances: tuple[AccountBalance, ...]
     volume: dict[str, int]
     postings: int
+    draw_memos: dict[str, list[DrawMemo]] = field(default_factory=dict)
+    """Each lot's draw memos (``draw_commitment``, ``draw_inputs``, ``draw_result``) as
+    (line, seq, kind, metadata), in export order: what the draw rules (C3) were run on."""
 
 
 class LedgerFailed(LedgerVerificationError):
@@ -315,6 +326,8 @@ _CANONICAL_LINE = re.compile(
 _POSTINGS = re.compile(_POSTING)
 _ASSET_NAMES = {b"USD": "USD", b"CRD": "CRD"}
 _MEMBER_NAMES = re.compile(b'"([^"]*)":')
+
+_DRAW_KIND = MARKER_BYTES.search  # `may_be_draw_memo`, inlined in the line loop
 
 Posting = tuple[str, str, int, int, int]
 """(account, asset, amount, balance_after, account_version)"""
@@ -584,6 +597,7 @@ class _Run:
     last_seq: int | None = None
     seq_breaks: list[tuple[int, int]] = field(default_factory=list)
     dates: dict[bytes, bool] = field(default_factory=dict)
+    draws: dict[str, list[DrawMemo]] = field(default_factory=dict)
 
 
 def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
@@ -599,6 +613,7 @@ def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
     leaves = run.leaves
     seq_breaks = run.seq_breaks
     dates = run.dates
+    draws = run.draws
     partial = run.partial
     defer = run.expected_seq is None
     expected_seq = run.expected_seq
@@ -617,8 +632,10 @@ def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
             number += 1
             if type(raw) is bytes:
                 line = fast(raw, number, dates) or _parse_general(_line_text(raw, number), number)
+                draw_memo = _DRAW_KIND(raw) is not None
             else:
                 line = _parse_line(raw, number, dates)
+                draw_memo = may_be_draw_memo(raw)
             seq, prev_hash, stated_hash, postings, body = line
             leaf = sha256(b"\x00" + body).digest()
             if leaf.hex() != stated_hash:
@@ -679,6 +696,8 @@ def _verify_lines(run: _Run, lines: Iterable[bytes | str], budget: int) -> None:
                     accounts[key] = (balance_after, version, number)
                 if usd or crd:
                     _check_balanced(events, number, seq, postings)
+            if draw_memo:  # draw memos and purchases: parsed again for the draw rules
+                note_draw_memo(draws, number, raw)
             leaves += leaf
             # Later lines are checked against what this line states, so that one bad
             # line is reported where it is, not again on every line after it.
@@ -706,6 +725,28 @@ def _append_leaves(compact: CompactRange, leaves: bytes) -> None:
     append = compact.append
     for start in range(0, len(leaves), 32):
         append(leaves[start : start + 32])
+
+
+def _add_draw_failures(
+    failures: list[Any],
+    draws: dict[str, list[DrawMemo]],
+    partial: bool,
+    max_failures: int,
+) -> bool:
+    """Merge the draw rules' failures (C3, judged once every line is read) into
+    ``failures`` by line; keep at most ``max_failures``; True if some were cut off."""
+    found = [
+        LedgerFailure(line, seq, check, message)
+        for line, seq, check, message in draw_rule_failures(draws, partial=partial)
+    ]
+    if not found:
+        return False
+    merged = sorted(
+        [f for f in failures if isinstance(f, LedgerFailure)] + found,
+        key=lambda failure: failure.line,
+    )
+    failures[:] = merged[:max_failures]
+    return len(merged) > max_failures
 
 
 def _root_failure(
@@ -764,6 +805,7 @@ def _summary(
     accounts: dict[tuple[str, str], tuple[int, int, int]],
     volume: dict[str, int],
     postings: int,
+    draws: dict[str, list[DrawMemo]],
 ) -> LedgerSummary:
     return LedgerSummary(
         transactions=transactions,
@@ -778,6 +820,7 @@ def _summary(
         ),
         volume=dict(sorted(volume.items())),
         postings=postings,
+        draw_memos=draws,
     )
 
 
@@ -842,7 +885,10 @@ def verify_ledger(
         accounts=run.accounts,
         volume=run.volume,
         postings=run.postings,
+        draws=run.draws,
     )
+    if not truncated:
+        truncated = _add_draw_failures(failures, run.draws, start_seq != 1, max_failures)
     if failures:
         found = [f for f in failures if isinstance(f, LedgerFailure)]
         raise LedgerFailed(found[:max_failures], truncated=truncated, summary=summary)
@@ -875,6 +921,7 @@ class _ChunkResult:
     head_hash: str | None
     seq_breaks: list[tuple[int, int]]
     error: tuple[str, str | None] | None  # (message, where) of a malformed line
+    draws: dict[str, list[DrawMemo]]
 
 
 class _TooManyFailures(Exception):
@@ -915,6 +962,7 @@ def _verify_chunk(task: tuple[str, int, int, int]) -> _ChunkResult:
         head_hash=run.head_hash,
         seq_breaks=run.seq_breaks,
         error=error,
+        draws=run.draws,
     )
 
 
@@ -983,6 +1031,7 @@ def _verify_in_chunks(
     head_hash = None if partial else GENESIS_PREV_HASH
     accounts: dict[tuple[str, str], tuple[int, int, int]] = {}
     volume: dict[str, int] = {}
+    draws: dict[str, list[DrawMemo]] = {}
     postings = transactions = 0
     first_seq: int | None = None
     last_seq: int | None = None
@@ -1042,6 +1091,7 @@ def _verify_in_chunks(
         for asset, amount in chunk.volume.items():
             volume[asset] = volume.get(asset, 0) + amount
         postings += chunk.postings
+        merge_draw_memos(draws, chunk.draws, base)
     with open(path, "rb") as handle:
         handle.seek(bounds[-1] - 1)
         if handle.read(1) != b"\n":
@@ -1058,9 +1108,11 @@ def _verify_in_chunks(
         accounts=accounts,
         volume=volume,
         postings=postings,
+        draws=draws,
     )
+    truncated = _add_draw_failures(failures, draws, partial, max_failures)
     if failures:
-        raise LedgerFailed(failures, truncated=False, summary=summary)
+        raise LedgerFailed(failures, truncated=truncated, summary=summary)
     return summary
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,13 +20,6 @@ class RunningWitness:
     log_path: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def running_witness(
     data_dir: Path, name: str, log_keys: list[str], *, timeout: float = 15.0
@@ -36,7 +28,8 @@ def running_witness(
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [str(Path(sys.executable).parent / "alot-witness"), "serve"]
     command += ["--data-dir", str(data_dir), "--name", name]
-    command += ["--listen", f"127.0.0.1:{_free_port()}"]
+    # Port 0: the kernel picks a free one, which the first line names (no race).
+    command += ["--listen", "127.0.0.1:0"]
     for key in log_keys:
         command += ["--log", key]
     # The witness logs to a file: a pipe nobody reads would fill up and block it.

@@ -70,6 +70,7 @@ from alot_platform.serve import (
 from alot_platform.users.models import Role
 from alot_platform.users.schemas import Username
 from alot_platform.users.service import UserService
+from alot_platform.witnesses.local import LocalWitness, local_witness_wanted
 from alot_platform.worker import make_app
 
 
@@ -359,6 +360,9 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
 
     The port is taken first: if it is in use nothing is migrated or seeded (exit 2). In
     development each start generates a new dev secret for the dev mailbox and prints it.
+    Unless ALOT_WITNESSES is set or ALOT_LOCAL_WITNESS=0, a local witness process
+    (`alot-witness serve`, its key under <var_dir>/witness/) cosigns the checkpoints and
+    stops with the server.
     """
     settings = _settings()
     _check_bind_address(settings, host, unsafe_dev_on_network)
@@ -370,6 +374,7 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
             f"cannot listen on {host}:{port}: {error.strerror or error}"
             " (another server there? pick one with --port, or PORT= for make run)"
         ) from None
+    witness: LocalWitness | None = None
     try:
         base = f"http://{_url_host(host)}:{port}"
         updates: dict[str, object] = {"dev_bind_host": host}
@@ -380,6 +385,10 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
         if settings.dev_mailbox_secret is None:  # a fresh one per start
             updates["dev_mailbox_secret"] = SecretStr(secrets.token_urlsafe(24))
         settings = settings.model_copy(update=updates)
+        # Started now, waited for after the migrations: it costs the start-up nothing.
+        witness = LocalWitness.start(settings) if local_witness_wanted(settings) else None
+        if witness is not None:
+            witness.stop_before_termination()
         migrate(settings)
         platform = _platform(settings)
         try:
@@ -388,6 +397,9 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
         finally:
             platform.database.dispose()
         _echo_demo_lots(demo_lots)
+        witnessed = None if witness is None else witness.wait_ready()
+        if witnessed is not None:
+            settings = settings.model_copy(update={"witnesses": (witnessed,)})
         mailbox = _mailbox_url(settings, base)
         click.echo("")
         if (settings.web_dir / "index.html").is_file():
@@ -398,6 +410,7 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
         click.echo(f"  interactive docs     {base}/docs")
         click.echo(f"  database             {_display_url(settings)}")
         click.echo(f"  demo admin           {credentials.email} / {credentials.password}")
+        click.echo(f"  witnesses            {_witnesses_line(settings, witness)}")
         if mailbox is not None:
             click.echo(f"  dev mailbox          {mailbox}")
         elif settings.env == "development" and not is_loopback(host):
@@ -415,6 +428,16 @@ def run(host: str, port: int, unsafe_dev_on_network: bool) -> None:
         server.run(sockets=[sock])
     finally:
         sock.close()
+        if witness is not None:
+            witness.stop()
+
+
+def _witnesses_line(settings: Settings, witness: LocalWitness | None) -> str:
+    if witness is not None and settings.witnesses:
+        return f"{settings.witnesses[0].url} (local, {witness.data_dir})"
+    if settings.witnesses:
+        return ", ".join(w.url for w in settings.witnesses) + " (ALOT_WITNESSES)"
+    return "none: checkpoints are not witnessed"
 
 
 def _url_host(host: str) -> str:

@@ -2,7 +2,7 @@
 // checked" in words (the colour and the mark only repeat it), with the inputs, the
 // published value and the value computed in this browser one click away.
 import { Fragment } from "react";
-import type { Step, StepStatus } from "../steps";
+import { CHECK_PURPOSE, type Step, type StepStatus } from "../steps";
 
 const WORDS: Record<StepStatus, { mark: string; text: string }> = {
   pass: { mark: "✓", text: "Passed" },
@@ -28,6 +28,16 @@ export function StepList({ steps, label }: { steps: Step[]; label: string }) {
                 How it was checked<span className="visually-hidden"> ({step.title})</span>
               </summary>
               <dl className="facts verify-facts">
+                <dt>Check</dt>
+                <dd>
+                  <code>{step.id}</code>
+                </dd>
+                {CHECK_PURPOSE[step.id] && (
+                  <>
+                    <dt>Why it matters</dt>
+                    <dd>{CHECK_PURPOSE[step.id]}</dd>
+                  </>
+                )}
                 {step.formula && (
                   <>
                     <dt>Formula</dt>

@@ -6,8 +6,10 @@ import type { components } from "../../api/schema";
 import { ApiError } from "../../api/problem";
 import { parseStrictJson, JsonSyntaxError } from "../canonical";
 import { DrawProofFormatError, verifyDrawProof, type DrawVerification } from "../draw";
-import { commitmentMemoStep, verifyInclusionDocument, type InclusionCheck } from "../ledger";
+import { beaconDeclaredStep, commitmentMemoStep, verifyInclusionDocument, type InclusionCheck } from "../ledger";
 import { compareStep, type Step } from "../steps";
+import { noCosignedCheckpointSteps, witnessedTimingSteps, WITNESSED, WITNESSED_BEFORE_ROUND, type WitnessKeySource } from "../witness";
+import { readMemory } from "../../checkpoints/store";
 
 export type Phase = (text: string) => void;
 
@@ -106,6 +108,7 @@ export async function verifyLotDraw(
     );
   }
   let verifierKey: string | null = null;
+  let openingMemo: Record<string, unknown> | null = null;
   if (published.commitmentSeq === null) {
     publication.push({ id: "ledger.draw_commitment", title: "The ledger recorded the commitment when the lot opened", inputs: [], status: "not_checked", detail: "the draw record names no ledger transaction" });
   } else {
@@ -130,7 +133,11 @@ export async function verifyLotDraw(
           // Only when the transaction's content verified and is in the signed ledger.
           publication.push(...inclusion.steps.filter((s) => s.id === "inclusion"));
         }
-        publication.push(commitmentMemoStep(inclusion.ok ? inclusion.transaction : null, lotId, commitment, seq));
+        const memoStep = commitmentMemoStep(inclusion.ok ? inclusion.transaction : null, lotId, commitment, seq);
+        publication.push(memoStep);
+        // Only this lot's opening memo, verified in the signed ledger, can say what the
+        // lot declared about its beacon when it opened.
+        if (memoStep.status === "pass") openingMemo = inclusion.transaction;
       }
     } catch (error) {
       publication.push({
@@ -142,7 +149,70 @@ export async function verifyLotDraw(
       });
     }
   }
+  if (draw.frozenBeacon !== undefined) {
+    // alot-v2: whether the lot's beacon (or its lack of one) was declared at opening is
+    // about the opening memo, so it is shown with the other opening checks: decided from
+    // the ledger when it showed the memo, and "not proven here" when it did not.
+    const frozen = draw.frozenBeacon;
+    if (openingMemo || frozen === null) {
+      draw = { ...draw, steps: draw.steps.filter((s) => s.id !== "draw.beacon_declared") };
+      publication.push(beaconDeclaredStep(openingMemo, published.commitmentSeq, frozen));
+    }
+  }
+  phase("Checking when witnesses saw the frozen inputs…");
+  const witnessed = await witnessedTiming(lotId, draw, verifierKey);
+  draw = { ...draw, steps: [...draw.steps, ...witnessed], ok: draw.ok && witnessed.every((s) => s.status !== "fail") };
   return { kind: "verified", draw, publication, verifierKey };
+}
+
+const notChecked = (id: string, title: string, detail: string): Step => ({ id, title, inputs: [], status: "not_checked", detail });
+
+/**
+ * `beacon.witnessed` and `beacon.witnessed_before_round`: the earliest cosigned checkpoint
+ * holding the lot's freeze memo, its ledger signature and cosignatures, and the memo's
+ * inclusion proof at its size (docs/spec/draw.md, witnessed timing).
+ */
+async function witnessedTiming(lotId: string, draw: DrawVerification, knownKey: string | null): Promise<Step[]> {
+  const title = "Independent witnesses saw the frozen draw inputs in the signed ledger";
+  const notApplicable = (why: string) => [notChecked(WITNESSED, title, why), notChecked(WITNESSED_BEFORE_ROUND, "The witnesses saw the frozen inputs before the drand round existed", why)];
+  try {
+    const record = unwrap(await api.GET("/api/lots/{lot_id}/draw", { params: { path: { lot_id: lotId } } }));
+    const seq = record.inputs_ledger_seq;
+    if (seq === null) return notApplicable("the draw record names no freeze memo (draw_inputs) in the ledger");
+    let cosigned: components["schemas"]["CosignedCheckpoint"];
+    try {
+      cosigned = unwrap(await api.GET("/api/ledger/checkpoint/cosigned", { params: { query: { covering: seq } } }));
+    } catch (error) {
+      // Only the ledger's own answer counts as "none": any other error is "not checked".
+      if (error instanceof ApiError && error.status === 404 && error.code === "no_cosigned_checkpoint") return noCosignedCheckpointSteps(seq, draw.frozenBeacon);
+      throw error;
+    }
+    const verifierKey = knownKey ?? (await ledgerVerifierKey());
+    let inclusion: InclusionCheck | null = null;
+    if (cosigned.size >= seq) {
+      try {
+        inclusion = await checkInclusion(seq, cosigned.size);
+      } catch {
+        inclusion = null;
+      }
+    }
+    const remembered = Object.values(readMemory().ledgers[cosigned.origin]?.witnessKeys ?? {});
+    const keySource: WitnessKeySource = remembered.length ? "remembered" : "served";
+    const witnessKeys = remembered.length ? remembered : cosigned.cosignatures.map((c) => c.witness_key);
+    return witnessedTimingSteps({
+      lotId,
+      freezeSeq: seq,
+      note: cosigned.note,
+      verifierKey,
+      witnessKeys,
+      keySource,
+      inclusion,
+      frozenBeacon: draw.frozenBeacon,
+      fundedAt: draw.fundedAt,
+    });
+  } catch (error) {
+    return notApplicable(`the ledger could not be asked: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 export type PurchaseCheck = {

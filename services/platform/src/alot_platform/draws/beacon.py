@@ -1,8 +1,11 @@
 """The drand beacon an alot-v2 draw mixes in: choosing a future round, reading it later.
 
-Only configured when `ALOT_DRAND_URL` is set; without it lots are frozen with
-`"beacon": null` and `make run` works offline. The chain must be one `alot-verify`
-knows (its scheme and timing are then checked by every verifier).
+Only configured when `ALOT_DRAND_URL` is set; without it alot-v2 lots open declared
+beacon-less (`"beacon": null`) and `make run` works offline. The chain must be one
+`alot-verify` pins (its key, scheme and timing are then checked by every verifier). A
+lot declares its chain when it opens, and its round is chosen at funding from that
+chain alone (``frozen_round``), even if no endpoint is configured by then: the draw
+then waits for one, never going ahead without its beacon.
 
 A round is used only once its BLS signature verifies under the chain's public key
 pinned in `alot-verify` (the check `alot-verify draw` runs by default): the drand
@@ -15,6 +18,7 @@ logged, never used, and the draw waits for a copy that verifies.
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime
 from typing import Any
 
@@ -50,13 +54,8 @@ class DrandBeacon:
         return cls(settings.drand_url, chain)
 
     def choose(self, funded_at: datetime) -> dict[str, Any]:
-        """The round to freeze: the first one due at least 30 s after ``funded_at``."""
-        not_before = int(funded_at.timestamp()) + MIN_DELAY_SECONDS
-        return {
-            "chain_hash": self.chain.chain_hash,
-            "scheme": self.chain.scheme,
-            "round": self.chain.first_round_after(not_before),
-        }
+        """The round to freeze: the first one due more than 30 s after ``funded_at``."""
+        return frozen_round(self.chain, funded_at)
 
     def read(self, round_number: int) -> dict[str, Any] | None:
         """The published round as drand serves it, or None if it is not available yet.
@@ -93,6 +92,18 @@ class DrandBeacon:
         of its signature, its previous signature the chain's (chained scheme), and its
         signature the pinned chain key's."""
         verify_round(self.chain, round_number, reading)
+
+
+def frozen_round(chain: DrandChain, funded_at: datetime) -> dict[str, Any]:
+    """The beacon a lot funded at ``funded_at`` freezes (the spec's rule): the first
+    round of ``chain`` due strictly after floor(funded_at) + 30 s. Needs no drand
+    endpoint: the round is computed from the chain's genesis and period."""
+    not_before = math.floor(funded_at.timestamp()) + MIN_DELAY_SECONDS
+    return {
+        "chain_hash": chain.chain_hash,
+        "scheme": chain.scheme,
+        "round": chain.first_round_after(not_before),
+    }
 
 
 class RoundNotVerified(Exception):

@@ -28,9 +28,12 @@ class LotteryDraw(Base):
     inputs_ledger_seq: Mapped[int | None] = mapped_column(BigInteger)
     frozen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    # Filled when drawn. The server seed is public from then on (proof and ledger); until
-    # then it exists only sealed on the lot.
+    # The server seed is revealed at funding, in the freeze memo (no withholding: the
+    # beacon round is still in the future, so it tells nobody the winner); until then it
+    # exists only sealed on the lot. Draws frozen before that was so get it when drawn.
     server_seed: Mapped[str | None] = mapped_column(String(64))
+
+    # Filled when drawn.
     winning_ticket: Mapped[int | None] = mapped_column(Integer)
     winner_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     proof: Mapped[dict[str, Any] | None] = mapped_column(JSON)

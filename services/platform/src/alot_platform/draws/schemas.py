@@ -29,6 +29,10 @@ class DrawRead(BaseModel):
     draw_inputs: dict[str, Any] | None = Field(description="frozen at funding")
     draw_inputs_hash: str | None
     inputs_ledger_seq: int | None
+    server_seed: str | None = Field(
+        description="revealed at funding with the frozen inputs (in the draw_inputs memo),"
+        " before the beacon round exists; null until the lot is funded"
+    )
     frozen_at: datetime | None
     total_tickets: int | None
     escrow_cents: int | None
@@ -58,6 +62,7 @@ def draw_read(lot: Lot, draw: LotteryDraw | None) -> DrawRead:
         draw_inputs=draw.draw_inputs if draw else None,
         draw_inputs_hash=draw.draw_inputs_hash if draw else None,
         inputs_ledger_seq=draw.inputs_ledger_seq if draw else None,
+        server_seed=draw.server_seed if draw else None,
         frozen_at=draw.frozen_at if draw else None,
         total_tickets=draw.total_tickets if draw else None,
         escrow_cents=draw.escrow_cents if draw else None,

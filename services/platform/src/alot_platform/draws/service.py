@@ -4,10 +4,12 @@ Three steps, each in the caller's unit of work and each written to the ledger:
 
 1. ``freeze`` (inside the purchase that funds the lot): the lottery_draws row with the
    ticket count, the escrow and the inputs the draw will use (for alot-v2 the spec's
-   draw inputs with the ticket-map root and, when configured, a future drand round);
-   ledger memo ``draw_inputs``.
+   draw inputs with the ticket-map root and the future drand round of the chain the
+   lot declared when it opened, or none for a lot declared beacon-less); ledger memo
+   ``draw_inputs``, which also reveals the server seed. One per lot: the database
+   refuses a second (migration 0022).
 2. ``draw`` (funded -> drawing): computed with ``alot_verify.draw``, the same code an
-   auditor runs; the server seed is revealed in the stored proof; memo ``draw_result``.
+   auditor runs (anyone can, from the freeze memo and the round); memo ``draw_result``.
 3. ``settle_chunk``, called until the lot is settled (drawing -> settled): in chunks of
    entries in ticket order, each its own unit of work, the entry holding the winning
    ticket is marked, non-winners get credits at the lot's rate (one ledger transaction
@@ -48,7 +50,7 @@ from sqlalchemy.orm import Session
 from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
-from alot_platform.draws.beacon import DrandBeacon, RoundNotVerified
+from alot_platform.draws.beacon import DrandBeacon, RoundNotVerified, frozen_round
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.draws.repository import DrawRepository, SettledEntry
 from alot_platform.entries.models import LotEntry
@@ -71,6 +73,8 @@ from alot_platform.observability import business
 from alot_platform.outbox.service import enqueue_task
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
 from alot_platform.reveals.models import Reveal
+
+DRAW_INPUTS = "draw_inputs"
 
 
 class DrawNotDone(NotFound):
@@ -136,18 +140,21 @@ class DrawService:
         if lot.server_seed_sealed is None or lot.server_seed_commitment is None:
             raise LotStateConflict(lot, "freeze the draw inputs of a lot never opened")
         self._session.flush()  # the funding purchase's entry is part of the ticket map
+        # Revealed now, with the frozen inputs (no withholding): the seed was committed at
+        # opening and the beacon round is still in the future, so knowing it tells
+        # nobody the winner, and once the round is out anyone can draw without us.
+        server_seed = self._platform.seed_sealer.unseal(lot.server_seed_sealed, lot.id)
         entries = _ticket_map(self._draws.entries(lot.id))
         funded_at = lot.funded_at or self._platform.clock()
         escrow_cents = lot.funded_cents
         if lot.draw_algorithm == DrawAlgorithm.V2.value:
-            beacon = DrandBeacon.from_settings(self._platform.settings)
             inputs = freeze_v2(
                 lot_id=str(lot.id),
                 funded_at=draw_timestamp(funded_at),
                 escrow_cents=escrow_cents,
                 entries=entries,
                 server_seed_commitment=lot.server_seed_commitment,
-                beacon=None if beacon is None else beacon.choose(funded_at),
+                beacon=self._frozen_beacon(lot, funded_at),
             )
             inputs_hash = draw_inputs_hash(inputs)
         else:
@@ -162,15 +169,19 @@ class DrawService:
             draw_inputs=inputs,
             draw_inputs_hash=inputs_hash,
             frozen_at=funded_at,
+            server_seed=server_seed,
         )
         self._draws.add(draw)
+        # One freeze memo per lot: the database refuses a second whatever its key
+        # (migration 0022), so no other input set can be frozen for this lot.
         receipt = Ledger(self._session).memo(
-            "draw_inputs",
+            DRAW_INPUTS,
             refs={"lot_id": str(lot.id)},
             metadata={
                 "algorithm": lot.draw_algorithm,
                 "draw_inputs": inputs,
                 "draw_inputs_hash": inputs_hash,
+                "server_seed": server_seed,
             },
             idempotency_key=f"draw_inputs:{lot.id}",
         )
@@ -184,6 +195,25 @@ class DrawService:
             now=self._platform.clock(),
         )
         return draw
+
+    def _frozen_beacon(self, lot: Lot, funded_at: datetime) -> dict[str, Any] | None:
+        """The beacon round an alot-v2 lot freezes: from the chain it declared when it
+        opened, whatever drand is configured now (with none configured, the draw waits
+        for one; it never goes ahead without its beacon); none for a lot declared
+        beacon-less. Lots opened before declarations existed take today's settings."""
+        if not lot.beacon_declared:
+            beacon = DrandBeacon.from_settings(self._platform.settings)
+            return None if beacon is None else beacon.choose(funded_at)
+        if lot.beacon_chain_hash is None:
+            return None
+        chain = KNOWN_CHAINS.get(lot.beacon_chain_hash)
+        if chain is None:
+            # Only pinned chains are ever declared, and pins are never dropped.
+            raise RuntimeError(
+                f"lot {lot.id} declared drand chain {lot.beacon_chain_hash}, which"
+                " alot-verify no longer pins: its round cannot be chosen"
+            )
+        return frozen_round(chain, funded_at)
 
     # -- 2. draw --------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from alot_platform.draws.service import BeaconNotPublished, DrawService, Settlem
 from alot_platform.lots.models import LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.observability import business
+from alot_platform.witnesses.service import witness_freeze
 
 _log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ class DrawOutcome:
 def run_draw_and_settle(platform: PlatformContext, lot_id: uuid.UUID) -> DrawOutcome:
     """Draw the lot if it is funded, then settle it if it is drawn; report what happened."""
     drawn = False
+    # Witnessed before the beacon is read: the cosignature's timestamp over the freeze
+    # memo must come before its round (docs/spec/draw.md). Bounded, never blocks the draw.
+    witness_freeze(platform, lot_id)
     try:
         with contextmanager(unit_of_work)(platform.database) as session:
             lot = LotRepository(session).get_for_update(lot_id)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -165,6 +167,13 @@ class Lot(Base):
     server_seed_sealed: Mapped[str | None] = mapped_column(String(255))
     server_seed_commitment: Mapped[str | None] = mapped_column(String(64))
     commitment_ledger_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # The randomness beacon declared when the lot opened, in its draw_commitment memo:
+    # the drand chain its draw will use, or none (declared beacon-less). The freeze uses
+    # the declared chain, never today's settings, so changing the configuration cannot
+    # take a lot's beacon away. Lots opened before the declaration existed are
+    # undeclared (beacon_declared false).
+    beacon_chain_hash: Mapped[str | None] = mapped_column(String(64))
+    beacon_declared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     refund_choice_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

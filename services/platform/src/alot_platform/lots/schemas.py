@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from alot_verify.beacon import KNOWN_CHAINS
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -291,6 +292,14 @@ class DrawCommitmentRead(BaseModel):
     commitment_ledger_seq: int | None = Field(description="the ledger transaction holding it")
 
 
+class DrawBeaconRead(BaseModel):
+    """The drand chain a lot declared, when it opened, that its draw will use."""
+
+    chain_name: str = Field(examples=["quicknet"])
+    chain_hash: str = Field(description="the chain's hash (hex), as drand serves it")
+    scheme: str = Field(examples=["bls-unchained-g1-rfc9380"])
+
+
 class LotHostRead(BaseModel):
     """Who sells a host lot (its public profile is GET /api/hosts/{id})."""
 
@@ -328,6 +337,16 @@ class LotRead(BaseModel):
     non_winner_credit_rate_percent: int
     trivia_question: str
     draw: DrawCommitmentRead
+    draw_beacon: DrawBeaconRead | None = Field(
+        description="the drand chain the lot declared when it opened: its draw mixes in"
+        " the first round of it due more than 30 s after funding, fixed at funding; null"
+        " for a lot declared beacon-less, not opened yet, or opened before declarations"
+    )
+    beacon_less: bool = Field(
+        description="true when the lot was declared without a public beacon when it opened:"
+        " the operator could then predict its draw; false for lots not yet opened and lots"
+        " opened before declarations existed"
+    )
     refund_choice_deadline: datetime | None
     created_at: datetime
     opened_at: datetime | None
@@ -455,6 +474,8 @@ def lot_read(lot: Lot, now: datetime, *, show_product: bool = False) -> LotRead:
             server_seed_commitment=lot.server_seed_commitment,
             commitment_ledger_seq=lot.commitment_ledger_seq,
         ),
+        draw_beacon=_declared_beacon(lot),
+        beacon_less=lot.beacon_declared and lot.beacon_chain_hash is None,
         refund_choice_deadline=lot.refund_choice_deadline,
         created_at=lot.created_at,
         opened_at=lot.opened_at,
@@ -470,6 +491,18 @@ def lot_read(lot: Lot, now: datetime, *, show_product: bool = False) -> LotRead:
             else None
         ),
         commission_bps=lot.commission_bps if lot.host_id is not None else None,
+    )
+
+
+def _declared_beacon(lot: Lot) -> DrawBeaconRead | None:
+    if not lot.beacon_declared or lot.beacon_chain_hash is None:
+        return None
+    chain = KNOWN_CHAINS.get(lot.beacon_chain_hash)
+    return DrawBeaconRead(
+        # Only pinned chains are declared; a name is shown for any all the same.
+        chain_name=chain.name if chain is not None else lot.beacon_chain_hash[:16],
+        chain_hash=lot.beacon_chain_hash,
+        scheme=chain.scheme if chain is not None else "unknown",
     )
 
 

@@ -3,8 +3,11 @@
 Opening a lot is where fairness starts: the server seed is drawn from `secrets`, its
 commitment is stored on the lot and written to the ledger (memo `draw_commitment`) in
 the same transaction as the `created -> open` transition, so the commitment exists
-before any entry can. The seed itself is never served before the draw, and is stored
-only sealed (AES-GCM under a key kept outside the database), so a dump reveals none.
+before any entry can. The same memo declares the lot's randomness beacon: the drand
+chain an alot-v2 draw will use, or none (declared beacon-less), which the freeze then
+follows whatever the configuration says by then. The seed itself is never served
+before the lot is funded (the freeze reveals it), and is stored only sealed (AES-GCM
+under a key kept outside the database), so a dump reveals none.
 
 Who sees what: lots still `created` are visible only to admins; `private` lots to
 admins, their creator (or host), and players who passed their trivia gate (reached
@@ -21,11 +24,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from alot_ledger import Ledger
+from alot_verify.beacon import DrandChain
 from alot_verify.draw import commitment_v1, commitment_v2
 from sqlalchemy.orm import Session
 
 from alot_platform.audit.service import acting_user, record_action
 from alot_platform.context import PlatformContext
+from alot_platform.draws.beacon import DrandBeacon
 from alot_platform.errors import Conflict, InvalidInput, NotFound
 from alot_platform.lots.models import (
     DrawAlgorithm,
@@ -282,6 +287,9 @@ class LotService:
         commit = commitment_v1 if lot.draw_algorithm == DrawAlgorithm.V1 else commitment_v2
         lot.server_seed_sealed = self._platform.seed_sealer.seal(seed, lot.id)
         lot.server_seed_commitment = commit(seed)
+        chain = self._declared_chain(lot)
+        lot.beacon_chain_hash = None if chain is None else chain.chain_hash
+        lot.beacon_declared = True
         transition(lot, LotStatus.OPEN, now, action="open it")
         record_action(
             self._session,
@@ -302,12 +310,28 @@ class LotService:
                 "lot_created_at": draw_timestamp(lot.created_at),
                 "deadline": draw_timestamp(lot.deadline),
                 "funding_target_cents": lot.funding_target_cents,
+                # Declared now, before any entry: the chain the draw will use, or null
+                # for a lot drawn without a beacon (which verifiers then accept only
+                # because it was declared here, and players are told).
+                "beacon": (
+                    None
+                    if chain is None
+                    else {"chain_hash": chain.chain_hash, "scheme": chain.scheme}
+                ),
             },
             idempotency_key=f"lot:{lot.id}:{DRAW_COMMITMENT}",
         )
         lot.commitment_ledger_seq = receipt.seq
         self._lots.flush()
         return lot
+
+    def _declared_chain(self, lot: Lot) -> DrandChain | None:
+        """The drand chain an opening lot declares: the configured one for alot-v2
+        when a drand endpoint is configured, else none (alot-v1 never has a beacon)."""
+        if lot.draw_algorithm != DrawAlgorithm.V2:
+            return None
+        beacon = DrandBeacon.from_settings(self._platform.settings)
+        return None if beacon is None else beacon.chain
 
     def extend(self, lot_id: uuid.UUID, deadline: datetime, reason: str, admin: User) -> Lot:
         """Move an open lot's deadline later, before it passes; recorded in the ledger

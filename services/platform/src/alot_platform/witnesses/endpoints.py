@@ -1,15 +1,20 @@
 """GET /api/ledger/checkpoint/cosigned: the latest checkpoint with its witnesses'
-cosignatures (public, like the checkpoint itself)."""
+cosignatures (public, like the checkpoint itself); with ?covering=SEQ, the earliest
+cosigned checkpoint covering that seq: the evidence of when a transaction (a lot's
+freeze memo) existed at the latest."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 
 from alot_platform.auth.dependencies import SessionDep, public
 from alot_platform.openapi_helpers import problems
 from alot_platform.witnesses.schemas import CosignatureRead, CosignedCheckpoint
 from alot_platform.witnesses.service import cosigned_checkpoint
 
+MAX_SEQ = 2**53 - 1  # a seq any JSON client reads exactly
 router = APIRouter(prefix="/api/ledger", tags=["ledger"])
 
 
@@ -17,10 +22,24 @@ router = APIRouter(prefix="/api/ledger", tags=["ledger"])
     "/checkpoint/cosigned",
     dependencies=[Depends(public)],
     responses=problems(404),
-    summary="The latest signed checkpoint with its witnesses' cosignatures",
+    summary="A signed checkpoint with its witnesses' cosignatures",
+    description="Without `covering`: the latest checkpoint and the cosignatures stored"
+    " for it (possibly none yet). With `covering=SEQ`: the earliest checkpoint of size"
+    " >= SEQ that a witness cosigned, so its cosignatures' timestamps bound when the"
+    " transaction at SEQ existed; 404 `no_cosigned_checkpoint` when none covers it yet.",
 )
-def latest_cosigned_checkpoint(session: SessionDep) -> CosignedCheckpoint:
-    checkpoint, cosignatures = cosigned_checkpoint(session)
+def latest_cosigned_checkpoint(
+    session: SessionDep,
+    covering: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_SEQ,
+            description="a ledger seq: the earliest cosigned checkpoint whose size >= it",
+        ),
+    ] = None,
+) -> CosignedCheckpoint:
+    checkpoint, cosignatures = cosigned_checkpoint(session, covering)
     return CosignedCheckpoint(
         origin=checkpoint.origin,
         size=checkpoint.size,

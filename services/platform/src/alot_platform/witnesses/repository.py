@@ -27,6 +27,25 @@ class WitnessRepository:
     def add(self, cosignature: WitnessCosignature) -> None:
         self.session.add(cosignature)
 
+    def covering_keys(self, seq: int) -> set[str]:
+        """The witnesses (keys) that cosigned a checkpoint of size >= seq."""
+        return set(
+            self.session.scalars(
+                select(WitnessCosignature.witness_key)
+                .where(WitnessCosignature.checkpoint_size >= seq)
+                .distinct()
+            )
+        )
+
+    def earliest_cosigned_size(self, seq: int) -> int | None:
+        """The smallest cosigned checkpoint size >= seq (None: no cosigned one covers it)."""
+        found = self.session.scalar(
+            select(func.min(WitnessCosignature.checkpoint_size)).where(
+                WitnessCosignature.checkpoint_size >= seq
+            )
+        )
+        return None if found is None else int(found)
+
     def of_size(self, size: int) -> list[WitnessCosignature]:
         return list(
             self.session.scalars(

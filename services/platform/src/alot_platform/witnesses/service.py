@@ -9,29 +9,62 @@ cosignature delays the evidence, it never blocks the ledger.
 
 Each cosignature is verified against the witness's configured key before it is stored,
 so what the platform serves is what any auditor can check.
+
+The tick's submission comes up to a checkpoint interval plus a tick after a lot's
+funding, later than its beacon round (30 s after funding): the timing evidence of a
+draw (docs/spec/draw.md, witnessed timing) needs a cosignature over the freeze memo
+from before that round. So the draw task first calls ``witness_freeze``: it signs a
+checkpoint covering the freeze memo, if none does yet, and submits it at once.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import httpx
+from alot_ledger import Checkpointer
 from alot_ledger.repository import LedgerRepository, StoredCheckpoint
 from alot_ledger.service import Ledger, connection_of
 from alot_verify.cosignature import parse_witness_key, verify_cosignature
 from alot_verify.errors import AlotVerifyError
+from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
 from alot_platform.config import WitnessSetting
+from alot_platform.db import unit_of_work
+from alot_platform.draws.repository import DrawRepository
+from alot_platform.errors import NotFound
+from alot_platform.ledger.endpoints import ledger_settings
+from alot_platform.lots.models import Lot, LotStatus
 from alot_platform.witnesses.models import WitnessCosignature
 from alot_platform.witnesses.repository import WitnessRepository
+
+if TYPE_CHECKING:
+    from alot_platform.context import PlatformContext
 
 _log = logging.getLogger(__name__)
 
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
+FREEZE_TIMEOUT_SECONDS = 5.0
+"""How long the draw task waits for each witness (each request) when it submits the
+checkpoint covering a freeze: a witness that is down costs the draw this much, once."""
+
+SUBMISSION_FAILURES = Counter(
+    "alot_witness_submission_failures",
+    "Checkpoint submissions that got no cosignature (witness down, refusal), by witness.",
+    ["witness"],
+)
+
+
+class NoCosignedCheckpoint(NotFound):
+    code = "no_cosigned_checkpoint"
+    title = "No cosigned checkpoint covers this seq"
 
 
 @dataclass(frozen=True)
@@ -49,6 +82,8 @@ class WitnessSubmitter:
         self.witnesses = witnesses
         self._timeout = timeout
         self._repository = WitnessRepository(session)
+        self.failed = 0
+        """Witnesses that gave no cosignature in this submitter's calls."""
 
     def submit_latest(self, now: datetime) -> int:
         """Submit the latest checkpoint to every witness that lacks it; return how many
@@ -62,6 +97,8 @@ class WitnessSubmitter:
                 continue
             line = self._cosign(witness, latest)
             if line is None:
+                self.failed += 1
+                SUBMISSION_FAILURES.labels(parse_witness_key(witness.key).name).inc()
                 continue
             timestamp = verify_cosignature(latest.note + line, witness.key).timestamp
             self._repository.add(
@@ -147,11 +184,91 @@ class WitnessSubmitter:
         return None
 
 
-def cosigned_checkpoint(session: Session) -> tuple[StoredCheckpoint, list[WitnessCosignature]]:
-    """The latest checkpoint and the cosignatures stored for it."""
-    latest = LedgerRepository(connection_of(session)).checkpoint()
-    if latest is None:
-        from alot_platform.errors import NotFound
+@dataclass(frozen=True)
+class FreezeWitnessing:
+    """What ``witness_freeze`` did for one lot."""
 
-        raise NotFound("no checkpoint has been made yet")
-    return latest, WitnessRepository(session).of_size(latest.size)
+    seq: int
+    """The freeze memo's ledger seq."""
+    checkpoint_size: int
+    """The checkpoint submitted (or already cosigned), covering the freeze."""
+    cosignatures_stored: int
+    missing: int
+    """Configured witnesses still without a cosignature covering the freeze."""
+
+
+def witness_freeze(platform: PlatformContext, lot_id: uuid.UUID) -> FreezeWitnessing | None:
+    """Have the configured witnesses cosign a checkpoint covering the lot's freeze memo.
+
+    Called by the draw task before it reads the beacon. Without witnesses, or for a lot
+    not funded (drawn already, or never frozen), it does nothing. Idempotent: witnesses
+    that cosigned a checkpoint covering the freeze are not asked again, and a checkpoint
+    already covering it is not signed again. It never blocks the draw: a witness that
+    is down is logged and counted (``alot_witness_submission_failures``) and the tick
+    submits to it later; an error here is logged and the draw goes on as before.
+    """
+    witnesses = platform.settings.witnesses
+    if not witnesses:
+        return None
+    try:
+        return _witness_freeze(platform, lot_id, witnesses)
+    except Exception:
+        _log.exception("lot %s: the freeze could not be submitted to the witnesses", lot_id)
+        return None
+
+
+def _witness_freeze(
+    platform: PlatformContext, lot_id: uuid.UUID, witnesses: tuple[WitnessSetting, ...]
+) -> FreezeWitnessing | None:
+    with contextmanager(unit_of_work)(platform.database) as session:
+        draw = DrawRepository(session).get_for_lot(lot_id)
+        lot = session.get(Lot, lot_id)
+        lot_funded = lot is not None and lot.status == LotStatus.FUNDED.value
+        seq = None if draw is None or not lot_funded else draw.inputs_ledger_seq
+        if seq is None:
+            return None
+        covered = WitnessRepository(session).covering_keys(seq)
+        latest = LedgerRepository(connection_of(session)).checkpoint()
+    missing = tuple(w for w in witnesses if w.key not in covered)
+    if not missing:
+        assert latest is not None  # a cosignature covering seq is of a stored checkpoint
+        return FreezeWitnessing(seq, latest.size, 0, 0)
+    if latest is None or latest.size < seq:
+        # Signed from the committed head: the freeze memo committed with the funding.
+        checkpointer = Checkpointer.from_settings(ledger_settings(platform.settings))
+        latest = checkpointer.checkpoint(platform.database.engine)
+    with platform.database.sessions.begin() as session:
+        submitter = WitnessSubmitter(session, missing, timeout=FREEZE_TIMEOUT_SECONDS)
+        stored = submitter.submit_latest(platform.clock())
+    if submitter.failed:
+        _log.warning(
+            "lot %s: %s of %s witness(es) did not cosign the checkpoint covering its freeze"
+            " (seq %s); the scheduler submits again at its next tick",
+            lot_id,
+            submitter.failed,
+            len(witnesses),
+            seq,
+        )
+    return FreezeWitnessing(seq, latest.size, stored, submitter.failed)
+
+
+def cosigned_checkpoint(
+    session: Session, covering: int | None = None
+) -> tuple[StoredCheckpoint, list[WitnessCosignature]]:
+    """The latest checkpoint and the cosignatures stored for it; with ``covering``, the
+    earliest checkpoint of size >= covering that a witness cosigned (the evidence of
+    when the transaction at seq ``covering`` existed, at the latest)."""
+    ledger = LedgerRepository(connection_of(session))
+    repository = WitnessRepository(session)
+    if covering is None:
+        latest = ledger.checkpoint()
+        if latest is None:
+            raise NotFound("no checkpoint has been made yet")
+        return latest, repository.of_size(latest.size)
+    size = repository.earliest_cosigned_size(covering)
+    found = None if size is None else ledger.checkpoint(size)
+    if size is None or found is None:
+        raise NoCosignedCheckpoint(
+            f"no witness has cosigned a checkpoint covering seq {covering} yet"
+        )
+    return found, repository.of_size(size)
