@@ -36,6 +36,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tests.platform.fake_drand import drand  # noqa: F401 (drand faked at its network boundary)
+
 BASE_URL = "https://testserver"  # https: the session cookies are Secure
 PASSWORD = "correct-horse-battery"
 TRIVIA_QUESTION = "Which Swiss maker's logo is a crown?"

@@ -8,14 +8,10 @@ network boundary, serving the real quicknet round 1000 once the test publishes i
 
 from __future__ import annotations
 
-import hashlib
-import http.server
-import json
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,60 +27,17 @@ from alot_verify.cosignature import verify_cosignature
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-ROUND = 1000
-ROUND_1000_SIGNATURE = (  # published by the League of Entropy: quicknet round 1000
-    "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125"
-    "e342b73a8dd2bacbe47e4b6b63ed5e39"
+from tests.platform.fake_drand import (
+    FUNDED_AT,
+    ROUND,
+    FakeDrand,
 )
-FUNDED_AT = datetime.fromtimestamp(QUICKNET.round_time(ROUND) - 33, UTC)
+
 LOT = {
     "draw_algorithm": "alot-v2",
     "funding_target_cents": 1000,
     "entry_bundles": [{"price_cents": 100, "tickets": 1}, {"price_cents": 450, "tickets": 5}],
 }
-
-
-class FakeDrand:
-    """drand's HTTP API for quicknet: 404 for a round until the test publishes it."""
-
-    def __init__(self) -> None:
-        self.published: dict[int, dict[str, Any]] = {}
-        published = self.published
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                parts = self.path.strip("/").split("/")
-                reading = None
-                if len(parts) == 3 and parts[0] == QUICKNET.chain_hash and parts[1] == "public":
-                    reading = published.get(int(parts[2]))
-                body = json.dumps(reading or {"error": "not yet"}).encode()
-                self.send_response(200 if reading else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def publish_round_1000(self) -> None:
-        signature = bytes.fromhex(ROUND_1000_SIGNATURE)
-        self.published[ROUND] = {
-            "round": ROUND,
-            "randomness": hashlib.sha256(signature).hexdigest(),
-            "signature": ROUND_1000_SIGNATURE,
-        }
-
-
-@pytest.fixture
-def drand() -> Iterator[FakeDrand]:
-    fake = FakeDrand()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
 
 
 def _fund(desk: Any) -> str:
@@ -145,7 +98,7 @@ def test_the_freeze_is_cosigned_at_funding_before_the_draw(
 
     # The round comes out: the draw completes, the evidence still names the same
     # checkpoint (the earliest covering the freeze), though later ones are cosigned.
-    drand.publish_round_1000()
+    drand.publish(ROUND)
     assert run_tick(platform).drawn == 1
     assert client.get(f"/api/lots/{lot_id}/draw").json()["stage"] == "settled"
     Checkpointer.from_settings(ledger_settings(platform.settings)).checkpoint(
@@ -193,7 +146,7 @@ def test_a_witness_that_is_down_does_not_hold_up_the_draw(
 
     # The draw waits for its beacon as before, and completes once the round is out.
     assert run_tick(platform).drawn == 0
-    drand.publish_round_1000()
+    drand.publish(ROUND)
     assert run_tick(platform).drawn == 1
 
 
