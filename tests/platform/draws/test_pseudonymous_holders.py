@@ -12,20 +12,30 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import alot_ledger
 import pytest
+from alembic import command
 from alot_ledger import export_lines
+from alot_platform.config import Settings
+from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.draws.service import DrawService
 from alot_platform.entries.models import LotEntry
+from alot_platform.lots.models import Lot
+from alot_platform.migrate import alembic_config, migrate
 from alot_platform.users.models import User
 from alot_verify.cli import cli as verify_cli
 from alot_verify.draw import Entry, holder_pseudonym, ticket_map_root, verify_draw_proof
 from alot_verify.ledger import LedgerFailed, verify_ledger
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import column, create_engine, select, table, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.expression import TableClause
 
 HEX64 = set("0123456789abcdef")
 
@@ -231,3 +241,108 @@ def test_a_lot_from_before_pseudonyms_draws_with_named_holders(
     result = verify_draw_proof(proof)
     assert result.winner_user_id == proof["winner_user_id"]
     assert result.winner_holder is None
+
+
+def test_migration_0023_gives_each_user_a_secret_and_keeps_existing_lots_named(
+    make_settings: Callable[..., Settings], db_url: str
+) -> None:
+    settings = make_settings()
+    alot_ledger.migrate(db_url)
+    command.upgrade(alembic_config(db_url), "0022")
+    engine = create_engine(db_url)
+    try:
+        now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+        users, products, lots_table = (
+            _at_0022(name) for name in ("users", "product_classes", "lots")
+        )
+        user_ids = [uuid.uuid4() for _ in range(3)]
+        product_id, lot_id = uuid.uuid4(), uuid.uuid4()
+        with engine.begin() as connection:
+            for i, user_id in enumerate(user_ids):
+                connection.execute(
+                    users.insert().values(
+                        id=user_id,
+                        email=f"old{i}@example.com",
+                        username=f"old{i}",
+                        hashed_password="x",
+                        verified_email=True,
+                        verified_identity=False,
+                        status="active",
+                        total_entries=0,
+                        total_won=0,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            connection.execute(
+                products.insert().values(
+                    id=product_id,
+                    name="Watch",
+                    category="watch",
+                    tier="RARE",
+                    retail_value_cents=50_000,
+                    currency="USD",
+                    specifications={},
+                    images=[],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            connection.execute(
+                lots_table.insert().values(
+                    id=lot_id,
+                    product_class_id=product_id,
+                    lot_type="known",
+                    title="An old lot",
+                    funding_target_cents=1000,
+                    currency="USD",
+                    deadline=now,
+                    status="open",
+                    cash_cents=0,
+                    credits_spent=0,
+                    tickets_sold=0,
+                    free_tickets=0,
+                    entry_bundles=[{"price_cents": 100, "tickets": 1}],
+                    visibility="public",
+                    non_winner_credit_rate_percent=10,
+                    trivia_question="?",
+                    trivia_answer_hmac="0" * 64,
+                    draw_algorithm="alot-v2",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+        migrate(settings)
+
+        with engine.connect() as connection:
+            secrets_by_user = dict(connection.execute(select(User.id, User.holder_secret)).all())
+            named = connection.execute(
+                select(Lot.pseudonymous_holders).where(Lot.id == lot_id)
+            ).scalar_one()
+        assert set(secrets_by_user) == set(user_ids)
+        assert all(len(s) == 32 for s in secrets_by_user.values())
+        assert len(set(secrets_by_user.values())) == 3  # each its own random draw
+        assert named is False  # its draw stays exactly as it was
+        with engine.begin() as connection, pytest.raises(IntegrityError):
+            connection.execute(
+                update(User).where(User.id == user_ids[0]).values(holder_secret=None)
+            )
+
+        config = alembic_config(db_url)
+        config.attributes["settings"] = settings
+        command.downgrade(config, "0022")
+        migrate(settings)  # and up again: new secrets, the lot still named
+        with engine.connect() as connection:
+            again = dict(connection.execute(select(User.id, User.holder_secret)).all())
+        assert set(again) == set(user_ids)
+    finally:
+        engine.dispose()
+
+
+def _at_0022(name: str) -> TableClause:
+    """Table ``name`` as it stood at revision 0022 (the model's columns, with their
+    types, less those 0023 adds)."""
+    added = {"holder_secret", "pseudonymous_holders", "holder"}
+    model = Base.metadata.tables[name]
+    return table(name, *(column(c.name, c.type) for c in model.columns if c.name not in added))
