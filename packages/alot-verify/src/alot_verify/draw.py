@@ -139,9 +139,9 @@ def holder_pseudonym(holder_secret: bytes, lot_id: str) -> str:
     """A player's pseudonym in one lot: HMAC-SHA256(holder secret, enc(TAG_HOLDER) ||
     enc(lot id)), lowercase hex.
 
-    The secret (32 random bytes per user) is the platform's and the player's alone, so
-    nobody else can tell that two pseudonyms in two lots are one player, and the player
-    (told their pseudonym on their receipt) finds themself in a proof.
+    The secret (32 random bytes per user) stays with the platform (it is in no API
+    response), so nobody else can tell that two pseudonyms in two lots are one player;
+    the player, told their pseudonym on their receipt, finds themself in a proof.
     """
     if not isinstance(holder_secret, bytes) or len(holder_secret) != HOLDER_SECRET_BYTES:
         raise InputError(f"must be {HOLDER_SECRET_BYTES} bytes", where="holder_secret")
