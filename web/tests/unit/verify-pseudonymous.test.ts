@@ -11,6 +11,7 @@ import {
   drawInputsHash,
   entryLeaf,
   fromHex,
+  holderProblems,
   holderPseudonym,
   isPseudonymous,
   namedAs,
@@ -166,5 +167,18 @@ describe("pseudonymous ticket maps", () => {
     await expect(verifyDrawProof({ ...noHolder, winner_user_id: v2Vectors[0]!.proof.winner_user_id })).rejects.toThrow(/winner_holder: missing field/);
     await expect(verifyDrawProof({ ...proof, winner_holder: winner_holder.slice(1) })).rejects.toThrow(/winner_holder/);
     expect(isPseudonymous(proof.entries)).toBe(true);
+  });
+});
+
+describe("a purchase's holder in the ledger", () => {
+  const holder = "ab".repeat(32);
+  it("must be the pseudonym the receipt gives on a pseudonymous lot", () => {
+    expect(holderProblems({ user_id: "u", holder }, holder)).toEqual([]);
+    expect(holderProblems({ user_id: "u", holder: "cd".repeat(32) }, holder)).toEqual([`it names holder ${"cd".repeat(32)}, not ${holder} as your receipt says`]);
+    expect(holderProblems({ user_id: "u" }, holder)).toEqual(["it carries no holder pseudonym, but your receipt gives one for this lot"]);
+  });
+  it("is absent on a lot naming holders by user id", () => {
+    expect(holderProblems({ user_id: "u" }, null)).toEqual([]);
+    expect(holderProblems({ user_id: "u", holder }, null)).toHaveLength(1);
   });
 });
