@@ -344,10 +344,11 @@ function winnerStep(list: Entry[], ticket: number, published: string): { step: S
   const pseudonymous = isPseudonymous(list);
   const base = {
     id: pseudonymous ? "winner_holder" : "winner_user_id",
-    title: pseudonymous ? `The winner is the pseudonymous holder of ticket ${ticket}` : `The winner is the player holding ticket ${ticket}`,
+    title: `The winner is the player holding ticket ${ticket}`,
     inputs: [
       { label: "winning ticket (computed)", value: String(ticket) },
       { label: "entries", value: `${list.length}` },
+      ...(pseudonymous ? [{ label: "holders named by", value: "per-lot pseudonym (winner_holder)" }] : []),
     ],
   };
   if (winner === null) {
