@@ -252,11 +252,12 @@ function entries(value: unknown, where: string): Entry[] {
   const pseudonymous = has(value[0], "holder");
   return value.map((item, i) => {
     const here = `${where}[${i}]`;
+    if (typeof item !== "object" || item === null || Array.isArray(item)) throw new DrawProofFormatError("must be a JSON object", here);
     const byHolder = has(item, "holder");
-    const byName = has(item, "user_id");
-    if (byHolder && byName) throw new DrawProofFormatError("an entry has a holder or a user_id, not both", `${here}.user_id`);
-    if (i > 0 && (byHolder || byName) && byHolder !== pseudonymous) throw new DrawProofFormatError(MIXED_MAP_MESSAGE, `${here}.${byHolder ? "holder" : "user_id"}`);
-    const named = pseudonymous ? "holder" : "user_id";
+    if (byHolder && has(item, "user_id")) throw new DrawProofFormatError("an entry names its holder by exactly one of user_id and holder", `${here}.holder`);
+    // As the reference verifier reads it: an entry without a holder is a named entry.
+    const named = byHolder ? "holder" : "user_id";
+    if (byHolder !== pseudonymous) throw new DrawProofFormatError(MIXED_MAP_MESSAGE, `${here}.${named}`);
     const fields = has(item, "kind") ? [named, "tickets_start", "tickets_end", "kind"] : [named, "tickets_start", "tickets_end"];
     const e = exactMembers(item, fields, here);
     const position = {
@@ -280,10 +281,18 @@ function publishedWinner(p: Obj, pseudonymous: boolean): string {
 const publishedWinners = (pseudonymous: boolean, winner: string) =>
   pseudonymous ? { winnerUserId: null, winnerHolder: winner } : { winnerUserId: winner, winnerHolder: null };
 
-/** The proof's top-level members: its winner member follows the map it draws from. */
+/**
+ * The proof's top-level members: its winner member follows the map it draws from (decided
+ * by the first entry, as the reference verifier decides it). A proof naming its winner the
+ * other way is refused at that member, not as a mere missing one.
+ */
 function proofFields(proof: Obj, base: readonly string[]): string[] {
   const pseudonymous = Array.isArray(proof.entries) && has(proof.entries[0], "holder");
-  return [...base, pseudonymous ? "winner_holder" : "winner_user_id"];
+  const [expected, other] = pseudonymous ? ["winner_holder", "winner_user_id"] : ["winner_user_id", "winner_holder"];
+  if (has(proof, other) && !has(proof, expected)) {
+    throw new DrawProofFormatError(`a proof over a ${pseudonymous ? "pseudonymous" : "named"} ticket map names its winner by ${expected}`, other);
+  }
+  return [...base, expected];
 }
 
 // A paid entry has no kind at all ("paid" or null would give one ticket map two encodings).

@@ -162,9 +162,13 @@ describe("pseudonymous ticket maps", () => {
     }
     const both = structuredClone(proof);
     both.entries[0].user_id = v2Vectors[0]!.proof.entries[0].user_id;
-    await expect(verifyDrawProof(both)).rejects.toThrow(DrawProofFormatError);
+    await expect(verifyDrawProof(both)).rejects.toThrow(/^entries\[0\]\.holder: an entry names its holder by exactly one/);
+    const neither = structuredClone(proof);
+    delete neither.entries[1].holder;
+    await expect(verifyDrawProof(neither)).rejects.toThrow(/^entries\[1\]\.user_id: the ticket map mixes names and pseudonyms/);
     const { winner_holder, ...noHolder } = proof;
-    await expect(verifyDrawProof({ ...noHolder, winner_user_id: v2Vectors[0]!.proof.winner_user_id })).rejects.toThrow(/winner_holder: missing field/);
+    await expect(verifyDrawProof({ ...noHolder, winner_user_id: v2Vectors[0]!.proof.winner_user_id })).rejects.toThrow(/^winner_user_id: a proof over a pseudonymous ticket map names its winner by winner_holder/);
+    await expect(verifyDrawProof(noHolder)).rejects.toThrow(/^winner_holder: missing field/);
     await expect(verifyDrawProof({ ...proof, winner_holder: winner_holder.slice(1) })).rejects.toThrow(/winner_holder/);
     expect(isPseudonymous(proof.entries)).toBe(true);
   });
