@@ -42,6 +42,10 @@ import {
   verifyDrawProof,
   verifyInclusion,
   DrawProofFormatError,
+  TAG_HOLDER,
+  enc,
+  holderPseudonym,
+  namedAs,
   type Entry,
 } from "../../src/verify";
 
@@ -238,6 +242,12 @@ describe("draw-alot-v2.json", () => {
     const v = vector as V;
     const im = v.intermediate;
     expect(toHex(commitmentPreimageV2(v.proof.server_seed))).toBe(im.commitment_preimage);
+    // A pseudonymous vector gives each player's holder secret: the browser derives the same pseudonym.
+    for (const h of (im.holders ?? []) as { holder_secret: string; lot_id: string; hmac_message: string; holder: string }[]) {
+      expect(toHex(concat(enc(TAG_HOLDER), enc(utf8(h.lot_id))))).toBe(h.hmac_message);
+      expect(holderPseudonym(fromHex(h.holder_secret), h.lot_id)).toBe(h.holder);
+      expect(v.proof.entries.map(namedAs)).toContain(h.holder);
+    }
     expect(v.proof.entries.map((e) => new TextDecoder().decode(entryLeaf(e)))).toEqual(im.entry_leaves);
     expect(v.proof.entries.map((e) => toHex(leafHash(entryLeaf(e))))).toEqual(im.entry_leaf_hashes);
     expect(canonicalJsonText(v.proof.draw_inputs)).toBe(im.draw_inputs_canonical_json);
@@ -306,6 +316,9 @@ describe("draw-alot-v2-negative.json", () => {
   // Malformed vectors: the proof cannot be read, and the reader names the same member the
   // reference verifier's InputError does (`malformed`).
   const malformed = (file.vectors as N[]).filter((v) => typeof v.malformed === "string");
+  it("has malformed vectors, a map mixing names and pseudonyms among them", () => {
+    expect(malformed.map((v) => v.name)).toEqual(expect.arrayContaining(["mixed-names-and-pseudonyms"]));
+  });
   it.each(malformed.map((v) => [v.name, v]) as [any, any][])("%s: refused as malformed at the same member", async (_name, vector) => {
     const v = vector as N & { malformed: string };
     const error = await verifyDrawProof(v.proof).then(
