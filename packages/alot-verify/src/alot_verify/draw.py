@@ -418,7 +418,7 @@ def _checks_v1(p: _ProofV1) -> list[DrawCheck]:
         ),
         _check(
             p.winner_field,
-            f"{p.winner_field} holds the winning ticket {winning_ticket}",
+            _winner_description(p.winner_field, p.winner, winning_ticket),
             _winner_mismatches(p.entries, winning_ticket, p.winner_field, p.winner),
         ),
     ]
@@ -805,7 +805,7 @@ def _checks_v2(
         ),
         _check(
             p.winner_field,
-            f"{p.winner_field} holds the winning ticket {winning_ticket}",
+            _winner_description(p.winner_field, p.winner, winning_ticket),
             _winner_mismatches(p.entries, winning_ticket, p.winner_field, p.winner),
         ),
     ]
@@ -1070,6 +1070,13 @@ def _expected_winner_field(proof: Mapping[str, Any]) -> str:
             f"a proof over a {style} ticket map names its winner by {expected}", where=other
         )
     return expected
+
+
+def _winner_description(winner_field: str, winner: str, winning_ticket: int) -> str:
+    if winner_field == WINNER_HOLDER:
+        # The pseudonym is printed: a player finds themself by the one on their receipt.
+        return f"winner holder {winner} holds the winning ticket {winning_ticket}"
+    return f"winner_user_id holds the winning ticket {winning_ticket}"
 
 
 def _winner_name(value: Any, winner_field: str) -> str:
