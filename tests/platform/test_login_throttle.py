@@ -115,7 +115,10 @@ def _server(app: FastAPI) -> Iterator[str]:
 
 def _attempts_from_loopback(base: str) -> list[int]:
     """Four logins from loopback, each claiming another address."""
-    with httpx.Client(base_url=base) as http:
+    # A generous read timeout: the answers are what is checked, and on a loaded machine
+    # the first request after start-up (password hashing, the app's first connections)
+    # has taken longer than httpx's default 5 s.
+    with httpx.Client(base_url=base, timeout=60) as http:
         return [
             http.post(
                 "/api/auth/login",

@@ -85,8 +85,11 @@ async def test_async_player_and_auditor(
     result = await player.lots.verify_draw(
         lot.id, expected_commitment=lot.draw.server_seed_commitment
     )
-    assert result.winner_user_id == me.id
-    assert (await player.lots.draw(lot.id)).winner_user_id == me.id
+    # The proof names the winner by their pseudonym in the lot, as their receipts do.
+    assert result.winner_user_id is None
+    assert result.winner_holder == first.holder == second.holder
+    drawn = await player.lots.draw(lot.id)
+    assert (drawn.winner_user_id, drawn.winner_holder) == (me.id, first.holder)
     assert [r.lot_id async for r in await player.reveals.list()] == [lot.id]
     assert (await player.credits.balance()).balance_credits == 0
     assert [t async for t in await player.credits.transactions()] == []

@@ -64,8 +64,13 @@ def test_a_lot_from_trivia_to_verified_draw(
     assert draw.stage == "settled"
     assert draw.total_tickets == 7
     result = ada.client.lots.verify_draw(lot.id, expected_commitment=lot.commitment)
-    assert result.winner_user_id in {ada.id, bob.id}
-    assert result.winner_user_id == draw.winner_user_id
+    # The proof names holders by their pseudonym in the lot (each receipt says whose).
+    assert ada.client.lots.get(lot.id).pseudonymous_holders
+    assert result.winner_user_id is None
+    assert result.winner_holder in {first.holder, funding.holder}
+    assert first.holder != funding.holder
+    assert result.winner_holder == draw.winner_holder
+    assert draw.winner_user_id == (ada.id if result.winner_holder == first.holder else bob.id)
     assert 1 <= result.winning_ticket <= 7
     with pytest.raises(DrawVerificationError, match="server_seed_commitment"):
         ada.client.lots.verify_draw(lot.id, expected_commitment="00" * 32)
@@ -83,7 +88,7 @@ def test_a_lot_from_trivia_to_verified_draw(
 
     assert [e.ticket_count for e in ada.client.entries.mine()] == [1]
     assert sorted(e.tickets_start for e in bob.client.entries.mine()) == [2, 5]
-    winner = ada if result.winner_user_id == ada.id else bob
+    winner = ada if draw.winner_user_id == ada.id else bob
     loser = bob if winner is ada else ada
     # is_winner marks the one entry holding the winning ticket (bob may hold two).
     holds = [

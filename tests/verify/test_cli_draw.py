@@ -298,3 +298,30 @@ def test_draw_without_a_beacon_never_imports_the_pairing_library(tmp_path: Path)
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert completed.stdout.strip() == "[]"
+
+
+def test_a_pseudonymous_proof_prints_the_winner_holder(tmp_path: Path) -> None:
+    proof = V2_VECTORS["pseudonymous-holders"]["proof"]
+    result = _run(["draw", _write(tmp_path, proof)])
+    assert result.exit_code == 0, result.output
+    line = f"OK: winner holder {proof['winner_holder']} holds the winning ticket"
+    assert f"{line} {proof['winning_ticket']}" in result.stdout.splitlines()
+    document = json.loads(_run(["--json", "draw", _write(tmp_path, proof)]).stdout)
+    assert document["winner_holder"] == proof["winner_holder"]
+    assert "winner_user_id" not in document
+    assert document["checks"][-1]["check"] == "winner_holder"
+
+
+def test_a_map_mixing_names_and_pseudonyms_exits_2(tmp_path: Path) -> None:
+    proof = copy.deepcopy(V2_VECTORS["pseudonymous-holders"]["proof"])
+    entry = proof["entries"][1]
+    proof["entries"][1] = {
+        "user_id": "00000000-0000-4000-8000-000000000000",
+        "tickets_start": entry["tickets_start"],
+        "tickets_end": entry["tickets_end"],
+        "kind": "free",
+    }
+    result = _run(["draw", _write(tmp_path, proof)])
+    assert result.exit_code == 2
+    assert "entries[1].user_id" in result.stderr
+    assert "mixes names and pseudonyms" in result.stderr

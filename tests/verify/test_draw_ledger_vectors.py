@@ -51,6 +51,7 @@ def test_the_attacks_are_all_there() -> None:
     assert {"two-freezes", "undeclared-null-beacon", "seed-mismatch", "backdated-funded-at"} <= (
         names
     )
+    assert {"user-with-two-holders", "purchase-without-holder"} <= names
 
 
 def test_the_file_is_what_its_tool_writes() -> None:

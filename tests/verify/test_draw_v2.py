@@ -34,7 +34,10 @@ CHAINED_PROOF = VECTORS["default-chain-beacon"]["proof"]
 
 
 def _entries(proof: dict[str, Any]) -> list[Entry]:
-    return [Entry(**e) for e in proof["entries"]]
+    return [
+        Entry(e.get("user_id"), **{k: v for k, v in e.items() if k != "user_id"})
+        for e in proof["entries"]
+    ]
 
 
 def _other_hex(value: str) -> str:
@@ -53,6 +56,7 @@ def test_vectors_cover_the_cases_the_spec_promises() -> None:
         "power-of-two",
         "single-ticket",
         "free-entries",
+        "pseudonymous-holders",
     }
     assert NO_BEACON["beacon"] is None
     assert QUICKNET_PROOF["draw_inputs"]["beacon"]["scheme"] == "bls-unchained-g1-rfc9380"
@@ -88,7 +92,8 @@ def test_vector_verifies(name: str) -> None:
     assert result.algorithm == "alot-v2"
     assert result.lot_id == proof["draw_inputs"]["lot_id"]
     assert result.winning_ticket == proof["winning_ticket"]
-    assert result.winner_user_id == proof["winner_user_id"]
+    assert result.winner_user_id == proof.get("winner_user_id")
+    assert result.winner_holder == proof.get("winner_holder")
     if proof["draw_inputs"]["beacon"] is None:
         # Only the ledger shows whether the lot was declared beacon-less at opening.
         assert len(result.unchecked) == 1
@@ -165,12 +170,26 @@ def test_vector_follows_the_spec_byte_for_byte(name: str) -> None:
         counter += 1
     assert counter == proof["selection_counter"] == len(trace["selection"]) - 1
     assert candidate + 1 == proof["winning_ticket"]
+    # One map, one style: every entry names its holder by user_id, or every one by holder.
+    (style,) = {"holder" if "holder" in e else "user_id" for e in proof["entries"]}
     (holder,) = [
-        e["user_id"]
+        e[style]
         for e in proof["entries"]
         if e["tickets_start"] <= proof["winning_ticket"] <= e["tickets_end"]
     ]
-    assert holder == proof["winner_user_id"]
+    assert holder == proof["winner_holder" if style == "holder" else "winner_user_id"]
+    assert ("winner_user_id" in proof) == (style == "user_id")
+    # holder = HMAC-SHA256(holder secret, enc("ALOT-DRAW-V2/holder") || enc(lot id)).
+    derived = set()
+    for player in trace.get("holders", []):
+        message = _enc(b"ALOT-DRAW-V2/holder") + _enc(inputs["lot_id"].encode())
+        assert player["lot_id"] == inputs["lot_id"]
+        assert message.hex() == player["hmac_message"]
+        secret = bytes.fromhex(player["holder_secret"])
+        assert hmac.new(secret, message, hashlib.sha256).hexdigest() == player["holder"]
+        derived.add(player["holder"])
+    if style == "holder":
+        assert {e["holder"] for e in proof["entries"]} == derived
 
 
 def test_rejection_vector_rejects_candidates_above_the_ticket_count() -> None:

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from alot_verify._testing import UNDECLARED, draw_ledger_lines, vector_keys
+from alot_verify._testing import UNDECLARED, draw_ledger_lines, holder_user, vector_keys
 from alot_verify.beacon import QUICKNET
 from alot_verify.checkpoint import Checkpoint, sign_checkpoint
 from alot_verify.cosignature import cosign, witness_key_from_seed
@@ -68,6 +68,8 @@ def build() -> dict[str, Any]:
     }
     no_beacon = positives["no-beacon"]
     quicknet = positives["quicknet-beacon"]
+    pseudonymous = positives["pseudonymous-holders"]
+    holders = [e["holder"] for e in pseudonymous["entries"]]
     funded = 1692806332  # quicknet-beacon's funded_at, 2023-08-23T15:58:52Z
     due = QUICKNET.round_time(1000)  # 2023-08-23T15:59:24Z
     in_time = draw_ledger_lines(quicknet)
@@ -164,6 +166,37 @@ def build() -> dict[str, Any]:
             "proof": quicknet,
             "ledger": in_time,
             "cosigned": _cosigned(in_time, [funded + 2], 2),
+        },
+        {
+            "name": "pseudonymous-holders",
+            "description": "control: every purchase and free entry of a pseudonymous lot "
+            "carries refs.holder (the proof's) next to refs.user_id, one user per holder. "
+            "Every check passes.",
+            "must_fail": [],
+            "proof": pseudonymous,
+            "ledger": draw_ledger_lines(pseudonymous),
+        },
+        {
+            "name": "user-with-two-holders",
+            "description": "the user behind holder entries[0].holder also bought entries[2] "
+            "under another holder: one user has one pseudonym in a lot, or the map splits "
+            "a player in two.",
+            "must_fail": ["draw.holders_consistent"],
+            "proof": pseudonymous,
+            "ledger": draw_ledger_lines(pseudonymous, users={2: holder_user(holders[0])}),
+        },
+        {
+            "name": "purchase-without-holder",
+            "description": "entries[2]'s purchase carries no refs.holder in a lot whose other "
+            "purchases do: the rebuilt entry names its user id, which is not the frozen map, "
+            "and the lot names its holders two ways.",
+            "must_fail": [
+                "draw.entries_purchased",
+                "draw.holders_consistent",
+                "draw.ticket_map_from_ledger",
+            ],
+            "proof": pseudonymous,
+            "ledger": draw_ledger_lines(pseudonymous, no_holder=frozenset({2})),
         },
     ]
     return {

@@ -35,11 +35,13 @@ G1_GENERATOR = (
 )
 # A chain hash no League of Entropy chain has: an operator's own drand-like network.
 UNKNOWN_CHAIN_HASH = "0f" * 32
+# A user id for the entry that breaks a pseudonymous map (any well-formed one would do).
+MIXED_USER_ID = "9b2e4c6a-1d3f-4e5a-8b7c-0d1e2f3a4b5c"
 
 
 def _recomputed(proof: dict[str, Any]) -> dict[str, Any]:
     """The proof an operator would publish after changing its inputs or beacon reading."""
-    entries = [draw.Entry(**e) for e in proof["entries"]]
+    entries = draw._parse_entries(proof["entries"], "entries")
     return draw.compute_v2(
         draw_inputs=proof["draw_inputs"],
         server_seed=proof["server_seed"],
@@ -75,11 +77,31 @@ def _late_round(positive: dict[str, Any]) -> dict[str, Any]:
     return _recomputed(proof)
 
 
+def _mixed_map(positive: dict[str, Any]) -> dict[str, Any]:
+    proof = copy.deepcopy(positive)
+    entry = proof["entries"][2]
+    # A user id in place of a pseudonym: the player behind it is named in public.
+    proof["entries"][2] = {
+        "user_id": MIXED_USER_ID,
+        "tickets_start": entry["tickets_start"],
+        "tickets_end": entry["tickets_end"],
+    }
+    return proof
+
+
+def _other_winner_holder(positive: dict[str, Any]) -> dict[str, Any]:
+    proof = copy.deepcopy(positive)
+    others = [e["holder"] for e in proof["entries"] if e["holder"] != proof["winner_holder"]]
+    proof["winner_holder"] = others[0]
+    return proof
+
+
 def build() -> dict[str, Any]:
     positives = {
         v["name"]: v["proof"] for v in json.loads(POSITIVE.read_text(encoding="utf-8"))["vectors"]
     }
     quicknet = positives["quicknet-beacon"]
+    pseudonymous = positives["pseudonymous-holders"]
     vectors = [
         {
             "name": "forged-beacon-signature",
@@ -125,6 +147,25 @@ def build() -> dict[str, Any]:
             ),
             "malformed": "beacon.signature",
             "proof": _short_signature(quicknet),
+        },
+        {
+            "name": "mixed-names-and-pseudonyms",
+            "description": (
+                "the pseudonymous-holders proof with its third entry naming a user_id instead "
+                "of a holder: one ticket map is all named or all pseudonymous, so the proof is "
+                "malformed (at the first entry whose style differs from entries[0])."
+            ),
+            "malformed": "entries[2].user_id",
+            "proof": _mixed_map(pseudonymous),
+        },
+        {
+            "name": "winner-holder-not-the-winner",
+            "description": (
+                "the pseudonymous-holders proof with winner_holder replaced by another "
+                "holder of the map: that holder does not hold the winning ticket."
+            ),
+            "must_fail": ["winner_holder"],
+            "proof": _other_winner_holder(pseudonymous),
         },
     ]
     return {

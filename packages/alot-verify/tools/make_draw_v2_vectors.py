@@ -62,15 +62,52 @@ def _uuid(label: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _entries(name: str, sizes: list[int], free: frozenset[int] = frozenset()) -> list[Entry]:
+def _holder_secret(name: str, player: int) -> bytes:
+    """The 32-byte holder secret of a vector's player (derived from a label)."""
+    return _digest(f"{name}/holder secret/{player}")
+
+
+def _entries(
+    name: str,
+    sizes: list[int],
+    free: frozenset[int] = frozenset(),
+    players: list[int] | None = None,
+) -> list[Entry]:
     """Entries of ``sizes`` tickets in order; those at the indexes in ``free`` are free
-    entries (one ticket each, ``"kind": "free"``)."""
+    entries (one ticket each, ``"kind": "free"``). With ``players`` (the player of each
+    entry) the map is pseudonymous: entry i is held by player ``players[i]``'s holder
+    pseudonym in the vector's lot; otherwise entry i is named by a user id of its own."""
     entries, start = [], 1
+    lot_id = _uuid(f"{name}/lot")
     for i, size in enumerate(sizes):
         kind = draw.ENTRY_KIND_FREE if i in free else None
-        entries.append(Entry(_uuid(f"{name}/user/{i}"), start, start + size - 1, kind))
+        end = start + size - 1
+        if players is None:
+            entries.append(Entry(_uuid(f"{name}/user/{i}"), start, end, kind))
+        else:
+            holder = draw.holder_pseudonym(_holder_secret(name, players[i]), lot_id)
+            entries.append(Entry(None, start, end, kind, holder=holder))
         start += size
     return entries
+
+
+def _holders_trace(name: str, players: list[int]) -> list[dict[str, Any]]:
+    """Each player's holder secret, the HMAC message and the pseudonym it gives in the
+    vector's lot: what a stranger needs to check ``holder_pseudonym``."""
+    lot_id = _uuid(f"{name}/lot")
+    message = _enc(draw.TAG_HOLDER) + _enc(lot_id.encode("utf-8"))
+    out = []
+    for player in sorted(set(players)):
+        secret = _holder_secret(name, player)
+        out.append(
+            {
+                "holder_secret": secret.hex(),
+                "lot_id": lot_id,
+                "hmac_message": message.hex(),
+                "holder": hmac.new(secret, message, hashlib.sha256).hexdigest(),
+            }
+        )
+    return out
 
 
 def _enc(data: bytes) -> bytes:
@@ -111,9 +148,10 @@ def _vector(
     public_key: str | None = None,
     seed_label: str | None = None,
     free: frozenset[int] = frozenset(),
+    players: list[int] | None = None,
 ) -> dict[str, Any]:
     server_seed = _digest(f"{seed_label or name}/server seed").hex()
-    entries = _entries(name, sizes, free)
+    entries = _entries(name, sizes, free, players)
     draw_inputs = draw.freeze_v2(
         lot_id=_uuid(f"{name}/lot"),
         funded_at=funded_at,
@@ -130,11 +168,14 @@ def _vector(
         _enc(draw.TAG_SEED) + _enc(bytes.fromhex(proof["draw_inputs_hash"])) + _enc(randomness)
     )
     inputs_json = canonical_json(draw_inputs)
+    # Only a pseudonymous vector has `holders`: every other vector stays byte-identical.
+    holders = {} if players is None else {"holders": _holders_trace(name, players)}
     return {
         "name": name,
         "description": description,
         "beacon_public_key": public_key,
         "intermediate": {
+            **holders,
             "commitment_preimage": (_enc(draw.TAG_COMMIT) + _enc(bytes.fromhex(server_seed))).hex(),
             "entry_leaves": [canonical_json(e.to_json()).decode() for e in entries],
             "entry_leaf_hashes": [leaf_hash(canonical_json(e.to_json())).hex() for e in entries],
@@ -243,6 +284,27 @@ def vectors() -> dict[str, Any]:
                 funded_at="2026-12-06T12:00:00.000000Z",
                 escrow_cents=900,
                 seed_label=_free_winner_label("free-entries", [4, 1, 5, 1, 1], {1, 3, 4}),
+            ),
+            _vector(
+                "pseudonymous-holders",
+                "Entries name their holders by per-lot pseudonym (10 tickets, quicknet round "
+                "1000): holder = "
+                "HMAC-SHA256(holder secret, enc(TAG_HOLDER) || enc(lot id)); one player "
+                "holds two entries (two purchases), one a free entry; the proof names the "
+                "winner by winner_holder and carries no user id. intermediate.holders gives "
+                "each player's secret and pseudonym.",
+                sizes=[3, 1, 4, 2],
+                free=frozenset({1}),
+                players=[0, 1, 2, 0],
+                funded_at="2023-08-23T15:58:52.000000Z",
+                escrow_cents=900,
+                beacon_choice={
+                    "chain_hash": beacon.QUICKNET.chain_hash,
+                    "scheme": beacon.QUICKNET.scheme,
+                    "round": 1000,
+                },
+                beacon_reading=QUICKNET_ROUND_1000,
+                public_key=beacon.QUICKNET.public_key,
             ),
         ],
     }

@@ -21,6 +21,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.draws.service import DrawService
+from alot_platform.entries.holders import entry_holder
 from alot_platform.entries.models import LotEntry, LotEntryPurchase, PaymentMethod, PurchaseStatus
 from alot_platform.entries.service import purchase_ledger_request
 from alot_platform.lots.models import DrawAlgorithm, Lot, LotStatus, ProductClass
@@ -28,6 +29,7 @@ from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.service import draw_timestamp
 from alot_platform.lots.state import transition
 from alot_platform.reveals.models import Reveal
+from alot_platform.users.models import User
 from alot_verify.draw import commitment_v1, commitment_v2
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -47,9 +49,12 @@ class LotFactory:
         rate: int = 10,
         deadline_hours: float = 24,
         declared: bool = True,
+        pseudonymous: bool = True,
     ) -> uuid.UUID:
         """Open a lot as LotService.open does: declared beacon-less at opening, or
-        (``declared=False``) as lots opened before declarations existed."""
+        (``declared=False``) as lots opened before declarations existed; naming its
+        holders by pseudonym, as every lot created since migration 0023 does, or
+        (``pseudonymous=False``) by user id, as the lots created before it."""
         now = self.platform.clock()
         seed = secrets.token_hex(32)
         commit = commitment_v2(seed) if algorithm is DrawAlgorithm.V2 else commitment_v1(seed)
@@ -93,6 +98,7 @@ class LotFactory:
                 # opened without a drand chain (the ledger's draw.beacon_declared rule).
                 beacon_declared=declared,
                 beacon_chain_hash=None,
+                pseudonymous_holders=pseudonymous,
                 created_at=now,
                 updated_at=now,
             )
@@ -160,6 +166,7 @@ class LotFactory:
                 ticket_count=tickets,
                 amount_paid_cents=cash,
                 credits_spent=credits,
+                holder=entry_holder(lot, session.get_one(User, user).holder_secret),
                 created_at=now,
             )
             session.add(entry)

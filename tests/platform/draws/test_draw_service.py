@@ -133,7 +133,9 @@ def test_draw_and_settle(
     result = verify_draw_proof(draw.proof)
     assert result.algorithm == algorithm.value
     assert result.winning_ticket == draw.winning_ticket
-    assert result.winner_user_id == str(draw.winner_user_id)
+    # A pseudonymous proof names the winning holder; the record keeps the account.
+    assert result.winner_user_id is None
+    assert result.winner_holder == draw.proof["winner_holder"]
     lot = lots.lot(lot_id)
     assert draw.server_seed == platform.seed_sealer.unseal(lot.server_seed_sealed, lot.id)
     assert lot.status == LotStatus.SETTLED.value

@@ -89,8 +89,9 @@ def test_a_real_ledger_ties_every_ticket_to_its_purchase(
     assert sum(e["amount_cents"] for e in entries) == served["escrow_cents"]
 
     # The same ledger with one paid ticket's holder rewritten fails the rule: the frozen
-    # root no longer matches the purchases (the test can fail).
-    forged = [_rehold(line, bob.id, "someone-else") for line in lines]
+    # root no longer matches the purchases (the test can fail). The lot names holders by
+    # pseudonym, so the forgery claims bob's purchase for another pseudonym.
+    forged = [_rehold(line, bob.id, "0" * 64) for line in lines]
     assert forged != lines
     failures = _money_failures(forged)
     assert failures
@@ -105,10 +106,11 @@ def _summary(lines: list[str]) -> Any:
 
 
 def _rehold(line: str, user_id: str, other: str) -> str:
-    """The line with an entry_purchase by ``user_id`` claimed for ``other`` (body and hash
-    are not recomputed: the money rules read refs, and the hash failure is not theirs)."""
+    """The line with an entry_purchase by ``user_id`` claimed for the holder ``other``
+    (body and hash are not recomputed: the money rules read refs, and the hash failure is
+    not theirs)."""
     transaction = json.loads(line)
     if transaction["kind"] != "entry_purchase" or transaction["refs"].get("user_id") != user_id:
         return line
-    transaction["refs"]["user_id"] = other
+    transaction["refs"]["holder"] = other
     return json.dumps(transaction, separators=(",", ":"), sort_keys=True) + "\n"

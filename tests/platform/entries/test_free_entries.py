@@ -74,6 +74,7 @@ def test_a_free_entry_gets_the_next_ticket_and_pays_nothing(shop: Any) -> None:
         "lot_id": lot_id,
         "purchase_id": body["id"],
         "user_id": free.id,
+        "holder": body["holder"],  # the entry's pseudonym, tied to the account for auditors
     }
     assert transaction["metadata"] == {"route": "online", "tickets_start": 4, "tickets_end": 4}
 

@@ -49,7 +49,12 @@ def test_cash_purchases_take_consecutive_tickets_and_post_to_escrow(shop: Any) -
 
         posted = Ledger(session).transaction(body["ledger_seq"])
     assert posted["kind"] == "entry_purchase"
-    assert posted["refs"] == {"lot_id": lot["id"], "purchase_id": body["id"], "user_id": ada.id}
+    assert posted["refs"] == {
+        "lot_id": lot["id"],
+        "purchase_id": body["id"],
+        "user_id": ada.id,
+        "holder": body["holder"],
+    }
     assert sorted((p["account"], p["asset"], p["amount"]) for p in posted["postings"]) == sorted(
         [(PLATFORM_CASH, USD, -200), (escrow, USD, 200)]
     )

@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from alot_ledger import Ledger
+from alot_platform.entries.holders import entry_holder
 from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import LotStatus
 from alot_platform.lots.repository import LotRepository
 from alot_platform.lots.state import transition
 from alot_platform.realtime.events import Event, EventType, emit, lot_snapshot
+from alot_platform.users.models import User
 from fastapi import FastAPI
 
 
@@ -82,6 +84,9 @@ def add_entries(services: Any) -> Any:
                         tickets_end=start + tickets - 1,
                         ticket_count=tickets,
                         amount_paid_cents=cents,
+                        holder=entry_holder(
+                            lot, session.get_one(User, uuid.UUID(user_id)).holder_secret
+                        ),
                         created_at=now,
                     )
                 )

@@ -4,6 +4,7 @@ while the ledger still verifies."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from pathlib import Path
@@ -14,6 +15,7 @@ from alot_platform.context import PlatformContext
 from alot_platform.db import Base
 from alot_platform.entries.models import LotEntryPurchase
 from alot_platform.privacy.service import ENCRYPTED, user_tables
+from alot_platform.users.models import User
 from alot_verify.cli import cli
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -87,6 +89,20 @@ def test_the_export_holds_every_row_of_every_table_that_names_the_player(
     assert "full_name_encrypted" not in account
     withheld = {(w["table"], w["column"]) for w in document["withheld"]}
     assert ("users", "hashed_password") in withheld
+    # The holder secret alone links the player's pseudonyms across lots: never exported
+    # (in no form), while each entry's own pseudonym is.
+    assert "holder_secret" not in account
+    assert ("users", "holder_secret") in withheld
+    with services.session() as session:
+        secret = session.scalars(
+            select(User.holder_secret).where(User.id == uuid.UUID(grace.id))
+        ).one()
+    dumped = json.dumps(document)
+    assert secret.hex() not in dumped
+    assert base64.b64encode(secret).decode() not in dumped
+    entries = document["tables"]["lot_entries"]
+    assert entries
+    assert all(len(e["holder"]) == 64 for e in entries)
     [reveal] = [r for r in document["tables"]["reveals"] if r["status"] == "delivered"]
     assert reveal["shipping_address"]["line1"] == ADDRESS["line1"]
 

@@ -2735,6 +2735,11 @@ export interface components {
             stage: "committed" | "frozen" | "drawn" | "settled";
             /** Total Tickets */
             total_tickets: number | null;
+            /**
+             * Winner Holder
+             * @description the winning holder's pseudonym on a lot with pseudonymous holders (as the proof names the winner); null on a lot naming holders by user id, or undrawn
+             */
+            winner_holder: string | null;
             /** Winner User Id */
             winner_user_id: string | null;
             /** Winning Ticket */
@@ -2785,6 +2790,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Holder
+             * @description the player's holder pseudonym in this lot: how the lot's public draw proof names the holder of these tickets (64 hex; one per player and lot, so nobody links a player across lots); null on a lot that names holders by user id
+             */
+            holder: string | null;
             /**
              * Id
              * Format: uuid
@@ -2892,6 +2902,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Holder
+             * @description the player's holder pseudonym in this lot: how the lot's public draw proof names the holder of these tickets (64 hex; one per player and lot, so nobody links a player across lots); null on a lot that names holders by user id
+             */
+            holder: string | null;
             /**
              * Id
              * Format: uuid
@@ -3829,6 +3844,11 @@ export interface components {
             price_per_ticket_cents: number;
             /** @description null on a mystery lot until it settles */
             product: components["schemas"]["ProductRead"] | null;
+            /**
+             * Pseudonymous Holders
+             * @description true when the lot's draw proof names each holder by a pseudonym for this lot (the `holder` on the player's purchases and entries), not by user id; false for lots created before pseudonyms existed
+             */
+            pseudonymous_holders: boolean;
             /** Refund Choice Deadline */
             refund_choice_deadline: string | null;
             /** Refunding At */
@@ -4637,6 +4657,11 @@ export interface components {
             created_at: string;
             /** Currency */
             currency: string;
+            /**
+             * Holder
+             * @description the player's holder pseudonym in this lot: how the lot's public draw proof names the holder of these tickets (64 hex; one per player and lot, so nobody links a player across lots); null on a lot that names holders by user id, or while the purchase owns no tickets yet
+             */
+            holder: string | null;
             /**
              * Id
              * Format: uuid

@@ -11,6 +11,8 @@ import { useMe, type Me } from "../auth/session";
 import { FundingBar } from "../components/FundingBar";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { DrawRandomness } from "../lots/DrawRandomness";
+import { fetchMyLotEntries, myLotEntriesKey } from "../lots/api";
+import { Holder, PseudonymNote, YouAppearAs, holdersOf } from "../lots/Holder";
 import { formatCents } from "../lib/money";
 import type { Step } from "../verify/steps";
 import { StepList } from "../verify/ui/StepList";
@@ -21,7 +23,9 @@ import { useLiveLot } from "../live";
 
 type Lot = components["schemas"]["LotRead"];
 type Draw = components["schemas"]["DrawRead"];
-type ProofEntry = { user_id: string; tickets_start: number; tickets_end: number };
+// A ticket-map entry names its holder by per-lot pseudonym (`holder`) or, on lots drawn
+// before pseudonyms, by `user_id`.
+type ProofEntry = { user_id?: string; holder?: string; tickets_start: number; tickets_end: number; kind?: string };
 
 const POLL_MS = 10_000;
 const loadRunner = () => import("../verify/ui/run");
@@ -173,6 +177,11 @@ function Result({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
         Winning ticket <strong>{draw.winning_ticket}</strong> of {draw.total_tickets}, held by <strong>{playerName(winnerId, me, names)}</strong>
         {isMe ? ". You won!" : "."}
       </p>
+      {draw.winner_holder && (
+        <p className="muted">
+          The draw proof names the winner by their pseudonym for this lot, <Holder holder={draw.winner_holder} />.
+        </p>
+      )}
       <p className="muted">
         Drawn {when(draw.drawn_at)}
         {draw.result_ledger_seq !== null ? `, recorded in the ledger as transaction ${draw.result_ledger_seq}` : ""}.
@@ -189,9 +198,19 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
   const inputs = (draw.draw_inputs ?? null) as Record<string, unknown> | null;
   const beacon = (inputs?.beacon ?? null) as { chain_hash: string; scheme: string; round: number } | null;
   const commitment = draw.server_seed_commitment ?? lot.draw.server_seed_commitment;
+  const pseudonymous = entries.some((e) => e.holder !== undefined);
+  // Only the player knows their own pseudonym: it comes with their entries, not the proof.
+  const mine = useQuery({
+    queryKey: myLotEntriesKey(lot.id),
+    enabled: !!me && pseudonymous,
+    queryFn: () => fetchMyLotEntries(lot.id),
+  });
+  const myHolders = holdersOf(mine.data ?? []);
+  const isMine = (e: ProofEntry) => (e.holder !== undefined ? myHolders.includes(e.holder) : !!me && me.id === e.user_id);
   return (
     <section aria-labelledby="inputs-heading" className="card">
       <h2 id="inputs-heading">The draw's inputs</h2>
+      <PseudonymNote lot={lot} />
       <dl className="facts">
         <dt>Algorithm</dt>
         <dd>{draw.algorithm}</dd>
@@ -255,25 +274,26 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
               <thead>
                 <tr>
                   <th scope="col">Tickets</th>
-                  <th scope="col">Holder</th>
+                  <th scope="col">{pseudonymous ? "Holder (pseudonym)" : "Holder"}</th>
                 </tr>
               </thead>
               <tbody>
                 {entries.map((e) => (
-                  <tr key={`${e.tickets_start}`}>
+                  <tr key={`${e.tickets_start}`} className={isMine(e) ? "mine" : undefined}>
                     <td>
                       {e.tickets_start === e.tickets_end ? e.tickets_start : `${e.tickets_start}–${e.tickets_end}`}
                       {draw.winning_ticket !== null && e.tickets_start <= draw.winning_ticket && draw.winning_ticket <= e.tickets_end ? " (winner)" : ""}
                     </td>
                     <td className="hash">
-                      {e.user_id}
-                      {me?.id === e.user_id ? " (you)" : ""}
+                      {e.holder !== undefined ? <Holder holder={e.holder} /> : e.user_id}
+                      {isMine(e) && <strong className="you-mark"> (you)</strong>}
                     </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </TableScroll>
+          {pseudonymous && <YouAppearAs holders={myHolders} />}
         </>
       )}
     </section>

@@ -21,6 +21,7 @@ import {
 } from "../lots/api";
 import { BuyPanel } from "../lots/BuyPanel";
 import { DrawRandomness } from "../lots/DrawRandomness";
+import { PseudonymNote, YouAppearAs, holdersOf } from "../lots/Holder";
 import { MyOddsLine } from "../lots/FreeEntryPanel";
 import { ago, freeEntryRule, plural, shareBps, ticketRange, ticketsToFund, timeLeft } from "../lots/format";
 import { Gallery } from "../lots/Gallery";
@@ -98,6 +99,7 @@ function MyTickets({ lot }: { lot: Lot }) {
           </li>
         ))}
       </ul>
+      <YouAppearAs holders={holdersOf(mine)} />
     </div>
   );
 }
@@ -317,6 +319,7 @@ export default function LotPage() {
               <dd>{data.non_winner_credit_rate_percent}% of what you spent comes back as credits</dd>
             </dl>
             <DrawRandomness lot={data} />
+            <PseudonymNote lot={data} />
             {live(data) && (
               <LiveStatus
                 updatedAt={lot.dataUpdatedAt}

@@ -34,10 +34,25 @@ export const TAG_COMMIT = utf8("ALOT-DRAW-V2/commit");
 export const TAG_INPUTS = utf8("ALOT-DRAW-V2/inputs");
 export const TAG_SEED = utf8("ALOT-DRAW-V2/seed");
 export const TAG_SELECT = utf8("ALOT-DRAW-V2/select");
+export const TAG_HOLDER = utf8("ALOT-DRAW-V2/holder");
 
 /** One entry of the ticket map; `kind` is "free" for a free entry (no purchase
- * necessary) and absent for a paid one, so a paid entry's JSON never changed. */
-export type Entry = { user_id: string; tickets_start: number; tickets_end: number; kind?: "free" };
+ * necessary) and absent for a paid one, so a paid entry's JSON never changed.
+ * An entry names its holder either by `holder`, the player's per-lot pseudonym (64 hex),
+ * or, on lots drawn before pseudonyms, by `user_id`: exactly one of the two, and one
+ * ticket map never mixes them. */
+export type Entry = { tickets_start: number; tickets_end: number; kind?: "free" } & (
+  | { user_id: string; holder?: undefined }
+  | { holder: string; user_id?: undefined }
+);
+
+/** How the entry names its holder: the pseudonym, or the user id of a named entry. */
+export const namedAs = (entry: Entry): string => entry.holder ?? entry.user_id!;
+
+/** The ticket map names holders by per-lot pseudonym (else by user id). */
+export const isPseudonymous = (list: Entry[]): boolean => list.length > 0 && list[0]!.holder !== undefined;
+
+export const MIXED_MAP_MESSAGE = "the ticket map mixes names and pseudonyms: every entry has a holder, or every entry has a user_id";
 
 export const ENTRY_KIND_FREE = "free";
 
@@ -57,9 +72,13 @@ export type DrawVerification = {
   steps: Step[];
   /** The ticket this verifier computed from the inputs. */
   winningTicket: number;
-  /** The one entry holding the computed ticket (null when none or several do). */
+  /** The ticket map names holders by per-lot pseudonym (`holder`), not by user id. */
+  pseudonymous: boolean;
+  /** Named map: the user id of the one entry holding the computed ticket (null when none or several do, and on a pseudonymous map). */
   winnerUserId: string | null;
-  published: { winningTicket: number; winnerUserId: string; serverSeedCommitment: string; serverSeed: string };
+  /** Pseudonymous map: the holder of the one entry holding the computed ticket (null when none or several do, and on a named map). */
+  winnerHolder: string | null;
+  published: { winningTicket: number; winnerUserId: string | null; winnerHolder: string | null; serverSeedCommitment: string; serverSeed: string };
   /** No step failed (steps that could not be checked are listed, not passed). */
   ok: boolean;
   /** alot-v2: the drand round frozen in the draw inputs (null: none); undefined for alot-v1. */
@@ -98,11 +117,12 @@ export const commitmentPreimageV2 = (serverSeed: string): Uint8Array => concat(e
 export const commitmentV2 = (serverSeed: string): string => toHex(sha256(commitmentPreimageV2(serverSeed)));
 
 export const entryLeaf = (entry: Entry): Uint8Array =>
-  canonicalJson(
-    entry.kind === undefined
-      ? { user_id: entry.user_id, tickets_start: entry.tickets_start, tickets_end: entry.tickets_end }
-      : { user_id: entry.user_id, tickets_start: entry.tickets_start, tickets_end: entry.tickets_end, kind: entry.kind },
-  );
+  canonicalJson({
+    ...(entry.holder !== undefined ? { holder: entry.holder } : { user_id: entry.user_id }),
+    tickets_start: entry.tickets_start,
+    tickets_end: entry.tickets_end,
+    ...(entry.kind === undefined ? {} : { kind: entry.kind }),
+  });
 
 /** The RFC 9162 root over the canonical JSON of each entry, in ticket order. */
 export const ticketMapRoot = (entries: Entry[]): string => toHex(merkleRoot(entries.map((e) => leafHash(entryLeaf(e)))));
@@ -116,6 +136,13 @@ export const seedMessageV2 = (inputsHash: string, randomness: Uint8Array): Uint8
 /** seed = HMAC(server_seed bytes, enc(TAG_SEED) || enc(inputs hash bytes) || enc(R)) */
 export const seedV2 = (serverSeed: string, inputsHash: string, randomness: Uint8Array): Uint8Array =>
   hmac(sha256, fromHex(serverSeed), seedMessageV2(inputsHash, randomness));
+
+/**
+ * A player's pseudonym in one lot: hex(HMAC-SHA256(holder secret, enc(TAG_HOLDER) ||
+ * enc(lot id as its lowercase UUID string))). Only the platform holds the secret; the
+ * browser needs this only to check the spec's vectors.
+ */
+export const holderPseudonym = (holderSecret: Uint8Array, lotId: string): string => toHex(hmac(sha256, holderSecret, concat(enc(TAG_HOLDER), enc(utf8(lotId)))));
 
 /** bit_length(n - 1): 0 when n = 1. */
 export const selectionBits = (totalTickets: number): number => (totalTickets <= 1 ? 0 : (totalTickets - 1).toString(2).length);
@@ -215,21 +242,57 @@ function dollars(value: unknown, where: string): string {
   return text;
 }
 
+const has = (item: unknown, name: string): boolean => typeof item === "object" && item !== null && Object.prototype.hasOwnProperty.call(item, name);
+
 function entries(value: unknown, where: string): Entry[] {
   if (!Array.isArray(value) || value.length === 0) throw new DrawProofFormatError("must be a non-empty array of entries", where);
+  // The first entry decides whether the map names holders or pseudonyms; any entry that
+  // does otherwise makes the map unreadable (a map with both would let one player appear
+  // twice, once by name and once by pseudonym).
+  const pseudonymous = has(value[0], "holder");
   return value.map((item, i) => {
     const here = `${where}[${i}]`;
-    const hasKind = typeof item === "object" && item !== null && Object.prototype.hasOwnProperty.call(item, "kind");
-    const fields = hasKind ? ["user_id", "tickets_start", "tickets_end", "kind"] : ["user_id", "tickets_start", "tickets_end"];
+    if (typeof item !== "object" || item === null || Array.isArray(item)) throw new DrawProofFormatError("must be a JSON object", here);
+    const byHolder = has(item, "holder");
+    if (byHolder && has(item, "user_id")) throw new DrawProofFormatError("an entry names its holder by exactly one of user_id and holder", `${here}.holder`);
+    // As the reference verifier reads it: an entry without a holder is a named entry.
+    const named = byHolder ? "holder" : "user_id";
+    if (byHolder !== pseudonymous) throw new DrawProofFormatError(MIXED_MAP_MESSAGE, `${here}.${named}`);
+    const fields = has(item, "kind") ? [named, "tickets_start", "tickets_end", "kind"] : [named, "tickets_start", "tickets_end"];
     const e = exactMembers(item, fields, here);
-    const entry: Entry = {
-      user_id: uuid(e.user_id, `${here}.user_id`),
+    const position = {
       tickets_start: ticketNumber(e.tickets_start, `${here}.tickets_start`),
       tickets_end: ticketNumber(e.tickets_end, `${here}.tickets_end`),
     };
-    if (hasKind) entry.kind = entryKind(e.kind, `${here}.kind`);
+    const entry: Entry = pseudonymous ? { holder: hex(e.holder, `${here}.holder`, 32), ...position } : { user_id: uuid(e.user_id, `${here}.user_id`), ...position };
+    if (has(item, "kind")) entry.kind = entryKind(e.kind, `${here}.kind`);
     return entry;
   });
+}
+
+/**
+ * The published winner: `winner_holder` on a pseudonymous map, `winner_user_id` on a
+ * named one (a proof over a pseudonymous map names no user at all).
+ */
+function publishedWinner(p: Obj, pseudonymous: boolean): string {
+  return pseudonymous ? hex(p.winner_holder, "winner_holder", 32) : uuid(p.winner_user_id, "winner_user_id");
+}
+
+const publishedWinners = (pseudonymous: boolean, winner: string) =>
+  pseudonymous ? { winnerUserId: null, winnerHolder: winner } : { winnerUserId: winner, winnerHolder: null };
+
+/**
+ * The proof's top-level members: its winner member follows the map it draws from (decided
+ * by the first entry, as the reference verifier decides it). A proof naming its winner the
+ * other way is refused at that member, not as a mere missing one.
+ */
+function proofFields(proof: Obj, base: readonly string[]): string[] {
+  const pseudonymous = Array.isArray(proof.entries) && has(proof.entries[0], "holder");
+  const [expected, other] = pseudonymous ? ["winner_holder", "winner_user_id"] : ["winner_user_id", "winner_holder"];
+  if (has(proof, other) && !has(proof, expected)) {
+    throw new DrawProofFormatError(`a proof over a ${pseudonymous ? "pseudonymous" : "named"} ticket map names its winner by ${expected}`, other);
+  }
+  return [...base, expected];
 }
 
 // A paid entry has no kind at all ("paid" or null would give one ticket map two encodings).
@@ -264,8 +327,9 @@ export function tilingProblems(list: Entry[], total: number): string[] {
   return problems;
 }
 
+/** Who holds `ticket`: pseudonyms on a pseudonymous map, user ids on a named one. */
 export const holders = (list: Entry[], ticket: number): string[] =>
-  list.filter((e) => e.tickets_start <= ticket && ticket <= e.tickets_end).map((e) => e.user_id);
+  list.filter((e) => e.tickets_start <= ticket && ticket <= e.tickets_end).map(namedAs);
 
 function tilingStep(list: Entry[], total: number): Step {
   const problems = tilingProblems(list, total);
@@ -286,12 +350,14 @@ function tilingStep(list: Entry[], total: number): Step {
 function winnerStep(list: Entry[], ticket: number, published: string): { step: Step; winner: string | null } {
   const found = holders(list, ticket);
   const winner = found.length === 1 ? found[0]! : null;
+  const pseudonymous = isPseudonymous(list);
   const base = {
-    id: "winner_user_id",
+    id: pseudonymous ? "winner_holder" : "winner_user_id",
     title: `The winner is the player holding ticket ${ticket}`,
     inputs: [
       { label: "winning ticket (computed)", value: String(ticket) },
       { label: "entries", value: `${list.length}` },
+      ...(pseudonymous ? [{ label: "holders named by", value: "per-lot pseudonym (winner_holder)" }] : []),
     ],
   };
   if (winner === null) {
@@ -316,11 +382,10 @@ const V1_FIELDS = [
   "combined_seed",
   "winning_ticket",
   "entries",
-  "winner_user_id",
 ] as const;
 
 function verifyV1(proof: Obj): DrawVerification {
-  const p = exactMembers(proof, V1_FIELDS, "");
+  const p = exactMembers(proof, proofFields(proof, V1_FIELDS), "");
   const lotId = uuid(p.lot_id, "lot_id");
   const createdAt = timestamp(p.created_at, "created_at");
   const total = ticketNumber(p.total_tickets, "total_tickets");
@@ -332,12 +397,13 @@ function verifyV1(proof: Obj): DrawVerification {
   const combinedSeed = hex(p.combined_seed, "combined_seed", 32);
   const winningTicket = ticketNumber(p.winning_ticket, "winning_ticket");
   const list = entries(p.entries, "entries");
-  const winnerUserId = uuid(p.winner_user_id, "winner_user_id");
+  const pseudonymous = isPseudonymous(list);
+  const publishedWinnerId = publishedWinner(p, pseudonymous);
 
   const client = clientSeedV1(lotId, createdAt, total, escrow);
   const combined = combinedSeedV1(serverSeed, client, 0);
   const ticket = winningTicketV1(combined, total);
-  const { step: winner, winner: computedWinner } = winnerStep(list, ticket, winnerUserId);
+  const { step: winner, winner: computedWinner } = winnerStep(list, ticket, publishedWinnerId);
   const steps: Step[] = [
     compareStep(
       {
@@ -401,15 +467,17 @@ function verifyV1(proof: Obj): DrawVerification {
     lotId,
     steps,
     winningTicket: ticket,
-    winnerUserId: computedWinner,
-    published: { winningTicket, winnerUserId, serverSeedCommitment: commitment, serverSeed },
+    pseudonymous,
+    winnerUserId: pseudonymous ? null : computedWinner,
+    winnerHolder: pseudonymous ? computedWinner : null,
+    published: { winningTicket, ...publishedWinners(pseudonymous, publishedWinnerId), serverSeedCommitment: commitment, serverSeed },
     ok: steps.every((s) => s.status !== "fail"),
   };
 }
 
 // --- alot-v2 ---------------------------------------------------------------------------
 
-const V2_FIELDS = ["algorithm", "draw_inputs", "draw_inputs_hash", "server_seed", "beacon", "seed", "selection_counter", "winning_ticket", "entries", "winner_user_id"] as const;
+const V2_FIELDS = ["algorithm", "draw_inputs", "draw_inputs_hash", "server_seed", "beacon", "seed", "selection_counter", "winning_ticket", "entries"] as const;
 const DRAW_INPUT_FIELDS = ["algorithm", "lot_id", "funded_at", "total_tickets", "escrow_cents", "ticket_map_root", "server_seed_commitment", "beacon"] as const;
 
 type BeaconChoice = { chainHash: string; scheme: string; round: number };
@@ -606,7 +674,7 @@ async function beaconSteps(choice: BeaconChoice, fundedAt: string, reading: Beac
 }
 
 async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerification> {
-  const p = exactMembers(proof, V2_FIELDS, "");
+  const p = exactMembers(proof, proofFields(proof, V2_FIELDS), "");
   const inputs = parseDrawInputs(p.draw_inputs);
   let reading: BeaconReading | null = null;
   if (p.beacon !== null) {
@@ -623,7 +691,8 @@ async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerificat
   const selectionCounter = integer(p.selection_counter, "selection_counter", 0);
   const winningTicket = ticketNumber(p.winning_ticket, "winning_ticket");
   const list = entries(p.entries, "entries");
-  const winnerUserId = uuid(p.winner_user_id, "winner_user_id");
+  const pseudonymous = isPseudonymous(list);
+  const publishedWinnerId = publishedWinner(p, pseudonymous);
   const total = inputs.totalTickets;
 
   const inputsHash = drawInputsHash(p.draw_inputs);
@@ -728,15 +797,17 @@ async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerificat
       `ticket ${selection.ticket} at counter ${selection.counter}`,
     ),
   );
-  const { step: winner, winner: computedWinner } = winnerStep(list, selection.ticket, winnerUserId);
+  const { step: winner, winner: computedWinner } = winnerStep(list, selection.ticket, publishedWinnerId);
   steps.push(winner);
   return {
     algorithm: ALGORITHM_V2,
     lotId: inputs.lotId,
     steps,
     winningTicket: selection.ticket,
-    winnerUserId: computedWinner,
-    published: { winningTicket, winnerUserId, serverSeedCommitment: inputs.serverSeedCommitment, serverSeed },
+    pseudonymous,
+    winnerUserId: pseudonymous ? null : computedWinner,
+    winnerHolder: pseudonymous ? computedWinner : null,
+    published: { winningTicket, ...publishedWinners(pseudonymous, publishedWinnerId), serverSeedCommitment: inputs.serverSeedCommitment, serverSeed },
     ok: steps.every((s) => s.status !== "fail"),
     frozenBeacon: inputs.beacon,
     fundedAt: inputs.fundedAt,

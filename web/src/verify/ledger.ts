@@ -270,3 +270,15 @@ export function beaconDeclaredStep(memo: Obj | null, seq: number | null, frozen:
     ...(same ? {} : { detail: `${where} declared ${text}, the draw inputs froze chain ${frozen.chainHash} (${frozen.scheme})` }),
   };
 }
+
+/**
+ * On a lot with pseudonymous holders the purchase carries `refs.holder`, the name the
+ * public draw proof gives its tickets: it must be the pseudonym the player's receipt gives,
+ * or the player would look for themself under a name the proof does not use.
+ */
+export function holderProblems(refs: Record<string, unknown>, receiptHolder: string | null): string[] {
+  if (receiptHolder === null) return refs.holder === undefined ? [] : ["it carries a holder pseudonym, but your receipt gives none for this lot"];
+  if (refs.holder === undefined) return ["it carries no holder pseudonym, but your receipt gives one for this lot"];
+  if (refs.holder !== receiptHolder) return [`it names holder ${String(refs.holder)}, not ${receiptHolder} as your receipt says`];
+  return [];
+}

@@ -73,6 +73,7 @@ function entry(overrides: Partial<EntryRead>): EntryRead {
     amount_paid: "5.00",
     spent_credits: 0,
     is_winner: false,
+    holder: null,
     awarded_credits: 0,
     refund_choice: null,
     refunded_cents: null,

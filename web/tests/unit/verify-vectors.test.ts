@@ -41,6 +41,11 @@ import {
   verifyConsistency,
   verifyDrawProof,
   verifyInclusion,
+  DrawProofFormatError,
+  TAG_HOLDER,
+  enc,
+  holderPseudonym,
+  namedAs,
   type Entry,
 } from "../../src/verify";
 
@@ -203,11 +208,12 @@ describe("draw-alot-v1.json", () => {
   const file = load("draw-alot-v1.json");
   it.each(file.vectors.map((v: { lot_id: string }, i: number) => [i, v.lot_id, v]) as [any, any, any][])("vector %i (%s) recomputes and verifies", async (_i, _id, proof) => {
     const result = await verifyDrawProof(proof);
-    const p = proof as { winning_ticket: number; winner_user_id: string };
+    const p = proof as { winning_ticket: number; winner_user_id?: string; winner_holder?: string };
     expect(result.steps.filter((s) => s.status !== "pass")).toEqual([]);
     expect(result.ok).toBe(true);
     expect(result.winningTicket).toBe(p.winning_ticket);
-    expect(result.winnerUserId).toBe(p.winner_user_id);
+    expect(result.winnerUserId).toBe(p.winner_user_id ?? null);
+    expect(result.winnerHolder).toBe(p.winner_holder ?? null);
     expect(result.steps.map((s) => s.id)).toEqual([
       "server_seed_commitment",
       "nonce",
@@ -215,7 +221,7 @@ describe("draw-alot-v1.json", () => {
       "combined_seed",
       "winning_ticket",
       "entries",
-      "winner_user_id",
+      p.winner_holder === undefined ? "winner_user_id" : "winner_holder",
     ]);
   });
 });
@@ -230,12 +236,18 @@ describe("draw-alot-v2.json", () => {
       entry_leaf_hashes: string[];
       selection: { counter: number; message: string; block: string; candidate: number; accepted: boolean }[];
     };
-    proof: Record<string, unknown> & { entries: Entry[]; draw_inputs: Record<string, unknown>; server_seed: string; seed: string; winning_ticket: number; selection_counter: number; winner_user_id: string; draw_inputs_hash: string; beacon: { signature: string } | null };
+    proof: Record<string, unknown> & { entries: Entry[]; draw_inputs: Record<string, unknown>; server_seed: string; seed: string; winning_ticket: number; selection_counter: number; winner_user_id?: string; winner_holder?: string; draw_inputs_hash: string; beacon: { signature: string } | null };
   };
   it.each(file.vectors.map((v: V) => [v.name, v]) as [any, any][])("%s: every intermediate byte string", (_name, vector) => {
     const v = vector as V;
     const im = v.intermediate;
     expect(toHex(commitmentPreimageV2(v.proof.server_seed))).toBe(im.commitment_preimage);
+    // A pseudonymous vector gives each player's holder secret: the browser derives the same pseudonym.
+    for (const h of (im.holders ?? []) as { holder_secret: string; lot_id: string; hmac_message: string; holder: string }[]) {
+      expect(toHex(concat(enc(TAG_HOLDER), enc(utf8(h.lot_id))))).toBe(h.hmac_message);
+      expect(holderPseudonym(fromHex(h.holder_secret), h.lot_id)).toBe(h.holder);
+      expect(v.proof.entries.map(namedAs)).toContain(h.holder);
+    }
     expect(v.proof.entries.map((e) => new TextDecoder().decode(entryLeaf(e)))).toEqual(im.entry_leaves);
     expect(v.proof.entries.map((e) => toHex(leafHash(entryLeaf(e))))).toEqual(im.entry_leaf_hashes);
     expect(canonicalJsonText(v.proof.draw_inputs)).toBe(im.draw_inputs_canonical_json);
@@ -259,7 +271,10 @@ describe("draw-alot-v2.json", () => {
     expect(result.steps.filter((s) => s.status === "fail")).toEqual([]);
     expect(result.ok).toBe(true);
     expect(result.winningTicket).toBe(v.proof.winning_ticket);
-    expect(result.winnerUserId).toBe(v.proof.winner_user_id);
+    // A pseudonymous map names its winner by holder, a named one by user id: never both.
+    expect(result.winnerUserId).toBe(v.proof.winner_user_id ?? null);
+    expect(result.winnerHolder).toBe(v.proof.winner_holder ?? null);
+    const winnerCheck = "winner_holder" in v.proof ? "winner_holder" : "winner_user_id";
     // The checks the reference verifier (alot_verify.draw) runs on this vector, by name and
     // in order: the browser passes exactly those, no more, no fewer.
     const beaconChecks = !v.proof.beacon
@@ -275,7 +290,7 @@ describe("draw-alot-v2.json", () => {
       ...beaconChecks,
       "seed",
       "winning_ticket",
-      "winner_user_id",
+      winnerCheck,
     ]);
     // A beacon-less draw says plainly what the proof cannot show; nothing else is left unchecked.
     const notChecked = result.steps.filter((s) => s.status === "not_checked");
@@ -297,6 +312,21 @@ describe("draw-alot-v2-negative.json", () => {
   const vectorsHere = (file.vectors as N[]).filter(proofOnly);
   it("has vectors the browser can check", () => {
     expect(vectorsHere.map((v) => v.name)).toEqual(expect.arrayContaining(["forged-beacon-signature", "unknown-chain"]));
+  });
+  // Malformed vectors: the proof cannot be read, and the reader names the same member the
+  // reference verifier's InputError does (`malformed`).
+  const malformed = (file.vectors as N[]).filter((v) => typeof v.malformed === "string");
+  it("has malformed vectors, a map mixing names and pseudonyms among them", () => {
+    expect(malformed.map((v) => v.name)).toEqual(expect.arrayContaining(["mixed-names-and-pseudonyms"]));
+  });
+  it.each(malformed.map((v) => [v.name, v]) as [any, any][])("%s: refused as malformed at the same member", async (_name, vector) => {
+    const v = vector as N & { malformed: string };
+    const error = await verifyDrawProof(v.proof).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DrawProofFormatError);
+    expect((error as DrawProofFormatError).path).toBe(v.malformed);
   });
   it.each(vectorsHere.map((v) => [v.name, v]) as [any, any][])("%s: exactly the must_fail checks fail", async (_name, vector) => {
     const v = vector as N;

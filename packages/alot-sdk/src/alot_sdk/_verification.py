@@ -126,8 +126,8 @@ def check_inclusion(
 
 
 def check_purchase_transaction(purchase: Purchase, proved: VerifiedInclusion) -> None:
-    """That the proved transaction is the one that recorded `purchase`: its kind, ids
-    and tickets. Raises `ProofVerificationError` naming what differs."""
+    """That the proved transaction is the one that recorded `purchase`: its kind, ids,
+    tickets and holder pseudonym. Raises `ProofVerificationError` naming what differs."""
     transaction = proved.transaction
     stated = {
         "kind": (transaction.kind, "entry_purchase"),
@@ -139,6 +139,8 @@ def check_purchase_transaction(purchase: Purchase, proved: VerifiedInclusion) ->
             purchase.tickets_start,
         ),
         "metadata.tickets_end": (transaction.metadata.get("tickets_end"), purchase.tickets_end),
+        # The pseudonym on the receipt is the one the ledger (and so the proof) names.
+        "refs.holder": (transaction.refs.get("holder"), purchase.holder),
     }
     differing = [
         f"{name} is {found!r}, the purchase says {expected!r}"

@@ -321,6 +321,9 @@ class Lot(AlotModel):
     beacon_less: bool = False
     """True when the lot was declared at opening without a public beacon: the operator
     could predict its draw. False for lots not yet opened and older lots."""
+    pseudonymous_holders: bool = False
+    """True when the lot's draw proof names each holder by a pseudonym for this lot (the
+    `holder` of your purchases and entries), not by user id; False for older lots."""
 
     @property
     def retail_value_display(self) -> str:
@@ -383,6 +386,10 @@ class Purchase(AlotModel):
     completed_at: datetime | None
     replayed: bool = False
     """True when the platform answered with an earlier purchase made with the same key."""
+    holder: str | None = None
+    """Your holder pseudonym in this lot: how its public draw proof names the holder of
+    these tickets (64 hex, one per player and lot; nobody links you across lots by it).
+    None on a lot that names holders by user id, or while the purchase owns no tickets yet."""
 
     @property
     def amount_display(self) -> str:
@@ -411,6 +418,10 @@ class FreeEntry(AlotModel):
     replayed: bool = False
     """True when the platform answered with the entry first made with the same key (or
     postal reference)."""
+    holder: str | None = None
+    """Your holder pseudonym in this lot: how its public draw proof names the holder of
+    these tickets (64 hex, one per player and lot; nobody links you across lots by it).
+    None on a lot that names holders by user id."""
 
 
 class FreeEntryStanding(AlotModel):
@@ -466,6 +477,10 @@ class Entry(AlotModel):
     refunded_credits: int | None = None
     refund_choice_deadline: datetime | None = None
     """The lot's date to choose a refund by, once its refunds started."""
+    holder: str | None = None
+    """Your holder pseudonym in this lot: how its public draw proof names the holder of
+    these tickets (64 hex, one per player and lot; nobody links you across lots by it).
+    None on a lot that names holders by user id."""
 
 
 class Credits(AlotModel):
@@ -906,6 +921,9 @@ class Draw(AlotModel):
     escrow_cents: int | None
     winning_ticket: int | None
     winner_user_id: str | None
+    winner_holder: str | None = None
+    """The winning holder's pseudonym, as the proof names the winner, on a lot with
+    pseudonymous holders; None on a lot naming holders by user id, or undrawn."""
     drawn_at: datetime | None
     result_ledger_seq: int | None
     proof: dict[str, Any] | None

@@ -14,7 +14,7 @@ import json
 import random
 import sys
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -222,7 +222,7 @@ def _cents(dollars: str) -> int:
 
 
 def _v1_inputs(proof: dict[str, Any], funded_at: str) -> dict[str, Any]:
-    from alot_verify.draw import Entry, ticket_map_root
+    from alot_verify.draw import _parse_entries, ticket_map_root
 
     return {
         "algorithm": "alot-v1",
@@ -232,7 +232,7 @@ def _v1_inputs(proof: dict[str, Any], funded_at: str) -> dict[str, Any]:
         "total_tickets": proof["total_tickets"],
         "escrow_balance": proof["escrow_balance"],
         "server_seed_commitment": proof["server_seed_commitment"],
-        "ticket_map_root": ticket_map_root([Entry(**e) for e in proof["entries"]]),
+        "ticket_map_root": ticket_map_root(_parse_entries(proof["entries"], "entries")),
     }
 
 
@@ -248,6 +248,8 @@ def draw_ledger_lines(
     unpaid: frozenset[int] = frozenset(),
     extra_purchases: Sequence[dict[str, Any]] = (),
     paid_cents: int | None = None,
+    users: Mapping[int, str] | None = None,
+    no_holder: frozenset[int] = frozenset(),
 ) -> list[str]:
     """A small ledger export holding one lot's draw memos as the platform writes them.
 
@@ -263,6 +265,10 @@ def draw_ledger_lines(
     entries left without a purchase (sock puppets); ``paid_cents``: what the purchases pay
     in all instead; ``extra_purchases``: further purchases ({user_id, tickets_start,
     tickets_end, amount_cents, after_freeze}) missing from the frozen map.
+
+    A pseudonymous entry's purchase carries ``refs.holder`` next to ``refs.user_id`` (a user
+    id derived from the holder, or ``users[i]`` for entry i); ``no_holder``: indexes of
+    entries whose purchase leaves ``refs.holder`` out.
     """
     from alot_verify.draw import draw_inputs_hash
 
@@ -340,11 +346,15 @@ def draw_ledger_lines(
         return metadata
 
     def buy(number: int, entry: dict[str, Any], amount: int) -> None:
+        holder = entry.get("holder")
+        user = (users or {}).get(number) or entry.get("user_id") or holder_user(holder)
         refs = {
             "lot_id": lot_id,
             "purchase_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:{lot_id}:p{number}")),
-            "user_id": entry["user_id"],
+            "user_id": user,
         }
+        if holder is not None and number not in no_holder:
+            refs["holder"] = holder
         tickets = {"tickets_start": entry["tickets_start"], "tickets_end": entry["tickets_end"]}
         if entry.get("kind") == "free":
             add("free_entry", {"route": "online", **tickets}, [], refs)
@@ -408,6 +418,11 @@ def draw_ledger_lines(
         )
         fill()
     return list(seal(bodies))
+
+
+def holder_user(holder: Any) -> str:
+    """The user id test ledgers give the player behind a pseudonym (one per holder)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:holder:{holder}"))
 
 
 def write_export(path: Path, n: int, **options: Any) -> None:

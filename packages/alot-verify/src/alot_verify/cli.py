@@ -303,7 +303,7 @@ def draw_command(
     beacon round existed. Exit 0: every check passed; 1: a check failed; 2: bad input.
     """
     from alot_verify.beacon import chain_from_info
-    from alot_verify.draw import BEACON_DECLARED_NOTE, draw_checks
+    from alot_verify.draw import BEACON_DECLARED_NOTE, WINNER_HOLDER, WINNER_USER_ID, draw_checks
 
     report = Report(command="draw")
     with input_errors(ctx):
@@ -351,7 +351,8 @@ def draw_command(
         "algorithm": proof["algorithm"],
         "lot_id": proof.get("lot_id", draw_inputs.get("lot_id")),
         "winning_ticket": proof["winning_ticket"],
-        "winner_user_id": proof["winner_user_id"],
+        # The winner as the proof names them: a pseudonymous proof has no user id at all.
+        **{name: proof[name] for name in (WINNER_USER_ID, WINNER_HOLDER) if name in proof},
         "unchecked": unchecked,
     }
     if purchases is not None:
@@ -508,7 +509,7 @@ def winner_command(
     public anyone computes the winner without the platform (and before it publishes).
     """
     from alot_verify.beacon import chain_from_info
-    from alot_verify.draw import _holders, _parse_entries, ticket_map_root
+    from alot_verify.draw import _holders, _parse_entries, _winner_field, ticket_map_root
     from alot_verify.draw_ledger import (
         RULES,
         freeze_memos,
@@ -572,11 +573,12 @@ def winner_command(
                 )
             else:
                 holders = _holders(entries, result["winning_ticket"])
-                result["winner_user_id"] = holders[0] if len(holders) == 1 else None
+                name = _winner_field(entries)
+                result[name] = holders[0] if len(holders) == 1 else None
                 report.ok(
-                    "winner_user_id",
+                    name,
                     f"the entries hash to the frozen root; ticket {result['winning_ticket']} "
-                    f"is held by {result['winner_user_id']}",
+                    f"is held by {_winner_words(name, result[name])}",
                 )
         else:
             # The ticket map rebuilt from the lot's purchases before the freeze (the draw
@@ -586,23 +588,40 @@ def winner_command(
             held = [
                 e for e in rebuilt if e.tickets_start <= result["winning_ticket"] <= e.tickets_end
             ]
+            name = (
+                "winner_holder"
+                if any(e.holder is not None for e in rebuilt)
+                else ("winner_user_id")
+            )
             if len(held) == 1:
                 result["winner_user_id"] = held[0].user_id
+                if held[0].holder is not None:
+                    # The export is the auditors': it ties the pseudonym to the user.
+                    result["winner_holder"] = held[0].holder
                 result["winner_purchase_seq"] = held[0].seq
                 report.ok(
-                    "winner_user_id",
-                    f"ticket {result['winning_ticket']} is held by {held[0].user_id}: "
-                    f"{held[0].kind} at seq {held[0].seq} (the ticket map rebuilt from the "
+                    name,
+                    f"ticket {result['winning_ticket']} is held by "
+                    + (
+                        f"winner holder {held[0].holder} (user {held[0].user_id})"
+                        if held[0].holder is not None
+                        else held[0].user_id
+                    )
+                    + f": {held[0].kind} at seq {held[0].seq} (the ticket map rebuilt from the "
                     "lot's purchases in the ledger)",
                 )
             else:
                 report.fail(
-                    "winner_user_id",
+                    name,
                     f"ticket {result['winning_ticket']} is in {len(held)} purchases of the "
                     "lot before its freeze",
                 )
     report.details = {"lot_id": lot_id, **result}
     emit(ctx, report)
+
+
+def _winner_words(name: str, winner: str | None) -> str:
+    return f"winner holder {winner}" if name == "winner_holder" else str(winner)
 
 
 # --- ledger exports and Merkle proofs ----------------------------------------------
@@ -621,6 +640,8 @@ _LEDGER_CHECKS = {
     "draw.one_freeze": "at most one freeze memo (draw_inputs) per lot",
     "draw.seed_revealed": "freeze memos of declared lots reveal the committed server seed",
     "draw.beacon_declared": "alot-v2 freezes use the beacon (or none) declared at opening",
+    "draw.holders_consistent": "each lot names all its holders by pseudonym or none, one "
+    "pseudonym per user and one user per pseudonym",
     "draw.ticket_map_from_ledger": "frozen ticket maps are the lots' purchases and free "
     "entries before their freeze",
     "draw.escrow_from_ledger": "frozen escrows are what those purchases paid into escrow",

@@ -38,6 +38,7 @@ __all__ = [
     "ALGORITHMS",
     "ENTRY_KINDS",
     "ENTRY_KIND_FREE",
+    "TAG_HOLDER",
     "DrawCheck",
     "DrawResult",
     "Entry",
@@ -49,6 +50,7 @@ __all__ = [
     "draw_inputs_hash",
     "first_round",
     "freeze_v2",
+    "holder_pseudonym",
     "select_v2",
     "ticket_map_root",
     "verify_draw_proof",
@@ -64,6 +66,15 @@ TAG_COMMIT = b"ALOT-DRAW-V2/commit"
 TAG_INPUTS = b"ALOT-DRAW-V2/inputs"
 TAG_SEED = b"ALOT-DRAW-V2/seed"
 TAG_SELECT = b"ALOT-DRAW-V2/select"
+TAG_HOLDER = b"ALOT-DRAW-V2/holder"
+"""Tag of a holder pseudonym (``holder_pseudonym``); both algorithms' ticket maps use it."""
+
+HOLDER_SECRET_BYTES = 32
+
+# The proof member naming the winner: a proof over a named ticket map names them by user
+# id, one over a pseudonymous map by holder pseudonym (and never carries the user id).
+WINNER_USER_ID = "winner_user_id"
+WINNER_HOLDER = "winner_holder"
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -82,7 +93,12 @@ ENTRY_KINDS = (ENTRY_KIND_FREE,)
 
 @dataclass(frozen=True)
 class Entry:
-    """One entry of the ticket map: ``user_id`` holds tickets ``tickets_start..tickets_end``.
+    """One entry of the ticket map: its holder holds tickets ``tickets_start..tickets_end``.
+
+    The holder is named either by ``user_id`` (a named entry, as every map was before
+    pseudonyms) or by ``holder``, the per-lot pseudonym ``holder_pseudonym`` derives (a
+    pseudonymous entry): exactly one of the two is set, and one ticket map is all named
+    or all pseudonymous. A named entry's JSON is byte-identical to what it always was.
 
     ``kind`` is None for a paid entry and ``"free"`` for a free entry. A free ticket is
     drawn exactly like a paid one; the kind only says how it was obtained. It appears in
@@ -90,20 +106,48 @@ class Entry:
     root) is byte-identical to what it was before kinds existed.
     """
 
-    user_id: str
+    user_id: str | None
     tickets_start: int
     tickets_end: int
     kind: str | None = None
+    holder: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.holder is None):
+            raise ValueError("an entry names its holder by exactly one of user_id and holder")
+
+    @property
+    def named_as(self) -> str:
+        """What the ticket map calls the holder: the pseudonym, or a named entry's user id."""
+        if self.holder is not None:
+            return self.holder
+        assert self.user_id is not None  # __post_init__: exactly one is set
+        return self.user_id
 
     def to_json(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "user_id": self.user_id,
-            "tickets_start": self.tickets_start,
-            "tickets_end": self.tickets_end,
-        }
+        entry: dict[str, Any] = (
+            {"holder": self.holder} if self.holder is not None else {"user_id": self.user_id}
+        )
+        entry["tickets_start"] = self.tickets_start
+        entry["tickets_end"] = self.tickets_end
         if self.kind is not None:
             entry["kind"] = self.kind
         return entry
+
+
+def holder_pseudonym(holder_secret: bytes, lot_id: str) -> str:
+    """A player's pseudonym in one lot: HMAC-SHA256(holder secret, enc(TAG_HOLDER) ||
+    enc(lot id)), lowercase hex.
+
+    The secret (32 random bytes per user) stays with the platform (it is in no API
+    response), so nobody else can tell that two pseudonyms in two lots are one player;
+    the player, told their pseudonym on their receipt, finds themself in a proof.
+    """
+    if not isinstance(holder_secret, bytes) or len(holder_secret) != HOLDER_SECRET_BYTES:
+        raise InputError(f"must be {HOLDER_SECRET_BYTES} bytes", where="holder_secret")
+    lot = _uuid(lot_id, "lot_id").encode("utf-8")
+    message = _enc(TAG_HOLDER) + _enc(lot)
+    return hmac.new(holder_secret, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -121,14 +165,26 @@ class DrawCheck:
 
 @dataclass(frozen=True)
 class DrawResult:
-    """A verified draw: who won, and what was (and was not) checked."""
+    """A verified draw: who won, and what was (and was not) checked.
+
+    Exactly one of ``winner_user_id`` (a named ticket map) and ``winner_holder`` (a
+    pseudonymous one) is set.
+    """
 
     algorithm: str
     lot_id: str
     winning_ticket: int
-    winner_user_id: str
+    winner_user_id: str | None
     checks: tuple[str, ...]
     unchecked: tuple[str, ...] = field(default=())
+    winner_holder: str | None = None
+
+    @property
+    def winner(self) -> str:
+        """The winner as the proof names them: the holder pseudonym, or the user id."""
+        winner = self.winner_holder if self.winner_holder is not None else self.winner_user_id
+        assert winner is not None
+        return winner
 
 
 # --- verification -----------------------------------------------------------------
@@ -181,9 +237,10 @@ def verify_draw_proof(
         algorithm=proof["algorithm"],
         lot_id=lot_id,
         winning_ticket=proof["winning_ticket"],
-        winner_user_id=proof["winner_user_id"],
+        winner_user_id=proof.get(WINNER_USER_ID),
         checks=tuple(check.name for check in checks),
         unchecked=tuple(unchecked),
+        winner_holder=proof.get(WINNER_HOLDER),
     )
 
 
@@ -261,7 +318,7 @@ def compute_v1(
         "combined_seed": combined_seed,
         "winning_ticket": winning_ticket,
         "entries": [e.to_json() for e in parsed],
-        "winner_user_id": _holders(parsed, winning_ticket)[0],
+        _winner_field(parsed): _holders(parsed, winning_ticket)[0],
     }
 
 
@@ -278,7 +335,8 @@ class _ProofV1:
     combined_seed: str
     winning_ticket: int
     entries: list[Entry]
-    winner_user_id: str
+    winner_field: str
+    winner: str
 
 
 _V1_FIELDS = (
@@ -294,12 +352,13 @@ _V1_FIELDS = (
     "combined_seed",
     "winning_ticket",
     "entries",
-    "winner_user_id",
 )
 
 
 def _parse_v1(proof: Mapping[str, Any]) -> _ProofV1:
-    _exact_members(proof, _V1_FIELDS, "")
+    winner_field = _expected_winner_field(proof)
+    _exact_members(proof, (*_V1_FIELDS, winner_field), "")
+    entries = _parse_entries(proof["entries"], "entries")
     return _ProofV1(
         lot_id=_uuid(proof["lot_id"], "lot_id"),
         created_at=_timestamp(proof["created_at"], "created_at"),
@@ -311,8 +370,9 @@ def _parse_v1(proof: Mapping[str, Any]) -> _ProofV1:
         nonce=_integer(proof["nonce"], "nonce", minimum=0),
         combined_seed=_hex(proof["combined_seed"], "combined_seed", 32),
         winning_ticket=_ticket_number(proof["winning_ticket"], "winning_ticket"),
-        entries=_parse_entries(proof["entries"], "entries"),
-        winner_user_id=_uuid(proof["winner_user_id"], "winner_user_id"),
+        entries=entries,
+        winner_field=winner_field,
+        winner=_winner_name(proof[winner_field], winner_field),
     )
 
 
@@ -357,9 +417,9 @@ def _checks_v1(p: _ProofV1) -> list[DrawCheck]:
             _tiling_mismatches(p.entries, p.total_tickets),
         ),
         _check(
-            "winner_user_id",
-            f"winner_user_id holds the winning ticket {winning_ticket}",
-            _winner_mismatches(p.entries, winning_ticket, p.winner_user_id),
+            p.winner_field,
+            _winner_description(p.winner_field, p.winner, winning_ticket),
+            _winner_mismatches(p.entries, winning_ticket, p.winner_field, p.winner),
         ),
     ]
 
@@ -487,7 +547,7 @@ def compute_v2(
         "selection_counter": counter,
         "winning_ticket": winning_ticket,
         "entries": [e.to_json() for e in parsed_entries],
-        "winner_user_id": _holders(parsed_entries, winning_ticket)[0],
+        _winner_field(parsed_entries): _holders(parsed_entries, winning_ticket)[0],
     }
 
 
@@ -557,7 +617,8 @@ class _ProofV2:
     selection_counter: int
     winning_ticket: int
     entries: list[Entry]
-    winner_user_id: str
+    winner_field: str
+    winner: str
 
 
 _V2_FIELDS = (
@@ -570,7 +631,6 @@ _V2_FIELDS = (
     "selection_counter",
     "winning_ticket",
     "entries",
-    "winner_user_id",
 )
 _DRAW_INPUT_FIELDS = (
     "algorithm",
@@ -637,8 +697,10 @@ def _parse_beacon_reading(value: Any, scheme: str, where: str = "beacon") -> _Be
 
 
 def _parse_v2(proof: Mapping[str, Any]) -> _ProofV2:
-    _exact_members(proof, _V2_FIELDS, "")
+    winner_field = _expected_winner_field(proof)
+    _exact_members(proof, (*_V2_FIELDS, winner_field), "")
     inputs = _parse_draw_inputs(proof["draw_inputs"])
+    entries = _parse_entries(proof["entries"], "entries")
     reading = None
     if proof["beacon"] is not None:
         if inputs.beacon is None:
@@ -658,8 +720,9 @@ def _parse_v2(proof: Mapping[str, Any]) -> _ProofV2:
         seed=_hex(proof["seed"], "seed", 32),
         selection_counter=_integer(proof["selection_counter"], "selection_counter", minimum=0),
         winning_ticket=_ticket_number(proof["winning_ticket"], "winning_ticket"),
-        entries=_parse_entries(proof["entries"], "entries"),
-        winner_user_id=_uuid(proof["winner_user_id"], "winner_user_id"),
+        entries=entries,
+        winner_field=winner_field,
+        winner=_winner_name(proof[winner_field], winner_field),
     )
 
 
@@ -741,9 +804,9 @@ def _checks_v2(
             + _compare("winning_ticket", winning_ticket, p.winning_ticket),
         ),
         _check(
-            "winner_user_id",
-            f"winner_user_id holds the winning ticket {winning_ticket}",
-            _winner_mismatches(p.entries, winning_ticket, p.winner_user_id),
+            p.winner_field,
+            _winner_description(p.winner_field, p.winner, winning_ticket),
+            _winner_mismatches(p.entries, winning_ticket, p.winner_field, p.winner),
         ),
     ]
     return checks, unchecked
@@ -987,21 +1050,53 @@ def _require_tiling(entries: Sequence[Entry], total_tickets: int) -> None:
 
 
 def _holders(entries: Sequence[Entry], ticket: int) -> list[str]:
-    return [e.user_id for e in entries if e.tickets_start <= ticket <= e.tickets_end]
+    return [e.named_as for e in entries if e.tickets_start <= ticket <= e.tickets_end]
+
+
+def _winner_field(entries: Sequence[Entry]) -> str:
+    """The proof member naming the winner: as the (one-style) ticket map names holders."""
+    return WINNER_HOLDER if entries[0].holder is not None else WINNER_USER_ID
+
+
+def _expected_winner_field(proof: Mapping[str, Any]) -> str:
+    # Decided by the first entry; _parse_entries refuses a map that mixes the two styles.
+    entries = proof.get("entries")
+    first = entries[0] if isinstance(entries, list) and entries else None
+    expected = WINNER_HOLDER if isinstance(first, Mapping) and "holder" in first else WINNER_USER_ID
+    other = WINNER_USER_ID if expected == WINNER_HOLDER else WINNER_HOLDER
+    if other in proof and expected not in proof:
+        style = "pseudonymous" if expected == WINNER_HOLDER else "named"
+        raise InputError(
+            f"a proof over a {style} ticket map names its winner by {expected}", where=other
+        )
+    return expected
+
+
+def _winner_description(winner_field: str, winner: str, winning_ticket: int) -> str:
+    if winner_field == WINNER_HOLDER:
+        # The pseudonym is printed: a player finds themself by the one on their receipt.
+        return f"winner holder {winner} holds the winning ticket {winning_ticket}"
+    return f"winner_user_id holds the winning ticket {winning_ticket}"
+
+
+def _winner_name(value: Any, winner_field: str) -> str:
+    if winner_field == WINNER_HOLDER:
+        return _hex(value, winner_field, 32)
+    return _uuid(value, winner_field)
 
 
 def _winner_mismatches(
-    entries: Sequence[Entry], winning_ticket: int, winner_user_id: str
+    entries: Sequence[Entry], winning_ticket: int, winner_field: str, winner: str
 ) -> list[FieldMismatch]:
     holders = _holders(entries, winning_ticket)
     if len(holders) == 1:
-        return _compare("winner_user_id", holders[0], winner_user_id)
+        return _compare(winner_field, holders[0], winner)
     detail = "no entry holds it" if not holders else f"{len(holders)} entries hold it"
     return [
         FieldMismatch(
-            "winner_user_id",
+            winner_field,
             f"the one holder of ticket {winning_ticket}",
-            winner_user_id,
+            winner,
             detail,
         )
     ]
@@ -1023,18 +1118,36 @@ def _exact_members(value: Any, names: Sequence[str], where: str) -> None:
 def _parse_entries(value: Any, where: str) -> list[Entry]:
     if not isinstance(value, list) or not value:
         raise InputError("must be a non-empty array of entries", where=where)
-    entries = []
+    entries: list[Entry] = []
     for i, item in enumerate(value):
         here = f"{where}[{i}]"
-        fields = ("user_id", "tickets_start", "tickets_end")
-        has_kind = isinstance(item, Mapping) and "kind" in item
+        if not isinstance(item, Mapping):
+            raise InputError("must be a JSON object", where=here)
+        if "holder" in item and "user_id" in item:
+            raise InputError(
+                "an entry names its holder by exactly one of user_id and holder",
+                where=f"{here}.holder",
+            )
+        name = "holder" if "holder" in item else "user_id"
+        if entries and (name == "holder") != (entries[0].holder is not None):
+            # One map, one style: a named entry among pseudonyms would undo what the
+            # pseudonyms hide, and two styles would give one map two readings.
+            raise InputError(
+                f"the ticket map mixes names and pseudonyms: {where}[0] names its holder by "
+                f"{'holder' if entries[0].holder is not None else 'user_id'}, this entry by "
+                f"{name}",
+                where=f"{here}.{name}",
+            )
+        fields = (name, "tickets_start", "tickets_end")
+        has_kind = "kind" in item
         _exact_members(item, (*fields, "kind") if has_kind else fields, here)
         entries.append(
             Entry(
-                user_id=_uuid(item["user_id"], f"{here}.user_id"),
+                user_id=_uuid(item["user_id"], f"{here}.user_id") if name == "user_id" else None,
                 tickets_start=_ticket_number(item["tickets_start"], f"{here}.tickets_start"),
                 tickets_end=_ticket_number(item["tickets_end"], f"{here}.tickets_end"),
                 kind=_entry_kind(item["kind"], f"{here}.kind") if has_kind else None,
+                holder=_hex(item["holder"], f"{here}.holder", 32) if name == "holder" else None,
             )
         )
     return entries

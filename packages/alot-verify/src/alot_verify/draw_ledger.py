@@ -22,9 +22,15 @@ Checks, by name:
   Undeclared lots keep working unless they are v2 without a beacon: that one the operator
   could have chosen after the fact, so it fails.
 
+- ``draw.holders_consistent``: a lot names its holders by pseudonym (``refs.holder``) or by
+  user id, never both: (a) either every ``entry_purchase`` / ``free_entry`` before the
+  freeze carries ``refs.holder`` or none does, (b) one user id has one holder, (c) one
+  holder belongs to one user id, (d) a holder is 64 lowercase hex. The export is for
+  auditors only, so it may tie holders to user ids; public proofs never do.
 - ``draw.ticket_map_from_ledger``: the ticket map is tied to money. The lot's
   ``entry_purchase`` and ``free_entry`` transactions before the freeze, each rebuilt as an
-  entry (``{user_id, tickets_start, tickets_end}``, kind ``free`` for a free entry) and
+  entry (``{holder, tickets_start, tickets_end}`` when the transaction carries
+  ``refs.holder``, ``{user_id, ...}`` otherwise; kind ``free`` for a free entry) and
   sorted by ``tickets_start``, tile tickets 1..total_tickets and hash to the frozen
   ``ticket_map_root``; no purchase for the lot comes after its freeze. A sock-puppet entry
   (tickets no purchase paid for), an omitted purchase or a changed holder fails here.
@@ -57,12 +63,14 @@ NOTED_KINDS = DRAW_MEMO_KINDS | ENTRY_KINDS
 CHECK_ONE_FREEZE = "draw.one_freeze"
 CHECK_SEED_REVEALED = "draw.seed_revealed"
 CHECK_BEACON_DECLARED = "draw.beacon_declared"
+CHECK_HOLDERS = "draw.holders_consistent"
 CHECK_TICKET_MAP = "draw.ticket_map_from_ledger"
 CHECK_ESCROW = "draw.escrow_from_ledger"
 DRAW_CHECKS = (
     CHECK_ONE_FREEZE,
     CHECK_SEED_REVEALED,
     CHECK_BEACON_DECLARED,
+    CHECK_HOLDERS,
     CHECK_TICKET_MAP,
     CHECK_ESCROW,
 )
@@ -71,16 +79,19 @@ RULES = {
     CHECK_ONE_FREEZE: "at most one freeze memo (draw_inputs) per lot",
     CHECK_SEED_REVEALED: "a declared lot's freeze reveals the server seed it committed to",
     CHECK_BEACON_DECLARED: "an alot-v2 freeze uses the beacon (or none) declared at opening",
+    CHECK_HOLDERS: "a lot's entries before its freeze all carry a holder pseudonym or none "
+    "does; one user, one holder; one holder, one user; a holder is 64 lowercase hex",
     CHECK_TICKET_MAP: "the frozen ticket map is the lot's purchases and free entries before "
     "its freeze, and none comes after it",
     CHECK_ESCROW: "the frozen escrow is the sum of those purchases' escrow postings",
 }
 
-EntryRecord = tuple[Any, Any, Any, int, int, Any]
+EntryRecord = tuple[Any, Any, Any, int, int, Any, Any]
 """What the rules need of an ``entry_purchase`` / ``free_entry``: (refs.user_id,
 metadata.tickets_start, metadata.tickets_end, the sum of its postings to the lot's escrow,
-its number of postings, metadata.method), unchecked until the lot is judged. A tuple, not
-the transaction: every purchase of the export is held until the end."""
+its number of postings, metadata.method, refs.holder or None), unchecked until the lot is
+judged. A tuple, not the transaction: every purchase of the export is held until the end
+(and a tuple of plain values crosses from the parallel verifier's worker processes)."""
 
 DrawMemo = tuple[int, int, str, Any]
 """(export line, seq, kind, record) of one draw memo or entry transaction: for a draw memo
@@ -123,6 +134,7 @@ def note_draw_memo(lots: dict[str, list[DrawMemo]], number: int, raw: bytes | st
             sum(p["amount"] for p in postings if p["account"] == escrow),
             len(postings),
             metadata.get("method"),
+            transaction["refs"].get("holder"),
         )
         lots.setdefault(lot_id, []).append((number, transaction["seq"], kind, record))
 
@@ -184,6 +196,9 @@ def lot_rule_failures(
             )
         )
     commitment = commitment_memo(memos)
+    # Holders are judged on what the export holds, even when it starts after the lot
+    # opened: two holders for one user are a contradiction wherever they appear.
+    out += _holders_consistent(lot_id, first[1], memos)
     if commitment is None and partial:
         return out  # its opening is before the export: nothing to compare with
     for freeze in freezes:
@@ -247,11 +262,20 @@ class LedgerEntry:
     tickets_end: int
     amount_cents: int  # its postings to the lot's escrow (USD cents + CRD); 0 when free
     method: str  # cash | credits | free
+    holder: str | None = None  # refs.holder: the entry is pseudonymous
+
+    @property
+    def named_as(self) -> str:
+        """What the ticket map calls the holder: the pseudonym, or the user id."""
+        return self.holder if self.holder is not None else self.user_id
 
     def entry(self) -> Any:
         from alot_verify.draw import ENTRY_KIND_FREE, Entry
 
         kind = ENTRY_KIND_FREE if self.kind == FREE_ENTRY else None
+        if self.holder is not None:
+            # The public map names the pseudonym only: the user id stays in the export.
+            return Entry(None, self.tickets_start, self.tickets_end, kind, holder=self.holder)
         return Entry(self.user_id, self.tickets_start, self.tickets_end, kind)
 
 
@@ -278,11 +302,12 @@ def ledger_entries(
                 )
             )
             continue
-        user, start, end, amount, postings, method = record
+        user, start, end, amount, postings, method, holder = record
         if (
             type(start) is not int
             or type(end) is not int
             or not isinstance(user, str)
+            or not (holder is None or isinstance(holder, str))
             or not 1 <= start <= end
         ):
             ticket_map.append(
@@ -291,7 +316,9 @@ def ledger_entries(
                     seq,
                     CHECK_TICKET_MAP,
                     f"lot {lot_id}: {kind} at seq {seq} has no valid user_id and ticket range "
-                    f"(refs.user_id {user!r}, tickets {start!r}..{end!r})",
+                    f"(refs.user_id {user!r}, tickets {start!r}..{end!r}"
+                    + ("" if holder is None else f", refs.holder {holder!r}")
+                    + ")",
                 )
             )
             continue
@@ -306,7 +333,7 @@ def ledger_entries(
                 )
             )
         method = "free" if kind == FREE_ENTRY else str(method)
-        entries.append(LedgerEntry(seq, kind, user, start, end, amount, method))
+        entries.append(LedgerEntry(seq, kind, user, start, end, amount, method, holder))
     entries.sort(key=lambda e: (e.tickets_start, e.seq))
     return entries, ticket_map, money
 
@@ -368,6 +395,69 @@ def _ticket_map_from_ledger(
             f"{inputs.get('ticket_map_root')}: an entry's holder, range or kind differs "
             "from its purchase, or an entry has no purchase"
         )
+    return out
+
+
+def _holders_consistent(
+    lot_id: str, freeze_seq: int, memos: Sequence[DrawMemo]
+) -> list[RuleFailure]:
+    """draw.holders_consistent over the lot's entries before its freeze (contract (a)-(d))."""
+    out: list[RuleFailure] = []
+    entries = [
+        (number, seq, kind, record)
+        for number, seq, kind, record in memos
+        if kind in ENTRY_KINDS and seq < freeze_seq
+    ]
+    carrying = [e for e in entries if e[3][6] is not None]
+    if not carrying:
+        return out  # a lot with named holders: nothing to be consistent about
+
+    def fail(number: int, seq: int, message: str) -> None:
+        out.append((number, seq, CHECK_HOLDERS, f"lot {lot_id}: {message}"))
+
+    # (a) one lot, one style: a purchase without a pseudonym would put its user id in the
+    # public ticket map next to pseudonyms (or the map would not match the ledger).
+    first = carrying[0]
+    for number, seq, kind, record in entries:
+        if record[6] is None:
+            fail(
+                number,
+                seq,
+                f"{kind} at seq {seq} carries no refs.holder, but {first[2]} at seq "
+                f"{first[1]} does: a lot's entries all name their holder by pseudonym or "
+                "none does",
+            )
+    # (b), (c): the pseudonym is a function of (user, lot), so within one lot a user has
+    # one and a holder is one user; anything else splits or merges players in the map.
+    holder_of: dict[Any, tuple[Any, int]] = {}
+    user_of: dict[Any, tuple[Any, int]] = {}
+    for number, seq, kind, record in carrying:
+        user, holder = record[0], record[6]
+        if not isinstance(holder, str) or _HEX64.fullmatch(holder) is None:  # (d)
+            fail(
+                number,
+                seq,
+                f"{kind} at seq {seq}: refs.holder {holder!r} is not 64 lowercase hex",
+            )
+            continue
+        if not isinstance(user, str):
+            continue  # draw.ticket_map_from_ledger reports the missing user id
+        seen = holder_of.setdefault(user, (holder, seq))
+        if seen[0] != holder:
+            fail(
+                number,
+                seq,
+                f"user {user} has holder {holder} at seq {seq} but holder {seen[0]} at seq "
+                f"{seen[1]}: one user has one holder in a lot",
+            )
+        seen = user_of.setdefault(holder, (user, seq))
+        if seen[0] != user:
+            fail(
+                number,
+                seq,
+                f"holder {holder} is user {user} at seq {seq} but user {seen[0]} at seq "
+                f"{seen[1]}: one holder belongs to one user",
+            )
     return out
 
 
@@ -571,6 +661,10 @@ def ledger_draw_checks(proof: Mapping[str, Any], memos: Sequence[DrawMemo]) -> l
         if is_declared(commitment)
         else "the lot opened before beacons were declared (undeclared); its draw has a beacon",
     }
+    descriptions[CHECK_HOLDERS] = (
+        f"lot {lot_id}'s entries before its freeze name their holders one way: every one "
+        "by a pseudonym (one per user, one user per pseudonym) or none"
+    )
     descriptions[CHECK_TICKET_MAP] = (
         f"the frozen ticket map is lot {lot_id}'s purchases and free entries in the ledger "
         "before its freeze (holders, ranges, kinds), and none comes after it"

@@ -20,6 +20,7 @@ import { useEntries } from "../../me/queries";
 import { ShowMore } from "../../me/ShowMore";
 import "../../me/me.css";
 import { TableScroll } from "../../components/TableScroll";
+import { YouAppearAs, holdersOf } from "../../lots/Holder";
 
 export default function EntriesPage() {
   const entries = useEntries();
@@ -77,6 +78,7 @@ function LotEntries({ entries, now }: { entries: [EntryRead, ...EntryRead[]]; no
         Your tickets ({ticketCount(tickets)}): <span className="me-tickets">{ticketRanges(entries)}</span>
         {entries.some((entry) => entry.is_winner) && <strong> · Winner!</strong>}
       </p>
+      <YouAppearAs holders={holdersOf(entries)} />
       <p className="links">
         <Link to={`/lots/${lot.lot_id}`}>Lot page</Link>
         {isDrawn(lot.lot_status) && <Link to={`/lots/${lot.lot_id}/draw`}>See the draw and verify it</Link>}

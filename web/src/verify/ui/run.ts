@@ -6,7 +6,7 @@ import type { components } from "../../api/schema";
 import { ApiError } from "../../api/problem";
 import { parseStrictJson, JsonSyntaxError } from "../canonical";
 import { DrawProofFormatError, verifyDrawProof, type DrawVerification } from "../draw";
-import { beaconDeclaredStep, commitmentMemoStep, verifyInclusionDocument, type InclusionCheck } from "../ledger";
+import { beaconDeclaredStep, commitmentMemoStep, holderProblems, verifyInclusionDocument, type InclusionCheck } from "../ledger";
 import { compareStep, type Step } from "../steps";
 import { noCosignedCheckpointSteps, witnessedTimingSteps, WITNESSED, WITNESSED_BEFORE_ROUND, type WitnessKeySource } from "../witness";
 import { readMemory } from "../../checkpoints/store";
@@ -225,6 +225,8 @@ export type PurchaseCheck = {
 export async function checkMyPurchases(lotId: string, userId: string, phase: Phase): Promise<PurchaseCheck[]> {
   phase("Finding your purchases in this lot…");
   const purchases = new Map<number, string[]>();
+  // The pseudonym the player's receipt gives for each purchase (null: a lot naming holders by user id).
+  const receiptHolders = new Map<number, string | null>();
   let cursor: string | null = null;
   for (let page = 0; page < 20; page++) {
     const result: components["schemas"]["EntryPage"] = unwrap(await api.GET("/api/users/me/entries", { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }));
@@ -233,6 +235,7 @@ export async function checkMyPurchases(lotId: string, userId: string, phase: Pha
       const list = purchases.get(entry.ledger_seq) ?? [];
       list.push(entry.tickets_start === entry.tickets_end ? `ticket ${entry.tickets_start}` : `tickets ${entry.tickets_start}–${entry.tickets_end}`);
       purchases.set(entry.ledger_seq, list);
+      receiptHolders.set(entry.ledger_seq, entry.holder);
     }
     cursor = result.next_cursor;
     if (!cursor) break;
@@ -257,6 +260,7 @@ export async function checkMyPurchases(lotId: string, userId: string, phase: Pha
         if (check.transaction.kind !== "entry_purchase") problems.push(`it is a ${String(check.transaction.kind)} transaction`);
         if (refs.lot_id !== lotId) problems.push("it is for another lot");
         if (refs.user_id !== userId) problems.push("it names another player");
+        problems.push(...holderProblems(refs, receiptHolders.get(seq) ?? null));
         mine = {
           id: "transaction.purchase",
           title: "The transaction is your purchase in this lot",

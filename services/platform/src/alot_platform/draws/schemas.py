@@ -38,6 +38,10 @@ class DrawRead(BaseModel):
     escrow_cents: int | None
     winning_ticket: int | None
     winner_user_id: uuid.UUID | None
+    winner_holder: str | None = Field(
+        description="the winning holder's pseudonym on a lot with pseudonymous holders (as"
+        " the proof names the winner); null on a lot naming holders by user id, or undrawn"
+    )
     drawn_at: datetime | None
     result_ledger_seq: int | None
     proof: dict[str, Any] | None = Field(
@@ -68,7 +72,16 @@ def draw_read(lot: Lot, draw: LotteryDraw | None) -> DrawRead:
         escrow_cents=draw.escrow_cents if draw else None,
         winning_ticket=draw.winning_ticket if draw else None,
         winner_user_id=draw.winner_user_id if draw else None,
+        winner_holder=_winner_holder(draw),
         drawn_at=draw.drawn_at if draw else None,
         result_ledger_seq=draw.result_ledger_seq if draw else None,
         proof=draw.proof if draw else None,
     )
+
+
+def _winner_holder(draw: LotteryDraw | None) -> str | None:
+    # The proof is the record of who won under which name: a named proof has none.
+    if draw is None or draw.proof is None:
+        return None
+    holder = draw.proof.get("winner_holder")
+    return holder if isinstance(holder, str) else None

@@ -144,7 +144,7 @@ class DrawService:
         # opening and the beacon round is still in the future, so knowing it tells
         # nobody the winner, and once the round is out anyone can draw without us.
         server_seed = self._platform.seed_sealer.unseal(lot.server_seed_sealed, lot.id)
-        entries = _ticket_map(self._draws.entries(lot.id))
+        entries = _ticket_map(lot, self._draws.entries(lot.id))
         funded_at = lot.funded_at or self._platform.clock()
         escrow_cents = lot.funded_cents
         if lot.draw_algorithm == DrawAlgorithm.V2.value:
@@ -227,7 +227,8 @@ class DrawService:
             raise LotStateConflict(lot, "draw")
         # Unsealed only here, where it is published: in the proof, the record, the ledger.
         server_seed = self._platform.seed_sealer.unseal(lot.server_seed_sealed, lot.id)
-        entries = _ticket_map(self._draws.entries(lot.id))
+        rows = self._draws.entries(lot.id)
+        entries = _ticket_map(lot, rows)
         if draw.algorithm == DrawAlgorithm.V2.value:
             assert draw.draw_inputs is not None
             proof = compute_v2(
@@ -256,12 +257,13 @@ class DrawService:
         lot.drawn_at = now
         draw.server_seed = server_seed
         draw.winning_ticket = proof["winning_ticket"]
-        draw.winner_user_id = uuid.UUID(proof["winner_user_id"])
+        winner = _winner(proof, rows)
+        draw.winner_user_id = winner.user_id
         draw.proof = proof
         draw.drawn_at = now
         receipt = Ledger(self._session).memo(
             "draw_result",
-            refs={"lot_id": str(lot.id), "winner_user_id": proof["winner_user_id"]},
+            refs={"lot_id": str(lot.id), **winner.refs},
             metadata={
                 "algorithm": draw.algorithm,
                 "server_seed": server_seed,
@@ -283,7 +285,7 @@ class DrawService:
                     **lot_snapshot(lot),
                     "algorithm": draw.algorithm,
                     "winning_ticket": draw.winning_ticket,
-                    "winner_user_id": proof["winner_user_id"],
+                    **winner.refs,
                     "result_ledger_seq": receipt.seq,
                 },
             ),
@@ -474,13 +476,52 @@ class DrawService:
         return lot
 
 
-def _ticket_map(entries: list[tuple[LotEntry, bool]]) -> list[Entry]:
+def _ticket_map(lot: Lot, entries: list[tuple[LotEntry, bool]]) -> list[Entry]:
     """The draw's ticket map: a free entry carries kind ``free`` (docs/spec/draw.md); a
-    paid one no kind, so a lot without free entries draws exactly as before."""
+    paid one no kind, so a lot without free entries draws exactly as before. A lot with
+    pseudonymous holders names each entry's holder by its pseudonym (entries.holders),
+    never by user id; an older lot names user ids, exactly as it always did."""
+    if lot.pseudonymous_holders:
+        return [
+            Entry(None, e.tickets_start, e.tickets_end, _kind(free), holder=_holder(e))
+            for e, free in entries
+        ]
     return [
-        Entry(str(e.user_id), e.tickets_start, e.tickets_end, ENTRY_KIND_FREE if free else None)
-        for e, free in entries
+        Entry(str(e.user_id), e.tickets_start, e.tickets_end, _kind(free)) for e, free in entries
     ]
+
+
+def _kind(free: bool) -> str | None:
+    return ENTRY_KIND_FREE if free else None
+
+
+def _holder(entry: LotEntry) -> str:
+    if entry.holder is None:
+        # Every entry of a pseudonymous lot gets its holder when allocated.
+        raise RuntimeError(f"entry {entry.id} of lot {entry.lot_id} has no holder pseudonym")
+    return entry.holder
+
+
+@dataclass(frozen=True)
+class _Winner:
+    user_id: uuid.UUID
+    refs: dict[str, str]
+    """How the draw_result memo and the draw event name the winner: the user id (winners
+    are announced), and on a pseudonymous lot also the holder the proof names."""
+
+
+def _winner(proof: dict[str, Any], entries: list[tuple[LotEntry, bool]]) -> _Winner:
+    """The winning account, from the proof's ``winner_holder`` through the lot's entries
+    (a pseudonymous proof names no user), or its ``winner_user_id`` (a named one)."""
+    holder = proof.get("winner_holder")
+    if holder is None:
+        user_id = uuid.UUID(proof["winner_user_id"])
+        return _Winner(user_id, {"winner_user_id": str(user_id)})
+    owners = {e.user_id for e, _ in entries if e.holder == holder}
+    if len(owners) != 1:
+        raise RuntimeError(f"winner holder {holder} names {len(owners)} accounts, not one")
+    user_id = owners.pop()
+    return _Winner(user_id, {"winner_user_id": str(user_id), "winner_holder": holder})
 
 
 def _inputs_v1(

@@ -43,6 +43,7 @@ from alot_platform.audit.service import record_action
 from alot_platform.auth.service import require_verified
 from alot_platform.compliance.service import require_country_allowed, require_terms_current
 from alot_platform.context import PlatformContext
+from alot_platform.entries.holders import holder_refs
 from alot_platform.entries.models import (
     FreeEntryRoute,
     LotEntry,
@@ -235,7 +236,7 @@ class FreeEntryService:
             created_at=now,
             completed_at=now,
         )
-        entry = allocate_entry(lot, purchase, now)
+        entry = allocate_entry(lot, purchase, now, holder_secret=user.holder_secret)
         lot.free_tickets += 1
         free_entry = LotFreeEntry(
             id=uuid.uuid4(),
@@ -264,7 +265,12 @@ class FreeEntryService:
         # purchases take. No postings: nothing is paid; the ticket range is recorded.
         receipt = Ledger(self._session).memo(
             LEDGER_KIND,
-            refs={"lot_id": str(lot.id), "purchase_id": str(purchase.id), "user_id": str(user.id)},
+            refs={
+                "lot_id": str(lot.id),
+                "purchase_id": str(purchase.id),
+                "user_id": str(user.id),
+                **holder_refs(entry.holder),
+            },
             metadata={
                 "route": route.value,
                 "tickets_start": entry.tickets_start,

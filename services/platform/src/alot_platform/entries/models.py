@@ -122,6 +122,9 @@ class LotEntry(Base):
     ticket_count: Mapped[int] = mapped_column(Integer)
     amount_paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     credits_spent: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The holder's pseudonym in this lot, as the ticket map names them (a lot with
+    # pseudonymous holders); null on a lot that names holders by user id.
+    holder: Mapped[str | None] = mapped_column(String(64))
 
     is_winner: Mapped[bool] = mapped_column(Boolean, default=False)
     credits_awarded: Mapped[int] = mapped_column(BigInteger, default=0)

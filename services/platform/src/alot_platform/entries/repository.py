@@ -78,6 +78,9 @@ class BatchReads:
     """The credit balances of the buyers paying with credits (absent: none)."""
     ledger: AppendStart
     """The ledger's chain head, locked after the lot (the order settlement takes too)."""
+    holder_secrets: dict[uuid.UUID, bytes]
+    """The holder secrets of the callers' users (read with their sessions), for the
+    holder pseudonyms of their entries (entries.holders)."""
 
 
 # On PostgreSQL a batch's reads go in one pipeline, and its writes with the commit in a
@@ -86,7 +89,7 @@ class BatchReads:
 # the GIL on its way back.
 _PG_LOCK_LOT = "SELECT * FROM lots WHERE id = %s FOR UPDATE"
 _PG_SESSIONS = (
-    "SELECT s.id, s.user_id, s.revoked_at, u.status, u.verified_email"
+    "SELECT s.id, s.user_id, s.revoked_at, u.status, u.verified_email, u.holder_secret"
     " FROM auth_sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ANY(%s)"
 )
 _PG_EARLIER = (
@@ -223,13 +226,12 @@ class EntryRepository:
             if lot is not None:
                 self.session.expunge(lot)  # changed by the batch's own statements only
             credits = CreditsRepository(self.session)
+            callers = AuthRepository(self.session).sessions_with_users(session_ids)
             return BatchReads(
                 lot=lot,
                 sessions={
                     session_id: SessionState.of(auth_session, user)
-                    for session_id, (auth_session, user) in AuthRepository(self.session)
-                    .sessions_with_users(session_ids)
-                    .items()
+                    for session_id, (auth_session, user) in callers.items()
                 },
                 earlier={key: p.id for key, p in self.purchases_by_keys(keys).items()},
                 passed_trivia=TriviaRepository(self.session).passed_among(lot_id, users),
@@ -244,6 +246,7 @@ class EntryRepository:
                     if (row := credits.get(user_id)) is not None
                 },
                 ledger=start_append(connection, ledger_accounts, ()),
+                holder_secrets={user.id: user.holder_secret for _, user in callers.values()},
             )
         raw: Any = connection.connection.driver_connection  # psycopg, for its pipeline
         with raw.pipeline():
@@ -257,16 +260,16 @@ class EntryRepository:
             balances.execute(_PG_CREDITS, (list(credit_users),))
             ledger = send_start_append(connection, ledger_accounts, ())
         row = lock.fetchone()
+        callers = sessions.fetchall()
         return BatchReads(
             lot=None if row is None else _detached(Lot, row, connection.dialect),
-            sessions={
-                row[0]: SessionState(row[1], row[2], row[3], row[4]) for row in sessions.fetchall()
-            },
+            sessions={row[0]: SessionState(row[1], row[2], row[3], row[4]) for row in callers},
             earlier={(row[0], row[1]): row[2] for row in earlier.fetchall()},
             passed_trivia={row[0] for row in passed.fetchall()},
             tickets_held={row[0]: int(row[1]) for row in held.fetchall()},
             credit_balances={row[0]: row[1] for row in balances.fetchall()},
             ledger=ledger(),
+            holder_secrets={row[1]: bytes(row[5]) for row in callers},
         )
 
     def purchases_by_ids(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LotEntryPurchase]:
@@ -307,6 +310,10 @@ class EntryRepository:
             {"lot_id": lot_id, "user_id": user_id, "idempotency_key": idempotency_key},
         ).first()
         return None if row is None else (row[0], bool(row[1]), bool(row[2]))
+
+    def holder_secret(self, user_id: uuid.UUID) -> bytes:
+        """``user_id``'s holder secret (the key of their holder pseudonyms)."""
+        return self.session.scalars(select(User.holder_secret).where(User.id == user_id)).one()
 
     def entry_of(self, purchase_id: uuid.UUID) -> LotEntry | None:
         return self.session.scalars(

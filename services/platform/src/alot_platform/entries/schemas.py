@@ -67,6 +67,12 @@ class PurchaseRead(BaseModel):
     currency: str
     tickets_start: int | None
     tickets_end: int | None
+    holder: str | None = Field(
+        description="the player's holder pseudonym in this lot: how the lot's public draw"
+        " proof names the holder of these tickets (64 hex; one per player and lot, so"
+        " nobody links a player across lots); null on a lot that names holders by user"
+        " id, or while the purchase owns no tickets yet"
+    )
     payment: PaymentRead | None = Field(description="for cash purchases")
     ledger_seq: int | None = Field(
         description="the ledger transaction that recorded it (null while a payment is"
@@ -108,6 +114,7 @@ class PurchaseRead(BaseModel):
             currency=purchase.currency,
             tickets_start=entry.tickets_start if entry else None,
             tickets_end=entry.tickets_end if entry else None,
+            holder=entry.holder if entry else None,
             payment=payment,
             ledger_seq=purchase.ledger_seq,
             lot_status=LotStatus(lot.status),
@@ -129,6 +136,12 @@ class EntryRead(BaseModel):
     tickets_start: int
     tickets_end: int
     ticket_count: int
+    holder: str | None = Field(
+        description="the player's holder pseudonym in this lot: how the lot's public draw"
+        " proof names the holder of these tickets (64 hex; one per player and lot, so"
+        " nobody links a player across lots); null on a lot that names holders by user"
+        " id"
+    )
     amount_paid_cents: int
     amount_paid: str = Field(examples=["2.00"])
     spent_credits: int
@@ -166,6 +179,7 @@ class EntryRead(BaseModel):
             tickets_start=entry.tickets_start,
             tickets_end=entry.tickets_end,
             ticket_count=entry.ticket_count,
+            holder=entry.holder,
             amount_paid_cents=entry.amount_paid_cents,
             amount_paid=format_cents(entry.amount_paid_cents),
             spent_credits=entry.credits_spent,
@@ -220,6 +234,12 @@ class FreeEntryRead(BaseModel):
     tickets: int = Field(description="always 1")
     tickets_start: int
     tickets_end: int
+    holder: str | None = Field(
+        description="the player's holder pseudonym in this lot: how the lot's public draw"
+        " proof names the holder of these tickets (64 hex; one per player and lot, so"
+        " nobody links a player across lots); null on a lot that names holders by user"
+        " id"
+    )
     amount_cents: int = Field(description="always 0: nothing is paid")
     reference: str | None = Field(description="a postal entry's reference")
     received_on: date | None = Field(description="the day a postal entry arrived")
@@ -242,6 +262,7 @@ class FreeEntryRead(BaseModel):
             tickets=purchase.tickets,
             tickets_start=entry.tickets_start,
             tickets_end=entry.tickets_end,
+            holder=entry.holder,
             amount_cents=purchase.amount_cents,
             reference=free_entry.reference,
             received_on=free_entry.received_on,

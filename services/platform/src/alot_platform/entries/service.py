@@ -71,6 +71,7 @@ from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService, InsufficientCredits
 from alot_platform.db import unit_of_work
 from alot_platform.draws.service import DrawService
+from alot_platform.entries.holders import entry_holder, holder_refs
 from alot_platform.entries.line import PurchaseLine
 from alot_platform.entries.models import (
     LotEntry,
@@ -740,7 +741,8 @@ class _Batch:
             except AlotError as error:
                 results[index] = error
                 continue
-            item = self._allocate(lot, index, wanted, price, payment_id, now)
+            secret = reads.holder_secrets[wanted.user_id]
+            item = self._allocate(lot, index, wanted, price, payment_id, now, secret)
             accepted.append(item)
             taken.add(key)
             compliance.accepted(wanted.user_id, price.cash_cents)
@@ -779,6 +781,7 @@ class _Batch:
         price: _Price,
         payment_id: str | None,
         now: datetime,
+        holder_secret: bytes,
     ) -> _Accepted:
         purchase = LotEntryPurchase(
             id=wanted.purchase_id,
@@ -798,7 +801,8 @@ class _Batch:
             created_at=now,
             completed_at=now,
         )
-        return _Accepted(index, wanted, purchase, allocate_entry(lot, purchase, now))
+        entry = allocate_entry(lot, purchase, now, holder_secret=holder_secret)
+        return _Accepted(index, wanted, purchase, entry)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -918,11 +922,14 @@ def _buyer_checks(
     return BuyerChecks.read(session, {w.user_id for _, w in batch}, platform.settings)
 
 
-def allocate_entry(lot: Lot, purchase: LotEntryPurchase, now: datetime) -> LotEntry:
+def allocate_entry(
+    lot: Lot, purchase: LotEntryPurchase, now: datetime, *, holder_secret: bytes
+) -> LotEntry:
     """The next tickets of ``lot`` for ``purchase``: its entry, with the lot's totals moved.
 
     The caller holds the lot's row lock and has checked the purchase may be accepted;
     a pending purchase whose payment arrived is allocated by this too (payments).
+    ``holder_secret``: the buyer's, for the entry's holder pseudonym (entries.holders).
     """
     first = lot.tickets_sold + 1
     entry = LotEntry(
@@ -935,6 +942,7 @@ def allocate_entry(lot: Lot, purchase: LotEntryPurchase, now: datetime) -> LotEn
         ticket_count=purchase.tickets,
         amount_paid_cents=purchase.amount_cents,
         credits_spent=purchase.credits_spent,
+        holder=entry_holder(lot, holder_secret),
         is_winner=False,
         credits_awarded=0,
         created_at=now,
@@ -990,6 +998,7 @@ def purchase_ledger_request(
             "lot_id": str(lot.id),
             "purchase_id": str(purchase.id),
             "user_id": str(purchase.user_id),
+            **holder_refs(entry.holder),
             **(payment_refs or {}),
         },
         metadata={

@@ -174,6 +174,12 @@ class Lot(Base):
     # undeclared (beacon_declared false).
     beacon_chain_hash: Mapped[str | None] = mapped_column(String(64))
     beacon_declared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The ticket map names holders by a per-lot pseudonym (lot_entries.holder), not by
+    # user id: true for every lot created since migration 0023, false for the lots that
+    # existed before it, whose draws stay exactly as they were.
+    pseudonymous_holders: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=false()
+    )
 
     refund_choice_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -347,6 +347,11 @@ class LotRead(BaseModel):
         " the operator could then predict its draw; false for lots not yet opened and lots"
         " opened before declarations existed"
     )
+    pseudonymous_holders: bool = Field(
+        description="true when the lot's draw proof names each holder by a pseudonym for"
+        " this lot (the `holder` on the player's purchases and entries), not by user id;"
+        " false for lots created before pseudonyms existed"
+    )
     refund_choice_deadline: datetime | None
     created_at: datetime
     opened_at: datetime | None
@@ -476,6 +481,7 @@ def lot_read(lot: Lot, now: datetime, *, show_product: bool = False) -> LotRead:
         ),
         draw_beacon=_declared_beacon(lot),
         beacon_less=lot.beacon_declared and lot.beacon_chain_hash is None,
+        pseudonymous_holders=lot.pseudonymous_holders,
         refund_choice_deadline=lot.refund_choice_deadline,
         created_at=lot.created_at,
         opened_at=lot.opened_at,

@@ -212,6 +212,8 @@ class LotService:
             draw_algorithm=(
                 data.draw_algorithm or DrawAlgorithm(self._platform.settings.draw_algorithm_default)
             ).value,
+            # Every lot from now on names its holders by pseudonym in its proofs.
+            pseudonymous_holders=True,
             created_at=now,
             updated_at=now,
         )

@@ -512,7 +512,8 @@ class PaymentEventService:
         self, lot: Lot, purchase: LotEntryPurchase, refs: dict[str, str], now: datetime
     ) -> _Result:
         entries = EntryRepository(self._session)
-        entry = allocate_entry(lot, purchase, now)
+        secret = entries.holder_secret(purchase.user_id)
+        entry = allocate_entry(lot, purchase, now, holder_secret=secret)
         funds = lot.funded_cents >= lot.funding_target_cents
         if funds:
             transition(lot, LotStatus.FUNDED, now, action="fund the lot")

@@ -65,6 +65,9 @@ CREDITS_FORFEITED = "credits_forfeited"
 # Columns never exported, and why (shown in the export itself).
 WITHHELD: dict[tuple[str, str], str] = {
     ("users", "hashed_password"): "your password's hash: a secret, never shown to anyone",
+    ("users", "holder_secret"): "the key of your holder pseudonyms: it alone ties your"
+    " pseudonyms in different lots together, so it is never shown to anyone; each entry's"
+    " pseudonym is in lot_entries.holder",
     ("lots", "server_seed_sealed"): "an undrawn lot's sealed seed would tell its winner; "
     "it is published in the draw proof once the lot is drawn",
     ("lots", "access_token"): "a private lot's access link: shown to its host on the lot page",

@@ -7,6 +7,7 @@ stored normalized (trimmed, lower-case) and is unique.
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     Uuid,
@@ -40,6 +42,14 @@ class UserStatus(StrEnum):
     DELETED = "deleted"
 
 
+HOLDER_SECRET_BYTES = 32
+
+
+def new_holder_secret() -> bytes:
+    """A user's holder secret: 32 random bytes, the key of their per-lot pseudonyms."""
+    return os.urandom(HOLDER_SECRET_BYTES)
+
+
 def _sql_in(values: type[StrEnum]) -> str:
     return ", ".join(f"'{v.value}'" for v in values)
 
@@ -60,6 +70,10 @@ class User(Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
     country: Mapped[str | None] = mapped_column(String(2))
     """ISO 3166-1 alpha-2, as the player declared it at registration (compliance)."""
+    # The key of the player's holder pseudonyms (alot_verify.draw.holder_pseudonym, one
+    # per lot): public proofs name their entries by those, and only this secret ties
+    # them together, so it never leaves the platform (no response, log, event or export).
+    holder_secret: Mapped[bytes] = mapped_column(LargeBinary, default=new_holder_secret)
     total_entries: Mapped[int] = mapped_column(Integer, default=0)
     total_won: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

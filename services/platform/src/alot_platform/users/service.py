@@ -13,7 +13,7 @@ from alot_platform.compliance.schemas import TermsStatus
 from alot_platform.compliance.service import ComplianceService
 from alot_platform.context import PlatformContext
 from alot_platform.errors import Conflict, InvalidInput, NotFound
-from alot_platform.users.models import Role, User, UserRole, UserStatus
+from alot_platform.users.models import Role, User, UserRole, UserStatus, new_holder_secret
 from alot_platform.users.repository import DuplicateUser, UserRepository
 from alot_platform.users.schemas import PublicUser, UserRead, UserUpdate
 
@@ -106,6 +106,7 @@ class UserService:
             status=UserStatus.ACTIVE.value,
             total_entries=0,
             total_won=0,
+            holder_secret=new_holder_secret(),
             created_at=now,
             updated_at=now,
             role_grants=[UserRole(role=r.value, granted_at=now) for r in sorted(set(roles))],
