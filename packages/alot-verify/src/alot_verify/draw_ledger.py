@@ -799,7 +799,7 @@ def _pseudonymous_purchase_mismatches(
         theirs = None if purchase is None else purchase.entry().to_json()
         if theirs == entry:
             continue
-        holding = by_start.get(entry.get("tickets_start"))
+        holding = by_start.get(entry["tickets_start"])
         holds = (
             f"; these tickets are {holding.kind} at seq {holding.seq}"
             if holding is not None and holding is not purchase
