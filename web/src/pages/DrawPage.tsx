@@ -24,8 +24,17 @@ import { useLiveLot } from "../live";
 type Lot = components["schemas"]["LotRead"];
 type Draw = components["schemas"]["DrawRead"];
 // A ticket-map entry names its holder by per-lot pseudonym (`holder`) or, on lots drawn
-// before pseudonyms, by `user_id`.
-type ProofEntry = { user_id?: string; holder?: string; tickets_start: number; tickets_end: number; kind?: string };
+// before pseudonyms, by `user_id`. A pseudonymous entry also says what its purchase put
+// in escrow and which ledger transaction that purchase is.
+type ProofEntry = { user_id?: string; holder?: string; tickets_start: number; tickets_end: number; kind?: string; amount_cents?: unknown; purchase_seq?: unknown };
+
+/** What the entry says it paid in, as the proof gives it (unverified until the check runs: never throw on it). */
+function paid(e: ProofEntry): string {
+  if (e.kind === "free") return "free";
+  return Number.isSafeInteger(e.amount_cents) ? formatCents(e.amount_cents as number) : "—";
+}
+
+const ledgerTx = (e: ProofEntry): string => (Number.isSafeInteger(e.purchase_seq) ? String(e.purchase_seq) : "—");
 
 const POLL_MS = 10_000;
 const loadRunner = () => import("../verify/ui/run");
@@ -275,6 +284,12 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
                 <tr>
                   <th scope="col">Tickets</th>
                   <th scope="col">{pseudonymous ? "Holder (pseudonym)" : "Holder"}</th>
+                  {pseudonymous && (
+                    <>
+                      <th scope="col">Paid</th>
+                      <th scope="col">Ledger tx</th>
+                    </>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -288,6 +303,12 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
                       {e.holder !== undefined ? <Holder holder={e.holder} /> : e.user_id}
                       {isMine(e) && <strong className="you-mark"> (you)</strong>}
                     </td>
+                    {pseudonymous && (
+                      <>
+                        <td>{paid(e)}</td>
+                        <td>{ledgerTx(e)}</td>
+                      </>
+                    )}
                   </tr>
                 ))}
               </tbody>
