@@ -2,7 +2,8 @@
 // draw proof by a per-lot pseudonym. Two players fund it; the draw page's ticket map shows
 // pseudonyms (no user id), marks the player's own row "you" and shows what it paid and
 // its ledger transaction, the in-browser verification passes (entries.amounts included),
-// the player's purchase in the ledger carries the holder their receipt gives, and My entries and the lot page tell the player the pseudonym the proof uses for them.
+// the player's purchase in the ledger carries the holder their receipt gives, and
+// My entries and the lot page tell the player the pseudonym the proof uses for them.
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import type { APIRequestContext } from "@playwright/test";
