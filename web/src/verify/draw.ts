@@ -254,7 +254,7 @@ function entries(value: unknown, where: string): Entry[] {
   // does otherwise makes the map unreadable (a map with both would let one player appear
   // twice, once by name and once by pseudonym).
   const pseudonymous = has(value[0], "holder");
-  const seqs = new Set<number>();
+  const seqs = new Map<number, number>();
   return value.map((item, i) => {
     const here = `${where}[${i}]`;
     if (typeof item !== "object" || item === null || Array.isArray(item)) throw new DrawProofFormatError("must be a JSON object", here);
@@ -266,22 +266,19 @@ function entries(value: unknown, where: string): Entry[] {
     // A named entry never carries amount_cents or purchase_seq: there they are unknown members.
     const fields = [named, "tickets_start", "tickets_end", ...(pseudonymous ? ["amount_cents", "purchase_seq"] : []), ...(has(item, "kind") ? ["kind"] : [])];
     const e = exactMembers(item, fields, here);
+    // Members are read in the reference verifier's order (kind, amount_cents, purchase_seq,
+    // then the holder's name and tickets, holder last), so a proof wrong in two places is
+    // refused at the same member by both.
+    const kind = has(item, "kind") ? entryKind(e.kind, `${here}.kind`) : undefined;
+    const money = pseudonymous
+      ? { amount_cents: entryAmount(e.amount_cents, `${here}.amount_cents`, kind), purchase_seq: purchaseSeq(e.purchase_seq, `${here}.purchase_seq`, seqs, where, i) }
+      : null;
+    const userId = pseudonymous ? undefined : uuid(e.user_id, `${here}.user_id`);
     const position = {
       tickets_start: ticketNumber(e.tickets_start, `${here}.tickets_start`),
       tickets_end: ticketNumber(e.tickets_end, `${here}.tickets_end`),
     };
-    const kind = has(item, "kind") ? entryKind(e.kind, `${here}.kind`) : undefined;
-    if (!pseudonymous) {
-      const entry: Entry = { user_id: uuid(e.user_id, `${here}.user_id`), ...position };
-      if (kind !== undefined) entry.kind = kind;
-      return entry;
-    }
-    const entry: Entry = {
-      holder: hex(e.holder, `${here}.holder`, 32),
-      ...position,
-      amount_cents: entryAmount(e.amount_cents, `${here}.amount_cents`, kind),
-      purchase_seq: purchaseSeq(e.purchase_seq, `${here}.purchase_seq`, seqs),
-    };
+    const entry: Entry = money === null ? { user_id: userId!, ...position } : { holder: hex(e.holder, `${here}.holder`, 32), ...position, ...money };
     if (kind !== undefined) entry.kind = kind;
     return entry;
   });
@@ -291,16 +288,17 @@ function entries(value: unknown, where: string): Entry[] {
 // would be free tickets not called free, which is what the amounts are there to expose).
 function entryAmount(value: unknown, where: string, kind: "free" | undefined): number {
   const amount = integer(value, where, 0);
-  if (kind === ENTRY_KIND_FREE && amount !== 0) throw new DrawProofFormatError(`a free entry has amount_cents 0, got ${amount}`, where);
-  if (kind === undefined && amount < 1) throw new DrawProofFormatError(`a paid entry has amount_cents of at least 1, got ${amount}`, where);
+  if (kind === ENTRY_KIND_FREE && amount !== 0) throw new DrawProofFormatError(`a free entry's amount is 0, got ${amount}`, where);
+  if (kind === undefined && amount === 0) throw new DrawProofFormatError("a paid entry's amount is at least 1 cent, got 0", where);
   return amount;
 }
 
 // One purchase is one entry: two entries naming one ledger transaction would count its money twice.
-function purchaseSeq(value: unknown, where: string, seen: Set<number>): number {
+function purchaseSeq(value: unknown, where: string, seen: Map<number, number>, list: string, index: number): number {
   const seq = integer(value, where, 1);
-  if (seen.has(seq)) throw new DrawProofFormatError(`purchase_seq ${seq} is already another entry's: one purchase is one entry`, where);
-  seen.add(seq);
+  const first = seen.get(seq);
+  if (first !== undefined) throw new DrawProofFormatError(`purchase_seq ${seq} is already ${list}[${first}]'s purchase`, where);
+  seen.set(seq, index);
   return seq;
 }
 

@@ -248,8 +248,8 @@ describe("pseudonymous entries are tied to money (entries.amounts)", () => {
   const free = proof.entries.findIndex((e: Entry) => e.kind === "free");
 
   it.each([
-    ["a free entry with an amount", (p: Proof) => (p.entries[free].amount_cents = 100), `entries[${free}].amount_cents`, /free entry has amount_cents 0/],
-    ["a paid entry with amount 0", (p: Proof) => (p.entries[0].amount_cents = 0), "entries[0].amount_cents", /paid entry has amount_cents of at least 1/],
+    ["a free entry with an amount", (p: Proof) => (p.entries[free].amount_cents = 100), `entries[${free}].amount_cents`, /a free entry's amount is 0, got 100/],
+    ["a paid entry with amount 0", (p: Proof) => (p.entries[0].amount_cents = 0), "entries[0].amount_cents", /a paid entry's amount is at least 1 cent, got 0/],
     ["a negative amount", (p: Proof) => (p.entries[0].amount_cents = -5), "entries[0].amount_cents", /between 0 and 2\*\*53 - 1/],
     ["an amount as a string", (p: Proof) => (p.entries[0].amount_cents = "100"), "entries[0].amount_cents", /must be an integer, got string/],
     ["an amount as a boolean", (p: Proof) => (p.entries[0].amount_cents = true), "entries[0].amount_cents", /must be an integer, got boolean/],
@@ -257,7 +257,7 @@ describe("pseudonymous entries are tied to money (entries.amounts)", () => {
     ["a missing amount", (p: Proof) => delete p.entries[1].amount_cents, "entries[1].amount_cents", /missing field/],
     ["a missing purchase seq", (p: Proof) => delete p.entries[1].purchase_seq, "entries[1].purchase_seq", /missing field/],
     ["purchase seq 0", (p: Proof) => (p.entries[0].purchase_seq = 0), "entries[0].purchase_seq", /between 1 and/],
-    ["two entries sharing one purchase", (p: Proof) => (p.entries[3].purchase_seq = p.entries[1].purchase_seq), "entries[3].purchase_seq", /one purchase is one entry/],
+    ["two entries sharing one purchase", (p: Proof) => (p.entries[3].purchase_seq = p.entries[1].purchase_seq), "entries[3].purchase_seq", /purchase_seq 13 is already entries\[1\]'s purchase/],
   ] as [string, (p: Proof) => void, string, RegExp][])("refuses %s as malformed, at its member", async (_what, change, path, message) => {
     const error = await malformed(change);
     expect(error).toBeInstanceOf(DrawProofFormatError);
