@@ -111,7 +111,7 @@ export default function DrawPage() {
       {drawn ? <Result lot={l} draw={d} me={me.data ?? null} /> : <BeforeDraw lot={l} draw={d} />}
       <Inputs lot={l} draw={d} me={me.data ?? null} />
       {drawn && <VerifyDraw lot={l} draw={d} />}
-      {drawn && <MyPurchases lot={l} me={me.data ?? null} />}
+      {drawn && <MyPurchases lot={l} me={me.data ?? null} ticketMap={(d.proof as { entries?: unknown } | null)?.entries} />}
       <Offline lot={l} drawn={drawn} />
     </section>
   );
@@ -408,7 +408,7 @@ function VerifyDraw({ lot, draw }: { lot: Lot; draw: Draw }) {
   );
 }
 
-function MyPurchases({ lot, me }: { lot: Lot; me: Me | null }) {
+function MyPurchases({ lot, me, ticketMap }: { lot: Lot; me: Me | null; ticketMap: unknown }) {
   const [running, setRunning] = useState(false);
   const [phase, setPhase] = useState("");
   const [checks, setChecks] = useState<PurchaseCheck[] | null>(null);
@@ -430,7 +430,7 @@ function MyPurchases({ lot, me }: { lot: Lot; me: Me | null }) {
     setPhase("Loading the verifier…");
     try {
       const { checkMyPurchases } = await loadRunner();
-      setChecks(await checkMyPurchases(lot.id, me!.id, setPhase));
+      setChecks(await checkMyPurchases(lot.id, me!.id, setPhase, ticketMap));
     } catch (e) {
       setError(e);
     } finally {

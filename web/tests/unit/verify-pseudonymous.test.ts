@@ -12,6 +12,7 @@ import {
   entryLeaf,
   fromHex,
   holderProblems,
+  ticketMapEntryProblems,
   holderPseudonym,
   isPseudonymous,
   namedAs,
@@ -299,6 +300,20 @@ describe("a purchase's holder in the ledger", () => {
     expect(holderProblems({ user_id: "u", holder }, holder)).toEqual([]);
     expect(holderProblems({ user_id: "u", holder: "cd".repeat(32) }, holder)).toEqual([`it names holder ${"cd".repeat(32)}, not ${holder} as your receipt says`]);
     expect(holderProblems({ user_id: "u" }, holder)).toEqual(["it carries no holder pseudonym, but your receipt gives one for this lot"]);
+  });
+  it("is the ticket map's entry with that purchase seq, under that holder and with those tickets", () => {
+    const map = [
+      { holder, tickets_start: 1, tickets_end: 5, amount_cents: 500, purchase_seq: 7 },
+      { holder: "cd".repeat(32), tickets_start: 6, tickets_end: 6, amount_cents: 0, purchase_seq: 9, kind: "free" },
+    ];
+    expect(ticketMapEntryProblems(map, 7, holder, ["tickets 1–5"])).toEqual([]);
+    expect(ticketMapEntryProblems(map, 8, holder, ["tickets 1–5"])).toEqual(["no entry of the ticket map names this purchase (purchase_seq 8)"]);
+    expect(ticketMapEntryProblems(map, 9, holder, ["ticket 6"])).toEqual([`the ticket map's entry for this purchase names holder ${"cd".repeat(32)}, not ${holder} as your receipt says`]);
+    expect(ticketMapEntryProblems(map, 7, holder, ["tickets 1–4"])).toEqual(["the ticket map's entry for this purchase holds tickets 1–5, your receipt gives tickets 1–4"]);
+    expect(ticketMapEntryProblems([...map, { ...map[0] }], 7, holder, ["tickets 1–5"])).toEqual(["2 entries of the ticket map name this purchase (purchase_seq 7)"]);
+    // A named lot (no receipt holder) or no proof yet: nothing to match.
+    expect(ticketMapEntryProblems(map, 8, null, [])).toEqual([]);
+    expect(ticketMapEntryProblems(undefined, 7, holder, ["tickets 1–5"])).toEqual([]);
   });
   it("is absent on a lot naming holders by user id", () => {
     expect(holderProblems({ user_id: "u" }, null)).toEqual([]);
