@@ -1079,7 +1079,7 @@ def _amounts_checks(entries: Sequence[Entry], escrow_cents: int, escrow: str) ->
     return [
         _check(
             "entries.amounts",
-            f"entries' amount_cents sum to the escrow, {escrow} {escrow_cents}",
+            f"entries' amount_cents sum to the escrow ({escrow} = {escrow_cents})",
             _amounts_mismatches(entries, escrow_cents, escrow),
         )
     ]

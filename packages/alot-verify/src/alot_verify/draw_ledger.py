@@ -713,7 +713,8 @@ def proof_entries_with_purchases(
     proof: Mapping[str, Any], memos: Sequence[DrawMemo]
 ) -> list[dict[str, Any]]:
     """Each entry of the proof with the ledger seq and amount of its purchase (None: no
-    purchase in the export has exactly that holder, range and kind)."""
+    purchase in the export has exactly that holder, range and kind, and for a
+    pseudonymous entry that amount and seq)."""
     lot_id = proof_lot_id(proof)
     freeze_seq = freeze_seq_of(memos)
     rebuilt = ledger_entries(lot_id, freeze_seq, memos)[0] if freeze_seq is not None else []
