@@ -35,13 +35,22 @@ def _holder(index: int, lot_id: str = LOT_ID) -> str:
     return holder_pseudonym(SECRETS[index], lot_id)
 
 
+def _pseudonymous(
+    start: int, end: int, index: int, amount: int, seq: int, kind: str | None = None
+) -> Entry:
+    return Entry(
+        None, start, end, kind, holder=_holder(index), amount_cents=amount, purchase_seq=seq
+    )
+
+
 def _pseudonymous_map() -> list[Entry]:
-    # Holder 0 bought twice (two entries), holder 1 once, holder 2 took a free entry.
+    # Holder 0 bought twice (two entries), holder 1 once, holder 2 took a free entry; the
+    # paid amounts sum to the escrow (900 cents).
     return [
-        Entry(None, 1, 3, holder=_holder(0)),
-        Entry(None, 4, 5, holder=_holder(1)),
-        Entry(None, 6, 6, ENTRY_KIND_FREE, holder=_holder(2)),
-        Entry(None, 7, 10, holder=_holder(0)),
+        _pseudonymous(1, 3, 0, 300, 11),
+        _pseudonymous(4, 5, 1, 200, 12),
+        _pseudonymous(6, 6, 2, 0, 14, ENTRY_KIND_FREE),
+        _pseudonymous(7, 10, 0, 400, 20),
     ]
 
 
@@ -112,17 +121,19 @@ def test_an_entry_names_exactly_one_of_user_id_and_holder() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         Entry(None, 1, 1)
     with pytest.raises(ValueError, match="exactly one"):
-        Entry(USER, 1, 1, holder=_holder(0))
+        Entry(USER, 1, 1, holder=_holder(0), amount_cents=100, purchase_seq=1)
     assert Entry(USER, 1, 1).named_as == USER
-    assert Entry(None, 1, 1, holder=_holder(0)).named_as == _holder(0)
+    assert _pseudonymous(1, 1, 0, 100, 1).named_as == _holder(0)
 
 
 def test_a_pseudonymous_entry_json_has_the_holder_and_no_user_id() -> None:
-    assert Entry(None, 1, 1, ENTRY_KIND_FREE, holder=_holder(0)).to_json() == {
+    assert _pseudonymous(1, 1, 0, 0, 7, ENTRY_KIND_FREE).to_json() == {
         "holder": _holder(0),
         "tickets_start": 1,
         "tickets_end": 1,
         "kind": "free",
+        "amount_cents": 0,
+        "purchase_seq": 7,
     }
     # A named entry's JSON is what it always was.
     assert Entry(USER, 1, 2).to_json() == {"user_id": USER, "tickets_start": 1, "tickets_end": 2}
@@ -203,7 +214,7 @@ def test_a_map_mixing_names_and_pseudonyms_is_an_input_error(
 
 def test_compute_refuses_a_mixed_map() -> None:
     with pytest.raises(InputError, match="mixes names and pseudonyms") as caught:
-        _proof_v1([Entry(None, 1, 2, holder=_holder(0)), Entry(USER, 3, 4)])
+        _proof_v1([_pseudonymous(1, 2, 0, 900, 1), Entry(USER, 3, 4)])
     assert caught.value.where == "entries[1].user_id"
 
 
@@ -247,5 +258,5 @@ def test_the_winner_member_follows_the_map_style(make: Any, draw_proofs: Any) ->
 def test_alot_v1_draws_the_same_ticket_whoever_holds_it() -> None:
     # alot-v1's seed never looks at holders: naming them differently moves nothing.
     named = _proof_v1([Entry(USER, 1, 10)])
-    pseudonymous = _proof_v1([Entry(None, 1, 10, holder=_holder(0))])
+    pseudonymous = _proof_v1([_pseudonymous(1, 10, 0, 900, 1)])
     assert named["winning_ticket"] == pseudonymous["winning_ticket"]

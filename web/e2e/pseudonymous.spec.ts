@@ -1,7 +1,8 @@
 // Pseudonymous holders (#19) end to end: a lot created now names its holders in the public
 // draw proof by a per-lot pseudonym. Two players fund it; the draw page's ticket map shows
-// pseudonyms (no user id), marks the player's own row "you", the in-browser verification
-// passes, the player's purchase in the ledger carries the holder their receipt gives, and
+// pseudonyms (no user id), marks the player's own row "you" and shows what it paid and
+// its ledger transaction, the in-browser verification passes (entries.amounts included),
+// the player's purchase in the ledger carries the holder their receipt gives, and
 // My entries and the lot page tell the player the pseudonym the proof uses for them.
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -116,6 +117,14 @@ test("the draw page shows pseudonyms, marks the player's row, and verifies", asy
   await expect(mine).toContainText("(you)");
   await expect(mine.locator(`abbr[title="${lot.buyerHolder}"]`)).toHaveCount(1);
   await expect(rows.filter({ hasText: "(you)" })).toHaveCount(1);
+  // Tickets tied to money: the player's row says what their purchase put in escrow (the
+  // $5.00 bundle) and which ledger transaction it is, as their receipt does.
+  await expect(map.getByRole("columnheader", { name: "Paid" })).toBeVisible();
+  await expect(map.getByRole("columnheader", { name: "Ledger tx" })).toBeVisible();
+  const myEntry = proof.entries.find((e: { holder: string }) => e.holder === lot.buyerHolder);
+  expect(myEntry).toMatchObject({ amount_cents: 500, purchase_seq: lot.seq });
+  await expect(mine.getByRole("cell").nth(2)).toHaveText("$5.00");
+  await expect(mine.getByRole("cell").nth(3)).toHaveText(String(lot.seq));
   // No user id in the ticket map: not the player's, not the other player's.
   await expect(map).not.toContainText(lot.buyerId);
   await expect(map).not.toContainText(lot.otherId);
@@ -127,6 +136,7 @@ test("the draw page shows pseudonyms, marks the player's row, and verifies", asy
   await expect(page.getByTestId("verdict")).toContainText(`Verified: your browser recomputed the draw and got the same result, winning ticket ${proof.winning_ticket}.`);
   const steps = page.getByRole("list", { name: "Draw recomputation steps" }).getByRole("listitem");
   await expect(steps.filter({ hasText: `The winner is the player holding ticket ${proof.winning_ticket}` })).toContainText("Passed");
+  await expect(steps.filter({ hasText: "The entries' amounts add up to the escrow frozen at the draw" })).toContainText(/^✓Passed:/);
   await expect(page.getByText("Failed:")).toHaveCount(0);
 
   await page.getByRole("button", { name: "Check my purchase is in the ledger" }).click();

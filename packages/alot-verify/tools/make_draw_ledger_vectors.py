@@ -198,6 +198,16 @@ def build() -> dict[str, Any]:
             "proof": pseudonymous,
             "ledger": draw_ledger_lines(pseudonymous, no_holder=frozenset({2})),
         },
+        {
+            "name": "entry-amount-not-its-purchase",
+            "description": "entries[0] says its purchase (purchase_seq) paid 300 cents, but "
+            "that purchase paid 200 into the escrow and entries[2]'s paid 500 instead of 400: "
+            "the escrow still sums to 900 and the proof alone passes, but the map rebuilt "
+            "from the purchases (amount = escrow postings) is not the frozen one.",
+            "must_fail": ["draw.entries_purchased", "draw.ticket_map_from_ledger"],
+            "proof": pseudonymous,
+            "ledger": draw_ledger_lines(pseudonymous, amounts={0: 200, 2: 500}),
+        },
     ]
     return {
         "source": "packages/alot-verify/tools/make_draw_ledger_vectors.py",

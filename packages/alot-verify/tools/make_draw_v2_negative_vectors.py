@@ -96,6 +96,23 @@ def _other_winner_holder(positive: dict[str, Any]) -> dict[str, Any]:
     return proof
 
 
+def _amounts_not_the_escrow(positive: dict[str, Any]) -> dict[str, Any]:
+    proof = copy.deepcopy(positive)
+    # Tickets worth 100 cents more than anyone paid: the root, the inputs' hash and the
+    # draw are recomputed over the new map, so only the sum can tell.
+    proof["entries"][2]["amount_cents"] += 100
+    entries = draw._parse_entries(proof["entries"], "entries")
+    proof["draw_inputs"]["ticket_map_root"] = draw.ticket_map_root(entries)
+    return _recomputed(proof)
+
+
+def _free_entry_with_amount(positive: dict[str, Any]) -> dict[str, Any]:
+    proof = copy.deepcopy(positive)
+    free = next(e for e in proof["entries"] if e.get("kind") == draw.ENTRY_KIND_FREE)
+    free["amount_cents"] = 100
+    return proof
+
+
 def build() -> dict[str, Any]:
     positives = {
         v["name"]: v["proof"] for v in json.loads(POSITIVE.read_text(encoding="utf-8"))["vectors"]
@@ -166,6 +183,27 @@ def build() -> dict[str, Any]:
             ),
             "must_fail": ["winner_holder"],
             "proof": _other_winner_holder(pseudonymous),
+        },
+        {
+            "name": "amounts-not-the-escrow",
+            "description": (
+                "the pseudonymous-holders proof with entries[2].amount_cents raised from 400 to "
+                "500 and the ticket map root, draw inputs hash, seed, selection and winner "
+                "recomputed: the entries' amounts sum to 1000 cents, escrow_cents is 900 "
+                "(tickets nobody paid for); the proof alone shows it."
+            ),
+            "must_fail": ["entries.amounts"],
+            "proof": _amounts_not_the_escrow(pseudonymous),
+        },
+        {
+            "name": "free-entry-with-amount",
+            "description": (
+                "the pseudonymous-holders proof with its free entry (entries[1], kind free) "
+                "carrying amount_cents 100: a free entry's amount is 0, so the proof is "
+                "malformed."
+            ),
+            "malformed": "entries[1].amount_cents",
+            "proof": _free_entry_with_amount(pseudonymous),
         },
     ]
     return {

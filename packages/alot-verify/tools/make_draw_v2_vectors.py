@@ -72,11 +72,14 @@ def _entries(
     sizes: list[int],
     free: frozenset[int] = frozenset(),
     players: list[int] | None = None,
+    purchase_seqs: list[int] | None = None,
 ) -> list[Entry]:
     """Entries of ``sizes`` tickets in order; those at the indexes in ``free`` are free
     entries (one ticket each, ``"kind": "free"``). With ``players`` (the player of each
     entry) the map is pseudonymous: entry i is held by player ``players[i]``'s holder
-    pseudonym in the vector's lot; otherwise entry i is named by a user id of its own."""
+    pseudonym in the vector's lot, paid TICKET_CENTS a ticket (a free entry 0) by the
+    purchase at ledger seq ``purchase_seqs[i]``; otherwise entry i is named by a user id of
+    its own."""
     entries, start = [], 1
     lot_id = _uuid(f"{name}/lot")
     for i, size in enumerate(sizes):
@@ -86,9 +89,24 @@ def _entries(
             entries.append(Entry(_uuid(f"{name}/user/{i}"), start, end, kind))
         else:
             holder = draw.holder_pseudonym(_holder_secret(name, players[i]), lot_id)
-            entries.append(Entry(None, start, end, kind, holder=holder))
+            assert purchase_seqs is not None
+            entries.append(
+                Entry(
+                    None,
+                    start,
+                    end,
+                    kind,
+                    holder=holder,
+                    amount_cents=0 if i in free else TICKET_CENTS * size,
+                    purchase_seq=purchase_seqs[i],
+                )
+            )
         start += size
     return entries
+
+
+TICKET_CENTS = 100
+"""What a ticket of a pseudonymous vector costs: its entries' amounts sum to its escrow."""
 
 
 def _holders_trace(name: str, players: list[int]) -> list[dict[str, Any]]:
@@ -149,9 +167,10 @@ def _vector(
     seed_label: str | None = None,
     free: frozenset[int] = frozenset(),
     players: list[int] | None = None,
+    purchase_seqs: list[int] | None = None,
 ) -> dict[str, Any]:
     server_seed = _digest(f"{seed_label or name}/server seed").hex()
-    entries = _entries(name, sizes, free, players)
+    entries = _entries(name, sizes, free, players, purchase_seqs)
     draw_inputs = draw.freeze_v2(
         lot_id=_uuid(f"{name}/lot"),
         funded_at=funded_at,
@@ -291,11 +310,14 @@ def vectors() -> dict[str, Any]:
                 "1000): holder = "
                 "HMAC-SHA256(holder secret, enc(TAG_HOLDER) || enc(lot id)); one player "
                 "holds two entries (two purchases), one a free entry; the proof names the "
-                "winner by winner_holder and carries no user id. intermediate.holders gives "
-                "each player's secret and pseudonym.",
+                "winner by winner_holder and carries no user id. Each entry carries what its "
+                "purchase paid into escrow (amount_cents, 0 for the free entry; they sum to "
+                "escrow_cents) and that purchase's ledger seq (purchase_seq). "
+                "intermediate.holders gives each player's secret and pseudonym.",
                 sizes=[3, 1, 4, 2],
                 free=frozenset({1}),
                 players=[0, 1, 2, 0],
+                purchase_seqs=[8, 11, 12, 17],
                 funded_at="2023-08-23T15:58:52.000000Z",
                 escrow_cents=900,
                 beacon_choice={

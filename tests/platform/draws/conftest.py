@@ -179,6 +179,7 @@ class LotFactory:
             # ticket range, escrow postings), before the freeze: `alot-verify ledger`
             # rebuilds the frozen ticket map and escrow from these.
             receipt = Ledger(session).append(purchase_ledger_request(lot, purchase, entry))
+            purchase.ledger_seq = receipt.seq  # the ticket map names it (purchase_seq)
             if lot.funded_cents >= lot.funding_target_cents:
                 transition(lot, LotStatus.FUNDED, now)
                 DrawService(session, self.platform).freeze(lot)

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from alot_ledger import Ledger
-from alot_platform.entries.models import LotEntry
+from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.scheduler import run_tick
 from alot_verify.beacon import QUICKNET as QUICKNET_CHAIN
 from alot_verify.cli import cli as verify_cli
@@ -182,13 +182,25 @@ def _move(http: Any, client: TestClient) -> None:
 def _ticket_map(client: TestClient, lot_id: str) -> list[Entry]:
     platform = client.app.state.platform  # type: ignore[attr-defined]
     with platform.database.sessions() as session:
-        rows = session.scalars(
-            select(LotEntry)
+        rows = session.execute(
+            select(LotEntry, LotEntryPurchase)
+            .join(LotEntryPurchase, LotEntryPurchase.id == LotEntry.purchase_id)
             .where(LotEntry.lot_id == uuid.UUID(lot_id))
             .order_by(LotEntry.tickets_start)
         ).all()
-        # The lot names its holders by pseudonym, as its public ticket map does.
-        return [Entry(None, e.tickets_start, e.tickets_end, holder=e.holder) for e in rows]
+        # The lot names its holders by pseudonym, as its public ticket map does, each
+        # entry with what its purchase put in the escrow and that purchase's ledger seq.
+        return [
+            Entry(
+                None,
+                e.tickets_start,
+                e.tickets_end,
+                holder=e.holder,
+                amount_cents=p.amount_cents + p.credits_spent,
+                purchase_seq=p.ledger_seq,
+            )
+            for e, p in rows
+        ]
 
 
 def test_a_lot_declares_its_chain_at_opening_and_its_draw_waits_for_it_without_drand(

@@ -25,7 +25,7 @@ from alot_platform.config import Settings
 from alot_platform.db import Base
 from alot_platform.draws.models import LotteryDraw
 from alot_platform.draws.service import DrawService
-from alot_platform.entries.models import LotEntry
+from alot_platform.entries.models import LotEntry, LotEntryPurchase
 from alot_platform.lots.models import Lot
 from alot_platform.migrate import alembic_config, migrate
 from alot_platform.users.models import User
@@ -106,7 +106,8 @@ def test_a_pseudonymous_proof_names_no_account_and_the_ledger_ties_holders(
     assert "winner_user_id" not in proof
     assert _is_holder(proof["winner_holder"])
     assert all(
-        set(e) <= {"holder", "tickets_start", "tickets_end", "kind"} for e in proof["entries"]
+        set(e) <= {"holder", "tickets_start", "tickets_end", "amount_cents", "purchase_seq", "kind"}
+        for e in proof["entries"]
     )
     by_range = {(e["tickets_start"], e["tickets_end"]): e["holder"] for e in proof["entries"]}
     for account, receipt in ((ada, free), (bob, first.json()), (cy, credits.json())):
@@ -115,6 +116,29 @@ def test_a_pseudonymous_proof_names_no_account_and_the_ledger_ties_holders(
         by_range[(funding.json()["tickets_start"], funding.json()["tickets_end"])]
         == holders[bob.id]
     )
+    # Each entry carries what its purchase put in the escrow (cash cents, credits, 0 for
+    # the free entry) and that purchase's ledger seq, the receipt's; together the
+    # amounts are the frozen escrow.
+    receipts = (free, first.json(), credits.json(), funding.json())
+    assert {
+        (e["tickets_start"], e["tickets_end"]): (e["amount_cents"], e["purchase_seq"])
+        for e in proof["entries"]
+    } == {
+        (r["tickets_start"], r["tickets_end"]): (
+            r["amount_cents"] + r.get("spent_credits", 0),
+            r["ledger_seq"],
+        )
+        for r in receipts
+    }
+    assert [(e.get("kind"), e["amount_cents"] > 0) for e in proof["entries"]] == [
+        ("free", False),
+        (None, True),
+        (None, True),
+        (None, True),
+    ]
+    assert proof["entries"][0]["amount_cents"] == 0
+    assert proof["entries"][2]["amount_cents"] == credits.json()["spent_credits"]
+    assert sum(e["amount_cents"] for e in proof["entries"]) == served["escrow_cents"]
     assert verify_draw_proof(proof).winner_holder == proof["winner_holder"]
     bare = http.client.get(f"/api/lots/{lot_id}/draw/proof")
     assert bare.status_code == 200
@@ -140,6 +164,21 @@ def test_a_pseudonymous_proof_names_no_account_and_the_ledger_ties_holders(
     assert len(entered) == 4
     for t in entered:
         assert t["refs"]["holder"] == holders[t["refs"]["user_id"]], t
+    # Each entry's purchase_seq is its purchase's transaction in the ledger: that lot,
+    # that holder, that ticket range, and postings to the escrow summing to its amount.
+    by_seq = {t["seq"]: t for t in entered}
+    escrow = f"lot:{lot_id}:escrow"
+    for e in proof["entries"]:
+        t = by_seq[e["purchase_seq"]]
+        assert t["kind"] == ("free_entry" if e.get("kind") == "free" else "entry_purchase")
+        assert t["refs"]["holder"] == e["holder"]
+        assert (t["metadata"]["tickets_start"], t["metadata"]["tickets_end"]) == (
+            e["tickets_start"],
+            e["tickets_end"],
+        )
+        paid = sum(p["amount"] for p in t["postings"] if p["account"] == escrow)
+        assert paid == e["amount_cents"], (e, t)
+    assert sorted(by_seq) == sorted(e["purchase_seq"] for e in proof["entries"])
     result = next(
         t for t in transactions if t["kind"] == "draw_result" and t["refs"]["lot_id"] == lot_id
     )
@@ -180,6 +219,16 @@ def test_alot_verify_ledger_and_draw_ledger_pass_on_a_pseudonymous_lot(
     ran = CliRunner().invoke(verify_cli, ["draw", str(proof_path), "--ledger", str(export)])
     assert ran.exit_code == 0, ran.output
     assert f"winner holder {proof['winner_holder']}" in ran.output
+    # The amounts and purchases were judged, not skipped: the proof's amounts sum to the
+    # escrow, and each entry is its purchase in the ledger.
+    ran = CliRunner().invoke(
+        verify_cli, ["--json", "draw", str(proof_path), "--ledger", str(export)]
+    )
+    assert ran.exit_code == 0, ran.output
+    results = {c["check"]: c["ok"] for c in json.loads(ran.stdout)["checks"]}
+    assert results["entries.amounts"] is True, results
+    assert results["draw.entries_purchased"] is True, results
+    assert results["draw.ticket_map_from_ledger"] is True, results
 
 
 def test_a_player_has_one_holder_per_lot_and_another_in_each_lot(http: Any) -> None:
@@ -222,8 +271,9 @@ def test_a_lot_from_before_pseudonyms_draws_with_named_holders(
         named = [Entry(str(e.user_id), e.tickets_start, e.tickets_end) for e in entries]
         proof = draw.proof
         assert proof is not None
-        # Byte for byte the named map it always was.
+        # Byte for byte the named map it always was: no amounts, no purchase seqs.
         assert proof["entries"] == [e.to_json() for e in named]
+        assert all(set(e) == {"user_id", "tickets_start", "tickets_end"} for e in proof["entries"])
         assert draw.draw_inputs is not None
         assert draw.draw_inputs["ticket_map_root"] == ticket_map_root(named)
         assert "winner_holder" not in proof
@@ -241,6 +291,27 @@ def test_a_lot_from_before_pseudonyms_draws_with_named_holders(
     result = verify_draw_proof(proof)
     assert result.winner_user_id == proof["winner_user_id"]
     assert result.winner_holder is None
+
+
+def test_a_ticket_without_its_ledger_transaction_is_never_frozen(
+    lots: Any, api: Any, platform: Any
+) -> None:
+    """An entry's purchase_seq is its purchase's ledger transaction; a purchase the
+    ledger never recorded cannot be tied to money, so the freeze refuses the whole map
+    rather than publish it (and the funding purchase with it rolls back)."""
+    lot_id = lots.open_lot(target_cents=300)
+    ada, bob = api.account(), api.account()
+    unrecorded = lots.buy(lot_id, ada.id, 1, cash=100)
+    with lots.session() as session:
+        session.execute(
+            update(LotEntryPurchase)
+            .where(LotEntryPurchase.id == unrecorded)
+            .values(ledger_seq=None)
+        )
+    with pytest.raises(RuntimeError, match="has no ledger transaction"):
+        lots.buy(lot_id, bob.id, 2, cash=200)  # would fund and freeze
+    assert lots.rows(LotteryDraw, lot_id=lot_id) == []
+    assert lots.lot(lot_id).status == "open"
 
 
 def test_migration_0023_gives_each_user_a_secret_and_keeps_existing_lots_named(

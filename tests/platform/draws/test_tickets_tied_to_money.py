@@ -3,8 +3,9 @@ with cash, credits and free entries, drawn, then its export read by `alot-verify
 
 `draw.ticket_map_from_ledger` and `draw.escrow_from_ledger` pass on it (the platform's
 `entry_purchase` / `free_entry` transactions are what docs/spec/ledger.md says), every
-entry of the served proof is tied to its purchase's seq and amount, and the same export
-with one purchase's holder rewritten (a sock-puppet map) fails them.
+entry of the served proof is tied to its purchase's seq and amount, a proof whose entries
+claim each other's purchases fails `draw.entries_purchased`, and the same export with one
+purchase's holder rewritten (a sock-puppet map) fails them.
 """
 
 from __future__ import annotations
@@ -87,6 +88,25 @@ def test_a_real_ledger_ties_every_ticket_to_its_purchase(
     assert all(e["purchase_seq"] is not None for e in entries)
     assert [e["amount_cents"] for e in entries if e.get("kind") == "free"] == [0, 0]
     assert sum(e["amount_cents"] for e in entries) == served["escrow_cents"]
+
+    # The proof's entries name their purchases: the served proof's seqs and amounts are
+    # those of the ledger's transactions. A proof whose two paid entries claim each
+    # other's purchase (amounts still summing to the escrow) is refused by the ledger.
+    proof = served["proof"]
+    assert [(e["purchase_seq"], e["amount_cents"]) for e in proof["entries"]] == [
+        (e["purchase_seq"], e["amount_cents"]) for e in entries
+    ]
+    paid = [i for i, e in enumerate(proof["entries"]) if e.get("kind") is None]
+    first, second = proof["entries"][paid[0]], proof["entries"][paid[1]]
+    first["purchase_seq"], second["purchase_seq"] = second["purchase_seq"], first["purchase_seq"]
+    proof_path.write_text(json.dumps(proof))
+    ran = CliRunner().invoke(
+        verify_cli, ["--json", "draw", str(proof_path), "--ledger", str(export)]
+    )
+    assert ran.exit_code == 1, ran.output
+    checks = {c["check"]: c for c in json.loads(ran.stdout)["checks"]}
+    assert checks["entries.amounts"]["ok"] is True
+    assert checks["draw.entries_purchased"]["ok"] is False, checks
 
     # The same ledger with one paid ticket's holder rewritten fails the rule: the frozen
     # root no longer matches the purchases (the test can fail). The lot names holders by

@@ -24,8 +24,17 @@ import { useLiveLot } from "../live";
 type Lot = components["schemas"]["LotRead"];
 type Draw = components["schemas"]["DrawRead"];
 // A ticket-map entry names its holder by per-lot pseudonym (`holder`) or, on lots drawn
-// before pseudonyms, by `user_id`.
-type ProofEntry = { user_id?: string; holder?: string; tickets_start: number; tickets_end: number; kind?: string };
+// before pseudonyms, by `user_id`. A pseudonymous entry also says what its purchase put
+// in escrow and which ledger transaction that purchase is.
+type ProofEntry = { user_id?: string; holder?: string; tickets_start: number; tickets_end: number; kind?: string; amount_cents?: unknown; purchase_seq?: unknown };
+
+/** What the entry says it paid in, as the proof gives it (unverified until the check runs: never throw on it). */
+function paid(e: ProofEntry): string {
+  if (e.kind === "free") return "free";
+  return Number.isSafeInteger(e.amount_cents) ? formatCents(e.amount_cents as number) : "—";
+}
+
+const ledgerTx = (e: ProofEntry): string => (Number.isSafeInteger(e.purchase_seq) ? String(e.purchase_seq) : "—");
 
 const POLL_MS = 10_000;
 const loadRunner = () => import("../verify/ui/run");
@@ -102,7 +111,7 @@ export default function DrawPage() {
       {drawn ? <Result lot={l} draw={d} me={me.data ?? null} /> : <BeforeDraw lot={l} draw={d} />}
       <Inputs lot={l} draw={d} me={me.data ?? null} />
       {drawn && <VerifyDraw lot={l} draw={d} />}
-      {drawn && <MyPurchases lot={l} me={me.data ?? null} />}
+      {drawn && <MyPurchases lot={l} me={me.data ?? null} ticketMap={(d.proof as { entries?: unknown } | null)?.entries} />}
       <Offline lot={l} drawn={drawn} />
     </section>
   );
@@ -275,6 +284,12 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
                 <tr>
                   <th scope="col">Tickets</th>
                   <th scope="col">{pseudonymous ? "Holder (pseudonym)" : "Holder"}</th>
+                  {pseudonymous && (
+                    <>
+                      <th scope="col">Paid</th>
+                      <th scope="col">Ledger tx</th>
+                    </>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -288,6 +303,12 @@ function Inputs({ lot, draw, me }: { lot: Lot; draw: Draw; me: Me | null }) {
                       {e.holder !== undefined ? <Holder holder={e.holder} /> : e.user_id}
                       {isMine(e) && <strong className="you-mark"> (you)</strong>}
                     </td>
+                    {pseudonymous && (
+                      <>
+                        <td>{paid(e)}</td>
+                        <td>{ledgerTx(e)}</td>
+                      </>
+                    )}
                   </tr>
                 ))}
               </tbody>
@@ -387,7 +408,7 @@ function VerifyDraw({ lot, draw }: { lot: Lot; draw: Draw }) {
   );
 }
 
-function MyPurchases({ lot, me }: { lot: Lot; me: Me | null }) {
+function MyPurchases({ lot, me, ticketMap }: { lot: Lot; me: Me | null; ticketMap: unknown }) {
   const [running, setRunning] = useState(false);
   const [phase, setPhase] = useState("");
   const [checks, setChecks] = useState<PurchaseCheck[] | null>(null);
@@ -409,7 +430,7 @@ function MyPurchases({ lot, me }: { lot: Lot; me: Me | null }) {
     setPhase("Loading the verifier…");
     try {
       const { checkMyPurchases } = await loadRunner();
-      setChecks(await checkMyPurchases(lot.id, me!.id, setPhase));
+      setChecks(await checkMyPurchases(lot.id, me!.id, setPhase, ticketMap));
     } catch (e) {
       setError(e);
     } finally {

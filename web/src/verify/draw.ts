@@ -40,10 +40,13 @@ export const TAG_HOLDER = utf8("ALOT-DRAW-V2/holder");
  * necessary) and absent for a paid one, so a paid entry's JSON never changed.
  * An entry names its holder either by `holder`, the player's per-lot pseudonym (64 hex),
  * or, on lots drawn before pseudonyms, by `user_id`: exactly one of the two, and one
- * ticket map never mixes them. */
+ * ticket map never mixes them. A pseudonymous entry also carries what its purchase put in
+ * the lot's escrow (`amount_cents`, 0 for a free entry) and the ledger seq of that
+ * purchase (`purchase_seq`), tying its tickets to money; a named entry carries neither, so
+ * named maps and their roots are unchanged. */
 export type Entry = { tickets_start: number; tickets_end: number; kind?: "free" } & (
-  | { user_id: string; holder?: undefined }
-  | { holder: string; user_id?: undefined }
+  | { user_id: string; holder?: undefined; amount_cents?: undefined; purchase_seq?: undefined }
+  | { holder: string; user_id?: undefined; amount_cents: number; purchase_seq: number }
 );
 
 /** How the entry names its holder: the pseudonym, or the user id of a named entry. */
@@ -122,6 +125,7 @@ export const entryLeaf = (entry: Entry): Uint8Array =>
     tickets_start: entry.tickets_start,
     tickets_end: entry.tickets_end,
     ...(entry.kind === undefined ? {} : { kind: entry.kind }),
+    ...(entry.holder !== undefined ? { amount_cents: entry.amount_cents, purchase_seq: entry.purchase_seq } : {}),
   });
 
 /** The RFC 9162 root over the canonical JSON of each entry, in ticket order. */
@@ -250,6 +254,7 @@ function entries(value: unknown, where: string): Entry[] {
   // does otherwise makes the map unreadable (a map with both would let one player appear
   // twice, once by name and once by pseudonym).
   const pseudonymous = has(value[0], "holder");
+  const seqs = new Map<number, number>();
   return value.map((item, i) => {
     const here = `${where}[${i}]`;
     if (typeof item !== "object" || item === null || Array.isArray(item)) throw new DrawProofFormatError("must be a JSON object", here);
@@ -258,16 +263,43 @@ function entries(value: unknown, where: string): Entry[] {
     // As the reference verifier reads it: an entry without a holder is a named entry.
     const named = byHolder ? "holder" : "user_id";
     if (byHolder !== pseudonymous) throw new DrawProofFormatError(MIXED_MAP_MESSAGE, `${here}.${named}`);
-    const fields = has(item, "kind") ? [named, "tickets_start", "tickets_end", "kind"] : [named, "tickets_start", "tickets_end"];
+    // A named entry never carries amount_cents or purchase_seq: there they are unknown members.
+    const fields = [named, "tickets_start", "tickets_end", ...(pseudonymous ? ["amount_cents", "purchase_seq"] : []), ...(has(item, "kind") ? ["kind"] : [])];
     const e = exactMembers(item, fields, here);
+    // Members are read in the reference verifier's order (kind, amount_cents, purchase_seq,
+    // then the holder's name and tickets, holder last), so a proof wrong in two places is
+    // refused at the same member by both.
+    const kind = has(item, "kind") ? entryKind(e.kind, `${here}.kind`) : undefined;
+    const money = pseudonymous
+      ? { amount_cents: entryAmount(e.amount_cents, `${here}.amount_cents`, kind), purchase_seq: purchaseSeq(e.purchase_seq, `${here}.purchase_seq`, seqs, where, i) }
+      : null;
+    const userId = pseudonymous ? undefined : uuid(e.user_id, `${here}.user_id`);
     const position = {
       tickets_start: ticketNumber(e.tickets_start, `${here}.tickets_start`),
       tickets_end: ticketNumber(e.tickets_end, `${here}.tickets_end`),
     };
-    const entry: Entry = pseudonymous ? { holder: hex(e.holder, `${here}.holder`, 32), ...position } : { user_id: uuid(e.user_id, `${here}.user_id`), ...position };
-    if (has(item, "kind")) entry.kind = entryKind(e.kind, `${here}.kind`);
+    const entry: Entry = money === null ? { user_id: userId!, ...position } : { holder: hex(e.holder, `${here}.holder`, 32), ...position, ...money };
+    if (kind !== undefined) entry.kind = kind;
     return entry;
   });
+}
+
+// A free entry put nothing in escrow; a paid entry put at least a cent (else its tickets
+// would be free tickets not called free, which is what the amounts are there to expose).
+function entryAmount(value: unknown, where: string, kind: "free" | undefined): number {
+  const amount = integer(value, where, 0);
+  if (kind === ENTRY_KIND_FREE && amount !== 0) throw new DrawProofFormatError(`a free entry's amount is 0, got ${amount}`, where);
+  if (kind === undefined && amount === 0) throw new DrawProofFormatError("a paid entry's amount is at least 1 cent, got 0", where);
+  return amount;
+}
+
+// One purchase is one entry: two entries naming one ledger transaction would count its money twice.
+function purchaseSeq(value: unknown, where: string, seen: Map<number, number>, list: string, index: number): number {
+  const seq = integer(value, where, 1);
+  const first = seen.get(seq);
+  if (first !== undefined) throw new DrawProofFormatError(`purchase_seq ${seq} is already ${list}[${first}]'s purchase`, where);
+  seen.set(seq, index);
+  return seq;
 }
 
 /**
@@ -345,6 +377,36 @@ function tilingStep(list: Entry[], total: number): Step {
     status: problems.length ? "fail" : "pass",
     ...(problems.length ? { detail: problems.join("; ") } : {}),
   };
+}
+
+/** alot-v1's escrow_balance ("5123.50", exactly two decimals) in cents, without floating point. */
+export function dollarsToCents(text: string): bigint {
+  const [whole, cents] = text.split(".") as [string, string];
+  return BigInt(whole) * 100n + BigInt(cents);
+}
+
+/**
+ * Pseudonymous maps only: the entries' amounts add up to the escrow frozen at the draw, so
+ * no ticket is unpaid for (a sock-puppet entry would have to be paid into escrow). Summed
+ * as bigint: many amounts within 2**53 may add up past it.
+ */
+function amountsStep(list: Entry[], escrowCents: bigint, escrowLabel: { label: string; value: string }): Step {
+  const sum = list.reduce((total, e) => total + BigInt(e.amount_cents ?? 0), 0n);
+  const free = list.filter((e) => e.kind === ENTRY_KIND_FREE).length;
+  return compareStep(
+    {
+      id: "entries.amounts",
+      title: "The entries' amounts add up to the escrow frozen at the draw",
+      formula: "Σ entries[*].amount_cents = escrow (cents)",
+      inputs: [
+        { label: "entries", value: `${list.length} (${free} free, amount 0)` },
+        escrowLabel,
+      ],
+    },
+    escrowCents.toString(),
+    sum.toString(),
+    `the entries' amounts add up to ${sum} cents, but the escrow is ${escrowCents} cents: some tickets are not paid for as the map says`,
+  );
 }
 
 function winnerStep(list: Entry[], ticket: number, published: string): { step: Step; winner: string | null } {
@@ -460,6 +522,7 @@ function verifyV1(proof: Obj): DrawVerification {
       ticket,
     ),
     tilingStep(list, total),
+    ...(pseudonymous ? [amountsStep(list, dollarsToCents(escrow), { label: "escrow balance (dollars)", value: escrow })] : []),
     winner,
   ];
   return {
@@ -732,6 +795,7 @@ async function verifyV2(proof: Obj, options: DrawOptions): Promise<DrawVerificat
     ),
     tilingStep(list, total),
   ];
+  if (pseudonymous) steps.push(amountsStep(list, BigInt(inputs.escrowCents), { label: "escrow (cents, frozen in the draw inputs)", value: String(inputs.escrowCents) }));
 
   let randomness: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   const choice = inputs.beacon;

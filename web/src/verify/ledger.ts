@@ -282,3 +282,23 @@ export function holderProblems(refs: Record<string, unknown>, receiptHolder: str
   if (refs.holder !== receiptHolder) return [`it names holder ${String(refs.holder)}, not ${receiptHolder} as your receipt says`];
   return [];
 }
+
+/**
+ * On a pseudonymous map each entry names the ledger seq of its purchase: the player's
+ * purchase at `seq` must be there, once, under the pseudonym their receipt gives and with
+ * the tickets it gives. Otherwise their money stands behind no entry of the map (or behind
+ * someone else's). A named map carries no purchase seqs (nothing to match): no problems.
+ * The map is the proof's `entries` as served, not yet verified: read it defensively.
+ */
+export function ticketMapEntryProblems(ticketMap: unknown, seq: number, receiptHolder: string | null, receiptTickets: string[]): string[] {
+  if (receiptHolder === null || !Array.isArray(ticketMap)) return [];
+  const found = ticketMap.filter((e): e is Record<string, unknown> => typeof e === "object" && e !== null && (e as Record<string, unknown>).purchase_seq === seq);
+  if (found.length === 0) return [`no entry of the ticket map names this purchase (purchase_seq ${seq})`];
+  if (found.length > 1) return [`${found.length} entries of the ticket map name this purchase (purchase_seq ${seq})`];
+  const entry = found[0]!;
+  const problems: string[] = [];
+  if (entry.holder !== receiptHolder) problems.push(`the ticket map's entry for this purchase names holder ${String(entry.holder)}, not ${receiptHolder} as your receipt says`);
+  const tickets = entry.tickets_start === entry.tickets_end ? `ticket ${String(entry.tickets_start)}` : `tickets ${String(entry.tickets_start)}–${String(entry.tickets_end)}`;
+  if (!receiptTickets.includes(tickets)) problems.push(`the ticket map's entry for this purchase holds ${tickets}, your receipt gives ${receiptTickets.join(", ")}`);
+  return problems;
+}

@@ -60,6 +60,8 @@ export const CHECK_PURPOSE: Record<string, string> = {
     "Witnesses outside the operator cosigned a ledger checkpoint holding the frozen draw inputs, each with its own clock: the inputs existed by then, whatever the operator's clock says, and every reader was shown the same ledger.",
   "beacon.witnessed_before_round":
     "The witnesses saw the frozen inputs before the drand round was due, so the inputs were fixed before the randomness existed: the operator could not choose them knowing the result.",
+  "entries.amounts":
+    "Every ticket in the map is paid for: the amounts the entries say their purchases put in escrow add up to the escrow the draw froze, so no unpaid (sock-puppet) ticket was slipped in. Free entries are marked and count 0.",
   "draw.beacon_declared":
     "A lot declares at opening whether its draw will use drand, and which chain. Without that, the operator could choose at funding to leave drand out.",
 };

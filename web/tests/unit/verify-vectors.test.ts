@@ -1,7 +1,8 @@
 // The in-browser verifier against EVERY vector in docs/spec/vectors/ (read from the
 // repository at test time): canonical JSON, RFC 9162 Merkle proofs, signed checkpoints,
-// alot-v1 and alot-v2 draws (with every intermediate byte string of the v2 file), and
-// the ledger-small export's roots and checkpoint.
+// alot-v1 and alot-v2 draws (with every intermediate byte string of the v2 file, and the
+// pseudonymous maps' amounts and purchase seqs), and the ledger-small export's roots and
+// checkpoint.
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { readFileSync } from "node:fs";
@@ -221,7 +222,7 @@ describe("draw-alot-v1.json", () => {
       "combined_seed",
       "winning_ticket",
       "entries",
-      p.winner_holder === undefined ? "winner_user_id" : "winner_holder",
+      ...(p.winner_holder === undefined ? ["winner_user_id"] : ["entries.amounts", "winner_holder"]),
     ]);
   });
 });
@@ -282,11 +283,14 @@ describe("draw-alot-v2.json", () => {
       : v.proof.draw_inputs.beacon && (v.proof.draw_inputs.beacon as { scheme: string }).scheme === "pedersen-bls-chained"
         ? ["beacon.round", "beacon.randomness", "beacon.chain", "beacon.chosen_before_published", "beacon.first_round", "beacon.previous_signature", "beacon.signature"]
         : ["beacon.round", "beacon.randomness", "beacon.chain", "beacon.chosen_before_published", "beacon.first_round", "beacon.signature"];
+    // A pseudonymous map ties its tickets to money: its amounts must add up to the escrow.
+    const amountChecks = "winner_holder" in v.proof ? ["entries.amounts"] : [];
     expect(result.steps.filter((s) => s.status === "pass").map((s) => s.id)).toEqual([
       "server_seed_commitment",
       "draw_inputs_hash",
       "ticket_map_root",
       "entries",
+      ...amountChecks,
       ...beaconChecks,
       "seed",
       "winning_ticket",
@@ -311,13 +315,13 @@ describe("draw-alot-v2-negative.json", () => {
   const proofOnly = (v: N) => Object.keys(v).every((k) => ["name", "description", "must_fail", "proof"].includes(k));
   const vectorsHere = (file.vectors as N[]).filter(proofOnly);
   it("has vectors the browser can check", () => {
-    expect(vectorsHere.map((v) => v.name)).toEqual(expect.arrayContaining(["forged-beacon-signature", "unknown-chain"]));
+    expect(vectorsHere.map((v) => v.name)).toEqual(expect.arrayContaining(["forged-beacon-signature", "unknown-chain", "amounts-not-the-escrow"]));
   });
   // Malformed vectors: the proof cannot be read, and the reader names the same member the
   // reference verifier's InputError does (`malformed`).
   const malformed = (file.vectors as N[]).filter((v) => typeof v.malformed === "string");
-  it("has malformed vectors, a map mixing names and pseudonyms among them", () => {
-    expect(malformed.map((v) => v.name)).toEqual(expect.arrayContaining(["mixed-names-and-pseudonyms"]));
+  it("has malformed vectors, a map mixing names and pseudonyms and a free entry with an amount among them", () => {
+    expect(malformed.map((v) => v.name)).toEqual(expect.arrayContaining(["mixed-names-and-pseudonyms", "free-entry-with-amount"]));
   });
   it.each(malformed.map((v) => [v.name, v]) as [any, any][])("%s: refused as malformed at the same member", async (_name, vector) => {
     const v = vector as N & { malformed: string };

@@ -250,6 +250,7 @@ def draw_ledger_lines(
     paid_cents: int | None = None,
     users: Mapping[int, str] | None = None,
     no_holder: frozenset[int] = frozenset(),
+    amounts: Mapping[int, int] | None = None,
 ) -> list[str]:
     """A small ledger export holding one lot's draw memos as the platform writes them.
 
@@ -268,7 +269,9 @@ def draw_ledger_lines(
 
     A pseudonymous entry's purchase carries ``refs.holder`` next to ``refs.user_id`` (a user
     id derived from the holder, or ``users[i]`` for entry i); ``no_holder``: indexes of
-    entries whose purchase leaves ``refs.holder`` out.
+    entries whose purchase leaves ``refs.holder`` out. A pseudonymous entry's purchase is
+    written at the entry's ``purchase_seq`` (filler transactions pad up to it) and pays its
+    ``amount_cents`` (``amounts[i]``: what entry i's purchase pays instead).
     """
     from alot_verify.draw import draw_inputs_hash
 
@@ -322,8 +325,8 @@ def draw_ledger_lines(
             }
         )
 
-    def fill() -> None:
-        for _ in range(filler):
+    def fill(count: int = filler) -> None:
+        for _ in range(count):
             add(
                 "credit_purchase",
                 {},
@@ -346,6 +349,13 @@ def draw_ledger_lines(
         return metadata
 
     def buy(number: int, entry: dict[str, Any], amount: int) -> None:
+        wanted = entry.get("purchase_seq")
+        if isinstance(wanted, int):
+            if wanted <= len(bodies):
+                raise ValueError(
+                    f"purchase_seq {wanted} is already taken: the ledger is at seq {len(bodies)}"
+                )
+            fill(wanted - len(bodies) - 1)
         holder = entry.get("holder")
         user = (users or {}).get(number) or entry.get("user_id") or holder_user(holder)
         refs = {
@@ -387,6 +397,11 @@ def draw_ledger_lines(
     }
     if paid:
         shares[paid[-1][0]] += to_pay - sum(shares.values())
+    if paid_cents is None:
+        # A pseudonymous entry says what its purchase paid; the shares above are for maps
+        # that do not (named ones) and for a deliberately wrong total (paid_cents).
+        shares.update({i: e["amount_cents"] for i, e in paid if "amount_cents" in e})
+    shares.update(amounts or {})
     fill()
     add("draw_commitment", opening, [])
     fill()

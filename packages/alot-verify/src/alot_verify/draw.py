@@ -104,6 +104,12 @@ class Entry:
     drawn exactly like a paid one; the kind only says how it was obtained. It appears in
     the entry's JSON only when set, so every ticket map without free entries (and its
     root) is byte-identical to what it was before kinds existed.
+
+    A pseudonymous entry also carries ``amount_cents``, what its purchase put in the lot's
+    escrow (0 for a free entry), and ``purchase_seq``, the ledger seq of that purchase:
+    the proof alone then shows that the amounts sum to the escrow, and the ledger export
+    that each entry is its purchase. Both are set exactly when ``holder`` is; a named
+    entry carries neither, so named maps and their roots stay as they were.
     """
 
     user_id: str | None
@@ -111,10 +117,19 @@ class Entry:
     tickets_end: int
     kind: str | None = None
     holder: str | None = None
+    amount_cents: int | None = None
+    purchase_seq: int | None = None
 
     def __post_init__(self) -> None:
         if (self.user_id is None) == (self.holder is None):
             raise ValueError("an entry names its holder by exactly one of user_id and holder")
+        pseudonymous = self.holder is not None
+        if (self.amount_cents is not None) != pseudonymous or (
+            self.purchase_seq is not None
+        ) != pseudonymous:
+            raise ValueError(
+                "amount_cents and purchase_seq are set exactly on a pseudonymous entry"
+            )
 
     @property
     def named_as(self) -> str:
@@ -132,6 +147,10 @@ class Entry:
         entry["tickets_end"] = self.tickets_end
         if self.kind is not None:
             entry["kind"] = self.kind
+        if self.amount_cents is not None:
+            entry["amount_cents"] = self.amount_cents
+        if self.purchase_seq is not None:
+            entry["purchase_seq"] = self.purchase_seq
         return entry
 
 
@@ -302,6 +321,7 @@ def compute_v1(
     _dollars(escrow_balance, "escrow_balance")
     _hex(server_seed, "server_seed", 32)
     _require_tiling(parsed, total_tickets)
+    _require_amounts(parsed, _cents(escrow_balance), "escrow_balance in cents")
     client_seed = _client_seed_v1(lot_id, created_at, total_tickets, escrow_balance)
     combined_seed = _combined_seed_v1(server_seed, client_seed, 0)
     winning_ticket = _winning_ticket_v1(combined_seed, total_tickets)
@@ -416,6 +436,7 @@ def _checks_v1(p: _ProofV1) -> list[DrawCheck]:
             f"entries tile tickets 1..{p.total_tickets} exactly",
             _tiling_mismatches(p.entries, p.total_tickets),
         ),
+        *_amounts_checks(p.entries, _cents(p.escrow_balance), "escrow_balance in cents"),
         _check(
             p.winner_field,
             _winner_description(p.winner_field, p.winner, winning_ticket),
@@ -472,7 +493,10 @@ def freeze_v2(
         "server_seed_commitment": server_seed_commitment,
         "beacon": None if beacon is None else dict(beacon),
     }
-    choice = _parse_draw_inputs(draw_inputs).beacon
+    frozen = _parse_draw_inputs(draw_inputs)
+    # Refuse here what every verifier would refuse later (entries.amounts).
+    _require_amounts(parsed, frozen.escrow_cents, "escrow_cents")
+    choice = frozen.beacon
     chain = None if choice is None else _beacon.KNOWN_CHAINS.get(choice.chain_hash)
     if choice is not None and chain is not None:
         # Refuse here what every verifier would refuse later.
@@ -758,6 +782,7 @@ def _checks_v2(
             f"entries tile tickets 1..{inputs.total_tickets} exactly",
             _tiling_mismatches(p.entries, inputs.total_tickets),
         ),
+        *_amounts_checks(p.entries, inputs.escrow_cents, "draw_inputs.escrow_cents"),
     ]
     randomness = b""
     if inputs.beacon is None:
@@ -1043,6 +1068,51 @@ def _tiling_mismatches(entries: Sequence[Entry], total_tickets: int) -> list[Fie
     return failures
 
 
+def _amounts_checks(entries: Sequence[Entry], escrow_cents: int, escrow: str) -> list[DrawCheck]:
+    """``entries.amounts`` for a pseudonymous map (a named map carries no amounts: none).
+
+    Tickets nobody paid for (a sock puppet's) would leave the sum short of the escrow;
+    the proof alone shows it, without the ledger.
+    """
+    if entries[0].holder is None:
+        return []
+    return [
+        _check(
+            "entries.amounts",
+            f"entries' amount_cents sum to the escrow ({escrow} = {escrow_cents})",
+            _amounts_mismatches(entries, escrow_cents, escrow),
+        )
+    ]
+
+
+def _amounts_mismatches(
+    entries: Sequence[Entry], escrow_cents: int, escrow: str
+) -> list[FieldMismatch]:
+    total = sum(entry.amount_cents or 0 for entry in entries)
+    if total == escrow_cents:
+        return []
+    return [
+        FieldMismatch(
+            "entries[*].amount_cents",
+            f"{escrow_cents} ({escrow})",
+            str(total),
+            "the entries' amounts do not sum to the escrow",
+        )
+    ]
+
+
+def _require_amounts(entries: Sequence[Entry], escrow_cents: int, escrow: str) -> None:
+    failures = _amounts_mismatches(entries, escrow_cents, escrow) if entries[0].holder else []
+    if failures:
+        raise InputError(str(failures[0]), where="entries")
+
+
+def _cents(dollars: str) -> int:
+    """alot-v1's escrow_balance (dollars, exactly two decimals: parsed already) in cents."""
+    whole, fraction = dollars.split(".")
+    return int(whole) * 100 + int(fraction)
+
+
 def _require_tiling(entries: Sequence[Entry], total_tickets: int) -> None:
     failures = _tiling_mismatches(entries, total_tickets)
     if failures:
@@ -1119,6 +1189,7 @@ def _parse_entries(value: Any, where: str) -> list[Entry]:
     if not isinstance(value, list) or not value:
         raise InputError("must be a non-empty array of entries", where=where)
     entries: list[Entry] = []
+    seen_seqs: dict[int, int] = {}
     for i, item in enumerate(value):
         here = f"{where}[{i}]"
         if not isinstance(item, Mapping):
@@ -1138,19 +1209,49 @@ def _parse_entries(value: Any, where: str) -> list[Entry]:
                 f"{name}",
                 where=f"{here}.{name}",
             )
-        fields = (name, "tickets_start", "tickets_end")
+        pseudonymous = name == "holder"
+        fields: tuple[str, ...] = (name, "tickets_start", "tickets_end")
+        if pseudonymous:
+            # Only pseudonymous entries tie tickets to money: named maps keep their bytes.
+            fields += ("amount_cents", "purchase_seq")
         has_kind = "kind" in item
         _exact_members(item, (*fields, "kind") if has_kind else fields, here)
+        kind = _entry_kind(item["kind"], f"{here}.kind") if has_kind else None
+        amount_cents = purchase_seq = None
+        if pseudonymous:
+            amount_cents = _entry_amount(item["amount_cents"], kind, f"{here}.amount_cents")
+            purchase_seq = _integer(item["purchase_seq"], f"{here}.purchase_seq", minimum=1)
+            if purchase_seq in seen_seqs:
+                # One purchase, one entry: a second entry on the same purchase would be
+                # tickets nobody paid for.
+                raise InputError(
+                    f"purchase_seq {purchase_seq} is already {where}[{seen_seqs[purchase_seq]}]"
+                    "'s purchase",
+                    where=f"{here}.purchase_seq",
+                )
+            seen_seqs[purchase_seq] = i
         entries.append(
             Entry(
                 user_id=_uuid(item["user_id"], f"{here}.user_id") if name == "user_id" else None,
                 tickets_start=_ticket_number(item["tickets_start"], f"{here}.tickets_start"),
                 tickets_end=_ticket_number(item["tickets_end"], f"{here}.tickets_end"),
-                kind=_entry_kind(item["kind"], f"{here}.kind") if has_kind else None,
-                holder=_hex(item["holder"], f"{here}.holder", 32) if name == "holder" else None,
+                kind=kind,
+                holder=_hex(item["holder"], f"{here}.holder", 32) if pseudonymous else None,
+                amount_cents=amount_cents,
+                purchase_seq=purchase_seq,
             )
         )
     return entries
+
+
+def _entry_amount(value: Any, kind: str | None, where: str) -> int:
+    amount = _integer(value, where, minimum=0)
+    if kind == ENTRY_KIND_FREE and amount != 0:
+        raise InputError(f"a free entry's amount is 0, got {amount}", where=where)
+    if kind is None and amount == 0:
+        # A paid entry that paid nothing is a free ticket under another name.
+        raise InputError("a paid entry's amount is at least 1 cent, got 0", where=where)
+    return amount
 
 
 def _entry_kind(value: Any, where: str) -> str:

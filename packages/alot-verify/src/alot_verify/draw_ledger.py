@@ -29,11 +29,13 @@ Checks, by name:
   auditors only, so it may tie holders to user ids; public proofs never do.
 - ``draw.ticket_map_from_ledger``: the ticket map is tied to money. The lot's
   ``entry_purchase`` and ``free_entry`` transactions before the freeze, each rebuilt as an
-  entry (``{holder, tickets_start, tickets_end}`` when the transaction carries
-  ``refs.holder``, ``{user_id, ...}`` otherwise; kind ``free`` for a free entry) and
-  sorted by ``tickets_start``, tile tickets 1..total_tickets and hash to the frozen
+  entry (``{holder, tickets_start, tickets_end, amount_cents, purchase_seq}`` when the
+  transaction carries ``refs.holder``: its escrow postings' sum and its seq;
+  ``{user_id, ...}`` otherwise; kind ``free`` for a free entry) and sorted by
+  ``tickets_start``, tile tickets 1..total_tickets and hash to the frozen
   ``ticket_map_root``; no purchase for the lot comes after its freeze. A sock-puppet entry
-  (tickets no purchase paid for), an omitted purchase or a changed holder fails here.
+  (tickets no purchase paid for), an omitted purchase, a changed holder or an entry whose
+  amount or purchase seq is not its purchase's fails here.
 - ``draw.escrow_from_ledger``: the escrow the draw froze (``escrow_cents``, or alot-v1's
   ``escrow_balance`` in dollars) is the sum of those purchases' postings to the lot's
   escrow account (USD cents and CRD, 1 credit = 1 cent); a free entry posts nothing.
@@ -274,8 +276,18 @@ class LedgerEntry:
 
         kind = ENTRY_KIND_FREE if self.kind == FREE_ENTRY else None
         if self.holder is not None:
-            # The public map names the pseudonym only: the user id stays in the export.
-            return Entry(None, self.tickets_start, self.tickets_end, kind, holder=self.holder)
+            # The public map names the pseudonym only: the user id stays in the export. It
+            # carries what the purchase paid into escrow and its seq, so the frozen root
+            # matches only if every entry's amount and seq are its purchase's.
+            return Entry(
+                None,
+                self.tickets_start,
+                self.tickets_end,
+                kind,
+                holder=self.holder,
+                amount_cents=self.amount_cents,
+                purchase_seq=self.seq,
+            )
         return Entry(self.user_id, self.tickets_start, self.tickets_end, kind)
 
 
@@ -392,8 +404,8 @@ def _ticket_map_from_ledger(
         fail(
             f"the ticket map rebuilt from the ledger's {len(entries)} purchase(s) and free "
             f"entries before the freeze hashes to {root}, draw_inputs.ticket_map_root is "
-            f"{inputs.get('ticket_map_root')}: an entry's holder, range or kind differs "
-            "from its purchase, or an entry has no purchase"
+            f"{inputs.get('ticket_map_root')}: an entry's holder, range, kind, amount or "
+            "purchase seq differs from its purchase, or an entry has no purchase"
         )
     return out
 
@@ -667,7 +679,8 @@ def ledger_draw_checks(proof: Mapping[str, Any], memos: Sequence[DrawMemo]) -> l
     )
     descriptions[CHECK_TICKET_MAP] = (
         f"the frozen ticket map is lot {lot_id}'s purchases and free entries in the ledger "
-        "before its freeze (holders, ranges, kinds), and none comes after it"
+        "before its freeze (holders, ranges, kinds; amounts and seqs of pseudonymous "
+        "entries), and none comes after it"
     )
     descriptions[CHECK_ESCROW] = (
         f"the frozen escrow is what those purchases paid into {escrow_account(lot_id)}"
@@ -700,7 +713,8 @@ def proof_entries_with_purchases(
     proof: Mapping[str, Any], memos: Sequence[DrawMemo]
 ) -> list[dict[str, Any]]:
     """Each entry of the proof with the ledger seq and amount of its purchase (None: no
-    purchase in the export has exactly that holder, range and kind)."""
+    purchase in the export has exactly that holder, range and kind, and for a
+    pseudonymous entry that amount and seq)."""
     lot_id = proof_lot_id(proof)
     freeze_seq = freeze_seq_of(memos)
     rebuilt = ledger_entries(lot_id, freeze_seq, memos)[0] if freeze_seq is not None else []
@@ -725,6 +739,15 @@ def _entries_purchased_check(
     """draw.entries_purchased: each entry of the proof is the entry rebuilt from one purchase
     (or free entry) of the lot before the freeze: a player's entry is tied to its purchase."""
     rebuilt = ledger_entries(lot_id, freeze[1], memos)[0]
+    entries = proof["entries"]
+    if entries and "holder" in entries[0]:
+        return _draw_check(
+            "draw.entries_purchased",
+            f"each of the proof's {len(entries)} entries names by purchase_seq an "
+            f"entry_purchase or free_entry of lot {lot_id} in the ledger before the freeze, "
+            "with that holder, ticket range and amount, and every such purchase is in the map",
+            _pseudonymous_purchase_mismatches(entries, lot_id, freeze[1], rebuilt),
+        )
     failures = []
     for i, entry in enumerate(proof["entries"]):
         theirs = rebuilt[i].entry().to_json() if i < len(rebuilt) else None
@@ -759,6 +782,61 @@ def _entries_purchased_check(
         f"lot {lot_id} in the ledger before the freeze, with that holder and ticket range",
         failures,
     )
+
+
+def _pseudonymous_purchase_mismatches(
+    entries: Sequence[Mapping[str, Any]],
+    lot_id: str,
+    freeze_seq: int,
+    rebuilt: Sequence[LedgerEntry],
+) -> list[Any]:
+    # A pseudonymous entry names its purchase: look it up by seq rather than by position,
+    # so the failure names the seq the entry claims and the seq that holds its tickets.
+    by_seq = {e.seq: e for e in rebuilt}
+    by_start = {e.tickets_start: e for e in rebuilt}
+    for i, entry in enumerate(entries):
+        claimed = entry.get("purchase_seq")
+        purchase = by_seq.get(claimed) if isinstance(claimed, int) else None
+        theirs = None if purchase is None else purchase.entry().to_json()
+        if theirs == entry:
+            continue
+        holding = by_start.get(entry["tickets_start"])
+        holds = (
+            f"; these tickets are {holding.kind} at seq {holding.seq}"
+            if holding is not None and holding is not purchase
+            else ""
+        )
+        if purchase is None:
+            return [
+                _mismatch(
+                    f"entries[{i}].purchase_seq",
+                    f"the seq of an entry_purchase or free_entry of lot {lot_id} before its "
+                    f"freeze at seq {freeze_seq}",
+                    str(claimed),
+                    f"no such purchase at seq {claimed}{holds}; the first entry that differs",
+                )
+            ]
+        return [
+            _mismatch(
+                f"entries[{i}]",
+                json.dumps(theirs, sort_keys=True),
+                json.dumps(entry, sort_keys=True),
+                f"the ledger's entry for {purchase.kind} at seq {purchase.seq} (holder, range, "
+                f"kind and amount){holds}; the first entry that differs",
+            )
+        ]
+    named = {entry.get("purchase_seq") for entry in entries}
+    missing = next((e for e in rebuilt if e.seq not in named), None)
+    if missing is None:
+        return []
+    return [
+        _mismatch(
+            "entries",
+            json.dumps(missing.entry().to_json(), sort_keys=True),
+            "none",
+            f"{missing.kind} at seq {missing.seq} is missing from the proof",
+        )
+    ]
 
 
 def _frozen_inputs_check(proof: Mapping[str, Any], freeze: DrawMemo) -> Any:

@@ -6,7 +6,7 @@ import type { components } from "../../api/schema";
 import { ApiError } from "../../api/problem";
 import { parseStrictJson, JsonSyntaxError } from "../canonical";
 import { DrawProofFormatError, verifyDrawProof, type DrawVerification } from "../draw";
-import { beaconDeclaredStep, commitmentMemoStep, holderProblems, verifyInclusionDocument, type InclusionCheck } from "../ledger";
+import { beaconDeclaredStep, commitmentMemoStep, holderProblems, ticketMapEntryProblems, verifyInclusionDocument, type InclusionCheck } from "../ledger";
 import { compareStep, type Step } from "../steps";
 import { noCosignedCheckpointSteps, witnessedTimingSteps, WITNESSED, WITNESSED_BEFORE_ROUND, type WitnessKeySource } from "../witness";
 import { readMemory } from "../../checkpoints/store";
@@ -221,8 +221,12 @@ export type PurchaseCheck = {
   outcome: { kind: "checked"; check: InclusionCheck; mine: Step | null } | { kind: "not_yet"; latest: number | null } | { kind: "error"; error: unknown };
 };
 
-/** The player's purchases in this lot, each checked for inclusion in the latest checkpoint. */
-export async function checkMyPurchases(lotId: string, userId: string, phase: Phase): Promise<PurchaseCheck[]> {
+/**
+ * The player's purchases in this lot, each checked for inclusion in the latest checkpoint
+ * and, on a pseudonymous lot, found in the draw proof's ticket map (`ticketMap`: the
+ * proof's entries as served) by its purchase seq.
+ */
+export async function checkMyPurchases(lotId: string, userId: string, phase: Phase, ticketMap?: unknown): Promise<PurchaseCheck[]> {
   phase("Finding your purchases in this lot…");
   const purchases = new Map<number, string[]>();
   // The pseudonym the player's receipt gives for each purchase (null: a lot naming holders by user id).
@@ -261,6 +265,7 @@ export async function checkMyPurchases(lotId: string, userId: string, phase: Pha
         if (refs.lot_id !== lotId) problems.push("it is for another lot");
         if (refs.user_id !== userId) problems.push("it names another player");
         problems.push(...holderProblems(refs, receiptHolders.get(seq) ?? null));
+        problems.push(...ticketMapEntryProblems(ticketMap, seq, receiptHolders.get(seq) ?? null, tickets));
         mine = {
           id: "transaction.purchase",
           title: "The transaction is your purchase in this lot",

@@ -28,6 +28,18 @@ class SettledEntry(NamedTuple):
     credits_awarded: int
 
 
+class MappedEntry(NamedTuple):
+    """An entry as the ticket map reads it: with whether it is a free entry (its
+    purchase's method is ``free``), what its purchase put in the lot's escrow (cash cents
+    plus credits, 1 credit = 1 cent: its purchase's escrow postings) and that purchase's
+    ledger seq (None only if the purchase was never written to the ledger)."""
+
+    entry: LotEntry
+    free: bool
+    amount_cents: int
+    purchase_seq: int | None
+
+
 class DrawRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -40,16 +52,23 @@ class DrawRepository:
     def add(self, draw: LotteryDraw) -> None:
         self.session.add(draw)
 
-    def entries(self, lot_id: uuid.UUID) -> list[tuple[LotEntry, bool]]:
-        """The lot's entries in ticket order (the ticket map), each with whether it is a
-        free entry (its purchase's method is ``free``)."""
+    def entries(self, lot_id: uuid.UUID) -> list[MappedEntry]:
+        """The lot's entries in ticket order (the ticket map), each with its purchase's
+        method, amount and ledger seq."""
         rows = self.session.execute(
-            select(LotEntry, LotEntryPurchase.method == PaymentMethod.FREE.value)
+            select(
+                LotEntry,
+                LotEntryPurchase.method == PaymentMethod.FREE.value,
+                LotEntryPurchase.amount_cents + LotEntryPurchase.credits_spent,
+                LotEntryPurchase.ledger_seq,
+            )
             .join(LotEntryPurchase, LotEntryPurchase.id == LotEntry.purchase_id)
             .where(LotEntry.lot_id == lot_id)
             .order_by(LotEntry.tickets_start)
         )
-        return [(entry, bool(free)) for entry, free in rows]
+        return [
+            MappedEntry(entry, bool(free), int(amount), seq) for entry, free, amount, seq in rows
+        ]
 
     def chunk_end(self, lot_id: uuid.UUID, after_ticket: int, size: int) -> int | None:
         """The first ticket of the ``size``-th entry after ticket ``after_ticket``: where a

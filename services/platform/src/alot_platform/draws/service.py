@@ -52,7 +52,7 @@ from alot_platform.credits.models import CreditTransactionType
 from alot_platform.credits.service import CreditChange, CreditsService
 from alot_platform.draws.beacon import DrandBeacon, RoundNotVerified, frozen_round
 from alot_platform.draws.models import LotteryDraw
-from alot_platform.draws.repository import DrawRepository, SettledEntry
+from alot_platform.draws.repository import DrawRepository, MappedEntry, SettledEntry
 from alot_platform.entries.models import LotEntry
 from alot_platform.errors import Conflict, NotFound
 from alot_platform.hosts.escrow import lot_split, settlement_postings
@@ -476,18 +476,31 @@ class DrawService:
         return lot
 
 
-def _ticket_map(lot: Lot, entries: list[tuple[LotEntry, bool]]) -> list[Entry]:
+def _ticket_map(lot: Lot, entries: list[MappedEntry]) -> list[Entry]:
     """The draw's ticket map: a free entry carries kind ``free`` (docs/spec/draw.md); a
     paid one no kind, so a lot without free entries draws exactly as before. A lot with
     pseudonymous holders names each entry's holder by its pseudonym (entries.holders),
-    never by user id; an older lot names user ids, exactly as it always did."""
+    never by user id, with what its purchase put in the escrow and that purchase's ledger
+    seq, so a verifier sums the amounts to the escrow and finds each purchase in the
+    ledger; an older lot names user ids, exactly as it always did."""
     if lot.pseudonymous_holders:
         return [
-            Entry(None, e.tickets_start, e.tickets_end, _kind(free), holder=_holder(e))
-            for e, free in entries
+            Entry(
+                None,
+                row.entry.tickets_start,
+                row.entry.tickets_end,
+                _kind(row.free),
+                holder=_holder(row.entry),
+                amount_cents=row.amount_cents,
+                purchase_seq=_purchase_seq(row),
+            )
+            for row in entries
         ]
     return [
-        Entry(str(e.user_id), e.tickets_start, e.tickets_end, _kind(free)) for e, free in entries
+        Entry(
+            str(row.entry.user_id), row.entry.tickets_start, row.entry.tickets_end, _kind(row.free)
+        )
+        for row in entries
     ]
 
 
@@ -502,6 +515,17 @@ def _holder(entry: LotEntry) -> str:
     return entry.holder
 
 
+def _purchase_seq(row: MappedEntry) -> int:
+    if row.purchase_seq is None:
+        # A ticket whose purchase is not in the ledger must never be frozen: no verifier
+        # could tie it to money. Every allocated purchase has its transaction by now.
+        raise RuntimeError(
+            f"entry {row.entry.id} of lot {row.entry.lot_id} has no ledger transaction"
+            f" for purchase {row.entry.purchase_id}"
+        )
+    return row.purchase_seq
+
+
 @dataclass(frozen=True)
 class _Winner:
     user_id: uuid.UUID
@@ -510,14 +534,14 @@ class _Winner:
     are announced), and on a pseudonymous lot also the holder the proof names."""
 
 
-def _winner(proof: dict[str, Any], entries: list[tuple[LotEntry, bool]]) -> _Winner:
+def _winner(proof: dict[str, Any], entries: list[MappedEntry]) -> _Winner:
     """The winning account, from the proof's ``winner_holder`` through the lot's entries
     (a pseudonymous proof names no user), or its ``winner_user_id`` (a named one)."""
     holder = proof.get("winner_holder")
     if holder is None:
         user_id = uuid.UUID(proof["winner_user_id"])
         return _Winner(user_id, {"winner_user_id": str(user_id)})
-    owners = {e.user_id for e, _ in entries if e.holder == holder}
+    owners = {row.entry.user_id for row in entries if row.entry.holder == holder}
     if len(owners) != 1:
         raise RuntimeError(f"winner holder {holder} names {len(owners)} accounts, not one")
     user_id = owners.pop()
