@@ -150,7 +150,9 @@ test("a player verifies the draw in the browser and finds their purchase in the 
   const verdict = page.getByTestId("verdict");
   await expect(verdict).toContainText(`Verified: your browser recomputed the draw and got the same result, winning ticket ${proof.winning_ticket}.`);
   const steps = page.getByRole("list", { name: "Draw recomputation steps" }).getByRole("listitem");
-  await expect(steps).toHaveCount(9);
+  // Nine steps, plus entries.amounts: the lot names its holders by pseudonym, so its
+  // entries carry their amounts and the browser checks they add up to the escrow.
+  await expect(steps).toHaveCount(10);
   // The local witness (started by `alot run`) cosigned a checkpoint holding the freeze
   // before the draw: beacon.witnessed passes. The lot is alot-v1 (no drand round), so
   // beacon.witnessed_before_round does not apply; every other step passes.
@@ -172,6 +174,7 @@ test("a player verifies the draw in the browser and finds their purchase in the 
     "The combined seed mixes the server seed, the client seed and the nonce",
     "The winning ticket follows from the combined seed",
     "The entries cover tickets 1 to 10 exactly",
+    "The entries' amounts add up to the escrow frozen at the draw",
     `The winner is the player holding ticket ${proof.winning_ticket}`,
   ]) {
     await expect(steps.filter({ hasText: title })).toContainText("Passed");
