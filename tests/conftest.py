@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import py_ecc  # noqa: F401  (see below)
 import pytest
+
+# py_ecc raises the interpreter's recursion limit when it is first imported. The verifier
+# imports it lazily, on the first BLS check; if that happens inside a Hypothesis test,
+# Hypothesis sees the limit change under it and fails the test with a HypothesisWarning
+# (so a module run alone failed where the whole suite passed). Importing it here, before
+# any test runs, makes the limit the same whatever order the tests run in.
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPEC_VECTORS = REPO_ROOT / "docs" / "spec" / "vectors"
