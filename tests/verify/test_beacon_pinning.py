@@ -178,6 +178,13 @@ def test_chain_info_whose_hash_is_not_its_hash_is_refused(tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["draw", "--chain-info", str(info_path), str(proof_path)])
     assert result.exit_code == 2
     assert "is not the hash of this info" in result.output
+    # `winner` pins chains the same way, and refuses the same info before reading the ledger.
+    absent = str(tmp_path / "absent.jsonl")
+    result = CliRunner().invoke(
+        cli, ["winner", "--ledger", absent, "--lot", "x", "--chain-info", str(info_path)]
+    )
+    assert result.exit_code == 2
+    assert "is not the hash of this info" in result.output
 
 
 def test_a_pinned_chain_cannot_take_a_known_chains_hash_with_another_key() -> None:

@@ -13,12 +13,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from alot_verify import __version__
 from alot_verify.errors import DrawVerificationError, InputError
+
+if TYPE_CHECKING:
+    from alot_verify.beacon import DrandChain
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -203,6 +206,26 @@ token_option = click.option(
     help="Bearer token for URLs that need one (default: env ALOT_TOKEN).",
 )
 
+chain_info_option = click.option(
+    "--chain-info",
+    "chain_info_sources",
+    metavar="FILE",
+    multiple=True,
+    help="Pin a drand chain other than the League of Entropy's, from its /info JSON "
+    "(a file, - or a URL); repeatable.",
+)
+
+
+def _pinned_chains(sources: tuple[str, ...]) -> dict[str, DrandChain]:
+    """The chains pinned with --chain-info, by chain hash (bad info is an input error)."""
+    from alot_verify.beacon import chain_from_info
+
+    chains: dict[str, DrandChain] = {}
+    for source in sources:
+        chain = chain_from_info(load_json(source), where=f"--chain-info {source}")
+        chains[chain.chain_hash] = chain
+    return chains
+
 
 # --- commands -------------------------------------------------------------------
 # Each command parses its input inside `with input_errors(ctx):`, calls the library,
@@ -238,14 +261,7 @@ def _draw_proof(document: Any, source: str) -> Any:
     envvar="ALOT_VERIFY_BEACON_PUBLIC_KEY",
     help="Also require the beacon's chain to have this public key (hex).",
 )
-@click.option(
-    "--chain-info",
-    "chain_info_sources",
-    metavar="FILE",
-    multiple=True,
-    help="Pin a drand chain other than the League of Entropy's, from its /info JSON "
-    "(a file, - or a URL); repeatable.",
-)
+@chain_info_option
 @click.option(
     "--ledger",
     "ledger_source",
@@ -302,7 +318,6 @@ def draw_command(
     with --cosigned, --key and --witness, that the frozen inputs were witnessed before the
     beacon round existed. Exit 0: every check passed; 1: a check failed; 2: bad input.
     """
-    from alot_verify.beacon import chain_from_info
     from alot_verify.draw import BEACON_DECLARED_NOTE, WINNER_HOLDER, WINNER_USER_ID, draw_checks
 
     report = Report(command="draw")
@@ -313,10 +328,7 @@ def draw_command(
             raise InputError("--witness and --quorum go with --cosigned", where="usage")
         if cosigned_source is not None and (ledger_key is None or not witness_keys):
             raise InputError("--cosigned needs --key and at least one --witness", where="usage")
-        chains = {}
-        for source in chain_info_sources:
-            chain = chain_from_info(load_json(source), where=f"--chain-info {source}")
-            chains[chain.chain_hash] = chain
+        chains = _pinned_chains(chain_info_sources)
         key = None
         if beacon_public_key is not None:
             try:
@@ -487,13 +499,7 @@ def _draw_ledger_checks(
     help="The ticket map (a JSON array of entries, or a document with `entries`): it must "
     "hash to the frozen root; then the winner's holder is named too.",
 )
-@click.option(
-    "--chain-info",
-    "chain_info_sources",
-    metavar="FILE",
-    multiple=True,
-    help="Pin another drand chain from its /info JSON; repeatable.",
-)
+@chain_info_option
 @click.pass_context
 def winner_command(
     ctx: click.Context,
@@ -508,7 +514,6 @@ def winner_command(
     No withholding: the freeze reveals the server seed, so once the frozen drand round is
     public anyone computes the winner without the platform (and before it publishes).
     """
-    from alot_verify.beacon import chain_from_info
     from alot_verify.draw import _holders, _parse_entries, _winner_field, ticket_map_root
     from alot_verify.draw_ledger import (
         RULES,
@@ -521,10 +526,7 @@ def winner_command(
 
     report = Report(command="winner")
     with input_errors(ctx):
-        chains = {}
-        for source in chain_info_sources:
-            chain = chain_from_info(load_json(source), where=f"--chain-info {source}")
-            chains[chain.chain_hash] = chain
+        chains = _pinned_chains(chain_info_sources)
         reading = None if beacon_source is None else load_json(beacon_source)
         try:
             if _is_local_file(ledger_source):
