@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alot_verify._testing import draw_ledger_lines
+from alot_verify._testing import draw_ledger_lines, draw_with_ledger, ledger_failures
 from alot_verify.canonical import MAX_SAFE_INTEGER
 from alot_verify.cli import cli
 from alot_verify.draw import (
@@ -31,7 +31,6 @@ from alot_verify.draw import (
 )
 from alot_verify.draw_ledger import CHECK_ESCROW, CHECK_TICKET_MAP
 from alot_verify.errors import InputError
-from alot_verify.ledger import LedgerFailed, verify_ledger
 from click.testing import CliRunner, Result
 
 LOT_ID = "5d0c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
@@ -306,23 +305,11 @@ def test_the_cli_fails_amounts_not_the_escrow(tmp_path: Path) -> None:
 # --- with the ledger export ---------------------------------------------------------
 
 
-def _ledger_failures(lines: list[str]) -> list[tuple[int | None, str, str]]:
-    try:
-        verify_ledger(lines)
-    except LedgerFailed as exc:
-        return [(f.seq, f.check, f.message) for f in exc.failures]
-    return []
-
-
-def _draw_ledger(tmp_path: Path, proof: dict[str, Any], lines: list[str]) -> dict[str, Any]:
-    export = tmp_path / "ledger.jsonl"
-    export.write_text("".join(lines), encoding="utf-8")
-    proof_path = tmp_path / "proof.json"
-    proof_path.write_text(json.dumps(proof), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--json", "draw", str(proof_path), "--ledger", str(export)])
+def _report(tmp_path: Path, proof: dict[str, Any], lines: list[str]) -> dict[str, Any]:
+    result = draw_with_ledger(tmp_path, proof, lines)
     assert result.exit_code in (0, 1), result.output
-    out: dict[str, Any] = json.loads(result.stdout)
-    return out
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
 
 
 def _check(report: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -339,8 +326,8 @@ def test_each_entry_is_written_at_its_purchase_seq_with_its_amount(tmp_path: Pat
         escrow = f"lot:{PROOF['draw_inputs']['lot_id']}:escrow"
         paid = sum(p["amount"] for p in purchase["postings"] if p["account"] == escrow)
         assert paid == entry["amount_cents"]
-    assert _ledger_failures(lines) == []
-    report = _draw_ledger(tmp_path, PROOF, lines)
+    assert ledger_failures(lines) == []
+    report = _report(tmp_path, PROOF, lines)
     assert all(c["ok"] for c in report["checks"]), report["checks"]
 
 
@@ -348,10 +335,10 @@ def test_an_amount_that_is_not_its_purchases_fails_the_rebuilt_map(tmp_path: Pat
     """The escrow still sums (200 + 500 for 300 + 400): the proof alone cannot tell, the
     rebuilt map can (the ledger negative vector entry-amount-not-its-purchase)."""
     lines = draw_ledger_lines(PROOF, amounts={0: 200, 2: 500})
-    checks = {check for _, check, _ in _ledger_failures(lines)}
+    checks = {check for _, check, _ in ledger_failures(lines)}
     assert checks == {CHECK_TICKET_MAP}
     assert CHECK_ESCROW not in checks
-    report = _draw_ledger(tmp_path, PROOF, lines)
+    report = _report(tmp_path, PROOF, lines)
     (purchased,) = _check(report, "draw.entries_purchased")
     assert not purchased["ok"]
     text = json.dumps(purchased)
@@ -401,8 +388,8 @@ def test_a_seq_that_is_no_purchase_is_named_with_the_seq_holding_its_tickets(
     lied = _claiming({2: other})
     verify_draw_proof(lied)
     lines = draw_ledger_lines(_seqs_as(lied, PROOF))
-    assert {check for _, check, _ in _ledger_failures(lines)} == {CHECK_TICKET_MAP}
-    report = _draw_ledger(tmp_path, lied, lines)
+    assert {check for _, check, _ in ledger_failures(lines)} == {CHECK_TICKET_MAP}
+    report = _report(tmp_path, lied, lines)
     (purchased,) = _check(report, "draw.entries_purchased")
     assert not purchased["ok"]
     text = json.dumps(purchased)
@@ -415,7 +402,7 @@ def test_two_entries_swapping_seqs_are_named_with_both_seqs(tmp_path: Path) -> N
     first, third = PROOF["entries"][0]["purchase_seq"], PROOF["entries"][2]["purchase_seq"]
     lied = _claiming({0: third, 2: first})
     lines = draw_ledger_lines(_seqs_as(lied, PROOF))
-    report = _draw_ledger(tmp_path, lied, lines)
+    report = _report(tmp_path, lied, lines)
     (purchased,) = _check(report, "draw.entries_purchased")
     assert not purchased["ok"]
     text = json.dumps(purchased)

@@ -14,14 +14,20 @@ from typing import Any
 
 import httpx
 import pytest
-from alot_verify._testing import UNDECLARED, draw_ledger_lines, vector_keys
+from alot_verify._testing import (
+    UNDECLARED,
+    check_outcomes,
+    draw_ledger_lines,
+    ledger_failures,
+    vector_keys,
+)
 from alot_verify.beacon import QUICKNET
 from alot_verify.checkpoint import Checkpoint, sign_checkpoint
 from alot_verify.cli import cli
 from alot_verify.cosignature import cosign, witness_key_from_seed
 from alot_verify.draw import Entry, compute_v2, draw_checks, first_round
 from alot_verify.draw_ledger import lot_rule_failures
-from alot_verify.ledger import LedgerFailed, verify_ledger, verify_ledger_file
+from alot_verify.ledger import LedgerFailed, verify_ledger_file
 from alot_verify.merkle import CompactRange
 from click.testing import CliRunner, Result
 
@@ -51,14 +57,6 @@ def _proof_file(tmp_path: Path, proof: dict[str, Any]) -> str:
     return str(path)
 
 
-def _failed(lines: list[str]) -> list[tuple[int | None, str, str]]:
-    try:
-        verify_ledger(lines)
-    except LedgerFailed as exc:
-        return [(f.seq, f.check, f.message) for f in exc.failures]
-    return []
-
-
 def _recomputed(proof: dict[str, Any], **changes: Any) -> dict[str, Any]:
     inputs = {**proof["draw_inputs"], **changes}
     return compute_v2(
@@ -74,7 +72,7 @@ def _recomputed(proof: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 def test_platform_shaped_draw_memos_pass() -> None:
     for proof in (NO_BEACON, QUICKNET_PROOF, V2["default-chain-beacon"], V1):
-        assert _failed(draw_ledger_lines(proof)) == []
+        assert ledger_failures(draw_ledger_lines(proof)) == []
 
 
 def test_two_freezes_fail_naming_both_seqs() -> None:
@@ -82,7 +80,7 @@ def test_two_freezes_fail_naming_both_seqs() -> None:
     had no draw rules (`alot-verify ledger` passed); now `draw.one_freeze` fails."""
     other = {**NO_BEACON["draw_inputs"], "funded_at": "2026-03-01T12:00:00.000001Z"}
     lines = draw_ledger_lines(NO_BEACON, second_freeze=other)
-    (failure,) = _failed(lines)
+    (failure,) = ledger_failures(lines)
     seq, check, message = failure
     first = 11  # after the opening, filler and one purchase per entry
     assert (seq, check) == (first + 3, "draw.one_freeze")
@@ -125,20 +123,20 @@ def test_undeclared_null_beacon_fails_the_ledger() -> None:
     """Attack: a v2 lot drawn without a beacon, by the operator's choice. The verifier as
     it was accepted `beacon: null` silently; now `draw.beacon_declared` fails unless the
     opening memo declared the lot beacon-less."""
-    (failure,) = _failed(draw_ledger_lines(NO_BEACON, declare=UNDECLARED))
+    (failure,) = ledger_failures(draw_ledger_lines(NO_BEACON, declare=UNDECLARED))
     assert failure[:2] == (11, "draw.beacon_declared")
     assert "not declared beacon-less at opening" in failure[2]
-    assert _failed(draw_ledger_lines(NO_BEACON, declare=None)) == []
+    assert ledger_failures(draw_ledger_lines(NO_BEACON, declare=None)) == []
 
 
 def test_declared_chain_must_be_the_frozen_one() -> None:
     declared = {"chain_hash": "ab" * 32, "scheme": QUICKNET.scheme}
-    (failure,) = _failed(draw_ledger_lines(QUICKNET_PROOF, declare=declared))
+    (failure,) = ledger_failures(draw_ledger_lines(QUICKNET_PROOF, declare=declared))
     assert failure[1] == "draw.beacon_declared"
-    (failure,) = _failed(draw_ledger_lines(QUICKNET_PROOF, declare=None))
+    (failure,) = ledger_failures(draw_ledger_lines(QUICKNET_PROOF, declare=None))
     assert failure[1] == "draw.beacon_declared"
     assert "declared the lot beacon-less" in failure[2]
-    (failure,) = _failed(draw_ledger_lines(NO_BEACON, declare=declared))
+    (failure,) = ledger_failures(draw_ledger_lines(NO_BEACON, declare=declared))
     assert failure[1] == "draw.beacon_declared"
 
 
@@ -146,20 +144,22 @@ def test_legacy_undeclared_lots_still_pass() -> None:
     """Lots opened before C1 (no `beacon` member, no revealed seed) keep verifying, except
     a v2 draw without a beacon (above)."""
     for proof in (QUICKNET_PROOF, V1):
-        assert _failed(draw_ledger_lines(proof, declare=UNDECLARED, reveal_seed=False)) == []
+        assert (
+            ledger_failures(draw_ledger_lines(proof, declare=UNDECLARED, reveal_seed=False)) == []
+        )
 
 
 def test_withheld_or_wrong_seed_fails_seed_revealed() -> None:
     """Attack: keep the server seed until after the draw (learn the result first, refund a
     draw one dislikes). The verifier as it was never looked at the freeze memo; now a
     declared lot's freeze must reveal the committed seed (`draw.seed_revealed`)."""
-    (failure,) = _failed(draw_ledger_lines(QUICKNET_PROOF, reveal_seed=False))
+    (failure,) = ledger_failures(draw_ledger_lines(QUICKNET_PROOF, reveal_seed=False))
     assert failure[1] == "draw.seed_revealed"
     assert "no server_seed" in failure[2]
-    failures = _failed(draw_ledger_lines(QUICKNET_PROOF, revealed_seed="11" * 32))
+    failures = ledger_failures(draw_ledger_lines(QUICKNET_PROOF, revealed_seed="11" * 32))
     assert {f[1] for f in failures} == {"draw.seed_revealed"}
     assert len(failures) == 2  # neither the opening commitment nor the frozen one opens
-    failures = _failed(draw_ledger_lines(V1, revealed_seed="11" * 32))
+    failures = ledger_failures(draw_ledger_lines(V1, revealed_seed="11" * 32))
     assert {f[1] for f in failures} == {"draw.seed_revealed"}
 
 
@@ -277,14 +277,6 @@ def _timing_args(
     return args
 
 
-def _checks(result: Result) -> dict[str, bool]:
-    report = json.loads(result.stdout)
-    out: dict[str, bool] = {}
-    for check in report["checks"]:
-        out[check["check"]] = out.get(check["check"], True) and check["ok"]
-    return out
-
-
 def test_witnessed_before_round_passes(tmp_path: Path) -> None:
     lines = draw_ledger_lines(QUICKNET_PROOF)
     note, checkpoint = _signed_note(lines)
@@ -295,13 +287,13 @@ def test_witnessed_before_round_passes(tmp_path: Path) -> None:
     args = _timing_args(tmp_path, QUICKNET_PROOF, note, lines, [v for _, v in keys])
     result = _run([*args, "--quorum", "2"])
     assert result.exit_code == 0, result.output
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks["beacon.witnessed"]
     assert checks["beacon.witnessed_before_round"]
     # T is the K-th smallest time: with all three needed, the late one decides, and fails.
     result = _run(args)
     assert result.exit_code == 1, result.output
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks["beacon.witnessed"]
     assert not checks["beacon.witnessed_before_round"]
 
@@ -313,8 +305,8 @@ def test_too_few_cosignatures_or_a_rewritten_export_fail_witnessed(tmp_path: Pat
     note += cosign(checkpoint, s1, 1692806340)
     result = _run(_timing_args(tmp_path, QUICKNET_PROOF, note, lines, [v1, v2]))
     assert result.exit_code == 1
-    assert not _checks(result)["beacon.witnessed"]
-    assert not _checks(result)["beacon.witnessed_before_round"]
+    assert not check_outcomes(result)["beacon.witnessed"]
+    assert not check_outcomes(result)["beacon.witnessed_before_round"]
     # The same witness twice counts once.
     result = _run(_timing_args(tmp_path, QUICKNET_PROOF, note, lines, [v1, v1]))
     assert result.exit_code == 0, result.output
@@ -322,7 +314,7 @@ def test_too_few_cosignatures_or_a_rewritten_export_fail_witnessed(tmp_path: Pat
     rewritten = draw_ledger_lines(QUICKNET_PROOF, filler=3)[: len(lines)]
     result = _run(_timing_args(tmp_path, QUICKNET_PROOF, note, rewritten, [v1]))
     assert result.exit_code == 1
-    assert not _checks(result)["beacon.witnessed"]
+    assert not check_outcomes(result)["beacon.witnessed"]
 
 
 def test_checkpoint_must_cover_the_freeze(tmp_path: Path) -> None:
@@ -356,7 +348,7 @@ def test_backdated_funded_at_fails_with_a_real_witness(tmp_path: Path) -> None:
         _timing_args(tmp_path, QUICKNET_PROOF, note + response.text, lines, [witness_key])
     )
     assert result.exit_code == 1, result.output
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks["beacon.witnessed"]
     assert not checks["beacon.witnessed_before_round"]
     # Everything the proof and the ledger say on their own still passes.

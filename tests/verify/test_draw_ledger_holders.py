@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alot_verify._testing import draw_ledger_lines, holder_user
+from alot_verify._testing import (
+    check_outcomes,
+    draw_ledger_lines,
+    draw_with_ledger,
+    holder_user,
+    ledger_failures,
+)
 from alot_verify.cli import cli
 from alot_verify.draw_ledger import (
     CHECK_HOLDERS,
@@ -22,7 +28,7 @@ from alot_verify.draw_ledger import (
     lot_rule_failures,
     note_draw_memo,
 )
-from alot_verify.ledger import LedgerFailed, verify_ledger, verify_ledger_file
+from alot_verify.ledger import LedgerFailed, verify_ledger_file
 from click.testing import CliRunner, Result
 
 VECTORS = Path(__file__).resolve().parents[2] / "docs" / "spec" / "vectors"
@@ -40,32 +46,9 @@ def _run(args: list[str]) -> Result:
     return CliRunner().invoke(cli, args)
 
 
-def _failed(lines: list[str]) -> list[tuple[int | None, str, str]]:
-    try:
-        verify_ledger(lines)
-    except LedgerFailed as exc:
-        return [(f.seq, f.check, f.message) for f in exc.failures]
-    return []
-
-
 def _entry_seqs(lines: list[str]) -> list[int]:
     kinds = ("entry_purchase", "free_entry")
     return [json.loads(line)["seq"] for line in lines if json.loads(line)["kind"] in kinds]
-
-
-def _draw_ledger(tmp_path: Path, lines: list[str], proof: dict[str, Any] = PROOF) -> Result:
-    proof_path = tmp_path / "proof.json"
-    proof_path.write_text(json.dumps(proof), encoding="utf-8")
-    export = tmp_path / "ledger.jsonl"
-    export.write_text("".join(lines), encoding="utf-8")
-    return _run(["--json", "draw", str(proof_path), "--ledger", str(export)])
-
-
-def _checks(result: Result) -> dict[str, bool]:
-    out: dict[str, bool] = {}
-    for check in json.loads(result.stdout)["checks"]:
-        out[check["check"]] = out.get(check["check"], True) and check["ok"]
-    return out
 
 
 def test_the_check_is_wired_in_like_the_other_draw_checks() -> None:
@@ -82,10 +65,10 @@ def test_purchases_carrying_the_holders_of_the_frozen_map_pass(tmp_path: Path) -
     refs = [t["refs"] for t in bought if t["kind"] in ("entry_purchase", "free_entry")]
     assert [r["holder"] for r in refs] == HOLDERS
     assert [r["user_id"] for r in refs] == [holder_user(h) for h in HOLDERS]
-    assert _failed(lines) == []
-    result = _draw_ledger(tmp_path, lines)
+    assert ledger_failures(lines) == []
+    result = draw_with_ledger(tmp_path, PROOF, lines)
     assert result.exit_code == 0, result.output
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks[CHECK_HOLDERS] is True
     assert checks["draw.entries_purchased"] is True
     entries = json.loads(result.stdout)["entries"]
@@ -96,7 +79,7 @@ def test_purchases_carrying_the_holders_of_the_frozen_map_pass(tmp_path: Path) -
 
 def test_named_lots_are_not_judged_for_holders() -> None:
     lines = draw_ledger_lines(V2["no-beacon"])
-    assert _failed(lines) == []
+    assert ledger_failures(lines) == []
     assert "holder" not in "".join(lines)
 
 
@@ -104,7 +87,7 @@ def test_a_purchase_without_a_holder_in_a_pseudonymous_lot_fails(tmp_path: Path)
     """(a): one purchase leaves refs.holder out; its user id would be the map's entry."""
     lines = draw_ledger_lines(PROOF, no_holder=frozenset({2}))
     seq = _entry_seqs(lines)[2]
-    failures = _failed(lines)
+    failures = ledger_failures(lines)
     holders = [(s, m) for s, check, m in failures if check == CHECK_HOLDERS]
     assert [s for s, _ in holders] == [seq]
     assert f"lot {LOT}" in holders[0][1]
@@ -112,9 +95,9 @@ def test_a_purchase_without_a_holder_in_a_pseudonymous_lot_fails(tmp_path: Path)
     assert f"at seq {_entry_seqs(lines)[0]} does" in holders[0][1]
     # The rebuilt map names that entry by user id: it is not the frozen map either.
     assert {check for _, check, _ in failures} == {CHECK_HOLDERS, CHECK_TICKET_MAP}
-    result = _draw_ledger(tmp_path, lines)
+    result = draw_with_ledger(tmp_path, PROOF, lines)
     assert result.exit_code == 1
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks[CHECK_HOLDERS] is False
     assert checks["draw.entries_purchased"] is False
 
@@ -123,7 +106,7 @@ def test_one_user_with_two_holders_in_a_lot_fails() -> None:
     """(b): the user behind holder A also bought entry 2 under holder C."""
     lines = draw_ledger_lines(PROOF, users={2: holder_user(HOLDERS[0])})
     seqs = _entry_seqs(lines)
-    failures = _failed(lines)
+    failures = ledger_failures(lines)
     assert [(s, c) for s, c, _ in failures] == [(seqs[2], CHECK_HOLDERS)]
     message = failures[0][2]
     assert f"lot {LOT}" in message
@@ -135,7 +118,7 @@ def test_one_holder_for_two_users_fails() -> None:
     """(c): holder A's second purchase is by another user."""
     lines = draw_ledger_lines(PROOF, users={3: OTHER_USER})
     seqs = _entry_seqs(lines)
-    failures = _failed(lines)
+    failures = ledger_failures(lines)
     assert [(s, c) for s, c, _ in failures] == [(seqs[3], CHECK_HOLDERS)]
     message = failures[0][2]
     assert f"holder {HOLDERS[0]} is user {OTHER_USER} at seq {seqs[3]}" in message
@@ -197,9 +180,9 @@ def test_an_entry_whose_holder_is_not_its_purchases_fails_entries_purchased(
     proof = json.loads(json.dumps(PROOF))
     lines = draw_ledger_lines(PROOF)
     proof["entries"][1]["holder"], proof["entries"][0]["holder"] = HOLDERS[0], HOLDERS[1]
-    result = _draw_ledger(tmp_path, lines, proof)
+    result = draw_with_ledger(tmp_path, proof, lines)
     assert result.exit_code == 1
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks["draw.entries_purchased"] is False
 
 

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alot_verify._testing import draw_ledger_lines
+from alot_verify._testing import (
+    check_outcomes,
+    draw_ledger_lines,
+    draw_with_ledger,
+    ledger_failures,
+)
 from alot_verify.cli import cli
 from alot_verify.draw_ledger import (
     CHECK_ESCROW,
@@ -23,7 +28,7 @@ from alot_verify.draw_ledger import (
     lot_rule_failures,
     unchecked_money_notes,
 )
-from alot_verify.ledger import LedgerFailed, verify_ledger, verify_ledger_file
+from alot_verify.ledger import LedgerFailed, verify_ledger_file
 from click.testing import CliRunner, Result
 
 VECTORS = Path(__file__).resolve().parents[2] / "docs" / "spec" / "vectors"
@@ -46,40 +51,18 @@ def _write(path: Path, lines: list[str]) -> str:
     return str(path)
 
 
-def _failed(lines: list[str]) -> list[tuple[int | None, str, str]]:
-    try:
-        verify_ledger(lines)
-    except LedgerFailed as exc:
-        return [(f.seq, f.check, f.message) for f in exc.failures]
-    return []
-
-
 def _seq_of(lines: list[str], kind: str, index: int = 0) -> int:
     seqs = [json.loads(line)["seq"] for line in lines if json.loads(line)["kind"] == kind]
     return int(seqs[index])
 
 
-def _draw_ledger(tmp_path: Path, proof: dict[str, Any], lines: list[str]) -> Result:
-    proof_path = tmp_path / "proof.json"
-    proof_path.write_text(json.dumps(proof), encoding="utf-8")
-    export = _write(tmp_path / "ledger.jsonl", lines)
-    return _run(["--json", "draw", str(proof_path), "--ledger", export])
-
-
-def _checks(result: Result) -> dict[str, bool]:
-    out: dict[str, bool] = {}
-    for check in json.loads(result.stdout)["checks"]:
-        out[check["check"]] = out.get(check["check"], True) and check["ok"]
-    return out
-
-
 def test_purchases_that_are_the_frozen_map_pass(tmp_path: Path) -> None:
     """Control: every entry bought before the freeze, the escrow what they paid (v1, v2)."""
     for proof in (PROOF, V2["quicknet-beacon"], V1):
-        assert _failed(draw_ledger_lines(proof)) == []
-    result = _draw_ledger(tmp_path, PROOF, draw_ledger_lines(PROOF))
+        assert ledger_failures(draw_ledger_lines(proof)) == []
+    result = draw_with_ledger(tmp_path, PROOF, draw_ledger_lines(PROOF))
     assert result.exit_code == 0, result.output
-    assert _checks(result)["draw.entries_purchased"] is True
+    assert check_outcomes(result)["draw.entries_purchased"] is True
 
 
 def test_a_sock_puppet_entry_fails(tmp_path: Path) -> None:
@@ -88,14 +71,14 @@ def test_a_sock_puppet_entry_fails(tmp_path: Path) -> None:
     `draw --ledger` names the proof's entry that has no purchase."""
     puppet = PROOF["entries"][1]
     lines = draw_ledger_lines(PROOF, unpaid=frozenset({1}))
-    failures = _failed(lines)
+    failures = ledger_failures(lines)
     assert {check for _, check, _ in failures} == {CHECK_TICKET_MAP}
     messages = " | ".join(message for _, _, message in failures)
     assert f"lot {LOT}" in messages
     assert f"tickets {puppet['tickets_start']}..{puppet['tickets_end']} are in no" in messages
-    result = _draw_ledger(tmp_path, PROOF, lines)
+    result = draw_with_ledger(tmp_path, PROOF, lines)
     assert result.exit_code == 1, result.output
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks[CHECK_TICKET_MAP] is False
     assert checks["draw.entries_purchased"] is False
     assert checks[CHECK_ESCROW] is True
@@ -108,7 +91,7 @@ def test_an_inflated_escrow_fails() -> None:
     """Attack: draw_inputs.escrow_cents states more than the purchases paid (a draw that
     looks funded). The verifier as it was passed it; now `draw.escrow_from_ledger` fails."""
     escrow = PROOF["draw_inputs"]["escrow_cents"]
-    failures = _failed(draw_ledger_lines(PROOF, paid_cents=escrow - 100))
+    failures = ledger_failures(draw_ledger_lines(PROOF, paid_cents=escrow - 100))
     assert [(check) for _, check, _ in failures] == [CHECK_ESCROW]
     assert f"is {escrow} ({escrow} cents)" in failures[0][2]
     assert f"paid {escrow - 100} cents into lot:{LOT}:escrow" in failures[0][2]
@@ -116,8 +99,8 @@ def test_an_inflated_escrow_fails() -> None:
 
 def test_an_alot_v1_escrow_balance_is_read_in_cents() -> None:
     proof = V1
-    assert _failed(draw_ledger_lines(proof)) == []
-    failures = _failed(draw_ledger_lines(proof, paid_cents=1))
+    assert ledger_failures(draw_ledger_lines(proof)) == []
+    failures = ledger_failures(draw_ledger_lines(proof, paid_cents=1))
     assert [check for _, check, _ in failures] == [CHECK_ESCROW]
     assert f"escrow_balance is '{proof['escrow_balance']}'" in failures[0][2]
 
@@ -129,7 +112,7 @@ def test_an_omitted_purchase_fails() -> None:
     extra = {"user_id": "u-left-out", "tickets_start": total + 1, "tickets_end": total + 2}
     lines = draw_ledger_lines(PROOF, extra_purchases=[extra], paid_cents=900)
     seq = _seq_of(lines, "entry_purchase", 3)
-    failures = _failed(lines)
+    failures = ledger_failures(lines)
     assert {check for _, check, _ in failures} == {CHECK_TICKET_MAP}
     assert any(
         f"entry_purchase at seq {seq} (tickets {total + 1}..{total + 2}) missing" in message
@@ -144,13 +127,13 @@ def test_a_changed_holder_fails(tmp_path: Path) -> None:
     paid_by_other = copy.deepcopy(PROOF)
     paid_by_other["entries"][2]["user_id"] = "someone-else"
     lines = draw_ledger_lines(paid_by_other)  # purchases by "someone-else"; the root is not
-    failures = _failed(lines)
+    failures = ledger_failures(lines)
     assert [check for _, check, _ in failures] == [CHECK_TICKET_MAP]
     assert (
         "draw_inputs.ticket_map_root is " + PROOF["draw_inputs"]["ticket_map_root"]
         in (failures[0][2])
     )
-    result = _draw_ledger(tmp_path, PROOF, lines)
+    result = draw_with_ledger(tmp_path, PROOF, lines)
     assert result.exit_code == 1
     failed = [c["message"] for c in json.loads(result.stdout)["checks"] if not c["ok"]]
     assert any("entries[2]" in m and "someone-else" in m for m in failed), failed
@@ -169,7 +152,7 @@ def test_a_purchase_after_the_freeze_fails() -> None:
     lines = draw_ledger_lines(PROOF, extra_purchases=[late])
     seq = _seq_of(lines, "entry_purchase", 3)
     freeze = _seq_of(lines, "draw_inputs")
-    failures = _failed(lines)
+    failures = ledger_failures(lines)
     assert [(s, check) for s, check, _ in failures] == [(seq, CHECK_TICKET_MAP)]
     assert (
         f"entry_purchase at seq {seq} comes after the lot's freeze at seq {freeze}"
@@ -182,8 +165,8 @@ def test_free_entries_pass_with_kind_free_and_no_money(tmp_path: Path) -> None:
     ``free``: it adds tickets and no escrow. The lot passes; its free entries show amount 0."""
     lines = draw_ledger_lines(FREE)
     assert sum(json.loads(line)["kind"] == "free_entry" for line in lines) == 3
-    assert _failed(lines) == []
-    result = _draw_ledger(tmp_path, FREE, lines)
+    assert ledger_failures(lines) == []
+    result = draw_with_ledger(tmp_path, FREE, lines)
     assert result.exit_code == 0, result.output
     entries = json.loads(result.stdout)["entries"]
     assert [(e.get("kind"), e["purchase_kind"]) for e in entries] == [
@@ -198,13 +181,13 @@ def test_free_entries_pass_with_kind_free_and_no_money(tmp_path: Path) -> None:
     # A free entry whose kind is dropped from the map is not its free_entry.
     paid = copy.deepcopy(FREE)
     del paid["entries"][1]["kind"]
-    assert [check for _, check, _ in _failed(draw_ledger_lines(paid))] == [CHECK_TICKET_MAP]
+    assert [check for _, check, _ in ledger_failures(draw_ledger_lines(paid))] == [CHECK_TICKET_MAP]
 
 
 def test_json_lists_each_entrys_purchase_seq_and_amount(tmp_path: Path) -> None:
     lines = draw_ledger_lines(PROOF)
     purchases = [json.loads(line) for line in lines if json.loads(line)["kind"] == "entry_purchase"]
-    result = _draw_ledger(tmp_path, PROOF, lines)
+    result = draw_with_ledger(tmp_path, PROOF, lines)
     assert result.exit_code == 0, result.output
     entries = json.loads(result.stdout)["entries"]
     assert [e["purchase_seq"] for e in entries] == [p["seq"] for p in purchases]

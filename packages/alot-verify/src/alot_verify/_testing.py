@@ -17,12 +17,15 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alot_verify.canonical import canonical_json
 from alot_verify.checkpoint import Checkpoint, sign_checkpoint, signer_key_from_seed
-from alot_verify.ledger import GENESIS_PREV_HASH
+from alot_verify.ledger import GENESIS_PREV_HASH, LedgerFailed, verify_ledger
 from alot_verify.merkle import CompactRange, leaf_hash
+
+if TYPE_CHECKING:
+    from click.testing import Result
 
 VECTOR_ORIGIN = "alot.local/ledger"
 VECTOR_KEY_LABEL = b"alot-verify test vector key: ledger-small"
@@ -439,6 +442,36 @@ def holder_user(holder: Any) -> str:
     """The user id test ledgers give the player behind a pseudonym (one per holder)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:holder:{holder}"))
 
+
+
+def ledger_failures(lines: Iterable[str]) -> list[tuple[int | None, str, str]]:
+    """What ``verify_ledger`` finds wrong with an export, as (seq, check, message)."""
+    try:
+        verify_ledger(lines)
+    except LedgerFailed as exc:
+        return [(f.seq, f.check, f.message) for f in exc.failures]
+    return []
+
+
+def draw_with_ledger(directory: Path, proof: Mapping[str, Any], lines: Sequence[str]) -> Result:
+    """Run ``alot-verify --json draw PROOF --ledger EXPORT`` on files written in ``directory``."""
+    from click.testing import CliRunner
+
+    from alot_verify.cli import cli
+
+    proof_path = directory / "proof.json"
+    proof_path.write_text(json.dumps(proof), encoding="utf-8")
+    export = directory / "ledger.jsonl"
+    export.write_text("".join(lines), encoding="utf-8")
+    return CliRunner().invoke(cli, ["--json", "draw", str(proof_path), "--ledger", str(export)])
+
+
+def check_outcomes(result: Result) -> dict[str, bool]:
+    """Each check a ``--json`` report names, and whether every line of it passed."""
+    outcomes: dict[str, bool] = {}
+    for check in json.loads(result.stdout)["checks"]:
+        outcomes[check["check"]] = outcomes.get(check["check"], True) and check["ok"]
+    return outcomes
 
 def write_export(path: Path, n: int, **options: Any) -> None:
     with path.open("w", encoding="utf-8") as handle:
