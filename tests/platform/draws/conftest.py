@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,7 +32,9 @@ from alot_platform.reveals.models import Reveal
 from alot_platform.users.models import User
 from alot_verify.draw import commitment_v1, commitment_v2
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
 
 class LotFactory:
@@ -207,6 +209,64 @@ class LotFactory:
     def rows(self, model: type[Any], **where: Any) -> list[Any]:
         with self.session() as session:
             return list(session.query(model).filter_by(**where).all())
+
+
+class OldRows:
+    """Rows written straight into tables as an older schema revision had them, for the
+    migration tests (the ORM models describe the newest schema, so they cannot write
+    these). Each test passes the columns its revision has beyond these common ones."""
+
+    def product(self, connection: Connection, table: TableClause, now: datetime) -> uuid.UUID:
+        product_id = uuid.uuid4()
+        connection.execute(
+            table.insert().values(
+                id=product_id,
+                name="Watch",
+                category="watch",
+                tier="RARE",
+                retail_value_cents=50_000,
+                currency="USD",
+                specifications={},
+                images=[],
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return product_id
+
+    def lot(
+        self, connection: Connection, table: TableClause, now: datetime, **columns: Any
+    ) -> uuid.UUID:
+        """An alot-v2 lot of a new product, with ``columns`` (status, ...) set."""
+        lot_id = uuid.uuid4()
+        connection.execute(
+            table.insert().values(
+                id=lot_id,
+                lot_type="known",
+                title="An old lot",
+                funding_target_cents=1000,
+                currency="USD",
+                deadline=now,
+                cash_cents=0,
+                credits_spent=0,
+                tickets_sold=0,
+                entry_bundles=[{"price_cents": 100, "tickets": 1}],
+                visibility="public",
+                non_winner_credit_rate_percent=10,
+                trivia_question="?",
+                trivia_answer_hmac="0" * 64,
+                draw_algorithm="alot-v2",
+                created_at=now,
+                updated_at=now,
+                **columns,
+            )
+        )
+        return lot_id
+
+
+@pytest.fixture
+def old_rows() -> OldRows:
+    return OldRows()
 
 
 @pytest.fixture

@@ -315,7 +315,7 @@ def test_a_ticket_without_its_ledger_transaction_is_never_frozen(
 
 
 def test_migration_0023_gives_each_user_a_secret_and_keeps_existing_lots_named(
-    make_settings: Callable[..., Settings], db_url: str
+    make_settings: Callable[..., Settings], db_url: str, old_rows: Any
 ) -> None:
     settings = make_settings()
     alot_ledger.migrate(db_url)
@@ -327,7 +327,6 @@ def test_migration_0023_gives_each_user_a_secret_and_keeps_existing_lots_named(
             _at_0022(name) for name in ("users", "product_classes", "lots")
         )
         user_ids = [uuid.uuid4() for _ in range(3)]
-        product_id, lot_id = uuid.uuid4(), uuid.uuid4()
         with engine.begin() as connection:
             for i, user_id in enumerate(user_ids):
                 connection.execute(
@@ -345,43 +344,14 @@ def test_migration_0023_gives_each_user_a_secret_and_keeps_existing_lots_named(
                         updated_at=now,
                     )
                 )
-            connection.execute(
-                products.insert().values(
-                    id=product_id,
-                    name="Watch",
-                    category="watch",
-                    tier="RARE",
-                    retail_value_cents=50_000,
-                    currency="USD",
-                    specifications={},
-                    images=[],
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            connection.execute(
-                lots_table.insert().values(
-                    id=lot_id,
-                    product_class_id=product_id,
-                    lot_type="known",
-                    title="An old lot",
-                    funding_target_cents=1000,
-                    currency="USD",
-                    deadline=now,
-                    status="open",
-                    cash_cents=0,
-                    credits_spent=0,
-                    tickets_sold=0,
-                    free_tickets=0,
-                    entry_bundles=[{"price_cents": 100, "tickets": 1}],
-                    visibility="public",
-                    non_winner_credit_rate_percent=10,
-                    trivia_question="?",
-                    trivia_answer_hmac="0" * 64,
-                    draw_algorithm="alot-v2",
-                    created_at=now,
-                    updated_at=now,
-                )
+            product_id = old_rows.product(connection, products, now)
+            lot_id = old_rows.lot(
+                connection,
+                lots_table,
+                now,
+                product_class_id=product_id,
+                status="open",
+                free_tickets=0,
             )
 
         migrate(settings)

@@ -224,55 +224,24 @@ _AT_0004 = {
 }
 
 
-def _insert_lot_at_0004(engine: Engine, status: str, seed: str | None) -> uuid.UUID:
+def _insert_lot_at_0004(engine: Engine, old_rows: Any, status: str, seed: str | None) -> uuid.UUID:
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    product_id, lot_id = uuid.uuid4(), uuid.uuid4()
     products, lots_table = _AT_0004["product_classes"], _AT_0004["lots"]
     with engine.begin() as connection:
-        connection.execute(
-            products.insert().values(
-                id=product_id,
-                name="Watch",
-                category="watch",
-                tier="RARE",
-                retail_value_cents=50_000,
-                currency="USD",
-                specifications={},
-                images=[],
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        connection.execute(
-            lots_table.insert().values(
-                id=lot_id,
-                product_class_id=product_id,
-                lot_type="known",
-                title="An old lot",
-                funding_target_cents=1000,
-                currency="USD",
-                deadline=now,
-                status=status,
-                cash_cents=0,
-                credits_spent=0,
-                tickets_sold=0,
-                entry_bundles=[{"price_cents": 100, "tickets": 1}],
-                visibility="public",
-                non_winner_credit_rate_percent=10,
-                trivia_question="?",
-                trivia_answer_hmac="0" * 64,
-                draw_algorithm="alot-v2",
-                server_seed=seed,
-                server_seed_commitment=None if seed is None else "c" * 64,
-                created_at=now,
-                updated_at=now,
-            )
+        lot_id: uuid.UUID = old_rows.lot(
+            connection,
+            lots_table,
+            now,
+            product_class_id=old_rows.product(connection, products, now),
+            status=status,
+            server_seed=seed,
+            server_seed_commitment=None if seed is None else "c" * 64,
         )
     return lot_id
 
 
 def test_migration_0005_seals_the_seeds_stored_in_the_clear(
-    make_settings: Callable[..., Settings], db_url: str
+    make_settings: Callable[..., Settings], db_url: str, old_rows: Any
 ) -> None:
     settings = make_settings()
     alot_ledger.migrate(db_url)
@@ -281,9 +250,10 @@ def test_migration_0005_seals_the_seeds_stored_in_the_clear(
     try:
         seeds = {status: secrets.token_hex(32) for status in ("open", "funded", "settled")}
         lot_ids = {
-            status: _insert_lot_at_0004(engine, status, seed) for status, seed in seeds.items()
+            status: _insert_lot_at_0004(engine, old_rows, status, seed)
+            for status, seed in seeds.items()
         }
-        never_opened = _insert_lot_at_0004(engine, "created", None)
+        never_opened = _insert_lot_at_0004(engine, old_rows, "created", None)
 
         migrate(settings)
 
