@@ -248,13 +248,7 @@ def vectors() -> dict[str, Any]:
                 sizes=[120, 1, 379, 500],
                 funded_at="2023-08-23T15:58:52.000000Z",
                 escrow_cents=100000,
-                beacon_choice={
-                    "chain_hash": beacon.QUICKNET.chain_hash,
-                    "scheme": beacon.QUICKNET.scheme,
-                    "round": 1000,
-                },
-                beacon_reading=QUICKNET_ROUND_1000,
-                public_key=beacon.QUICKNET.public_key,
+                **_quicknet_round_1000(),
             ),
             _vector(
                 "default-chain-beacon",
@@ -320,15 +314,22 @@ def vectors() -> dict[str, Any]:
                 purchase_seqs=[8, 11, 12, 17],
                 funded_at="2023-08-23T15:58:52.000000Z",
                 escrow_cents=900,
-                beacon_choice={
-                    "chain_hash": beacon.QUICKNET.chain_hash,
-                    "scheme": beacon.QUICKNET.scheme,
-                    "round": 1000,
-                },
-                beacon_reading=QUICKNET_ROUND_1000,
-                public_key=beacon.QUICKNET.public_key,
+                **_quicknet_round_1000(),
             ),
         ],
+    }
+
+
+def _quicknet_round_1000() -> dict[str, Any]:
+    """The beacon arguments of a vector drawn with drand quicknet's round 1000."""
+    return {
+        "beacon_choice": {
+            "chain_hash": beacon.QUICKNET.chain_hash,
+            "scheme": beacon.QUICKNET.scheme,
+            "round": 1000,
+        },
+        "beacon_reading": QUICKNET_ROUND_1000,
+        "public_key": beacon.QUICKNET.public_key,
     }
 
 
