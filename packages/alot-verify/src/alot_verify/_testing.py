@@ -443,7 +443,6 @@ def holder_user(holder: Any) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"alot-test:holder:{holder}"))
 
 
-
 def ledger_failures(lines: Iterable[str]) -> list[tuple[int | None, str, str]]:
     """What ``verify_ledger`` finds wrong with an export, as (seq, check, message)."""
     try:
@@ -472,6 +471,7 @@ def check_outcomes(result: Result) -> dict[str, bool]:
     for check in json.loads(result.stdout)["checks"]:
         outcomes[check["check"]] = outcomes.get(check["check"], True) and check["ok"]
     return outcomes
+
 
 def write_export(path: Path, n: int, **options: Any) -> None:
     with path.open("w", encoding="utf-8") as handle:
