@@ -166,6 +166,16 @@ def test_a_purchase_and_the_draw_it_enqueued_are_one_trace(
     desk = LotDesk(client, Api(client, mail_wait=30), clock, **DRAW_LOT_DEFAULTS)
     lot_id = _fund_a_lot(desk)
     _wait_until_settled(client, lot_id)
+    # The lot is settled inside the task; its span ends a moment later, once the row is
+    # marked done. Stopping tracing before that drops the span ("Shutdown called,
+    # ignoring Span"), so wait until it has been exported.
+    deadline = time.monotonic() + 60
+    while not [s for s in collector.spans if s.name == "outbox.run draw"]:
+        assert time.monotonic() < deadline, "the task's span never arrived"
+        active = tracing.active()
+        assert active is not None
+        active.provider.force_flush()
+        time.sleep(0.05)
     row = _draw_row(client, lot_id)
     tracing.stop_tracing()  # sends every span still batched
 
