@@ -27,15 +27,10 @@ from pathlib import Path
 import pytest
 from alot_verify.checkpoint import generate_signer_key
 
+from ..platform.live_server import free_port
 from .test_container import _compose, _dockerfile, _env_example, _exec_form, _healthcheck_python
 
 ALOT = Path(sys.executable).parent / "alot"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _until(what: str, check: Callable[[], bool], seconds: float = 120) -> None:
@@ -52,7 +47,7 @@ def own_redis(tmp_path: Path) -> Iterator[str]:
         if os.environ.get("ALOT_REQUIRE_SERVICES") == "1":
             pytest.fail("redis-server is not installed but ALOT_REQUIRE_SERVICES=1")
         pytest.skip("redis-server is not installed")
-    port = _free_port()
+    port = free_port()
     folder = tmp_path / "redis"
     folder.mkdir()
     process = subprocess.Popen(
@@ -172,7 +167,7 @@ def test_the_platform_health_checks_pass_while_it_runs_and_fail_when_it_stops(
     assert migrated.returncode == 0, migrated.stderr
 
     # The API, as compose runs it, but on a free loopback port.
-    port = _free_port()
+    port = free_port()
     command = [
         str(port) if word == "8000" else "127.0.0.1" if word == "0.0.0.0" else word  # noqa: S104
         for word in services["api"]["command"]

@@ -178,14 +178,21 @@ def test_alot_run_migrates_seeds_and_serves(cli_env: dict[str, str], db_url: str
 
 
 def test_alot_serve_runs_its_workers_on_one_port_and_stops_on_sigterm(
-    invoke: Callable[..., object], cli_env: dict[str, str], db_url: str, tmp_path: Path
+    invoke: Callable[..., object], cli_env: dict[str, str], db_url: str
 ) -> None:
     if not db_url.startswith("sqlite"):
         pytest.skip("the server is the same on either database; SQLite starts fastest")
     assert getattr(invoke("migrate"), "exit_code", None) == 0
+    port = free_port()
     alot = Path(sys.executable).with_name("alot")
-    process, port = _serve_on_a_free_port(alot, {**os.environ, **cli_env}, tmp_path)
+    process = subprocess.Popen(
+        [str(alot), "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, **cli_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+        wait_until_ready(f"http://127.0.0.1:{port}", process)
         # Two server processes (and multiprocessing's resource tracker), both listening
         # as soon as one answers: they start listening together, so clients connecting
         # at once are spread over both. (The half second only absorbs the scheduling of
@@ -209,37 +216,6 @@ def test_alot_serve_runs_its_workers_on_one_port_and_stops_on_sigterm(
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
-
-
-def _serve_on_a_free_port(
-    alot: Path, env: dict[str, str], logs: Path
-) -> tuple[subprocess.Popen[bytes], int]:
-    """`alot serve --workers 2`, ready. free_port() finds a port free only at that moment:
-    if another socket takes it before the server binds, the server says "cannot listen"
-    and exits 1, so another port is tried; any other early exit fails with its stderr."""
-    for attempt in range(3):
-        port = free_port()
-        log = logs / f"serve-{attempt}.stderr"
-        with log.open("wb") as stderr:
-            process = subprocess.Popen(
-                [str(alot), "serve", "--port", str(port), "--workers", "2"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-        try:
-            wait_until_ready(f"http://127.0.0.1:{port}", process)
-        except AssertionError:
-            if process.poll() is None:  # not ready in time: stop it, fail as it did
-                process.kill()
-                process.wait(timeout=30)
-                raise
-            said = log.read_text(encoding="utf-8", errors="replace")
-            if f"cannot listen on 127.0.0.1:{port}" not in said:
-                raise AssertionError(f"the server ended early:\n{said[-3000:]}") from None
-            continue
-        return process, port
-    raise AssertionError("three free ports were taken before the server could bind them")
 
 
 def _listening_workers(parent: int, port: int) -> list[int]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from ..conftest import FakeClock
+from ..live_server import free_port
 from ..payments.test_outbox import running_fake_smtp
 
 ALOT = Path(sys.executable).parent / "alot"
@@ -269,7 +269,7 @@ def test_redis_down_at_commit_loses_nothing(
 ) -> None:
     """A Redis of the test's own, stopped while a lot is funded: the relay cannot
     publish the draw; once Redis is back, beat's sweep sends it and a worker runs it."""
-    port = _free_port()
+    port = free_port()
     redis_dir = tmp_path / "redis"
     redis_dir.mkdir()
     server = _redis(port, redis_dir)
@@ -333,13 +333,6 @@ def test_two_beats_at_once_do_no_harm(
 def _task(lots: Any, lot_id: uuid.UUID) -> Any:
     (task,) = lots.rows(OutboxItem, key=f"draw:{lot_id}")
     return task
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
